@@ -1,0 +1,55 @@
+// `flatnet <command> [args...]`: runs the sibling program `flatnet-<command>`
+// (git-style), looked up first next to this binary, then on PATH. Each
+// command is its own small program so that, for example, the identity tool
+// links no DPDK and the packet generator links no HTTP client.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+void usage(FILE* to) {
+  std::fprintf(to,
+      "usage: flatnet <command> [args...]\n"
+      "\n"
+      "commands:\n"
+      "  idtool   identities, signatures, moons (zerotier-idtool verbs)\n"
+      "  bench    benchmarks (crypto, mb)\n"
+      "  pktgen   DPDK VL1 packet generator\n"
+      "\n"
+      "`flatnet <command> --help` describes a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 1 : 0;
+  }
+  const std::string prog = std::string("flatnet-") + argv[1];
+  std::vector<char*> args;
+  args.push_back(const_cast<char*>(prog.c_str()));
+  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto sibling = self.parent_path() / prog;
+    if (std::filesystem::exists(sibling)) {
+      execv(sibling.c_str(), args.data());
+      std::fprintf(stderr, "flatnet: cannot run %s: %s\n", sibling.c_str(), std::strerror(errno));
+      return 127;
+    }
+  }
+  execvp(prog.c_str(), args.data());
+  std::fprintf(stderr, "flatnet: unknown command '%s' (no %s found)\n", argv[1], prog.c_str());
+  usage(stderr);
+  return 127;
+}
