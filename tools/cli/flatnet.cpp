@@ -1,4 +1,5 @@
-// `flatnet <command> [args...]`: runs the sibling program `flatnet-<command>`
+// `flatnet <command> [<sub>] [args...]`: runs the sibling program
+// `flatnet-<command>-<sub>` if there is one, else `flatnet-<command>`
 // (git-style), looked up first next to this binary, then on PATH. Each
 // command is its own small program so that, for example, the identity tool
 // links no DPDK and the packet generator links no HTTP client.
@@ -19,7 +20,7 @@ void usage(FILE* to) {
       "\n"
       "commands:\n"
       "  idtool   identities, signatures, moons (zerotier-idtool verbs)\n"
-      "  bench    benchmarks (crypto, mb)\n"
+      "  bench    benchmarks: `flatnet bench crypto|mb|relay`\n"
       "  pktgen   DPDK VL1 packet generator\n"
       "\n"
       "`flatnet <command> --help` describes a command.\n");
@@ -32,21 +33,30 @@ int main(int argc, char** argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 1 : 0;
   }
-  const std::string prog = std::string("flatnet-") + argv[1];
+  std::error_code ec;
+  const auto self_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  auto sibling = [&](const std::string& name) -> std::filesystem::path {
+    if (ec) return {};
+    auto p = self_dir / name;
+    return std::filesystem::exists(p) ? p : std::filesystem::path{};
+  };
+
+  // Two-word commands ("bench crypto") map to their own program when it exists.
+  std::string prog = std::string("flatnet-") + argv[1];
+  int first_arg = 2;
+  if (argc >= 3 && argv[2][0] != '-') {
+    std::string two = prog + "-" + argv[2];
+    if (!sibling(two).empty()) { prog = two; first_arg = 3; }
+  }
   std::vector<char*> args;
   args.push_back(const_cast<char*>(prog.c_str()));
-  for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+  for (int i = first_arg; i < argc; ++i) args.push_back(argv[i]);
   args.push_back(nullptr);
 
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto sibling = self.parent_path() / prog;
-    if (std::filesystem::exists(sibling)) {
-      execv(sibling.c_str(), args.data());
-      std::fprintf(stderr, "flatnet: cannot run %s: %s\n", sibling.c_str(), std::strerror(errno));
-      return 127;
-    }
+  if (auto p = sibling(prog); !p.empty()) {
+    execv(p.c_str(), args.data());
+    std::fprintf(stderr, "flatnet: cannot run %s: %s\n", p.c_str(), std::strerror(errno));
+    return 127;
   }
   execvp(prog.c_str(), args.data());
   std::fprintf(stderr, "flatnet: unknown command '%s' (no %s found)\n", argv[1], prog.c_str());
