@@ -1,0 +1,283 @@
+/*
+ * The shared-memory ABI between the flatnet data plane and its control
+ * process (docs/ipc-abi.md has the picture and the rules).
+ *
+ * The data plane (a DPDK primary) creates ONE segment, a 0600 file under
+ * /dev/shm named by the instance. Control and tools are ordinary processes:
+ * they map the file, check the magic and FLATNET_IPC_ABI_VERSION, and then
+ * talk only through the rings below. Everything in the segment is addressed
+ * by offsets from the segment start, never by pointers, because every
+ * process maps it at its own address.
+ *
+ * Plain C so that any language can read it; no DPDK types. The rings are
+ * struct rte_ring objects placed at the recorded offsets with rte_ring_init()
+ * (single-producer / single-consumer) whose elements are the structs or slot
+ * indices named below (rte_ring_*_elem with esize = sizeof(element)).
+ *
+ * Versioning: any change of a size, offset, enum value or meaning bumps
+ * FLATNET_IPC_ABI_VERSION. A reader refuses a segment whose version differs.
+ * Fields named "reserved" are zero and must be ignored.
+ */
+#ifndef FLATNET_DATAPLANE_IPC_ABI_H
+#define FLATNET_DATAPLANE_IPC_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+#define FLATNET_IPC_ASSERT(c, m) static_assert(c, m)
+extern "C" {
+#else
+#include <assert.h>
+#define FLATNET_IPC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
+/* "FLNETIPC" read as a little-endian uint64. */
+#define FLATNET_IPC_MAGIC 0x4350494654454e4cULL
+#define FLATNET_IPC_ABI_VERSION 1u
+
+/* Channel = one producer of punts and events: worker 0..n-1, and the main
+ * lcore as the last channel (n_channels - 1). */
+#define FLATNET_IPC_MAX_CHANNELS 16u
+#define FLATNET_IPC_HEADER_SIZE 4096u
+#define FLATNET_IPC_SLOT_META_SIZE 64u
+#define FLATNET_IPC_CACHE_LINE 64u
+/* Default segment path: FLATNET_IPC_PATH_PREFIX <instance> ".ipc". */
+#define FLATNET_IPC_PATH_PREFIX "/dev/shm/flatnet-"
+
+/* Segment life (header.state), written by the data plane. */
+enum flatnet_ipc_state {
+  FLATNET_IPC_STATE_INIT = 0,     /* being built: do not attach yet */
+  FLATNET_IPC_STATE_READY = 1,    /* data plane running */
+  FLATNET_IPC_STATE_STOPPED = 2,  /* data plane exited cleanly */
+};
+
+/* A physical (underlay) address: where a packet came from, or where a
+ * packet / a peer's path goes. IP bytes in network order; an IPv4 address
+ * uses ip[0..3]. udp_port in host order. port_id is the DPDK port the data
+ * plane uses (tx port for paths, rx port for punts). */
+enum flatnet_ipc_family {
+  FLATNET_IPC_AF_NONE = 0,
+  FLATNET_IPC_AF_INET = 4,
+  FLATNET_IPC_AF_INET6 = 6,
+};
+
+struct flatnet_ipc_phys_addr {
+  uint8_t family;   /* enum flatnet_ipc_family */
+  uint8_t flags;    /* reserved, 0 */
+  uint16_t udp_port;
+  uint16_t port_id;
+  uint16_t reserved;
+  uint8_t ip[16];
+};
+
+/* Where a ring lives and what it carries. count is the rte_ring size
+ * (power of two; usable count - 1); esize the element size in bytes. */
+struct flatnet_ipc_ring_ref {
+  uint64_t offset;
+  uint32_t count;
+  uint32_t esize;
+};
+
+/* Per channel: punt ring (dp -> control, elements: uint32 slot index),
+ * punt_free ring (control -> dp, uint32 slot index: slots handed back),
+ * event ring (dp -> control, struct flatnet_ipc_event). The punt slots of
+ * the channel are slot_count slots of header.slot_size bytes at
+ * slots_offset; slot indices are local to the channel. */
+struct flatnet_ipc_channel_desc {
+  struct flatnet_ipc_ring_ref punt;
+  struct flatnet_ipc_ring_ref punt_free;
+  struct flatnet_ipc_ring_ref event;
+  uint64_t slots_offset;
+  uint32_t slot_count;
+  uint32_t reserved;
+};
+
+/* Per channel counters, written only by that channel's producer (a worker
+ * or the main lcore) with relaxed stores; readable any time. A "no_control"
+ * drop is an item not queued because no control was attached: while control
+ * is away, the data plane counts instead of queueing. */
+struct flatnet_ipc_channel_counters {
+  uint64_t punt_ok;
+  uint64_t punt_no_control;
+  uint64_t punt_no_slot;
+  uint64_t punt_ring_full;
+  uint64_t punt_too_big;
+  uint64_t event_ok;
+  uint64_t event_no_control;
+  uint64_t event_ring_full;
+};
+
+/* Main lcore counters (commands and injects). */
+struct flatnet_ipc_main_counters {
+  uint64_t commands_ok;
+  uint64_t commands_failed;
+  uint64_t injects_ok;
+  uint64_t injects_bad;       /* empty (slot return), oversize or bad index */
+  uint64_t injects_no_mbuf;
+  uint64_t resyncs;
+  uint64_t control_attaches;  /* attaches seen by the data plane */
+  uint64_t control_losses;    /* a control vanished without detaching */
+};
+
+/* Written by the attached control only. control_pid 0 = none attached.
+ * attach_epoch increments on each attach (so the data plane sees a new
+ * control even if a pid is reused). */
+struct flatnet_ipc_control_line {
+  uint32_t control_pid;
+  uint32_t attach_epoch;
+  uint64_t heartbeat_ns;      /* CLOCK_MONOTONIC, refreshed by client polls */
+  uint32_t control_abi;       /* FLATNET_IPC_ABI_VERSION of the control */
+  uint32_t reserved[11];
+};
+
+/* The segment header: the first FLATNET_IPC_HEADER_SIZE bytes. */
+struct flatnet_ipc_header {
+  /* line 0: identity, written once before state becomes READY */
+  uint64_t magic;             /* FLATNET_IPC_MAGIC */
+  uint32_t abi_version;       /* FLATNET_IPC_ABI_VERSION */
+  uint32_t header_size;       /* FLATNET_IPC_HEADER_SIZE */
+  uint64_t segment_size;      /* bytes, whole file */
+  uint64_t generation;        /* new random value per data-plane start */
+  uint32_t dp_pid;
+  uint32_t state;             /* enum flatnet_ipc_state (atomic) */
+  uint32_t n_channels;        /* workers + 1 (main lcore last) */
+  uint32_t slot_size;         /* bytes per slot: 64 meta + data */
+  uint64_t created_ns;        /* CLOCK_REALTIME at creation */
+  uint32_t control_present;   /* dp's view: 1 = a live control is attached */
+  uint32_t reserved0;
+  /* line 1: control -> dp rings and the inject slots */
+  struct flatnet_ipc_ring_ref command;     /* struct flatnet_ipc_command */
+  struct flatnet_ipc_ring_ref inject;      /* uint32 slot index */
+  struct flatnet_ipc_ring_ref inject_free; /* uint32 slot index, dp -> control */
+  uint64_t inject_slots_offset;
+  uint32_t inject_slot_count;
+  uint32_t reserved1;
+  /* line 2 */
+  struct flatnet_ipc_control_line control;
+  /* line 3 */
+  struct flatnet_ipc_main_counters main_counters;
+  /* lines 4.. */
+  struct flatnet_ipc_channel_desc channels[FLATNET_IPC_MAX_CHANNELS];
+  struct flatnet_ipc_channel_counters channel_counters[FLATNET_IPC_MAX_CHANNELS];
+  char instance[64];          /* NUL-terminated instance name */
+  uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2368];
+};
+
+/* ---- slots ---------------------------------------------------------------
+ * A slot is FLATNET_IPC_SLOT_META_SIZE bytes of meta followed by
+ * slot_size - 64 bytes of packet. The state word tracks who holds the slot
+ * so that a new control can take back slots a crashed control was holding
+ * (docs/ipc-abi.md "Restart"). */
+enum flatnet_ipc_slot_state {
+  FLATNET_IPC_SLOT_FREE = 0,     /* in a free ring, or held by the data plane */
+  FLATNET_IPC_SLOT_QUEUED = 1,   /* in a punt or inject ring */
+  FLATNET_IPC_SLOT_CONTROL = 2,  /* held by the control process */
+};
+
+struct flatnet_ipc_slot_meta {
+  uint32_t state;             /* enum flatnet_ipc_slot_state (atomic) */
+  uint32_t len;               /* packet bytes following the meta */
+  uint64_t time_ns;           /* punt: rx time (CLOCK_MONOTONIC) */
+  struct flatnet_ipc_phys_addr addr; /* punt: physical source;
+                                        inject: physical destination */
+  struct flatnet_ipc_phys_addr local; /* punt: our address it arrived on
+                                         (family 0 if unknown); inject: 0 */
+};
+
+/* ---- commands (control -> dp, applied in order by the main lcore) ------- */
+enum flatnet_ipc_command_type {
+  FLATNET_IPC_CMD_NOP = 0,          /* answered with a RESULT if ACK is set */
+  FLATNET_IPC_CMD_PEER_UPSERT = 1,  /* addr -> path (replaces the path) */
+  FLATNET_IPC_CMD_PEER_DELETE = 2,  /* addr */
+  FLATNET_IPC_CMD_SET_CONFIG = 3,   /* key, value (and path for SIBLING) */
+  FLATNET_IPC_CMD_RESYNC = 4,       /* dump config + every peer as events */
+  FLATNET_IPC_CMD_PEER_CLEAR = 5,   /* delete every peer */
+};
+
+#define FLATNET_IPC_CMD_F_ACK 0x0001u /* send a RESULT event even on success */
+
+enum flatnet_ipc_config_key {
+  FLATNET_IPC_CFG_RELAY = 1,          /* value 0/1: relay for known peers */
+  FLATNET_IPC_CFG_SIBLING_ROOT = 2,   /* path = sibling root; value 0 clears */
+  FLATNET_IPC_CFG_PATH_MAX_IDLE_MS = 3, /* age out paths idle this long; 0 off */
+};
+
+struct flatnet_ipc_command {
+  uint16_t type;              /* enum flatnet_ipc_command_type */
+  uint16_t flags;             /* FLATNET_IPC_CMD_F_* */
+  uint32_t seq;               /* echoed in the RESULT event */
+  uint64_t addr;              /* 40-bit peer address in the low bits */
+  struct flatnet_ipc_phys_addr path;
+  uint32_t key;               /* enum flatnet_ipc_config_key */
+  uint32_t reserved;
+  uint64_t value;
+  uint64_t reserved2;
+};
+
+/* ---- events (dp -> control) --------------------------------------------- */
+enum flatnet_ipc_event_type {
+  FLATNET_IPC_EV_RESULT = 1,        /* seq = command seq, status */
+  FLATNET_IPC_EV_RELAY_PAIR = 2,    /* addr = src, addr2 = dst, count = pkts */
+  FLATNET_IPC_EV_UNKNOWN_DEST = 3,  /* addr = dst, addr2 = src, path = phys src */
+  FLATNET_IPC_EV_RESYNC_BEGIN = 4,  /* seq, count = live peers */
+  FLATNET_IPC_EV_PEER = 5,          /* addr, path, time_ns = last rx (0 never) */
+  FLATNET_IPC_EV_CONFIG = 6,        /* key, value, path (sibling) */
+  FLATNET_IPC_EV_RESYNC_END = 7,    /* seq, count = peers dumped */
+  FLATNET_IPC_EV_PATH_EXPIRED = 8,  /* addr, path: aged out by the data plane */
+};
+
+enum flatnet_ipc_status {
+  FLATNET_IPC_OK = 0,
+  FLATNET_IPC_E_UNKNOWN_COMMAND = 1,
+  FLATNET_IPC_E_BAD_ARGUMENT = 2,   /* reserved address, bad family, port 0 */
+  FLATNET_IPC_E_TABLE_FULL = 3,     /* capacity reached */
+  FLATNET_IPC_E_NOT_FOUND = 4,
+  FLATNET_IPC_E_BUSY = 5,           /* reclaim pending; retry later */
+  FLATNET_IPC_E_UNKNOWN_KEY = 6,
+};
+
+struct flatnet_ipc_event {
+  uint16_t type;              /* enum flatnet_ipc_event_type */
+  uint16_t channel;           /* producing channel */
+  uint32_t seq;
+  uint64_t time_ns;
+  uint64_t addr;
+  uint64_t addr2;
+  struct flatnet_ipc_phys_addr path;
+  uint32_t status;            /* RESULT: enum flatnet_ipc_status; CONFIG: key */
+  uint32_t count;
+};
+
+/* ---- layout checks: these are the ABI ------------------------------------ */
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_phys_addr) == 24, "phys_addr size");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_phys_addr, ip) == 8, "phys_addr.ip");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_ring_ref) == 16, "ring_ref size");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_channel_desc) == 64, "channel_desc size");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_channel_counters) == 64, "channel_counters");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_main_counters) == 64, "main_counters");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_control_line) == 64, "control_line");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_header) == FLATNET_IPC_HEADER_SIZE, "header size");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, generation) == 24, "generation");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, state) == 36, "state");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, control_present) == 56, "present");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, command) == 64, "line 1");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, control) == 128, "line 2");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, main_counters) == 192, "line 3");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channels) == 256, "channels");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_counters) == 1280, "counters");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, instance) == 2304, "instance");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_slot_meta) <= FLATNET_IPC_SLOT_META_SIZE,
+                   "slot meta fits");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_slot_meta) == 64, "slot meta size");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_command) == 64, "command size");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_command, path) == 16, "command.path");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_command, value) == 48, "command.value");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_event) == 64, "event size");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_event, path) == 32, "event.path");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_event, count) == 60, "event.count");
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FLATNET_DATAPLANE_IPC_ABI_H */

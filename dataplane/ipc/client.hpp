@@ -1,0 +1,96 @@
+// The control side of the shared-memory boundary: an ORDINARY process (no
+// rte_eal_init, no hugepages) attaches to a running data plane's segment.
+// Used by control/ and tools/ (flatnet-tableload). docs/ipc-abi.md has the
+// layout and the restart rules.
+//
+// Only one control may be attached at a time (an flock on the segment file;
+// it goes away with the process, so a crashed control never blocks the next).
+// On attach the client takes back whatever a crashed predecessor left
+// half-done: ring ends it owns, and slots it was holding.
+//
+// Not thread-safe: one thread uses one Client.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "dataplane/ipc/abi.h"
+
+namespace flatnet::ipc {
+
+// The default segment path for an instance name.
+std::string segment_path(const std::string& instance);
+
+class Client {
+ public:
+  // Maps the segment at `path`, checks magic, ABI version, sizes and state.
+  // nullptr + *err (one sentence naming the problem, e.g. "ABI version 2 of
+  // the data plane differs from this control's 1") on failure.
+  static std::unique_ptr<Client> attach(const std::string& path, std::string* err);
+  ~Client();  // detach()
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  void detach();  // clears control_pid; idempotent
+
+  const flatnet_ipc_header& header() const { return *hdr_; }
+  uint64_t generation() const { return generation_; }
+  // False once the data plane that made this segment is gone: it stopped,
+  // its pid is dead, or the path now names a newer segment. Then detach and
+  // attach again (tables come back with resync()).
+  bool dataplane_alive() const;
+
+  // ---- control -> data plane -------------------------------------------
+  // false = command ring full (retry after polling events).
+  bool send_command(const flatnet_ipc_command& c);
+  // Send up to n commands; returns how many were queued.
+  unsigned send_commands(const flatnet_ipc_command* c, unsigned n);
+  // Ask for a dump: RESYNC_BEGIN, CONFIG..., PEER..., RESYNC_END events.
+  bool resync(uint32_t seq);
+  // Copy a packet (a UDP payload) into an inject slot for the data plane to
+  // send to dst. false = no free slot or too big.
+  bool inject(const uint8_t* pkt, uint32_t len, const flatnet_ipc_phys_addr& dst);
+
+  // ---- data plane -> control -------------------------------------------
+  // Calls fn for up to max punted packets over all channels; the slot is
+  // returned to the data plane when fn returns. Returns the number seen.
+  unsigned poll_punts(const std::function<void(const flatnet_ipc_slot_meta&, const uint8_t*,
+                                               uint32_t)>& fn,
+                      unsigned max = 64);
+  unsigned poll_events(const std::function<void(const flatnet_ipc_event&)>& fn, unsigned max = 256);
+
+  uint32_t max_packet() const;  // slot data size
+  uint64_t punts_dropped_on_attach() const { return stale_punts_; }
+  uint32_t slots_recovered() const { return recovered_; }
+
+ private:
+  Client() = default;
+  void heartbeat();
+  void recover();
+
+  flatnet_ipc_header* hdr_ = nullptr;
+  uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  int fd_ = -1;
+  uint64_t generation_ = 0;
+  uint64_t ino_ = 0;
+  std::string path_;
+  unsigned next_channel_ = 0;  // round-robin start for fairness
+  uint64_t stale_punts_ = 0;
+  uint32_t recovered_ = 0;
+  uint32_t inject_cache_[64];  // free inject slots taken in a batch
+  unsigned inject_cached_ = 0;
+};
+
+// Command builders.
+flatnet_ipc_command make_upsert(uint64_t addr, const flatnet_ipc_phys_addr& path, uint32_t seq = 0,
+                                uint16_t flags = 0);
+flatnet_ipc_command make_delete(uint64_t addr, uint32_t seq = 0, uint16_t flags = 0);
+flatnet_ipc_command make_config(uint32_t key, uint64_t value, uint32_t seq = 0,
+                                uint16_t flags = FLATNET_IPC_CMD_F_ACK);
+// "1.2.3.4:9993" or "[2001:db8::1]:9993" -> path; false on bad text.
+bool parse_phys_addr(const std::string& s, flatnet_ipc_phys_addr* out);
+std::string format_phys_addr(const flatnet_ipc_phys_addr& a);
+
+}  // namespace flatnet::ipc

@@ -1,0 +1,98 @@
+// The data-plane side of the shared-memory boundary (docs/ipc-abi.md).
+//
+// Service::create() builds the segment: a 0600 file under /dev/shm, header,
+// rings initialised with rte_ring_init (SP/SC), slot areas with their free
+// rings filled. Workers call punt()/event() on their own channel; the main
+// lcore calls poll_main() which applies commands to the PeerTable, streams
+// resync dumps, hands injected packets to the caller, and tracks whether a
+// control is attached. When no control is attached, punts and events are
+// counted (no_control) and dropped instead of queued.
+//
+// Threading: channel c's punt()/event() from one thread only (worker c, or
+// the main lcore for main_channel()); everything else from the main lcore.
+// Needs no EAL itself; the PeerTable it drives does.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "dataplane/ipc/abi.h"
+
+namespace flatnet::tables { class PeerTable; }
+
+namespace flatnet::ipc {
+
+struct ServiceParams {
+  std::string instance = "default";  // names the segment
+  std::string path;                  // default FLATNET_IPC_PATH_PREFIX + instance + ".ipc"
+  uint32_t workers = 1;              // channels = workers + 1 (main lcore last)
+  uint32_t punt_slots = 1024;        // per channel, power of two
+  uint32_t inject_slots = 1024;      // power of two
+  uint32_t event_ring = 4096;        // per channel, power of two
+  uint32_t command_ring = 4096;      // power of two
+  uint32_t slot_data = 2048;         // packet bytes per slot (multiple of 64)
+};
+
+// What a worker knows about a punted packet.
+struct PuntMeta {
+  flatnet_ipc_phys_addr src{};       // physical source
+  flatnet_ipc_phys_addr local{};     // our address it arrived on (optional)
+  uint64_t time_ns = 0;              // rx time, CLOCK_MONOTONIC
+};
+
+// An injected packet as the main lcore sees it: valid during the callback.
+struct Inject {
+  const uint8_t* data;
+  uint32_t len;
+  flatnet_ipc_phys_addr dst;
+};
+
+class Service {
+ public:
+  static std::unique_ptr<Service> create(const ServiceParams& p, std::string* err);
+  ~Service();  // marks the segment STOPPED, unmaps and unlinks it
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  unsigned n_channels() const;
+  unsigned main_channel() const { return n_channels() - 1; }
+  const std::string& path() const { return path_; }
+  uint64_t generation() const;
+  const flatnet_ipc_header& header() const { return *hdr_; }
+
+  // ---- producers (worker c / main lcore) -------------------------------
+  // Copy pkt into a slot and queue it. false = dropped and counted.
+  bool punt(unsigned channel, const uint8_t* pkt, uint32_t len, const PuntMeta& m);
+  // Queue an event (channel field is filled in). false = dropped and counted.
+  bool event(unsigned channel, const flatnet_ipc_event& ev);
+  // Free room in the channel's event ring (producers may check before bursts).
+  unsigned event_room(unsigned channel) const;
+
+  // ---- main lcore ------------------------------------------------------
+  struct PollResult {
+    unsigned commands = 0;  // commands applied
+    unsigned injects = 0;   // injects handed to the sink
+    unsigned events = 0;    // main-channel events queued (results, dump)
+  };
+  // One round: control presence check, up to max_commands commands applied
+  // to `table` (a pending resync dump is continued first, and commands wait
+  // until it is done so the dump is exact), table reclaim, expiry sweep,
+  // and up to max_injects injects given to `sink` (return false = the sink
+  // could not take it; it is counted injects_no_mbuf and dropped).
+  PollResult poll_main(tables::PeerTable& table, uint64_t now_ns,
+                       const std::function<bool(const Inject&)>& sink,
+                       unsigned max_commands = 64, unsigned max_injects = 32);
+  // True if a live control is attached (as of the last poll_main).
+  bool control_present() const;
+
+ private:
+  Service() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  flatnet_ipc_header* hdr_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace flatnet::ipc

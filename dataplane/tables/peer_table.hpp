@@ -1,0 +1,133 @@
+// The peer/path table: 40-bit ZeroTier address -> the physical path the data
+// plane relays that peer's packets to.
+//
+// Readers are the workers: lookups never lock. The table is an rte_hash with
+// RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF whose data is an index-free pointer
+// to a PeerPath kept in a private pool; an update never changes a PeerPath a
+// reader may hold — it publishes a new one and retires the old one through an
+// rte_rcu_qsbr defer queue. Each worker reports a quiescent state once per
+// burst (quiescent()), after which it holds no PeerPath pointer.
+//
+// The writer is ONE thread, the main lcore: upsert/remove/set_* and apply()
+// may only be called there. Capacity is fixed at creation (default 1M peers)
+// and an insert past it fails with FLATNET_IPC_E_TABLE_FULL.
+//
+// Needs an initialised EAL (rte_hash and the defer queue allocate with
+// rte_malloc). Workers must register: reader_register(thread_id) once, then
+// quiescent(thread_id) per burst, reader_offline/online around sleeps.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "dataplane/ipc/abi.h"
+
+struct rte_hash;
+struct rte_rcu_qsbr;
+struct rte_rcu_qsbr_dq;
+
+namespace flatnet::tables {
+
+inline constexpr uint32_t kDefaultCapacity = 1u << 20;  // 1,048,576 peers
+
+// One entry, one cache line. Immutable once published except last_rx_ns,
+// which workers refresh with relaxed stores (a stale read only delays
+// ageing by one sweep).
+struct alignas(64) PeerPath {
+  uint64_t addr;                        // 40-bit address, low bits
+  flatnet_ipc_phys_addr path;           // where to send this peer's packets
+  std::atomic<uint64_t> last_rx_ns;     // CLOCK_MONOTONIC of last receive; 0 = never
+  uint32_t flags;                       // reserved for dpcore (e.g. cached next hop)
+  uint32_t pool_index;                  // private: slot in the pool
+};
+static_assert(sizeof(PeerPath) == 64, "one cache line per entry");
+
+struct TableParams {
+  std::string name = "flatnet";         // rte_hash / defer queue name prefix (unique per process)
+  uint32_t capacity = kDefaultCapacity; // max live peers
+  uint32_t max_readers = 8;             // worker threads (QSBR thread ids 0..max_readers-1)
+  int socket_id = -1;                   // SOCKET_ID_ANY
+};
+
+class PeerTable {
+ public:
+  // Returns nullptr and sets *err (one sentence) on failure.
+  static std::unique_ptr<PeerTable> create(const TableParams& p, std::string* err);
+  ~PeerTable();
+  PeerTable(const PeerTable&) = delete;
+  PeerTable& operator=(const PeerTable&) = delete;
+
+  // ---- reader side (workers) -------------------------------------------
+  void reader_register(unsigned thread_id);    // once per worker thread
+  void reader_unregister(unsigned thread_id);
+  void reader_online(unsigned thread_id);
+  void reader_offline(unsigned thread_id);     // before sleeping
+  void quiescent(unsigned thread_id);          // after each burst: drop all PeerPath*
+
+  // nullptr when unknown. The pointer is valid until this reader's next
+  // quiescent() call.
+  const PeerPath* lookup(uint64_t addr) const;
+  // Up to 64 addresses; out[i] = entry or nullptr. Returns the hit mask.
+  uint64_t lookup_burst(const uint64_t* addrs, unsigned n, const PeerPath** out) const;
+  static void touch(const PeerPath* e, uint64_t now_ns) {
+    // relaxed: a timestamp with no ordering against anything else
+    const_cast<PeerPath*>(e)->last_rx_ns.store(now_ns, std::memory_order_relaxed);
+  }
+  bool relay_enabled() const { return relay_.load(std::memory_order_relaxed); }
+  // The sibling root's path or nullptr; valid until quiescent() like lookup().
+  const PeerPath* sibling() const { return sibling_.load(std::memory_order_acquire); }
+
+  // ---- writer side (main lcore only) -----------------------------------
+  flatnet_ipc_status upsert(uint64_t addr, const flatnet_ipc_phys_addr& path);
+  flatnet_ipc_status remove(uint64_t addr);
+  void clear();
+  flatnet_ipc_status set_config(uint32_t key, uint64_t value, const flatnet_ipc_phys_addr& path);
+  uint64_t path_max_idle_ms() const { return max_idle_ms_; }
+  // Applies one command (not RESYNC, which the service streams with dump()).
+  flatnet_ipc_status apply(const flatnet_ipc_command& c);
+  // Resumable walk for resync: calls fn for entries starting at *cursor
+  // (0 to begin) until fn returns false or max entries were given; returns
+  // false when the walk is complete. The writer must not change the table
+  // between calls if the dump must be exact (the service holds commands).
+  bool dump(uint32_t* cursor, unsigned max, const std::function<bool(const PeerPath&)>& fn) const;
+  // Deletes up to max entries idle for longer than path_max_idle_ms
+  // (never-received entries are aged from their insertion time), calling
+  // expired(entry) before each delete. Resumable like dump().
+  unsigned expire(uint64_t now_ns, uint32_t* cursor, unsigned max,
+                  const std::function<void(const PeerPath&)>& expired);
+  // Runs QSBR reclaim of retired entries; cheap, call from the main loop.
+  void reclaim();
+
+  uint32_t size() const { return live_; }
+  uint32_t capacity() const { return capacity_; }
+  // Bytes of memory the table reserved at creation (hash + pool + QSBR).
+  size_t memory_bytes() const { return memory_bytes_; }
+  rte_rcu_qsbr* qsbr() const { return qsbr_; }
+
+ private:
+  PeerTable() = default;
+  PeerPath* alloc_entry();
+  void retire(PeerPath* e, int32_t key_pos);
+  static void free_cb(void* p, void* elems, unsigned n);
+
+  rte_hash* hash_ = nullptr;
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  rte_rcu_qsbr_dq* dq_ = nullptr;
+  PeerPath* pool_ = nullptr;
+  uint32_t* free_ = nullptr;   // stack of free pool indices
+  uint32_t n_free_ = 0;
+  uint32_t pool_size_ = 0;
+  uint32_t capacity_ = 0;
+  uint32_t live_ = 0;
+  size_t memory_bytes_ = 0;
+  uint64_t max_idle_ms_ = 0;
+  std::atomic<bool> relay_{false};
+  std::atomic<const PeerPath*> sibling_{nullptr};
+  std::string name_;
+};
+
+}  // namespace flatnet::tables
