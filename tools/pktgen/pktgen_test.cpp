@@ -1,0 +1,237 @@
+// Unit tests for the generator's pure parts: frame building and parsing,
+// ARP answers, peers, destination distributions, the latency histogram and
+// pcap loading.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <cstring>
+#include <set>
+#include <unordered_set>
+
+#include "dataplane/wire/vl1.hpp"
+#include "tools/pktgen/frame.hpp"
+#include "tools/pktgen/latency.hpp"
+#include "tools/pktgen/pcap_source.hpp"
+#include "tools/pktgen/peers.hpp"
+#include "tools/pktgen/rng.hpp"
+
+namespace fp = flatnet::pktgen;
+namespace w = flatnet::wire;
+
+namespace {
+
+fp::FrameParams params(size_t zt_len = 130) {
+  fp::FrameParams p;
+  p.src_mac = {2, 0, 0, 0, 0, 2};
+  p.dst_mac = {2, 0, 0, 0, 0, 1};
+  p.dst_ip = 0x0a000001;
+  p.zt_len = zt_len;
+  return p;
+}
+
+fp::PacketFields fields() {
+  return {0x0102030405060708ULL, 0x1122334455ULL, 0x66778899aaULL, 0x0a800005, 20004,
+          0xdeadbeefcafef00dULL, 0x46, 4, 123456789ULL};
+}
+
+std::vector<uint8_t> make_frame(const fp::FrameParams& p, const fp::PacketFields& v) {
+  std::vector<uint8_t> f(fp::frame_len(p));
+  fp::build_template(p, f.data());
+  fp::patch_frame(f.data(), v);
+  return f;
+}
+
+uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+
+}  // namespace
+
+TEST(PktgenFrame, BuildsValidOuterHeadersAndVl1Head) {
+  const auto p = params(130);
+  const auto v = fields();
+  const auto f = make_frame(p, v);
+  ASSERT_EQ(f.size(), 14u + 20 + 8 + 130);
+  EXPECT_EQ(be16(&f[12]), 0x0800);
+  EXPECT_EQ(0, std::memcmp(&f[0], p.dst_mac.data(), 6));
+  EXPECT_EQ(0, std::memcmp(&f[6], p.src_mac.data(), 6));
+  const uint8_t* ip = &f[14];
+  EXPECT_EQ(ip[0], 0x45);
+  EXPECT_EQ(ip[9], 17);
+  EXPECT_EQ(be16(ip + 2), 20 + 8 + 130);
+  EXPECT_EQ(fp::ipv4_checksum(ip), 0) << "checksum over a header with a valid checksum is 0";
+  const uint8_t* udp = ip + 20;
+  EXPECT_EQ(be16(udp), 20004);
+  EXPECT_EQ(be16(udp + 2), 9993);
+  EXPECT_EQ(be16(udp + 4), 8 + 130);
+  EXPECT_EQ(be16(udp + 6), 0);
+  const uint8_t* zt = udp + 8;
+  EXPECT_EQ(w::classify(zt, 130), w::DatagramKind::kPacket);
+  EXPECT_EQ(w::packet_id(zt), v.packet_id);
+  EXPECT_EQ(w::packet_dest(zt), v.dst_addr);
+  EXPECT_EQ(w::packet_source(zt), v.src_addr);
+  EXPECT_EQ(w::packet_cipher(zt), w::Cipher::kSalsa2012Poly1305);
+  EXPECT_EQ(zt[w::kIdxFlags] & w::kFlagLegacyEncrypted, w::kFlagLegacyEncrypted);
+  EXPECT_FALSE(w::packet_fragmented(zt));
+  EXPECT_EQ(w::packet_hops(zt), 0u);
+  EXPECT_EQ(zt[w::kIdxVerb], 0x46);
+}
+
+TEST(PktgenFrame, ParseReadsStampAndSeesRelayHop) {
+  auto p = params(200);
+  p.hops = 1;
+  auto f = make_frame(p, fields());
+  auto r = fp::parse_frame(f.data(), f.size());
+  ASSERT_EQ(r.kind, fp::RxKind::kOurs);
+  EXPECT_EQ(r.hops, 1u);
+  EXPECT_EQ(r.dst_index, 4u);
+  EXPECT_EQ(r.tsc, 123456789ULL);
+  EXPECT_EQ(r.outer_dst_ip, 0x0a000001u);
+  EXPECT_EQ(r.outer_dst_port, 9993);
+  w::packet_increment_hops(f.data() + fp::kOuterLen);
+  r = fp::parse_frame(f.data(), f.size());
+  EXPECT_EQ(r.hops, 2u);
+  EXPECT_EQ(w::packet_cipher(f.data() + fp::kOuterLen), w::Cipher::kSalsa2012Poly1305);
+}
+
+TEST(PktgenFrame, TruncatedOrForeignFramesAreOther) {
+  const auto f = make_frame(params(fp::kMinZtLen), fields());
+  for (size_t len = 0; len < f.size(); ++len)
+    EXPECT_EQ(fp::parse_frame(f.data(), len).kind, fp::RxKind::kOther) << len;
+  EXPECT_EQ(fp::parse_frame(f.data(), f.size()).kind, fp::RxKind::kOurs);
+  auto g = f;
+  g[fp::kOuterLen + 28] ^= 1;  // magic broken
+  EXPECT_EQ(fp::parse_frame(g.data(), g.size()).kind, fp::RxKind::kOther);
+  g = f;
+  g[14 + 9] = 6;  // TCP
+  EXPECT_EQ(fp::parse_frame(g.data(), g.size()).kind, fp::RxKind::kOther);
+}
+
+TEST(PktgenFrame, AnswersArpRequests) {
+  uint8_t f[42] = {};
+  const uint8_t req[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06,
+                         0, 1, 0x08, 0x00, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1,
+                         0, 0, 0, 0, 0, 0, 10, 128, 0, 7};
+  std::memcpy(f, req, sizeof req);
+  EXPECT_EQ(fp::parse_frame(f, sizeof f).kind, fp::RxKind::kArpRequest);
+  const fp::Mac me = {2, 0, 0, 0, 0, 9};
+  ASSERT_TRUE(fp::arp_reply_in_place(f, sizeof f, me));
+  EXPECT_EQ(be16(f + 20), 2);                            // reply
+  EXPECT_EQ(0, std::memcmp(f, req + 6, 6));              // to the asker
+  EXPECT_EQ(0, std::memcmp(f + 22, me.data(), 6));       // sender hw = us
+  EXPECT_EQ(0, std::memcmp(f + 28, req + 38, 4));        // sender ip = asked-for ip
+  EXPECT_EQ(0, std::memcmp(f + 38, req + 28, 4));        // target ip = asker
+  EXPECT_FALSE(fp::arp_reply_in_place(f, sizeof f, me)) << "a reply is not answered";
+  EXPECT_FALSE(fp::arp_reply_in_place(f, 30, me));
+}
+
+TEST(PktgenPeers, DeterministicDistinctUnreserved) {
+  const auto a = fp::synthetic_peers(7, 100000);
+  const auto b = fp::synthetic_peers(7, 100000);
+  const auto c = fp::synthetic_peers(8, 100);
+  ASSERT_EQ(a.size(), 100000u);
+  std::unordered_set<uint64_t> addrs;
+  std::set<std::pair<uint32_t, uint16_t>> paths;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].address, b[i].address);
+    EXPECT_FALSE(w::address_is_reserved(a[i].address));
+    EXPECT_EQ(a[i].address & ~w::kAddressMask, 0u);
+    addrs.insert(a[i].address);
+    paths.insert({a[i].ip, a[i].port});
+    EXPECT_EQ(fp::synthetic_peer(7, uint32_t(i)).address, a[i].address);
+  }
+  EXPECT_EQ(addrs.size(), a.size());
+  EXPECT_EQ(paths.size(), a.size());
+  EXPECT_NE(c[0].address, a[0].address);
+}
+
+TEST(PktgenRng, UniformAndZipfDestinations) {
+  fp::Rng r(1);
+  const fp::DestPicker uni(1000, 0);
+  std::vector<uint32_t> hist(1000);
+  for (int i = 0; i < 1000000; ++i) {
+    uint32_t d = uni.pick(r);
+    ASSERT_LT(d, 1000u);
+    ++hist[d];
+  }
+  for (uint32_t h : hist) EXPECT_NEAR(double(h), 1000.0, 200.0);
+
+  const fp::DestPicker zipf(1000, 1.0);
+  std::vector<uint32_t> zh(1000);
+  for (int i = 0; i < 1000000; ++i) {
+    uint32_t d = zipf.pick(r);
+    ASSERT_LT(d, 1000u);
+    ++zh[d];
+  }
+  // H(1000) ~ 7.485: peer 0 gets ~13.4%, peer 1 ~6.7%.
+  EXPECT_NEAR(double(zh[0]) / 1e6, 1.0 / 7.485, 0.005);
+  EXPECT_NEAR(double(zh[1]) / 1e6, 0.5 / 7.485, 0.005);
+  EXPECT_GT(zh[0], zh[10]);
+  EXPECT_GT(zh[10], zh[500]);
+}
+
+TEST(PktgenLatency, QuantilesWithinBucketError) {
+  fp::LatencyHistogram h;
+  EXPECT_EQ(h.quantile(0.5), 0u);
+  for (uint64_t v = 1; v <= 100000; ++v) h.record(v);
+  EXPECT_EQ(h.count(), 100000u);
+  EXPECT_EQ(h.max(), 100000u);
+  for (double q : {0.5, 0.9, 0.99, 0.999}) {
+    const double want = q * 100000;
+    EXPECT_GE(double(h.quantile(q)), want);
+    EXPECT_LE(double(h.quantile(q)), want * 1.035) << q;
+  }
+  EXPECT_EQ(h.quantile(1.0), 100000u);
+  for (uint64_t v : {0ull, 1ull, 31ull, 32ull, 33ull, 1000ull, 123456789ull, ~0ull}) {
+    const unsigned i = fp::LatencyHistogram::index(v);
+    ASSERT_LT(i, fp::LatencyHistogram::kBuckets);
+    EXPECT_GE(fp::LatencyHistogram::upper(i), v);
+    if (i > 0) {
+      EXPECT_LT(fp::LatencyHistogram::upper(i - 1), v);
+    }
+  }
+  fp::LatencyHistogram g;
+  g.record(5000000);
+  h.merge(g);
+  EXPECT_EQ(h.count(), 100001u);
+  EXPECT_EQ(h.max(), 5000000u);
+}
+
+TEST(PktgenPcap, LoadsAndRewritesStockCapture) {
+  const char* env = std::getenv("FLATNET_VECTORS");
+  const std::filesystem::path dir = env ? env : "";
+  const auto file = dir / "zerotier-1.14.1" / "testnet-relay" / "capture-br0.pcap";
+  if (!env || !std::filesystem::exists(file)) {
+    const char* ci = std::getenv("CI");
+    if (ci && std::string(ci) == "true") FAIL() << "vectors missing: " << file;
+    GTEST_SKIP() << "stock vectors not found (" << file << "); set FLATNET_VECTORS";
+  }
+  fp::PcapFrames pf;
+  ASSERT_EQ(fp::pcap_load(file.string(), 1u << 20, 2048, pf), "");
+  ASSERT_FALSE(pf.frames.empty());
+  size_t vl1 = 0;
+  for (auto& f : pf.frames) {
+    if (!fp::pcap_rewrite(f, {2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 1}, 0x0a000001, 9993)) continue;
+    const uint8_t* ip = f.data() + 14;
+    ASSERT_EQ(fp::ipv4_checksum(ip), 0);
+    const size_t ihl = size_t(ip[0] & 15) * 4;
+    EXPECT_EQ(be16(ip + ihl + 2), 9993);
+    EXPECT_EQ(f[5], 1);
+    ++vl1;
+  }
+  EXPECT_GT(vl1, 100u) << "the relay capture holds well over 100 ZeroTier datagrams";
+  fp::PcapFrames none;
+  EXPECT_NE(fp::pcap_load((dir / "no-such.pcap").string(), 10, 2048, none), "");
+}
+
+TEST(PktgenFrame, ParsesAddresses) {
+  fp::Mac m;
+  EXPECT_TRUE(fp::parse_mac("02:fe:00:0a:0b:ff", m));
+  EXPECT_EQ(m[1], 0xfe);
+  EXPECT_FALSE(fp::parse_mac("02:fe:00:0a:0b", m));
+  EXPECT_FALSE(fp::parse_mac("02:fe:00:0a:0b:ff:1", m));
+  EXPECT_FALSE(fp::parse_mac("02:fe:00:0a:0b:100", m));
+  uint32_t ip;
+  EXPECT_TRUE(fp::parse_ipv4("10.1.2.3", ip));
+  EXPECT_EQ(ip, 0x0a010203u);
+  EXPECT_FALSE(fp::parse_ipv4("10.1.2", ip));
+}
