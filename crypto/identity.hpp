@@ -27,6 +27,13 @@ using PrivateKey = SecretBytes<kPrivateKeySize>;
 using Signature = std::array<uint8_t, kSignatureSize>;
 using SharedKey = SecretBytes<kSharedKeySize>;
 
+// Reserved addresses (spec §1.2): zero, or a first byte of 0xff. Same rule
+// as wire::address_is_reserved; restated here because crypto/ depends on
+// nothing else of ours.
+inline constexpr bool is_reserved_address(uint64_t a) {
+  return a == 0 || (a >> 32) == 0xff;
+}
+
 // The memory-hard digest of a public key (spec §1.3). 64 bytes out.
 void memory_hard_hash(const PublicKey& pub, uint8_t digest[64]);
 
