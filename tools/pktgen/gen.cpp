@@ -6,6 +6,7 @@
 #include <rte_memcpy.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <csignal>
 #include <cstring>
 #include <vector>
@@ -108,10 +109,42 @@ void finish(const Port& port, const Options& o, RunStats& st) {
   }
 }
 
+// Sends a few packets every 10 ms until one comes back (the other end is
+// forwarding) or wait_s passes; then lets the rest drain. Returns whether
+// anything came back. Nothing sent here is counted.
+template <typename Fill>
+bool probe(const Options& o, const Port& port, Fill& fill) {
+  RunStats scratch;
+  Clock c = make_clock(o);
+  c.win_start = 0;
+  c.win_end = ~0ULL;
+  Receiver rx{port, c, nullptr, o.frame.hops, scratch};
+  const uint64_t deadline = c.start + uint64_t(o.link_wait * double(c.hz));
+  uint64_t next_send = c.start;
+  rte_mbuf* tx[4];
+  while (!g_stop && rte_get_tsc_cycles() < deadline) {
+    rx.poll();
+    if (scratch.rx_total > scratch.rx_arp) break;
+    const uint64_t now = rte_get_tsc_cycles();
+    if (now < next_send || rte_pktmbuf_alloc_bulk(port.pool, tx, 4) != 0) continue;
+    fill(tx, 4, now);
+    const uint16_t sent = rte_eth_tx_burst(port.id, 0, tx, 4);
+    rte_pktmbuf_free_bulk(tx + sent, 4u - sent);
+    next_send = now + c.hz / 100;
+  }
+  const bool ok = scratch.rx_total > scratch.rx_arp;
+  const uint64_t quiet = rte_get_tsc_cycles() + c.hz / 20;
+  while (rte_get_tsc_cycles() < quiet) rx.poll();
+  return ok;
+}
+
 // The shared loop; fill(mbufs, n, now) writes n frames and returns nothing.
 template <typename Fill>
 RunStats run_loop(const Options& o, const Port& port, const std::vector<SyntheticPeer>* peers,
                   Fill&& fill) {
+  if (o.probe && !probe(o, port, fill))
+    std::fprintf(stderr, "flatnet-pktgen: warning: nothing came back within %.1f s of probing\n",
+                 o.link_wait);
   RunStats st;
   const Clock clk = make_clock(o);
   Receiver rx{port, clk, peers, o.frame.hops, st};

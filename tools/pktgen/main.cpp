@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 10.0))->capture_default_str();
   app.add_option("--link-wait", o.link_wait, "seconds to wait for link up")
       ->check(CLI::Range(0.0, 600.0))->capture_default_str();
+  app.add_flag("!--no-probe", o.probe,
+               "start measuring at once instead of waiting for probe packets to come back");
   app.add_option("--burst", o.burst, "tx burst size")->check(CLI::Range(1u, 256u))
       ->capture_default_str();
   app.add_option("--ring-size", o.ring_size, "rx/tx descriptors")->check(CLI::Range(64u, 16384u))

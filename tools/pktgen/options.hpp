@@ -20,7 +20,8 @@ struct Options {
   double duration = 5;            // seconds of measured sending
   double warmup = 0.5;            // seconds sent before measuring
   double drain = 0.2;             // seconds of receive-only after sending
-  double link_wait = 15;          // seconds to wait for link up
+  double link_wait = 15;          // seconds to wait for link up, and for a probe's return
+  bool probe = true;              // before measuring, wait until sent packets come back
   unsigned burst = 32;
   unsigned ring_size = 1024;
   unsigned pool_size = 16383;
