@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "crypto/identity.hpp"
 
@@ -75,5 +76,9 @@ void hello_crypt_field(const SharedKey& key48, std::span<uint8_t> packet, size_t
 // multi-buffer engines and their tests.
 void salsa_mangle_key(const uint8_t key48[32], const uint8_t* packet, size_t len,
                       uint8_t out[32]);
+
+// One line naming the code paths in use on this CPU (ipsec-mb version and
+// ISA tier, the CPU features it saw, libsodium's), for benchmarks and logs.
+std::string backend_description();
 
 }  // namespace flatnet::crypto

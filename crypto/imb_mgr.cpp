@@ -3,6 +3,10 @@
 
 #include <cstdlib>
 
+#include <sodium.h>
+
+#include "crypto/armor.hpp"
+
 namespace flatnet::crypto::detail {
 namespace {
 
@@ -72,3 +76,19 @@ bool imb_run_job(IMB_MGR* mgr) {
 }
 
 }  // namespace flatnet::crypto::detail
+
+namespace flatnet::crypto {
+
+std::string backend_description() {
+  std::string s = detail::imb_description();
+  s += "; libsodium ";
+  s += sodium_version_string();
+  s += " (avx2=";
+  s += sodium_runtime_has_avx2() ? "yes" : "no";
+  s += " avx512f=";
+  s += sodium_runtime_has_avx512f() ? "yes" : "no";
+  s += ")";
+  return s;
+}
+
+}  // namespace flatnet::crypto
