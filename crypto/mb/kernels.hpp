@@ -1,0 +1,49 @@
+// Internal: the per-ISA lane kernels behind suites 0/1 and the table that
+// picks them. Each kernel lives in its own file compiled with its own ISA
+// flags (salsa2012_*.cpp, poly1305_*.cpp); nothing here may be called on a
+// CPU that lacks the ISA, which dispatch.cpp guarantees.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace flatnet::crypto::mb::detail {
+
+// Salsa20/12 block kernel. A "lane" is one 64-byte keystream block with its
+// own key, nonce and block counter, so a burst's blocks (of any packets,
+// any lengths) are packed into lanes without idle ones.
+//
+// `state` is transposed: state[w * kMaxLanes + lane] is input word w of the
+// lane (w = 0..15 in Salsa20 layout: constants, key, nonce, counter). `out`
+// receives lanes * 64 bytes of keystream, lane after lane.
+inline constexpr unsigned kMaxSalsaLanes = 16;
+using SalsaBlocksFn = void (*)(const uint32_t* state, uint8_t* out);
+
+void salsa2012_blocks_scalar(const uint32_t* state, uint8_t* out);  // 1 lane
+void salsa2012_blocks_avx2(const uint32_t* state, uint8_t* out);    // 8 lanes
+void salsa2012_blocks_avx512(const uint32_t* state, uint8_t* out);  // 16 lanes
+
+// Poly1305 lane kernel: lane = one message with its own 32-byte one-time
+// key. Writes the full 16-byte tag of each of the n messages.
+struct PolyLane {
+  const uint8_t* msg;
+  size_t len;
+  const uint8_t* key;  // 32 bytes: r || s
+};
+inline constexpr unsigned kMaxPolyLanes = 8;
+using PolyFn = void (*)(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
+
+void poly1305_lanes_scalar(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
+void poly1305_lanes_avx512(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
+
+struct Kernels {
+  unsigned salsa_lanes;  // 1, 8 or 16
+  SalsaBlocksFn salsa;
+  unsigned poly_lanes;   // 1..8
+  PolyFn poly;
+};
+
+// The table for the current ISA (see force_isa in burst.hpp).
+const Kernels& kernels();
+
+}  // namespace flatnet::crypto::mb::detail
