@@ -41,14 +41,14 @@ double gbps(size_t bytes, double ns) { return ns > 0 ? double(bytes) * 8.0 / ns 
 void print_row(const Row& r) {
   const Spread& s = r.ns;
   if (r.bytes == 0) {
-    std::printf("%-38s %6s %12.0f %12.0f %12.0f %12.0f %12.0f %8s %17s %6zux%-llu\n",
+    std::printf("%-44s %6s %12.0f %12.0f %12.0f %12.0f %12.0f %8s %17s %6zux%-llu\n",
                 r.what.c_str(), "-", s.median, s.min, s.p25, s.p75, s.max, "-", "-", s.batches,
                 static_cast<unsigned long long>(s.ops_per_batch));
     return;
   }
   char iqr[32];
   std::snprintf(iqr, sizeof iqr, "%.2f-%.2f", gbps(r.bytes, s.p75), gbps(r.bytes, s.p25));
-  std::printf("%-38s %6zu %12.1f %12.1f %12.1f %12.1f %12.1f %8.2f %17s %6zux%-llu\n",
+  std::printf("%-44s %6zu %12.1f %12.1f %12.1f %12.1f %12.1f %8.2f %17s %6zux%-llu\n",
               r.what.c_str(), r.bytes, s.median, s.min, s.p25, s.p75, s.max,
               gbps(r.bytes, s.median), iqr, s.batches,
               static_cast<unsigned long long>(s.ops_per_batch));
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   std::printf("cpu: %s\nbackend: %s\nsingle thread; %d batches per row (identity generation: %d "
               "single runs)\n\n",
               cpu_model().c_str(), backend.c_str(), reps, idgen);
-  std::printf("%-38s %6s %12s %12s %12s %12s %12s %8s %17s %s\n", "operation", "bytes",
+  std::printf("%-44s %6s %12s %12s %12s %12s %12s %8s %17s %s\n", "operation", "bytes",
               "median ns", "min", "p25", "p75", "max", "Gbit/s", "Gbit/s IQR", "batches x ops");
 
   std::vector<Row> rows;
