@@ -1,0 +1,108 @@
+// Per-core counters and the ONE list of drop reasons.
+//
+// Every packet the data plane discards is counted under exactly one reason
+// from FLATNET_DROP_REASONS. The list is the single source for the enum, the
+// telemetry names and the docs table (docs/dataplane.md), in the style of
+// VPP's foreach_*_error lists. Counters are plain uint64_t owned by one
+// worker: written without atomics, read from outside (telemetry, the control
+// counter block) with ordinary aligned loads, which x86-64 never tears.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace flatnet::fastpath {
+
+// X(name, description)
+#define FLATNET_DROP_REASONS(X)                                                   \
+  X(eth_runt, "frame shorter than an Ethernet header")                          \
+  X(eth_not_for_us, "unicast destination MAC is not the port's")                \
+  X(eth_from_self, "source MAC is ours (our own or the kernel's frames)")      \
+  X(eth_type, "ethertype other than ARP, IPv4, IPv6 (VLAN tags included)")      \
+  X(arp_malformed, "ARP not Ethernet/IPv4 or truncated")                        \
+  X(arp_not_for_us, "ARP request for an address that is not ours")             \
+  X(ip4_malformed, "bad IPv4 version, header length or total length")           \
+  X(ip4_checksum, "IPv4 header checksum wrong")                                 \
+  X(ip4_fragment, "IPv4 fragment (flatnet fragments at VL1, never at IP)")      \
+  X(ip4_not_for_us, "IPv4 destination is not our address")                      \
+  X(ip4_proto, "IPv4 protocol other than UDP and ICMP")                         \
+  X(icmp4_malformed, "ICMP truncated or checksum wrong")                        \
+  X(icmp4_type, "ICMP other than echo request")                                 \
+  X(ip6_malformed, "bad IPv6 version or payload length")                        \
+  X(ip6_not_for_us, "IPv6 destination is neither ours nor our multicast")       \
+  X(ip6_next_header, "IPv6 next header other than UDP and ICMPv6")              \
+  X(icmp6_malformed, "ICMPv6 truncated or checksum wrong")                      \
+  X(icmp6_type, "ICMPv6 other than echo request, NS, NA")                       \
+  X(nd_malformed, "neighbour discovery message invalid (RFC 4861 7.1)")         \
+  X(nd_not_for_us, "neighbour solicitation for an address that is not ours")    \
+  X(udp_malformed, "UDP length inconsistent with the IP length")                \
+  X(udp_checksum, "UDP checksum wrong, or zero over IPv6")                      \
+  X(udp_port, "UDP destination port is not flatnet's")                          \
+  X(vl1_runt, "UDP payload too short for any VL1 form")                         \
+  X(vl1_reserved_dest, "VL1 destination address is reserved")                   \
+  X(vl1_from_self, "packet head whose source address is ours")                 \
+  X(vl1_hop_limit, "hop count already at the relay limit (3)")                  \
+  X(vl1_relay_disabled, "destination is not us and relaying is off")            \
+  X(vl1_unknown_dest, "no path for the destination and no sibling root")        \
+  X(vl1_no_route, "path family has no own address or next hop")                 \
+  X(vl1_oversize, "relayed frame would exceed the port MTU")                    \
+  X(vl1_loop, "path points back at the packet's physical source")               \
+  X(punt_full, "punt ring full or control detached")                            \
+  X(neigh_queue_full, "awaiting-resolution queue full")                         \
+  X(neigh_timeout, "next hop did not resolve in time")                          \
+  X(tx_full, "port transmit queue full")                                        \
+  X(no_mbuf, "mbuf pool empty when building a reply")
+
+enum class Drop : uint8_t {
+#define FLATNET_X(name, desc) name,
+  FLATNET_DROP_REASONS(FLATNET_X)
+#undef FLATNET_X
+      kCount
+};
+inline constexpr size_t kDropCount = size_t(Drop::kCount);
+
+inline constexpr const char* kDropNames[kDropCount] = {
+#define FLATNET_X(name, desc) #name,
+    FLATNET_DROP_REASONS(FLATNET_X)
+#undef FLATNET_X
+};
+inline constexpr const char* kDropDescriptions[kDropCount] = {
+#define FLATNET_X(name, desc) desc,
+    FLATNET_DROP_REASONS(FLATNET_X)
+#undef FLATNET_X
+};
+
+// Things that happened (not drops).
+#define FLATNET_EVENT_COUNTERS(X)                                 \
+  X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)             \
+  X(relayed) X(relayed_sibling) X(punted)                         \
+  X(arp_replies) X(arp_requests) X(arp_learned)                   \
+  X(nd_adverts) X(nd_solicits) X(nd_learned)                      \
+  X(icmp4_echo_replies) X(icmp6_echo_replies)                     \
+  X(neigh_queued) X(neigh_flushed)                                \
+  X(unknown_dest_events) X(rendezvous_events) X(events_dropped)   \
+  X(idle_sleeps) X(polls) X(empty_polls)
+
+struct alignas(64) CoreCounters {
+#define FLATNET_X(name) uint64_t name = 0;
+  FLATNET_EVENT_COUNTERS(FLATNET_X)
+#undef FLATNET_X
+  uint64_t drop[kDropCount] = {};
+
+  void count_drop(Drop r) { ++drop[size_t(r)]; }
+  uint64_t drops_total() const {
+    uint64_t t = 0;
+    for (uint64_t d : drop) t += d;
+    return t;
+  }
+};
+
+// Visits every counter as (name, value) — used by telemetry and docs.
+template <typename F>
+void for_each_counter(const CoreCounters& c, F&& f) {
+#define FLATNET_X(name) f(#name, c.name);
+  FLATNET_EVENT_COUNTERS(FLATNET_X)
+#undef FLATNET_X
+}
+
+}  // namespace flatnet::fastpath

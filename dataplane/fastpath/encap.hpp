@@ -1,0 +1,82 @@
+// Outer header writer for relayed datagrams: Ethernet + IPv4/IPv6 + UDP in
+// front of an unchanged VL1 datagram. Inline because the relay calls it for
+// every packet.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "dataplane/fastpath/meta.hpp"
+#include "dataplane/fastpath/worker.hpp"
+
+namespace flatnet::fastpath {
+
+inline constexpr uint16_t kOuter4 = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr);
+inline constexpr uint16_t kOuter6 = sizeof(rte_ether_hdr) + sizeof(rte_ipv6_hdr) + sizeof(rte_udp_hdr);
+
+// Makes the headroom in front of the datagram exactly `outer` bytes long.
+// Returns false if the mbuf lacks headroom (never with standard pools).
+inline bool reshape_outer(rte_mbuf* m, PktMeta* pm, uint16_t outer) {
+  if (pm->data_off > outer) {
+    rte_pktmbuf_adj(m, uint16_t(pm->data_off - outer));
+  } else if (pm->data_off < outer) {
+    if (!rte_pktmbuf_prepend(m, uint16_t(outer - pm->data_off))) return false;
+  }
+  // Drop anything after the datagram (the input trimmed to IP length; the
+  // UDP length may be shorter).
+  uint32_t frame = uint32_t(outer) + pm->data_len;
+  m->data_len = uint16_t(frame);
+  m->pkt_len = frame;
+  pm->data_off = outer;
+  pm->l3_off = sizeof(rte_ether_hdr);
+  pm->l4_off = uint16_t(outer - sizeof(rte_udp_hdr));
+  return true;
+}
+
+inline void write_eth(rte_mbuf* m, const Mac& src, const Mac& dst, uint16_t type_be) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  std::memcpy(eth->dst_addr.addr_bytes, dst.b, 6);
+  std::memcpy(eth->src_addr.addr_bytes, src.b, 6);
+  eth->ether_type = type_be;
+}
+
+inline void write_ip4_udp(rte_mbuf* m, const uint8_t* src, const uint8_t* dst, uint16_t sport,
+                          uint16_t dport, uint16_t payload) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->type_of_service = 0;
+  ip->total_length = rte_cpu_to_be_16(uint16_t(sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr) + payload));
+  ip->packet_id = 0;
+  ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);  // VL1 fragments; IP never does
+  ip->time_to_live = 64;
+  ip->next_proto_id = IPPROTO_UDP;
+  std::memcpy(&ip->src_addr, src, 4);
+  std::memcpy(&ip->dst_addr, dst, 4);
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+  udp->src_port = rte_cpu_to_be_16(sport);
+  udp->dst_port = rte_cpu_to_be_16(dport);
+  udp->dgram_len = rte_cpu_to_be_16(uint16_t(sizeof(rte_udp_hdr) + payload));
+  udp->dgram_cksum = 0;  // valid over IPv4; what stock ZeroTier sends
+}
+
+// Writes IPv6 + UDP with the checksum field left for the caller.
+inline rte_udp_hdr* write_ip6_udp(rte_mbuf* m, const uint8_t* src, const uint8_t* dst,
+                                  uint16_t sport, uint16_t dport, uint16_t payload) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, sizeof(rte_ether_hdr));
+  ip->vtc_flow = RTE_BE32(6u << 28);
+  ip->payload_len = rte_cpu_to_be_16(uint16_t(sizeof(rte_udp_hdr) + payload));
+  ip->proto = IPPROTO_UDP;
+  ip->hop_limits = 64;
+  std::memcpy(ip->src_addr, src, 16);
+  std::memcpy(ip->dst_addr, dst, 16);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+  udp->src_port = rte_cpu_to_be_16(sport);
+  udp->dst_port = rte_cpu_to_be_16(dport);
+  udp->dgram_len = ip->payload_len;
+  return udp;
+}
+
+}  // namespace flatnet::fastpath

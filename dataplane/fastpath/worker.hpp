@@ -1,0 +1,132 @@
+// What the fast-path stages of one worker need: the port's own addresses,
+// the switches control may flip, the neighbour table, the hooks to the
+// control boundary (path lookup, punt, events), this worker's counters and
+// its transmit buffer. Each stage reads only the members it uses.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/fastpath/addr.hpp"
+#include "dataplane/fastpath/counters.hpp"
+#include "dataplane/fastpath/neighbor.hpp"
+
+namespace flatnet::fastpath {
+
+inline constexpr uint16_t kBurst = 32;
+
+// The owned underlay port: fixed after start-up.
+struct Underlay {
+  uint16_t port_id = 0;
+  Mac mac;
+  IpAddr ip4, gw4;   // family kNone when absent
+  unsigned prefix4 = 32;
+  IpAddr ip6, gw6;
+  unsigned prefix6 = 128;
+  IpAddr ip6_ll;     // link-local, derived from the MAC (EUI-64)
+  uint16_t udp_port = 9993;
+  uint16_t mtu = 1500;  // IP MTU of the port
+  // Verify non-zero IPv4 UDP checksums in software when the port did not.
+  // Kernel peers on veths send unfinished ones unless tx offload is off.
+  bool verify_udp4_csum = true;
+};
+
+// Run-time switches. Workers load them once per burst; the main lcore stores
+// them when control says so. Relaxed: a burst that still sees the old value
+// is harmless.
+struct Switches {
+  std::atomic<bool> relay{true};
+  std::atomic<uint64_t> self_address{0};  // our 40-bit VL1 address, 0 = unknown
+};
+
+// A destination's physical path, as the relay needs it.
+struct PathView {
+  Family family;
+  uint16_t port;      // UDP port, host order
+  uint16_t tx_port;   // DPDK port to send on (only the underlay port today)
+  uint8_t ip[16];
+};
+
+struct PuntInfo {
+  IpAddr src;        // physical source
+  uint16_t src_port; // host order
+  uint16_t rx_port;  // DPDK port it arrived on
+};
+
+// The boundary to control, bound by the runtime (or by a test). One indirect
+// call per burst for lookups; punts and events are off the relay path.
+struct ControlHooks {
+  void* ctx = nullptr;
+  // found[i] = lookup of addrs[i] succeeded, filling paths[i].
+  void (*lookup)(void* ctx, const uint64_t* addrs, unsigned n, PathView* paths,
+                 bool* found) = nullptr;
+  // The sibling root unknown destinations go to; false = none configured.
+  bool (*sibling)(void* ctx, PathView* out) = nullptr;
+  // Copies a VL1 datagram to control; false when it could not (ring full).
+  bool (*punt)(void* ctx, unsigned worker, const uint8_t* data, uint16_t len,
+               const PuntInfo& info) = nullptr;
+  // Rate-limited notices; false when the event ring was full.
+  bool (*unknown_dest)(void* ctx, unsigned worker, uint64_t dst, uint64_t src) = nullptr;
+  bool (*relaying_pair)(void* ctx, unsigned worker, uint64_t src, uint64_t dst) = nullptr;
+  // Called once per poll, between bursts: the worker holds no table pointer.
+  void (*quiescent)(void* ctx, unsigned worker) = nullptr;
+};
+
+// Recently reported relayed (src,dst) pairs: a small direct-mapped table so
+// control hears about each pair about once per interval, not per packet.
+struct PairFilter {
+  static constexpr unsigned kSlots = 1024;
+  uint64_t lo[kSlots] = {};  // smaller address of the unordered pair
+  uint64_t hi[kSlots] = {};
+  uint64_t when[kSlots] = {};
+  uint64_t interval = 0;  // TSC cycles
+};
+
+// Unknown-destination events: a token bucket per worker, kept in TSC cycles
+// of credit (one event costs `cost` cycles; credit is capped at `cap`).
+struct EventBucket {
+  uint64_t credit = 0, cost = 0, cap = 0, last = 0;
+  bool take(uint64_t now) {
+    credit += now - last;
+    last = now;
+    if (credit > cap) credit = cap;
+    if (credit < cost) return false;
+    credit -= cost;
+    return true;
+  }
+};
+
+struct TxBuffer {
+  static constexpr unsigned kCap = 4 * kBurst;
+  rte_mbuf* pkts[kCap];
+  uint16_t n = 0;
+};
+
+struct Worker {
+  unsigned id = 0;
+  const Underlay* u = nullptr;
+  const Switches* sw = nullptr;
+  NeighborTable* neigh = nullptr;
+  rte_mempool* pool = nullptr;  // for replies and ARP/ND requests
+  const ControlHooks* hooks = nullptr;
+  CoreCounters* c = nullptr;
+  uint64_t hz = 0;
+  uint64_t now = 0;  // TSC at the start of the burst
+
+  TxBuffer tx;
+  // One-entry next-hop cache (VPP style): valid while gen == neigh generation.
+  IpAddr last_nh;
+  Mac last_mac;
+  uint32_t last_gen = ~0u;
+
+  PairFilter pairs;
+  EventBucket unknown_events;
+};
+
+// Sets up the per-worker rate limits from the clock rate.
+void worker_init(Worker& w, uint64_t hz, double pair_interval_s = 1.0,
+                 unsigned unknown_events_per_s = 100);
+
+}  // namespace flatnet::fastpath

@@ -1,0 +1,220 @@
+// Relay fixtures: input frame -> exact output frame.
+#include "tests/packet/harness.hpp"
+
+namespace flatnet::test {
+namespace {
+
+const MacA kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
+const MacA kMacB{{0x02, 0, 0, 0, 0, 0x0b}};
+const MacA kMacGw{{0x02, 0, 0, 0, 0, 0xfe}};
+const Ip4 kIpA{{10, 0, 0, 10}};
+const Ip4 kIpB{{10, 0, 0, 11}};
+const Ip4 kFar{{192, 0, 2, 7}};
+const Ip4 kGw{{10, 0, 0, 254}};
+const Ip6 kIp6A{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a}};
+const Ip6 kIp6B{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b}};
+constexpr uint64_t kA = 0x0a0a0a0a0a, kB = 0x0b0b0b0b0b;
+
+Bytes bump(Bytes vl1, bool fragment = false) {
+  if (fragment)
+    vl1[15] = uint8_t((vl1[15] + 1) & 7);
+  else
+    vl1[18] = uint8_t((vl1[18] & 0xf8) | ((vl1[18] + 1) & 7));
+  return vl1;
+}
+
+class Relay : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    h.add_neighbor4(kIpB, kMacB);
+    h.add_neighbor4(kIpA, kMacA);
+    h.add_path4(kB, kIpB, 6000);
+  }
+  Harness h;
+};
+
+TEST_F(Relay, Ip4ToIp4HopsPlusOne) {
+  for (unsigned hops = 0; hops < 3; ++hops) {
+    Bytes in_vl1 = vl1_packet(kB, kA, hops);
+    auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1));
+    ASSERT_EQ(out.size(), 1u) << "hops " << hops << ": " << h.drop_reason();
+    Bytes want = udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(in_vl1));
+    EXPECT_EQ(out[0], want) << "hops " << hops;
+    EXPECT_EQ(out[0][42 + 18] & 7, int(hops + 1));
+  }
+  EXPECT_EQ(h.counters.relayed, 3u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST_F(Relay, FragmentHopByteBumped) {
+  Bytes in_vl1 = vl1_fragment(kB, 3, 2, 1);
+  auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(in_vl1, true)));
+  EXPECT_TRUE(h.pair_events.empty()) << "fragments carry no source: no rendezvous report";
+}
+
+TEST_F(Relay, ChecksummedIp4InputAccepted) {
+  Bytes in_vl1 = vl1_packet(kB, kA, 0);
+  auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1, true));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  // Relayed over IPv4 with a zero checksum, as stock ZeroTier sends.
+  EXPECT_EQ(out[0], udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(in_vl1)));
+}
+
+TEST_F(Relay, OffLinkDestinationGoesToGateway) {
+  h.u.gw4 = IpAddr::v4(kGw.b);
+  h.add_neighbor4(kGw, kMacGw);
+  h.add_path4(kB, kFar, 7000);
+  Bytes in_vl1 = vl1_packet(kB, kA, 0);
+  auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], udp4_frame(kMacGw, h.dp_mac, h.dp_ip4, kFar, 9993, 7000, bump(in_vl1)));
+}
+
+TEST_F(Relay, Ip6ToIp6IncrementalChecksum) {
+  h.add_neighbor6(kIp6B, kMacB);
+  h.add_path6(kB, kIp6B, 6001);
+  for (unsigned hops = 0; hops < 3; ++hops) {
+    for (bool fragment : {false, true}) {
+      Bytes in_vl1 = fragment ? vl1_fragment(kB, 2, 1, hops) : vl1_packet(kB, kA, hops, 61);
+      auto out = h.run1(udp6_frame(h.dp_mac, kMacA, kIp6A, h.dp_ip6, 5001, 9993, in_vl1));
+      ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+      // The builder computes the checksum from scratch: equality proves the
+      // incremental update.
+      EXPECT_EQ(out[0], udp6_frame(kMacB, h.dp_mac, h.dp_ip6, kIp6B, 9993, 6001, bump(in_vl1, fragment)))
+          << "hops " << hops << " fragment " << fragment;
+    }
+  }
+}
+
+TEST_F(Relay, Ip4InIp6OutFullChecksum) {
+  h.add_neighbor6(kIp6B, kMacB);
+  h.add_path6(kB, kIp6B, 6001);
+  Bytes in_vl1 = vl1_packet(kB, kA, 1);
+  auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], udp6_frame(kMacB, h.dp_mac, h.dp_ip6, kIp6B, 9993, 6001, bump(in_vl1)));
+}
+
+TEST_F(Relay, Ip6InIp4Out) {
+  Bytes in_vl1 = vl1_packet(kB, kA, 0);
+  auto out = h.run1(udp6_frame(h.dp_mac, kMacA, kIp6A, h.dp_ip6, 5001, 9993, in_vl1));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(in_vl1)));
+}
+
+TEST_F(Relay, EthernetPaddingIsNotRelayed) {
+  Bytes in_vl1 = vl1_packet(kB, kA, 0, 0);  // 28 bytes: frame of 70, then pad
+  Bytes f = udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1);
+  f.resize(f.size() + 20, 0xee);
+  auto out = h.run1(f);
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(in_vl1)));
+}
+
+TEST_F(Relay, UnknownDestinationEventIsRateLimited) {
+  std::vector<Bytes> frames;
+  for (int i = 0; i < 100; ++i)
+    frames.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(0x0c0c0c0c0c, kA, 0)));
+  auto out = h.run(frames);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(h.drops(Drop::vl1_unknown_dest), 100u);
+  ASSERT_FALSE(h.unknown_events.empty());
+  EXPECT_EQ(h.unknown_events[0].first, 0x0c0c0c0c0cu);
+  EXPECT_EQ(h.unknown_events[0].second, kA);
+  EXPECT_LE(h.unknown_events.size(), 17u) << "bucket of 16 plus refill";
+}
+
+TEST_F(Relay, UnknownDestinationGoesToSibling) {
+  h.set_sibling4(Ip4{{10, 0, 0, 50}}, 9993);
+  h.add_neighbor4(Ip4{{10, 0, 0, 50}}, kMacGw);
+  Bytes in_vl1 = vl1_packet(0x0c0c0c0c0c, kA, 0);
+  auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], udp4_frame(kMacGw, h.dp_mac, h.dp_ip4, Ip4{{10, 0, 0, 50}}, 9993, 9993, bump(in_vl1)));
+  EXPECT_EQ(h.counters.relayed_sibling, 1u);
+  EXPECT_TRUE(h.unknown_events.empty());
+}
+
+TEST_F(Relay, PairReportedOncePerInterval) {
+  std::vector<Bytes> frames;
+  for (int i = 0; i < 50; ++i)
+    frames.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(kB, kA, 0)));
+  auto out = h.run(frames);
+  EXPECT_EQ(out.size(), 50u);
+  ASSERT_EQ(h.pair_events.size(), 1u);
+  EXPECT_EQ(h.pair_events[0], std::make_pair(kA, kB));
+  EXPECT_EQ(h.counters.rendezvous_events, 1u);
+}
+
+TEST_F(Relay, AddressedToUsIsPuntedWithPhysicalSource) {
+  Bytes in_vl1 = vl1_packet(Harness::kSelf, kA, 0);
+  auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1));
+  EXPECT_TRUE(out.empty());
+  ASSERT_EQ(h.punts.size(), 1u);
+  EXPECT_EQ(h.punts[0].data, in_vl1);
+  EXPECT_TRUE(h.punts[0].info.src.equals(Family::kV4, kIpA.b));
+  EXPECT_EQ(h.punts[0].info.src_port, 5000);
+  EXPECT_EQ(h.counters.punted, 1u);
+  // Hop limit does not apply to packets for us.
+  h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(Harness::kSelf, kA, 7)));
+  EXPECT_EQ(h.punts.size(), 2u);
+}
+
+TEST_F(Relay, BeaconAndOwnFragmentsArePunted) {
+  Bytes beacon(13, 0x11);
+  h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, beacon));
+  h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_fragment(Harness::kSelf, 2, 1, 0)));
+  EXPECT_EQ(h.punts.size(), 2u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST_F(Relay, UnresolvedNextHopWaitsForArp) {
+  const Ip4 kIpC{{10, 0, 0, 12}};
+  const MacA kMacC{{0x02, 0, 0, 0, 0, 0x0c}};
+  constexpr uint64_t kC = 0x0c0c0c0c0c;
+  h.add_path4(kC, kIpC, 6002);
+  Bytes in_vl1 = vl1_packet(kC, kA, 0);
+  auto out = h.run({udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1),
+                    udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1)});
+  // One ARP request, both packets held.
+  ASSERT_EQ(out.size(), 1u);
+  const MacA kBcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+  EXPECT_EQ(out[0], arp_frame(kBcast, h.dp_mac, 1, h.dp_mac, h.dp_ip4, MacA{}, kIpC, 60));
+  EXPECT_EQ(h.neigh->pending(), 2u);
+  // The reply resolves the next hop; housekeeping sends what waited.
+  out = h.run1(arp_frame(h.dp_mac, kMacC, 2, kMacC, kIpC, h.dp_mac, h.dp_ip4));
+  EXPECT_TRUE(out.empty());
+  out = h.housekeeping();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], udp4_frame(kMacC, h.dp_mac, h.dp_ip4, kIpC, 9993, 6002, bump(in_vl1)));
+  EXPECT_EQ(h.neigh->pending(), 0u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST_F(Relay, AwaitingQueueIsBounded) {
+  h.add_path4(0x0c0c0c0c0c, Ip4{{10, 0, 0, 12}}, 6002);
+  std::vector<Bytes> frames;
+  for (int i = 0; i < 20; ++i)
+    frames.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(0x0c0c0c0c0c, kA, 0)));
+  h.run(frames);
+  EXPECT_EQ(h.neigh->pending(), 8u);  // the harness limit
+  EXPECT_EQ(h.drops(Drop::neigh_queue_full), 12u);
+}
+
+TEST_F(Relay, MixedBurstKeepsOrderAndCounts) {
+  std::vector<Bytes> frames, want;
+  for (int i = 0; i < 45; ++i) {
+    Bytes v = vl1_packet(kB, kA, unsigned(i % 5), 40 + size_t(i));
+    frames.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, v));
+    if (i % 5 < 3) want.push_back(udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(v)));
+  }
+  auto out = h.run(frames);
+  EXPECT_EQ(out, want);
+  EXPECT_EQ(h.drops(Drop::vl1_hop_limit), 18u);
+  EXPECT_EQ(h.counters.rx_packets, 45u);
+}
+
+}  // namespace
+}  // namespace flatnet::test

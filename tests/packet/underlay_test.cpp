@@ -1,0 +1,106 @@
+// Underlay fixtures: ARP, ICMP echo, ND, ICMPv6 echo answered byte-exactly.
+#include "tests/packet/harness.hpp"
+
+namespace flatnet::test {
+namespace {
+
+const MacA kPeerMac{{0x02, 0, 0, 0, 0, 0x02}};
+const MacA kBcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+const Ip4 kPeer4{{10, 0, 0, 2}};
+const Ip6 kPeer6{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+const Ip6 kPeerLl{{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
+
+TEST(Arp, RequestForUsIsAnsweredAndSenderLearned) {
+  Harness h;
+  auto out = h.run1(arp_frame(kBcast, kPeerMac, 1, kPeerMac, kPeer4, MacA{}, h.dp_ip4));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], arp_frame(kPeerMac, h.dp_mac, 2, h.dp_mac, h.dp_ip4, kPeerMac, kPeer4, 60));
+  Mac m;
+  EXPECT_TRUE(h.neigh->lookup(IpAddr::v4(kPeer4.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kPeerMac.b, 6));
+  EXPECT_EQ(h.counters.arp_replies, 1u);
+}
+
+TEST(Arp, PaddedRequestGetsMinimumSizeReply) {
+  Harness h;
+  auto out = h.run1(arp_frame(kBcast, kPeerMac, 1, kPeerMac, kPeer4, MacA{}, h.dp_ip4, 60));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].size(), 60u);
+}
+
+TEST(Icmp4, EchoRequestAnswered) {
+  Harness h;
+  Bytes req = icmp4_echo(8, 0x1234, 7, 56);
+  Bytes rep = icmp4_echo(0, 0x1234, 7, 56);
+  auto out = h.run1(cat({eth(h.dp_mac, kPeerMac, 0x0800), ip4(kPeer4, h.dp_ip4, 1, req.size(), 99, 0, 64), req}));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], cat({eth(kPeerMac, h.dp_mac, 0x0800), ip4(h.dp_ip4, kPeer4, 1, rep.size(), 99, 0, 64), rep}));
+  EXPECT_EQ(h.counters.icmp4_echo_replies, 1u);
+}
+
+Bytes nd_frame(const MacA& dmac, const MacA& smac, const Ip6& s, const Ip6& d, const Bytes& msg) {
+  return cat({eth(dmac, smac, 0x86dd), ip6(s, d, 58, msg.size(), 255), msg});
+}
+
+TEST(Nd, SolicitationForOurAddressAnswered) {
+  Harness h;
+  Ip6 sn{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 1}};
+  MacA snmac{{0x33, 0x33, 0xff, 0, 0, 1}};
+  Bytes ns = icmp6(kPeer6, sn, nd_msg(135, 0, h.dp_ip6, 1, &kPeerMac));
+  auto out = h.run1(nd_frame(snmac, kPeerMac, kPeer6, sn, ns));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  Bytes na = icmp6(h.dp_ip6, kPeer6, nd_msg(136, 0x60, h.dp_ip6, 2, &h.dp_mac));
+  EXPECT_EQ(out[0], nd_frame(kPeerMac, h.dp_mac, h.dp_ip6, kPeer6, na));
+  Mac m;
+  EXPECT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(h.counters.nd_adverts, 1u);
+}
+
+TEST(Nd, LinkLocalSolicitationAnswered) {
+  Harness h;
+  Bytes ns = icmp6(kPeerLl, h.dp_ll, nd_msg(135, 0, h.dp_ll, 1, &kPeerMac));
+  auto out = h.run1(nd_frame(h.dp_mac, kPeerMac, kPeerLl, h.dp_ll, ns));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  Bytes na = icmp6(h.dp_ll, kPeerLl, nd_msg(136, 0x60, h.dp_ll, 2, &h.dp_mac));
+  EXPECT_EQ(out[0], nd_frame(kPeerMac, h.dp_mac, h.dp_ll, kPeerLl, na));
+}
+
+TEST(Nd, AdvertisementIsLearned) {
+  Harness h;
+  Bytes na = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x60, kPeer6, 2, &kPeerMac));
+  auto out = h.run1(nd_frame(h.dp_mac, kPeerMac, kPeer6, h.dp_ip6, na));
+  EXPECT_TRUE(out.empty());
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kPeerMac.b, 6));
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST(Nd, UnresolvedIp6NextHopSendsSolicitation) {
+  Harness h;
+  h.add_path6(0x0b0b0b0b0b, kPeer6, 6000);
+  auto out = h.run1(udp6_frame(h.dp_mac, kPeerMac, Ip6{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9}},
+                               h.dp_ip6, 5000, 9993, vl1_packet(0x0b0b0b0b0b, 0x0a0a0a0a0a, 0)));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  Ip6 sn{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 2}};
+  MacA snmac{{0x33, 0x33, 0xff, 0, 0, 2}};
+  Bytes ns = icmp6(h.dp_ip6, sn, nd_msg(135, 0, kPeer6, 1, &h.dp_mac));
+  EXPECT_EQ(out[0], nd_frame(snmac, h.dp_mac, h.dp_ip6, sn, ns));
+  EXPECT_EQ(h.neigh->pending(), 1u);
+}
+
+TEST(Icmp6, EchoRequestAnswered) {
+  Harness h;
+  Bytes req = {128, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'};
+  Bytes rep = req;
+  rep[0] = 129;
+  auto out = h.run1(cat({eth(h.dp_mac, kPeerMac, 0x86dd), ip6(kPeer6, h.dp_ip6, 58, req.size()),
+                         icmp6(kPeer6, h.dp_ip6, req)}));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], cat({eth(kPeerMac, h.dp_mac, 0x86dd), ip6(h.dp_ip6, kPeer6, 58, rep.size()),
+                         icmp6(h.dp_ip6, kPeer6, rep)}));
+  EXPECT_EQ(h.counters.icmp6_echo_replies, 1u);
+}
+
+}  // namespace
+}  // namespace flatnet::test
