@@ -124,6 +124,7 @@ class Checker {
     ++s_.auth_ok;
     ++s_.suite_ok[suite];
 
+    std::vector<uint8_t> expanded = plain;
     if (plain[w::kIdxVerb] & w::kVerbFlagCompressed) {
       ++s_.compressed;
       std::vector<uint8_t> u = plain;
@@ -131,6 +132,7 @@ class Checker {
       size_t len = plain.size();
       if (w::decompress_packet(u.data(), len, u.size()) == w::DecompressStatus::kOk) {
         ++s_.decompress_ok;
+        expanded.assign(u.begin(), u.begin() + len);
         std::vector<uint8_t> c(u.begin(), u.begin() + len);
         size_t clen = len;
         if (w::compress_packet(c.data(), clen) && clen == plain.size() &&
@@ -172,6 +174,7 @@ class Checker {
 
     CapturedPacket cp;
     cp.wire = wire;
+    cp.plain = std::move(expanded);
     cp.datagrams = std::move(pieces);
     cp.keys = keys;
     cp.suite = suite;

@@ -19,6 +19,7 @@ namespace flatnet::conformance {
 
 struct CapturedPacket {
   std::vector<uint8_t> wire;                    // as reassembled from the capture
+  std::vector<uint8_t> plain;                   // dearmored, LZ4 payload expanded
   std::vector<std::vector<uint8_t>> datagrams;  // head, then fragments 1..n-1
   std::shared_ptr<crypto::PeerKeys> keys;
   unsigned suite = 0;

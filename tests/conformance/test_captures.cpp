@@ -8,6 +8,7 @@
 
 #include "dataplane/wire/fragment.hpp"
 #include "dataplane/wire/vl1.hpp"
+#include "dataplane/wire/world.hpp"
 #include "tests/conformance/capture_check.hpp"
 #include "tests/conformance/vectors.hpp"
 
@@ -204,4 +205,43 @@ TEST(ConformanceCapture, CorruptedFragmentsRejected) {
     EXPECT_EQ(crypto::dearmor(out, *cp.keys), crypto::DearmorResult::kOk);
   }
   EXPECT_EQ(fragmented, 8u);  // 2 large pings each way, each seen on two legs
+}
+
+TEST(ConformanceCapture, WorldUpdateInsideOkHello) {
+  // testnet-worldupdate: the root's OK(HELLO) to each leaf carries
+  // planet-new (spec §4.4: ts, proto, version, InetAddress, u16 L, worlds).
+  FLATNET_REQUIRE_VECTORS(V);
+  const auto dir = V / "testnet-worldupdate";
+  const auto s = check_capture(dir / "capture-br0.pcap", load_node_identities(dir));
+  const auto newp = read_bytes(dir / "world" / "planet-new.bin");
+  wire::World oldw;
+  ASSERT_EQ(wire::deserialize_world(read_bytes(dir / "world" / "planet-old.bin"), oldw),
+            wire::WorldStatus::kOk);
+  size_t ok_hello = 0, with_world = 0;
+  for (const auto& cp : s.authenticated) {
+    const auto& p = cp.plain;
+    if ((p[wire::kIdxVerb] & wire::kVerbMask) != uint8_t(wire::Verb::kOk)) continue;
+    wire::Reader r(std::span<const uint8_t>(p).subspan(wire::kIdxPayload));
+    if (r.u8() != uint8_t(wire::Verb::kHello)) continue;
+    ++ok_hello;
+    r.skip(8);                      // in-re packet ID
+    r.skip(8 + 1 + 1 + 1 + 2);      // timestamp, proto, major, minor, revision
+    wire::InetAddress seen;
+    EXPECT_EQ(wire::read_inet_address(r, seen), wire::InetStatus::kOk);
+    EXPECT_FALSE(seen.is_null());
+    const uint16_t len = r.u16();
+    auto worlds = r.view(len);
+    ASSERT_TRUE(r.ok());
+    if (len == 0) continue;
+    ++with_world;
+    wire::World w;
+    size_t used = 0;
+    ASSERT_EQ(wire::deserialize_world(worlds, w, &used), wire::WorldStatus::kOk);
+    EXPECT_EQ(std::vector<uint8_t>(worlds.begin(), worlds.begin() + used), newp);
+    EXPECT_TRUE(wire::should_be_replaced_by(oldw, w));
+  }
+  // world-update-check.txt: 8 OK(HELLO)s, two of them (root -> a, root -> b)
+  // with the 257-byte planet.
+  EXPECT_EQ(ok_hello, 8u);
+  EXPECT_EQ(with_world, 2u);
 }
