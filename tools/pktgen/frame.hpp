@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace flatnet::pktgen {
 
@@ -53,13 +54,46 @@ inline size_t frame_len(const FrameParams& p) { return kOuterLen + p.zt_len; }
 inline constexpr size_t kMinZtLen = 28 + kStampLen;
 inline constexpr size_t kMaxZtLen = 1500 - kIpv4Len - kUdpLen;
 
+// Bytes at the front of a frame that patch_frame() may leave stale: the
+// generator copies only these from the template into a recycled buffer (the
+// rest of every buffer already holds template filler, see gen.cpp).
+inline constexpr size_t kHeadLen = kOuterLen + 28 + kStampLen;  // 86
+
 // Writes the fixed parts of a frame (everything but PacketFields) into
 // tmpl, which must hold frame_len(p) bytes. Payload filler is a fixed pattern.
-void build_template(const FrameParams& p, uint8_t* tmpl);
+// Returns the one's-complement sum of the IPv4 header without its source
+// address and checksum, for patch_frame().
+uint32_t build_template(const FrameParams& p, uint8_t* tmpl);
 
 // Fills the per-packet fields of a frame copied from the template, including
-// the IPv4 header checksum.
-void patch_frame(uint8_t* f, const PacketFields& v);
+// the IPv4 header checksum (from ip_sum, build_template()'s result). Inline:
+// it runs for every packet sent.
+inline void patch_frame(uint8_t* f, const PacketFields& v, uint32_t ip_sum) {
+  uint8_t* ip = f + kEthLen;
+  const uint32_t src_be = __builtin_bswap32(v.src_ip);
+  std::memcpy(ip + 12, &src_be, 4);
+  uint32_t sum = ip_sum + (v.src_ip >> 16) + (v.src_ip & 0xffff);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  const uint16_t csum_be = __builtin_bswap16(uint16_t(~sum));
+  std::memcpy(ip + 10, &csum_be, 2);
+  const uint16_t sport_be = __builtin_bswap16(v.src_port);
+  std::memcpy(f + kEthLen + kIpv4Len, &sport_be, 2);
+
+  uint8_t* zt = f + kOuterLen;
+  const uint64_t id_be = __builtin_bswap64(v.packet_id);
+  std::memcpy(zt, &id_be, 8);                            // kIdxPacketId
+  const uint64_t dst_be = __builtin_bswap64(v.dst_addr << 24);
+  std::memcpy(zt + 8, &dst_be, 5);                       // kIdxDest, 40 bits
+  const uint64_t src_be40 = __builtin_bswap64(v.src_addr << 24);
+  std::memcpy(zt + 13, &src_be40, 5);                    // kIdxSource
+  std::memcpy(zt + 19, &v.mac, 8);                       // kIdxMac
+  zt[27] = v.verb;                                       // kIdxVerb
+  uint8_t* st = zt + 28;                                 // kIdxPayload: the stamp
+  const uint32_t di_be = __builtin_bswap32(v.dst_index);
+  std::memcpy(st + 4, &di_be, 4);
+  std::memcpy(st + 8, &v.tsc, 8);
+}
 
 // What came back.
 enum class RxKind : uint8_t {

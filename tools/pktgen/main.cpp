@@ -17,6 +17,7 @@
 
 #include "dataplane/wire/vl1.hpp"
 #include "tools/pktgen/gen.hpp"
+#include "tools/pktgen/plan.hpp"
 
 namespace flatnet::pktgen {
 volatile std::sig_atomic_t g_stop = 0;
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--") { split = i; break; }
 
   Options o;
+  Plan plan;
   std::string dst_mac = "ff:ff:ff:ff:ff:ff", dst_ip = "10.0.0.1";
   CLI::App app{"flatnet-pktgen: VL1 traffic generator (EAL arguments after --)"};
   app.add_option("--port", o.port, "DPDK port id");
@@ -81,6 +83,20 @@ int main(int argc, char** argv) {
   app.add_flag("--pcap-rewrite", o.pcap_rewrite,
                "point replayed IPv4/UDP frames at --dst-mac/--dst-ip/--dst-port");
   app.add_option("--rng-seed", o.rng_seed, "seed of per-packet randomness");
+  app.add_option("--repeat", plan.repeat, "runs at --rate (or max rate)")
+      ->check(CLI::Range(0u, 1000u))->capture_default_str();
+  app.add_flag("--ndr", plan.ndr, "then binary-search the no-drop rate");
+  app.add_option("--ndr-runs", plan.ndr_runs, "independent no-drop-rate searches")
+      ->check(CLI::Range(1u, 100u))->capture_default_str();
+  app.add_option("--ndr-steps", plan.ndr_steps, "halvings per search")
+      ->check(CLI::Range(1u, 30u))->capture_default_str();
+  app.add_option("--ndr-loss", plan.ndr_loss_pct, "no drop = offered loss below this percentage")
+      ->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  app.add_option("--ndr-max", plan.ndr_max, "search upper bound in Mpps; 0 = from max-rate runs");
+  app.add_option("--lat-fracs", plan.lat_fracs,
+                 "then runs at these fractions of the no-drop rate (latency)")->delimiter(',');
+  app.add_option("--lat-runs", plan.lat_runs, "runs per latency fraction")
+      ->check(CLI::Range(1u, 100u))->capture_default_str();
   try {
     app.parse(split, argv);
   } catch (const CLI::ParseError& e) {
@@ -116,15 +132,11 @@ int main(int argc, char** argv) {
           rewritten += pcap_rewrite(f, port.mac, o.frame.dst_mac, o.frame.dst_ip, o.frame.dst_port);
       std::fprintf(stderr, "flatnet-pktgen: %zu frames from %s (%llu skipped, %zu rewritten)\n",
                    pf.frames.size(), o.pcap.c_str(), (unsigned long long)pf.skipped, rewritten);
-      const RunStats st = run_pcap(o, port, pf);
-      std::printf("%s\n", to_json(st, "pcap").c_str());
-      std::fprintf(stderr, "flatnet-pktgen: %s\n", summary_line(st).c_str());
+      run_plan(o, plan, "pcap", [&](const Options& ro) { return run_pcap(ro, port, pf); });
     }
   } else {
     const auto peers = synthetic_peers(o.seed, o.peers);
-    const RunStats st = run_vl1(o, port, peers);
-    std::printf("%s\n", to_json(st, "vl1").c_str());
-    std::fprintf(stderr, "flatnet-pktgen: %s\n", summary_line(st).c_str());
+    run_plan(o, plan, "vl1", [&](const Options& ro) { return run_vl1(ro, port, peers); });
   }
   std::fflush(stdout);
   if (err.empty() || port.pool) port_close(port);

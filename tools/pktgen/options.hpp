@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tools/pktgen/frame.hpp"
 
@@ -28,6 +29,19 @@ struct Options {
   std::string pcap;               // replay these frames instead of VL1 traffic
   bool pcap_rewrite = false;      // point replayed IPv4/UDP frames at --dst-ip:--dst-port
   uint64_t rng_seed = 0x5eed;     // per-packet randomness
+};
+
+// A sequence of measurements in one process, so the port connects once
+// (a memif peer that reconnects for every run is fragile, and slow).
+struct Plan {
+  unsigned repeat = 1;            // runs at --rate (max rate when 0)
+  bool ndr = false;               // then binary-search the no-drop rate
+  unsigned ndr_runs = 1;          // independent searches
+  unsigned ndr_steps = 8;
+  double ndr_loss_pct = 0.01;     // "no drop": offered loss below this
+  double ndr_max = 0;             // upper bound, Mpps; 0 = 1.05 x best max-rate tx
+  std::vector<double> lat_fracs;  // then runs at these fractions of the no-drop rate
+  unsigned lat_runs = 1;
 };
 
 }  // namespace flatnet::pktgen

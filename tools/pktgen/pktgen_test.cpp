@@ -37,8 +37,8 @@ fp::PacketFields fields() {
 
 std::vector<uint8_t> make_frame(const fp::FrameParams& p, const fp::PacketFields& v) {
   std::vector<uint8_t> f(fp::frame_len(p));
-  fp::build_template(p, f.data());
-  fp::patch_frame(f.data(), v);
+  const uint32_t sum = fp::build_template(p, f.data());
+  fp::patch_frame(f.data(), v, sum);
   return f;
 }
 

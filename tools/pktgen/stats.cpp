@@ -7,13 +7,15 @@ namespace flatnet::pktgen {
 
 namespace {
 
-double mpps(uint64_t n, double s) { return s > 0 ? double(n) / s / 1e6 : 0; }
 double pct(uint64_t lost, uint64_t of) { return of ? 100.0 * double(lost) / double(of) : 0; }
 uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
 }  // namespace
 
-std::string to_json(const RunStats& s, const std::string& mode) {
+double mpps(uint64_t n, double s) { return s > 0 ? double(n) / s / 1e6 : 0; }
+double offered_loss_pct(const RunStats& s) { return pct(minus(s.offered, s.rx_ours), s.offered); }
+
+nlohmann::ordered_json to_json(const RunStats& s, const std::string& mode) {
   nlohmann::ordered_json j;
   j["mode"] = mode;
   j["window_s"] = s.window_s;
@@ -40,7 +42,7 @@ std::string to_json(const RunStats& s, const std::string& mode) {
   l["p99"] = s.latency_ns.quantile(0.99);
   l["p99.9"] = s.latency_ns.quantile(0.999);
   l["max"] = s.latency_ns.max();
-  return j.dump();
+  return j;
 }
 
 std::string summary_line(const RunStats& s) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tools/pktgen/latency.hpp"
@@ -24,8 +25,11 @@ struct RunStats {
   LatencyHistogram latency_ns;
 };
 
-// One JSON object on one line: tx/rx Mpps, loss, latency percentiles.
-std::string to_json(const RunStats& s, const std::string& mode);
+// tx/rx Mpps, loss, latency percentiles, as one JSON object.
+nlohmann::ordered_json to_json(const RunStats& s, const std::string& mode);
+
+double mpps(uint64_t n, double seconds);
+double offered_loss_pct(const RunStats& s);
 
 // One human-readable line.
 std::string summary_line(const RunStats& s);

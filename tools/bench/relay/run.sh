@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Relay benchmark (docs/bench-relay.md): flatnet-pktgen on one core sends
+# 130-byte ZeroTier packets to 100,000 synthetic peers over net_memif; the
+# forwarder under test runs on the other core:
+#   testpmd  dpdk-testpmd --forward-mode=io (the port's limit: no work per packet)
+#   relay    flatnet-dataplane relaying, tables filled by flatnet-tableload
+# For each: max-rate runs (median and spread), a no-drop-rate binary search,
+# and latency percentiles at fractions of the no-drop rate.
+#
+#   tools/bench/relay/run.sh [-b BUILD] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-t "testpmd relay"]
+#
+# Results: OUTDIR/results.jsonl (one line per pktgen run), OUTDIR/env.txt,
+# logs; then plot.py makes OUTDIR/summary.md and OUTDIR/bench-relay.svg.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+build="$repo/build-pktgen"
+out="/tmp/flatnet-bench/results-$(date -u +%Y%m%dT%H%M%S)"
+runs=5
+dur=2
+targets="testpmd relay"
+peers=100000
+size=130
+seed=1
+ndr_steps=8
+ndr_runs=3
+ndr_loss=0.01            # percent: "no drop" = offered loss below this
+lat_fracs="0.1 0.5 0.9"  # of the no-drop rate
+lat_runs=3
+while getopts "b:o:r:d:t:n:" opt; do
+  case $opt in
+    b) build=$OPTARG ;; o) out=$OPTARG ;; r) runs=$OPTARG ;; d) dur=$OPTARG ;;
+    t) targets=$OPTARG ;; n) ndr_runs=$OPTARG ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
+  esac
+done
+
+# Core plan (2 cores): core 0 = the forwarder's busy lcore; core 1 = the
+# generator, plus the forwarder's main lcore, which idles.
+FWD_CORE=0
+GEN_CORE=1
+dir=/tmp/flatnet-bench
+sock=$dir/memif.sock
+dp_mac=02:fe:00:00:00:01
+gen_mac=02:fe:00:00:00:02
+dp_ip=10.0.0.1
+# Hugepages while enough are free (--in-memory takes them through memfd, no
+# mount needed; 3 instances x 256 MiB), else plain memory (--no-huge implies
+# legacy memory, which --in-memory refuses).
+if (( $(awk '/HugePages_Free/ {print $2}' /proc/meminfo) >= 400 )); then
+  mem="--in-memory -m 256"
+else
+  mem="--no-huge -m 256"
+fi
+
+pktgen="$build/tools/pktgen/flatnet-pktgen"
+dataplane="${FLATNET_DATAPLANE:-$build/dataplane/flatnet-dataplane}"
+tableload="${FLATNET_TABLELOAD:-$build/tools/tableload/flatnet-tableload}"
+mkdir -p "$dir" "$out"
+results="$out/results.jsonl"
+fwd_pid=""
+
+log() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$out/run.log" >&2; }
+
+stop_fwd() {
+  if [[ -n "$fwd_pid" ]] && kill -0 "$fwd_pid" 2>/dev/null; then
+    kill -INT "$fwd_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$fwd_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$fwd_pid" 2>/dev/null || true
+  fi
+  fwd_pid=""
+}
+cleanup() { stop_fwd; }
+trap cleanup EXIT
+
+{
+  echo "date: $(date -u)"
+  echo "host: $(uname -r), $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+  echo "hugepages: $(grep HugePages_Total /proc/meminfo | awk '{print $2}') x 2 MiB; eal memory: $mem"
+  echo "dpdk: $(pkg-config --modversion libdpdk 2>/dev/null)"
+  echo "git: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null)"
+  echo "cores: forwarder busy lcore on core $FWD_CORE; pktgen on core $GEN_CORE"
+  echo "traffic: $size-byte ZeroTier packets (UDP payload), $peers peers, uniform destinations"
+} > "$out/env.txt"
+
+# testpmd: forwarding lcore 1 on core 0, main lcore 0 on core 1 (it only
+# prints stats once a second; --stats-period also keeps it off stdin).
+start_testpmd() {
+  rm -f "$sock"
+  dpdk-testpmd --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-testpmd $mem \
+    --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac" -- \
+    --forward-mode=io --port-topology=loop --auto-start --nb-cores=1 --rxq=1 --txq=1 \
+    --rxd=1024 --txd=1024 --stats-period=1 < /dev/null > "$out/testpmd.log" 2>&1 &
+  fwd_pid=$!
+  sleep 2
+}
+
+# flatnet-dataplane: one worker on core 0, main lcore on core 1 (idle back-off),
+# relay on, then 100,000 peers loaded by flatnet-tableload.
+start_relay() {
+  rm -f "$sock"
+  [[ -x "$dataplane" && -x "$tableload" ]] || { log "relay: $dataplane or $tableload missing"; return 1; }
+  cat > "$out/dataplane.json" <<EOF
+$(sed -e "s|@SOCK@|$sock|" -e "s|@MAC@|$dp_mac|" -e "s|@IP@|$dp_ip|" \
+      -e "s|@MAIN@|$GEN_CORE|" -e "s|@WORKER@|$FWD_CORE|" "$here/dataplane.json.in")
+EOF
+  # shellcheck disable=SC2086
+  "$dataplane" --config "$out/dataplane.json" -- --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci \
+    --file-prefix fnb-dataplane $mem \
+    --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac" > "$out/dataplane.log" 2>&1 &
+  fwd_pid=$!
+  sleep 3
+  kill -0 "$fwd_pid" || { log "relay: data plane exited, see $out/dataplane.log"; return 1; }
+  "$tableload" --instance fnb-dataplane --peers "$peers" --seed "$seed" > "$out/tableload.log" 2>&1 \
+    || { log "relay: tableload failed, see $out/tableload.log"; return 1; }
+}
+
+dp_counters() {
+  # The data plane's counters as JSON via DPDK telemetry ("{}" when unavailable).
+  echo "/flatnet/stats" | timeout 5 dpdk-telemetry.py -f fnb-dataplane 2>/dev/null \
+    | python3 -c 'import sys,json; t=sys.stdin.read(); i=t.find("{"); print(json.dumps(json.loads(t[i:t.rfind("}")+1])) if i>=0 else "{}")' 2>/dev/null \
+    || echo "{}"
+}
+
+# bench_target TARGET: ONE generator process runs every measurement (the
+# memif link connects once): max-rate runs, no-drop-rate searches, latency
+# runs. Each JSON line it prints gets the target and, for the relay, the data
+# plane's counters sampled right then (plot.py turns them into events/s).
+bench_target() {
+  local t=$1
+  log "== $t: $runs max-rate runs of ${dur}s, $ndr_runs no-drop searches, latency at $lat_fracs (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  "$pktgen" --dst-mac "$dp_mac" --dst-ip "$dp_ip" --peers "$peers" --seed "$seed" \
+      --size "$size" --duration "$dur" --warmup 0.5 --drain 0.2 \
+      --repeat "$runs" --ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss" \
+      --lat-fracs "${lat_fracs// /,}" --lat-runs "$lat_runs" -- \
+      --lcores "0@$GEN_CORE" --no-pci --file-prefix fnb-pktgen $mem \
+      --vdev="net_memif0,role=client,socket=$sock,mac=$gen_mac" 2>>"$out/pktgen.log" |
+  while IFS= read -r line; do
+    local dp="{}"
+    [[ $t == relay ]] && dp=$(dp_counters)
+    python3 -c 'import json,sys,time; r=json.loads(sys.argv[1]); r.update(target=sys.argv[2], dp=json.loads(sys.argv[3]), dp_time=time.time()); print(json.dumps(r))' \
+      "$line" "$t" "$dp" >> "$results"
+    tail -1 "$results" | python3 -c 'import json,sys; r=json.load(sys.stdin)
+if r["kind"] == "ndr": print("%s no-drop rate %.3f Mpps" % (r["target"], r["ndr_mpps"]))
+else: print("%s %s %s @%.2f: tx %.2f rx %.2f Mpps, loss %.4f%%, p50 %d p99 %d ns, load %.2f" % (r["target"], r["kind"], r["run"], r["rate_set"], r["tx_mpps"], r["rx_mpps"], r["offered_loss_pct"], r["latency_ns"]["p50"], r["latency_ns"]["p99"], r["load1"]))' |
+      tee -a "$out/run.log" >&2
+  done
+}
+
+for t in $targets; do
+  case $t in
+    testpmd) start_testpmd; bench_target testpmd; stop_fwd ;;
+    relay)
+      if start_relay; then bench_target relay; else log "relay: not run"; fi
+      stop_fwd ;;
+    *) log "unknown target $t"; exit 2 ;;
+  esac
+done
+python3 "$here/plot.py" "$results" "$out"
+log "done: $out"

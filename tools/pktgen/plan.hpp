@@ -1,0 +1,21 @@
+// Runs a Plan: repeated runs, a no-drop-rate binary search and latency runs
+// at fractions of the no-drop rate, printing one JSON line per measurement
+// (with "kind", "run", "rate_set", "load1" and wall-clock times added).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "tools/pktgen/options.hpp"
+#include "tools/pktgen/stats.hpp"
+
+namespace flatnet::pktgen {
+
+using RunFn = std::function<RunStats(const Options&)>;
+
+// Whether a run at rate_mpps counts as "no drop".
+bool ndr_pass(const RunStats& s, double rate_mpps, double loss_pct);
+
+void run_plan(const Options& base, const Plan& plan, const std::string& mode, const RunFn& run);
+
+}  // namespace flatnet::pktgen
