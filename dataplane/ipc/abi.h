@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 /* "FLNETIPC" read as a little-endian uint64. */
-#define FLATNET_IPC_MAGIC 0x4350494654454e4cULL
+#define FLATNET_IPC_MAGIC 0x43504954454e4c46ULL
 #define FLATNET_IPC_ABI_VERSION 1u
 
 /* Channel = one producer of punts and events: worker 0..n-1, and the main

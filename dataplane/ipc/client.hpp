@@ -62,6 +62,7 @@ class Client {
 
   uint32_t max_packet() const;  // slot data size
   uint64_t punts_dropped_on_attach() const { return stale_punts_; }
+  // Punt slots a previous control held when it died, given back on attach.
   uint32_t slots_recovered() const { return recovered_; }
 
  private:
@@ -79,8 +80,6 @@ class Client {
   unsigned next_channel_ = 0;  // round-robin start for fairness
   uint64_t stale_punts_ = 0;
   uint32_t recovered_ = 0;
-  uint32_t inject_cache_[64];  // free inject slots taken in a batch
-  unsigned inject_cached_ = 0;
 };
 
 // Command builders.

@@ -1,0 +1,299 @@
+// The segment through its real code paths: creation, attach checks, punt and
+// event round trips between threads, restart and crash recovery.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/service.hpp"
+#include "tests/unit/ipc/test_util.hpp"
+
+using namespace flatnet::ipc;
+using flatnet::test::ipc_unique_instance;
+
+namespace {
+
+ServiceParams small_params(const std::string& inst, uint32_t workers = 1) {
+  ServiceParams p;
+  p.instance = inst;
+  p.workers = workers;
+  p.punt_slots = 64;
+  p.inject_slots = 32;
+  p.event_ring = 128;
+  p.command_ring = 128;
+  p.slot_data = 2048;
+  return p;
+}
+
+// Pretend the main lcore noticed the control (poll_main does this; the
+// table-free tests here flip the flag the same way poll_main would).
+void mark_present(Service& s, bool on) {
+  __atomic_store_n(&const_cast<flatnet_ipc_header&>(s.header()).control_present, uint32_t(on),
+                   __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+TEST(IpcSegment, CreatedPrivateWithHeader) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("hdr")), &err);
+  ASSERT_TRUE(s) << err;
+  struct stat st{};
+  ASSERT_EQ(stat(s->path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const flatnet_ipc_header& h = s->header();
+  EXPECT_EQ(h.magic, FLATNET_IPC_MAGIC);
+  EXPECT_EQ(h.abi_version, FLATNET_IPC_ABI_VERSION);
+  EXPECT_EQ(h.state, uint32_t(FLATNET_IPC_STATE_READY));
+  EXPECT_EQ(h.n_channels, 2u);
+  EXPECT_EQ(h.segment_size, uint64_t(st.st_size));
+  EXPECT_EQ(h.dp_pid, uint32_t(getpid()));
+  EXPECT_NE(h.generation, 0u);
+  std::string path = s->path();
+  s.reset();
+  EXPECT_NE(access(path.c_str(), F_OK), 0) << "segment must be unlinked at exit";
+}
+
+TEST(IpcSegment, GenerationChangesOnRestart) {
+  std::string inst = ipc_unique_instance("gen"), err;
+  auto s1 = Service::create(small_params(inst), &err);
+  ASSERT_TRUE(s1) << err;
+  auto c = Client::attach(s1->path(), &err);
+  ASSERT_TRUE(c) << err;
+  uint64_t g1 = c->generation();
+  EXPECT_TRUE(c->dataplane_alive());
+  s1.reset();  // data plane stops
+  EXPECT_FALSE(c->dataplane_alive());
+  auto s2 = Service::create(small_params(inst), &err);
+  ASSERT_TRUE(s2) << err;
+  EXPECT_FALSE(c->dataplane_alive()) << "old mapping must not look alive";
+  c.reset();
+  auto c2 = Client::attach(s2->path(), &err);
+  ASSERT_TRUE(c2) << err;
+  EXPECT_NE(c2->generation(), g1);
+}
+
+TEST(IpcSegment, VersionMismatchRefusedClearly) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("ver")), &err);
+  ASSERT_TRUE(s) << err;
+  // Rewrite the version as a future data plane would have it.
+  int fd = open(s->path().c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  uint32_t v = FLATNET_IPC_ABI_VERSION + 1;
+  ASSERT_EQ(pwrite(fd, &v, sizeof v, offsetof(flatnet_ipc_header, abi_version)), ssize_t(sizeof v));
+  close(fd);
+  auto c = Client::attach(s->path(), &err);
+  EXPECT_FALSE(c);
+  EXPECT_NE(err.find("ABI version mismatch"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::to_string(FLATNET_IPC_ABI_VERSION + 1)), std::string::npos) << err;
+}
+
+TEST(IpcSegment, BadMagicAndMissingRefused) {
+  std::string err;
+  EXPECT_FALSE(Client::attach("/dev/shm/flatnet-does-not-exist.ipc", &err));
+  EXPECT_NE(err.find("No such file"), std::string::npos) << err;
+  std::string path = "/dev/shm/" + ipc_unique_instance("junk");
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  std::vector<uint8_t> junk(8192, 0xab);
+  ASSERT_EQ(write(fd, junk.data(), junk.size()), ssize_t(junk.size()));
+  close(fd);
+  EXPECT_FALSE(Client::attach(path, &err));
+  EXPECT_NE(err.find("bad magic"), std::string::npos) << err;
+  unlink(path.c_str());
+}
+
+TEST(IpcSegment, SecondControlRefused) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("two")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c1 = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c1) << err;
+  EXPECT_EQ(s->header().control.control_pid, uint32_t(getpid()));
+  auto c2 = Client::attach(s->path(), &err);
+  EXPECT_FALSE(c2);
+  EXPECT_NE(err.find("another control"), std::string::npos) << err;
+  c1.reset();
+  EXPECT_EQ(s->header().control.control_pid, 0u);
+  auto c3 = Client::attach(s->path(), &err);
+  EXPECT_TRUE(c3) << err;
+}
+
+TEST(IpcSegment, NoControlMeansCountedNotQueued) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("noctl")), &err);
+  ASSERT_TRUE(s) << err;
+  uint8_t pkt[100] = {1, 2, 3};
+  flatnet_ipc_event ev{};
+  ev.type = FLATNET_IPC_EV_UNKNOWN_DEST;
+  for (int i = 0; i < 1000; ++i) {  // far more than the rings hold
+    EXPECT_FALSE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+    EXPECT_FALSE(s->event(0, ev));
+  }
+  EXPECT_EQ(s->header().channel_counters[0].punt_no_control, 1000u);
+  EXPECT_EQ(s->header().channel_counters[0].event_no_control, 1000u);
+  EXPECT_EQ(s->event_room(0), 127u) << "nothing may be queued without a control";
+}
+
+TEST(IpcSegment, FullRingsCountDrops) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("full")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  mark_present(*s, true);
+  uint8_t pkt[64] = {};
+  int ok = 0;
+  for (int i = 0; i < 100; ++i) ok += s->punt(0, pkt, sizeof pkt, PuntMeta{});
+  EXPECT_EQ(ok, 64);  // punt_slots
+  EXPECT_EQ(s->header().channel_counters[0].punt_no_slot, 36u);
+  std::vector<uint8_t> big(4096);
+  EXPECT_FALSE(s->punt(0, big.data(), uint32_t(big.size()), PuntMeta{}));
+  EXPECT_EQ(s->header().channel_counters[0].punt_too_big, 1u);
+  flatnet_ipc_event ev{};
+  int eok = 0;
+  for (int i = 0; i < 200; ++i) eok += s->event(0, ev);
+  EXPECT_EQ(eok, 127);
+  EXPECT_EQ(s->header().channel_counters[0].event_ring_full, 73u);
+  // Draining frees slots again.
+  EXPECT_EQ(c->poll_punts([](auto&, auto, auto) {}, 1000), 64u);
+  EXPECT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+}
+
+// Worker thread punts numbered packets; the control thread checks every
+// byte and the order. Bounded in count and time.
+TEST(IpcSegment, PuntRoundTripBetweenThreads) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("thr"), 2), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  mark_present(*s, true);
+  constexpr uint32_t kN = 20000;
+  std::atomic<bool> stop{false};
+  auto producer = [&](unsigned ch) {
+    uint8_t pkt[1500];
+    for (uint32_t i = 0; i < kN && !stop;) {
+      uint32_t len = 28 + (i * 37) % 1400;
+      for (uint32_t b = 0; b < len; ++b) pkt[b] = uint8_t(i + b + ch);
+      memcpy(pkt, &i, 4);
+      PuntMeta m;
+      m.src.family = FLATNET_IPC_AF_INET;
+      m.src.udp_port = uint16_t(9993 + ch);
+      m.time_ns = i;
+      if (s->punt(ch, pkt, len, m)) ++i;
+      else std::this_thread::yield();  // slots all queued: wait for control
+    }
+  };
+  std::thread w0(producer, 0), w1(producer, 1);
+  uint32_t next[2] = {0, 0};
+  uint64_t bad = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((next[0] < kN || next[1] < kN) && std::chrono::steady_clock::now() < deadline) {
+    c->poll_punts([&](const flatnet_ipc_slot_meta& m, const uint8_t* d, uint32_t len) {
+      unsigned ch = m.addr.udp_port - 9993;
+      uint32_t i;
+      memcpy(&i, d, 4);
+      if (ch > 1 || i != next[ch] || len != 28 + (i * 37) % 1400 || m.time_ns != i) { ++bad; return; }
+      for (uint32_t b = 4; b < len; ++b)
+        if (d[b] != uint8_t(i + b + ch)) { ++bad; return; }
+      ++next[ch];
+    }, 64);
+  }
+  stop = true;
+  w0.join();
+  w1.join();
+  EXPECT_EQ(bad, 0u);
+  EXPECT_EQ(next[0], kN);
+  EXPECT_EQ(next[1], kN);
+  EXPECT_EQ(s->header().channel_counters[0].punt_ok, kN);
+}
+
+TEST(IpcSegment, EventRoundTripBetweenThreads) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("evt")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  mark_present(*s, true);
+  constexpr uint32_t kN = 50000;
+  std::thread w([&] {
+    for (uint32_t i = 0; i < kN;) {
+      flatnet_ipc_event e{};
+      e.type = FLATNET_IPC_EV_RELAY_PAIR;
+      e.seq = i;
+      e.addr = 0x1000000000ull + i;
+      e.addr2 = ~uint64_t(i);
+      if (s->event(0, e)) ++i;
+      else std::this_thread::yield();
+    }
+  });
+  uint32_t next = 0, bad = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (next < kN && std::chrono::steady_clock::now() < deadline)
+    c->poll_events([&](const flatnet_ipc_event& e) {
+      if (e.seq != next || e.addr != 0x1000000000ull + next || e.addr2 != ~uint64_t(next) ||
+          e.channel != 0)
+        ++bad;
+      ++next;
+    });
+  w.join();
+  EXPECT_EQ(bad, 0u);
+  EXPECT_EQ(next, kN);
+}
+
+// A control that dies holding slots: the next one gets them all back.
+TEST(IpcSegment, CrashedControlSlotsRecovered) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("crash")), &err);
+  ASSERT_TRUE(s) << err;
+  mark_present(*s, true);
+  uint8_t pkt[64] = {};
+  int to_parent[2], to_child[2];
+  ASSERT_EQ(pipe(to_parent), 0);
+  ASSERT_EQ(pipe(to_child), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Attach, let the parent punt 64 packets, take 10 and die inside the
+    // callback of the 10th, before that slot goes back.
+    std::string e;
+    auto c = Client::attach(s->path(), &e);
+    char b = c ? 'a' : 'x';
+    if (write(to_parent[1], &b, 1) != 1 || !c) _exit(2);
+    if (read(to_child[0], &b, 1) != 1) _exit(4);
+    int seen = 0;
+    c->poll_punts([&](auto&, auto, auto) {
+      if (++seen == 10) _exit(0);
+    }, 64);
+    _exit(3);
+  }
+  char b = 0;
+  ASSERT_EQ(read(to_parent[0], &b, 1), 1);
+  ASSERT_EQ(b, 'a');
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+  ASSERT_EQ(write(to_child[1], &b, 1), 1);
+  for (int fd : {to_parent[0], to_parent[1], to_child[0], to_child[1]}) close(fd);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  // 9 slots went back before the death; 55 still queued or held.
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->punts_dropped_on_attach(), 54u);  // stale, never read
+  EXPECT_EQ(c->slots_recovered(), 55u);          // 54 stale + 1 held at death
+  int ok = 0;
+  for (int i = 0; i < 100; ++i) ok += s->punt(0, pkt, sizeof pkt, PuntMeta{});
+  EXPECT_EQ(ok, 64) << "every slot must be usable again";
+}
