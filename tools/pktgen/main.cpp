@@ -97,10 +97,21 @@ int main(int argc, char** argv) {
                  "then runs at these fractions of the no-drop rate (latency)")->delimiter(',');
   app.add_option("--lat-runs", plan.lat_runs, "runs per latency fraction")
       ->check(CLI::Range(1u, 100u))->capture_default_str();
+  unsigned list_peers = 0;
+  app.add_option("--list-peers", list_peers,
+                 "print the first N synthetic peers (address ip port) of --seed and exit");
   try {
     app.parse(split, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (list_peers) {
+    for (uint32_t i = 0; i < list_peers; ++i) {
+      const SyntheticPeer p = synthetic_peer(o.seed, i);
+      std::printf("%010llx %u.%u.%u.%u %u\n", (unsigned long long)p.address, p.ip >> 24,
+                  (p.ip >> 16) & 255, (p.ip >> 8) & 255, p.ip & 255, p.port);
+    }
+    return 0;
   }
   if (!parse_mac(dst_mac.c_str(), o.frame.dst_mac)) return fail("--dst-mac: bad MAC " + dst_mac);
   if (!parse_ipv4(dst_ip.c_str(), o.frame.dst_ip)) return fail("--dst-ip: bad IPv4 " + dst_ip);
