@@ -4,6 +4,7 @@
 // without it.
 #include <atomic>
 
+#include "crypto/mb/aes_block.hpp"
 #include "crypto/mb/burst.hpp"
 #include "crypto/mb/kernels.hpp"
 
@@ -76,6 +77,20 @@ Isa current_isa() {
 }
 
 namespace detail {
+
+namespace {
+std::atomic<bool> g_aesni_off{false};
+}  // namespace
+
+bool cpu_has_aesni() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("aes") != 0;
+  }();
+  return has && !g_aesni_off.load(std::memory_order_relaxed);
+}
+
+void force_ecb_jobs(bool on) { g_aesni_off.store(on); }
 
 const Kernels& kernels() {
   const Kernels* t = g_table.load(std::memory_order_acquire);
