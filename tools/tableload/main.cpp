@@ -1,0 +1,231 @@
+// flatnet-tableload: a small command-ring client. Attaches to a running data
+// plane's segment (as its control, so no other control may be attached) and
+// loads, deletes, lists or counts peers, for tests and benchmarks.
+//
+//   flatnet-tableload -i <instance> load --count 100000 --seed 1
+//   flatnet-tableload -i <instance> load --file peers.csv
+//   flatnet-tableload -i <instance> delete --count 100 --seed 1
+//   flatnet-tableload -i <instance> list [--quiet]
+//   flatnet-tableload -i <instance> stats
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <thread>
+
+#include "dataplane/ipc/client.hpp"
+#include "tools/tableload/peers_file.hpp"
+
+using namespace flatnet;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint32_t kDoneSeq = 0xfffffff0u;
+
+const char* status_name(uint32_t s) {
+  switch (s) {
+    case FLATNET_IPC_OK: return "ok";
+    case FLATNET_IPC_E_UNKNOWN_COMMAND: return "unknown command";
+    case FLATNET_IPC_E_BAD_ARGUMENT: return "bad argument";
+    case FLATNET_IPC_E_TABLE_FULL: return "table full";
+    case FLATNET_IPC_E_NOT_FOUND: return "not found";
+    case FLATNET_IPC_E_BUSY: return "busy";
+    case FLATNET_IPC_E_UNKNOWN_KEY: return "unknown config key";
+  }
+  return "?";
+}
+
+struct Session {
+  ipc::Client& c;
+  Clock::time_point deadline;
+  std::map<uint32_t, uint64_t> failures;  // status -> count
+  bool done = false;
+
+  bool timed_out() const { return Clock::now() > deadline; }
+  void drain() {
+    c.poll_events([&](const flatnet_ipc_event& e) {
+      if (e.type != FLATNET_IPC_EV_RESULT) return;
+      if (e.seq == kDoneSeq) done = true;
+      else if (e.status != FLATNET_IPC_OK) ++failures[e.status];
+    });
+  }
+  // Send every command in order; when the ring is full, read results and
+  // wait a little for the main lcore. false on timeout.
+  bool send_all(const std::vector<flatnet_ipc_command>& cmds) {
+    size_t i = 0;
+    while (i < cmds.size()) {
+      unsigned n = c.send_commands(&cmds[i], unsigned(std::min<size_t>(cmds.size() - i, 512)));
+      i += n;
+      if (n == 0) {
+        if (!c.dataplane_alive() || timed_out()) return false;
+        drain();
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+    }
+    return true;
+  }
+  // Commands apply in order: the ACK of a final NOP means all were applied.
+  bool finish() {
+    flatnet_ipc_command nop{};
+    nop.type = FLATNET_IPC_CMD_NOP;
+    nop.flags = FLATNET_IPC_CMD_F_ACK;
+    nop.seq = kDoneSeq;
+    if (!send_all({nop})) return false;
+    while (!done) {
+      if (!c.dataplane_alive() || timed_out()) return false;
+      drain();
+      if (!done) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    return true;
+  }
+  int report(const char* what, size_t n, Clock::time_point t0) {
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    uint64_t failed = 0;
+    for (auto& [s, k] : failures) failed += k;
+    printf("%s: %zu commands, %zu ok, %" PRIu64 " failed, %.1f ms (%.0f/s)\n", what, n,
+           size_t(n - failed), failed, ms, ms > 0 ? n / ms * 1000 : 0.0);
+    for (auto& [s, k] : failures) printf("  %" PRIu64 " x %s\n", k, status_name(s));
+    return failed ? 1 : 0;
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"flatnet-tableload: load synthetic or listed peers into a running data plane"};
+  std::string instance = "default", segment;
+  double timeout_s = 120;
+  app.add_option("-i,--instance", instance, "data-plane instance name");
+  app.add_option("--segment", segment, "segment path (default /dev/shm/flatnet-<instance>.ipc)");
+  app.add_option("--timeout", timeout_s, "give up after this many seconds");
+  app.require_subcommand(1);
+
+  uint32_t count = 0;
+  uint64_t seed = 1;
+  uint16_t port_id = 0;
+  std::string file;
+  auto* load = app.add_subcommand("load", "upsert peers: --count/--seed synthetic, or --file");
+  load->add_option("-n,--count", count, "synthetic peers to load");
+  load->add_option("--seed", seed, "synthetic peer seed (same as flatnet-pktgen's)");
+  load->add_option("-f,--file", file, "CSV (address,ip:port) or JSON [{address, path}]");
+  load->add_option("--port-id", port_id, "DPDK tx port for these paths");
+  auto* del = app.add_subcommand("delete", "delete peers: --count/--seed synthetic, or --file");
+  del->add_option("-n,--count", count, "synthetic peers to delete");
+  del->add_option("--seed", seed, "synthetic peer seed");
+  del->add_option("-f,--file", file, "same formats as load");
+  auto* clear = app.add_subcommand("clear", "delete every peer");
+  bool quiet = false;
+  auto* list = app.add_subcommand("list", "resync: dump config and every peer");
+  list->add_flag("-q,--quiet", quiet, "print only the counts");
+  auto* stats = app.add_subcommand("stats", "print the segment counters");
+  std::string relay_state;
+  auto* relay = app.add_subcommand("relay", "turn relaying of known peers on or off");
+  relay->add_option("state", relay_state, "on|off")->required()->check(CLI::IsMember({"on", "off"}));
+  CLI11_PARSE(app, argc, argv);
+
+  if (segment.empty()) segment = ipc::segment_path(instance);
+  std::string err;
+  auto c = ipc::Client::attach(segment, &err);
+  if (!c) {
+    fprintf(stderr, "flatnet-tableload: %s\n", err.c_str());
+    return 2;
+  }
+  Session s{*c, Clock::now() + std::chrono::milliseconds(int64_t(timeout_s * 1000)), {}, false};
+  const auto t0 = Clock::now();
+
+  if (stats->parsed()) {
+    const flatnet_ipc_header& h = c->header();
+    const flatnet_ipc_main_counters& m = h.main_counters;
+    printf("instance %s pid %u generation %016" PRIx64 " channels %u slot %u\n", h.instance,
+           h.dp_pid, h.generation, h.n_channels, h.slot_size);
+    printf("commands ok %" PRIu64 " failed %" PRIu64 " resyncs %" PRIu64 " injects ok %" PRIu64
+           " bad %" PRIu64 " no_mbuf %" PRIu64 " control attaches %" PRIu64 " losses %" PRIu64 "\n",
+           m.commands_ok, m.commands_failed, m.resyncs, m.injects_ok, m.injects_bad,
+           m.injects_no_mbuf, m.control_attaches, m.control_losses);
+    for (unsigned ch = 0; ch < h.n_channels; ++ch) {
+      const flatnet_ipc_channel_counters& k = h.channel_counters[ch];
+      printf("channel %u%s: punt ok %" PRIu64 " no_control %" PRIu64 " no_slot %" PRIu64
+             " too_big %" PRIu64 " | event ok %" PRIu64 " no_control %" PRIu64 " ring_full %" PRIu64 "\n",
+             ch, ch + 1 == h.n_channels ? " (main)" : "", k.punt_ok, k.punt_no_control,
+             k.punt_no_slot, k.punt_too_big, k.event_ok, k.event_no_control, k.event_ring_full);
+    }
+    return 0;
+  }
+
+  if (list->parsed()) {
+    if (!c->resync(1)) {
+      fprintf(stderr, "flatnet-tableload: command ring full\n");
+      return 1;
+    }
+    bool ended = false;
+    uint32_t begin = 0, end = 0, peers = 0;
+    while (!ended) {
+      if (!c->dataplane_alive() || s.timed_out()) {
+        fprintf(stderr, "flatnet-tableload: no complete dump (timeout or data plane gone)\n");
+        return 1;
+      }
+      unsigned n = c->poll_events([&](const flatnet_ipc_event& e) {
+        switch (e.type) {
+          case FLATNET_IPC_EV_RESYNC_BEGIN: begin = e.count; break;
+          case FLATNET_IPC_EV_CONFIG:
+            if (!quiet) {
+              if (e.status == FLATNET_IPC_CFG_SIBLING_ROOT)
+                printf("config sibling %s\n", e.addr ? ipc::format_phys_addr(e.path).c_str() : "none");
+              else
+                printf("config %s %" PRIu64 "\n",
+                       e.status == FLATNET_IPC_CFG_RELAY ? "relay" : "path_max_idle_ms", e.addr);
+            }
+            break;
+          case FLATNET_IPC_EV_PEER:
+            ++peers;
+            if (!quiet)
+              printf("%010" PRIx64 " %s port %u last_rx_ns %" PRIu64 "\n", e.addr,
+                     ipc::format_phys_addr(e.path).c_str(), e.path.port_id, e.time_ns);
+            break;
+          case FLATNET_IPC_EV_RESYNC_END: end = e.count; ended = true; break;
+        }
+      }, 1024);
+      if (n == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    printf("peers: %u (table said %u at start, dump said %u)\n", peers, begin, end);
+    return peers == end ? 0 : 1;
+  }
+
+  std::vector<flatnet_ipc_command> cmds;
+  const char* what = "";
+  if (load->parsed() || del->parsed()) {
+    std::vector<tableload::PeerEntry> entries;
+    if (!file.empty()) {
+      if (!tableload::read_entries(file, port_id, &entries, &err)) {
+        fprintf(stderr, "flatnet-tableload: %s\n", err.c_str());
+        return 2;
+      }
+    } else if (count > 0) {
+      entries = tableload::synthetic_entries(seed, count, port_id);
+    } else {
+      fprintf(stderr, "flatnet-tableload: give --count N or --file F\n");
+      return 2;
+    }
+    uint32_t seq = 0;
+    for (const auto& e : entries)
+      cmds.push_back(load->parsed() ? ipc::make_upsert(e.address, e.path, seq++)
+                                    : ipc::make_delete(e.address, seq++));
+    what = load->parsed() ? "load" : "delete";
+  } else if (clear->parsed()) {
+    flatnet_ipc_command cl{};
+    cl.type = FLATNET_IPC_CMD_PEER_CLEAR;
+    cmds.push_back(cl);
+    what = "clear";
+  } else if (relay->parsed()) {
+    cmds.push_back(ipc::make_config(FLATNET_IPC_CFG_RELAY, relay_state == "on", 1, 0));
+    what = "relay";
+  }
+  if (!s.send_all(cmds) || !s.finish()) {
+    fprintf(stderr, "flatnet-tableload: %s did not complete (timeout or data plane gone)\n", what);
+    return 1;
+  }
+  return s.report(what, cmds.size(), t0);
+}
