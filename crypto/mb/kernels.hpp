@@ -13,15 +13,31 @@ namespace flatnet::crypto::mb::detail {
 // own key, nonce and block counter, so a burst's blocks (of any packets,
 // any lengths) are packed into lanes without idle ones.
 //
-// `state` is transposed: state[w * kMaxLanes + lane] is input word w of the
-// lane (w = 0..15 in Salsa20 layout: constants, key, nonce, counter). `out`
-// receives lanes * 64 bytes of keystream, lane after lane.
+// `state` is transposed: state[w * kMaxSalsaLanes + lane] is input word w
+// of the lane (w = 0..15 in Salsa20 layout: constants, key, nonce,
+// counter). Lane i's block is applied to dest[i] directly from registers:
+// XORed onto p[0..n) (encryption), or copied there (copy != 0: the
+// Poly1305 key). Lanes i >= n are computed and dropped.
 inline constexpr unsigned kMaxSalsaLanes = 16;
-using SalsaBlocksFn = void (*)(const uint32_t* state, uint8_t* out);
+struct BlockDest {
+  uint8_t* p;
+  uint32_t n;     // 1..64
+  uint32_t copy;  // nonzero: store the keystream instead of XORing it
+};
+using SalsaBlocksFn = void (*)(const uint32_t* state, const BlockDest* dest, unsigned n);
 
-void salsa2012_blocks_scalar(const uint32_t* state, uint8_t* out);  // 1 lane
-void salsa2012_blocks_avx2(const uint32_t* state, uint8_t* out);    // 8 lanes
-void salsa2012_blocks_avx512(const uint32_t* state, uint8_t* out);  // 16 lanes
+void salsa2012_blocks_scalar(const uint32_t* state, const BlockDest* dest, unsigned n);  // 1 lane
+void salsa2012_blocks_avx2(const uint32_t* state, const BlockDest* dest, unsigned n);    // 8 lanes
+void salsa2012_blocks_avx512(const uint32_t* state, const BlockDest* dest, unsigned n);  // 16 lanes
+
+// Applies a 64-byte keystream block held in memory to d (any ISA).
+inline void apply_block(const uint8_t* ks, const BlockDest& d) {
+  if (d.copy) {
+    for (uint32_t i = 0; i < d.n; ++i) d.p[i] = ks[i];
+  } else {
+    for (uint32_t i = 0; i < d.n; ++i) d.p[i] ^= ks[i];
+  }
+}
 
 // Poly1305 lane kernel: lane = one message with its own 32-byte one-time
 // key. Writes the full 16-byte tag of each of the n messages.

@@ -22,7 +22,25 @@ inline V rotl(V a) {
 
 }  // namespace
 
-void salsa2012_blocks_avx2(const uint32_t* state, uint8_t* out) {
+namespace {
+
+// One lane's block (two registers) onto its destination.
+inline void apply(__m256i lo, __m256i hi, const BlockDest& d) {
+  auto* p = reinterpret_cast<__m256i*>(d.p);
+  if (d.n == 64 && !d.copy) {
+    _mm256_storeu_si256(p, _mm256_xor_si256(_mm256_loadu_si256(p), lo));
+    _mm256_storeu_si256(p + 1, _mm256_xor_si256(_mm256_loadu_si256(p + 1), hi));
+    return;
+  }
+  alignas(32) uint8_t ks[64];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ks), lo);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(ks + 32), hi);
+  apply_block(ks, d);
+}
+
+}  // namespace
+
+void salsa2012_blocks_avx2(const uint32_t* state, const BlockDest* dest, unsigned n) {
   V x[16], in[16];
   for (int w = 0; w < 16; ++w)
     in[w].v = x[w].v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(state + w * kMaxSalsaLanes));
@@ -41,13 +59,13 @@ void salsa2012_blocks_avx2(const uint32_t* state, uint8_t* out) {
     b[4 * g + 2] = _mm256_unpacklo_epi64(a[4 * g + 1], a[4 * g + 3]);
     b[4 * g + 3] = _mm256_unpackhi_epi64(a[4 * g + 1], a[4 * g + 3]);
   }
-  for (int s = 0; s < 4; ++s) {
-    auto* lo = reinterpret_cast<__m256i*>(out + 64 * s);        // lane s (chunk 0)
-    auto* hi = reinterpret_cast<__m256i*>(out + 64 * (4 + s));  // lane 4+s (chunk 1)
-    _mm256_storeu_si256(lo, _mm256_permute2x128_si256(b[s], b[4 + s], 0x20));
-    _mm256_storeu_si256(lo + 1, _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x20));
-    _mm256_storeu_si256(hi, _mm256_permute2x128_si256(b[s], b[4 + s], 0x31));
-    _mm256_storeu_si256(hi + 1, _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x31));
+  for (int s = 0; s < 4; ++s) {  // lane s from chunk 0, lane 4+s from chunk 1
+    if (unsigned(s) < n)
+      apply(_mm256_permute2x128_si256(b[s], b[4 + s], 0x20),
+            _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x20), dest[s]);
+    if (unsigned(4 + s) < n)
+      apply(_mm256_permute2x128_si256(b[s], b[4 + s], 0x31),
+            _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x31), dest[4 + s]);
   }
 }
 

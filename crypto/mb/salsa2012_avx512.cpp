@@ -22,7 +22,27 @@ inline V rotl(V a) { return {_mm512_rol_epi32(a.v, N)}; }
 
 }  // namespace
 
-void salsa2012_blocks_avx512(const uint32_t* state, uint8_t* out) {
+namespace {
+
+// One lane's block, in a register, onto its destination: full blocks with
+// one load/xor/store, short ones with byte-masked loads and stores (which
+// never touch memory outside the mask).
+inline void apply(__m512i ks, const BlockDest& d) {
+  if (d.n == 64 && !d.copy) {
+    _mm512_storeu_si512(d.p, _mm512_xor_si512(_mm512_loadu_si512(d.p), ks));
+    return;
+  }
+  const __mmask64 m = d.n >= 64 ? ~__mmask64(0) : (__mmask64(1) << d.n) - 1;
+  if (d.copy) {
+    _mm512_mask_storeu_epi8(d.p, m, ks);
+  } else {
+    _mm512_mask_storeu_epi8(d.p, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, d.p), ks));
+  }
+}
+
+}  // namespace
+
+void salsa2012_blocks_avx512(const uint32_t* state, const BlockDest* dest, unsigned n) {
   V x[16], in[16];
   for (int w = 0; w < 16; ++w)
     in[w].v = x[w].v = _mm512_loadu_si512(state + w * kMaxSalsaLanes);
@@ -48,10 +68,10 @@ void salsa2012_blocks_avx512(const uint32_t* state, uint8_t* out) {
     const __m512i t1 = _mm512_shuffle_i32x4(b[s], b[4 + s], 0xee);
     const __m512i t2 = _mm512_shuffle_i32x4(b[8 + s], b[12 + s], 0x44);
     const __m512i t3 = _mm512_shuffle_i32x4(b[8 + s], b[12 + s], 0xee);
-    _mm512_storeu_si512(out + 64 * (0 + s), _mm512_shuffle_i32x4(t0, t2, 0x88));
-    _mm512_storeu_si512(out + 64 * (4 + s), _mm512_shuffle_i32x4(t0, t2, 0xdd));
-    _mm512_storeu_si512(out + 64 * (8 + s), _mm512_shuffle_i32x4(t1, t3, 0x88));
-    _mm512_storeu_si512(out + 64 * (12 + s), _mm512_shuffle_i32x4(t1, t3, 0xdd));
+    if (unsigned(s) < n) apply(_mm512_shuffle_i32x4(t0, t2, 0x88), dest[s]);
+    if (unsigned(4 + s) < n) apply(_mm512_shuffle_i32x4(t0, t2, 0xdd), dest[4 + s]);
+    if (unsigned(8 + s) < n) apply(_mm512_shuffle_i32x4(t1, t3, 0x88), dest[8 + s]);
+    if (unsigned(12 + s) < n) apply(_mm512_shuffle_i32x4(t1, t3, 0xdd), dest[12 + s]);
   }
 }
 

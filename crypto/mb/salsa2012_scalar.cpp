@@ -16,7 +16,9 @@ inline uint32_t rotl(uint32_t a) { return (a << N) | (a >> (32 - N)); }
 
 }  // namespace
 
-void salsa2012_blocks_scalar(const uint32_t* state, uint8_t* out) {
+void salsa2012_blocks_scalar(const uint32_t* state, const BlockDest* dest, unsigned n) {
+  if (n == 0) return;
+  uint8_t out[64];
   uint32_t x[16], in[16];
   for (int w = 0; w < 16; ++w) in[w] = x[w] = state[w * kMaxSalsaLanes];
   salsa2012_rounds(x);
@@ -25,6 +27,7 @@ void salsa2012_blocks_scalar(const uint32_t* state, uint8_t* out) {
     const uint8_t b[4] = {uint8_t(v), uint8_t(v >> 8), uint8_t(v >> 16), uint8_t(v >> 24)};
     std::memcpy(out + 4 * w, b, 4);
   }
+  apply_block(out, dest[0]);
 }
 
 }  // namespace flatnet::crypto::mb::detail
