@@ -2,7 +2,7 @@
 //   GMAC  = the GCM tag with K0 over (AAD || 5 zero bytes || P), IV = IV8 || 0^32
 //   B     = AES_K1(IV8 || fold8(GMAC))          the SIV block, sent in bytes 0-7, 19-26
 //   P'    = AES-CTR_K1(B with bit 7 of byte 12 cleared)(P)
-// GMAC uses ipsec-mb's GMAC init/update/finalize, ECB and CTR its job API.
+// GMAC uses ipsec-mb's GCM/GMAC API, ECB and CTR its job API.
 #include "crypto/aes_gmac_siv.hpp"
 
 #include <cstring>
@@ -17,22 +17,47 @@ namespace {
 
 constexpr size_t kPayload = 27;  // verb byte onward is P
 
-// The 16-byte folded tag input of spec §3.3 step 1, returned as 8 bytes.
-void gmac_fold(IMB_MGR* m, const PeerKeys::Aes& aes, const uint8_t iv8[8],
-               const uint8_t* packet, uint8_t flags, const uint8_t* p, size_t plen,
-               uint8_t t8[8]) {
+// Payloads up to this size are GMACed in one ipsec-mb call over a contiguous
+// copy (AAD block || P) on the stack, which for small packets costs less than
+// the init/update/update/finalize sequence; larger ones stream without a copy.
+constexpr size_t kContiguousMax = 1024;
+
+// The AAD block of spec §3.3: destination, source, flags, 5 zero bytes.
+void aad_block(const uint8_t* packet, uint8_t flags, uint8_t out[16]) {
+  std::memcpy(out, packet + 8, 10);
+  out[10] = flags;
+  std::memset(out + 11, 0, 5);
+}
+
+void fold(const uint8_t g[16], uint8_t t8[8]) {
+  for (int i = 0; i < 8; ++i) t8[i] = g[i] ^ g[i + 8];
+}
+
+// GMAC over `data` = AAD block || P already contiguous (n = 16 + |P|).
+void gmac_contiguous(IMB_MGR* m, const PeerKeys::Aes& aes, const uint8_t iv8[8],
+                     const uint8_t* data, size_t n, uint8_t t8[8]) {
   uint8_t iv12[12] = {};
   std::memcpy(iv12, iv8, 8);
-  uint8_t aad16[16] = {};
-  std::memcpy(aad16, packet + 8, 10);  // destination, source
-  aad16[10] = flags;
+  struct gcm_context_data ctx;
+  uint8_t g[16];
+  // A GCM encryption of nothing whose additional data is `data`: its tag is
+  // exactly GMAC(data).
+  IMB_AES256_GCM_ENC(m, &aes.k0, &ctx, nullptr, nullptr, 0, iv12, data, n, g, sizeof g);
+  fold(g, t8);
+}
+
+// GMAC over AAD block || P with P elsewhere: streamed, no copy.
+void gmac_streamed(IMB_MGR* m, const PeerKeys::Aes& aes, const uint8_t iv8[8],
+                   const uint8_t aad16[16], const uint8_t* p, size_t plen, uint8_t t8[8]) {
+  uint8_t iv12[12] = {};
+  std::memcpy(iv12, iv8, 8);
   struct gcm_context_data ctx;
   uint8_t g[16];
   IMB_AES256_GMAC_INIT(m, &aes.k0, &ctx, iv12, sizeof iv12);
-  IMB_AES256_GMAC_UPDATE(m, &aes.k0, &ctx, aad16, sizeof aad16);
+  IMB_AES256_GMAC_UPDATE(m, &aes.k0, &ctx, aad16, 16);
   IMB_AES256_GMAC_UPDATE(m, &aes.k0, &ctx, p, plen);
   IMB_AES256_GMAC_FINALIZE(m, &aes.k0, &ctx, g, sizeof g);
-  for (int i = 0; i < 8; ++i) t8[i] = g[i] ^ g[i + 8];
+  fold(g, t8);
 }
 
 void ecb_block(IMB_MGR* m, const PeerKeys::Aes& aes, IMB_CIPHER_DIRECTION dir,
@@ -105,7 +130,16 @@ void aes_gmac_siv_armor(std::span<uint8_t> packet, const PeerKeys::Aes& aes) {
 
   uint8_t blk[16];
   std::memcpy(blk, pkt, 8);  // IV8: the random packet ID
-  gmac_fold(m, aes, blk, pkt, pkt[18], p, plen, blk + 8);
+  if (plen <= kContiguousMax) {
+    alignas(64) uint8_t data[16 + kContiguousMax];
+    aad_block(pkt, pkt[18], data);
+    std::memcpy(data + 16, p, plen);
+    gmac_contiguous(m, aes, blk, data, 16 + plen, blk + 8);
+  } else {
+    uint8_t aad[16];
+    aad_block(pkt, pkt[18], aad);
+    gmac_streamed(m, aes, blk, aad, p, plen, blk + 8);
+  }
 
   uint8_t b[16];
   ecb_block(m, aes, IMB_DIR_ENCRYPT, blk, b);
@@ -131,17 +165,32 @@ bool aes_gmac_siv_dearmor(std::span<uint8_t> packet, const PeerKeys::Aes& aes,
   uint8_t ctr0[16];
   std::memcpy(ctr0, b, 16);
   ctr0[12] &= 0x7f;
-  std::vector<uint8_t>& plain = scratch(plen);
-  ctr(m, aes, ctr0, c, plain.data(), plen);
-
   uint8_t x[16];  // x[0..7] = IV8, x[8..15] = the folded tag
   ecb_block(m, aes, IMB_DIR_DECRYPT, b, x);
+
+  // Decrypt into a buffer, never into the packet, so that a packet whose
+  // tag fails is left exactly as it arrived. Relays change only the hop
+  // bits, which the sender authenticated as 0.
+  const uint8_t flags = uint8_t(pkt[18] & 0xf8);
   uint8_t t8[8];
-  // Relays change only the hop bits; the sender authenticated them as 0.
-  gmac_fold(m, aes, x, pkt, uint8_t(pkt[18] & 0xf8), plain.data(), plen, t8);
+  alignas(64) uint8_t small[16 + kContiguousMax];
+  const uint8_t* plain;
+  if (plen <= kContiguousMax) {
+    aad_block(pkt, flags, small);
+    ctr(m, aes, ctr0, c, small + 16, plen);
+    gmac_contiguous(m, aes, x, small, 16 + plen, t8);
+    plain = small + 16;
+  } else {
+    std::vector<uint8_t>& big = scratch(plen);
+    ctr(m, aes, ctr0, c, big.data(), plen);
+    uint8_t aad[16];
+    aad_block(pkt, flags, aad);
+    gmac_streamed(m, aes, x, aad, big.data(), plen, t8);
+    plain = big.data();
+  }
   if (!equal_ct(t8, x + 8, 8)) return false;
 
-  std::memcpy(pkt + kPayload, plain.data(), plen);
+  std::memcpy(pkt + kPayload, plain, plen);
   if (original_iv) std::memcpy(original_iv, x, 8);
   return true;
 }

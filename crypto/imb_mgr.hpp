@@ -15,8 +15,9 @@ IMB_MGR* imb_mgr();
 // (for benchmarks and logs).
 std::string imb_description();
 
-// Runs one job that has been filled in from IMB_GET_NEXT_JOB. Returns false
-// if ipsec-mb reports an error for it.
+// Runs one job that has been filled in from IMB_GET_NEXT_JOB, without
+// ipsec-mb's parameter check (callers submit only fixed, tested shapes).
+// Returns false if the job did not complete.
 bool imb_run_job(IMB_MGR* mgr);
 
 }  // namespace flatnet::crypto::detail

@@ -170,7 +170,7 @@ TEST(CryptoArmor, FlippedBitsFailAndLeavePacketUnchanged) {
   std::mt19937 rng(777);
   PeerKeys keys(test::key_of(test::kB3K));
   for (Suite s : {Suite::kPoly1305, Suite::kSalsa2012Poly1305, Suite::kAesGmacSiv}) {
-    for (size_t len : {size_t(28), size_t(43), size_t(1400)}) {
+    for (size_t len : {size_t(28), size_t(43), size_t(1051), size_t(1052), size_t(1400)}) {
       auto good = random_packet(rng, len);
       armor(good, keys, s);
       // Every byte is authenticated except the 3 hop bits of byte 18: the ID

@@ -90,7 +90,7 @@ TEST(CryptoArmorReference, MatchesIndependentConstructions) {
   EXPECT_EQ(test::hex(reference_suite3(b4, k)), test::kB4Cipher3);
   EXPECT_EQ(test::hex(reference_suite1(b4, k)), test::kB4Cipher1);
 
-  for (size_t len : {28, 43, 44, 60, 91, 92, 93, 155, 156, 1000, 1400, 2800, 10024}) {
+  for (size_t len : {28, 43, 44, 60, 91, 92, 93, 155, 156, 1000, 1050, 1051, 1052, 1400, 2800, 10024}) {
     std::vector<uint8_t> pkt(len);
     randombytes_buf(pkt.data(), len);
     pkt[18] &= 0x40;

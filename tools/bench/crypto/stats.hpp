@@ -48,18 +48,23 @@ inline double elapsed_ns(Clock::time_point a, Clock::time_point b) {
 // batch, then `reps` timed batches. Returns ns per op for each batch.
 template <typename Op>
 Spread measure(Op&& op, int reps, double batch_ms) {
-  // Calibrate: double the count until a run takes >= 1/8 of the target.
+  // Calibrate: double the count until a run takes >= 1/8 of the target,
+  // then size the batch from the fastest of three such runs, so that a run
+  // preempted by another process on a shared core does not shrink batches.
   uint64_t n = 1;
   for (;;) {
     const auto t0 = Clock::now();
     for (uint64_t i = 0; i < n; ++i) op();
-    const double ns = elapsed_ns(t0, Clock::now());
-    if (ns >= batch_ms * 1e6 / 8 || n >= (1ull << 30)) {
-      n = std::max<uint64_t>(1, uint64_t(double(n) * batch_ms * 1e6 / std::max(ns, 1.0)));
-      break;
-    }
+    if (elapsed_ns(t0, Clock::now()) >= batch_ms * 1e6 / 8 || n >= (1ull << 30)) break;
     n *= 2;
   }
+  double best = 1e300;
+  for (int k = 0; k < 3; ++k) {
+    const auto t0 = Clock::now();
+    for (uint64_t i = 0; i < n; ++i) op();
+    best = std::min(best, elapsed_ns(t0, Clock::now()));
+  }
+  n = std::max<uint64_t>(1, uint64_t(double(n) * batch_ms * 1e6 / std::max(best, 1.0)));
   for (uint64_t i = 0; i < n; ++i) op();  // warm-up batch
   std::vector<double> per_op;
   per_op.reserve(size_t(reps));
