@@ -6,6 +6,7 @@
 // the packet came in over IPv4.
 #include "dataplane/fastpath/csum.hpp"
 #include "dataplane/fastpath/encap.hpp"
+#include "dataplane/fastpath/nexthop.hpp"
 #include "dataplane/fastpath/relay_events.hpp"
 #include "dataplane/fastpath/stage.hpp"
 #include "dataplane/wire/vl1.hpp"
@@ -15,38 +16,6 @@ namespace flatnet::fastpath {
 namespace wire = flatnet::wire;
 
 namespace {
-
-// The next hop's MAC via the one-entry cache, then the table.
-inline bool resolve(Worker& w, const IpAddr& nh, Mac* mac) {
-  uint32_t gen = w.neigh->generation();
-  if (gen == w.last_gen && nh == w.last_nh) {
-    *mac = w.last_mac;
-    return true;
-  }
-  if (!w.neigh->lookup(nh, mac)) return false;
-  w.last_gen = gen;
-  w.last_nh = nh;
-  w.last_mac = *mac;
-  return true;
-}
-
-// False if the awaiting queue is full (m then failed into p).
-inline bool hold_for_neighbor(Worker& w, rte_mbuf* m, const IpAddr& nh, Partition& p) {
-  switch (w.neigh->hold(nh, m, w.now)) {
-    case NeighborTable::Hold::kFull:
-      p.fail(m, Drop::neigh_queue_full);
-      return false;
-    case NeighborTable::Hold::kQueuedSendRequest:
-      if (nh.family == Family::kV4)
-        arp_request(w, nh);
-      else
-        nd_solicit(w, nh);
-      [[fallthrough]];
-    case NeighborTable::Hold::kQueued:
-      ++w.c->neigh_queued;
-  }
-  return true;
-}
 
 inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** pkts,
                       Partition& p) {
@@ -83,9 +52,7 @@ inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** 
   IpAddr dst;
   dst.family = path->family;
   std::memcpy(dst.b, path->ip, alen);
-  const IpAddr& gw = v4 ? u.gw4 : u.gw6;
-  unsigned prefix = v4 ? u.prefix4 : u.prefix6;
-  const IpAddr& nh = (gw.valid() && !prefix_match(dst, own, prefix)) ? gw : dst;
+  const IpAddr& nh = next_hop(u, dst);
   Mac mac;
   bool resolved = resolve(w, nh, &mac);
 

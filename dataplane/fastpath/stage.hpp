@@ -94,6 +94,10 @@ uint16_t relay(Worker& w, rte_mbuf** pkts, uint16_t n, uint16_t* n_failed);
 // The failures are left at the front of pkts.
 uint16_t punt(Worker& w, rte_mbuf** pkts, uint16_t n);
 
+// inject.cpp: sends a datagram from control to a physical destination.
+enum class InjectResult { kSent, kQueued, kQueueFull, kNoRoute, kTooBig, kNoMbuf, kBad };
+InjectResult inject(Worker& w, const uint8_t* data, uint32_t len, const PathView& dst);
+
 // pipeline.cpp: one received burst through all of the above; transmit
 // candidates end up in w.tx.
 void process_burst(Worker& w, rte_mbuf** pkts, uint16_t n);

@@ -72,6 +72,8 @@ struct ControlHooks {
   bool (*relaying_pair)(void* ctx, unsigned worker, uint64_t src, uint64_t dst) = nullptr;
   // Called once per poll, between bursts: the worker holds no table pointer.
   void (*quiescent)(void* ctx, unsigned worker) = nullptr;
+  // Around idle sleeps: the worker reads no table while asleep.
+  void (*sleeping)(void* ctx, unsigned worker, bool asleep) = nullptr;
 };
 
 // Recently reported relayed (src,dst) pairs: a small direct-mapped table so

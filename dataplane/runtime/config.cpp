@@ -1,0 +1,249 @@
+#include "dataplane/runtime/config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace flatnet::runtime {
+
+using nlohmann::json;
+
+namespace {
+
+struct Bad {
+  std::string msg;
+};
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+  throw Bad{"config key '" + key + "': " + what};
+}
+
+template <typename T>
+T get_uint(const json& j, const std::string& key, uint64_t lo, uint64_t hi) {
+  if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<int64_t>() >= 0))
+    fail(key, "must be a non-negative integer");
+  uint64_t v = j.get<uint64_t>();
+  if (v < lo || v > hi) fail(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+  return T(v);
+}
+
+bool get_bool(const json& j, const std::string& key) {
+  if (!j.is_boolean()) fail(key, "must be true or false");
+  return j.get<bool>();
+}
+
+std::string get_string(const json& j, const std::string& key) {
+  if (!j.is_string()) fail(key, "must be a string");
+  return j.get<std::string>();
+}
+
+// "10.0.0.1/24" or "10.0.0.1" (prefix = host).
+void get_cidr(const json& j, const std::string& key, fastpath::Family fam, IpAddr* ip,
+              unsigned* prefix) {
+  std::string s = get_string(j, key);
+  std::string addr = s;
+  unsigned max = fam == fastpath::Family::kV4 ? 32 : 128;
+  unsigned pfx = max;
+  if (auto slash = s.find('/'); slash != std::string::npos) {
+    addr = s.substr(0, slash);
+    try {
+      size_t used = 0;
+      pfx = unsigned(std::stoul(s.substr(slash + 1), &used));
+      if (used != s.size() - slash - 1) throw std::invalid_argument("x");
+    } catch (...) {
+      fail(key, "bad prefix length in '" + s + "'");
+    }
+    if (pfx > max) fail(key, "prefix length " + std::to_string(pfx) + " exceeds " + std::to_string(max));
+  }
+  auto a = fastpath::parse_ip(addr);
+  if (!a || a->family != fam)
+    fail(key, "'" + s + "' is not an " + (fam == fastpath::Family::kV4 ? "IPv4" : "IPv6") + " address");
+  *ip = *a;
+  *prefix = pfx;
+}
+
+IpAddr get_ip(const json& j, const std::string& key, fastpath::Family fam) {
+  IpAddr ip;
+  unsigned pfx;
+  get_cidr(j, key, fam, &ip, &pfx);
+  return ip;
+}
+
+// "ip:port" or "[ip6]:port".
+std::pair<IpAddr, uint16_t> get_endpoint(const json& j, const std::string& key) {
+  std::string s = get_string(j, key);
+  std::string host, port;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find("]:");
+    if (close == std::string::npos) fail(key, "expected [ipv6]:port, got '" + s + "'");
+    host = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos) fail(key, "expected ip:port, got '" + s + "'");
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  auto ip = fastpath::parse_ip(host);
+  if (!ip) fail(key, "'" + host + "' is not an IP address");
+  unsigned long p = 0;
+  try {
+    p = std::stoul(port);
+  } catch (...) {
+    fail(key, "bad port in '" + s + "'");
+  }
+  if (p == 0 || p > 65535) fail(key, "port must be 1..65535");
+  return {*ip, uint16_t(p)};
+}
+
+const std::set<std::string> kKnownKeys = {
+    "instance", "ports", "ipv4", "ipv6", "gateway4", "gateway6", "udp_port", "address", "relay",
+    "sibling_root", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
+    "neighbor_capacity", "neighbor_pending", "neighbors", "verify_udp4_checksum",
+    "table_capacity", "path_max_idle_s", "memory_mb", "eal", "rendezvous_interval_s",
+    "unknown_events_per_s"};
+
+Config parse(const json& j) {
+  if (!j.is_object()) fail("(top level)", "must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (!kKnownKeys.count(it.key())) fail(it.key(), "unknown key");
+  Config c;
+  if (j.contains("instance")) {
+    c.instance = get_string(j["instance"], "instance");
+    if (c.instance.empty() || c.instance.size() > 40 ||
+        c.instance.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
+            std::string::npos)
+      fail("instance", "must be 1..40 characters of [A-Za-z0-9_-]");
+  }
+  if (!j.contains("ports")) fail("ports", "missing: at least one port is needed");
+  const json& ports = j["ports"];
+  if (!ports.is_array() || ports.empty()) fail("ports", "must be a non-empty array");
+  for (size_t i = 0; i < ports.size(); ++i) {
+    std::string k = "ports[" + std::to_string(i) + "]";
+    const json& p = ports[i];
+    PortConfig pc;
+    if (p.is_string()) {
+      pc.devargs = p.get<std::string>();
+    } else if (p.is_object()) {
+      for (auto it = p.begin(); it != p.end(); ++it)
+        if (it.key() != "devargs" && it.key() != "role" && it.key() != "mtu") fail(k + "." + it.key(), "unknown key");
+      if (!p.contains("devargs")) fail(k + ".devargs", "missing");
+      pc.devargs = get_string(p["devargs"], k + ".devargs");
+      if (p.contains("role")) pc.role = get_string(p["role"], k + ".role");
+      if (p.contains("mtu")) pc.mtu = get_uint<uint16_t>(p["mtu"], k + ".mtu", 1280, 9000);
+    } else {
+      fail(k, "must be a devargs string or an object");
+    }
+    if (pc.devargs.empty()) fail(k + ".devargs", "must not be empty");
+    if (pc.role != "underlay")
+      fail(k + ".role", "'" + pc.role + "' is not implemented yet (only 'underlay')");
+    c.ports.push_back(pc);
+  }
+  if (c.ports.size() > 1) fail("ports", "only one underlay port is supported so far");
+  if (j.contains("ipv4")) get_cidr(j["ipv4"], "ipv4", fastpath::Family::kV4, &c.ip4, &c.prefix4);
+  if (j.contains("ipv6")) get_cidr(j["ipv6"], "ipv6", fastpath::Family::kV6, &c.ip6, &c.prefix6);
+  if (!c.ip4.valid() && !c.ip6.valid()) fail("ipv4", "missing: set ipv4 and/or ipv6");
+  if (j.contains("gateway4")) {
+    if (!c.ip4.valid()) fail("gateway4", "needs ipv4");
+    c.gw4 = get_ip(j["gateway4"], "gateway4", fastpath::Family::kV4);
+  }
+  if (j.contains("gateway6")) {
+    if (!c.ip6.valid()) fail("gateway6", "needs ipv6");
+    c.gw6 = get_ip(j["gateway6"], "gateway6", fastpath::Family::kV6);
+  }
+  if (j.contains("udp_port")) c.udp_port = get_uint<uint16_t>(j["udp_port"], "udp_port", 1, 65535);
+  if (j.contains("address")) {
+    std::string s = get_string(j["address"], "address");
+    if (s.size() != 10 || s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+      fail("address", "must be 10 hex digits");
+    c.address = std::stoull(s, nullptr, 16);
+    if (c.address == 0 || (c.address >> 32) == 0xff) fail("address", "is a reserved address");
+  }
+  if (j.contains("relay")) c.relay = get_bool(j["relay"], "relay");
+  if (j.contains("sibling_root")) c.sibling = get_endpoint(j["sibling_root"], "sibling_root");
+  if (j.contains("workers")) c.workers = get_uint<unsigned>(j["workers"], "workers", 0, 15);
+  if (j.contains("rx_desc")) c.rx_desc = get_uint<unsigned>(j["rx_desc"], "rx_desc", 64, 16384);
+  if (j.contains("tx_desc")) c.tx_desc = get_uint<unsigned>(j["tx_desc"], "tx_desc", 64, 16384);
+  if (j.contains("pool_size")) c.pool_size = get_uint<unsigned>(j["pool_size"], "pool_size", 1024, 4u << 20);
+  if (j.contains("busy_poll")) c.busy_poll = get_bool(j["busy_poll"], "busy_poll");
+  if (j.contains("idle")) {
+    const json& id = j["idle"];
+    if (!id.is_object()) fail("idle", "must be an object");
+    for (auto it = id.begin(); it != id.end(); ++it) {
+      std::string k = "idle." + it.key();
+      if (it.key() == "pause_after") c.idle_pause_after = get_uint<unsigned>(*it, k, 1, 1u << 20);
+      else if (it.key() == "sleep_after") c.idle_sleep_after = get_uint<unsigned>(*it, k, 1, 1u << 24);
+      else if (it.key() == "sleep_max_us") c.idle_sleep_max_us = get_uint<unsigned>(*it, k, 1, 100000);
+      else fail(k, "unknown key");
+    }
+  }
+  if (j.contains("neighbor_capacity"))
+    c.neighbor_capacity = get_uint<unsigned>(j["neighbor_capacity"], "neighbor_capacity", 16, 1u << 20);
+  if (j.contains("neighbor_pending"))
+    c.neighbor_pending = get_uint<unsigned>(j["neighbor_pending"], "neighbor_pending", 1, 65536);
+  if (j.contains("neighbors")) {
+    const json& ns = j["neighbors"];
+    if (!ns.is_array()) fail("neighbors", "must be an array of {ip, mac}");
+    for (size_t i = 0; i < ns.size(); ++i) {
+      std::string k = "neighbors[" + std::to_string(i) + "]";
+      if (!ns[i].is_object() || !ns[i].contains("ip") || !ns[i].contains("mac")) fail(k, "needs ip and mac");
+      StaticNeighbor n;
+      auto ip = fastpath::parse_ip(get_string(ns[i]["ip"], k + ".ip"));
+      if (!ip) fail(k + ".ip", "not an IP address");
+      auto mac = fastpath::parse_mac(get_string(ns[i]["mac"], k + ".mac"));
+      if (!mac) fail(k + ".mac", "not a MAC address (aa:bb:cc:dd:ee:ff)");
+      n.ip = *ip;
+      n.mac = *mac;
+      c.neighbors.push_back(n);
+    }
+  }
+  if (j.contains("verify_udp4_checksum"))
+    c.verify_udp4_checksum = get_bool(j["verify_udp4_checksum"], "verify_udp4_checksum");
+  if (j.contains("table_capacity"))
+    c.table_capacity = get_uint<unsigned>(j["table_capacity"], "table_capacity", 16, 1u << 24);
+  if (j.contains("path_max_idle_s"))
+    c.path_max_idle_s = get_uint<unsigned>(j["path_max_idle_s"], "path_max_idle_s", 0, 86400 * 7);
+  if (j.contains("memory_mb")) c.memory_mb = get_uint<unsigned>(j["memory_mb"], "memory_mb", 32, 65536);
+  if (j.contains("eal")) {
+    const json& e = j["eal"];
+    if (!e.is_array()) fail("eal", "must be an array of strings");
+    for (size_t i = 0; i < e.size(); ++i) c.eal.push_back(get_string(e[i], "eal[" + std::to_string(i) + "]"));
+  }
+  if (j.contains("rendezvous_interval_s")) {
+    if (!j["rendezvous_interval_s"].is_number() || j["rendezvous_interval_s"].get<double>() < 0)
+      fail("rendezvous_interval_s", "must be a non-negative number");
+    c.rendezvous_interval_s = j["rendezvous_interval_s"].get<double>();
+  }
+  if (j.contains("unknown_events_per_s"))
+    c.unknown_events_per_s = get_uint<unsigned>(j["unknown_events_per_s"], "unknown_events_per_s", 1, 1000000);
+  return c;
+}
+
+}  // namespace
+
+std::optional<Config> parse_config(const json& j, std::string* err) {
+  try {
+    return parse(j);
+  } catch (const Bad& b) {
+    *err = b.msg;
+  } catch (const json::exception& e) {
+    *err = std::string("config: ") + e.what();
+  }
+  return std::nullopt;
+}
+
+std::optional<json> read_json_file(const std::string& path, std::string* err) {
+  std::ifstream f(path);
+  if (!f) {
+    *err = "cannot open config file '" + path + "'";
+    return std::nullopt;
+  }
+  try {
+    return json::parse(f, nullptr, true, true);  // comments allowed
+  } catch (const json::parse_error& e) {
+    *err = "config file '" + path + "' is not valid JSON: " + e.what();
+  }
+  return std::nullopt;
+}
+
+}  // namespace flatnet::runtime

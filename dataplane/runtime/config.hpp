@@ -1,0 +1,64 @@
+// The data plane's configuration: a JSON file (docs/dataplane.md lists every
+// key) with command-line overrides applied on top, validated in one place so
+// a bad value yields one error naming its key.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/fastpath/addr.hpp"
+
+namespace flatnet::runtime {
+
+using fastpath::IpAddr;
+using fastpath::Mac;
+
+struct PortConfig {
+  std::string devargs;         // "net_af_packet0,iface=veth0" or a PCI address
+  std::string role = "underlay";  // only "underlay" is implemented
+  uint16_t mtu = 1500;         // IP MTU
+};
+
+struct StaticNeighbor {
+  IpAddr ip;
+  Mac mac;
+};
+
+struct Config {
+  std::string instance = "default";   // names the IPC segment and EAL file prefix
+  std::vector<PortConfig> ports;
+  IpAddr ip4, gw4, ip6, gw6;
+  unsigned prefix4 = 32, prefix6 = 128;
+  uint16_t udp_port = 9993;
+  uint64_t address = 0;                // own 40-bit VL1 address, 0 = none yet
+  bool relay = true;                   // roots relay; leaves set false
+  std::optional<std::pair<IpAddr, uint16_t>> sibling;
+  unsigned workers = 1;                // worker lcores; 0 = the main lcore polls too
+  unsigned rx_desc = 1024, tx_desc = 1024;
+  unsigned pool_size = 0;              // mbufs; 0 = sized from queues
+  bool busy_poll = false;
+  unsigned idle_pause_after = 16;      // empty polls before pausing
+  unsigned idle_sleep_after = 256;     // empty polls before sleeping
+  unsigned idle_sleep_max_us = 1000;
+  unsigned neighbor_capacity = 1024;
+  unsigned neighbor_pending = 256;
+  std::vector<StaticNeighbor> neighbors;
+  bool verify_udp4_checksum = true;
+  unsigned table_capacity = 262144;
+  unsigned path_max_idle_s = 0;        // 0 = paths never age out
+  unsigned memory_mb = 256;            // EAL -m unless given in eal args
+  std::vector<std::string> eal;        // extra EAL arguments
+  double rendezvous_interval_s = 10;   // a relayed pair is reported once per interval
+  unsigned unknown_events_per_s = 100;
+};
+
+// Parses and validates; on error returns nullopt and sets *err to one
+// sentence that names the offending key.
+std::optional<Config> parse_config(const nlohmann::json& j, std::string* err);
+// Reads a file (missing file or bad JSON: one sentence in *err).
+std::optional<nlohmann::json> read_json_file(const std::string& path, std::string* err);
+
+}  // namespace flatnet::runtime

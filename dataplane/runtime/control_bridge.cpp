@@ -1,0 +1,120 @@
+#include "dataplane/runtime/control_bridge.hpp"
+
+#include <time.h>
+
+#include "dataplane/wire/vl1.hpp"
+
+namespace flatnet::runtime {
+
+using fastpath::Family;
+using fastpath::PathView;
+
+namespace {
+
+uint64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+void lookup(void* ctx, const uint64_t* addrs, unsigned n, PathView* paths, bool* found) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  const tables::PeerPath* e[fastpath::kBurst];
+  b->table->lookup_burst(addrs, n, e);
+  for (unsigned i = 0; i < n; ++i) found[i] = e[i] && from_phys(e[i]->path, &paths[i]);
+}
+
+bool sibling(void* ctx, PathView* out) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  const tables::PeerPath* s = b->table->sibling();
+  return s && from_phys(s->path, out);
+}
+
+bool same_path(const flatnet_ipc_phys_addr& a, const fastpath::PuntInfo& i) {
+  return a.family == uint8_t(i.src.family) && a.udp_port == i.src_port &&
+         std::memcmp(a.ip, i.src.b, i.src.size()) == 0;
+}
+
+bool punt(void* ctx, unsigned worker, const uint8_t* d, uint16_t len, const fastpath::PuntInfo& info) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  uint64_t now = mono_ns();
+  // Ages paths by last receive even while control is away: a packet head
+  // from a known peer over its known path refreshes that path. Punts are the
+  // slow path, so the extra lookup costs the relay nothing.
+  if (len >= wire::kPacketHeaderLength && wire::classify(d, len) == wire::DatagramKind::kPacket) {
+    const tables::PeerPath* e = b->table->lookup(wire::packet_source(d));
+    if (e && same_path(e->path, info)) tables::PeerTable::touch(e, now);
+  }
+  ipc::PuntMeta m;
+  m.src = to_phys(info.src, info.src_port, info.rx_port);
+  const fastpath::IpAddr& local = info.src.family == Family::kV4 ? b->local4 : b->local6;
+  if (local.valid()) m.local = to_phys(local, 0, info.rx_port);
+  m.time_ns = now;
+  return b->service->punt(worker, d, len, m);
+}
+
+bool unknown_dest(void* ctx, unsigned worker, uint64_t dst, uint64_t src) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  flatnet_ipc_event ev{};
+  ev.type = FLATNET_IPC_EV_UNKNOWN_DEST;
+  ev.time_ns = mono_ns();
+  ev.addr = dst;
+  ev.addr2 = src;
+  return b->service->event(worker, ev);
+}
+
+bool relaying_pair(void* ctx, unsigned worker, uint64_t src, uint64_t dst) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  flatnet_ipc_event ev{};
+  ev.type = FLATNET_IPC_EV_RELAY_PAIR;
+  ev.time_ns = mono_ns();
+  ev.addr = src;
+  ev.addr2 = dst;
+  return b->service->event(worker, ev);
+}
+
+void quiescent(void* ctx, unsigned worker) {
+  static_cast<ControlBridge*>(ctx)->table->quiescent(worker);
+}
+
+void sleeping(void* ctx, unsigned worker, bool asleep) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  if (asleep)
+    b->table->reader_offline(worker);
+  else
+    b->table->reader_online(worker);
+}
+
+}  // namespace
+
+flatnet_ipc_phys_addr to_phys(const fastpath::IpAddr& ip, uint16_t udp_port, uint16_t port_id) {
+  flatnet_ipc_phys_addr a{};
+  a.family = uint8_t(ip.family);  // Family values are the ABI's 4 and 6
+  a.udp_port = udp_port;
+  a.port_id = port_id;
+  std::memcpy(a.ip, ip.b, 16);
+  return a;
+}
+
+bool from_phys(const flatnet_ipc_phys_addr& a, PathView* out) {
+  if (a.family != FLATNET_IPC_AF_INET && a.family != FLATNET_IPC_AF_INET6) return false;
+  out->family = Family(a.family);
+  out->port = a.udp_port;
+  out->tx_port = a.port_id;
+  std::memcpy(out->ip, a.ip, 16);
+  return true;
+}
+
+void bind_hooks(ControlBridge& b, fastpath::ControlHooks* h) {
+  static_assert(uint8_t(Family::kV4) == FLATNET_IPC_AF_INET && uint8_t(Family::kV6) == FLATNET_IPC_AF_INET6);
+  h->ctx = &b;
+  h->lookup = lookup;
+  h->sibling = sibling;
+  h->punt = punt;
+  h->unknown_dest = unknown_dest;
+  h->relaying_pair = relaying_pair;
+  h->quiescent = quiescent;
+  h->sleeping = sleeping;
+}
+
+}  // namespace flatnet::runtime

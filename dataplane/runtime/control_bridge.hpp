@@ -1,0 +1,25 @@
+// Binds the fast path's ControlHooks to the IPC service (punts, events) and
+// the peer table (path lookups, QSBR), both owned by "ipc". The fast path
+// itself knows neither, so the packet fixtures can bind test doubles.
+#pragma once
+
+#include "dataplane/fastpath/worker.hpp"
+#include "dataplane/ipc/service.hpp"
+#include "dataplane/tables/peer_table.hpp"
+
+namespace flatnet::runtime {
+
+struct ControlBridge {
+  ipc::Service* service = nullptr;
+  tables::PeerTable* table = nullptr;
+  uint16_t port_id = 0;
+  fastpath::IpAddr local4, local6;
+};
+
+// Fills hooks with functions that call into b (which must outlive them).
+void bind_hooks(ControlBridge& b, fastpath::ControlHooks* hooks);
+
+flatnet_ipc_phys_addr to_phys(const fastpath::IpAddr& ip, uint16_t udp_port, uint16_t port_id);
+bool from_phys(const flatnet_ipc_phys_addr& a, fastpath::PathView* out);
+
+}  // namespace flatnet::runtime

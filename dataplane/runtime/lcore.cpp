@@ -1,0 +1,76 @@
+#include "dataplane/runtime/lcore.hpp"
+
+#include <rte_ethdev.h>
+
+#include "dataplane/fastpath/stage.hpp"
+
+namespace flatnet::runtime {
+
+// Set by the signal handler, read by every loop. Relaxed: loops only need
+// to notice eventually; shutdown joins the lcores afterwards.
+std::atomic<bool> g_stop{false};
+
+void flush_tx(Poller& p) {
+  fastpath::TxBuffer& tx = p.w.tx;
+  if (tx.n == 0) return;
+  uint16_t sent = 0;
+  // A full ring is usually a moment's congestion: two more tries, then drop.
+  for (int attempt = 0; attempt < 3 && sent < tx.n; ++attempt)
+    sent = uint16_t(sent + rte_eth_tx_burst(p.port, p.queue, tx.pkts + sent, uint16_t(tx.n - sent)));
+  fastpath::CoreCounters& c = *p.w.c;
+  c.tx_packets += sent;
+  if (sent < tx.n) {
+    c.drop[size_t(fastpath::Drop::tx_full)] += tx.n - sent;
+    rte_pktmbuf_free_bulk(tx.pkts + sent, tx.n - sent);
+  }
+  tx.n = 0;
+}
+
+unsigned poll_once(Poller& p) {
+  rte_mbuf* pkts[fastpath::kBurst];
+  uint16_t n = rte_eth_rx_burst(p.port, p.queue, pkts, fastpath::kBurst);
+  if (n) fastpath::process_burst(p.w, pkts, n);
+  if (p.w.neigh->pending()) fastpath::housekeeping(p.w);
+  unsigned from_main = 0;
+  if (p.from_main) {
+    unsigned room = fastpath::TxBuffer::kCap - p.w.tx.n;
+    from_main = rte_ring_sc_dequeue_burst(p.from_main, reinterpret_cast<void**>(p.w.tx.pkts + p.w.tx.n),
+                                          room, nullptr);
+    p.w.tx.n = uint16_t(p.w.tx.n + from_main);
+  }
+  flush_tx(p);
+  const fastpath::ControlHooks& h = *p.w.hooks;
+  if (h.quiescent) h.quiescent(h.ctx, p.w.id);
+  ++p.w.c->polls;
+  if (n == 0) ++p.w.c->empty_polls;
+  p.idle.got(n + from_main);
+  return n + from_main;
+}
+
+void back_off(Poller& p) {
+  switch (p.idle.next()) {
+    case IdleBackoff::Action::kNone:
+      return;
+    case IdleBackoff::Action::kPause:
+      rte_pause();
+      return;
+    case IdleBackoff::Action::kSleep: {
+      const fastpath::ControlHooks& h = *p.w.hooks;
+      if (h.sleeping) h.sleeping(h.ctx, p.w.id, true);
+      ++p.w.c->idle_sleeps;
+      p.idle.sleep();
+      if (h.sleeping) h.sleeping(h.ctx, p.w.id, false);
+    }
+  }
+}
+
+int worker_main(void* arg) {
+  auto& p = *static_cast<Poller*>(arg);
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    poll_once(p);
+    back_off(p);
+  }
+  return 0;
+}
+
+}  // namespace flatnet::runtime

@@ -1,0 +1,283 @@
+// flatnet-dataplane: the DPDK primary process of a flatnet root.
+//
+//   start-up:  options + JSON config -> EAL (own file prefix, memory cap) ->
+//              mbuf pool -> underlay port (one queue pair per worker, RSS
+//              where offered) -> peer table + IPC segment -> telemetry ->
+//              workers on their lcores
+//   main lcore: applies control's commands, sends control's injects (handed
+//              to worker 0), mirrors the relay switch; with zero workers it
+//              also polls the port itself
+//   shutdown:  SIGINT/SIGTERM -> loops stop -> lcores joined -> port closed
+//              -> segment marked stopped and removed
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+#include <signal.h>
+#include <time.h>
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "dataplane/fastpath/meta.hpp"
+#include "dataplane/fastpath/stage.hpp"
+#include "dataplane/runtime/config.hpp"
+#include "dataplane/runtime/control_bridge.hpp"
+#include "dataplane/runtime/eal_args.hpp"
+#include "dataplane/runtime/lcore.hpp"
+#include "dataplane/runtime/options.hpp"
+#include "dataplane/runtime/port.hpp"
+#include "dataplane/runtime/telemetry.hpp"
+
+using namespace flatnet;
+using namespace flatnet::runtime;
+
+namespace {
+
+void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+uint64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+int die(const std::string& msg) {
+  std::fprintf(stderr, "flatnet-dataplane: %s\n", msg.c_str());
+  return 1;
+}
+
+// EUI-64 link-local address from the port MAC (RFC 4291 appendix A).
+fastpath::IpAddr link_local(const fastpath::Mac& m) {
+  uint8_t b[16] = {0xfe, 0x80};
+  b[8] = m.b[0] ^ 0x02;
+  b[9] = m.b[1];
+  b[10] = m.b[2];
+  b[11] = 0xff;
+  b[12] = 0xfe;
+  b[13] = m.b[3];
+  b[14] = m.b[4];
+  b[15] = m.b[5];
+  return fastpath::IpAddr::v6(b);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int code = 0;
+  auto cli = parse_cli(argc, argv, &code);
+  if (!cli) return code;
+  std::string err;
+  nlohmann::json j = nlohmann::json::object();
+  if (!cli->config_path.empty()) {
+    auto f = read_json_file(cli->config_path, &err);
+    if (!f) return die(err);
+    j = *f;
+  }
+  auto cfg = parse_config(merge_config(j, cli->overrides), &err);
+  if (!cfg) return die(err);
+  std::vector<std::string> eal = build_eal_args(*cfg, cli->eal, probe_host());
+  if (cli->check_only) {
+    std::printf("config ok; EAL arguments:");
+    for (auto& a : eal) std::printf(" %s", a.c_str());
+    std::printf("\n");
+    return 0;
+  }
+
+  std::vector<char*> eal_argv;
+  for (auto& a : eal) eal_argv.push_back(a.data());
+  if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0)
+    return die(std::string("EAL initialisation failed: ") + rte_strerror(rte_errno));
+
+  struct sigaction sa{};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  unsigned want_workers = cfg->workers;
+  unsigned lcores_avail = rte_lcore_count() - 1;
+  if (want_workers > lcores_avail) {
+    std::fprintf(stderr, "flatnet-dataplane: %u workers asked, %u worker lcores given; using %u\n",
+                 want_workers, lcores_avail, lcores_avail);
+    want_workers = lcores_avail;
+  }
+  unsigned pollers = want_workers ? want_workers : 1;
+  unsigned pool_n = cfg->pool_size ? cfg->pool_size
+                                   : pollers * (cfg->rx_desc + cfg->tx_desc + 2 * fastpath::TxBuffer::kCap) +
+                                         cfg->neighbor_pending + 2048;
+  rte_mempool* pool = fastpath::make_pool("flatnet_pkts", pool_n, int(rte_socket_id()));
+  if (!pool) return die(std::string("mbuf pool of ") + std::to_string(pool_n) + ": " + rte_strerror(rte_errno));
+
+  const PortConfig& pc = cfg->ports[0];
+  PortInfo port;
+  if (!setup_port(port_name(pc.devargs), pollers, cfg->rx_desc, cfg->tx_desc, pc.mtu, pool, &port, &err))
+    return die(err);
+  if (port.queues < pollers) {
+    std::fprintf(stderr, "flatnet-dataplane: port has %u queue pairs; running %u workers\n", port.queues,
+                 unsigned(port.queues));
+    pollers = port.queues;
+    if (want_workers) want_workers = pollers;
+  }
+
+  fastpath::Underlay u;
+  u.port_id = port.port_id;
+  u.mac = port.mac;
+  u.ip4 = cfg->ip4;
+  u.prefix4 = cfg->prefix4;
+  u.gw4 = cfg->gw4;
+  u.ip6 = cfg->ip6;
+  u.prefix6 = cfg->prefix6;
+  u.gw6 = cfg->gw6;
+  u.ip6_ll = link_local(port.mac);
+  u.udp_port = cfg->udp_port;
+  u.mtu = pc.mtu;
+  u.verify_udp4_csum = cfg->verify_udp4_checksum;
+  fastpath::Switches sw;
+  sw.relay.store(cfg->relay);
+  sw.self_address.store(cfg->address);
+
+  uint64_t hz = rte_get_tsc_hz();
+  fastpath::NeighborTable::Limits lim;
+  lim.capacity = cfg->neighbor_capacity;
+  lim.pending_max = cfg->neighbor_pending;
+  fastpath::NeighborTable neigh(lim, hz);
+  for (const auto& n : cfg->neighbors) neigh.learn(n.ip, n.mac, true);
+
+  tables::TableParams tp;
+  tp.name = "fn_" + cfg->instance;
+  tp.capacity = cfg->table_capacity;
+  tp.max_readers = pollers;
+  auto table = tables::PeerTable::create(tp, &err);
+  if (!table) return die("peer table: " + err);
+  table->set_config(FLATNET_IPC_CFG_RELAY, cfg->relay ? 1 : 0, flatnet_ipc_phys_addr{});
+  if (cfg->sibling)
+    table->set_config(FLATNET_IPC_CFG_SIBLING_ROOT, 1,
+                      to_phys(cfg->sibling->first, cfg->sibling->second, port.port_id));
+  if (cfg->path_max_idle_s)
+    table->set_config(FLATNET_IPC_CFG_PATH_MAX_IDLE_MS, uint64_t(cfg->path_max_idle_s) * 1000,
+                      flatnet_ipc_phys_addr{});
+  ipc::ServiceParams sp;
+  sp.instance = cfg->instance;
+  sp.workers = pollers;
+  auto service = ipc::Service::create(sp, &err);
+  if (!service) return die("IPC segment: " + err);
+
+  ControlBridge bridge;
+  bridge.service = service.get();
+  bridge.table = table.get();
+  bridge.port_id = port.port_id;
+  bridge.local4 = cfg->ip4;
+  bridge.local6 = cfg->ip6;
+  fastpath::ControlHooks hooks;
+  bind_hooks(bridge, &hooks);
+
+  // Pollers, plus the main lcore's own counters and tx staging.
+  std::vector<std::unique_ptr<Poller>> ps;
+  std::vector<std::unique_ptr<fastpath::CoreCounters>> counters;
+  std::vector<const fastpath::CoreCounters*> views;
+  auto init_worker = [&](fastpath::Worker& w, unsigned id) {
+    counters.push_back(std::make_unique<fastpath::CoreCounters>());
+    views.push_back(counters.back().get());
+    w.id = id;
+    w.u = &u;
+    w.sw = &sw;
+    w.neigh = &neigh;
+    w.pool = pool;
+    w.hooks = &hooks;
+    w.c = counters.back().get();
+    fastpath::worker_init(w, hz, cfg->rendezvous_interval_s, cfg->unknown_events_per_s);
+  };
+  for (unsigned i = 0; i < pollers; ++i) {
+    auto p = std::make_unique<Poller>();
+    init_worker(p->w, i);
+    p->port = port.port_id;
+    p->queue = uint16_t(i);
+    p->idle.busy = cfg->busy_poll;
+    p->idle.pause_after = cfg->idle_pause_after;
+    p->idle.sleep_after = cfg->idle_sleep_after;
+    p->idle.sleep_max_us = cfg->idle_sleep_max_us;
+    table->reader_register(i);
+    table->reader_online(i);
+    ps.push_back(std::move(p));
+  }
+  fastpath::Worker main_w;  // injects built on the main lcore when workers run apart
+  init_worker(main_w, service->main_channel());
+  rte_ring* main_ring = nullptr;
+  if (want_workers) {
+    main_ring = rte_ring_create("flatnet_main_tx", 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (!main_ring) return die(std::string("main tx ring: ") + rte_strerror(rte_errno));
+    ps[0]->from_main = main_ring;
+  }
+  register_telemetry(views);
+
+  std::printf("flatnet-dataplane: instance %s port %s (%s) mac %s queues %u rss %s workers %u\n",
+              cfg->instance.c_str(), port_name(pc.devargs).c_str(), port.driver.c_str(),
+              fastpath::to_string(port.mac).c_str(), unsigned(port.queues), port.rss ? "on" : "off",
+              want_workers);
+  std::printf("flatnet-dataplane: ipv4 %s/%u ipv6 %s/%u udp %u relay %s segment %s\n",
+              fastpath::to_string(u.ip4).c_str(), u.prefix4, fastpath::to_string(u.ip6).c_str(), u.prefix6,
+              unsigned(u.udp_port), cfg->relay ? "on" : "off", service->path().c_str());
+  std::printf("flatnet-dataplane: ready\n");
+  std::fflush(stdout);
+
+  if (want_workers) {
+    unsigned i = 0, lc;
+    RTE_LCORE_FOREACH_WORKER(lc) {
+      if (i >= want_workers) break;
+      rte_eal_remote_launch(worker_main, ps[i].get(), lc);
+      ++i;
+    }
+  }
+
+  // The main loop. With zero workers it polls the port between service
+  // rounds; otherwise it backs off on its own when control is quiet.
+  fastpath::Worker& inj = want_workers ? main_w : ps[0]->w;
+  IdleBackoff main_idle;
+  main_idle.sleep_after = 64;
+  main_idle.sleep_max_us = 1000;
+  auto sink = [&](const ipc::Inject& in) {
+    fastpath::PathView dst;
+    if (!from_phys(in.dst, &dst)) return true;  // malformed: counted by nobody, dropped
+    inj.now = rte_get_tsc_cycles();
+    fastpath::InjectResult r = fastpath::inject(inj, in.data, in.len, dst);
+    return r != fastpath::InjectResult::kNoMbuf;
+  };
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    ipc::Service::PollResult r = service->poll_main(*table, mono_ns(), sink);
+    sw.relay.store(table->relay_enabled(), std::memory_order_relaxed);
+    unsigned work = r.commands + r.injects + r.events;
+    if (want_workers) {
+      if (main_w.neigh->pending()) fastpath::housekeeping(main_w);
+      if (main_w.tx.n) {
+        unsigned q = rte_ring_sp_enqueue_burst(main_ring, reinterpret_cast<void**>(main_w.tx.pkts),
+                                               main_w.tx.n, nullptr);
+        if (q < main_w.tx.n) {
+          main_w.c->drop[size_t(fastpath::Drop::tx_full)] += main_w.tx.n - q;
+          rte_pktmbuf_free_bulk(main_w.tx.pkts + q, main_w.tx.n - q);
+        }
+        main_w.tx.n = 0;
+      }
+      main_idle.got(work);
+      if (main_idle.next() != IdleBackoff::Action::kNone) main_idle.sleep();
+    } else {
+      Poller& p = *ps[0];
+      poll_once(p);
+      p.idle.got(work);
+      back_off(p);
+    }
+  }
+
+  std::printf("flatnet-dataplane: stopping\n");
+  rte_eal_mp_wait_lcore();
+  for (unsigned i = 0; i < pollers; ++i) table->reader_offline(i);
+  stop_port(port.port_id);
+  service.reset();
+  table.reset();
+  rte_ring_free(main_ring);
+  rte_eal_cleanup();
+  return 0;
+}

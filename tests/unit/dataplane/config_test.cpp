@@ -1,0 +1,175 @@
+// Config parsing: good files parse; each bad value gives one error that
+// names its key. EAL arguments get a file prefix, a memory cap and ports.
+#include <gtest/gtest.h>
+
+#include "dataplane/runtime/config.hpp"
+#include "dataplane/runtime/eal_args.hpp"
+#include "dataplane/runtime/options.hpp"
+
+namespace flatnet::runtime {
+namespace {
+
+using nlohmann::json;
+
+json good() {
+  return json::parse(R"({
+    "instance": "t1",
+    "ports": [{"devargs": "net_af_packet0,iface=veth0", "mtu": 1500}],
+    "ipv4": "10.0.0.1/24", "gateway4": "10.0.0.254",
+    "ipv6": "fd00::1/64",
+    "udp_port": 9993, "address": "89e92ceee5", "relay": true,
+    "sibling_root": "10.0.0.9:9993",
+    "workers": 1, "busy_poll": false, "idle": {"pause_after": 8, "sleep_after": 100, "sleep_max_us": 500},
+    "neighbors": [{"ip": "10.0.0.254", "mac": "02:00:00:00:00:fe"}],
+    "eal": ["--log-level=*:warning"]
+  })");
+}
+
+TEST(Config, GoodFileParses) {
+  std::string err;
+  auto c = parse_config(good(), &err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->instance, "t1");
+  ASSERT_EQ(c->ports.size(), 1u);
+  EXPECT_EQ(c->prefix4, 24u);
+  EXPECT_EQ(fastpath::to_string(c->gw4), "10.0.0.254");
+  EXPECT_EQ(c->prefix6, 64u);
+  EXPECT_EQ(c->address, 0x89e92ceee5u);
+  ASSERT_TRUE(c->sibling);
+  EXPECT_EQ(c->sibling->second, 9993);
+  EXPECT_EQ(c->idle_sleep_max_us, 500u);
+  ASSERT_EQ(c->neighbors.size(), 1u);
+  EXPECT_EQ(fastpath::to_string(c->neighbors[0].mac), "02:00:00:00:00:fe");
+}
+
+struct BadCase {
+  const char* key;
+  json value;  // null = remove the key
+  const char* must_name;
+};
+
+TEST(Config, EachBadValueNamesItsKey) {
+  const BadCase cases[] = {
+      {"ports", nullptr, "'ports'"},
+      {"ports", json::array(), "'ports'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"role", "lan"}}}), "'ports[0].role'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"mtu", 100}}}), "'ports[0].mtu'"},
+      {"ipv4", "10.0.0.300/24", "'ipv4'"},
+      {"ipv4", "10.0.0.1/33", "'ipv4'"},
+      {"ipv4", "fd00::1", "'ipv4'"},
+      {"ipv6", "10.0.0.1", "'ipv6'"},
+      {"gateway4", "nope", "'gateway4'"},
+      {"udp_port", 0, "'udp_port'"},
+      {"udp_port", 70000, "'udp_port'"},
+      {"udp_port", "9993", "'udp_port'"},
+      {"address", "12345", "'address'"},
+      {"address", "ff00000001", "'address'"},
+      {"relay", "yes", "'relay'"},
+      {"sibling_root", "10.0.0.9", "'sibling_root'"},
+      {"sibling_root", "10.0.0.9:0", "'sibling_root'"},
+      {"workers", -1, "'workers'"},
+      {"workers", 99, "'workers'"},
+      {"idle", json{{"pause_afterr", 1}}, "'idle.pause_afterr'"},
+      {"neighbors", json::array({json{{"ip", "10.0.0.1"}, {"mac", "zz"}}}), "'neighbors[0].mac'"},
+      {"instance", "a/b", "'instance'"},
+      {"eal", "--no-huge", "'eal'"},
+      {"colour", "blue", "'colour'"},
+  };
+  for (const auto& c : cases) {
+    json j = good();
+    if (c.value.is_null())
+      j.erase(c.key);
+    else
+      j[c.key] = c.value;
+    std::string err;
+    auto cfg = parse_config(j, &err);
+    EXPECT_FALSE(cfg) << c.key;
+    EXPECT_NE(err.find(c.must_name), std::string::npos) << c.key << ": " << err;
+  }
+}
+
+TEST(Config, NoAddressAtAllIsAnError) {
+  json j = good();
+  j.erase("ipv4");
+  j.erase("ipv6");
+  j.erase("gateway4");
+  std::string err;
+  EXPECT_FALSE(parse_config(j, &err));
+  EXPECT_NE(err.find("'ipv4'"), std::string::npos) << err;
+}
+
+TEST(Config, OverridesReplaceKeys) {
+  json o = {{"workers", 0}, {"relay", false}};
+  std::string err;
+  auto c = parse_config(merge_config(good(), o), &err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->workers, 0u);
+  EXPECT_FALSE(c->relay);
+}
+
+TEST(Cli, OptionsBecomeOverridesAndEalArgsPassThrough) {
+  const char* argv[] = {"flatnet-dataplane", "--port", "net_null0", "--ipv4", "10.1.0.1/16", "--relay",
+                        "off", "--neighbor", "10.1.0.2=02:00:00:00:00:02", "--", "--log-level=*:debug", "-m", "64"};
+  int code = 0;
+  auto cli = parse_cli(int(std::size(argv)), const_cast<char**>(argv), &code);
+  ASSERT_TRUE(cli);
+  EXPECT_EQ(cli->overrides["ports"][0], "net_null0");
+  EXPECT_EQ(cli->overrides["relay"], false);
+  EXPECT_EQ(cli->overrides["neighbors"][0]["mac"], "02:00:00:00:00:02");
+  ASSERT_EQ(cli->eal.size(), 3u);
+  EXPECT_EQ(cli->eal[1], "-m");
+  std::string err;
+  EXPECT_TRUE(parse_config(cli->overrides, &err)) << err;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(EalArgs, DefaultsFillWhatTheUserLeftOut) {
+  std::string err;
+  auto c = parse_config(good(), &err);
+  ASSERT_TRUE(c) << err;
+  HostFacts host{2, 0};  // two CPUs, no hugepages
+  auto a = build_eal_args(*c, {}, host);
+  EXPECT_TRUE(has(a, "--file-prefix=flatnet-t1"));
+  EXPECT_TRUE(has(a, "-m"));
+  EXPECT_TRUE(has(a, "256"));
+  EXPECT_TRUE(has(a, "--no-huge"));
+  EXPECT_TRUE(has(a, "--vdev=net_af_packet0,iface=veth0"));
+  EXPECT_TRUE(has(a, "-l"));
+  EXPECT_TRUE(has(a, "0-1"));
+  EXPECT_TRUE(has(a, "--no-pci"));
+  EXPECT_TRUE(has(a, "--log-level=*:warning"));  // from the config's eal list
+}
+
+TEST(EalArgs, UserChoicesWin) {
+  std::string err;
+  auto c = parse_config(good(), &err);
+  ASSERT_TRUE(c) << err;
+  HostFacts host{2, 1024};  // hugepages available
+  auto a = build_eal_args(*c, {"--file-prefix=mine", "-m", "128", "-l", "1"}, host);
+  EXPECT_FALSE(has(a, "--file-prefix=flatnet-t1"));
+  EXPECT_FALSE(has(a, "--no-huge"));
+  EXPECT_FALSE(has(a, "256"));
+  EXPECT_FALSE(has(a, "0-1"));
+  EXPECT_TRUE(has(a, "--file-prefix=mine"));
+}
+
+TEST(EalArgs, MoreLcoresThanCpusAreMapped) {
+  std::string err;
+  json j = good();
+  j["workers"] = 3;
+  auto c = parse_config(j, &err);
+  ASSERT_TRUE(c) << err;
+  auto a = build_eal_args(*c, {}, HostFacts{2, 0});
+  EXPECT_TRUE(has(a, "--lcores=(0-3)@(0-1)"));
+}
+
+TEST(EalArgs, PortNames) {
+  EXPECT_EQ(port_name("net_af_packet0,iface=veth0,qpairs=2"), "net_af_packet0");
+  EXPECT_EQ(port_name("0000:00:08.0"), "0000:00:08.0");
+}
+
+}  // namespace
+}  // namespace flatnet::runtime
