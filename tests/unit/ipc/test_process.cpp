@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/ipc/client.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/tables/peer_table.hpp"
 #include "tests/unit/ipc/test_util.hpp"
@@ -114,4 +115,54 @@ TEST(IpcProcess, ControlPeerWithoutEal) {
     svc->poll_main(*table, mono_ns(), [](const ipc::Inject&) { return true; });
   }
   EXPECT_FALSE(svc->control_present());
+}
+
+// A control that dies without detaching: the main lcore notices within its
+// presence interval, counts the loss, and from then on counts punts and
+// events instead of queueing them.
+TEST(IpcProcess, CrashedControlNoticed) {
+  std::string err;
+  ipc::ServiceParams sp;
+  sp.instance = test::ipc_unique_instance("lost");
+  auto svc = ipc::Service::create(sp, &err);
+  ASSERT_TRUE(svc) << err;
+  tables::TableParams tp;
+  tp.name = "lost";
+  tp.capacity = 16;
+  tp.max_readers = 1;
+  auto table = tables::PeerTable::create(tp, &err);
+  ASSERT_TRUE(table) << err;
+  auto none = [](const ipc::Inject&) { return true; };
+  int ready[2], go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string e;
+    auto c = ipc::Client::attach(svc->path(), &e);
+    char b = c ? 'a' : 'x';
+    if (write(ready[1], &b, 1) != 1) _exit(2);
+    if (read(go[0], &b, 1) != 1) _exit(3);
+    _exit(0);  // no detach: the control line still names this pid
+  }
+  char b = 0;
+  ASSERT_EQ(read(ready[0], &b, 1), 1);
+  ASSERT_EQ(b, 'a');
+  uint64_t now = mono_ns();
+  svc->poll_main(*table, now, none);
+  EXPECT_TRUE(svc->control_present());
+  EXPECT_EQ(svc->header().main_counters.control_attaches, 1u);
+  uint8_t pkt[40] = {};
+  EXPECT_TRUE(svc->punt(0, pkt, sizeof pkt, ipc::PuntMeta{}));
+  ASSERT_EQ(write(go[1], &b, 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_EQ(svc->header().control.control_pid, uint32_t(child)) << "crash left the pid behind";
+  svc->poll_main(*table, now + 1'000'000'000ull, none);  // past the presence interval
+  EXPECT_FALSE(svc->control_present());
+  EXPECT_EQ(svc->header().main_counters.control_losses, 1u);
+  EXPECT_FALSE(svc->punt(0, pkt, sizeof pkt, ipc::PuntMeta{}));
+  EXPECT_EQ(svc->header().channel_counters[0].punt_no_control, 1u);
+  for (int fd : {ready[0], ready[1], go[0], go[1]}) close(fd);
 }
