@@ -137,3 +137,60 @@ TEST(ConformanceIdentity, IdtoolCommandLine) {
   r = run_idtool("");
   EXPECT_EQ(r.status, 1);
 }
+
+TEST(ConformanceIdentity, IdtoolGenerateAndErrors) {
+  // Not vector-based, but needs the built tool: generate writes stock-format
+  // files that validate; bad arguments give stock's messages and exit codes.
+  if (!std::getenv("FLATNET_IDTOOL")) GTEST_SKIP() << "FLATNET_IDTOOL not set (run via meson test)";
+  const fs::path tmp = fs::temp_directory_path() / ("flatnet-idtool-" + std::to_string(getpid()));
+  fs::create_directories(tmp);
+  auto r = run_idtool("generate id.secret id.public", tmp.string());
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "id.secret written\nid.public written\n");
+  const std::string sec = read_text(tmp / "id.secret"), pub = read_text(tmp / "id.public");
+  auto id = crypto::Identity::from_string(sec);
+  ASSERT_TRUE(id);
+  EXPECT_TRUE(id->has_private());
+  EXPECT_TRUE(id->locally_validate());
+  EXPECT_EQ(id->to_string(false), pub);
+  EXPECT_EQ(sec.back() != '\n', true);  // stock writes no newline
+  EXPECT_EQ(fs::status(tmp / "id.secret").permissions() & fs::perms::others_read, fs::perms::none);
+  r = run_idtool("generate", tmp.string());
+  EXPECT_EQ(r.status, 0);
+  EXPECT_TRUE(crypto::Identity::from_string(r.out).has_value());
+
+  r = run_idtool("validate " + shell_quote((tmp / "missing").string()));
+  EXPECT_EQ(r.status, 1);
+  r = run_idtool("getpublic " + shell_quote((tmp / "missing").string()));
+  EXPECT_EQ(r.status, 1);
+  r = run_idtool("sign id.secret missing.txt", tmp.string());
+  EXPECT_EQ(r.status, 1);
+  r = run_idtool("verify id.public");  // too few arguments: help, exit 1
+  EXPECT_EQ(r.status, 1);
+  r = run_idtool("initmoon");          // stock quirk: help, exit 0
+  EXPECT_EQ(r.status, 0);
+  r = run_idtool("initmoon " + shell_quote((tmp / "missing").string()));
+  EXPECT_EQ(r.status, 1);
+
+  // genmoon error paths
+  auto genmoon = [&](const std::string& json) {
+    { std::ofstream(tmp / "m.json") << json; }
+    return run_idtool("genmoon m.json --timestamp 1", tmp.string());
+  };
+  const std::string k64(128, 'a');
+  const std::string keys = "\"signingKey\":\"" + k64 + "\",\"signingKey_SECRET\":\"" + k64 +
+                           "\",\"updatesMustBeSignedBy\":\"" + k64 + "\"";
+  EXPECT_EQ(genmoon("{\"id\":\"0\",\"worldType\":\"moon\"," + keys + "}").status, 1);
+  EXPECT_EQ(genmoon("{\"id\":\"abc\",\"worldType\":\"star\"," + keys + "}").status, 1);
+  EXPECT_EQ(genmoon("not json").status, 1);
+  EXPECT_EQ(genmoon("{\"id\":\"abc\",\"worldType\":\"moon\",\"signingKey\":\"00\"}").status, 1);
+  EXPECT_EQ(genmoon("{\"id\":\"abc\",\"worldType\":\"moon\"," + keys +
+                    ",\"roots\":[{\"identity\":\"" + pub + "\",\"stableEndpoints\":[\"nonsense\"]}]}")
+                .status,
+            1);
+  r = genmoon("{\"id\":\"abc\",\"worldType\":\"moon\"," + keys + ",\"roots\":[{\"identity\":\"" + pub +
+              "\",\"stableEndpoints\":[\"10.0.0.1/9993\"]}]}");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "wrote 0000000000000abc.moon (signed world with timestamp 1)\n");
+  fs::remove_all(tmp);
+}
