@@ -1,23 +1,25 @@
 // Synthetic peers: the generator and flatnet-tableload must agree on which
 // ZeroTier address lives at which underlay ip:port, so relayed packets come
 // back to the generator with the destination's path in the outer headers.
+// The mapping itself is dataplane/ipc/synthetic.hpp (owned by ipc), shared
+// by both tools.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/ipc/synthetic.hpp"
+
 namespace flatnet::pktgen {
 
-struct SyntheticPeer {
-  uint64_t address;  // 40-bit ZeroTier address
-  uint32_t ip;       // IPv4, host byte order
-  uint16_t port;     // UDP port, host byte order
-};
+using SyntheticPeer = flatnet::ipc::SyntheticPeer;
 
 // Peer number i of the set generated from seed.
-SyntheticPeer synthetic_peer(uint64_t seed, uint32_t i);
+inline SyntheticPeer synthetic_peer(uint64_t seed, uint32_t i) {
+  return flatnet::ipc::synthetic_peer(seed, i);
+}
 
-// All n peers; addresses are distinct.
+// All n peers, in index order.
 std::vector<SyntheticPeer> synthetic_peers(uint64_t seed, uint32_t n);
 
 }  // namespace flatnet::pktgen

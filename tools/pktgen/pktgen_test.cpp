@@ -142,6 +142,13 @@ TEST(PktgenPeers, DeterministicDistinctUnreserved) {
   EXPECT_EQ(addrs.size(), a.size());
   EXPECT_EQ(paths.size(), a.size());
   EXPECT_NE(c[0].address, a[0].address);
+  // Pinned values: a change of the shared mapping would silently break the
+  // relay benchmark (tableload and pktgen would still agree, but the
+  // addresses in tools/bench/relay/vl1.trafgen would not).
+  EXPECT_EQ(fp::synthetic_peer(1, 0).address, 0x89592d13a8ULL);
+  EXPECT_EQ(fp::synthetic_peer(1, 1).address, 0xd399f1ffbbULL);
+  EXPECT_EQ(fp::synthetic_peer(1, 1).ip, 0x0a800002u);
+  EXPECT_EQ(fp::synthetic_peer(1, 1).port, 20001);
 }
 
 TEST(PktgenRng, UniformAndZipfDestinations) {

@@ -35,13 +35,16 @@ def flatten(d, prefix=""):
     return out
 
 
-EVENT_KEY = "event"
+# Data-plane counters (dataplane/fastpath/counters.hpp) that together count
+# the relay events raised: queued RENDEZVOUS pairs, queued unknown-destination
+# events, and events the data plane had to drop (ring full, or no control
+# attached, as in the benchmark once the table loader has left).
+EVENT_KEYS = ("rendezvous_events", "unknown_dest_events", "events_dropped")
 
 
 def add_event_rates(rows):
     """Relay events/s for each row of a target: the change of the data
-    plane's event counters (every key naming an event: queued, dropped with
-    no control or a full ring) since the previous row, over the wall time
+    plane's event counters (EVENT_KEYS) since the previous row, over the wall time
     between the two samples. A row's samples are taken as its JSON line
     arrives, so the interval covers that run's warm-up, window and drain."""
     prev = {}
@@ -50,7 +53,7 @@ def add_event_rates(rows):
         cur = flatten(r.get("dp"))
         if t in prev and cur:
             p, pt = prev[t]
-            keys = [k for k in cur if EVENT_KEY in k.lower() and k in p]
+            keys = [k for k in cur if k.rsplit(".", 1)[-1] in EVENT_KEYS and k in p]
             dt = r.get("dp_time", 0) - pt
             if keys and dt > 0:
                 r["events_per_s"] = sum(cur[k] - p[k] for k in keys) / dt

@@ -28,6 +28,9 @@ ndr_runs=3
 ndr_loss=0.01            # percent: "no drop" = offered loss below this
 lat_fracs="0.1 0.5 0.9"  # of the no-drop rate
 lat_runs=3
+# Scheduling priority of the benchmark processes: other work on this shared
+# machine (compilers) would otherwise take time slices from the busy pollers.
+nice_level=${FLATNET_BENCH_NICE:--20}
 while getopts "b:o:r:d:t:n:" opt; do
   case $opt in
     b) build=$OPTARG ;; o) out=$OPTARG ;; r) runs=$OPTARG ;; d) dur=$OPTARG ;;
@@ -55,7 +58,7 @@ else
 fi
 
 pktgen="$build/tools/pktgen/flatnet-pktgen"
-dataplane="${FLATNET_DATAPLANE:-$build/dataplane/flatnet-dataplane}"
+dataplane="${FLATNET_DATAPLANE:-$build/dataplane/runtime/flatnet-dataplane}"
 tableload="${FLATNET_TABLELOAD:-$build/tools/tableload/flatnet-tableload}"
 mkdir -p "$dir" "$out"
 results="$out/results.jsonl"
@@ -80,6 +83,7 @@ trap cleanup EXIT
   echo "hugepages: $(grep HugePages_Total /proc/meminfo | awk '{print $2}') x 2 MiB; eal memory: $mem"
   echo "dpdk: $(pkg-config --modversion libdpdk 2>/dev/null)"
   echo "git: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null)"
+  echo "nice: $nice_level (forwarder and generator)"
   echo "cores: forwarder busy lcore on core $FWD_CORE; pktgen on core $GEN_CORE"
   echo "traffic: $size-byte ZeroTier packets (UDP payload), $peers peers, uniform destinations"
 } > "$out/env.txt"
@@ -88,7 +92,7 @@ trap cleanup EXIT
 # prints stats once a second; --stats-period also keeps it off stdin).
 start_testpmd() {
   rm -f "$sock"
-  dpdk-testpmd --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-testpmd $mem \
+  nice -n "$nice_level" dpdk-testpmd --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-testpmd $mem \
     --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac" -- \
     --forward-mode=io --port-topology=loop --auto-start --nb-cores=1 --rxq=1 --txq=1 \
     --rxd=1024 --txd=1024 --stats-period=1 < /dev/null > "$out/testpmd.log" 2>&1 &
@@ -96,24 +100,25 @@ start_testpmd() {
   sleep 2
 }
 
-# flatnet-dataplane: one worker on core 0, main lcore on core 1 (idle back-off),
-# relay on, then 100,000 peers loaded by flatnet-tableload.
+# flatnet-dataplane: one worker on core 0 (busy polling), main lcore on
+# core 1 (idle back-off), relay on, next hop = the generator (static
+# neighbour), then 100,000 peers loaded by flatnet-tableload.
 start_relay() {
   rm -f "$sock"
   [[ -x "$dataplane" && -x "$tableload" ]] || { log "relay: $dataplane or $tableload missing"; return 1; }
-  cat > "$out/dataplane.json" <<EOF
-$(sed -e "s|@SOCK@|$sock|" -e "s|@MAC@|$dp_mac|" -e "s|@IP@|$dp_ip|" \
-      -e "s|@MAIN@|$GEN_CORE|" -e "s|@WORKER@|$FWD_CORE|" "$here/dataplane.json.in")
-EOF
   # shellcheck disable=SC2086
-  "$dataplane" --config "$out/dataplane.json" -- --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci \
-    --file-prefix fnb-dataplane $mem \
-    --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac" > "$out/dataplane.log" 2>&1 &
+  nice -n "$nice_level" "$dataplane" --instance fnb-dataplane --port "net_memif0,role=server,socket=$sock,mac=$dp_mac" \
+    --ipv4 "$dp_ip/24" --gateway4 10.0.0.2 --neighbor "10.0.0.2=$gen_mac" --relay on \
+    --workers 1 --busy-poll --memory-mb 256 --table-capacity 262144 -- \
+    --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-dataplane ${mem% -m 256} \
+    > "$out/dataplane.log" 2>&1 &
   fwd_pid=$!
-  sleep 3
+  for _ in $(seq 100); do [[ -e /dev/shm/flatnet-fnb-dataplane.ipc ]] && break; sleep 0.1; done
+  sleep 1
   kill -0 "$fwd_pid" || { log "relay: data plane exited, see $out/dataplane.log"; return 1; }
-  "$tableload" --instance fnb-dataplane --peers "$peers" --seed "$seed" > "$out/tableload.log" 2>&1 \
-    || { log "relay: tableload failed, see $out/tableload.log"; return 1; }
+  "$tableload" --instance fnb-dataplane --timeout 60 load --count "$peers" --seed "$seed" \
+    > "$out/tableload.log" 2>&1 || { log "relay: tableload failed, see $out/tableload.log"; return 1; }
+  log "relay: $(tail -1 "$out/tableload.log")"
 }
 
 dp_counters() {
@@ -130,7 +135,7 @@ dp_counters() {
 bench_target() {
   local t=$1
   log "== $t: $runs max-rate runs of ${dur}s, $ndr_runs no-drop searches, latency at $lat_fracs (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  "$pktgen" --dst-mac "$dp_mac" --dst-ip "$dp_ip" --peers "$peers" --seed "$seed" \
+  nice -n "$nice_level" "$pktgen" --dst-mac "$dp_mac" --dst-ip "$dp_ip" --peers "$peers" --seed "$seed" \
       --size "$size" --duration "$dur" --warmup 0.5 --drain 0.2 \
       --repeat "$runs" --ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss" \
       --lat-fracs "${lat_fracs// /,}" --lat-runs "$lat_runs" -- \
