@@ -95,7 +95,7 @@ start_testpmd() {
   nice -n "$nice_level" dpdk-testpmd --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-testpmd $mem \
     --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac" -- \
     --forward-mode=io --port-topology=loop --auto-start --nb-cores=1 --rxq=1 --txq=1 \
-    --rxd=1024 --txd=1024 --stats-period=1 < /dev/null > "$out/testpmd.log" 2>&1 &
+    --rxd=1024 --txd=1024 --total-num-mbufs=32768 --stats-period=1 < /dev/null > "$out/testpmd.log" 2>&1 &
   fwd_pid=$!
   sleep 2
 }
