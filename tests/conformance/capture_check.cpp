@@ -61,7 +61,7 @@ class Checker {
           feed(d, p);
         } else {
           ++s_.whole;
-          packet(p, {p});
+          packet(d, p, {p});
         }
         return;
     }
@@ -80,7 +80,7 @@ class Checker {
       const uint64_t key = slot_key(w::packet_id(out.data()), d.path_key());
       auto pieces = std::move(pieces_[key]);
       pieces_.erase(key);
-      packet(out, std::move(pieces));
+      packet(d, out, std::move(pieces));
     } else if (r != w::ReassemblyResult::kPending) {
       ++s_.reassembly_rejected;
       problem("reassembly: " + std::string(w::to_string(r)));
@@ -103,7 +103,8 @@ class Checker {
     return pk;
   }
 
-  void packet(const std::vector<uint8_t>& wire, std::vector<std::vector<uint8_t>> pieces) {
+  void packet(const UdpDatagram& d, const std::vector<uint8_t>& wire,
+              std::vector<std::vector<uint8_t>> pieces) {
     ++s_.packets;
     const uint64_t src = w::packet_source(wire.data()), dst = w::packet_dest(wire.data());
     auto keys = keys_for(src, dst);
@@ -178,6 +179,8 @@ class Checker {
     cp.datagrams = std::move(pieces);
     cp.keys = keys;
     cp.suite = suite;
+    cp.from = d.ipv6 ? w::InetAddress::v6(d.src.data(), d.sport) : w::InetAddress::v4(d.src.data(), d.sport);
+    cp.to = d.ipv6 ? w::InetAddress::v6(d.dst.data(), d.dport) : w::InetAddress::v4(d.dst.data(), d.dport);
     s_.authenticated.push_back(std::move(cp));
   }
 

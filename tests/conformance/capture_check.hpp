@@ -14,6 +14,7 @@
 
 #include "crypto/armor.hpp"
 #include "crypto/identity.hpp"
+#include "dataplane/wire/inet_address.hpp"
 
 namespace flatnet::conformance {
 
@@ -23,6 +24,7 @@ struct CapturedPacket {
   std::vector<std::vector<uint8_t>> datagrams;  // head, then fragments 1..n-1
   std::shared_ptr<crypto::PeerKeys> keys;
   unsigned suite = 0;
+  wire::InetAddress from, to;                   // UDP source and destination
 };
 
 struct CaptureStats {

@@ -245,3 +245,58 @@ TEST(ConformanceCapture, WorldUpdateInsideOkHello) {
   EXPECT_EQ(ok_hello, 8u);
   EXPECT_EQ(with_world, 2u);
 }
+
+TEST(ConformanceCapture, HelloAndOkHelloAddresses) {
+  // Every HELLO names the sender's identity (binary form, §1.5) and the
+  // physical address it was sent to (InetAddress, §5.1); every OK(HELLO)
+  // names the address the requester was seen at. Both must equal the UDP
+  // addresses of the captured datagram -- over IPv4, IPv6 and through NAT.
+  FLATNET_REQUIRE_VECTORS(V);
+  size_t hellos = 0, oks = 0, v6 = 0;
+  for (const char* t : {"testnet-planet", "testnet-relay", "testnet-ipv6", "testnet-moon", "testnet-nat",
+                        "testnet-worldupdate"}) {
+    const auto ids = load_node_identities(V / t);
+    const auto s = check_capture(V / t / "capture-br0.pcap", ids);
+    for (const auto& cp : s.authenticated) {
+      const auto& p = cp.plain;
+      const uint8_t verb = p[wire::kIdxVerb] & wire::kVerbMask;
+      wire::Reader r(std::span<const uint8_t>(p).subspan(wire::kIdxPayload));
+      if (verb == uint8_t(wire::Verb::kHello)) {
+        SCOPED_TRACE(std::string(t) + " HELLO from " + cp.from.to_string());
+        ++hellos;
+        EXPECT_EQ(r.u8(), wire::kProtoVersion);
+        EXPECT_EQ(r.u8(), 1);    // 1.14.1
+        EXPECT_EQ(r.u8(), 14);
+        EXPECT_EQ(r.u16(), 1);
+        r.skip(8);
+        size_t used = 0;
+        auto id = crypto::Identity::from_binary(r.rest(), &used);
+        ASSERT_TRUE(id);
+        r.skip(used);
+        EXPECT_EQ(id->address(), wire::packet_source(p.data()));
+        EXPECT_EQ(*id, ids.at(id->address()));
+        wire::InetAddress dest;
+        EXPECT_EQ(wire::read_inet_address(r, dest), wire::InetStatus::kOk);
+        EXPECT_EQ(dest, cp.to);
+        v6 += dest.family == wire::InetAddress::Family::kV6;
+        const uint64_t planet = r.u64();
+        EXPECT_TRUE(planet == 42424242u || planet == wire::kWorldIdEarth) << planet;
+        EXPECT_TRUE(r.ok());
+      } else if (verb == uint8_t(wire::Verb::kOk) && r.u8() == uint8_t(wire::Verb::kHello)) {
+        SCOPED_TRACE(std::string(t) + " OK(HELLO) to " + cp.to.to_string());
+        ++oks;
+        r.skip(8 + 8 + 1 + 1 + 1 + 2);
+        wire::InetAddress seen;
+        EXPECT_EQ(wire::read_inet_address(r, seen), wire::InetStatus::kOk);
+        EXPECT_EQ(seen, cp.to);
+        const uint16_t len = r.u16();
+        r.skip(len);
+        EXPECT_TRUE(r.ok());
+      }
+    }
+  }
+  EXPECT_GT(hellos, 0u);
+  EXPECT_GT(oks, 0u);
+  EXPECT_GT(v6, 0u);  // testnet-ipv6 says HELLO ran over IPv6
+  std::printf("HELLO: %zu (IPv6 %zu), OK(HELLO): %zu\n", hellos, v6, oks);
+}
