@@ -251,6 +251,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string verb = argv[1];
+  // `flatnet <command> --help` is the CLI's convention (stock treats it as
+  // an unknown verb: help and exit 1).
+  if (verb == "-h" || verb == "--help" || verb == "help") {
+    print_help(stdout, argv[0]);
+    return 0;
+  }
   if (verb == "generate") return cmd_generate(argc, argv);
   if (verb == "validate" && argc >= 3) return cmd_validate(argv[2]);
   if (verb == "getpublic" && argc >= 3) return cmd_getpublic(argv[2]);
