@@ -30,6 +30,17 @@ void salsa2012_blocks_scalar(const uint32_t* state, const BlockDest* dest, unsig
 void salsa2012_blocks_avx2(const uint32_t* state, const BlockDest* dest, unsigned n);    // 8 lanes
 void salsa2012_blocks_avx512(const uint32_t* state, const BlockDest* dest, unsigned n);  // 16 lanes
 
+// Salsa20/12 stream kernel: lane = one packet for `iters` consecutive full
+// blocks. The state (same layout as above) is set once per packet, the
+// block counter advances in registers, and block i of lane l is XORed onto
+// dst[l] + 64*i. For bursts of many similar-length packets this saves the
+// per-block lane setup of the block kernel; the block kernel handles the
+// rest (tails, odd lengths, small bursts).
+using SalsaStreamFn = void (*)(const uint32_t* state, uint8_t* const* dst, unsigned iters);
+
+void salsa2012_stream_avx2(const uint32_t* state, uint8_t* const* dst, unsigned iters);    // 8 lanes
+void salsa2012_stream_avx512(const uint32_t* state, uint8_t* const* dst, unsigned iters);  // 16 lanes
+
 // Applies a 64-byte keystream block held in memory to d (any ISA).
 inline void apply_block(const uint8_t* ks, const BlockDest& d) {
   if (d.copy) {
@@ -55,6 +66,8 @@ void poly1305_lanes_avx512(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16
 struct Kernels {
   unsigned salsa_lanes;  // 1, 8 or 16
   SalsaBlocksFn salsa;
+  unsigned stream_lanes;  // 0 (none), 8 or 16
+  SalsaStreamFn stream;
   unsigned poly_lanes;   // 1..8
   PolyFn poly;
 };

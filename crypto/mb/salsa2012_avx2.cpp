@@ -38,12 +38,13 @@ inline void apply(__m256i lo, __m256i hi, const BlockDest& d) {
   apply_block(ks, d);
 }
 
-}  // namespace
 
-void salsa2012_blocks_avx2(const uint32_t* state, const BlockDest* dest, unsigned n) {
-  V x[16], in[16];
-  for (int w = 0; w < 16; ++w)
-    in[w].v = x[w].v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(state + w * kMaxSalsaLanes));
+// Rounds plus feed-forward on 8 lanes, then the transpose; calls
+// out(lane, lo, hi) with each lane's block as two registers.
+template <class Out>
+inline void blocks8(const V in[16], Out&& out) {
+  V x[16];
+  for (int w = 0; w < 16; ++w) x[w] = in[w];
   salsa2012_rounds(x);
   __m256i a[16], b[16];
   for (int w = 0; w < 16; ++w) x[w] = add(x[w], in[w]);
@@ -60,12 +61,39 @@ void salsa2012_blocks_avx2(const uint32_t* state, const BlockDest* dest, unsigne
     b[4 * g + 3] = _mm256_unpackhi_epi64(a[4 * g + 1], a[4 * g + 3]);
   }
   for (int s = 0; s < 4; ++s) {  // lane s from chunk 0, lane 4+s from chunk 1
-    if (unsigned(s) < n)
-      apply(_mm256_permute2x128_si256(b[s], b[4 + s], 0x20),
-            _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x20), dest[s]);
-    if (unsigned(4 + s) < n)
-      apply(_mm256_permute2x128_si256(b[s], b[4 + s], 0x31),
-            _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x31), dest[4 + s]);
+    out(s, _mm256_permute2x128_si256(b[s], b[4 + s], 0x20),
+        _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x20));
+    out(4 + s, _mm256_permute2x128_si256(b[s], b[4 + s], 0x31),
+        _mm256_permute2x128_si256(b[8 + s], b[12 + s], 0x31));
+  }
+}
+
+void load_state(const uint32_t* state, V in[16]) {
+  for (int w = 0; w < 16; ++w)
+    in[w].v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(state + w * kMaxSalsaLanes));
+}
+
+}  // namespace
+
+void salsa2012_blocks_avx2(const uint32_t* state, const BlockDest* dest, unsigned n) {
+  V in[16];
+  load_state(state, in);
+  blocks8(in, [&](int lane, __m256i lo, __m256i hi) {
+    if (unsigned(lane) < n) apply(lo, hi, dest[lane]);
+  });
+}
+
+void salsa2012_stream_avx2(const uint32_t* state, uint8_t* const* dst, unsigned iters) {
+  V in[16];
+  load_state(state, in);
+  const __m256i one = _mm256_set1_epi32(1);
+  for (unsigned i = 0; i < iters; ++i) {
+    blocks8(in, [&](int lane, __m256i lo, __m256i hi) {
+      auto* p = reinterpret_cast<__m256i*>(dst[lane] + 64 * size_t(i));
+      _mm256_storeu_si256(p, _mm256_xor_si256(_mm256_loadu_si256(p), lo));
+      _mm256_storeu_si256(p + 1, _mm256_xor_si256(_mm256_loadu_si256(p + 1), hi));
+    });
+    in[8].v = _mm256_add_epi32(in[8].v, one);  // next block (counters stay < 2^32)
   }
 }
 

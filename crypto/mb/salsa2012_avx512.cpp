@@ -20,10 +20,6 @@ inline V rotl(V a) { return {_mm512_rol_epi32(a.v, N)}; }
 
 #include "crypto/mb/salsa_rounds.hpp"
 
-}  // namespace
-
-namespace {
-
 // One lane's block, in a register, onto its destination: full blocks with
 // one load/xor/store, short ones with byte-masked loads and stores (which
 // never touch memory outside the mask).
@@ -40,12 +36,13 @@ inline void apply(__m512i ks, const BlockDest& d) {
   }
 }
 
-}  // namespace
 
-void salsa2012_blocks_avx512(const uint32_t* state, const BlockDest* dest, unsigned n) {
-  V x[16], in[16];
-  for (int w = 0; w < 16; ++w)
-    in[w].v = x[w].v = _mm512_loadu_si512(state + w * kMaxSalsaLanes);
+// Rounds plus feed-forward on 16 lanes, then the transpose; calls
+// out(lane, block) for each lane's 64-byte block.
+template <class Out>
+inline void blocks16(const V in[16], Out&& out) {
+  V x[16];
+  for (int w = 0; w < 16; ++w) x[w] = in[w];
   salsa2012_rounds(x);
   __m512i a[16], b[16];
   for (int w = 0; w < 16; ++w) x[w] = add(x[w], in[w]);
@@ -68,10 +65,37 @@ void salsa2012_blocks_avx512(const uint32_t* state, const BlockDest* dest, unsig
     const __m512i t1 = _mm512_shuffle_i32x4(b[s], b[4 + s], 0xee);
     const __m512i t2 = _mm512_shuffle_i32x4(b[8 + s], b[12 + s], 0x44);
     const __m512i t3 = _mm512_shuffle_i32x4(b[8 + s], b[12 + s], 0xee);
-    if (unsigned(s) < n) apply(_mm512_shuffle_i32x4(t0, t2, 0x88), dest[s]);
-    if (unsigned(4 + s) < n) apply(_mm512_shuffle_i32x4(t0, t2, 0xdd), dest[4 + s]);
-    if (unsigned(8 + s) < n) apply(_mm512_shuffle_i32x4(t1, t3, 0x88), dest[8 + s]);
-    if (unsigned(12 + s) < n) apply(_mm512_shuffle_i32x4(t1, t3, 0xdd), dest[12 + s]);
+    out(s, _mm512_shuffle_i32x4(t0, t2, 0x88));
+    out(4 + s, _mm512_shuffle_i32x4(t0, t2, 0xdd));
+    out(8 + s, _mm512_shuffle_i32x4(t1, t3, 0x88));
+    out(12 + s, _mm512_shuffle_i32x4(t1, t3, 0xdd));
+  }
+}
+
+void load_state(const uint32_t* state, V in[16]) {
+  for (int w = 0; w < 16; ++w) in[w].v = _mm512_loadu_si512(state + w * kMaxSalsaLanes);
+}
+
+}  // namespace
+
+void salsa2012_blocks_avx512(const uint32_t* state, const BlockDest* dest, unsigned n) {
+  V in[16];
+  load_state(state, in);
+  blocks16(in, [&](int lane, __m512i ks) {
+    if (unsigned(lane) < n) apply(ks, dest[lane]);
+  });
+}
+
+void salsa2012_stream_avx512(const uint32_t* state, uint8_t* const* dst, unsigned iters) {
+  V in[16];
+  load_state(state, in);
+  const __m512i one = _mm512_set1_epi32(1);
+  for (unsigned i = 0; i < iters; ++i) {
+    blocks16(in, [&](int lane, __m512i ks) {
+      uint8_t* p = dst[lane] + 64 * size_t(i);
+      _mm512_storeu_si512(p, _mm512_xor_si512(_mm512_loadu_si512(p), ks));
+    });
+    in[8].v = _mm512_add_epi32(in[8].v, one);  // next block (counters stay < 2^32)
   }
 }
 

@@ -85,11 +85,56 @@ class BlockFeeder {
   BlockDest dest_[kMaxSalsaLanes];
 };
 
-// Blocks 1.. of a packet's keystream over bytes 27..end.
-void add_payload_blocks(BlockFeeder& f, const PacketKey& pk, const Packet& p) {
-  const uint32_t body = p.len - kHeader;
-  for (uint32_t off = 0, c = 1; off < body; off += 64, ++c)
-    f.add(pk, c, p.data + kHeader + off, std::min<uint32_t>(64, body - off), false);
+// Blocks 1.. of the keystream of packets sel[0..n) (slots into pk), over
+// bytes 27..end. Packets are sorted by length and taken a full set of
+// lanes at a time through the stream kernel for as many whole blocks as the
+// shortest of the set has; every block left over (tails, the longer
+// packets' extra blocks, sets that do not fill the lanes) goes through the
+// block kernel, which packs them densely.
+void payload_keystream(const Kernels& k, BlockFeeder& f, const Packet* pkts, const uint16_t* idx,
+                       const PacketKey* pk, const uint16_t* sel, size_t n) {
+  uint32_t done[kBatch] = {};  // whole blocks already applied, per entry of sel
+  const unsigned L = k.stream_lanes;
+  if (L != 0 && n >= L) {
+    uint32_t full[kBatch];
+    uint16_t order[kBatch];
+    for (size_t i = 0; i < n; ++i) {
+      full[i] = (pkts[idx[sel[i]]].len - kHeader) / 64;
+      order[i] = uint16_t(i);
+    }
+    std::sort(order, order + n, [&](uint16_t a, uint16_t b) { return full[a] > full[b]; });
+    alignas(64) uint32_t state[16 * kMaxSalsaLanes];
+    uint8_t* dst[kMaxSalsaLanes];
+    for (size_t g = 0; g + L <= n; g += L) {
+      const uint32_t iters = full[order[g + L - 1]];
+      if (iters < 2) break;  // sorted: the rest are no longer
+      for (unsigned l = 0; l < L; ++l) {
+        const uint16_t e = order[g + l];
+        const PacketKey& key = pk[sel[e]];
+        uint32_t* st = state + l;
+        constexpr unsigned S = kMaxSalsaLanes;
+        st[0 * S] = 0x61707865;
+        st[5 * S] = 0x3320646e;
+        st[10 * S] = 0x79622d32;
+        st[15 * S] = 0x6b206574;
+        for (int w = 0; w < 4; ++w) st[(1 + w) * S] = key.key[w];
+        for (int w = 0; w < 4; ++w) st[(11 + w) * S] = key.key[4 + w];
+        st[6 * S] = key.nonce[0];
+        st[7 * S] = key.nonce[1];
+        st[8 * S] = 1;  // block 0 is the Poly1305 key
+        st[9 * S] = 0;
+        dst[l] = pkts[idx[sel[e]]].data + kHeader;
+        done[e] = iters;
+      }
+      k.stream(state, dst, iters);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const Packet& p = pkts[idx[sel[i]]];
+    const uint32_t body = p.len - kHeader;
+    for (uint32_t off = 64 * done[i], c = done[i] + 1; off < body; off += 64, ++c)
+      f.add(pk[sel[i]], c, p.data + kHeader + off, std::min<uint32_t>(64, body - off), false);
+  }
 }
 
 // MACs of packets sel[0..n) over bytes 27..end with their one-time keys.
@@ -126,9 +171,9 @@ void salsapoly_armor(const Packet* pkts, const uint16_t* idx, size_t n, Suite su
       flags = uint8_t((flags & 0x47) | (uint8_t(suite) << 3) | (encrypt ? 0x80 : 0));
       mangle(p.keys->key48(), p.data, p.len, pk[i]);
       feeder.add(pk[i], 0, polykey[i], 32, true);
-      if (encrypt) add_payload_blocks(feeder, pk[i], p);
       slot[i] = uint16_t(i);
     }
+    if (encrypt) payload_keystream(k, feeder, pkts, idx + base, pk, slot, m);
     feeder.flush();
     macs(k, pkts, idx + base, m, polykey, slot, tags);
     for (size_t i = 0; i < m; ++i) std::memcpy(pkts[idx[base + i]].data + 19, tags[i], 8);
@@ -153,16 +198,19 @@ void salsapoly_dearmor(const Packet* pkts, const uint16_t* idx, size_t n,
     }
     feeder.flush();
     macs(k, pkts, idx + base, m, polykey, slot, tags);
+    uint16_t decrypt[kBatch];
+    size_t nd = 0;
     for (size_t i = 0; i < m; ++i) {
       const uint16_t j = idx[base + i];
       const Packet& p = pkts[j];
       if (!equal_ct(tags[i], p.data + 19, 8)) {
-        verdicts[j] = DearmorResult::kBadMac;
+        verdicts[j] = DearmorResult::kBadMac;  // never decrypted
         continue;
       }
       verdicts[j] = DearmorResult::kOk;
-      if (((p.data[18] >> 3) & 7) == 1) add_payload_blocks(feeder, pk[i], p);
+      if (((p.data[18] >> 3) & 7) == 1) decrypt[nd++] = uint16_t(i);
     }
+    payload_keystream(k, feeder, pkts, idx + base, pk, decrypt, nd);
     feeder.flush();
   }
 }

@@ -81,6 +81,63 @@ TEST(MbKernels, Salsa2012BlocksMatchLibsodium) {
   }
 }
 
+TEST(MbKernels, Salsa2012StreamMatchesLibsodium) {
+  ASSERT_EQ(sodium_init() >= 0, true);
+  std::mt19937_64 rng(3);
+  const struct {
+    const char* name;
+    Isa isa;
+    SalsaStreamFn fn;
+    unsigned lanes;
+  } cases[] = {{"avx2", Isa::kAvx2, salsa2012_stream_avx2, 8},
+               {"avx512", Isa::kAvx512, salsa2012_stream_avx512, 16}};
+  for (const auto& c : cases) {
+    if (!isa_supported(c.isa)) {
+      std::printf("skipping %s: CPU lacks it\n", c.name);
+      continue;
+    }
+    SCOPED_TRACE(c.name);
+    for (unsigned iters : {0u, 1u, 2u, 7u, 40u}) {
+      alignas(64) uint32_t state[16 * kMaxSalsaLanes] = {};
+      uint8_t key[kMaxSalsaLanes][32], nonce[kMaxSalsaLanes][8];
+      uint32_t ctr0[kMaxSalsaLanes];
+      std::vector<uint8_t> buf[kMaxSalsaLanes], before[kMaxSalsaLanes];
+      uint8_t* dst[kMaxSalsaLanes];
+      for (unsigned l = 0; l < c.lanes; ++l) {
+        for (auto& b : key[l]) b = uint8_t(rng());
+        for (auto& b : nonce[l]) b = uint8_t(rng());
+        ctr0[l] = uint32_t(rng() % 1000);
+        const uint32_t w0[4] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
+        state[0 * kMaxSalsaLanes + l] = w0[0];
+        state[5 * kMaxSalsaLanes + l] = w0[1];
+        state[10 * kMaxSalsaLanes + l] = w0[2];
+        state[15 * kMaxSalsaLanes + l] = w0[3];
+        for (int i = 0; i < 4; ++i) std::memcpy(&state[(1 + i) * kMaxSalsaLanes + l], key[l] + 4 * i, 4);
+        for (int i = 0; i < 4; ++i) std::memcpy(&state[(11 + i) * kMaxSalsaLanes + l], key[l] + 16 + 4 * i, 4);
+        for (int i = 0; i < 2; ++i) std::memcpy(&state[(6 + i) * kMaxSalsaLanes + l], nonce[l] + 4 * i, 4);
+        state[8 * kMaxSalsaLanes + l] = ctr0[l];
+        buf[l].resize(64 * iters + 32);  // 16 guard bytes each side
+        for (auto& b : buf[l]) b = uint8_t(rng());
+        before[l] = buf[l];
+        dst[l] = buf[l].data() + 16;
+      }
+      c.fn(state, dst, iters);
+      for (unsigned l = 0; l < c.lanes; ++l) {
+        std::vector<uint8_t> want = before[l];
+        for (unsigned i = 0; i < iters; ++i) {
+          uint8_t in16[16] = {}, ks[64];
+          std::memcpy(in16, nonce[l], 8);
+          const uint32_t ctr = ctr0[l] + i;
+          std::memcpy(in16 + 8, &ctr, 4);
+          crypto_core_salsa2012(ks, in16, key[l], nullptr);
+          for (int b = 0; b < 64; ++b) want[16 + 64 * i + b] ^= ks[b];
+        }
+        ASSERT_EQ(want, buf[l]) << "lane " << l << " iters " << iters;
+      }
+    }
+  }
+}
+
 struct PolyCase {
   const char* name;
   Isa isa;
