@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "crypto/armor.hpp"
@@ -197,6 +198,35 @@ TEST(CryptoArmor, FlippedBitsFailAndLeavePacketUnchanged) {
       }
     }
   }
+}
+
+// PeerKeys is shared read-only between threads; each thread has its own
+// ipsec-mb manager. Four threads armor the same inputs and must all produce
+// what one thread produces.
+TEST(CryptoArmor, ThreadsShareKeysSafely) {
+  PeerKeys keys(test::key_of(test::kB3K));
+  std::mt19937 rng(99);
+  std::vector<std::vector<uint8_t>> inputs;
+  for (int i = 0; i < 300; ++i) inputs.push_back(random_packet(rng, 28 + rng() % 3000));
+  auto run = [&](std::vector<std::vector<uint8_t>>& out) {
+    for (const auto& in : inputs) {
+      for (Suite s : {Suite::kPoly1305, Suite::kSalsa2012Poly1305, Suite::kAesGmacSiv}) {
+        auto p = in;
+        armor(p, keys, s);
+        auto q = p;
+        if (dearmor(q, keys) != DearmorResult::kOk) q.clear();
+        out.push_back(std::move(p));
+        out.push_back(std::move(q));
+      }
+    }
+  };
+  std::vector<std::vector<uint8_t>> expect;
+  run(expect);
+  std::vector<std::vector<std::vector<uint8_t>>> got(4);
+  std::vector<std::thread> threads;
+  for (auto& g : got) threads.emplace_back([&run, &g] { run(g); });
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) EXPECT_TRUE(g == expect);
 }
 
 TEST(CryptoArmor, TooShortAndUnsupportedCiphers) {
