@@ -190,7 +190,7 @@ void gmacsiv_dearmor(const Packet* pkts, const uint16_t* idx, size_t n,
       uint8_t t8[8];
       for (int b = 0; b < 8; ++b) t8[b] = s.gmac[i][b] ^ s.gmac[i][8 + b];
       const uint16_t j = idx[base + i];
-      if (s.job_ok[i] && equal_ct(t8, s.block[i] + 8, 8)) {
+      if (s.job_ok[i] && tag8_equal(t8, s.block[i] + 8)) {
         verdicts[j] = DearmorResult::kOk;
         if (original_ivs != nullptr) std::memcpy(original_ivs[j], s.block[i], 8);
       } else {

@@ -203,7 +203,7 @@ void salsapoly_dearmor(const Packet* pkts, const uint16_t* idx, size_t n,
     for (size_t i = 0; i < m; ++i) {
       const uint16_t j = idx[base + i];
       const Packet& p = pkts[j];
-      if (!equal_ct(tags[i], p.data + 19, 8)) {
+      if (!tag8_equal(tags[i], p.data + 19)) {
         verdicts[j] = DearmorResult::kBadMac;  // never decrypted
         continue;
       }
