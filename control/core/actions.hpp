@@ -1,0 +1,72 @@
+// What the core asks its caller to do. The core does no I/O (STYLE.md, the
+// ZeroTier node-core shape): every call that feeds it something -- a
+// datagram, a data-plane event, the passage of time -- appends to an
+// Actions value, and the caller carries them out: sends the datagrams, puts
+// the table commands on the command ring, writes the log lines, and calls
+// run_background() again no later than next_deadline.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/wire/inet_address.hpp"
+
+namespace flatnet::control {
+
+// A physical path: which local socket, which remote IP:port. The local
+// socket is the caller's opaque handle (the data plane's port/queue id later).
+struct PhysicalPath {
+  int64_t local_socket = -1;
+  wire::InetAddress remote;
+  bool operator==(const PhysicalPath&) const = default;
+};
+
+struct SendDatagram {
+  PhysicalPath path;
+  std::vector<uint8_t> bytes;
+  // IP TTL to use, 0 = the socket's default. The RENDEZVOUS hole punch sends
+  // a 4-byte datagram with TTL 2 (spec §4.6).
+  uint8_t ttl = 0;
+};
+
+// Commands for the data plane's peer table (what it needs to relay): this
+// is a plain struct of ours until the shared-memory ABI (dataplane/ipc)
+// settles; the process glue will translate it.
+enum class TableOp : uint8_t {
+  kPeerUpsert = 1,   // address is reachable over `path` (its best direct path)
+  kPeerDelete = 2,   // forget address (evicted, timed out, lost its last path)
+};
+
+struct TableCommand {
+  TableOp op = TableOp::kPeerUpsert;
+  uint64_t address = 0;
+  PhysicalPath path;  // unused for kPeerDelete
+  bool operator==(const TableCommand&) const = default;
+};
+
+enum class LogLevel : uint8_t { kDebug = 0, kInfo, kWarn, kError };
+
+struct LogLine {
+  LogLevel level = LogLevel::kInfo;
+  uint64_t at = 0;        // the `now` it was produced at
+  std::string text;       // never contains key material
+};
+
+struct Actions {
+  std::vector<SendDatagram> send;
+  std::vector<TableCommand> table;
+  std::vector<LogLine> log;
+  // Absolute time (same clock as `now`) by which run_background() must be
+  // called again. Always set by the core before it returns.
+  uint64_t next_deadline = 0;
+
+  void clear() {
+    send.clear();
+    table.clear();
+    log.clear();
+    next_deadline = 0;
+  }
+};
+
+}  // namespace flatnet::control

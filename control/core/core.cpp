@@ -1,0 +1,364 @@
+// The control core: construction, the receive path up to verb dispatch,
+// OK handling, timers and the small helpers every handler uses.
+// HELLO lives in core_hello.cpp, the other services in core_services.cpp.
+#include "control/core/core.hpp"
+
+#include <algorithm>
+
+#include "crypto/armor.hpp"
+
+namespace flatnet::control {
+
+namespace {
+
+// Opaque reassembly key for a physical path (a relay's two legs share a
+// packet ID, Appendix E.7; keying by path keeps them apart).
+uint64_t path_key(const PhysicalPath& p) {
+  uint64_t h = 0xcbf29ce484222325ULL ^ uint64_t(p.local_socket);
+  auto mix = [&](uint8_t b) { h = (h ^ b) * 0x100000001b3ULL; };
+  mix(uint8_t(p.remote.family));
+  for (uint8_t b : p.remote.ip) mix(b);
+  mix(uint8_t(p.remote.port >> 8));
+  mix(uint8_t(p.remote.port));
+  return h;
+}
+
+}  // namespace
+
+Core::Core(Config cfg, uint64_t now)
+    : cfg_(std::move(cfg)),
+      peers_(cfg_.limits.peer_capacity, cfg_.limits.max_paths_per_peer),
+      identity_budget_(cfg_.limits.identity_checks_per_second,
+                       cfg_.limits.identity_checks_per_second),
+      identity_sources_(cfg_.limits.identity_source_slots, cfg_.limits.identity_source_interval_ms,
+                        cfg_.limits.identity_source_burst),
+      rendezvous_budget_(cfg_.limits.rendezvous_per_second, cfg_.limits.rendezvous_per_second),
+      unite_(cfg_.limits.unite_pairs, cfg_.limits.unite_interval_ms, cfg_.limits.unite_forget_ms),
+      log_budget_(cfg_.limits.log_lines_per_second, cfg_.limits.log_lines_per_second),
+      next_housekeeping_(now + cfg_.limits.housekeeping_ms) {
+  // Every root of our planet and moons other than ourselves is an upstream;
+  // if we are one of them, we are a root (spec §7.1).
+  auto take_roots = [&](const wire::World& w, PeerRole role) {
+    for (const wire::WorldRoot& r : w.roots) {
+      if (r.identity == cfg_.identity) {
+        am_root_ = true;
+        continue;
+      }
+      if (peers_.find(r.identity.address())) continue;
+      crypto::SharedKey key;
+      if (!cfg_.identity.agree(r.identity, key)) continue;
+      ++m_.key_agreements;
+      peers_.insert(r.identity, std::make_unique<crypto::PeerKeys>(key), role, now, nullptr);
+    }
+  };
+  if (!cfg_.planet.is_null()) take_roots(cfg_.planet, PeerRole::kPlanetRoot);
+  for (const wire::World& m : cfg_.moons) take_roots(m, PeerRole::kMoonRoot);
+}
+
+// ---- receive ------------------------------------------------------------------------
+
+void Core::receive(const PhysicalPath& from, std::span<const uint8_t> datagram, uint64_t now,
+                   Actions& out) {
+  ++m_.rx_datagrams;
+  const uint8_t* d = datagram.data();
+  switch (wire::classify(d, datagram.size())) {
+    case wire::DatagramKind::kRunt:
+      count(Drop::runt);
+      break;
+    case wire::DatagramKind::kBeacon:
+      count(Drop::beacon);
+      break;
+    case wire::DatagramKind::kFragment: {
+      if (wire::fragment_dest(d) != address()) {
+        count(Drop::not_for_us);
+        break;
+      }
+      std::vector<uint8_t> whole;
+      auto r = reassembler_.add_fragment(path_key(from), datagram, now, &whole);
+      if (r == wire::ReassemblyResult::kComplete)
+        decode(from, whole, now, out);
+      else if (r != wire::ReassemblyResult::kPending)
+        count(Drop::fragment);
+      break;
+    }
+    case wire::DatagramKind::kPacket: {
+      if (wire::packet_dest(d) != address()) {
+        count(Drop::not_for_us);
+        break;
+      }
+      if (wire::packet_source(d) == address()) {
+        count(Drop::from_self);
+        break;
+      }
+      std::vector<uint8_t> whole;
+      if (wire::packet_fragmented(d)) {
+        auto r = reassembler_.add_head(path_key(from), datagram, now, &whole);
+        if (r == wire::ReassemblyResult::kPending) break;
+        if (r != wire::ReassemblyResult::kComplete) {
+          count(Drop::fragment);
+          break;
+        }
+      } else {
+        whole.assign(datagram.begin(), datagram.end());
+      }
+      decode(from, whole, now, out);
+      break;
+    }
+  }
+  finish(now, out);
+}
+
+void Core::decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now,
+                  Actions& out) {
+  const uint8_t* d = packet.data();
+  // A HELLO travels with cipher 0 and a clear verb byte; its handler does its
+  // own authentication because the key may have to come from the HELLO.
+  if (wire::packet_cipher(d) == wire::Cipher::kPoly1305None &&
+      packet_verb(d) == wire::Verb::kHello) {
+    on_hello(from, packet, false, now, out);
+    return;
+  }
+  Peer* p = peers_.find(wire::packet_source(d));
+  if (!p) {
+    // Stock would WHOIS the sender upstream and hold the packet; a root has
+    // no upstream to ask yet (sibling-root WHOIS is later work).
+    count(Drop::unknown_sender);
+    return;
+  }
+  switch (open_packet(packet, *p->keys)) {
+    case OpenStatus::kOk: break;
+    case OpenStatus::kTooShort: count(Drop::runt); return;
+    case OpenStatus::kBadMac: count(Drop::bad_mac); return;
+    case OpenStatus::kUnsupportedCipher: count(Drop::bad_cipher); return;
+    case OpenStatus::kDecompressFailed: count(Drop::decompress); return;
+  }
+  if (packet_verb(packet.data()) == wire::Verb::kHello) {
+    on_hello(from, packet, true, now, out);
+    return;
+  }
+  dispatch(*p, from, packet, now, out);
+}
+
+void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now,
+                    Actions& out) {
+  const wire::Verb verb = packet_verb(packet.data());
+  const unsigned hops = wire::packet_hops(packet.data());
+  std::span<const uint8_t> payload = packet_payload(packet);
+  ++m_.rx_verb[size_t(verb) & 31];
+  peers_.heard(p, now);
+
+  // Paths (spec §8.1): a direct packet refreshes a path we know. A new
+  // address is only believed after a round trip -- we HELLO it and learn it
+  // from the OK -- so a replayed packet cannot move a peer's path.
+  if (hops == 0) {
+    auto known = std::find_if(p.paths.begin(), p.paths.end(),
+                              [&](const Path& q) { return q.phys == from; });
+    if (known != p.paths.end()) {
+      if (peers_.path_received(p, from, now)) announce(p, out);
+    } else if (verb != wire::Verb::kOk &&
+               now >= p.last_confirm_hello + cfg_.limits.confirm_path_interval_ms) {
+      p.last_confirm_hello = now;
+      send_hello(p.identity.address(), from, now, out);
+    }
+  }
+
+  switch (verb) {
+    case wire::Verb::kNop:
+      break;
+    case wire::Verb::kOk:
+      on_ok(p, from, payload, hops, now, out);
+      break;
+    case wire::Verb::kError: {
+      Error e;
+      if (decode_error(payload, e) != DecodeStatus::kOk) count(Drop::malformed);
+      // An IDENTITY_COLLISION from an upstream is fatal for a leaf; the
+      // process glue decides what to do with the log line.
+      else if (e.code == ErrorCode::kIdentityCollision && p.is_upstream())
+        log(out, LogLevel::kError, now, "upstream reports an identity collision for our address");
+      break;
+    }
+    case wire::Verb::kWhois:
+      on_whois(p, from, payload, packet, now, out);
+      break;
+    case wire::Verb::kEcho:
+      on_echo(p, from, payload, packet, now, out);
+      break;
+    case wire::Verb::kRendezvous:
+      on_rendezvous(p, from, payload, now, out);
+      break;
+    case wire::Verb::kMulticastLike: {
+      MulticastLike m;
+      if (decode_multicast_like(payload, m) != DecodeStatus::kOk) count(Drop::malformed);
+      break;  // the multicast directory is later work (docs/control.md)
+    }
+    case wire::Verb::kMulticastGather: {
+      MulticastGather g;
+      if (decode_multicast_gather(payload, g) != DecodeStatus::kOk) count(Drop::malformed);
+      break;
+    }
+    case wire::Verb::kPushDirectPaths: {
+      PushDirectPaths pd;
+      if (decode_push_direct_paths(payload, pd) != DecodeStatus::kOk) count(Drop::malformed);
+      break;
+    }
+    default:
+      break;  // unknown or not ours: accepted and counted, no reply (spec §4.0)
+  }
+}
+
+void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                 unsigned hops, uint64_t now, Actions& out) {
+  ReplyHeader re;
+  if (decode_reply_header(payload, re) != DecodeStatus::kOk) {
+    count(Drop::malformed);
+    return;
+  }
+  switch (re.in_re_verb) {
+    case wire::Verb::kHello: {
+      OkHello ok;
+      if (decode_ok_hello(payload, ok) != DecodeStatus::kOk) {
+        count(Drop::malformed);
+        return;
+      }
+      if (!expected(re.in_re_packet_id, wire::Verb::kHello)) {
+        count(Drop::unexpected_ok);
+        return;
+      }
+      if (ok.version.proto < wire::kProtoVersionMin) {
+        count(Drop::hello_version);
+        return;
+      }
+      p.version = ok.version;
+      p.version_known = true;
+      peers_.mark_hello_done(p, now);
+      // The round trip proves the path (spec §8.1).
+      if (hops == 0 && peers_.path_received(p, from, now)) announce(p, out);
+      // World updates inside OK(HELLO) and self-awareness are for the leaf
+      // glue (later work); the bytes were bounds-checked above.
+      break;
+    }
+    case wire::Verb::kWhois: {
+      OkWhois ok;
+      if (decode_ok_whois(payload, ok) != DecodeStatus::kOk) {
+        count(Drop::malformed);
+        return;
+      }
+      if (!p.is_upstream()) {
+        count(Drop::not_upstream);
+        return;
+      }
+      if (!expected(re.in_re_packet_id, wire::Verb::kWhois)) {
+        count(Drop::unexpected_ok);
+        return;
+      }
+      // Only the first identity is used, and an upstream is trusted not to
+      // need the memory-hard check (spec §4.5).
+      const crypto::Identity& id = ok.identities.front();
+      if (id.address() == address() || peers_.find(id.address())) return;
+      crypto::SharedKey key;
+      if (!cfg_.identity.agree(id, key)) {
+        count(Drop::identity_invalid);
+        return;
+      }
+      ++m_.key_agreements;
+      std::vector<uint64_t> evicted;
+      Peer* np = peers_.insert(id, std::make_unique<crypto::PeerKeys>(key), PeerRole::kLeaf, now,
+                               &evicted);
+      for (uint64_t a : evicted) {
+        ++m_.peers_evicted;
+        out.table.push_back(TableCommand{TableOp::kPeerDelete, a, {}});
+      }
+      if (!np) {
+        count(Drop::peer_table_full);
+        return;
+      }
+      ++m_.peers_learned;
+      break;
+    }
+    default:
+      // OK(ECHO), OK(MULTICAST_GATHER) and the config acknowledgements only
+      // refresh the peer here; their consumers are later work.
+      break;
+  }
+}
+
+// ---- helpers -------------------------------------------------------------------------
+
+uint64_t Core::send(Peer& p, PacketBuilder& b, const PhysicalPath& path, crypto::Suite suite,
+                    uint64_t now, Actions& out) {
+  auto datagrams = b.seal(*p.keys, suite);
+  if (datagrams.empty()) {
+    count(Drop::reply_too_large);
+    return 0;
+  }
+  const uint64_t wire_id = wire::packet_id(datagrams.front().data());
+  for (auto& d : datagrams) {
+    out.send.push_back(SendDatagram{path, std::move(d), 0});
+    ++m_.tx_datagrams;
+  }
+  for (Path& q : p.paths)
+    if (q.phys == path) q.last_send = now;
+  return wire_id;
+}
+
+void Core::announce(Peer& p, Actions& out) {
+  const Path* best = p.best_path();
+  if (!best) {
+    if (p.announced) out.table.push_back(TableCommand{TableOp::kPeerDelete, p.identity.address(), {}});
+    p.announced = false;
+    return;
+  }
+  if (p.announced && p.announced_path == best->phys) return;
+  p.announced = true;
+  p.announced_path = best->phys;
+  out.table.push_back(TableCommand{TableOp::kPeerUpsert, p.identity.address(), best->phys});
+}
+
+void Core::forget(uint64_t address, Actions& out) {
+  Peer* p = peers_.find(address);
+  if (!p) return;
+  if (p->announced) out.table.push_back(TableCommand{TableOp::kPeerDelete, address, {}});
+  peers_.erase(address);
+}
+
+void Core::log(Actions& out, LogLevel level, uint64_t now, std::string text) {
+  if (!log_budget_.take(now)) {
+    count(Drop::log_suppressed);
+    return;
+  }
+  out.log.push_back(LogLine{level, now, std::move(text)});
+}
+
+void Core::expect(uint64_t packet_id, wire::Verb verb) {
+  expect_[expect_next_] = Expect{packet_id, verb};
+  expect_next_ = (expect_next_ + 1) % expect_.size();
+}
+
+bool Core::expected(uint64_t packet_id, wire::Verb verb) const {
+  return std::any_of(expect_.begin(), expect_.end(), [&](const Expect& e) {
+    return e.id == packet_id && e.verb == verb && e.id != 0;
+  });
+}
+
+// ---- timers --------------------------------------------------------------------------
+
+uint64_t Core::next_deadline(uint64_t now) {
+  uint64_t t = next_housekeeping_;
+  if (!queue_.empty()) {
+    t = std::min(t, identity_budget_.available_at(now));
+    t = std::min(t, queue_.front().at + cfg_.limits.identity_queue_timeout_ms);
+  }
+  return std::max(t, now);
+}
+
+void Core::run_background(uint64_t now, Actions& out) {
+  drain_identity_queue(now, out);
+  if (now >= next_housekeeping_) {
+    housekeeping(now, out);
+    next_housekeeping_ = now + cfg_.limits.housekeeping_ms;
+  }
+  reassembler_.expire(now);
+  finish(now, out);
+}
+
+}  // namespace flatnet::control

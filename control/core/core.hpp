@@ -1,0 +1,181 @@
+// The control process's protocol core: an I/O-free state machine in the
+// shape of ZeroTier's node core. It is fed datagrams (with the local socket
+// and remote physical address they arrived on), data-plane events and `now`
+// (milliseconds on any monotonic clock), and answers with Actions: datagrams
+// to send, peer-table commands for the data plane, log lines, and the time
+// by which it wants run_background() called again.
+//
+// What it does (spec §4, §7, §8): answers HELLO (verifying new identities
+// under a global budget, a bounded queue and per-source buckets), WHOIS
+// (including for its own address, Appendix E.2) and ECHO; introduces relayed
+// pairs with RENDEZVOUS under a per-pair gate and a global budget; keeps the
+// peer table within its capacity and forgets silent peers. As a leaf it can
+// HELLO and WHOIS its upstreams and act on their RENDEZVOUS.
+//
+// Single-threaded: one caller at a time. Nothing here blocks or allocates
+// without bound; every refusal is counted in metrics().
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <vector>
+
+#include "control/core/actions.hpp"
+#include "control/core/metrics.hpp"
+#include "control/core/packet.hpp"
+#include "control/core/peer_table.hpp"
+#include "control/core/rate_limit.hpp"
+#include "control/core/verbs.hpp"
+#include "crypto/identity.hpp"
+#include "dataplane/wire/fragment.hpp"
+#include "dataplane/wire/world.hpp"
+
+namespace flatnet::control {
+
+// Every number a root under attack depends on. Defaults are discussed in
+// docs/control.md; the timers are stock's (spec §11.2).
+struct Limits {
+  size_t peer_capacity = 262144;
+  size_t max_paths_per_peer = 4;          // stock allows 64; a root needs v4 + v6 + a spare
+  // New identities: X25519 agreement + 2 MiB memory-hard check, both costly.
+  uint32_t identity_checks_per_second = 100;  // global budget (burst = one second's worth)
+  size_t identity_queue = 512;                // HELLOs waiting for the budget
+  uint64_t identity_queue_timeout_ms = 5000;  // ZT_RECEIVE_QUEUE_TIMEOUT
+  uint64_t identity_source_interval_ms = 2000;  // per /32 or /64 (stock: 2000 per bucket)
+  uint32_t identity_source_burst = 2;
+  size_t identity_source_slots = 16384;
+  // Introductions.
+  uint32_t rendezvous_per_second = 1000;     // global budget of RENDEZVOUS packets
+  uint64_t unite_interval_ms = 30000;        // ZT_MIN_UNITE_INTERVAL, per unordered pair
+  uint64_t unite_forget_ms = 240000;
+  size_t unite_pairs = 131072;
+  // Services.
+  uint64_t echo_interval_ms = 166;           // per path
+  size_t whois_max_answers = 128;            // identities per OK(WHOIS) (fits in 10024 bytes)
+  // Timers.
+  uint64_t peer_timeout_ms = 500000;         // ZT_PEER_ACTIVITY_TIMEOUT
+  uint64_t path_timeout_ms = 243000;         // ZT_PEER_PATH_EXPIRATION
+  uint64_t housekeeping_ms = 30000;          // ZT_HOUSEKEEPING_PERIOD
+  uint64_t confirm_path_interval_ms = 1000;  // HELLO to an unconfirmed path, per peer
+  // Logs on per-packet paths.
+  uint32_t log_lines_per_second = 20;
+};
+
+struct Config {
+  crypto::Identity identity;                 // ours, with its private key
+  wire::World planet;                        // may be null (type kNull)
+  std::vector<wire::World> moons;
+  // Reported in HELLO/OK(HELLO). Protocol 12 and the software version of the
+  // reference (1.14.1): clients key behaviour off both (cipher choice, and
+  // a 1.1.0 quirk in §8.2), and we behave as that version on the wire.
+  Version version{wire::kProtoVersion, 1, 14, 1};
+  Limits limits;
+};
+
+class Core {
+ public:
+  // Agrees keys with every other root of the planet/moons (they become
+  // upstreams). `now` starts the timers.
+  Core(Config cfg, uint64_t now);
+
+  // ---- inputs ----
+  void receive(const PhysicalPath& from, std::span<const uint8_t> datagram, uint64_t now,
+               Actions& out);
+  // The data plane relayed a packet head from `source` to `dest` (an event it
+  // sends to control): introduce them to each other.
+  void relayed_pair(uint64_t source, uint64_t dest, uint64_t now, Actions& out);
+  // Timers: the identity queue, path and peer expiry. Call by next_deadline.
+  void run_background(uint64_t now, Actions& out);
+
+  // ---- things a leaf (or a test) asks for ----
+  // Full HELLO to a known peer (upstreams are known from the start).
+  bool send_hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actions& out);
+  // WHOIS `address` to the upstream `root`, over its best path.
+  bool send_whois(uint64_t root, uint64_t address, uint64_t now, Actions& out);
+  // ECHO with `payload` to a known peer over its best path.
+  bool send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now, Actions& out);
+
+  // ---- state ----
+  uint64_t address() const { return cfg_.identity.address(); }
+  bool am_root() const { return am_root_; }
+  const Metrics& metrics() const { return m_; }
+  const PeerTable& peers() const { return peers_; }
+  size_t identity_queue_depth() const { return queue_.size(); }
+  uint64_t next_deadline(uint64_t now);
+
+ private:
+  struct QueuedHello {
+    PhysicalPath from;
+    std::vector<uint8_t> packet;
+    uint64_t at = 0;
+  };
+
+  // receive path (core.cpp)
+  void decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now, Actions& out);
+  void dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now,
+                Actions& out);
+  void on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload, unsigned hops,
+             uint64_t now, Actions& out);
+
+  // HELLO and identity work (core_hello.cpp)
+  void on_hello(const PhysicalPath& from, std::vector<uint8_t>& packet, bool authenticated,
+                uint64_t now, Actions& out);
+  void check_new_identity(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now,
+                          Actions& out);
+  void accept_hello(Peer& p, const Hello& h, size_t tail, const PhysicalPath& from,
+                    std::vector<uint8_t>& packet, uint64_t now, Actions& out);
+  void answer_collision(const crypto::Identity& id, std::unique_ptr<crypto::PeerKeys> keys,
+                        const PhysicalPath& from, uint64_t in_re, uint64_t now, Actions& out);
+  std::vector<uint8_t> worlds_for(const Hello& h);
+  void drain_identity_queue(uint64_t now, Actions& out);
+
+  // services (core_services.cpp)
+  void on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                std::vector<uint8_t>& packet, uint64_t now, Actions& out);
+  void on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+               std::vector<uint8_t>& packet, uint64_t now, Actions& out);
+  void on_rendezvous(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                     uint64_t now, Actions& out);
+  void housekeeping(uint64_t now, Actions& out);
+
+  // helpers (core.cpp)
+  // Seals and queues `b` toward `p`; returns the packet ID as it went on the
+  // wire (what an OK will quote), or 0 if the packet broke a size limit.
+  uint64_t send(Peer& p, PacketBuilder& b, const PhysicalPath& path, crypto::Suite suite,
+                uint64_t now, Actions& out);
+  void announce(Peer& p, Actions& out);
+  void forget(uint64_t address, Actions& out);
+  void log(Actions& out, LogLevel level, uint64_t now, std::string text);
+  void count(Drop d) { ++m_.drops[size_t(d)]; }
+  void expect(uint64_t packet_id, wire::Verb verb);
+  bool expected(uint64_t packet_id, wire::Verb verb) const;
+  void finish(uint64_t now, Actions& out) { out.next_deadline = next_deadline(now); }
+
+  Config cfg_;
+  bool am_root_ = false;
+  PeerTable peers_;
+  Metrics m_;
+  wire::Reassembler reassembler_;
+
+  TokenBucket identity_budget_;
+  SourceGate identity_sources_;
+  std::deque<QueuedHello> queue_;
+  TokenBucket rendezvous_budget_;
+  PairGate unite_;
+  TokenBucket log_budget_;
+  uint64_t next_housekeeping_;
+
+  // Expected replies (spec §2.2): only OKs answering something we sent are
+  // acted upon. A small ring; the control core sends few requests.
+  struct Expect {
+    uint64_t id = 0;
+    wire::Verb verb = wire::Verb::kNop;
+  };
+  std::array<Expect, 128> expect_{};
+  size_t expect_next_ = 0;
+};
+
+}  // namespace flatnet::control

@@ -1,0 +1,215 @@
+// HELLO handling (spec §4.2, §7.5, §7.6) and the new-identity budget.
+//
+// A HELLO from an address we know with the identity we know costs one MAC
+// check with the stored keys. A HELLO carrying an identity we have not seen
+// costs an X25519 agreement and a 2 MiB memory-hard hash; those are what a
+// flood targets, so they pass, in order: a per-source bucket (/32 or /64),
+// then a global per-second budget, waiting in a bounded queue when the
+// budget is spent.
+#include <string>
+
+#include "control/core/core.hpp"
+#include "crypto/armor.hpp"
+
+namespace flatnet::control {
+
+void Core::on_hello(const PhysicalPath& from, std::vector<uint8_t>& packet, bool authenticated,
+                    uint64_t now, Actions& out) {
+  Hello h;
+  size_t tail = 0;
+  if (decode_hello(packet_payload(packet), h, &tail) != DecodeStatus::kOk) {
+    count(Drop::malformed);
+    return;
+  }
+  if (h.version.proto < wire::kProtoVersionMin) {
+    count(Drop::hello_version);
+    return;
+  }
+  const uint64_t source = wire::packet_source(packet.data());
+  if (h.identity.address() != source) {
+    count(Drop::hello_address_mismatch);
+    return;
+  }
+  Peer* p = peers_.find(source);
+  if (p && p->identity == h.identity) {
+    // Known identity: the stored key decides, no new agreement (cheap path).
+    if (!authenticated && crypto::dearmor(packet, *p->keys) != crypto::DearmorResult::kOk) {
+      count(Drop::bad_mac);
+      return;
+    }
+    accept_hello(*p, h, tail, from, packet, now, out);
+    return;
+  }
+  if (authenticated) {  // cannot happen: an authenticated packet came from a known peer
+    count(Drop::bad_mac);
+    return;
+  }
+  // New identity, or a different identity claiming a known address: both
+  // need costly work, so both go through the gates.
+  if (!identity_sources_.allow(from.remote, now)) {
+    count(Drop::identity_source_limited);
+    return;
+  }
+  if (queue_.empty() && identity_budget_.take(now)) {
+    check_new_identity(from, packet, now, out);
+    return;
+  }
+  if (queue_.size() >= cfg_.limits.identity_queue) {
+    count(Drop::identity_queue_full);
+    return;
+  }
+  ++m_.identity_queued;
+  queue_.push_back(QueuedHello{from, std::move(packet), now});
+}
+
+void Core::drain_identity_queue(uint64_t now, Actions& out) {
+  // Each entry is looked at once per call at most: the loop is bounded by
+  // the queue length on entry.
+  for (size_t n = queue_.size(); n > 0 && !queue_.empty(); --n) {
+    if (now >= queue_.front().at + cfg_.limits.identity_queue_timeout_ms) {
+      count(Drop::identity_queue_expired);
+      queue_.pop_front();
+      continue;
+    }
+    if (!identity_budget_.take(now)) break;
+    QueuedHello q = std::move(queue_.front());
+    queue_.pop_front();
+    check_new_identity(q.from, q.packet, now, out);
+  }
+}
+
+// Runs with one unit of the global budget already taken.
+void Core::check_new_identity(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now,
+                              Actions& out) {
+  Hello h;
+  size_t tail = 0;
+  if (decode_hello(packet_payload(packet), h, &tail) != DecodeStatus::kOk) {
+    count(Drop::malformed);
+    return;
+  }
+  const uint64_t source = h.identity.address();
+  Peer* known = peers_.find(source);
+  if (known && known->identity == h.identity) {
+    // Learned while this HELLO waited in the queue.
+    on_hello(from, packet, false, now, out);
+    return;
+  }
+  crypto::SharedKey key;
+  ++m_.key_agreements;
+  if (!cfg_.identity.agree(h.identity, key)) {
+    count(Drop::identity_invalid);
+    return;
+  }
+  auto keys = std::make_unique<crypto::PeerKeys>(key);
+  if (crypto::dearmor(packet, *keys) != crypto::DearmorResult::kOk) {
+    count(Drop::bad_mac);
+    return;
+  }
+  if (known) {
+    // Address collision (spec §4.2): the MAC proves the sender holds the
+    // new key; tell it, never replace the identity we hold.
+    count(Drop::identity_collision);
+    answer_collision(h.identity, std::move(keys), from, wire::packet_id(packet.data()), now, out);
+    return;
+  }
+  ++m_.identity_checks;
+  if (!h.identity.locally_validate()) {
+    count(Drop::identity_invalid);
+    log(out, LogLevel::kInfo, now,
+        "HELLO from " + from.remote.to_string() + ": identity " + h.identity.address_string() +
+            " fails the memory-hard check");
+    return;
+  }
+  std::vector<uint64_t> evicted;
+  Peer* p = peers_.insert(h.identity, std::move(keys), PeerRole::kLeaf, now, &evicted);
+  for (uint64_t a : evicted) {
+    ++m_.peers_evicted;
+    out.table.push_back(TableCommand{TableOp::kPeerDelete, a, {}});
+  }
+  if (!p) {
+    count(Drop::peer_table_full);
+    return;
+  }
+  ++m_.peers_learned;
+  log(out, LogLevel::kDebug, now,
+      "peer " + h.identity.address_string() + " learned from " + from.remote.to_string());
+  accept_hello(*p, h, tail, from, packet, now, out);
+}
+
+void Core::accept_hello(Peer& p, const Hello& hello, size_t tail, const PhysicalPath& from,
+                        std::vector<uint8_t>& packet, uint64_t now, Actions& out) {
+  // A HELLO older than the last one accepted is a replay (or a peer whose
+  // clock went back); it must not move the peer's path.
+  if (p.hello_done && hello.timestamp < p.last_hello_timestamp) {
+    count(Drop::hello_stale);
+    return;
+  }
+  Hello h = hello;
+  if (tail != 0) {
+    crypto::hello_crypt_field(p.keys->key48(), packet, wire::kIdxPayload + tail);
+    if (decode_hello_moons(packet_payload(packet), tail, h) != DecodeStatus::kOk) {
+      count(Drop::malformed);
+      return;
+    }
+  }
+  ++m_.rx_verb[size_t(wire::Verb::kHello)];
+  p.last_hello_timestamp = h.timestamp;
+
+  OkHello ok;
+  ok.re = ReplyHeader{wire::Verb::kHello, wire::packet_id(packet.data())};
+  ok.timestamp = h.timestamp;
+  ok.version = cfg_.version;
+  ok.external = from.remote;
+  if (h.version.proto < 5) ok.external.port = 0;  // as stock does for very old peers
+  ok.worlds = worlds_for(h);
+  PacketBuilder b(p.identity.address(), address(), wire::Verb::kOk, random_packet_id());
+  encode_ok_hello(ok, b.payload());
+  // The suite is chosen before the version is recorded, so the OK answering
+  // a first HELLO is cipher 1 and later ones cipher 3 -- as stock does.
+  if (send(p, b, from, p.suite(), now, out)) ++m_.hello_answered;
+
+  p.version = h.version;
+  p.version_known = true;
+  peers_.mark_hello_done(p, now);
+  if (wire::packet_hops(packet.data()) == 0 && peers_.path_received(p, from, now)) announce(p, out);
+}
+
+std::vector<uint8_t> Core::worlds_for(const Hello& h) {
+  std::vector<uint8_t> w;
+  // OK(HELLO) must stay one packet: leave room for its 28 + 9 + 35 bytes.
+  const size_t room = wire::kMaxPacketLength - 128;
+  auto add = [&](const wire::World& world) {
+    std::vector<uint8_t> bytes;
+    if (!wire::serialize_world(world, bytes) || w.size() + bytes.size() > room) return;
+    w.insert(w.end(), bytes.begin(), bytes.end());
+    ++m_.worlds_sent;
+  };
+  const wire::World& planet = cfg_.planet;
+  if (h.has_planet && !planet.is_null() && h.planet_id == planet.id &&
+      h.planet_timestamp < planet.timestamp)
+    add(planet);
+  for (const HelloMoon& m : h.moons)
+    for (const wire::World& moon : cfg_.moons)
+      if (m.id == moon.id && m.timestamp < moon.timestamp) add(moon);
+  return w;
+}
+
+void Core::answer_collision(const crypto::Identity& id, std::unique_ptr<crypto::PeerKeys> keys,
+                            const PhysicalPath& from, uint64_t in_re, uint64_t now, Actions& out) {
+  Error e;
+  e.re = ReplyHeader{wire::Verb::kHello, in_re};
+  e.code = ErrorCode::kIdentityCollision;
+  PacketBuilder b(id.address(), address(), wire::Verb::kError, random_packet_id());
+  encode_error(e, b.payload());
+  // Cipher 1 with the colliding node's own key: it cannot derive AES keys
+  // from ours (the stock quirk the spec warns about in §4.2).
+  auto datagrams = b.seal(*keys, crypto::Suite::kSalsa2012Poly1305);
+  for (auto& d : datagrams) {
+    out.send.push_back(SendDatagram{from, std::move(d), 0});
+    ++m_.tx_datagrams;
+  }
+  log(out, LogLevel::kWarn, now,
+      "identity collision: " + from.remote.to_string() + " claims " + id.address_string());
+}
+
+}  // namespace flatnet::control

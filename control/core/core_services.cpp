@@ -1,0 +1,189 @@
+// WHOIS, ECHO and RENDEZVOUS (spec §4.5, §4.6, §4.9, §7.3, §7.4), the
+// requests a leaf sends, and housekeeping (§7.8, §11.2).
+#include <sodium.h>
+
+#include "control/core/core.hpp"
+
+namespace flatnet::control {
+
+void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                    std::vector<uint8_t>& packet, uint64_t now, Actions& out) {
+  Whois q;
+  if (decode_whois(payload, q) != DecodeStatus::kOk) {
+    count(Drop::malformed);
+    return;
+  }
+  OkWhois ok;
+  ok.re = ReplyHeader{wire::Verb::kWhois, wire::packet_id(packet.data())};
+  for (uint64_t a : q.addresses) {
+    if (ok.identities.size() >= cfg_.limits.whois_max_answers) break;
+    // Our own address too: stock leaves ask their root for it every 5 s
+    // (Appendix E.2).
+    if (a == address()) {
+      ok.identities.push_back(cfg_.identity);
+    } else if (const Peer* t = peers_.find(a)) {
+      ok.identities.push_back(t->identity);
+    } else {
+      ++m_.whois_unknown;  // asking sibling roots is later work
+    }
+  }
+  if (ok.identities.empty()) return;  // no reply when nothing is known (spec §4.5)
+  PacketBuilder b(p.identity.address(), address(), wire::Verb::kOk, random_packet_id());
+  encode_ok_whois(ok, b.payload());
+  if (send(p, b, from, p.suite(), now, out)) m_.whois_answered += ok.identities.size();
+}
+
+void Core::on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                   std::vector<uint8_t>& packet, uint64_t now, Actions& out) {
+  uint64_t* last = &p.last_echo_reply;
+  for (Path& q : p.paths)
+    if (q.phys == from) last = &q.last_echo_reply;
+  if (*last != 0 && now < *last + cfg_.limits.echo_interval_ms) {
+    count(Drop::echo_limited);
+    return;
+  }
+  *last = now;
+  PacketBuilder b(p.identity.address(), address(), wire::Verb::kOk, random_packet_id());
+  encode_reply_header(ReplyHeader{wire::Verb::kEcho, wire::packet_id(packet.data())}, b.payload());
+  b.payload().bytes(payload);
+  if (send(p, b, from, p.suite(), now, out)) ++m_.echo_answered;
+}
+
+void Core::on_rendezvous(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                         uint64_t now, Actions& out) {
+  Rendezvous r;
+  if (decode_rendezvous(payload, r) != DecodeStatus::kOk) {
+    count(Drop::malformed);
+    return;
+  }
+  // Only upstreams may tell us where to send (spec §4.6, pitfall 8).
+  if (!p.is_upstream()) {
+    count(Drop::not_upstream);
+    return;
+  }
+  if (!peers_.find(r.with)) {
+    ++m_.rendezvous_no_path;
+    return;
+  }
+  ++m_.rendezvous_received;
+  PhysicalPath to{from.local_socket, r.at};
+  if (r.at.family == wire::InetAddress::Family::kV4) {
+    // Opens our NAT's mapping toward the other side without reaching it.
+    std::vector<uint8_t> junk(4);
+    randombytes_buf(junk.data(), junk.size());
+    out.send.push_back(SendDatagram{to, std::move(junk), 2});
+    ++m_.tx_datagrams;
+  }
+  send_hello(r.with, to, now, out);
+}
+
+void Core::relayed_pair(uint64_t a, uint64_t b, uint64_t now, Actions& out) {
+  Peer* pa = peers_.find(a);
+  Peer* pb = peers_.find(b);
+  const Path* qa = nullptr;
+  const Path* qb = nullptr;
+  if (pa && pb && a != b) {
+    // One family both sides have, IPv6 first (spec §7.3, §7.9).
+    for (auto fam : {wire::InetAddress::Family::kV6, wire::InetAddress::Family::kV4}) {
+      qa = pa->best_path(fam);
+      qb = pb->best_path(fam);
+      if (qa && qb) break;
+    }
+  }
+  if (!qa || !qb) {
+    ++m_.rendezvous_no_path;
+    finish(now, out);
+    return;
+  }
+  // Budget first (without spending), so a refused introduction does not
+  // also close the pair's gate for 30 s.
+  if (rendezvous_budget_.available_at(now, 2) > now) {
+    ++m_.rendezvous_budget_limited;
+  } else if (unite_.check(a, b, now) != PairGate::Result::kAllow) {
+    ++m_.rendezvous_pair_limited;
+  } else {
+    rendezvous_budget_.take(now, 2);
+    const PhysicalPath path_a = qa->phys, path_b = qb->phys;
+    for (int side = 0; side < 2; ++side) {
+      Peer& to = side == 0 ? *pa : *pb;
+      const PhysicalPath& via = side == 0 ? path_a : path_b;
+      Rendezvous r;
+      r.with = side == 0 ? b : a;
+      r.at = (side == 0 ? path_b : path_a).remote;
+      PacketBuilder pkt(to.identity.address(), address(), wire::Verb::kRendezvous,
+                        random_packet_id());
+      if (!encode_rendezvous(r, pkt.payload())) continue;
+      if (send(to, pkt, via, to.suite(), now, out)) ++m_.rendezvous_sent;
+    }
+  }
+  finish(now, out);
+}
+
+// ---- requests ---------------------------------------------------------------------
+
+bool Core::send_hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actions& out) {
+  Peer* p = peers_.find(to);
+  if (!p) return false;
+  Hello h;
+  h.version = cfg_.version;
+  h.timestamp = now;
+  h.identity = cfg_.identity;
+  h.destination = path.remote;
+  if (!cfg_.planet.is_null()) {
+    h.has_planet = true;
+    h.planet_id = cfg_.planet.id;
+    h.planet_timestamp = cfg_.planet.timestamp;
+  }
+  for (const wire::World& m : cfg_.moons)
+    h.moons.push_back(HelloMoon{uint8_t(wire::WorldType::kMoon), m.id, m.timestamp});
+  PacketBuilder b(to, address(), wire::Verb::kHello, random_packet_id());
+  size_t tail = 0;
+  encode_hello(h, b.payload(), &tail);
+  // The moon list is encrypted before the MAC is computed (pitfall 4).
+  if (tail != 0) crypto::hello_crypt_field(p->keys->key48(), b.bytes(), wire::kIdxPayload + tail);
+  uint64_t id = send(*p, b, path, crypto::Suite::kPoly1305, now, out);
+  if (id) expect(id, wire::Verb::kHello);
+  return id != 0;
+}
+
+bool Core::send_whois(uint64_t root, uint64_t address, uint64_t now, Actions& out) {
+  Peer* p = peers_.find(root);
+  const Path* path = p ? p->best_path() : nullptr;
+  if (!path) return false;
+  PacketBuilder b(root, this->address(), wire::Verb::kWhois, random_packet_id());
+  encode_whois(Whois{{address}}, b.payload());
+  uint64_t id = send(*p, b, path->phys, p->suite(), now, out);
+  if (id) expect(id, wire::Verb::kWhois);
+  return id != 0;
+}
+
+bool Core::send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now, Actions& out) {
+  Peer* p = peers_.find(to);
+  const Path* path = p ? p->best_path() : nullptr;
+  if (!path) return false;
+  PacketBuilder b(to, address(), wire::Verb::kEcho, random_packet_id());
+  b.payload().bytes(payload);
+  uint64_t id = send(*p, b, path->phys, p->suite(), now, out);
+  if (id) expect(id, wire::Verb::kEcho);
+  return id != 0;
+}
+
+// ---- housekeeping --------------------------------------------------------------------
+
+void Core::housekeeping(uint64_t now, Actions& out) {
+  peers_.for_each([&](Peer& p) {
+    size_t n = peers_.expire_paths(p, now, cfg_.limits.path_timeout_ms);
+    if (n == 0) return;
+    m_.paths_expired += n;
+    announce(p, out);  // the next best path, or a delete if none is left
+  });
+  std::vector<uint64_t> silent;
+  peers_.collect_silent(now, cfg_.limits.peer_timeout_ms, silent);
+  for (uint64_t a : silent) {
+    forget(a, out);
+    ++m_.peers_forgotten;
+  }
+  unite_.expire(now);
+}
+
+}  // namespace flatnet::control

@@ -1,0 +1,86 @@
+// Every limit and every drop of the core, counted. Plain integers: the core
+// is single-threaded; the process glue copies the struct out for /metrics.
+//
+// Drop reasons come from one list (the VPP habit) so the counters, their
+// names and the docs cannot drift apart.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace flatnet::control {
+
+#define FLATNET_CONTROL_DROPS(X)                                                            \
+  X(runt, "shorter than any datagram form")                                                 \
+  X(beacon, "13-byte legacy LAN beacon (ignored)")                                          \
+  X(not_for_us, "destination is not this node (relaying is the data plane's job)")          \
+  X(from_self, "source address is our own")                                                 \
+  X(fragment, "fragment or head rejected by reassembly")                                    \
+  X(unknown_sender, "non-HELLO from an address not in the peer table")                      \
+  X(bad_mac, "authentication failed")                                                       \
+  X(bad_cipher, "cipher 2 (trusted path) or 4..7")                                          \
+  X(decompress, "LZ4 payload did not decompress")                                           \
+  X(malformed, "verb payload did not decode")                                               \
+  X(hello_version, "HELLO protocol version below 4")                                        \
+  X(hello_not_cipher0, "HELLO armored with a cipher other than 0")                          \
+  X(hello_address_mismatch, "HELLO identity address differs from the packet source")        \
+  X(hello_stale, "HELLO timestamp older than the last one accepted from that peer")         \
+  X(identity_invalid, "new identity failed the memory-hard check or key agreement")         \
+  X(identity_source_limited, "new-identity check refused: per-source bucket empty")         \
+  X(identity_queue_full, "new-identity check refused: queue full")                          \
+  X(identity_queue_expired, "queued HELLO waited longer than the queue timeout")            \
+  X(identity_collision, "HELLO for a known address with a different identity")              \
+  X(unexpected_ok, "OK whose in-re packet ID we did not send")                              \
+  X(not_upstream, "OK(WHOIS)/RENDEZVOUS from a peer that is not an upstream")               \
+  X(echo_limited, "ECHO above one reply per path per 166 ms")                               \
+  X(reply_too_large, "a reply would exceed the 10024-byte packet limit")                   \
+  X(peer_table_full, "peer table full of peers that may not be evicted")                    \
+  X(log_suppressed, "log line over the per-second log budget")
+
+enum class Drop : uint8_t {
+#define FLATNET_X(name, text) name,
+  FLATNET_CONTROL_DROPS(FLATNET_X)
+#undef FLATNET_X
+  kCount
+};
+
+inline constexpr const char* kDropNames[] = {
+#define FLATNET_X(name, text) #name,
+    FLATNET_CONTROL_DROPS(FLATNET_X)
+#undef FLATNET_X
+};
+
+struct Metrics {
+  std::array<uint64_t, size_t(Drop::kCount)> drops{};
+  std::array<uint64_t, 32> rx_verb{};   // authenticated packets per verb
+  uint64_t rx_datagrams = 0;
+  uint64_t tx_datagrams = 0;
+
+  // HELLO / identity work
+  uint64_t identity_checks = 0;         // memory-hard validations run
+  uint64_t key_agreements = 0;          // X25519 agreements run
+  uint64_t identity_queued = 0;         // HELLOs that waited for the global budget
+  uint64_t hello_answered = 0;          // OK(HELLO) sent
+  uint64_t worlds_sent = 0;             // planets/moons inside OK(HELLO)
+
+  // peers
+  uint64_t peers_learned = 0;
+  uint64_t peers_evicted = 0;           // pushed out by capacity
+  uint64_t peers_forgotten = 0;         // silent past the activity timeout
+  uint64_t paths_expired = 0;
+
+  // services
+  uint64_t whois_answered = 0;          // identities returned
+  uint64_t whois_unknown = 0;           // asked-for addresses we do not know
+  uint64_t echo_answered = 0;
+  uint64_t rendezvous_sent = 0;         // RENDEZVOUS packets (two per introduction)
+  uint64_t rendezvous_pair_limited = 0; // pair introduced less than 30 s ago
+  uint64_t rendezvous_budget_limited = 0;
+  uint64_t rendezvous_no_path = 0;      // a side unknown or without a common family
+  uint64_t rendezvous_received = 0;     // acted upon (leaf side)
+
+  uint64_t drop(Drop d) const { return drops[size_t(d)]; }
+};
+
+}  // namespace flatnet::control

@@ -1,0 +1,62 @@
+// Packet assembly and opening for the control core (spec §2.5, §3, §2.4).
+#include "control/core/packet.hpp"
+
+#include <sodium.h>
+
+#include "dataplane/wire/compress.hpp"
+#include "dataplane/wire/fragment.hpp"
+
+namespace flatnet::control {
+
+PacketBuilder::PacketBuilder(uint64_t dest, uint64_t source, wire::Verb verb, uint64_t packet_id)
+    : buf_(wire::kPacketHeaderLength, 0), w_(buf_, wire::kMaxPacketLength) {
+  uint8_t* p = buf_.data();
+  wire::write_be64(p + wire::kIdxPacketId, packet_id);
+  wire::write_addr40(p + wire::kIdxDest, dest);
+  wire::write_addr40(p + wire::kIdxSource, source);
+  p[wire::kIdxVerb] = uint8_t(verb);
+}
+
+std::vector<std::vector<uint8_t>> PacketBuilder::seal(const crypto::PeerKeys& keys,
+                                                      crypto::Suite suite, size_t mtu) {
+  if (!w_.ok()) return {};
+  // The flag is authenticated, so it must be final before armor (pitfall 1).
+  wire::set_fragmented_flag(buf_.data(), buf_.size(), mtu);
+  crypto::armor(buf_, keys, suite);
+  return wire::split_packet(buf_, mtu);
+}
+
+uint64_t random_packet_id() {
+  uint64_t id = 0;
+  randombytes_buf(&id, sizeof id);
+  return id;
+}
+
+const char* to_string(OpenStatus s) {
+  switch (s) {
+    case OpenStatus::kOk: return "ok";
+    case OpenStatus::kTooShort: return "too short";
+    case OpenStatus::kBadMac: return "bad MAC";
+    case OpenStatus::kUnsupportedCipher: return "unsupported cipher";
+    case OpenStatus::kDecompressFailed: return "decompression failed";
+  }
+  return "?";
+}
+
+OpenStatus open_packet(std::vector<uint8_t>& packet, const crypto::PeerKeys& keys) {
+  if (packet.size() < wire::kPacketHeaderLength) return OpenStatus::kTooShort;
+  switch (crypto::dearmor(packet, keys)) {
+    case crypto::DearmorResult::kOk: break;
+    case crypto::DearmorResult::kTooShort: return OpenStatus::kTooShort;
+    case crypto::DearmorResult::kBadMac: return OpenStatus::kBadMac;
+    case crypto::DearmorResult::kUnsupportedCipher: return OpenStatus::kUnsupportedCipher;
+  }
+  if (!(packet[wire::kIdxVerb] & wire::kVerbFlagCompressed)) return OpenStatus::kOk;
+  size_t len = packet.size();
+  packet.resize(wire::kMaxPacketLength);
+  auto st = wire::decompress_packet(packet.data(), len, packet.size());
+  packet.resize(st == wire::DecompressStatus::kOk ? len : 0);
+  return st == wire::DecompressStatus::kOk ? OpenStatus::kOk : OpenStatus::kDecompressFailed;
+}
+
+}  // namespace flatnet::control

@@ -1,0 +1,64 @@
+// Building an armored VL1 packet from a verb payload, and opening a received
+// one (dearmor, then LZ4 if flagged). Thin glue over dataplane/wire (header,
+// fragment flag, compression) and crypto/armor (ciphers); nothing here
+// restates a wire offset.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "crypto/armor.hpp"
+#include "dataplane/wire/bytes.hpp"
+#include "dataplane/wire/vl1.hpp"
+
+namespace flatnet::control {
+
+// An outgoing packet under construction: the 28-byte header with the verb
+// byte written, and a Writer for the payload. Finish with seal().
+class PacketBuilder {
+ public:
+  PacketBuilder(uint64_t dest, uint64_t source, wire::Verb verb, uint64_t packet_id);
+
+  wire::Writer& payload() { return w_; }
+  std::vector<uint8_t>& bytes() { return buf_; }
+  // Offset of the first payload byte in bytes().
+  static constexpr size_t kPayloadOffset = wire::kIdxPayload;
+
+  // Sets the FRAGMENTED flag for `mtu` and armors with `suite`. Returns the
+  // datagrams to send (head, then fragments), or an empty vector if the
+  // payload broke the packet size limit.
+  std::vector<std::vector<uint8_t>> seal(const crypto::PeerKeys& keys, crypto::Suite suite,
+                                         size_t mtu = wire::kDefaultPhysMtu);
+
+ private:
+  std::vector<uint8_t> buf_;
+  wire::Writer w_;
+};
+
+// A fresh random packet ID (the cipher IV of suites 0/1; the SIV nonce of 3).
+uint64_t random_packet_id();
+
+enum class OpenStatus : uint8_t {
+  kOk = 0,
+  kTooShort,
+  kBadMac,
+  kUnsupportedCipher,   // cipher 2 (trusted path) or 4..7
+  kDecompressFailed,
+};
+const char* to_string(OpenStatus s);
+
+// Dearmors `packet` in place with `keys`, then undoes LZ4 if the verb byte
+// says so (the vector grows as needed, up to 10024 bytes). On kOk the verb
+// byte has its compression bit cleared.
+OpenStatus open_packet(std::vector<uint8_t>& packet, const crypto::PeerKeys& keys);
+
+inline wire::Verb packet_verb(const uint8_t* p) {
+  return wire::Verb(p[wire::kIdxVerb] & wire::kVerbMask);
+}
+inline std::span<const uint8_t> packet_payload(const std::vector<uint8_t>& p) {
+  return std::span<const uint8_t>(p).subspan(wire::kIdxPayload);
+}
+
+}  // namespace flatnet::control

@@ -1,0 +1,119 @@
+// The control core's peer table: address -> identity, agreed keys, the
+// peer's reported version, its physical paths and its role.
+//
+// Capacity is fixed at construction. When a new peer needs a place and the
+// table is full, one peer is evicted: first the least recently heard of the
+// peers that never completed a HELLO with us (learned from WHOIS answers,
+// say), then the least recently heard of the rest. Upstreams (roots of our
+// planet and moons) are never evicted or forgotten. Both eviction orders are
+// kept as intrusive LRU lists, so eviction and "forget the silent" are O(1)
+// per peer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "control/core/actions.hpp"
+#include "control/core/verbs.hpp"
+#include "crypto/armor.hpp"
+#include "crypto/identity.hpp"
+
+namespace flatnet::control {
+
+enum class PeerRole : uint8_t { kLeaf = 0, kPlanetRoot, kMoonRoot };
+
+struct Path {
+  PhysicalPath phys;
+  uint64_t last_receive = 0;
+  uint64_t last_send = 0;
+  uint64_t last_echo_reply = 0;   // ECHO answers are limited per path
+};
+
+struct Peer {
+  crypto::Identity identity;
+  std::unique_ptr<crypto::PeerKeys> keys;
+  PeerRole role = PeerRole::kLeaf;
+  bool hello_done = false;        // an authenticated HELLO (or OK(HELLO)) was seen
+  bool version_known = false;     // decides cipher 1 vs 3 (spec §3.1)
+  Version version;
+  uint64_t last_hello_timestamp = 0;  // the peer's own clock, to refuse replays
+  uint64_t created = 0;
+  uint64_t last_receive = 0;          // any authenticated packet
+  uint64_t last_confirm_hello = 0;    // HELLO sent to confirm a new path
+  uint64_t last_echo_reply = 0;       // ECHO answered on a path not (yet) in `paths`
+  std::vector<Path> paths;            // at most PeerTable::max_paths()
+  bool announced = false;             // a kPeerUpsert is in force for `announced_path`
+  PhysicalPath announced_path;
+
+  bool is_upstream() const { return role != PeerRole::kLeaf; }
+  // Cipher suite for packets we originate to this peer.
+  crypto::Suite suite() const {
+    return version_known && version.proto >= 12 ? crypto::Suite::kAesGmacSiv
+                                                : crypto::Suite::kSalsa2012Poly1305;
+  }
+  // Most recently heard path of `family` (kNull: any family), or nullptr.
+  const Path* best_path(wire::InetAddress::Family family = wire::InetAddress::Family::kNull) const;
+
+ private:
+  friend class PeerTable;
+  std::list<uint64_t>::iterator lru_;
+  bool in_lru_ = false;
+};
+
+class PeerTable {
+ public:
+  PeerTable(size_t capacity, size_t max_paths);
+
+  Peer* find(uint64_t address);
+  const Peer* find(uint64_t address) const;
+
+  // Adds a peer (the caller has checked it is absent). If the table is full,
+  // evicts per the order above and appends the evicted address to *evicted.
+  // Returns nullptr if nothing can be evicted (all upstreams).
+  Peer* insert(crypto::Identity id, std::unique_ptr<crypto::PeerKeys> keys, PeerRole role,
+               uint64_t now, std::vector<uint64_t>* evicted);
+  void erase(uint64_t address);
+
+  // An authenticated packet arrived from `p`: refresh its LRU position.
+  void heard(Peer& p, uint64_t now);
+  // The peer completed a HELLO: it moves to the "authenticated" eviction class.
+  void mark_hello_done(Peer& p, uint64_t now);
+
+  // Records a direct receive on `phys`; adds the path (replacing the least
+  // recently heard when at max_paths). Returns true if the peer's most
+  // recently heard path is now a different one than before.
+  bool path_received(Peer& p, const PhysicalPath& phys, uint64_t now);
+  // Drops paths silent for `timeout` ms; returns how many.
+  size_t expire_paths(Peer& p, uint64_t now, uint64_t timeout);
+
+  // Appends the addresses of non-upstream peers silent for `timeout` ms.
+  void collect_silent(uint64_t now, uint64_t timeout, std::vector<uint64_t>& out) const;
+
+  size_t size() const { return peers_.size(); }
+  // Peers that count against the capacity (everything but upstreams).
+  size_t evictable() const { return unproven_.size() + heard_.size(); }
+  size_t capacity() const { return capacity_; }
+  size_t max_paths() const { return max_paths_; }
+
+  template <typename F>
+  void for_each(F&& f) {
+    for (auto& [a, p] : peers_) f(p);
+  }
+
+ private:
+  std::list<uint64_t>& list_for(const Peer& p) { return p.hello_done ? heard_ : unproven_; }
+  void unlink(Peer& p);
+  bool evict_one(std::vector<uint64_t>* evicted);
+
+  std::unordered_map<uint64_t, Peer> peers_;
+  std::list<uint64_t> unproven_;  // never completed a HELLO; front = least recently heard
+  std::list<uint64_t> heard_;     // completed a HELLO; front = least recently heard
+  size_t capacity_;
+  size_t max_paths_;
+};
+
+}  // namespace flatnet::control

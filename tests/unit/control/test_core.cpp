@@ -1,0 +1,415 @@
+// The control core end to end: a root and two leaves (in-memory cores)
+// exchanging datagrams through a fake network; HELLO floods against the
+// per-source and global limits; capacity, eviction and timeouts.
+#include <gtest/gtest.h>
+
+#include "tests/unit/control/harness.hpp"
+
+namespace flatnet::control {
+namespace {
+
+using test::FakeNet;
+using test::parse_identity;
+using test::path_from;
+using test::v4;
+
+struct Testnet {
+  FakeNet net;
+  crypto::Identity root = test::root_identity();
+  crypto::Identity a = parse_identity(test::kIdentityA);
+  crypto::Identity b = parse_identity(test::kIdentityB);
+  wire::InetAddress root_at = v4(10, 99, 0, 1), a_at = v4(10, 99, 0, 11), b_at = v4(10, 99, 0, 12);
+  wire::World planet = test::make_planet(root, root_at);
+  uint64_t now = 1000000;
+
+  explicit Testnet(Limits root_limits = {}) {
+    Config c;
+    c.identity = root;
+    c.planet = planet;
+    c.limits = root_limits;
+    net.add("root", c, root_at, now);
+    c.limits = Limits{};
+    c.identity = a;
+    net.add("a", c, a_at, now);
+    c.identity = b;
+    net.add("b", c, b_at, now);
+  }
+  Core& core(const std::string& n) { return *net[n].core; }
+  void hello(const std::string& leaf) {
+    Actions out;
+    ASSERT_TRUE(core(leaf).send_hello(root.address(), path_from(root_at), now, out));
+    net.pump(leaf, out, now);
+  }
+  void whois(const std::string& leaf, uint64_t address) {
+    Actions out;
+    ASSERT_TRUE(core(leaf).send_whois(root.address(), address, now, out));
+    net.pump(leaf, out, now);
+  }
+};
+
+TEST(ControlCore, RolesFromThePlanet) {
+  Testnet t;
+  EXPECT_TRUE(t.core("root").am_root());
+  EXPECT_FALSE(t.core("a").am_root());
+  const Peer* up = t.core("a").peers().find(t.root.address());
+  ASSERT_NE(up, nullptr);
+  EXPECT_TRUE(up->is_upstream());
+  EXPECT_EQ(t.core("root").peers().size(), 0u);
+}
+
+TEST(ControlCore, HelloIsAnsweredCipher1FirstThenCipher3) {
+  Testnet t;
+  t.hello("a");
+  const Metrics& m = t.core("root").metrics();
+  EXPECT_EQ(m.peers_learned, 1u);
+  EXPECT_EQ(m.identity_checks, 1u);
+  EXPECT_EQ(m.hello_answered, 1u);
+  ASSERT_EQ(t.net.log.size(), 2u);  // HELLO, OK(HELLO)
+  EXPECT_EQ(wire::packet_cipher(t.net.log[0].bytes.data()), wire::Cipher::kPoly1305None);
+  EXPECT_EQ(wire::packet_cipher(t.net.log[1].bytes.data()), wire::Cipher::kSalsa2012Poly1305);
+  EXPECT_TRUE(t.net.log[1].bytes[wire::kIdxFlags] & wire::kFlagLegacyEncrypted);
+
+  // The OK parses as the spec says: echoed timestamp, our version, a's address.
+  auto ok = test::open_from(t.a, t.root, t.net.log[1].bytes);
+  ASSERT_FALSE(ok.empty());
+  EXPECT_EQ(packet_verb(ok.data()), wire::Verb::kOk);
+  OkHello oh;
+  ASSERT_EQ(decode_ok_hello(packet_payload(ok), oh), DecodeStatus::kOk);
+  EXPECT_EQ(oh.re.in_re_verb, wire::Verb::kHello);
+  EXPECT_EQ(oh.re.in_re_packet_id, wire::packet_id(t.net.log[0].bytes.data()));
+  EXPECT_EQ(oh.timestamp, t.now);
+  EXPECT_EQ(oh.version.proto, 12);
+  EXPECT_EQ(oh.external, t.a_at);
+  EXPECT_TRUE(oh.worlds.empty());  // same planet, same timestamp
+
+  // The leaf took the root's version and path from the OK.
+  const Peer* up = t.core("a").peers().find(t.root.address());
+  ASSERT_TRUE(up->version_known);
+  ASSERT_NE(up->best_path(), nullptr);
+  EXPECT_EQ(up->best_path()->phys.remote, t.root_at);
+
+  // The root told the data plane where a is.
+  ASSERT_EQ(t.net.table["root"].size(), 1u);
+  EXPECT_EQ(t.net.table["root"][0],
+            (TableCommand{TableOp::kPeerUpsert, t.a.address(), path_from(t.a_at)}));
+
+  // Second HELLO: the version is known now, so AES-GMAC-SIV; no new identity work.
+  t.now += 60000;
+  t.hello("a");
+  EXPECT_EQ(wire::packet_cipher(t.net.log[3].bytes.data()), wire::Cipher::kAesGmacSiv);
+  EXPECT_EQ(m.identity_checks, 1u);
+  EXPECT_EQ(m.key_agreements, 1u);
+  EXPECT_EQ(m.hello_answered, 2u);
+  EXPECT_EQ(t.net.table["root"].size(), 1u);  // same path: no new command
+}
+
+TEST(ControlCore, OlderPlanetGetsTheRootsPlanet) {
+  Testnet t;
+  Actions out;
+  auto hello = test::build_hello(t.a, t.root, 5, t.root_at, t.planet.id, t.planet.timestamp - 1);
+  t.core("root").receive(path_from(t.a_at), hello, t.now, out);
+  ASSERT_EQ(out.send.size(), 1u);
+  auto ok = test::open_from(t.a, t.root, out.send[0].bytes);
+  OkHello oh;
+  ASSERT_EQ(decode_ok_hello(packet_payload(ok), oh), DecodeStatus::kOk);
+  std::vector<uint8_t> planet_bytes;
+  ASSERT_TRUE(wire::serialize_world(t.planet, planet_bytes));
+  EXPECT_EQ(oh.worlds, planet_bytes);
+  EXPECT_EQ(t.core("root").metrics().worlds_sent, 1u);
+  // A newer or foreign planet gets nothing.
+  out.clear();
+  hello = test::build_hello(t.a, t.root, 6, t.root_at, 149604618, 1);
+  t.core("root").receive(path_from(t.a_at), hello, t.now, out);
+  ASSERT_EQ(out.send.size(), 1u);
+  ok = test::open_from(t.a, t.root, out.send[0].bytes);
+  ASSERT_EQ(decode_ok_hello(packet_payload(ok), oh), DecodeStatus::kOk);
+  EXPECT_TRUE(oh.worlds.empty());
+}
+
+TEST(ControlCore, TwoLeavesMeetThroughTheRoot) {
+  Testnet t;
+  t.hello("a");
+  t.hello("b");
+  // Each asks the root who the other is, and who the root is (Appendix E.2).
+  t.whois("a", t.b.address());
+  t.whois("b", t.a.address());
+  t.whois("a", t.root.address());
+  const Metrics& rm = t.core("root").metrics();
+  EXPECT_EQ(rm.whois_answered, 3u);
+  ASSERT_NE(t.core("a").peers().find(t.b.address()), nullptr);
+  ASSERT_NE(t.core("b").peers().find(t.a.address()), nullptr);
+  EXPECT_EQ(t.core("a").metrics().peers_learned, 1u);
+
+  // The data plane reports a relayed pair; the root introduces them.
+  Actions out;
+  t.core("root").relayed_pair(t.a.address(), t.b.address(), t.now, out);
+  EXPECT_EQ(out.send.size(), 2u);
+  EXPECT_EQ(rm.rendezvous_sent, 2u);
+  t.net.pump("root", out, t.now);
+  EXPECT_EQ(t.core("a").metrics().rendezvous_received, 1u);
+  EXPECT_EQ(t.core("b").metrics().rendezvous_received, 1u);
+
+  // Both punched (4-byte TTL-2 junk) and HELLOed each other directly; each
+  // OK taught the HELLO's sender the direct path.
+  const Peer* ab = t.core("a").peers().find(t.b.address());
+  const Peer* ba = t.core("b").peers().find(t.a.address());
+  ASSERT_NE(ab->best_path(), nullptr);
+  ASSERT_NE(ba->best_path(), nullptr);
+  EXPECT_EQ(ab->best_path()->phys.remote, t.b_at);
+  EXPECT_EQ(ba->best_path()->phys.remote, t.a_at);
+  EXPECT_TRUE(ab->version_known);
+  size_t junk = 0;
+  for (auto& s : t.net.log) junk += s.bytes.size() == 4;
+  EXPECT_EQ(junk, 2u);
+
+  // Another relayed packet within 30 s: no new introduction.
+  out.clear();
+  t.core("root").relayed_pair(t.b.address(), t.a.address(), t.now + 29999, out);
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_EQ(rm.rendezvous_pair_limited, 1u);
+  t.core("root").relayed_pair(t.b.address(), t.a.address(), t.now + 30000, out);
+  EXPECT_EQ(out.send.size(), 2u);
+  // Unknown pair member: nothing sent, counted.
+  out.clear();
+  t.core("root").relayed_pair(t.a.address(), 0x0102030405ULL, t.now, out);
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_EQ(rm.rendezvous_no_path, 1u);
+}
+
+TEST(ControlCore, RendezvousGlobalBudget) {
+  Limits l;
+  l.rendezvous_per_second = 2;  // one introduction (two packets) per second
+  Testnet t(l);
+  static const crypto::Identity c = crypto::Identity::generate();
+  Config cc;
+  cc.identity = c;
+  cc.planet = t.planet;
+  auto c_at = v4(10, 99, 0, 13);
+  t.net.add("c", cc, c_at, t.now);
+  t.hello("a");
+  t.hello("b");
+  t.hello("c");
+  Core& root = t.core("root");
+  Actions out;
+  root.relayed_pair(t.a.address(), t.b.address(), t.now, out);
+  EXPECT_EQ(out.send.size(), 2u);
+  // A second pair in the same instant: over budget, refused and counted,
+  // and its pair gate stays open for when the budget allows.
+  root.relayed_pair(t.a.address(), c.address(), t.now, out);
+  EXPECT_EQ(out.send.size(), 2u);
+  EXPECT_EQ(root.metrics().rendezvous_budget_limited, 1u);
+  root.relayed_pair(t.a.address(), c.address(), t.now + 1000, out);
+  EXPECT_EQ(out.send.size(), 4u);
+  EXPECT_EQ(root.metrics().rendezvous_pair_limited, 0u);
+  EXPECT_EQ(root.metrics().rendezvous_sent, 4u);
+}
+
+TEST(ControlCore, EchoAnsweredAndRateLimitedPerPath) {
+  Testnet t;
+  t.hello("a");
+  const uint8_t ping[] = {'p', 'i', 'n', 'g'};
+  for (uint64_t dt : {0, 100, 166}) {
+    Actions out;
+    ASSERT_TRUE(t.core("a").send_echo(t.root.address(), ping, t.now + dt, out));
+    t.net.pump("a", out, t.now + dt);
+  }
+  const Metrics& m = t.core("root").metrics();
+  EXPECT_EQ(m.echo_answered, 2u);
+  EXPECT_EQ(m.drop(Drop::echo_limited), 1u);
+  auto ok = test::open_from(t.a, t.root, t.net.log.back().bytes);
+  ReplyHeader re;
+  ASSERT_EQ(decode_reply_header(packet_payload(ok), re), DecodeStatus::kOk);
+  EXPECT_EQ(re.in_re_verb, wire::Verb::kEcho);
+  auto payload = packet_payload(ok).subspan(kReplyHeaderLength);
+  EXPECT_EQ(std::vector<uint8_t>(payload.begin(), payload.end()),
+            std::vector<uint8_t>(std::begin(ping), std::end(ping)));
+}
+
+TEST(ControlCore, HelloFloodFromOneSourceIsCappedOthersGetThrough) {
+  Testnet t;
+  Core& root = t.core("root");
+  auto flooder = v4(203, 0, 113, 5, 40000);
+  for (int i = 0; i < 200; ++i) {
+    auto bogus = test::bogus_identity(0x1100000000ULL + uint64_t(i));
+    auto h = test::build_hello(bogus, t.root, uint64_t(i), t.root_at);
+    Actions out;
+    root.receive(path_from(flooder), h, t.now, out);
+    EXPECT_TRUE(out.send.empty());
+  }
+  const Metrics& m = root.metrics();
+  // Per-source burst of 2: two costly checks, the other 198 refused cheaply.
+  EXPECT_EQ(m.key_agreements, 2u);
+  EXPECT_EQ(m.identity_checks, 2u);
+  EXPECT_EQ(m.drop(Drop::identity_invalid), 2u);
+  EXPECT_EQ(m.drop(Drop::identity_source_limited), 198u);
+  EXPECT_EQ(root.identity_queue_depth(), 0u);
+  EXPECT_EQ(root.peers().size(), 0u);
+
+  // Meanwhile a real leaf from another address gets in at once.
+  t.hello("a");
+  EXPECT_EQ(m.peers_learned, 1u);
+  EXPECT_NE(root.peers().find(t.a.address()), nullptr);
+
+  // The flooding /32 earns one more check per 2 s.
+  auto bogus = test::bogus_identity(0x1200000000ULL);
+  Actions out;
+  root.receive(path_from(flooder), test::build_hello(bogus, t.root, 1, t.root_at), t.now + 1999, out);
+  EXPECT_EQ(m.drop(Drop::identity_source_limited), 199u);
+  root.receive(path_from(flooder), test::build_hello(bogus, t.root, 2, t.root_at), t.now + 2000, out);
+  EXPECT_EQ(m.identity_checks, 4u);  // a's, and this one
+}
+
+TEST(ControlCore, GlobalIdentityBudgetQueuesAndExpires) {
+  Limits l;
+  l.identity_checks_per_second = 5;
+  l.identity_queue = 10;
+  Testnet t(l);
+  Core& root = t.core("root");
+  for (int i = 0; i < 100; ++i) {
+    auto bogus = test::bogus_identity(0x1300000000ULL + uint64_t(i));
+    auto h = test::build_hello(bogus, t.root, 1, t.root_at);
+    Actions out;
+    root.receive(path_from(v4(198, 18, uint8_t(i / 250), uint8_t(i % 250 + 1))), h, t.now, out);
+    if (i == 99) {
+      EXPECT_EQ(out.next_deadline, t.now + 200);  // the next token
+    }
+  }
+  const Metrics& m = root.metrics();
+  EXPECT_EQ(m.key_agreements, 5u);  // the burst
+  EXPECT_EQ(m.identity_queued, 10u);
+  EXPECT_EQ(root.identity_queue_depth(), 10u);
+  EXPECT_EQ(m.drop(Drop::identity_queue_full), 85u);
+
+  Actions out;
+  root.run_background(t.now + 1000, out);  // five more tokens
+  EXPECT_EQ(m.key_agreements, 10u);
+  EXPECT_EQ(root.identity_queue_depth(), 5u);
+  root.run_background(t.now + 6000, out);  // the rest waited too long
+  EXPECT_EQ(m.drop(Drop::identity_queue_expired), 5u);
+  EXPECT_EQ(root.identity_queue_depth(), 0u);
+  EXPECT_EQ(m.key_agreements, 10u);
+}
+
+TEST(ControlCore, QueuedGenuineHelloIsAnsweredWhenTheBudgetAllows) {
+  Limits l;
+  l.identity_checks_per_second = 1;
+  Testnet t(l);
+  Core& root = t.core("root");
+  Actions out;
+  root.receive(path_from(v4(198, 18, 0, 1)),
+               test::build_hello(test::bogus_identity(0x1400000000ULL), t.root, 1, t.root_at),
+               t.now, out);
+  // a's HELLO has to wait for the next token.
+  auto h = test::build_hello(t.a, t.root, 7, t.root_at);
+  root.receive(path_from(t.a_at), h, t.now, out);
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_EQ(root.identity_queue_depth(), 1u);
+  EXPECT_EQ(out.next_deadline, t.now + 1000);
+  out.clear();
+  root.run_background(t.now + 1000, out);
+  ASSERT_EQ(out.send.size(), 1u);
+  EXPECT_EQ(out.send[0].path.remote, t.a_at);
+  EXPECT_EQ(root.metrics().peers_learned, 1u);
+}
+
+TEST(ControlCore, PeerCapacityEvictsAndTellsTheDataPlane) {
+  Limits l;
+  l.peer_capacity = 1;
+  Testnet t(l);
+  t.hello("a");
+  t.hello("b");
+  Core& root = t.core("root");
+  EXPECT_EQ(root.peers().size(), 1u);
+  EXPECT_EQ(root.peers().find(t.a.address()), nullptr);
+  EXPECT_NE(root.peers().find(t.b.address()), nullptr);
+  EXPECT_EQ(root.metrics().peers_evicted, 1u);
+  auto& cmds = t.net.table["root"];
+  ASSERT_EQ(cmds.size(), 3u);
+  EXPECT_EQ(cmds[1].op, TableOp::kPeerDelete);
+  EXPECT_EQ(cmds[1].address, t.a.address());
+  EXPECT_EQ(cmds[2].op, TableOp::kPeerUpsert);
+  EXPECT_EQ(cmds[2].address, t.b.address());
+}
+
+TEST(ControlCore, SilentPathsAndPeersAreForgotten) {
+  Testnet t;
+  t.hello("a");
+  Core& root = t.core("root");
+  Actions out;
+  root.run_background(t.now + 100000, out);
+  EXPECT_TRUE(out.table.empty());
+  root.run_background(t.now + 243000, out);
+  ASSERT_EQ(out.table.size(), 1u);  // the only path expired: the data plane forgets a
+  EXPECT_EQ(out.table[0].op, TableOp::kPeerDelete);
+  EXPECT_EQ(root.metrics().paths_expired, 1u);
+  EXPECT_NE(root.peers().find(t.a.address()), nullptr);
+  out.clear();
+  root.run_background(t.now + 500000, out);
+  EXPECT_EQ(root.peers().find(t.a.address()), nullptr);
+  EXPECT_EQ(root.metrics().peers_forgotten, 1u);
+  EXPECT_TRUE(out.table.empty());  // already deleted with its path
+  EXPECT_LE(out.next_deadline, t.now + 500000 + 30000);
+  EXPECT_GT(out.next_deadline, t.now + 500000);
+}
+
+TEST(ControlCore, IdentityCollisionIsAnsweredNotAdopted) {
+  Testnet t;
+  t.hello("a");
+  Core& root = t.core("root");
+  auto impostor = test::bogus_identity(t.a.address());
+  Actions out;
+  root.receive(path_from(v4(192, 0, 2, 66)), test::build_hello(impostor, t.root, 99, t.root_at),
+               t.now, out);
+  ASSERT_EQ(out.send.size(), 1u);
+  EXPECT_EQ(wire::packet_cipher(out.send[0].bytes.data()), wire::Cipher::kSalsa2012Poly1305);
+  auto err = test::open_from(impostor, t.root, out.send[0].bytes);
+  ASSERT_FALSE(err.empty());
+  Error e;
+  ASSERT_EQ(decode_error(packet_payload(err), e), DecodeStatus::kOk);
+  EXPECT_EQ(e.code, ErrorCode::kIdentityCollision);
+  EXPECT_EQ(root.metrics().drop(Drop::identity_collision), 1u);
+  EXPECT_TRUE(root.peers().find(t.a.address())->identity == t.a);
+}
+
+TEST(ControlCore, ReplayedOlderHelloDoesNotMoveThePath) {
+  Testnet t;
+  Core& root = t.core("root");
+  auto first = test::build_hello(t.a, t.root, 100, t.root_at);
+  auto second = test::build_hello(t.a, t.root, 200, t.root_at);
+  Actions out;
+  root.receive(path_from(t.a_at), first, t.now, out);
+  root.receive(path_from(t.a_at), second, t.now + 1, out);
+  EXPECT_EQ(out.send.size(), 2u);
+  out.clear();
+  root.receive(path_from(v4(192, 0, 2, 99)), first, t.now + 2, out);
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_EQ(root.metrics().drop(Drop::hello_stale), 1u);
+  EXPECT_EQ(root.peers().find(t.a.address())->best_path()->phys.remote, t.a_at);
+}
+
+TEST(ControlCore, NewPathIsConfirmedByHelloBeforeUse) {
+  Testnet t;
+  t.hello("a");
+  Core& root = t.core("root");
+  // a's NAT mapping changes: an authenticated packet from a new port.
+  auto moved = v4(10, 99, 0, 11, 40001);
+  auto nop = test::build_packet(t.a, t.root, wire::Verb::kNop, {}, crypto::Suite::kAesGmacSiv);
+  Actions out;
+  root.receive(path_from(moved), nop, t.now + 10, out);
+  ASSERT_EQ(out.send.size(), 1u);  // a HELLO to the new address
+  EXPECT_EQ(out.send[0].path.remote, moved);
+  EXPECT_TRUE(out.table.empty());  // not believed yet
+  EXPECT_EQ(root.peers().find(t.a.address())->best_path()->phys.remote, t.a_at);
+  // The OK(HELLO) coming back from there proves it.
+  auto hello = out.send[0].bytes;
+  Actions aout;
+  t.core("a").receive(path_from(t.root_at), hello, t.now + 11, aout);
+  ASSERT_EQ(aout.send.size(), 1u);
+  out.clear();
+  root.receive(path_from(moved), aout.send[0].bytes, t.now + 12, out);
+  ASSERT_EQ(out.table.size(), 1u);
+  EXPECT_EQ(out.table[0], (TableCommand{TableOp::kPeerUpsert, t.a.address(), path_from(moved)}));
+}
+
+}  // namespace
+}  // namespace flatnet::control
