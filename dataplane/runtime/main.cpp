@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -278,6 +279,11 @@ int main(int argc, char** argv) {
   service.reset();
   table.reset();
   rte_ring_free(main_ring);
+  // DPDK 22.11 leaves the runtime directory (config, fbarrays, telemetry
+  // socket) behind unless --in-memory, which it refuses with --no-huge.
+  std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all(runtime_dir, ec);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <rte_errno.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <unistd.h>
 
@@ -32,6 +33,16 @@ void EalEnv::SetUp() {
     std::fprintf(stderr, "mbuf pool: %s\n", rte_strerror(rte_errno));
     std::abort();
   }
+}
+
+void EalEnv::TearDown() {
+  // Remove the EAL runtime directory DPDK 22.11 leaves behind with --no-huge.
+  std::string dir = rte_eal_get_runtime_dir();
+  rte_mempool_free(g_pool);
+  g_pool = nullptr;
+  rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 rte_mempool* EalEnv::pool() { return g_pool; }

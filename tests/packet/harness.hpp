@@ -24,6 +24,7 @@ using namespace flatnet::fastpath;
 class EalEnv : public ::testing::Environment {
  public:
   void SetUp() override;
+  void TearDown() override;
   static rte_mempool* pool();
 };
 
