@@ -99,7 +99,21 @@ std::unique_ptr<Client> Client::attach(const std::string& path, std::string* err
   // rewrites its layout, so a difference means the file was replaced).
   if (c->hdr_->generation != h.generation)
     return fail("segment changed while attaching; retry");
+  // The rings' own geometry must match the header: the inline ring
+  // functions index with r->mask, so a wrong one would reach past the ring.
+  auto ring_geom_ok = [&](const flatnet_ipc_ring_ref& ref) {
+    const rte_ring* r = seg::ring(c->base_, ref);
+    return r->size == ref.count && r->mask == ref.count - 1 && r->capacity == ref.count - 1 &&
+           r->prod.sync_type == RTE_RING_SYNC_ST &&
+           r->cons.sync_type == RTE_RING_SYNC_ST;
+  };
+  bool geom = ring_geom_ok(h.command) && ring_geom_ok(h.inject) && ring_geom_ok(h.inject_free);
+  for (unsigned ch = 0; geom && ch < h.n_channels; ++ch)
+    geom = ring_geom_ok(h.channels[ch].punt) && ring_geom_ok(h.channels[ch].punt_free) &&
+           ring_geom_ok(h.channels[ch].event);
+  if (!geom) return fail("a ring's size or sync mode differs from the header (corrupt segment)");
   c->generation_ = h.generation;
+  c->layout_ = h;  // offsets and sizes are used from this validated copy only
   c->ino_ = uint64_t(st.st_ino);
 
   c->recover();
@@ -115,9 +129,9 @@ std::unique_ptr<Client> Client::attach(const std::string& path, std::string* err
 // Take over from whatever control was here before: its ring ends, the punts
 // and events it never read (stale now), and slots it was holding.
 void Client::recover() {
-  const uint32_t ss = hdr_->slot_size;
-  for (unsigned ch = 0; ch < hdr_->n_channels; ++ch) {
-    const flatnet_ipc_channel_desc& d = hdr_->channels[ch];
+  const uint32_t ss = layout_.slot_size;
+  for (unsigned ch = 0; ch < layout_.n_channels; ++ch) {
+    const flatnet_ipc_channel_desc& d = layout_.channels[ch];
     rte_ring* punt = seg::ring(base_, d.punt);
     rte_ring* pfree = seg::ring(base_, d.punt_free);
     rte_ring* ev = seg::ring(base_, d.event);
@@ -143,9 +157,9 @@ void Client::recover() {
                              rte_ring_dequeue_elem(ev, &e, sizeof e) == 0; ++guard) {
     }
   }
-  rte_ring* cmd = seg::ring(base_, hdr_->command);
-  rte_ring* inj = seg::ring(base_, hdr_->inject);
-  rte_ring* ifree = seg::ring(base_, hdr_->inject_free);
+  rte_ring* cmd = seg::ring(base_, layout_.command);
+  rte_ring* inj = seg::ring(base_, layout_.inject);
+  rte_ring* ifree = seg::ring(base_, layout_.inject_free);
   seg::reset_prod(cmd);
   seg::reset_prod(inj);
   seg::reset_cons(ifree);
@@ -155,13 +169,13 @@ void Client::recover() {
   // and send all our slots back as empty injects, which the data plane
   // returns: afterwards each slot is in exactly one place again.
   uint32_t idx;
-  for (uint32_t guard = 0; guard < hdr_->inject_free.count &&
+  for (uint32_t guard = 0; guard < layout_.inject_free.count &&
                            rte_ring_dequeue_elem(ifree, &idx, sizeof idx) == 0; ++guard)
-    if (idx < hdr_->inject_slot_count)
-      seg::set_slot_state(seg::slot_meta(seg::slot(base_, hdr_->inject_slots_offset, ss, idx)),
+    if (idx < layout_.inject_slot_count)
+      seg::set_slot_state(seg::slot_meta(seg::slot(base_, layout_.inject_slots_offset, ss, idx)),
                           FLATNET_IPC_SLOT_CONTROL);
-  for (uint32_t i = 0; i < hdr_->inject_slot_count; ++i) {
-    flatnet_ipc_slot_meta* m = seg::slot_meta(seg::slot(base_, hdr_->inject_slots_offset, ss, i));
+  for (uint32_t i = 0; i < layout_.inject_slot_count; ++i) {
+    flatnet_ipc_slot_meta* m = seg::slot_meta(seg::slot(base_, layout_.inject_slots_offset, ss, i));
     if (seg::slot_state(m) != FLATNET_IPC_SLOT_CONTROL) continue;
     m->len = 0;
     seg::put_index(inj, i, m, FLATNET_IPC_SLOT_QUEUED);
@@ -201,12 +215,12 @@ void Client::heartbeat() {
   __atomic_store_n(&hdr_->control.heartbeat_ns, seg::now_mono_ns(), __ATOMIC_RELAXED);
 }
 
-uint32_t Client::max_packet() const { return hdr_->slot_size - FLATNET_IPC_SLOT_META_SIZE; }
+uint32_t Client::max_packet() const { return layout_.slot_size - FLATNET_IPC_SLOT_META_SIZE; }
 
 bool Client::send_command(const flatnet_ipc_command& c) { return send_commands(&c, 1) == 1; }
 
 unsigned Client::send_commands(const flatnet_ipc_command* c, unsigned n) {
-  return rte_ring_enqueue_burst_elem(seg::ring(base_, hdr_->command), c, sizeof *c, n, nullptr);
+  return rte_ring_enqueue_burst_elem(seg::ring(base_, layout_.command), c, sizeof *c, n, nullptr);
 }
 
 bool Client::resync(uint32_t seq) {
@@ -218,16 +232,16 @@ bool Client::resync(uint32_t seq) {
 
 bool Client::inject(const uint8_t* pkt, uint32_t len, const flatnet_ipc_phys_addr& dst) {
   if (len == 0 || len > max_packet()) return false;
-  rte_ring* ifree = seg::ring(base_, hdr_->inject_free);
+  rte_ring* ifree = seg::ring(base_, layout_.inject_free);
   uint32_t idx;
   // Peek, mark the slot ours, then finish: a crash anywhere leaves the slot
   // either still in the ring or marked CONTROL for the next control.
   if (rte_ring_dequeue_bulk_elem_start(ifree, &idx, sizeof idx, 1, nullptr) != 1) return false;
-  if (idx >= hdr_->inject_slot_count) {  // corrupt: drop the entry
+  if (idx >= layout_.inject_slot_count) {  // corrupt: drop the entry
     rte_ring_dequeue_elem_finish(ifree, 1);
     return false;
   }
-  uint8_t* s = seg::slot(base_, hdr_->inject_slots_offset, hdr_->slot_size, idx);
+  uint8_t* s = seg::slot(base_, layout_.inject_slots_offset, layout_.slot_size, idx);
   flatnet_ipc_slot_meta* m = seg::slot_meta(s);
   seg::set_slot_state(m, FLATNET_IPC_SLOT_CONTROL);
   rte_ring_dequeue_elem_finish(ifree, 1);
@@ -237,7 +251,7 @@ bool Client::inject(const uint8_t* pkt, uint32_t len, const flatnet_ipc_phys_add
   m->local = flatnet_ipc_phys_addr{};
   m->time_ns = seg::now_mono_ns();
   // Reserve, write, mark QUEUED, publish (segment.hpp put_index).
-  if (!seg::put_index(seg::ring(base_, hdr_->inject), idx, m, FLATNET_IPC_SLOT_QUEUED))
+  if (!seg::put_index(seg::ring(base_, layout_.inject), idx, m, FLATNET_IPC_SLOT_QUEUED))
     return false;  // cannot happen: the ring is larger than the slot count
   heartbeat();
   return true;
@@ -247,11 +261,11 @@ unsigned Client::poll_punts(
     const std::function<void(const flatnet_ipc_slot_meta&, const uint8_t*, uint32_t)>& fn,
     unsigned max) {
   unsigned seen = 0;
-  const uint32_t ss = hdr_->slot_size;
-  const unsigned nch = hdr_->n_channels;
+  const uint32_t ss = layout_.slot_size;
+  const unsigned nch = layout_.n_channels;
   for (unsigned k = 0; k < nch && seen < max; ++k) {
     unsigned ch = (next_channel_ + k) % nch;
-    const flatnet_ipc_channel_desc& d = hdr_->channels[ch];
+    const flatnet_ipc_channel_desc& d = layout_.channels[ch];
     rte_ring* punt = seg::ring(base_, d.punt);
     rte_ring* pfree = seg::ring(base_, d.punt_free);
     while (seen < max) {
@@ -280,12 +294,12 @@ unsigned Client::poll_punts(
 unsigned Client::poll_events(const std::function<void(const flatnet_ipc_event&)>& fn,
                              unsigned max) {
   unsigned seen = 0;
-  const unsigned nch = hdr_->n_channels;
+  const unsigned nch = layout_.n_channels;
   flatnet_ipc_event evs[32];
   for (unsigned k = 0; k < nch && seen < max; ++k) {
     // Main channel first: command results and dumps keep their order there.
     unsigned ch = k == 0 ? nch - 1 : (next_channel_ + k - 1) % (nch - 1);
-    rte_ring* ev = seg::ring(base_, hdr_->channels[ch].event);
+    rte_ring* ev = seg::ring(base_, layout_.channels[ch].event);
     while (seen < max) {
       unsigned want = max - seen < 32 ? max - seen : 32;
       unsigned n = rte_ring_dequeue_burst_elem(ev, evs, sizeof evs[0], want, nullptr);

@@ -70,7 +70,8 @@ class Client {
   void heartbeat();
   void recover();
 
-  flatnet_ipc_header* hdr_ = nullptr;
+  flatnet_ipc_header* hdr_ = nullptr;  // live: state, control line, counters
+  flatnet_ipc_header layout_{};        // validated copy: every offset and size
   uint8_t* base_ = nullptr;
   size_t size_ = 0;
   int fd_ = -1;

@@ -175,8 +175,11 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     uint8_t* s = seg::slot(im.base, hdr_->inject_slots_offset, hdr_->slot_size, idx[i]);
     flatnet_ipc_slot_meta* m = seg::slot_meta(s);
     uint32_t len = m->len;
-    if (len == 0 || len > im.slot_data) {
-      seg::bump(&k.injects_bad);  // len 0: a slot handed back by a new control
+    if (len == 0) {
+      // A slot handed back by a newly attached control (docs/ipc-abi.md
+      // "Restart"): not a packet, not an error.
+    } else if (len > im.slot_data) {
+      seg::bump(&k.injects_bad);
     } else if (sink(Inject{seg::slot_data(s), len, m->addr})) {
       seg::bump(&k.injects_ok);
       ++r.injects;

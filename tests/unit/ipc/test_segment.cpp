@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -296,4 +298,42 @@ TEST(IpcSegment, CrashedControlSlotsRecovered) {
   int ok = 0;
   for (int i = 0; i < 100; ++i) ok += s->punt(0, pkt, sizeof pkt, PuntMeta{});
   EXPECT_EQ(ok, 64) << "every slot must be usable again";
+}
+
+// The fuzz seeds, as files a control might find: the valid one attaches
+// (so the fuzzer starts deep), each corrupt one is refused for its reason.
+TEST(IpcSegment, CorruptSegmentsRefused) {
+  const char* dir = getenv("IPC_CORPUS");
+  ASSERT_NE(dir, nullptr) << "meson sets IPC_CORPUS";
+  struct Case {
+    const char* file;
+    const char* expect;  // nullptr: attaches
+  } cases[] = {
+      {"valid-minimal.bin", nullptr},
+      {"bad-version.bin", "ABI version mismatch"},
+      {"truncated.bin", "segment size in header differs"},
+      {"punt-ring-offset-out.bin", "bad layout of channel 0"},
+      {"ring-mask-corrupt.bin", "a ring's size or sync mode differs"},
+  };
+  for (const Case& k : cases) {
+    std::ifstream in(std::string(dir) + "/" + k.file, std::ios::binary);
+    ASSERT_TRUE(in) << k.file;
+    std::vector<char> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GE(b.size(), sizeof(flatnet_ipc_header)) << k.file;
+    uint32_t me = uint32_t(getpid());  // the seed's data plane is long gone
+    memcpy(b.data() + offsetof(flatnet_ipc_header, dp_pid), &me, sizeof me);
+    std::string path = "/dev/shm/" + ipc_unique_instance("corpus");
+    std::ofstream(path, std::ios::binary).write(b.data(), std::streamsize(b.size()));
+    std::string err;
+    auto c = Client::attach(path, &err);
+    if (k.expect == nullptr) {
+      EXPECT_TRUE(c) << k.file << ": " << err;
+      if (c) EXPECT_EQ(c->slots_recovered(), 1u) << "the seed holds one queued punt";
+    } else {
+      EXPECT_FALSE(c) << k.file;
+      EXPECT_NE(err.find(k.expect), std::string::npos) << k.file << ": " << err;
+    }
+    c.reset();
+    unlink(path.c_str());
+  }
 }
