@@ -26,7 +26,7 @@ bool cpu_has_avx512() {
 constexpr detail::Kernels kScalar{1, detail::salsa2012_blocks_scalar, 0, nullptr,
                                   1, detail::poly1305_lanes_scalar};
 constexpr detail::Kernels kAvx2{8, detail::salsa2012_blocks_avx2, 8, detail::salsa2012_stream_avx2,
-                                1, detail::poly1305_lanes_scalar};
+                                8, detail::poly1305_lanes_avx2};
 constexpr detail::Kernels kAvx512{16, detail::salsa2012_blocks_avx512, 16, detail::salsa2012_stream_avx512,
                                   8, detail::poly1305_lanes_avx512};
 

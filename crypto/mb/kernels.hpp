@@ -61,6 +61,7 @@ inline constexpr unsigned kMaxPolyLanes = 8;
 using PolyFn = void (*)(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
 
 void poly1305_lanes_scalar(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
+void poly1305_lanes_avx2(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
 void poly1305_lanes_avx512(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
 
 struct Kernels {

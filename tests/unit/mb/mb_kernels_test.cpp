@@ -146,6 +146,7 @@ struct PolyCase {
 
 const PolyCase kPoly[] = {
     {"scalar", Isa::kScalar, poly1305_lanes_scalar},
+    {"avx2", Isa::kAvx2, poly1305_lanes_avx2},
     {"avx512", Isa::kAvx512, poly1305_lanes_avx512},
 };
 
