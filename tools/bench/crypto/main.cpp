@@ -8,10 +8,13 @@
 #include <intel-ipsec-mb.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "crypto/armor.hpp"
 #include "crypto/identity.hpp"
@@ -34,6 +37,15 @@ std::string cpu_model() {
   while (std::getline(f, line))
     if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
   return "unknown";
+}
+
+// The machine may be shared: record how busy it was around the run.
+std::string load_average() {
+  double l[3] = {0, 0, 0};
+  if (getloadavg(l, 3) != 3) return "unknown";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
+  return buf;
 }
 
 double gbps(size_t bytes, double ns) { return ns > 0 ? double(bytes) * 8.0 / ns : 0; }
@@ -86,9 +98,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::string backend = fc::backend_description();
-  std::printf("cpu: %s\nbackend: %s\nsingle thread; %d batches per row (identity generation: %d "
+  const std::string load_start = load_average();
+  std::printf("cpu: %s (%ld online)\nload average at start: %s\nbackend: %s\nsingle thread; %d batches per row (identity generation: %d "
               "single runs)\n\n",
-              cpu_model().c_str(), backend.c_str(), reps, idgen);
+              cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN), load_start.c_str(),
+              backend.c_str(), reps, idgen);
   std::printf("%-44s %6s %12s %12s %12s %12s %12s %8s %17s %s\n", "operation", "bytes",
               "median ns", "min", "p25", "p75", "max", "Gbit/s", "Gbit/s IQR", "batches x ops");
 
@@ -161,6 +175,8 @@ int main(int argc, char** argv) {
           }, reps, batch_ms)});
   }
   free_mb_mgr(mgr);
+  const std::string load_end = load_average();
+  std::printf("\nload average at end: %s\n", load_end.c_str());
 
   if (!json_path.empty()) {
     nlohmann::json j;
@@ -168,6 +184,9 @@ int main(int argc, char** argv) {
     j["backend"] = backend;
     j["reps"] = reps;
     j["threads"] = 1;
+    j["online_cpus"] = sysconf(_SC_NPROCESSORS_ONLN);
+    j["load_average_start"] = load_start;
+    j["load_average_end"] = load_end;
     for (const Row& r : rows) {
       j["results"].push_back({{"operation", r.what},
                               {"bytes", r.bytes},
