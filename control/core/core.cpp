@@ -35,6 +35,8 @@ Core::Core(Config cfg, uint64_t now)
       rendezvous_budget_(cfg_.limits.rendezvous_per_second, cfg_.limits.rendezvous_per_second),
       unite_(cfg_.limits.unite_pairs, cfg_.limits.unite_interval_ms, cfg_.limits.unite_forget_ms),
       log_budget_(cfg_.limits.log_lines_per_second, cfg_.limits.log_lines_per_second),
+      multicast_(cfg_.limits.multicast_subscriptions, cfg_.limits.multicast_per_member,
+                 cfg_.limits.multicast_expire_ms),
       next_housekeeping_(now + cfg_.limits.housekeeping_ms) {
   // Every root of our planet and moons other than ourselves is an upstream;
   // if we are one of them, we are a root (spec §7.1).
@@ -186,16 +188,12 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
     case wire::Verb::kRendezvous:
       on_rendezvous(p, from, payload, now, out);
       break;
-    case wire::Verb::kMulticastLike: {
-      MulticastLike m;
-      if (decode_multicast_like(payload, m) != DecodeStatus::kOk) count(Drop::malformed);
-      break;  // the multicast directory is later work (docs/control.md)
-    }
-    case wire::Verb::kMulticastGather: {
-      MulticastGather g;
-      if (decode_multicast_gather(payload, g) != DecodeStatus::kOk) count(Drop::malformed);
+    case wire::Verb::kMulticastLike:
+      on_multicast_like(p, payload, now);
       break;
-    }
+    case wire::Verb::kMulticastGather:
+      on_multicast_gather(p, from, payload, packet, now, out);
+      break;
     case wire::Verb::kPushDirectPaths: {
       PushDirectPaths pd;
       if (decode_push_direct_paths(payload, pd) != DecodeStatus::kOk) count(Drop::malformed);

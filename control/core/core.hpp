@@ -7,7 +7,8 @@
 //
 // What it does (spec §4, §7, §8): answers HELLO (verifying new identities
 // under a global budget, a bounded queue and per-source buckets), WHOIS
-// (including for its own address, Appendix E.2) and ECHO; introduces relayed
+// (including for its own address, Appendix E.2), ECHO, and keeps the
+// multicast directory (MULTICAST_LIKE / MULTICAST_GATHER); introduces relayed
 // pairs with RENDEZVOUS under a per-pair gate and a global budget; keeps the
 // peer table within its capacity and forgets silent peers. As a leaf it can
 // HELLO and WHOIS its upstreams and act on their RENDEZVOUS.
@@ -25,6 +26,7 @@
 
 #include "control/core/actions.hpp"
 #include "control/core/metrics.hpp"
+#include "control/core/multicast.hpp"
 #include "control/core/packet.hpp"
 #include "control/core/peer_table.hpp"
 #include "control/core/rate_limit.hpp"
@@ -38,7 +40,7 @@ namespace flatnet::control {
 // Every number a root under attack depends on. Defaults are discussed in
 // docs/control.md; the timers are stock's (spec §11.2).
 struct Limits {
-  size_t peer_capacity = 262144;
+  size_t peer_capacity = 131072;        // ~2 KiB each (docs/control.md): ~260 MiB
   size_t max_paths_per_peer = 4;          // stock allows 64; a root needs v4 + v6 + a spare
   // New identities: X25519 agreement + 2 MiB memory-hard check, both costly.
   uint32_t identity_checks_per_second = 100;  // global budget (burst = one second's worth)
@@ -55,6 +57,11 @@ struct Limits {
   // Services.
   uint64_t echo_interval_ms = 166;           // per path
   size_t whois_max_answers = 128;            // identities per OK(WHOIS) (fits in 10024 bytes)
+  // Multicast directory (roots only).
+  size_t multicast_subscriptions = 262144;   // total (network, group, member) entries
+  size_t multicast_per_member = 1024;        // per announcing peer
+  uint64_t multicast_expire_ms = 600000;     // ZT_MULTICAST_LIKE_EXPIRE
+  size_t gather_max_answers = 255;           // members per OK(MULTICAST_GATHER), as root.cpp
   // Timers.
   uint64_t peer_timeout_ms = 500000;         // ZT_PEER_ACTIVITY_TIMEOUT
   uint64_t path_timeout_ms = 243000;         // ZT_PEER_PATH_EXPIRATION
@@ -104,6 +111,7 @@ class Core {
   const Metrics& metrics() const { return m_; }
   const PeerTable& peers() const { return peers_; }
   size_t identity_queue_depth() const { return queue_.size(); }
+  size_t multicast_subscriptions() const { return multicast_.size(); }
   uint64_t next_deadline(uint64_t now);
 
  private:
@@ -137,6 +145,9 @@ class Core {
                 std::vector<uint8_t>& packet, uint64_t now, Actions& out);
   void on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
                std::vector<uint8_t>& packet, uint64_t now, Actions& out);
+  void on_multicast_like(Peer& p, std::span<const uint8_t> payload, uint64_t now);
+  void on_multicast_gather(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                           std::vector<uint8_t>& packet, uint64_t now, Actions& out);
   void on_rendezvous(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
                      uint64_t now, Actions& out);
   void housekeeping(uint64_t now, Actions& out);
@@ -166,6 +177,7 @@ class Core {
   TokenBucket rendezvous_budget_;
   PairGate unite_;
   TokenBucket log_budget_;
+  MulticastDirectory multicast_;
   uint64_t next_housekeeping_;
 
   // Expected replies (spec §2.2): only OKs answering something we sent are

@@ -2,6 +2,8 @@
 // requests a leaf sends, and housekeeping (§7.8, §11.2).
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "control/core/core.hpp"
 
 namespace flatnet::control {
@@ -47,6 +49,46 @@ void Core::on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> p
   encode_reply_header(ReplyHeader{wire::Verb::kEcho, wire::packet_id(packet.data())}, b.payload());
   b.payload().bytes(payload);
   if (send(p, b, from, p.suite(), now, out)) ++m_.echo_answered;
+}
+
+void Core::on_multicast_like(Peer& p, std::span<const uint8_t> payload, uint64_t now) {
+  MulticastLike m;
+  if (decode_multicast_like(payload, m) != DecodeStatus::kOk) {
+    count(Drop::malformed);
+    return;
+  }
+  // A root is every member's last-resort directory and takes LIKEs without
+  // membership checks (spec §7.7); a leaf's directory is network-layer work.
+  if (!am_root_) return;
+  for (const MulticastLikeEntry& e : m.entries) {
+    switch (multicast_.like(e.network_id, e.group, p.identity.address(), now)) {
+      case MulticastDirectory::Like::kStored:
+      case MulticastDirectory::Like::kRefreshed: ++m_.multicast_likes; break;
+      default: count(Drop::multicast_full); break;
+    }
+  }
+}
+
+void Core::on_multicast_gather(Peer& p, const PhysicalPath& from,
+                               std::span<const uint8_t> payload, std::vector<uint8_t>& packet,
+                               uint64_t now, Actions& out) {
+  MulticastGather g;
+  if (decode_multicast_gather(payload, g) != DecodeStatus::kOk) {
+    count(Drop::malformed);
+    return;
+  }
+  if (!am_root_ || g.limit == 0) return;
+  OkMulticastGather ok;
+  ok.re = ReplyHeader{wire::Verb::kMulticastGather, wire::packet_id(packet.data())};
+  ok.network_id = g.network_id;
+  ok.group = g.group;
+  size_t limit = std::min<size_t>(g.limit, cfg_.limits.gather_max_answers);
+  ok.members = multicast_.gather(g.network_id, g.group, p.identity.address(), limit, now,
+                                 &ok.total_known);
+  if (ok.members.empty()) return;  // no reply without results (spec §4.14)
+  PacketBuilder b(p.identity.address(), address(), wire::Verb::kOk, random_packet_id());
+  encode_ok_multicast_gather(ok, b.payload());
+  if (send(p, b, from, p.suite(), now, out)) ++m_.gathers_answered;
 }
 
 void Core::on_rendezvous(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
@@ -184,6 +226,7 @@ void Core::housekeeping(uint64_t now, Actions& out) {
     ++m_.peers_forgotten;
   }
   unite_.expire(now);
+  multicast_.expire(now);
 }
 
 }  // namespace flatnet::control

@@ -35,6 +35,7 @@ namespace flatnet::control {
   X(not_upstream, "OK(WHOIS)/RENDEZVOUS from a peer that is not an upstream")               \
   X(echo_limited, "ECHO above one reply per path per 166 ms")                               \
   X(reply_too_large, "a reply would exceed the 10024-byte packet limit")                   \
+  X(multicast_full, "MULTICAST_LIKE over the directory or per-member limit")                \
   X(peer_table_full, "peer table full of peers that may not be evicted")                    \
   X(log_suppressed, "log line over the per-second log budget")
 
@@ -79,6 +80,8 @@ struct Metrics {
   uint64_t rendezvous_budget_limited = 0;
   uint64_t rendezvous_no_path = 0;      // a side unknown or without a common family
   uint64_t rendezvous_received = 0;     // acted upon (leaf side)
+  uint64_t multicast_likes = 0;         // subscriptions stored or refreshed
+  uint64_t gathers_answered = 0;        // OK(MULTICAST_GATHER) sent
 
   uint64_t drop(Drop d) const { return drops[size_t(d)]; }
 };

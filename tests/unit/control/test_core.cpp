@@ -411,5 +411,63 @@ TEST(ControlCore, NewPathIsConfirmedByHelloBeforeUse) {
   EXPECT_EQ(out.table[0], (TableCommand{TableOp::kPeerUpsert, t.a.address(), path_from(moved)}));
 }
 
+TEST(ControlCore, MulticastDirectoryOnTheRoot) {
+  Limits l;
+  l.multicast_per_member = 3;
+  Testnet t(l);
+  t.hello("a");
+  t.hello("b");
+  Core& root = t.core("root");
+  const uint64_t nwid = 0xee420f0cda000001ULL;
+  const MulticastGroup bcast{0xffffffffffffULL, 0};
+  auto like = [&](const crypto::Identity& who, const wire::InetAddress& at,
+                  std::vector<MulticastLikeEntry> e, uint64_t when) {
+    std::vector<uint8_t> p;
+    wire::Writer w(p);
+    encode_multicast_like(MulticastLike{std::move(e)}, w);
+    Actions out;
+    root.receive(path_from(at), test::build_packet(who, t.root, wire::Verb::kMulticastLike, p,
+                                                   crypto::Suite::kAesGmacSiv),
+                 when, out);
+    EXPECT_TRUE(out.send.empty());
+  };
+  auto gather = [&](const crypto::Identity& who, const wire::InetAddress& at, uint64_t when) {
+    std::vector<uint8_t> p;
+    wire::Writer w(p);
+    encode_multicast_gather(MulticastGather{nwid, 0, bcast, 16, {}}, w);
+    Actions out;
+    root.receive(path_from(at), test::build_packet(who, t.root, wire::Verb::kMulticastGather, p,
+                                                   crypto::Suite::kAesGmacSiv),
+                 when, out);
+    OkMulticastGather ok;
+    if (out.send.size() != 1) return ok;
+    auto plain = test::open_from(who, t.root, out.send[0].bytes);
+    EXPECT_EQ(decode_ok_multicast_gather(packet_payload(plain), ok), DecodeStatus::kOk);
+    return ok;
+  };
+  like(t.a, t.a_at, {{nwid, bcast}}, t.now);
+  like(t.b, t.b_at, {{nwid, bcast}}, t.now);
+  EXPECT_EQ(root.multicast_subscriptions(), 2u);
+  // b asks: gets a (never itself), and the group's size.
+  auto ok = gather(t.b, t.b_at, t.now + 1);
+  EXPECT_EQ(ok.members, std::vector<uint64_t>{t.a.address()});
+  EXPECT_EQ(ok.total_known, 2u);
+  EXPECT_EQ(ok.network_id, nwid);
+  // Per-member cap: a may hold 3 subscriptions.
+  like(t.a, t.a_at, {{nwid, {1, 1}}, {nwid, {2, 2}}, {nwid, {3, 3}}}, t.now + 2);
+  EXPECT_EQ(root.multicast_subscriptions(), 4u);
+  EXPECT_EQ(root.metrics().drop(Drop::multicast_full), 1u);
+  // After 600 s without a LIKE, a is gone; b's refresh keeps b.
+  like(t.b, t.b_at, {{nwid, bcast}}, t.now + 300000);
+  ok = gather(t.b, t.b_at, t.now + 600001);
+  EXPECT_TRUE(ok.members.empty());  // no reply: nobody but b
+  Actions out;
+  root.run_background(t.now + 600001, out);
+  EXPECT_EQ(root.multicast_subscriptions(), 3u);  // a's later LIKEs are younger
+  root.run_background(t.now + 600002 + 30000, out);
+  EXPECT_EQ(root.multicast_subscriptions(), 1u);
+  EXPECT_EQ(root.metrics().gathers_answered, 1u);
+}
+
 }  // namespace
 }  // namespace flatnet::control
