@@ -8,6 +8,7 @@
 # and latency percentiles at fractions of the no-drop rate.
 #
 #   tools/bench/relay/run.sh [-b BUILD] [-o OUTDIR] [-r RUNS] [-d SECONDS] [-t "testpmd relay"]
+#                            [-n NDR_SEARCHES] [-q QUIET_LOAD -w MAX_WAIT_S]
 #
 # Results: OUTDIR/results.jsonl (one line per pktgen run), OUTDIR/env.txt,
 # logs; then plot.py makes OUTDIR/summary.md and OUTDIR/bench-relay.svg.
@@ -30,11 +31,20 @@ lat_fracs="0.1 0.5 0.9"  # of the no-drop rate
 lat_runs=3
 # Scheduling priority of the benchmark processes: other work on this shared
 # machine (compilers) would otherwise take time slices from the busy pollers.
+# With autogroup scheduling (kernel.sched_autogroup_enabled=1) a process's
+# nice only counts inside its session, so the benchmark runs in a session of
+# its own whose autogroup gets the nice level.
 nice_level=${FLATNET_BENCH_NICE:--20}
-while getopts "b:o:r:d:t:n:" opt; do
+if [[ -z "${FLATNET_BENCH_SESSION:-}" ]]; then
+  FLATNET_BENCH_SESSION=1 exec setsid --wait "$0" "$@"
+fi
+echo "$nice_level" > /proc/self/autogroup 2>/dev/null || true
+quiet_load=1.5          # -q: wait for a 1-min load below this before each target ...
+quiet_wait=0            # -w: ... for at most this many seconds (0: do not wait)
+while getopts "b:o:r:d:t:n:q:w:" opt; do
   case $opt in
     b) build=$OPTARG ;; o) out=$OPTARG ;; r) runs=$OPTARG ;; d) dur=$OPTARG ;;
-    t) targets=$OPTARG ;; n) ndr_runs=$OPTARG ;;
+    t) targets=$OPTARG ;; n) ndr_runs=$OPTARG ;; q) quiet_load=$OPTARG ;; w) quiet_wait=$OPTARG ;;
     *) sed -n '2,15p' "$0"; exit 2 ;;
   esac
 done
@@ -45,6 +55,9 @@ FWD_CORE=0
 GEN_CORE=1
 dir=/tmp/flatnet-bench
 sock=$dir/memif.sock
+# memif ring: 2^rsize slots per direction. Deep rings ride out the few-ms
+# scheduler pauses of a shared machine; both ends use the same setup.
+rsize=${FLATNET_BENCH_RSIZE:-12}
 dp_mac=02:fe:00:00:00:01
 gen_mac=02:fe:00:00:00:02
 dp_ip=10.0.0.1
@@ -83,7 +96,8 @@ trap cleanup EXIT
   echo "hugepages: $(grep HugePages_Total /proc/meminfo | awk '{print $2}') x 2 MiB; eal memory: $mem"
   echo "dpdk: $(pkg-config --modversion libdpdk 2>/dev/null)"
   echo "git: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null)"
-  echo "nice: $nice_level (forwarder and generator)"
+  echo "nice: $nice_level (forwarder and generator; autogroup: $(cat /proc/self/autogroup 2>/dev/null))"
+  echo "memif: ring 2^$rsize slots"
   echo "cores: forwarder busy lcore on core $FWD_CORE; pktgen on core $GEN_CORE"
   echo "traffic: $size-byte ZeroTier packets (UDP payload), $peers peers, uniform destinations"
 } > "$out/env.txt"
@@ -93,7 +107,7 @@ trap cleanup EXIT
 start_testpmd() {
   rm -f "$sock"
   nice -n "$nice_level" dpdk-testpmd --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-testpmd $mem \
-    --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac" -- \
+    --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac,rsize=$rsize" -- \
     --forward-mode=io --port-topology=loop --auto-start --nb-cores=1 --rxq=1 --txq=1 \
     --rxd=1024 --txd=1024 --total-num-mbufs=32768 --stats-period=1 < /dev/null > "$out/testpmd.log" 2>&1 &
   fwd_pid=$!
@@ -107,7 +121,7 @@ start_relay() {
   rm -f "$sock"
   [[ -x "$dataplane" && -x "$tableload" ]] || { log "relay: $dataplane or $tableload missing"; return 1; }
   # shellcheck disable=SC2086
-  nice -n "$nice_level" "$dataplane" --instance fnb-dataplane --port "net_memif0,role=server,socket=$sock,mac=$dp_mac" \
+  nice -n "$nice_level" "$dataplane" --instance fnb-dataplane --port "net_memif0,role=server,socket=$sock,mac=$dp_mac,rsize=$rsize" \
     --ipv4 "$dp_ip/24" --gateway4 10.0.0.2 --neighbor "10.0.0.2=$gen_mac" --relay on \
     --workers 1 --busy-poll --memory-mb 256 --table-capacity 262144 -- \
     --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-dataplane ${mem% -m 256} \
@@ -132,6 +146,15 @@ dp_counters() {
 # memif link connects once): max-rate runs, no-drop-rate searches, latency
 # runs. Each JSON line it prints gets the target and, for the relay, the data
 # plane's counters sampled right then (plot.py turns them into events/s).
+wait_quiet() {
+  local waited=0
+  while (( waited < quiet_wait )) &&
+        python3 -c "import sys; sys.exit(0 if float(open('/proc/loadavg').read().split()[0]) >= $quiet_load else 1)"; do
+    sleep 10; waited=$((waited + 10))
+  done
+  (( quiet_wait == 0 )) || log "waited ${waited}s for load < $quiet_load: load now $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 bench_target() {
   local t=$1
   log "== $t: $runs max-rate runs of ${dur}s, $ndr_runs no-drop searches, latency at $lat_fracs (load $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -140,7 +163,7 @@ bench_target() {
       --repeat "$runs" --ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss" \
       --lat-fracs "${lat_fracs// /,}" --lat-runs "$lat_runs" -- \
       --lcores "0@$GEN_CORE" --no-pci --file-prefix fnb-pktgen $mem \
-      --vdev="net_memif0,role=client,socket=$sock,mac=$gen_mac" 2>>"$out/pktgen.log" |
+      --vdev="net_memif0,role=client,socket=$sock,mac=$gen_mac,rsize=$rsize" 2>>"$out/pktgen.log" |
   while IFS= read -r line; do
     local dp="{}"
     [[ $t == relay ]] && dp=$(dp_counters)
@@ -154,6 +177,7 @@ else: print("%s %s %s @%.2f: tx %.2f rx %.2f Mpps, loss %.4f%%, p50 %d p99 %d ns
 }
 
 for t in $targets; do
+  wait_quiet
   case $t in
     testpmd) start_testpmd; bench_target testpmd; stop_fwd ;;
     relay)
