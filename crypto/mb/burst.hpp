@@ -38,7 +38,8 @@ class PeerKeyset {
 };
 
 // One packet of a burst. `data` is the whole assembled VL1 packet
-// (contiguous), `len` its length in bytes.
+// (contiguous), `len` its length in bytes, `keys` the peer's key set (never
+// null). Packets of one burst must not overlap.
 struct Packet {
   uint8_t* data = nullptr;
   uint32_t len = 0;
@@ -52,7 +53,9 @@ void armor_burst(std::span<const Packet> pkts, Suite suite);
 
 // Authenticates every packet and decrypts the ones that pass. verdicts[i]
 // is the crypto::dearmor result of pkts[i]; a packet that fails keeps the
-// bytes it was received with. If original_ivs is non-null, suite 3 packets
+// bytes it was received with (suite 0/1: never touched; suite 3: CTR runs
+// before the tag can be checked, so a failing packet is CTR-encrypted again
+// in place, which costs a forged packet twice the CTR work). If original_ivs is non-null, suite 3 packets
 // that pass get their sender IV there (8 bytes per packet).
 void dearmor_burst(std::span<const Packet> pkts, DearmorResult* verdicts,
                    uint8_t (*original_ivs)[8] = nullptr);
