@@ -6,6 +6,7 @@
 // flood targets, so they pass, in order: a per-source bucket (/32 or /64),
 // then a global per-second budget, waiting in a bounded queue when the
 // budget is spent.
+#include <algorithm>
 #include <string>
 
 #include "control/core/core.hpp"
@@ -153,6 +154,11 @@ void Core::accept_hello(Peer& p, const Hello& hello, size_t tail, const Physical
     }
   }
   ++m_.rx_verb[size_t(wire::Verb::kHello)];
+  // Only the key holder can make a HELLO newer than the last one we took,
+  // so such a HELLO may teach us a new path directly. One merely as new
+  // (a copy sent from another of the peer's sockets -- or a replay of the
+  // latest) has to prove the address by a round trip first.
+  const bool fresh = !p.hello_done || h.timestamp > p.last_hello_timestamp;
   p.last_hello_timestamp = h.timestamp;
 
   OkHello ok;
@@ -171,7 +177,15 @@ void Core::accept_hello(Peer& p, const Hello& hello, size_t tail, const Physical
   p.version = h.version;
   p.version_known = true;
   peers_.mark_hello_done(p, now);
-  if (wire::packet_hops(packet.data()) == 0 && peers_.path_received(p, from, now)) announce(p, out);
+  if (wire::packet_hops(packet.data()) != 0) return;
+  bool known = std::any_of(p.paths.begin(), p.paths.end(),
+                           [&](const Path& q) { return q.phys == from; });
+  if (known || fresh) {
+    if (peers_.path_received(p, from, now)) announce(p, out);
+  } else if (now >= p.last_confirm_hello + cfg_.limits.confirm_path_interval_ms) {
+    p.last_confirm_hello = now;
+    send_hello(p.identity.address(), from, now, out);
+  }
 }
 
 std::vector<uint8_t> Core::worlds_for(const Hello& h) {

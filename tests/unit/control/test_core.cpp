@@ -387,6 +387,29 @@ TEST(ControlCore, ReplayedOlderHelloDoesNotMoveThePath) {
   EXPECT_EQ(root.peers().find(t.a.address())->best_path()->phys.remote, t.a_at);
 }
 
+TEST(ControlCore, ReplayedLatestHelloFromElsewhereMustProveThePath) {
+  Testnet t;
+  Core& root = t.core("root");
+  auto latest = test::build_hello(t.a, t.root, 100, t.root_at);
+  Actions out;
+  root.receive(path_from(t.a_at), latest, t.now, out);
+  ASSERT_EQ(out.table.size(), 1u);
+  out.clear();
+  auto elsewhere = v4(192, 0, 2, 99);
+  root.receive(path_from(elsewhere), latest, t.now + 1, out);
+  // Answered (as stock would), plus a HELLO to confirm the address, but the
+  // data plane's path for a does not move.
+  ASSERT_EQ(out.send.size(), 2u);
+  EXPECT_EQ(wire::packet_cipher(out.send[1].bytes.data()), wire::Cipher::kPoly1305None);
+  EXPECT_TRUE(out.table.empty());
+  EXPECT_EQ(root.peers().find(t.a.address())->best_path()->phys.remote, t.a_at);
+  // A newer HELLO from a new address is believed at once.
+  out.clear();
+  root.receive(path_from(elsewhere), test::build_hello(t.a, t.root, 101, t.root_at), t.now + 2, out);
+  ASSERT_EQ(out.table.size(), 1u);
+  EXPECT_EQ(out.table[0].path.remote, elsewhere);
+}
+
 TEST(ControlCore, NewPathIsConfirmedByHelloBeforeUse) {
   Testnet t;
   t.hello("a");
