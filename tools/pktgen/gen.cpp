@@ -13,11 +13,10 @@
 #include <cstring>
 #include <vector>
 
+#include "tools/pktgen/plan.hpp"
 #include "tools/pktgen/rng.hpp"
 
 namespace flatnet::pktgen {
-
-extern volatile std::sig_atomic_t g_stop;
 
 namespace {
 

@@ -19,10 +19,6 @@
 #include "tools/pktgen/gen.hpp"
 #include "tools/pktgen/plan.hpp"
 
-namespace flatnet::pktgen {
-volatile std::sig_atomic_t g_stop = 0;
-}
-
 namespace {
 
 using namespace flatnet::pktgen;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <cstring>
 #include <set>
+#include <sstream>
 #include <unordered_set>
 
 #include "dataplane/wire/vl1.hpp"
@@ -14,6 +15,7 @@
 #include "tools/pktgen/latency.hpp"
 #include "tools/pktgen/pcap_source.hpp"
 #include "tools/pktgen/peers.hpp"
+#include "tools/pktgen/plan.hpp"
 #include "tools/pktgen/rng.hpp"
 
 namespace fp = flatnet::pktgen;
@@ -241,4 +243,68 @@ TEST(PktgenFrame, ParsesAddresses) {
   EXPECT_TRUE(fp::parse_ipv4("10.1.2.3", ip));
   EXPECT_EQ(ip, 0x0a010203u);
   EXPECT_FALSE(fp::parse_ipv4("10.1.2", ip));
+}
+
+// A pretend forwarder for the plan: forwards everything up to capacity_mpps
+// and loses the excess; the generator itself tops out at gen_max_mpps.
+namespace {
+fp::RunStats fake_run(const fp::Options& o, double capacity_mpps, double gen_max_mpps) {
+  fp::RunStats s;
+  s.window_s = o.duration;
+  const double offered = o.rate_mpps > 0 ? std::min(o.rate_mpps, gen_max_mpps) : gen_max_mpps;
+  s.offered = s.tx = uint64_t(offered * 1e6 * o.duration);
+  s.rx_ours = s.rx_relayed = uint64_t(std::min(offered, capacity_mpps) * 1e6 * o.duration);
+  s.latency_ns.record(1000);
+  return s;
+}
+std::vector<nlohmann::json> lines(const std::string& out) {
+  std::vector<nlohmann::json> v;
+  std::istringstream in(out);
+  for (std::string l; std::getline(in, l);) v.push_back(nlohmann::json::parse(l));
+  return v;
+}
+}  // namespace
+
+TEST(PktgenPlan, NdrSearchConvergesOnForwarderCapacity) {
+  fp::Options o;
+  o.duration = 1;
+  fp::Plan plan;
+  plan.repeat = 2;
+  plan.ndr = true;
+  plan.ndr_runs = 2;
+  plan.ndr_steps = 12;
+  plan.lat_fracs = {0.5, 0.9};
+  plan.lat_runs = 1;
+  std::vector<double> rates;
+  testing::internal::CaptureStdout();
+  fp::run_plan(o, plan, "vl1", [&](const fp::Options& ro) {
+    rates.push_back(ro.rate_mpps);
+    return fake_run(ro, 3.3, 10.0);
+  });
+  const auto out = lines(testing::internal::GetCapturedStdout());
+  // 2 max runs, 2 x 12 search steps + 2 results, 2 latency runs.
+  ASSERT_EQ(out.size(), 2u + 2 * 12 + 2 + 2);
+  EXPECT_EQ(out[0]["kind"], "max");
+  EXPECT_DOUBLE_EQ(out[0]["tx_mpps"].get<double>(), 10.0);
+  EXPECT_DOUBLE_EQ(out[0]["loss_pct"].get<double>(), 67.0);
+  EXPECT_EQ(out[2]["kind"], "ndr-step");
+  EXPECT_DOUBLE_EQ(out[2]["rate_set"].get<double>(), 10.5 / 2);  // upper bound 1.05 x max
+  const auto& ndr = out[2 + 12];
+  ASSERT_EQ(ndr["kind"], "ndr");
+  EXPECT_LE(ndr["ndr_mpps"].get<double>(), 3.3);
+  EXPECT_GT(ndr["ndr_mpps"].get<double>(), 3.3 - 10.5 / 4096 * 2);
+  EXPECT_EQ(out[out.size() - 2]["kind"], "lat-0.5");
+  EXPECT_NEAR(out.back()["rate_set"].get<double>(), 0.9 * ndr["ndr_mpps"].get<double>(), 1e-9);
+  EXPECT_TRUE(out[0].contains("latency_ns") && out[0]["latency_ns"]["p50"] == 1000);
+}
+
+TEST(PktgenPlan, NdrFailsWhenTheGeneratorCannotReachTheRate) {
+  fp::RunStats s;
+  s.window_s = 1;
+  s.offered = s.tx = s.rx_ours = 5'000'000;
+  EXPECT_TRUE(fp::ndr_pass(s, 5.0, 0.01));
+  EXPECT_FALSE(fp::ndr_pass(s, 6.0, 0.01)) << "offered 5 of 6 Mpps proves nothing at 6";
+  s.rx_ours = 4'999'000;  // 0.02% lost
+  EXPECT_FALSE(fp::ndr_pass(s, 5.0, 0.01));
+  EXPECT_TRUE(fp::ndr_pass(s, 5.0, 0.05));
 }

@@ -9,7 +9,7 @@
 
 namespace flatnet::pktgen {
 
-extern volatile std::sig_atomic_t g_stop;
+volatile std::sig_atomic_t g_stop = 0;
 
 namespace {
 

@@ -3,6 +3,7 @@
 // (with "kind", "run", "rate_set", "load1" and wall-clock times added).
 #pragma once
 
+#include <csignal>
 #include <functional>
 #include <string>
 
@@ -10,6 +11,9 @@
 #include "tools/pktgen/stats.hpp"
 
 namespace flatnet::pktgen {
+
+// Set by SIGINT/SIGTERM: every loop ends early, what was measured is printed.
+extern volatile std::sig_atomic_t g_stop;
 
 using RunFn = std::function<RunStats(const Options&)>;
 

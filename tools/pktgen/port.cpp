@@ -1,5 +1,7 @@
 #include "tools/pktgen/port.hpp"
 
+#include "tools/pktgen/plan.hpp"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -9,8 +11,6 @@
 #include <string>
 
 namespace flatnet::pktgen {
-
-extern volatile std::sig_atomic_t g_stop;
 
 std::string port_open(uint16_t port_id, unsigned ring_size, unsigned pool_size,
                       double link_wait_s, Port& out) {
