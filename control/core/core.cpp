@@ -194,6 +194,24 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
     case wire::Verb::kMulticastGather:
       on_multicast_gather(p, from, payload, packet, now, out);
       break;
+    case wire::Verb::kNetworkConfigRequest: {
+      // No controller lives here: say so, as a stock node without one does.
+      wire::Reader r(payload);
+      const uint64_t nwid = r.u64();
+      if (!r.ok()) {
+        count(Drop::malformed);
+        break;
+      }
+      Error e;
+      e.re = ReplyHeader{wire::Verb::kNetworkConfigRequest, wire::packet_id(packet.data())};
+      e.code = ErrorCode::kUnsupportedOperation;
+      e.detail.resize(8);
+      wire::write_be64(e.detail.data(), nwid);
+      PacketBuilder b(p.identity.address(), address(), wire::Verb::kError, random_packet_id());
+      encode_error(e, b.payload());
+      send(p, b, from, p.suite(), now, out);
+      break;
+    }
     case wire::Verb::kPushDirectPaths: {
       PushDirectPaths pd;
       if (decode_push_direct_paths(payload, pd) != DecodeStatus::kOk) count(Drop::malformed);

@@ -72,6 +72,7 @@ TEST_F(ControlBadInput, MalformedPayloadPerVerb) {
        "OK(HELLO) bad address type"},
       {V::kOk, {4, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2, 3}, "OK(WHOIS) truncated identity"},
       {V::kOk, {4, 0, 0, 0, 0, 0, 0, 0, 9}, "OK(WHOIS) without identity"},
+      {V::kNetworkConfigRequest, {1, 2, 3}, "NETWORK_CONFIG_REQUEST without network ID"},
   };
   for (const Case& c : cases) expect_drop(from_a(c.verb, c.payload), Drop::malformed, c.what);
 }
@@ -157,6 +158,21 @@ TEST_F(ControlBadInput, ArmorAndFraming) {
   frag[wire::kFragIdxIndicator] = wire::kFragmentIndicator;
   frag[wire::kFragIdxNo] = 0x91;
   expect_drop(frag, Drop::fragment, "fragment total 9");
+}
+
+TEST_F(ControlBadInput, NetworkConfigRequestIsRefusedAsUnsupported) {
+  std::vector<uint8_t> req = {0xee, 0x42, 0x0f, 0x0c, 0xda, 0, 0, 1, 0, 0};
+  auto pkt = from_a(wire::Verb::kNetworkConfigRequest, req);
+  Actions out;
+  core->receive(path_from(a_at), pkt, ++now, out);
+  ASSERT_EQ(out.send.size(), 1u);
+  auto plain = test::open_from(a, root, out.send[0].bytes);
+  Error e;
+  ASSERT_EQ(decode_error(packet_payload(plain), e), DecodeStatus::kOk);
+  EXPECT_EQ(e.re.in_re_verb, wire::Verb::kNetworkConfigRequest);
+  EXPECT_EQ(e.re.in_re_packet_id, wire::packet_id(pkt.data()));
+  EXPECT_EQ(e.code, ErrorCode::kUnsupportedOperation);
+  EXPECT_EQ(e.detail, std::vector<uint8_t>(req.begin(), req.begin() + 8));
 }
 
 TEST_F(ControlBadInput, UnknownVerbsAreAcceptedSilently) {
