@@ -35,7 +35,8 @@ bool ring_ok(const flatnet_ipc_ring_ref& r, uint32_t esize, uint64_t size) {
 }
 
 bool area_ok(uint64_t off, uint32_t n, uint32_t slot_size, uint64_t size) {
-  return off >= FLATNET_IPC_HEADER_SIZE && off + uint64_t(n) * slot_size <= size;
+  return off >= FLATNET_IPC_HEADER_SIZE && off % FLATNET_IPC_CACHE_LINE == 0 && n > 0 &&
+         off + uint64_t(n) * slot_size <= size;
 }
 
 std::string check_layout(const flatnet_ipc_header& h, uint64_t file_size) {
@@ -103,9 +104,12 @@ std::unique_ptr<Client> Client::attach(const std::string& path, std::string* err
   // functions index with r->mask, so a wrong one would reach past the ring.
   auto ring_geom_ok = [&](const flatnet_ipc_ring_ref& ref) {
     const rte_ring* r = seg::ring(c->base_, ref);
+    // The sync type is an enum in foreign memory: read its bytes, not the enum.
+    uint32_t ps, cs;
+    memcpy(&ps, &r->prod.sync_type, sizeof ps);
+    memcpy(&cs, &r->cons.sync_type, sizeof cs);
     return r->size == ref.count && r->mask == ref.count - 1 && r->capacity == ref.count - 1 &&
-           r->prod.sync_type == RTE_RING_SYNC_ST &&
-           r->cons.sync_type == RTE_RING_SYNC_ST;
+           ps == RTE_RING_SYNC_ST && cs == RTE_RING_SYNC_ST;
   };
   bool geom = ring_geom_ok(h.command) && ring_geom_ok(h.inject) && ring_geom_ok(h.inject_free);
   for (unsigned ch = 0; geom && ch < h.n_channels; ++ch)

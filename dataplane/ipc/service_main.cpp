@@ -57,8 +57,9 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
       seg::bump(&k.control_losses);
     im.seen_pid = alive ? pid : 0;
     im.seen_epoch = epoch;
-    // relaxed: workers only use this to decide whether to queue or count
-    __atomic_store_n(&hdr_->control_present, uint32_t(alive), __ATOMIC_RELAXED);
+    // relaxed: workers only use this to decide whether to queue or count.
+    // Stored only on change so the line workers read stays shared-clean.
+    if (alive != present) __atomic_store_n(&hdr_->control_present, uint32_t(alive), __ATOMIC_RELAXED);
     if (!alive) im.dumping = false;  // nobody to dump to
   }
 
