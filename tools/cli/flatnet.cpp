@@ -35,10 +35,29 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   const auto self_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  // In a meson build tree each tool sits in its own folder; find the tree's
+  // root (the folder holding meson-private) so `build/tools/cli/flatnet idtool`
+  // works before installation too.
+  std::filesystem::path build_root;
+  for (auto d = self_dir; !ec && !d.empty() && d != d.root_path(); d = d.parent_path()) {
+    if (std::filesystem::exists(d / "meson-private")) { build_root = d; break; }
+  }
   auto sibling = [&](const std::string& name) -> std::filesystem::path {
     if (ec) return {};
-    auto p = self_dir / name;
-    return std::filesystem::exists(p) ? p : std::filesystem::path{};
+    if (auto p = self_dir / name; std::filesystem::exists(p)) return p;
+    if (build_root.empty()) return {};
+    const auto tools = build_root / "tools";
+    std::error_code walk_ec;
+    for (std::filesystem::recursive_directory_iterator it(tools, walk_ec), end; !walk_ec && it != end;
+         it.increment(walk_ec)) {
+      if (it.depth() > 3) { it.disable_recursion_pending(); continue; }
+      if (it->path().filename() == name && it->is_regular_file()) return it->path();
+    }
+    // The data plane and its helpers live outside tools/.
+    for (const char* dir : {"dataplane", "dataplane/runtime", "control"}) {
+      if (auto p = build_root / dir / name; std::filesystem::exists(p)) return p;
+    }
+    return {};
   };
 
   // Two-word commands ("bench crypto") map to their own program when it exists.
