@@ -24,11 +24,11 @@ bool cpu_has_avx512() {
 }
 
 constexpr detail::Kernels kScalar{1, detail::salsa2012_blocks_scalar, 0, nullptr,
-                                  1, detail::poly1305_lanes_scalar};
+                                  1, detail::poly1305_lanes_scalar, nullptr};
 constexpr detail::Kernels kAvx2{8, detail::salsa2012_blocks_avx2, 8, detail::salsa2012_stream_avx2,
-                                8, detail::poly1305_lanes_avx2};
+                                8, detail::poly1305_lanes_avx2, nullptr};
 constexpr detail::Kernels kAvx512{16, detail::salsa2012_blocks_avx512, 16, detail::salsa2012_stream_avx512,
-                                  8, detail::poly1305_lanes_avx512};
+                                  8, detail::poly1305_lanes_avx512, detail::poly1305_single_avx512};
 
 const detail::Kernels* table_for(Isa isa) {
   switch (isa) {

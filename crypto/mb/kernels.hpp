@@ -64,6 +64,12 @@ void poly1305_lanes_scalar(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16
 void poly1305_lanes_avx2(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
 void poly1305_lanes_avx512(const PolyLane* lanes, unsigned n, uint8_t (*tags)[16]);
 
+// One message across all lanes (r^8 stride; for bursts too small to fill
+// the lanes with messages). Needs len >= 256 (16 blocks).
+using PolySingleFn = void (*)(const uint8_t* msg, size_t len, const uint8_t* key, uint8_t tag[16]);
+inline constexpr size_t kPolySingleMin = 256;
+void poly1305_single_avx512(const uint8_t* msg, size_t len, const uint8_t* key, uint8_t tag[16]);
+
 struct Kernels {
   unsigned salsa_lanes;  // 1, 8 or 16
   SalsaBlocksFn salsa;
@@ -71,6 +77,7 @@ struct Kernels {
   SalsaStreamFn stream;
   unsigned poly_lanes;   // 1..8
   PolyFn poly;
+  PolySingleFn poly_single;  // or nullptr
 };
 
 // The table for the current ISA (see force_isa in burst.hpp).

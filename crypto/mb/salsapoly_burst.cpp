@@ -147,9 +147,18 @@ void macs(const Kernels& k, const Packet* pkts, const uint16_t* sel, size_t n,
       const Packet& p = pkts[sel[i + j]];
       lanes[j] = {p.data + kHeader, p.len - kHeader, polykey[keyslot[i + j]]};
     }
-    // One message alone would leave 7 of 8 IFMA lanes idle: libsodium is
-    // faster for it.
-    (m == 1 ? poly1305_lanes_scalar : k.poly)(lanes, m, tags + i);
+    // One or two messages would leave most lanes idle: spread each long
+    // one over all lanes instead, or give a short one to libsodium.
+    if (m <= 2 && k.poly_lanes > 1) {
+      for (unsigned j = 0; j < m; ++j) {
+        if (k.poly_single != nullptr && lanes[j].len >= kPolySingleMin)
+          k.poly_single(lanes[j].msg, lanes[j].len, lanes[j].key, tags[i + j]);
+        else
+          poly1305_lanes_scalar(&lanes[j], 1, tags + i + j);
+      }
+      continue;
+    }
+    k.poly(lanes, m, tags + i);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -166,6 +167,21 @@ void check_poly(const PolyCase& c, std::mt19937_64& rng, unsigned n, const size_
     uint8_t want[16];
     crypto_onetimeauth_poly1305(want, msg[l].data(), lens[l], key[l]);
     ASSERT_EQ(0, std::memcmp(want, tags[l], 16)) << "lane " << l << " of " << n << " len " << lens[l];
+  }
+}
+
+TEST(MbKernels, Poly1305SingleMatchesLibsodium) {
+  if (!isa_supported(Isa::kAvx512)) GTEST_SKIP() << "CPU lacks AVX-512 IFMA";
+  std::mt19937_64 rng(4);
+  std::vector<uint8_t> msg(10100);
+  for (size_t len = 0; len <= 10000; len += (len < 600 ? 1 : 1 + rng() % 50)) {
+    for (auto& b : msg) b = uint8_t(rng());
+    uint8_t key[32], got[16], want[16];
+    for (auto& b : key) b = len % 7 == 0 ? 0xff : uint8_t(rng());
+    if (len % 11 == 0) std::fill(msg.begin(), msg.end(), 0xff);
+    poly1305_single_avx512(msg.data(), len, key, got);
+    crypto_onetimeauth_poly1305(want, msg.data(), len, key);
+    ASSERT_EQ(0, std::memcmp(want, got, 16)) << "len " << len;
   }
 }
 
