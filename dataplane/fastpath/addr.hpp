@@ -19,9 +19,18 @@ struct IpAddr {
 
   static IpAddr v4(const uint8_t* p) {
     IpAddr a;
-    a.family = Family::kV4;
-    std::memcpy(a.b, p, 4);
+    a.set_v4(p);
     return a;
+  }
+  // Written as two 8-byte stores so the 8-byte loads of operator== can be
+  // forwarded from them (a 4-byte store then a wider load stalls).
+  void set_v4(const uint8_t* p) {
+    uint32_t x;
+    std::memcpy(&x, p, 4);
+    uint64_t lo = x, hi = 0;
+    family = Family::kV4;
+    std::memcpy(b, &lo, 8);
+    std::memcpy(b + 8, &hi, 8);
   }
   static IpAddr v6(const uint8_t* p) {
     IpAddr a;
@@ -31,16 +40,41 @@ struct IpAddr {
   }
   size_t size() const { return family == Family::kV4 ? 4 : 16; }
   bool valid() const { return family != Family::kNone; }
+  // Fixed-size loads instead of memcmp calls: these run per packet.
   bool operator==(const IpAddr& o) const {
-    return family == o.family && std::memcmp(b, o.b, 16) == 0;
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, b, 8);
+    std::memcpy(&a1, b + 8, 8);
+    std::memcpy(&b0, o.b, 8);
+    std::memcpy(&b1, o.b + 8, 8);
+    return family == o.family && ((a0 ^ b0) | (a1 ^ b1)) == 0;
   }
   bool equals(Family f, const uint8_t* p) const {
-    return family == f && std::memcmp(b, p, f == Family::kV4 ? 4 : 16) == 0;
+    if (family != f) return false;
+    if (f == Family::kV4) {
+      uint32_t x, y;
+      std::memcpy(&x, b, 4);
+      std::memcpy(&y, p, 4);
+      return x == y;
+    }
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, b, 8);
+    std::memcpy(&a1, b + 8, 8);
+    std::memcpy(&b0, p, 8);
+    std::memcpy(&b1, p + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
   }
 };
 
 // True if the first `bits` bits of a and b agree (same family assumed).
 inline bool prefix_match(const IpAddr& a, const IpAddr& b, unsigned bits) {
+  if (a.family == Family::kV4 && bits <= 32) {  // the common case, without a memcmp call
+    uint32_t x, y;
+    std::memcpy(&x, a.b, 4);
+    std::memcpy(&y, b.b, 4);
+    uint32_t mask = bits == 0 ? 0 : ~uint32_t(0) << (32 - bits);
+    return ((__builtin_bswap32(x) ^ __builtin_bswap32(y)) & mask) == 0;
+  }
   unsigned full = bits / 8, rest = bits % 8;
   if (std::memcmp(a.b, b.b, full) != 0) return false;
   if (rest == 0) return true;

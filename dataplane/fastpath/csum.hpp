@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace flatnet::fastpath {
 
@@ -19,6 +20,20 @@ inline uint32_t csum_words_inverted(uint32_t sum, const uint8_t* p, size_t n) {
 inline uint16_t csum_fold(uint32_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return uint16_t(sum);
+}
+
+// One's-complement sum of a 20-byte IPv4 header (no options), folded, in
+// network byte order as stored: 5 aligned-size loads instead of a loop.
+inline uint16_t ip4_hdr_sum20(const void* h) {
+  uint32_t w[5];
+  std::memcpy(w, h, 20);
+  uint64_t s = uint64_t(w[0]) + w[1] + w[2] + w[3] + w[4];
+  s = (s & 0xffffffff) + (s >> 32);
+  s = (s & 0xffffffff) + (s >> 32);
+  uint32_t t = uint32_t(s);
+  t = (t & 0xffff) + (t >> 16);
+  t = (t & 0xffff) + (t >> 16);
+  return uint16_t(t);
 }
 
 // Accumulates old/new spans, then yields the updated checksum (host order).

@@ -58,11 +58,17 @@ inline void sort_one(Worker& w, rte_mbuf* m, EthSorted& out, Partition& p) {
 void eth_input(Worker& w, rte_mbuf** pkts, uint16_t n, EthSorted& out) {
   Partition p;
   uint16_t i = 0;
-  // Headers of packets i+4..i+7 are fetched while i..i+3 are sorted.
-  for (uint16_t k = 0; k < n && k < 4; ++k) rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void*));
+  // Headers (and the PktMeta line every later stage writes) of packets
+  // i+4..i+7 are fetched while i..i+3 are sorted.
+  for (uint16_t k = 0; k < n && k < 4; ++k) {
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void*));
+    rte_prefetch0(meta(pkts[k]));
+  }
   for (; i + 4 <= n; i += 4) {
-    for (uint16_t k = i + 4; k < n && k < i + 8; ++k)
+    for (uint16_t k = i + 4; k < n && k < i + 8; ++k) {
       rte_prefetch0(rte_pktmbuf_mtod(pkts[k], void*));
+      rte_prefetch0(meta(pkts[k]));
+    }
     sort_one(w, pkts[i], out, p);
     sort_one(w, pkts[i + 1], out, p);
     sort_one(w, pkts[i + 2], out, p);

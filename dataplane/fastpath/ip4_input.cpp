@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 #include <rte_udp.h>
 
+#include "dataplane/fastpath/csum.hpp"
 #include "dataplane/fastpath/stage.hpp"
 
 namespace flatnet::fastpath {
@@ -28,7 +29,8 @@ inline bool ip4_one(Worker& w, rte_mbuf* m, Partition& p) {
     p.fail(m, Drop::ip4_malformed);
     return false;
   }
-  if (!(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD) && rte_raw_cksum(ip, ihl) != 0xffff) {
+  bool sum_ok = ihl == sizeof(rte_ipv4_hdr) ? ip4_hdr_sum20(ip) == 0xffff : rte_raw_cksum(ip, ihl) == 0xffff;
+  if (!(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD) && !sum_ok) {
     p.fail(m, Drop::ip4_checksum);
     return false;
   }
@@ -78,7 +80,7 @@ inline bool ip4_one(Worker& w, rte_mbuf* m, Partition& p) {
     }
   }
   pm->family = Family::kV4;
-  pm->src_ip = IpAddr::v4(reinterpret_cast<const uint8_t*>(&ip->src_addr));
+  pm->src_ip.set_v4(reinterpret_cast<const uint8_t*>(&ip->src_addr));
   pm->src_port = rte_be_to_cpu_16(udp->src_port);
   pm->data_off = uint16_t(pm->l4_off + sizeof(rte_udp_hdr));
   pm->data_len = uint16_t(ulen - sizeof(rte_udp_hdr));

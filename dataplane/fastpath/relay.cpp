@@ -32,9 +32,7 @@ inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** 
     path = &sib;
   }
   bool v4 = path->family == Family::kV4;
-  size_t alen = v4 ? 4 : 16;
-  if (path->family == pm->family && path->port == pm->src_port &&
-      std::memcmp(path->ip, pm->src_ip.b, alen) == 0) {
+  if (path->port == pm->src_port && pm->src_ip.equals(path->family, path->ip)) {
     p.fail(m, Drop::vl1_loop);
     return;
   }
@@ -50,8 +48,12 @@ inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** 
     return;
   }
   IpAddr dst;
-  dst.family = path->family;
-  std::memcpy(dst.b, path->ip, alen);
+  if (v4) {
+    dst.set_v4(path->ip);
+  } else {
+    dst.family = Family::kV6;
+    std::memcpy(dst.b, path->ip, 16);
+  }
   const IpAddr& nh = next_hop(u, dst);
   Mac mac;
   bool resolved = resolve(w, nh, &mac);

@@ -32,11 +32,11 @@ void report_pair(Worker& w, uint64_t src, uint64_t dst) {
   // Multiplicative hash of both 40-bit addresses.
   uint64_t h = (lo * 0x9E3779B97F4A7C15ull) ^ (hi * 0xC2B2AE3D27D4EB4Full);
   unsigned s = unsigned(h >> 54) & (PairFilter::kSlots - 1);
-  PairFilter& f = w.pairs;
-  if (f.lo[s] == lo && f.hi[s] == hi && w.now - f.when[s] < f.interval) return;
-  f.lo[s] = lo;
-  f.hi[s] = hi;
-  f.when[s] = w.now;
+  PairFilter::Slot& f = w.pairs.slot[s];
+  if (f.lo == lo && f.hi == hi && w.now - f.when < w.pairs.interval) return;
+  f.lo = lo;
+  f.hi = hi;
+  f.when = w.now;
   if (w.hooks->relaying_pair(w.hooks->ctx, w.id, src, dst))
     ++w.c->rendezvous_events;
   else

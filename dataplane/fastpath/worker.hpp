@@ -80,9 +80,12 @@ struct ControlHooks {
 // control hears about each pair about once per interval, not per packet.
 struct PairFilter {
   static constexpr unsigned kSlots = 1024;
-  uint64_t lo[kSlots] = {};  // smaller address of the unordered pair
-  uint64_t hi[kSlots] = {};
-  uint64_t when[kSlots] = {};
+  struct alignas(32) Slot {
+    uint64_t lo = 0;    // smaller address of the unordered pair
+    uint64_t hi = 0;
+    uint64_t when = 0;  // TSC of the last report
+  };
+  Slot slot[kSlots];    // one cache line touched per relayed head
   uint64_t interval = 0;  // TSC cycles
 };
 
