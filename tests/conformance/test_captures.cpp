@@ -136,37 +136,41 @@ TEST(ConformanceCapture, IPv6UnderlayAndHolePunch) {
 
 TEST(ConformanceCapture, CorruptedPacketsRejected) {
   FLATNET_REQUIRE_VECTORS(V);
-  const auto s = check_capture(V / "testnet-planet" / "capture-br0.pcap",
-                               load_node_identities(V / "testnet-planet"));
-  ASSERT_EQ(s.authenticated.size(), 111u);
-  size_t tried = 0, rejected = 0;
-  for (const auto& cp : s.authenticated) {
-    const auto& p = cp.wire;
-    // Truncations: below the header, at the header, mid-payload, one short.
-    for (size_t n : {size_t(0), size_t(27), size_t(28), p.size() / 2, p.size() - 1}) {
-      if (n >= p.size()) continue;
-      std::vector<uint8_t> t(p.begin(), p.begin() + n);
-      ++tried;
-      rejected += crypto::dearmor(t, *cp.keys) != crypto::DearmorResult::kOk;
-    }
-    // Bit flips everywhere except the hop count (the one field relays may
-    // change, deliberately outside the MAC).
-    for (size_t i = 0; i < p.size(); i += std::max<size_t>(1, p.size() / 16)) {
-      for (uint8_t bit : {uint8_t(0x01), uint8_t(0x80)}) {
-        if (i == wire::kIdxFlags && (bit & wire::kFlagsHopsMask)) continue;
-        auto f = p;
-        f[i] ^= bit;
+  size_t tried = 0, rejected = 0, packets = 0;
+  for (const char* t : {"testnet-planet", "testnet-relay", "testnet-ipv6", "testnet-moon", "testnet-nat",
+                        "testnet-worldupdate"}) {
+    const auto s = check_capture(V / t / "capture-br0.pcap", load_node_identities(V / t));
+    ASSERT_GT(s.authenticated.size(), 100u) << t;
+    for (const auto& cp : s.authenticated) {
+      ++packets;
+      const auto& p = cp.wire;
+      // Truncations: below the header, at the header, mid-payload, one short.
+      for (size_t n : {size_t(0), size_t(27), size_t(28), p.size() / 2, p.size() - 1}) {
+        if (n >= p.size()) continue;
+        std::vector<uint8_t> tr(p.begin(), p.begin() + n);
         ++tried;
-        rejected += crypto::dearmor(f, *cp.keys) != crypto::DearmorResult::kOk;
+        rejected += crypto::dearmor(tr, *cp.keys) != crypto::DearmorResult::kOk;
       }
+      // Bit flips everywhere except the hop count (the one field relays may
+      // change, deliberately outside the MAC).
+      for (size_t i = 0; i < p.size(); i += std::max<size_t>(1, p.size() / 16)) {
+        for (uint8_t bit : {uint8_t(0x01), uint8_t(0x80)}) {
+          if (i == wire::kIdxFlags && (bit & wire::kFlagsHopsMask)) continue;
+          auto f = p;
+          f[i] ^= bit;
+          ++tried;
+          rejected += crypto::dearmor(f, *cp.keys) != crypto::DearmorResult::kOk;
+        }
+      }
+      // The hop count, by contrast, may change freely.
+      auto h = p;
+      wire::packet_increment_hops(h.data());
+      EXPECT_EQ(crypto::dearmor(h, *cp.keys), crypto::DearmorResult::kOk);
     }
-    // The hop count, by contrast, may change freely.
-    auto h = p;
-    wire::packet_increment_hops(h.data());
-    EXPECT_EQ(crypto::dearmor(h, *cp.keys), crypto::DearmorResult::kOk);
   }
+  EXPECT_EQ(packets, 111u + 142 + 137 + 123 + 150 + 125);
   EXPECT_EQ(rejected, tried);
-  std::printf("corrupted packets rejected: %zu of %zu\n", rejected, tried);
+  std::printf("corrupted packets rejected: %zu of %zu (from %zu packets)\n", rejected, tried, packets);
 }
 
 TEST(ConformanceCapture, CorruptedFragmentsRejected) {
