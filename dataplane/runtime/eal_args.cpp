@@ -36,12 +36,9 @@ HostFacts probe_host() {
     if (key == "Hugepagesize:") page_kb = v;
   }
   h.free_hugepage_mb = free_pages * page_kb / 1024;
-  // Reserved pages are no use to the EAL without a hugetlbfs mount.
   std::ifstream mounts("/proc/mounts");
-  bool mounted = false;
   while (std::getline(mounts, line))
-    if (line.find(" hugetlbfs ") != std::string::npos) mounted = true;
-  if (!mounted) h.free_hugepage_mb = 0;
+    if (line.find(" hugetlbfs ") != std::string::npos) h.hugetlbfs_mounted = true;
   return h;
 }
 
@@ -58,10 +55,16 @@ std::vector<std::string> build_eal_args(const Config& c, const std::vector<std::
     a.push_back("-m");
     a.push_back(std::to_string(c.memory_mb));
   }
-  if (!no_huge && host.free_hugepage_mb < c.memory_mb) {
-    // Too few hugepages: run from ordinary memory (DPDK 22.11 does not allow
-    // --in-memory together with --no-huge; the file prefix keeps instances apart).
-    a.push_back("--no-huge");
+  bool in_memory = has_opt(all, {"--in-memory"});
+  if (!no_huge) {
+    if (host.free_hugepage_mb >= c.memory_mb) {
+      // Hugepages without a hugetlbfs mount: --in-memory maps them by memfd.
+      if (!host.hugetlbfs_mounted && !in_memory) a.push_back("--in-memory");
+    } else if (!in_memory) {
+      // Too few hugepages: ordinary memory. DPDK 22.11 refuses --in-memory
+      // together with --no-huge; the file prefix keeps instances apart.
+      a.push_back("--no-huge");
+    }
   }
   if (!has_opt(all, {"-l", "-c", "--lcores"})) {
     unsigned n = c.workers + 1;  // main lcore + workers

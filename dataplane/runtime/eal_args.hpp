@@ -1,7 +1,8 @@
 // Builds the EAL argument vector: the user's EAL arguments pass through
 // untouched; what they leave out is filled in so that every instance is
-// self-contained: its own --file-prefix, a memory cap (-m), --no-huge when
-// the machine has too few free hugepages, lcores for the workers, and one
+// self-contained: its own --file-prefix, a memory cap (-m), hugepages when
+// enough are free (through --in-memory, which needs no hugetlbfs mount, when
+// none is mounted), --no-huge when not, lcores for the workers, and one
 // --vdev (or -a) per configured port.
 #pragma once
 
@@ -16,6 +17,7 @@ namespace flatnet::runtime {
 struct HostFacts {
   unsigned cpus = 1;
   uint64_t free_hugepage_mb = 0;
+  bool hugetlbfs_mounted = false;
 };
 
 HostFacts probe_host();

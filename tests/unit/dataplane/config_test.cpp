@@ -130,7 +130,7 @@ TEST(EalArgs, DefaultsFillWhatTheUserLeftOut) {
   std::string err;
   auto c = parse_config(good(), &err);
   ASSERT_TRUE(c) << err;
-  HostFacts host{2, 0};  // two CPUs, no hugepages
+  HostFacts host{2, 0, false};  // two CPUs, no hugepages
   auto a = build_eal_args(*c, {}, host);
   EXPECT_TRUE(has(a, "--file-prefix=flatnet-t1"));
   EXPECT_TRUE(has(a, "-m"));
@@ -147,13 +147,27 @@ TEST(EalArgs, UserChoicesWin) {
   std::string err;
   auto c = parse_config(good(), &err);
   ASSERT_TRUE(c) << err;
-  HostFacts host{2, 1024};  // hugepages available
+  HostFacts host{2, 1024, true};  // hugepages available and mounted
   auto a = build_eal_args(*c, {"--file-prefix=mine", "-m", "128", "-l", "1"}, host);
+  EXPECT_FALSE(has(a, "--in-memory"));
   EXPECT_FALSE(has(a, "--file-prefix=flatnet-t1"));
   EXPECT_FALSE(has(a, "--no-huge"));
   EXPECT_FALSE(has(a, "256"));
   EXPECT_FALSE(has(a, "0-1"));
   EXPECT_TRUE(has(a, "--file-prefix=mine"));
+}
+
+TEST(EalArgs, HugepagesWithoutMountUseInMemory) {
+  std::string err;
+  auto c = parse_config(good(), &err);
+  ASSERT_TRUE(c) << err;
+  auto a = build_eal_args(*c, {}, HostFacts{2, 1024, false});
+  EXPECT_TRUE(has(a, "--in-memory"));
+  EXPECT_FALSE(has(a, "--no-huge"));
+  auto b = build_eal_args(*c, {"--in-memory"}, HostFacts{2, 1024, false});
+  EXPECT_EQ(std::count(b.begin(), b.end(), "--in-memory"), 1);
+  auto d = build_eal_args(*c, {"--no-huge"}, HostFacts{2, 1024, false});
+  EXPECT_FALSE(has(d, "--in-memory"));
 }
 
 TEST(EalArgs, MoreLcoresThanCpusAreMapped) {
@@ -162,7 +176,7 @@ TEST(EalArgs, MoreLcoresThanCpusAreMapped) {
   j["workers"] = 3;
   auto c = parse_config(j, &err);
   ASSERT_TRUE(c) << err;
-  auto a = build_eal_args(*c, {}, HostFacts{2, 0});
+  auto a = build_eal_args(*c, {}, HostFacts{2, 0, false});
   EXPECT_TRUE(has(a, "--lcores=(0-3)@(0-1)"));
 }
 
