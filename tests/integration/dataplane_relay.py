@@ -8,11 +8,15 @@ Topology (all created here, names unique to this run, removed on exit):
     ns <p>b: b0 10.77.0.3 ─┘                    │    10.77.0.1, UDP 9993
                                                 └─ (data plane owns d0)
 
-Checks: ARP and ping of the data plane's address are answered; valid VL1
-packets between two kernel UDP sockets arrive relayed with hops+1 (both
-directions, payload otherwise unchanged, from 10.77.0.1:9993); a packet at
-the hop limit is not delivered and is counted as drop_vl1_hop_limit. Peer
-paths are loaded with flatnet-tableload.
+Checks: ARP and ping of the data plane's address are answered, and ND and
+ICMPv6 echo of fd77::1; valid VL1 packets between kernel UDP sockets arrive
+relayed with hops+1 (IPv4 both ways, IPv4 -> IPv6 and IPv6 -> IPv6, the
+kernel checking the IPv6 UDP checksums), payload otherwise unchanged, from
+the data plane's address and port 9993; a packet at the hop limit is not
+delivered and is counted as drop_vl1_hop_limit; a packet to the data
+plane's own address is punted (counted punt_full with no control attached).
+Peer paths are loaded with flatnet-tableload. `--workers N` runs N workers
+on N af_packet queue pairs.
 
 Exit 77 (meson: skipped) when not root or `ip` is missing. Every wait is
 bounded; the data plane is always stopped and the namespaces deleted.
@@ -28,8 +32,11 @@ import tempfile
 import time
 
 DP_IP, A_IP, B_IP = "10.77.0.1", "10.77.0.2", "10.77.0.3"
-A_PORT, B_PORT = 40001, 40002
-ADDR_A, ADDR_B = 0xAAAAAAAAA1, 0xBBBBBBBBB2
+DP_IP6, A_IP6, B_IP6 = "fd77::1", "fd77::2", "fd77::3"
+A_PORT, B_PORT, B6_PORT, A6_PORT = 40001, 40002, 40003, 40004
+# A and B are reached over IPv4; C lives on B's IPv6 socket, D on A's.
+ADDR_A, ADDR_B, ADDR_C, ADDR_D = 0xAAAAAAAAA1, 0xBBBBBBBBB2, 0xCCCCCCCCC3, 0xDDDDDDDDD4
+SELF = 0x1111111111
 STEP_TIMEOUT = 10.0
 
 
@@ -62,7 +69,8 @@ PEER_CODE = r"""
 import json, socket, sys, time
 bind_ip, bind_port, to_ip, to_port, wait_s = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 sends = [bytes.fromhex(h) for h in sys.argv[6].split(",") if h]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+fam = socket.AF_INET6 if ":" in bind_ip else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((bind_ip, bind_port))
 time.sleep(0.3)  # the other side's receiver is up by then
@@ -77,7 +85,7 @@ while time.time() < end:
         d, a = s.recvfrom(65535)
     except socket.timeout:
         break
-    got.append({"data": d.hex(), "from": "%s:%d" % a})
+    got.append({"data": d.hex(), "from": "%s:%d" % (a[0], a[1])})
 print(json.dumps(got))
 """
 
@@ -92,12 +100,19 @@ def csum(b):
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
     while s >> 16: s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+v6 = ":" in dst
+if v6:  # the kernel fills in ICMPv6 checksums and strips the IPv6 header
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 ident, ok = os.getpid() & 0xffff, 0
 for seq in range(n):
     body = b"flatnet-ping-%02d" % seq
-    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-    s.sendto(struct.pack("!BBHHH", 8, 0, csum(hdr + body), ident, seq) + body, (dst, 0))
+    if v6:
+        s.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + body, (dst, 0))
+    else:
+        hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        s.sendto(struct.pack("!BBHHH", 8, 0, csum(hdr + body), ident, seq) + body, (dst, 0))
     end = time.time() + 2
     while time.time() < end:
         s.settimeout(max(0.01, end - time.time()))
@@ -105,9 +120,10 @@ for seq in range(n):
             d, a = s.recvfrom(2048)
         except socket.timeout:
             break
-        ihl = (d[0] & 15) * 4
+        ihl = 0 if v6 else (d[0] & 15) * 4
         t, c, ck, i, q = struct.unpack("!BBHHH", d[ihl:ihl + 8])
-        if a[0] == dst and t == 0 and i == ident and q == seq and d[ihl + 8:] == body and csum(d[ihl:]) == 0:
+        good = v6 or csum(d[ihl:]) == 0
+        if a[0] == dst and t == (129 if v6 else 0) and i == ident and q == seq and d[ihl + 8:] == body and good:
             ok += 1
             break
 print(ok)
@@ -151,6 +167,8 @@ class Topology:
             in_ns(d, "ip", "link", "set", ifname, "netns", ns)
             in_ns(d, "ip", "link", "set", ifname + "p", "master", "br0", "up")
             in_ns(ns, "ip", "addr", "add", ip + "/24", "dev", ifname)
+            ip6 = A_IP6 if ifname == "a0" else B_IP6
+            in_ns(ns, "ip", "-6", "addr", "add", ip6 + "/64", "dev", ifname, "nodad")
             in_ns(ns, "ip", "link", "set", ifname, "up")
             in_ns(ns, "ip", "link", "set", "lo", "up")
             if shutil.which("ethtool"):  # kernel peers must finish their checksums
@@ -162,10 +180,12 @@ class Topology:
         self.created = []
 
 
-def start_dataplane(dp_exe, ns, instance, log):
+def start_dataplane(dp_exe, ns, instance, log, workers):
+    port = "net_af_packet0,iface=d0" + (",qpairs=%d" % workers if workers > 1 else "")
     cmd = ["ip", "netns", "exec", ns, dp_exe,
-           "--instance", instance, "--port", "net_af_packet0,iface=d0",
-           "--ipv4", DP_IP + "/24", "--workers", "0", "--relay", "on",
+           "--instance", instance, "--port", port,
+           "--ipv4", DP_IP + "/24", "--ipv6", DP_IP6 + "/64", "--address", "%010x" % SELF,
+           "--workers", str(workers), "--relay", "on",
            "--memory-mb", "256", "--table-capacity", "1024",
            "--", "--log-level=*:warning"]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -192,14 +212,20 @@ def stop(proc):
 
 def peer(ns, bind_ip, bind_port, sends, wait_s):
     hexes = ",".join(p.hex() for p in sends)
+    to = DP_IP6 if ":" in bind_ip else DP_IP
     return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", PEER_CODE,
-                             bind_ip, str(bind_port), DP_IP, "9993", str(wait_s), hexes],
+                             bind_ip, str(bind_port), to, "9993", str(wait_s), hexes],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def exchange(topo, a_sends, b_sends, wait_s=3.0):
-    pa = peer(topo.ns_a, A_IP, A_PORT, a_sends, wait_s)
-    pb = peer(topo.ns_b, B_IP, B_PORT, b_sends, wait_s)
+def exchange(topo, a_sends, b_sends, wait_s=3.0, v6=False):
+    """A and B send (over IPv4, or IPv6 from their C/D sockets) and collect."""
+    if v6:
+        pa = peer(topo.ns_a, A_IP6, A6_PORT, a_sends, wait_s)
+        pb = peer(topo.ns_b, B_IP6, B6_PORT, b_sends, wait_s)
+    else:
+        pa = peer(topo.ns_a, A_IP, A_PORT, a_sends, wait_s)
+        pb = peer(topo.ns_b, B_IP, B_PORT, b_sends, wait_s)
     out = []
     for p in (pa, pb):
         o, _ = p.communicate(timeout=wait_s + STEP_TIMEOUT)
@@ -216,10 +242,15 @@ def bumped(pkt):
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: dataplane_relay.py <flatnet-dataplane> <flatnet-tableload>")
+    args = sys.argv[1:]
+    workers = 0
+    if len(args) == 4 and args[2] == "--workers":
+        workers = int(args[3])
+        args = args[:2]
+    if len(args) != 2:
+        print("usage: dataplane_relay.py <flatnet-dataplane> <flatnet-tableload> [--workers N]")
         return 2
-    dp_exe, tableload = sys.argv[1], sys.argv[2]
+    dp_exe, tableload = args
     if os.geteuid() != 0:
         skip("needs root (creates network namespaces)")
     if not shutil.which("ip"):
@@ -237,26 +268,38 @@ def main():
     log = tempfile.NamedTemporaryFile("w+", prefix="flatnet-dp-", suffix=".log", delete=False)
     try:
         topo.up()
-        proc = start_dataplane(dp_exe, topo.ns_d, instance, log)
+        proc = start_dataplane(dp_exe, topo.ns_d, instance, log, workers)
 
         # Peers' paths through the table loader (CSV: address,ip:port).
         with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
-            f.write("%010x,%s:%d\n%010x,%s:%d\n" % (ADDR_A, A_IP, A_PORT, ADDR_B, B_IP, B_PORT))
+            f.write("%010x,%s:%d\n%010x,%s:%d\n%010x,[%s]:%d\n%010x,[%s]:%d\n" % (
+                ADDR_A, A_IP, A_PORT, ADDR_B, B_IP, B_PORT, ADDR_C, B_IP6, B6_PORT, ADDR_D, A_IP6, A6_PORT))
             peers_csv = f.name
         r = run(tableload, "--instance", instance, "--timeout", "10", "load", "--file", peers_csv,
                 check=False, timeout=30)
         os.unlink(peers_csv)
         print(r.stdout.strip())
-        check(r.returncode == 0, "flatnet-tableload loaded two peers")
+        check(r.returncode == 0, "flatnet-tableload loaded four peers")
 
         # ARP + ICMP echo of the data plane's address.
         r = in_ns(topo.ns_a, sys.executable, "-c", PING_CODE, DP_IP, "3", check=False, timeout=20)
         check(r.stdout.strip() == "3", "ping %s: 3 of 3 echo requests answered (%s)" % (DP_IP, r.stdout.strip()))
         with open(log.name) as f:
-            dp_mac = f.read().split(" mac ")[1].split()[0]
+            banner = f.read()
+        dp_mac = banner.split(" mac ")[1].split()[0]
+        if workers > 1:
+            check(" queues %d " % workers in banner and " workers %d" % workers in banner,
+                  "%d workers on %d queue pairs" % (workers, workers))
         r = in_ns(topo.ns_a, "ip", "neigh", "show", DP_IP, check=False)
         check("lladdr " + dp_mac in r.stdout,
               "ARP for %s answered with the port MAC %s (%s)" % (DP_IP, dp_mac, r.stdout.strip()))
+
+        # Neighbour discovery + ICMPv6 echo of the data plane's IPv6 address.
+        r = in_ns(topo.ns_a, sys.executable, "-c", PING_CODE, DP_IP6, "3", check=False, timeout=20)
+        check(r.stdout.strip() == "3", "ping %s: 3 of 3 echo requests answered (%s)" % (DP_IP6, r.stdout.strip()))
+        r = in_ns(topo.ns_a, "ip", "-6", "neigh", "show", DP_IP6, check=False)
+        check("lladdr " + dp_mac in r.stdout,
+              "ND for %s answered with the port MAC (%s)" % (DP_IP6, r.stdout.strip()))
 
         # Relay both ways, hops 0..2 -> 1..3.
         a_to_b = [vl1_packet(ADDR_B, ADDR_A, h) for h in range(3)]
@@ -279,7 +322,34 @@ def main():
         check(after["drop_vl1_hop_limit"] - before["drop_vl1_hop_limit"] == 1,
               "hop-limit drop counted (drop_vl1_hop_limit %d -> %d)"
               % (before["drop_vl1_hop_limit"], after["drop_vl1_hop_limit"]))
-        check(after["relayed"] >= 6, "relayed counter %d >= 6" % after["relayed"])
+
+        # IPv4 in, IPv6 out (A -> C on B's IPv6 socket; the data plane computes the
+        # UDP checksum, the kernel checks it), and IPv6 -> IPv6 (C -> D on A's IPv6
+        # socket; incremental checksum update).
+        a_to_c = vl1_packet(ADDR_C, ADDR_A, 0)
+        c_to_d = vl1_packet(ADDR_D, ADDR_C, 1)
+        procs = {"a6": peer(topo.ns_a, A_IP6, A6_PORT, [], 3.0),
+                 "b6": peer(topo.ns_b, B_IP6, B6_PORT, [c_to_d], 3.0),
+                 "a4": peer(topo.ns_a, A_IP, A_PORT, [a_to_c], 3.0)}
+        res = {}
+        for name, p in procs.items():
+            o, _ = p.communicate(timeout=3.0 + STEP_TIMEOUT)
+            res[name] = json.loads(o.strip().splitlines()[-1]) if p.returncode == 0 else [o]
+        check([g.get("data") for g in res["b6"]] == [bumped(a_to_c).hex()]
+              and res["b6"][0]["from"] == "%s:9993" % DP_IP6,
+              "IPv4 -> IPv6 relay arrives with a valid UDP checksum and hops 1 (%s)" % res["b6"])
+        check([g.get("data") for g in res["a6"]] == [bumped(c_to_d).hex()]
+              and res["a6"][0]["from"] == "%s:9993" % DP_IP6,
+              "IPv6 -> IPv6 relay arrives with a valid UDP checksum and hops 2 (%s)" % res["a6"])
+
+        # To the data plane's own address: punted (no control attached, so counted).
+        before = telemetry(instance)
+        exchange(topo, [vl1_packet(SELF, ADDR_A, 0)], [], wait_s=1.0)
+        after = telemetry(instance)
+        check(after["drop_punt_full"] - before["drop_punt_full"] == 1 and after["relayed"] == before["relayed"],
+              "packet to our own address punted, not relayed (punt_full %d -> %d)"
+              % (before["drop_punt_full"], after["drop_punt_full"]))
+        check(after["relayed"] >= 8, "relayed counter %d >= 8" % after["relayed"])
         check(after["arp_replies"] >= 1 and after["icmp4_echo_replies"] >= 3,
               "arp_replies %d, icmp4_echo_replies %d" % (after["arp_replies"], after["icmp4_echo_replies"]))
     except Exception as e:  # report, then clean up below
