@@ -35,6 +35,11 @@ Core::Core(Config cfg, uint64_t now)
       rendezvous_budget_(cfg_.limits.rendezvous_per_second, cfg_.limits.rendezvous_per_second),
       unite_(cfg_.limits.unite_pairs, cfg_.limits.unite_interval_ms, cfg_.limits.unite_forget_ms),
       log_budget_(cfg_.limits.log_lines_per_second, cfg_.limits.log_lines_per_second),
+      whois_forward_budget_(cfg_.limits.whois_forward_per_second,
+                            cfg_.limits.whois_forward_per_second),
+      whois_forward_gate_(cfg_.limits.whois_forward_addresses,
+                          cfg_.limits.whois_forward_interval_ms,
+                          cfg_.limits.whois_forward_interval_ms * 10),
       multicast_(cfg_.limits.multicast_subscriptions, cfg_.limits.multicast_per_member,
                  cfg_.limits.multicast_expire_ms),
       next_housekeeping_(now + cfg_.limits.housekeeping_ms) {
@@ -51,6 +56,7 @@ Core::Core(Config cfg, uint64_t now)
       if (!cfg_.identity.agree(r.identity, key)) continue;
       ++m_.key_agreements;
       peers_.insert(r.identity, std::make_unique<crypto::PeerKeys>(key), role, now, nullptr);
+      upstreams_.push_back(r.identity.address());
     }
   };
   if (!cfg_.planet.is_null()) take_roots(cfg_.planet, PeerRole::kPlanetRoot);

@@ -59,6 +59,10 @@ struct Limits {
   // Services.
   uint64_t echo_interval_ms = 166;           // per path
   size_t whois_max_answers = 128;            // identities per OK(WHOIS) (fits in 10024 bytes)
+  // Roots ask a sibling root for addresses they do not know (spec §7.4).
+  uint32_t whois_forward_per_second = 100;   // global budget
+  uint64_t whois_forward_interval_ms = 500;  // ZT_WHOIS_RETRY_DELAY, per address
+  size_t whois_forward_addresses = 16384;    // addresses remembered for that interval
   // Multicast directory (roots only).
   size_t multicast_subscriptions = 262144;   // total (network, group, member) entries
   size_t multicast_per_member = 1024;        // per announcing peer
@@ -145,6 +149,7 @@ class Core {
   // services (core_services.cpp)
   void on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
                 std::vector<uint8_t>& packet, uint64_t now, Actions& out);
+  void forward_whois(uint64_t address, uint64_t requester, uint64_t now, Actions& out);
   void on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
                std::vector<uint8_t>& packet, uint64_t now, Actions& out);
   void on_multicast_like(Peer& p, std::span<const uint8_t> payload, uint64_t now);
@@ -169,6 +174,7 @@ class Core {
 
   Config cfg_;
   bool am_root_ = false;
+  std::vector<uint64_t> upstreams_;  // the other roots of our planet and moons
   PeerTable peers_;
   Metrics m_;
   wire::Reassembler reassembler_;
@@ -179,6 +185,8 @@ class Core {
   TokenBucket rendezvous_budget_;
   PairGate unite_;
   TokenBucket log_budget_;
+  TokenBucket whois_forward_budget_;
+  PairGate whois_forward_gate_;  // keyed (address, 0): one forward per address per interval
   MulticastDirectory multicast_;
   uint64_t next_housekeeping_;
 

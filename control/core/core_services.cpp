@@ -26,13 +26,35 @@ void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> 
     } else if (const Peer* t = peers_.find(a)) {
       ok.identities.push_back(t->identity);
     } else {
-      ++m_.whois_unknown;  // asking sibling roots is later work
+      ++m_.whois_unknown;
+      forward_whois(a, p.identity.address(), now, out);
     }
   }
   if (ok.identities.empty()) return;  // no reply when nothing is known (spec §4.5)
   PacketBuilder b(p.identity.address(), address(), wire::Verb::kOk, random_packet_id());
   encode_ok_whois(ok, b.payload());
   if (send(p, b, from, p.suite(), now, out)) m_.whois_answered += ok.identities.size();
+}
+
+// A root that does not know an address asks a sibling root of its planet
+// or moons (the requester's retry 500 ms later then finds it). Bounded per
+// address and globally, since any known peer can make us ask.
+void Core::forward_whois(uint64_t address, uint64_t requester, uint64_t now, Actions& out) {
+  if (!am_root_) return;
+  Peer* best = nullptr;
+  for (uint64_t u : upstreams_) {
+    Peer* q = peers_.find(u);
+    if (!q || u == requester || !q->best_path()) continue;
+    if (!best || q->best_path()->last_receive > best->best_path()->last_receive) best = q;
+  }
+  if (!best) return;
+  if (whois_forward_budget_.available_at(now) > now ||
+      whois_forward_gate_.check(address, 0, now) != PairGate::Result::kAllow) {
+    ++m_.whois_forward_limited;
+    return;
+  }
+  whois_forward_budget_.take(now);
+  if (send_whois(best->identity.address(), address, now, out)) ++m_.whois_forwarded;
 }
 
 void Core::on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
@@ -226,6 +248,7 @@ void Core::housekeeping(uint64_t now, Actions& out) {
     ++m_.peers_forgotten;
   }
   unite_.expire(now);
+  whois_forward_gate_.expire(now);
   multicast_.expire(now);
 }
 

@@ -74,6 +74,8 @@ struct Metrics {
   // services
   uint64_t whois_answered = 0;          // identities returned
   uint64_t whois_unknown = 0;           // asked-for addresses we do not know
+  uint64_t whois_forwarded = 0;         // of those, asked of a sibling root
+  uint64_t whois_forward_limited = 0;   // not asked: per-address interval or global budget
   uint64_t echo_answered = 0;
   uint64_t rendezvous_sent = 0;         // RENDEZVOUS packets (two per introduction)
   uint64_t rendezvous_pair_limited = 0; // pair introduced less than 30 s ago

@@ -3,6 +3,8 @@
 // per-source and global limits; capacity, eviction and timeouts.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "tests/unit/control/harness.hpp"
 
 namespace flatnet::control {
@@ -432,6 +434,60 @@ TEST(ControlCore, NewPathIsConfirmedByHelloBeforeUse) {
   root.receive(path_from(moved), aout.send[0].bytes, t.now + 12, out);
   ASSERT_EQ(out.table.size(), 1u);
   EXPECT_EQ(out.table[0], (TableCommand{TableOp::kPeerUpsert, t.a.address(), path_from(moved)}));
+}
+
+TEST(ControlCore, RootAsksASiblingRootForUnknownAddresses) {
+  // A planet with two roots; a talks to root 1 only, b to root 2 only.
+  FakeNet net;
+  uint64_t now = 1000000;
+  static const crypto::Identity root2 = crypto::Identity::generate();
+  const crypto::Identity& root1 = test::root_identity();
+  auto a = parse_identity(test::kIdentityA), b = parse_identity(test::kIdentityB);
+  auto r1_at = v4(10, 99, 0, 1), r2_at = v4(10, 99, 0, 2), a_at = v4(10, 99, 0, 11),
+       b_at = v4(10, 99, 0, 12);
+  wire::World planet = test::make_planet(root1, r1_at);
+  wire::WorldRoot second;
+  second.identity = root2;
+  second.endpoints.push_back(r2_at);
+  planet.roots.push_back(second);
+  Config c;
+  c.planet = planet;
+  for (auto [name, id, at] : {std::tuple{"r1", root1, r1_at}, std::tuple{"r2", root2, r2_at},
+                              std::tuple{"a", a, a_at}, std::tuple{"b", b, b_at}}) {
+    c.identity = id;
+    net.add(name, c, at, now);
+  }
+  ASSERT_TRUE(net["r2"].core->am_root());
+  auto hello = [&](const char* from, const crypto::Identity& to, const wire::InetAddress& at) {
+    Actions out;
+    ASSERT_TRUE(net[from].core->send_hello(to.address(), path_from(at), now, out));
+    net.pump(from, out, now);
+  };
+  hello("r1", root2, r2_at);  // the siblings find each other (the glue will do this)
+  hello("a", root1, r1_at);
+  hello("b", root2, r2_at);
+  Core& r1 = *net["r1"].core;
+  Actions out;
+  ASSERT_TRUE(net["a"].core->send_whois(root1.address(), b.address(), now, out));
+  net.pump("a", out, now);
+  EXPECT_EQ(r1.metrics().whois_unknown, 1u);
+  EXPECT_EQ(r1.metrics().whois_forwarded, 1u);
+  EXPECT_NE(r1.peers().find(b.address()), nullptr);  // learned from root 2
+  EXPECT_EQ(net["a"].core->peers().find(b.address()), nullptr);
+  // a's retry is answered.
+  out.clear();
+  now += 500;
+  ASSERT_TRUE(net["a"].core->send_whois(root1.address(), b.address(), now, out));
+  net.pump("a", out, now);
+  EXPECT_NE(net["a"].core->peers().find(b.address()), nullptr);
+  // Unknown everywhere: asked once per 500 ms per address, not per request.
+  for (int i = 0; i < 3; ++i) {
+    out.clear();
+    ASSERT_TRUE(net["a"].core->send_whois(root1.address(), 0x0102030405ULL, now, out));
+    net.pump("a", out, now);
+  }
+  EXPECT_EQ(r1.metrics().whois_forwarded, 2u);
+  EXPECT_EQ(r1.metrics().whois_forward_limited, 2u);
 }
 
 TEST(ControlCore, MulticastDirectoryOnTheRoot) {
