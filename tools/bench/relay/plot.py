@@ -92,8 +92,10 @@ def summarise(rows):
                 }
         if kinds.get("max"):
             m = kinds["max"]
+            # At max rate the generator offers more than the port takes:
+            # plot what was sent.
             lat[1.0] = {
-                "rate": spread([r["offered_mpps"] for r in m]),
+                "rate": spread([r["tx_mpps"] for r in m]),
                 "loss": spread([r["offered_loss_pct"] for r in m]),
                 **{q: spread([r["latency_ns"][q] for r in m]) for q in ("p50", "p90", "p99", "p99.9")},
             }
@@ -119,7 +121,7 @@ def markdown(summary):
         cells.append(fmt(s["events_per_s"], digits=0) if "events_per_s" in s else "-")
         cells.append(fmt(s["load"]) if "load" in s else "-")
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Latency (ns, median over runs; offered load as a fraction of the no-drop rate, 1.0 = max rate):", "",
+    lines += ["", "Latency (ns, median over runs; load = fraction of the no-drop rate, max = max-rate runs, whose rate column is what was sent):", "",
               "| target | load | offered Mpps | loss % | p50 | p90 | p99 | p99.9 |", "|---|---|---|---|---|---|---|---|"]
     for t, s in summary.items():
         for frac, l in s["latency"].items():
@@ -179,7 +181,8 @@ def svg(summary):
         for e in range(lmin, lmax + 1):
             y = py(10 ** e)
             parts.append(f'<line x1="{x1}" x2="{x1 + pw2}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-            label = {0: "1 ns", 3: "1 us", 6: "1 ms", 9: "1 s"}.get(e, f"1e{e} ns")
+            label = ["1 ns", "10 ns", "100 ns", "1 us", "10 us", "100 us", "1 ms", "10 ms", "100 ms",
+                     "1 s"][e] if 0 <= e <= 9 else f"1e{e} ns"
             parts.append(f'<text x="{x1 - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
         for i in range(0, 6):
             r = xmax * i / 5
