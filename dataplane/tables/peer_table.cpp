@@ -100,6 +100,7 @@ std::unique_ptr<PeerTable> PeerTable::create(const TableParams& p, std::string* 
   dp.free_fn = &PeerTable::free_cb;
   dp.p = t.get();
   dp.v = t->qsbr_;
+  t->dq_size_ = slack;
   t->dq_ = rte_rcu_qsbr_dq_create(&dp);
   if (!t->dq_) return fail(std::string("rte_rcu_qsbr_dq_create: ") + rte_strerror(rte_errno));
   t->memory_bytes_ += size_t(slack) * 2 * 16;
@@ -160,6 +161,7 @@ void PeerTable::free_cb(void* p, void* elems, unsigned n) {
     if (r[i].key_pos >= 0) rte_hash_free_key_with_position(t->hash_, r[i].key_pos);
     t->free_[t->n_free_++] = r[i].pool_index;
   }
+  t->retired_ -= n;
 }
 
 void PeerTable::reclaim() {
@@ -175,14 +177,26 @@ PeerPath* PeerTable::alloc_entry() {
   return e;
 }
 
+// Room for one more retirement? Every operation that unpublishes an entry
+// asks first, so retire() below never finds the defer queue full. When there
+// is no room the operation answers BUSY and the service retries it on a
+// later round, after the readers (possibly including the main lcore itself,
+// when it also polls a port) have reported quiescent states. The writer
+// never blocks waiting for readers.
+bool PeerTable::can_retire() {
+  if (retired_ + 1 < dq_size_) return true;
+  reclaim();
+  return retired_ + 1 < dq_size_;
+}
+
 void PeerTable::retire(PeerPath* e, int32_t key_pos) {
   Retired r{key_pos, e->pool_index};
+  ++retired_;
   if (rte_rcu_qsbr_dq_enqueue(dq_, &r) == 0) return;
-  // Defer queue full even after its own reclaim: wait for every reader to
-  // pass a quiescent state (workers report each burst, sleeping ones are
-  // offline), then free directly.
-  rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
-  free_cb(this, &r, 1);
+  // Unreachable while can_retire() is asked first; if it happens anyway,
+  // leak the entry (counted) rather than free it under a reader.
+  --retired_;
+  ++leaked_;
 }
 
 flatnet_ipc_status PeerTable::upsert(uint64_t addr, const flatnet_ipc_phys_addr& path) {
@@ -192,6 +206,7 @@ flatnet_ipc_status PeerTable::upsert(uint64_t addr, const flatnet_ipc_phys_addr&
   void* old = nullptr;
   bool exists = rte_hash_lookup_data(hash_, &key, &old) >= 0;
   if (!exists && live_ >= capacity_) return FLATNET_IPC_E_TABLE_FULL;
+  if (exists && !can_retire()) return FLATNET_IPC_E_BUSY;
   PeerPath* e = alloc_entry();
   if (!e) return FLATNET_IPC_E_BUSY;
   e->addr = key;
@@ -224,6 +239,7 @@ flatnet_ipc_status PeerTable::remove(uint64_t addr) {
   uint64_t key = addr & kAddrMask;
   void* old = nullptr;
   if (rte_hash_lookup_data(hash_, &key, &old) < 0) return FLATNET_IPC_E_NOT_FOUND;
+  if (!can_retire()) return FLATNET_IPC_E_BUSY;
   int32_t pos = rte_hash_del_key(hash_, &key);
   if (pos < 0) return FLATNET_IPC_E_NOT_FOUND;
   --live_;
@@ -231,7 +247,7 @@ flatnet_ipc_status PeerTable::remove(uint64_t addr) {
   return FLATNET_IPC_OK;
 }
 
-void PeerTable::clear() {
+bool PeerTable::clear() {
   const void* key;
   void* data;
   uint32_t next = 0;
@@ -239,12 +255,14 @@ void PeerTable::clear() {
   // iterator is a position in the key store.
   for (uint32_t guard = 0; guard <= pool_size_ && rte_hash_iterate(hash_, &key, &data, &next) >= 0;
        ++guard) {
+    if (!can_retire()) return false;  // the rest on a later round
     uint64_t k = *static_cast<const uint64_t*>(key);
     int32_t pos = rte_hash_del_key(hash_, &k);
     if (pos < 0) continue;
     --live_;
     retire(static_cast<PeerPath*>(data), pos);
   }
+  return true;
 }
 
 flatnet_ipc_status PeerTable::set_config(uint32_t key, uint64_t value,
@@ -256,6 +274,7 @@ flatnet_ipc_status PeerTable::set_config(uint32_t key, uint64_t value,
       return FLATNET_IPC_OK;
     case FLATNET_IPC_CFG_SIBLING_ROOT: {
       const PeerPath* old = sibling_.load(std::memory_order_relaxed);
+      if (old && !can_retire()) return FLATNET_IPC_E_BUSY;
       PeerPath* e = nullptr;
       if (value != 0) {
         if (!path_valid(path)) return FLATNET_IPC_E_BAD_ARGUMENT;
@@ -285,7 +304,7 @@ flatnet_ipc_status PeerTable::apply(const flatnet_ipc_command& c) {
     case FLATNET_IPC_CMD_PEER_UPSERT: return upsert(c.addr, c.path);
     case FLATNET_IPC_CMD_PEER_DELETE: return remove(c.addr);
     case FLATNET_IPC_CMD_SET_CONFIG: return set_config(c.key, c.value, c.path);
-    case FLATNET_IPC_CMD_PEER_CLEAR: clear(); return FLATNET_IPC_OK;
+    case FLATNET_IPC_CMD_PEER_CLEAR: return clear() ? FLATNET_IPC_OK : FLATNET_IPC_E_BUSY;
     default: return FLATNET_IPC_E_UNKNOWN_COMMAND;  // RESYNC is the service's
   }
 }
@@ -320,6 +339,7 @@ unsigned PeerTable::expire(uint64_t now_ns, uint32_t* cursor, unsigned max,
     auto* e = static_cast<PeerPath*>(data);
     uint64_t rx = e->last_rx_ns.load(std::memory_order_relaxed);
     if (rx >= now_ns || now_ns - rx <= idle_ns) continue;
+    if (!can_retire()) break;  // next sweep
     expired(*e);
     uint64_t k = e->addr;
     int32_t pos = rte_hash_del_key(hash_, &k);

@@ -9,7 +9,10 @@
 // burst (quiescent()), after which it holds no PeerPath pointer.
 //
 // The writer is ONE thread, the main lcore: upsert/remove/set_* and apply()
-// may only be called there. Capacity is fixed at creation (default 1M peers)
+// may only be called there. It never blocks on readers: when retired
+// entries still wait for a grace period and there is no room for more, an
+// operation answers FLATNET_IPC_E_BUSY and is retried later (the service
+// does this). The main lcore may itself be a registered reader. Capacity is fixed at creation (default 1M peers)
 // and an insert past it fails with FLATNET_IPC_E_TABLE_FULL.
 //
 // Needs an initialised EAL (rte_hash and the defer queue allocate with
@@ -84,7 +87,9 @@ class PeerTable {
   // ---- writer side (main lcore only) -----------------------------------
   flatnet_ipc_status upsert(uint64_t addr, const flatnet_ipc_phys_addr& path);
   flatnet_ipc_status remove(uint64_t addr);
-  void clear();
+  // Deletes every peer; false = stopped early for lack of reclaim room
+  // (call again after readers were quiescent; apply() answers BUSY).
+  bool clear();
   flatnet_ipc_status set_config(uint32_t key, uint64_t value, const flatnet_ipc_phys_addr& path);
   uint64_t path_max_idle_ms() const { return max_idle_ms_; }
   // Applies one command (not RESYNC, which the service streams with dump()).
@@ -103,6 +108,8 @@ class PeerTable {
   void reclaim();
 
   uint32_t size() const { return live_; }
+  uint32_t retired() const { return retired_; }  // waiting for a grace period
+  uint64_t leaked() const { return leaked_; }
   uint32_t capacity() const { return capacity_; }
   // Bytes of memory the table reserved at creation (hash + pool + QSBR).
   size_t memory_bytes() const { return memory_bytes_; }
@@ -111,6 +118,7 @@ class PeerTable {
  private:
   PeerTable() = default;
   PeerPath* alloc_entry();
+  bool can_retire();
   void retire(PeerPath* e, int32_t key_pos);
   static void free_cb(void* p, void* elems, unsigned n);
 
@@ -123,6 +131,9 @@ class PeerTable {
   uint32_t pool_size_ = 0;
   uint32_t capacity_ = 0;
   uint32_t live_ = 0;
+  uint32_t retired_ = 0;   // entries in the defer queue
+  uint32_t dq_size_ = 0;
+  uint64_t leaked_ = 0;    // retirements the defer queue refused (should stay 0)
   size_t memory_bytes_ = 0;
   uint64_t max_idle_ms_ = 0;
   std::atomic<bool> relay_{false};
