@@ -80,7 +80,8 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(nd_adverts) X(nd_solicits) X(nd_learned)                      \
   X(icmp4_echo_replies) X(icmp6_echo_replies)                     \
   X(neigh_queued) X(neigh_flushed)                                \
-  X(unknown_dest_events) X(rendezvous_events) X(events_dropped)   \
+  X(unknown_dest_events) X(rendezvous_events) X(rendezvous_capped)     \
+  X(events_dropped)   \
   X(idle_sleeps) X(polls) X(empty_polls)
 
 struct alignas(64) CoreCounters {

@@ -1,21 +1,30 @@
 // What the relay tells control: destinations it had no path for (token
 // bucket per worker) and (src,dst) pairs it relays, so control can send
 // RENDEZVOUS (spec §7.3). Pairs are de-duplicated in a small direct-mapped
-// table per worker: a pair is reported again only after the interval.
+// table per worker: a pair is reported again only after the interval, and
+// new pairs are capped by a token bucket (pairs per second per worker).
 #include "dataplane/fastpath/relay_events.hpp"
 
 #include <rte_cycles.h>
 
 namespace flatnet::fastpath {
 
-void worker_init(Worker& w, uint64_t hz, double pair_interval_s, unsigned unknown_events_per_s) {
+namespace {
+void bucket_init(EventBucket& b, uint64_t hz, unsigned per_s, unsigned burst) {
+  if (per_s == 0) per_s = 1;
+  b.cost = hz / per_s;
+  b.cap = b.cost * burst;
+  b.credit = b.cap;
+  b.last = rte_get_tsc_cycles();
+}
+}  // namespace
+
+void worker_init(Worker& w, uint64_t hz, double pair_interval_s, unsigned unknown_events_per_s,
+                 unsigned pair_events_per_s) {
   w.hz = hz;
   w.pairs.interval = uint64_t(pair_interval_s * double(hz));
-  if (unknown_events_per_s == 0) unknown_events_per_s = 1;
-  w.unknown_events.cost = hz / unknown_events_per_s;
-  w.unknown_events.cap = w.unknown_events.cost * 16;  // bursts of up to 16
-  w.unknown_events.credit = w.unknown_events.cap;
-  w.unknown_events.last = rte_get_tsc_cycles();
+  bucket_init(w.unknown_events, hz, unknown_events_per_s, 16);
+  bucket_init(w.pair_events, hz, pair_events_per_s, 64);
 }
 
 void report_unknown(Worker& w, uint64_t dst, uint64_t src) {
@@ -34,6 +43,12 @@ void report_pair(Worker& w, uint64_t src, uint64_t dst) {
   unsigned s = unsigned(h >> 54) & (PairFilter::kSlots - 1);
   PairFilter::Slot& f = w.pairs.slot[s];
   if (f.lo == lo && f.hi == hi && w.now - f.when < w.pairs.interval) return;
+  // A new pair, but over the budget: not remembered, so it is reported as
+  // soon as the budget allows. Counted, so control can see what it missed.
+  if (!w.pair_events.take(w.now)) {
+    ++w.c->rendezvous_capped;
+    return;
+  }
   f.lo = lo;
   f.hi = hi;
   f.when = w.now;

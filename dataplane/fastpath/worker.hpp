@@ -127,11 +127,12 @@ struct Worker {
   uint32_t last_gen = ~0u;
 
   PairFilter pairs;
+  EventBucket pair_events;     // caps RELAY_PAIR reports after de-duplication
   EventBucket unknown_events;
 };
 
 // Sets up the per-worker rate limits from the clock rate.
 void worker_init(Worker& w, uint64_t hz, double pair_interval_s = 1.0,
-                 unsigned unknown_events_per_s = 100);
+                 unsigned unknown_events_per_s = 100, unsigned pair_events_per_s = 1000);
 
 }  // namespace flatnet::fastpath

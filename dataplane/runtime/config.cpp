@@ -101,7 +101,7 @@ const std::set<std::string> kKnownKeys = {
     "sibling_root", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
     "neighbor_capacity", "neighbor_pending", "neighbors", "verify_udp4_checksum",
     "table_capacity", "path_max_idle_s", "memory_mb", "eal", "rendezvous_interval_s",
-    "unknown_events_per_s"};
+    "unknown_events_per_s", "rendezvous_events_per_s"};
 
 Config parse(const json& j) {
   if (!j.is_object()) fail("(top level)", "must be a JSON object");
@@ -216,6 +216,9 @@ Config parse(const json& j) {
   }
   if (j.contains("unknown_events_per_s"))
     c.unknown_events_per_s = get_uint<unsigned>(j["unknown_events_per_s"], "unknown_events_per_s", 1, 1000000);
+  if (j.contains("rendezvous_events_per_s"))
+    c.rendezvous_events_per_s =
+        get_uint<unsigned>(j["rendezvous_events_per_s"], "rendezvous_events_per_s", 1, 10000000);
   return c;
 }
 

@@ -53,6 +53,7 @@ struct Config {
   std::vector<std::string> eal;        // extra EAL arguments
   double rendezvous_interval_s = 10;   // a relayed pair is reported once per interval
   unsigned unknown_events_per_s = 100;
+  unsigned rendezvous_events_per_s = 1000;  // new relayed pairs reported per second per worker
 };
 
 // Parses and validates; on error returns nullopt and sets *err to one

@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
     w.pool = pool;
     w.hooks = &hooks;
     w.c = counters.back().get();
-    fastpath::worker_init(w, hz, cfg->rendezvous_interval_s, cfg->unknown_events_per_s);
+    fastpath::worker_init(w, hz, cfg->rendezvous_interval_s, cfg->unknown_events_per_s,
+                          cfg->rendezvous_events_per_s);
   };
   for (unsigned i = 0; i < pollers; ++i) {
     auto p = std::make_unique<Poller>();

@@ -148,6 +148,17 @@ TEST_F(Relay, PairReportedOncePerInterval) {
   EXPECT_EQ(h.counters.rendezvous_events, 1u);
 }
 
+TEST_F(Relay, NewPairReportsAreCapped) {
+  std::vector<Bytes> frames;
+  for (uint64_t i = 0; i < 200; ++i)
+    frames.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(kB, 0x0100000000 + i, 0)));
+  auto out = h.run(frames);
+  EXPECT_EQ(out.size(), 200u) << "capping reports never drops packets";
+  EXPECT_GE(h.pair_events.size(), 64u);
+  EXPECT_LE(h.pair_events.size(), 70u) << "burst of 64 plus refill at 1000/s";
+  EXPECT_EQ(h.counters.rendezvous_capped + h.pair_events.size(), 200u);
+}
+
 TEST_F(Relay, AddressedToUsIsPuntedWithPhysicalSource) {
   Bytes in_vl1 = vl1_packet(Harness::kSelf, kA, 0);
   auto out = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1));
