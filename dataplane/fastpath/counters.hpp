@@ -16,6 +16,7 @@ namespace flatnet::fastpath {
 // X(name, description)
 #define FLATNET_DROP_REASONS(X)                                                   \
   X(eth_runt, "frame shorter than an Ethernet header")                          \
+  X(eth_multiseg, "frame spans several mbufs (larger than the mbuf data room)") \
   X(eth_not_for_us, "unicast destination MAC is not the port's")                \
   X(eth_from_self, "source MAC is ours (our own or the kernel's frames)")      \
   X(eth_type, "ethertype other than ARP, IPv4, IPv6 (VLAN tags included)")      \

@@ -22,8 +22,12 @@ inline bool mac_eq(const rte_ether_addr& a, const Mac& b) {
 }
 
 inline void sort_one(Worker& w, rte_mbuf* m, EthSorted& out, Partition& p) {
-  if (m->data_len < sizeof(rte_ether_hdr) || m->nb_segs != 1) {
-    // Multi-segment frames only come from jumbo setups we do not configure.
+  if (m->nb_segs != 1) {
+    // Only jumbo frames span mbufs; stages read headers and payload as one run.
+    p.fail(m, Drop::eth_multiseg);
+    return;
+  }
+  if (m->data_len < sizeof(rte_ether_hdr)) {
     p.fail(m, Drop::eth_runt);
     return;
   }

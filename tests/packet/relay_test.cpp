@@ -214,6 +214,20 @@ TEST_F(Relay, AwaitingQueueIsBounded) {
   EXPECT_EQ(h.drops(Drop::neigh_queue_full), 12u);
 }
 
+TEST_F(Relay, MultiSegmentFrameIsDropped) {
+  // A jumbo frame arrives as a chain of two mbufs.
+  Bytes f = udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(kB, kA, 0, 1400));
+  rte_mbuf* a = rte_pktmbuf_alloc(EalEnv::pool());
+  rte_mbuf* b = rte_pktmbuf_alloc(EalEnv::pool());
+  ASSERT_TRUE(a && b);
+  std::memcpy(rte_pktmbuf_append(a, 1000), f.data(), 1000);
+  std::memcpy(rte_pktmbuf_append(b, uint16_t(f.size() - 1000)), f.data() + 1000, f.size() - 1000);
+  ASSERT_EQ(rte_pktmbuf_chain(a, b), 0);
+  process_burst(h.w, &a, 1);
+  EXPECT_EQ(h.w.tx.n, 0u);
+  EXPECT_EQ(h.drop_reason(), "eth_multiseg");
+}
+
 TEST_F(Relay, MixedBurstKeepsOrderAndCounts) {
   std::vector<Bytes> frames, want;
   for (int i = 0; i < 45; ++i) {
