@@ -13,6 +13,8 @@ constexpr uint32_t kMinLen = 28;
 }  // namespace
 
 void armor_burst(std::span<const Packet> pkts, Suite suite) {
+  if (suite != Suite::kPoly1305 && suite != Suite::kSalsa2012Poly1305 && suite != Suite::kAesGmacSiv)
+    return;  // no such suite to armor with: leave the packets alone
   uint16_t idx[kChunk];
   for (size_t base = 0; base < pkts.size(); base += kChunk) {
     const size_t m = std::min(kChunk, pkts.size() - base);

@@ -48,7 +48,8 @@ struct Packet {
 
 // Armors every packet in place with `suite` (same preconditions as
 // crypto::armor: len >= 28, FRAGMENTED/hops already set; for suite 3 bytes
-// 0..7 hold the random IV). Packets shorter than 28 bytes are left alone.
+// 0..7 hold the random IV). Packets shorter than 28 bytes, and every packet
+// if `suite` is not 0, 1 or 3, are left alone.
 void armor_burst(std::span<const Packet> pkts, Suite suite);
 
 // Authenticates every packet and decrypts the ones that pass. verdicts[i]

@@ -206,6 +206,16 @@ TEST_P(MbBurst, ShortAndUnsupportedCipherAndMixedSuites) {
   }
 }
 
+TEST_P(MbBurst, ArmorWithUnknownSuiteChangesNothing) {
+  std::mt19937_64 rng(22);
+  const PeerKeyset keys(test::random_key(rng));
+  auto b = test::random_packet(rng, 100);
+  const auto before = b;
+  Packet p{b.data(), uint32_t(b.size()), &keys};
+  for (int s : {2, 4, 7}) armor_burst({&p, 1}, Suite(s));
+  EXPECT_EQ(b, before);
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, MbBurst, ::testing::ValuesIn(all_isas()),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
