@@ -43,8 +43,8 @@ struct Limits {
   size_t peer_capacity = 131072;        // ~2 KiB each (docs/control.md): ~260 MiB
   size_t max_paths_per_peer = 4;          // stock allows 64; a root needs v4 + v6 + a spare
   // New identities: X25519 agreement + 2 MiB memory-hard check, both costly.
-  // ~20 ms of one core each (docs/control.md): 25/s bounds a flood to about
-  // half a core. Known identities never pay again.
+  // 10-20 ms of one core each (docs/control.md): 25/s bounds a flood to a
+  // quarter to half a core. Known identities never pay again.
   uint32_t identity_checks_per_second = 25;   // global budget (burst = one second's worth)
   size_t identity_queue = 256;                // HELLOs waiting for the budget
   uint64_t identity_queue_timeout_ms = 5000;  // ZT_RECEIVE_QUEUE_TIMEOUT
