@@ -49,6 +49,7 @@ namespace flatnet::fastpath {
   X(vl1_oversize, "relayed frame would exceed the port MTU")                    \
   X(vl1_loop, "path points back at the packet's physical source")               \
   X(punt_full, "punt ring full or control detached")                            \
+  X(inject_bad, "injected packet: no route for its family, too big, bad address") \
   X(neigh_queue_full, "awaiting-resolution queue full")                         \
   X(neigh_timeout, "next hop did not resolve in time")                          \
   X(tx_full, "port transmit queue full")                                        \

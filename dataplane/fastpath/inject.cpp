@@ -8,7 +8,20 @@
 
 namespace flatnet::fastpath {
 
+namespace {
+InjectResult inject_one(Worker& w, const uint8_t* data, uint32_t len, const PathView& dst);
+}
+
 InjectResult inject(Worker& w, const uint8_t* data, uint32_t len, const PathView& dst) {
+  InjectResult r = inject_one(w, data, len, dst);
+  if (r == InjectResult::kBad || r == InjectResult::kNoRoute || r == InjectResult::kTooBig)
+    w.c->count_drop(Drop::inject_bad);
+  return r;
+}
+
+namespace {
+
+InjectResult inject_one(Worker& w, const uint8_t* data, uint32_t len, const PathView& dst) {
   const Underlay& u = *w.u;
   bool v4 = dst.family == Family::kV4;
   if (!v4 && dst.family != Family::kV6) return InjectResult::kBad;
@@ -53,4 +66,5 @@ InjectResult inject(Worker& w, const uint8_t* data, uint32_t len, const PathView
   return InjectResult::kQueued;
 }
 
+}  // namespace
 }  // namespace flatnet::fastpath

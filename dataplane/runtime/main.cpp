@@ -243,7 +243,10 @@ int main(int argc, char** argv) {
   main_idle.sleep_max_us = 1000;
   auto sink = [&](const ipc::Inject& in) {
     fastpath::PathView dst;
-    if (!from_phys(in.dst, &dst)) return true;  // malformed: counted by nobody, dropped
+    if (!from_phys(in.dst, &dst)) {
+      inj.c->count_drop(fastpath::Drop::inject_bad);
+      return true;
+    }
     inj.now = rte_get_tsc_cycles();
     fastpath::InjectResult r = fastpath::inject(inj, in.data, in.len, dst);
     return r != fastpath::InjectResult::kNoMbuf;

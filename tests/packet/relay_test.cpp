@@ -228,6 +228,33 @@ TEST_F(Relay, MultiSegmentFrameIsDropped) {
   EXPECT_EQ(h.drop_reason(), "eth_multiseg");
 }
 
+TEST_F(Relay, InjectBuildsFrameFromOurAddress) {
+  Bytes vl1 = vl1_packet(kB, Harness::kSelf, 0);
+  PathView to{Family::kV4, 6000, 0, {}};
+  std::memcpy(to.ip, kIpB.b, 4);
+  EXPECT_EQ(inject(h.w, vl1.data(), uint32_t(vl1.size()), to), InjectResult::kSent);
+  PathView to6{Family::kV6, 6001, 0, {}};
+  std::memcpy(to6.ip, kIp6B.b, 16);
+  h.add_neighbor6(kIp6B, kMacB);
+  EXPECT_EQ(inject(h.w, vl1.data(), uint32_t(vl1.size()), to6), InjectResult::kSent);
+  auto out = h.housekeeping();  // (nothing held) returns the tx buffer
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, vl1));
+  EXPECT_EQ(out[1], udp6_frame(kMacB, h.dp_mac, h.dp_ip6, kIp6B, 9993, 6001, vl1));
+}
+
+TEST_F(Relay, InjectWithoutRouteIsCounted) {
+  h.u.ip6 = IpAddr{};
+  Bytes vl1 = vl1_packet(kB, Harness::kSelf, 0);
+  PathView to6{Family::kV6, 6001, 0, {}};
+  std::memcpy(to6.ip, kIp6B.b, 16);
+  EXPECT_EQ(inject(h.w, vl1.data(), uint32_t(vl1.size()), to6), InjectResult::kNoRoute);
+  PathView bad{Family::kNone, 1, 0, {}};
+  EXPECT_EQ(inject(h.w, vl1.data(), uint32_t(vl1.size()), bad), InjectResult::kBad);
+  EXPECT_EQ(h.drops(Drop::inject_bad), 2u);
+  EXPECT_EQ(h.w.tx.n, 0u);
+}
+
 TEST_F(Relay, MixedBurstKeepsOrderAndCounts) {
   std::vector<Bytes> frames, want;
   for (int i = 0; i < 45; ++i) {
