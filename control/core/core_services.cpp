@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "control/core/core.hpp"
+#include "control/core/ip_scope.hpp"
 
 namespace flatnet::control {
 
@@ -129,6 +130,10 @@ void Core::on_rendezvous(Peer& p, const PhysicalPath& from, std::span<const uint
     ++m_.rendezvous_no_path;
     return;
   }
+  if (!usable_for_paths(r.at)) {
+    count(Drop::unusable_address);
+    return;
+  }
   ++m_.rendezvous_received;
   PhysicalPath to{from.local_socket, r.at};
   if (r.at.family == wire::InetAddress::Family::kV4) {
@@ -147,11 +152,24 @@ void Core::relayed_pair(uint64_t a, uint64_t b, uint64_t now, Actions& out) {
   const Path* qa = nullptr;
   const Path* qb = nullptr;
   if (pa && pb && a != b) {
-    // One family both sides have, IPv6 first (spec §7.3, §7.9).
-    for (auto fam : {wire::InetAddress::Family::kV6, wire::InetAddress::Family::kV4}) {
-      qa = pa->best_path(fam);
-      qb = pb->best_path(fam);
-      if (qa && qb) break;
+    // Spec §7.3: walk the scopes from PRIVATE down and take the first in
+    // which both sides have a path of one family, IPv6 before IPv4. Within a
+    // (scope, family) each side's most recently heard path stands in for
+    // stock's path quality (the root measures no latency).
+    auto best_in = [](const Peer& p, IpScope scope, wire::InetAddress::Family fam) {
+      const Path* best = nullptr;
+      for (const Path& q : p.paths)
+        if (q.phys.remote.family == fam && ip_scope(q.phys.remote) == scope &&
+            (!best || q.last_receive >= best->last_receive))
+          best = &q;
+      return best;
+    };
+    for (int s = int(IpScope::kPrivate); s >= 0 && !(qa && qb); --s) {
+      for (auto fam : {wire::InetAddress::Family::kV6, wire::InetAddress::Family::kV4}) {
+        qa = best_in(*pa, IpScope(s), fam);
+        qb = best_in(*pb, IpScope(s), fam);
+        if (qa && qb) break;
+      }
     }
   }
   if (!qa || !qb) {

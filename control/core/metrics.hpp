@@ -33,6 +33,7 @@ namespace flatnet::control {
   X(identity_collision, "HELLO for a known address with a different identity")              \
   X(unexpected_ok, "OK whose in-re packet ID we did not send")                              \
   X(not_upstream, "OK(WHOIS)/RENDEZVOUS from a peer that is not an upstream")               \
+  X(unusable_address, "RENDEZVOUS names a loopback/link-local/multicast/none address")      \
   X(echo_limited, "ECHO above one reply per path per 166 ms")                               \
   X(reply_too_large, "a reply would exceed the 10024-byte packet limit")                   \
   X(multicast_full, "MULTICAST_LIKE over the directory or per-member limit")                \

@@ -178,6 +178,48 @@ TEST(ControlCore, TwoLeavesMeetThroughTheRoot) {
   EXPECT_EQ(rm.rendezvous_no_path, 1u);
 }
 
+TEST(ControlCore, RendezvousPrefersTheMostPrivateScopeBothShare) {
+  Testnet t;
+  Core& root = t.core("root");
+  // a is heard from a private and a global address, b from a global one only.
+  auto a_global = v4(8, 1, 1, 11, 40000), b_global = v4(9, 1, 1, 12, 40001);
+  Actions out;
+  root.receive(path_from(t.a_at), test::build_hello(t.a, t.root, 1, t.root_at), t.now, out);
+  root.receive(path_from(a_global), test::build_hello(t.a, t.root, 2, t.root_at), t.now + 1, out);
+  root.receive(path_from(b_global), test::build_hello(t.b, t.root, 1, t.root_at), t.now + 2, out);
+  root.receive(path_from(t.b_at), test::build_hello(t.b, t.root, 2, t.root_at), t.now + 3, out);
+  root.receive(path_from(b_global), test::build_hello(t.b, t.root, 3, t.root_at), t.now + 4, out);
+  // b's most recent path is global, but both share the private scope: use it.
+  out.clear();
+  root.relayed_pair(t.a.address(), t.b.address(), t.now + 5, out);
+  ASSERT_EQ(out.send.size(), 2u);
+  EXPECT_EQ(out.send[0].path.remote, t.a_at);
+  EXPECT_EQ(out.send[1].path.remote, t.b_at);
+  auto r = test::open_from(t.a, t.root, out.send[0].bytes);
+  Rendezvous rv;
+  ASSERT_EQ(decode_rendezvous(packet_payload(r), rv), DecodeStatus::kOk);
+  EXPECT_EQ(rv.with, t.b.address());
+  EXPECT_EQ(rv.at, t.b_at);
+}
+
+TEST(ControlCore, RendezvousToAnUnusableAddressIsRefused) {
+  Testnet t;
+  t.hello("a");
+  t.hello("b");
+  t.whois("a", t.b.address());
+  std::vector<uint8_t> p;
+  wire::Writer w(p);
+  encode_rendezvous(Rendezvous{0, t.b.address(), v4(127, 0, 0, 1)}, w);
+  Actions out;
+  t.core("a").receive(path_from(t.root_at),
+                      test::build_packet(t.root, t.a, wire::Verb::kRendezvous, p,
+                                         crypto::Suite::kAesGmacSiv),
+                      t.now, out);
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_EQ(t.core("a").metrics().drop(Drop::unusable_address), 1u);
+  EXPECT_EQ(t.core("a").metrics().rendezvous_received, 0u);
+}
+
 TEST(ControlCore, RendezvousGlobalBudget) {
   Limits l;
   l.rendezvous_per_second = 2;  // one introduction (two packets) per second

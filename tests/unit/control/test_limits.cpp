@@ -2,6 +2,7 @@
 // gate, capacity and eviction order.
 #include <gtest/gtest.h>
 
+#include "control/core/ip_scope.hpp"
 #include "control/core/peer_table.hpp"
 #include "control/core/rate_limit.hpp"
 #include "tests/unit/control/harness.hpp"
@@ -148,6 +149,48 @@ TEST(ControlLimits, PeerTablePathsAndSilence) {
   EXPECT_TRUE(silent.empty());
   t.collect_silent(500000, 500000, silent);
   EXPECT_EQ(silent.size(), 1u);
+}
+
+TEST(ControlLimits, IpScopeAndUsableAddresses) {
+  struct Case {
+    const char* text;
+    IpScope scope;
+    bool usable;
+  };
+  const Case cases[] = {
+      {"0.1.2.3/9993", IpScope::kNone, false},
+      {"127.0.0.1/9993", IpScope::kLoopback, false},
+      {"10.99.0.11/9993", IpScope::kPrivate, true},
+      {"100.64.1.1/9993", IpScope::kPrivate, true},
+      {"100.128.1.1/9993", IpScope::kGlobal, true},
+      {"172.16.0.1/9993", IpScope::kPrivate, true},
+      {"172.32.0.1/9993", IpScope::kGlobal, true},
+      {"192.168.1.1/9993", IpScope::kPrivate, true},
+      {"198.19.255.1/9993", IpScope::kPrivate, true},
+      {"203.0.113.5/9993", IpScope::kPrivate, true},
+      {"169.254.3.4/9993", IpScope::kLinkLocal, false},
+      {"224.0.0.1/9993", IpScope::kMulticast, false},
+      {"25.1.2.3/9993", IpScope::kPseudoPrivate, true},
+      {"240.0.0.1/9993", IpScope::kPseudoPrivate, true},
+      {"104.194.8.134/9993", IpScope::kGlobal, true},
+      {"104.194.8.134/0", IpScope::kGlobal, false},  // port 0 is never a path
+      {"::/9993", IpScope::kNone, false},
+      {"::1/9993", IpScope::kLoopback, false},
+      {"fe80::1/9993", IpScope::kLoopback, false},
+      {"fe80::2/9993", IpScope::kLinkLocal, false},
+      {"ff02::1/9993", IpScope::kMulticast, false},
+      {"fd00::1/9993", IpScope::kPrivate, true},
+      {"::ffff:127.0.0.1/9993", IpScope::kLoopback, false},
+      {"2001:470::1/9993", IpScope::kGlobal, false},  // tunnel broker space refused
+      {"2605:9880:200:1200:30:571:e34:51/9993", IpScope::kGlobal, true},
+  };
+  for (const Case& c : cases) {
+    auto a = wire::InetAddress::from_string(c.text);
+    ASSERT_TRUE(a) << c.text;
+    EXPECT_EQ(ip_scope(*a), c.scope) << c.text;
+    EXPECT_EQ(usable_for_paths(*a), c.usable) << c.text;
+  }
+  EXPECT_EQ(ip_scope(wire::InetAddress{}), IpScope::kNone);
 }
 
 }  // namespace
