@@ -8,6 +8,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace flatnet::control {
 
@@ -88,5 +90,20 @@ struct Metrics {
 
   uint64_t drop(Drop d) const { return drops[size_t(d)]; }
 };
+
+inline constexpr const char* kDropHelp[] = {
+#define FLATNET_X(name, text) text,
+    FLATNET_CONTROL_DROPS(FLATNET_X)
+#undef FLATNET_X
+};
+
+// Every counter with a stable name ("flatnet_control_<name>"), for the glue's
+// /metrics: drops as "drop_<reason>", verbs as "rx_verb_<n>" (non-zero only).
+struct MetricSample {
+  std::string name;
+  const char* help;
+  uint64_t value;
+};
+std::vector<MetricSample> metric_samples(const Metrics& m);
 
 }  // namespace flatnet::control

@@ -3,6 +3,7 @@
 // per-source and global limits; capacity, eviction and timeouts.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <tuple>
 
 #include "tests/unit/control/harness.hpp"
@@ -48,6 +49,28 @@ struct Testnet {
     net.pump(leaf, out, now);
   }
 };
+
+TEST(ControlCore, MetricSamplesNameEveryCounterOnce) {
+  Testnet t;
+  t.hello("a");
+  auto samples = metric_samples(t.core("root").metrics());
+  std::set<std::string> names;
+  for (const auto& s : samples) {
+    EXPECT_TRUE(names.insert(s.name).second) << s.name;
+    EXPECT_EQ(s.name.rfind("flatnet_control_", 0), 0u);
+    EXPECT_NE(std::string(s.help), "");
+  }
+  // 23 counters + every drop reason + the verbs seen (HELLO).
+  EXPECT_EQ(samples.size(), 23u + size_t(Drop::kCount) + 1);
+  auto find = [&](const std::string& n) {
+    for (const auto& s : samples)
+      if (s.name == n) return s.value;
+    return uint64_t(~0ULL);
+  };
+  EXPECT_EQ(find("flatnet_control_hello_answered"), 1u);
+  EXPECT_EQ(find("flatnet_control_rx_verb_1"), 1u);
+  EXPECT_EQ(find("flatnet_control_drop_bad_mac"), 0u);
+}
 
 TEST(ControlCore, RolesFromThePlanet) {
   Testnet t;
