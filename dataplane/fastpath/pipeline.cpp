@@ -1,10 +1,11 @@
 // One received burst through the stages:
 //
-//   eth_input ─┬─ arp ──────────────────────────────► tx (replies)
+//   fast_lane ─────────── (IPv4/UDP VL1 relay candidates) ────────┐
+//   eth_input ─┬─ arp ──────────────────────────────► tx (replies) │
 //              ├─ ip4_input ─┬─ icmp4 echo ─────────► tx
 //              │             └─ udp:port ─┐
 //              └─ ip6_input ─┬─ icmp6/ND ───────────► tx
-//                            └─ udp:port ─┴─ vl1_classify ─┬─ relay ─► tx / neighbour queue
+//                            └─ udp:port ─┴─ vl1_classify ─┬─ relay ◄┘ ─► tx / neighbour queue
 //                                                          └─ punt ──► control
 //
 // Every stage counts its drops under one reason; nothing is freed silently.
@@ -22,8 +23,12 @@ void process_burst(Worker& w, rte_mbuf** pkts, uint16_t n) {
   for (uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
   w.c->rx_bytes += bytes;
 
+  rte_mbuf* to_relay[kBurst];
+  uint16_t nr = 0;
+  n = fast_lane(w, pkts, n, to_relay, &nr);
+
   EthSorted s;
-  eth_input(w, pkts, n, s);
+  if (n) eth_input(w, pkts, n, s);
   if (s.n_arp) arp_input(w, s.arp, s.n_arp);
   uint16_t k4 = s.n_ip4 ? ip4_input(w, s.ip4, s.n_ip4) : 0;
   uint16_t k6 = s.n_ip6 ? ip6_input(w, s.ip6, s.n_ip6) : 0;
@@ -32,13 +37,11 @@ void process_burst(Worker& w, rte_mbuf** pkts, uint16_t n) {
   uint16_t nu = 0;
   for (uint16_t i = 0; i < k4; ++i) udp[nu++] = s.ip4[i];
   for (uint16_t i = 0; i < k6; ++i) udp[nu++] = s.ip6[i];
-  if (nu == 0) return;
-  uint16_t k = vl1_classify(w, udp, nu);
+  uint16_t k = nu ? vl1_classify(w, udp, nu) : 0;
   drop_tail(w, udp + k, uint16_t(nu - k));
 
-  rte_mbuf* to_relay[kBurst];
   rte_mbuf* to_punt[kBurst];
-  uint16_t nr = 0, np = 0;
+  uint16_t np = 0;
   for (uint16_t i = 0; i < k; ++i) {
     if (meta(udp[i])->action == Vl1Action::kRelay)
       to_relay[nr++] = udp[i];

@@ -55,6 +55,11 @@ inline void tx_push(Worker& w, rte_mbuf* m) {
 
 // ---- the stages, in pipeline order ---------------------------------------
 
+// fast_lane.cpp: IPv4/UDP VL1 relay candidates recognised in one pass go to
+// fast[] (PktMeta filled as the full pipeline would); the rest stay in pkts,
+// compacted, for the full pipeline. Returns how many stay.
+uint16_t fast_lane(Worker& w, rte_mbuf** pkts, uint16_t n, rte_mbuf** fast, uint16_t* n_fast);
+
 // eth_input.cpp: sorts by ethertype; drops what is not for us.
 struct EthSorted {
   rte_mbuf* arp[kBurst];
