@@ -1,10 +1,10 @@
 // Suites 0 and 1 (spec §3.2) over a burst: per-packet mangled keys, the
-// Salsa20/12 keystream packed block-by-block into the kernel's lanes, then
-// Poly1305 with one lane per packet.
+// Salsa20/12 keystream (stream kernel for the bulk of similar-length
+// packets, block kernel for everything else), then Poly1305 with one lane
+// per packet.
 //
-// Armor:   keystream blocks 0..n of every packet in one stream (block 0's
-//          first half is the Poly1305 key; blocks 1.. encrypt bytes 27..),
-//          then the MACs.
+// Armor:   keystream blocks 0..n of every packet (block 0's first half is
+//          the Poly1305 key; blocks 1.. encrypt bytes 27..), then the MACs.
 // Dearmor: block 0 of every packet, the MACs, and only for packets whose
 //          MAC matched, blocks 1.. (a forged packet is never decrypted).
 #include <algorithm>
