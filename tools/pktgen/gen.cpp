@@ -169,8 +169,9 @@ RunStats run_loop(const Options& o, const Port& port, const std::vector<Syntheti
       window_sent += n;
     }
   }
+  // Drained even when stopping: the port then closes with nothing in flight.
   const uint64_t drain_end = rte_get_tsc_cycles() + uint64_t(o.drain * double(clk.hz));
-  while (!g_stop && rte_get_tsc_cycles() < drain_end) rx.poll();
+  while (rte_get_tsc_cycles() < drain_end) rx.poll();
   finish(port, o, st);
   if (now < clk.win_end) st.window_s = double(now - clk.win_start) / double(clk.hz);
   return st;

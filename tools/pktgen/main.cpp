@@ -121,6 +121,10 @@ int main(int argc, char** argv) {
     return fail(std::string("EAL init failed: ") + rte_strerror(rte_errno));
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // A reader that goes away (a pipeline ending) stops us the same way: we
+  // stop sending and drain before closing the port, because a memif peer
+  // that disconnects under traffic can crash the other end (22.11).
+  std::signal(SIGPIPE, on_signal);
 
   int rc = 0;
   Port port;

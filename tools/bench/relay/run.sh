@@ -136,10 +136,14 @@ start_relay() {
 }
 
 dp_counters() {
-  # The data plane's counters as JSON via DPDK telemetry ("{}" when unavailable).
-  echo "/flatnet/stats" | timeout 5 dpdk-telemetry.py -f fnb-dataplane 2>/dev/null \
-    | python3 -c 'import sys,json; t=sys.stdin.read(); i=t.find("{"); print(json.dumps(json.loads(t[i:t.rfind("}")+1])) if i>=0 else "{}")' 2>/dev/null \
-    || echo "{}"
+  # The data plane's counters as one line of JSON via DPDK telemetry; "{}"
+  # when unavailable (never fails: it runs inside the result reader).
+  local raw
+  raw=$(echo "/flatnet/stats" | timeout 5 dpdk-telemetry.py -f fnb-dataplane 2>/dev/null || true)
+  python3 -c 'import json,sys
+t = sys.argv[1]; i = t.find("{")
+try: print(json.dumps(json.loads(t[i:t.rfind("}") + 1])) if i >= 0 else "{}")
+except ValueError: print("{}")' "$raw" 2>/dev/null || echo "{}"
 }
 
 # bench_target TARGET: ONE generator process runs every measurement (the
@@ -167,13 +171,18 @@ bench_target() {
   while IFS= read -r line; do
     local dp="{}"
     [[ $t == relay ]] && dp=$(dp_counters)
-    python3 -c 'import json,sys,time; r=json.loads(sys.argv[1]); r.update(target=sys.argv[2], dp=json.loads(sys.argv[3]), dp_time=time.time()); print(json.dumps(r))' \
-      "$line" "$t" "$dp" >> "$results"
+    python3 -c 'import json,sys,time; r=json.loads(sys.argv[1]); r.update(target=sys.argv[2], dp=json.loads(sys.argv[3] or "{}"), dp_time=time.time()); print(json.dumps(r))' \
+      "$line" "$t" "$dp" >> "$results" || { log "$t: could not record: $line"; continue; }
     tail -1 "$results" | python3 -c 'import json,sys; r=json.load(sys.stdin)
 if r["kind"] == "ndr": print("%s no-drop rate %.3f Mpps" % (r["target"], r["ndr_mpps"]))
 else: print("%s %s %s @%.2f: tx %.2f rx %.2f Mpps, loss %.4f%%, p50 %d p99 %d ns, load %.2f" % (r["target"], r["kind"], r["run"], r["rate_set"], r["tx_mpps"], r["rx_mpps"], r["offered_loss_pct"], r["latency_ns"]["p50"], r["latency_ns"]["p99"], r["load1"]))' |
       tee -a "$out/run.log" >&2
   done
+  # A forwarder that died under traffic (see docs/bench-relay.md) is reported.
+  if [[ -n "$fwd_pid" ]] && ! kill -0 "$fwd_pid" 2>/dev/null; then
+    log "$t: the forwarder exited during the run (see $out/$t.log / dataplane.log)"
+    echo "{\"target\":\"$t\",\"kind\":\"forwarder-exit\"}" >> "$results"
+  fi
 }
 
 for t in $targets; do
