@@ -59,7 +59,13 @@ std::vector<std::string> build_eal_args(const Config& c, const std::vector<std::
   if (!no_huge) {
     if (host.free_hugepage_mb >= c.memory_mb) {
       // Hugepages without a hugetlbfs mount: --in-memory maps them by memfd.
-      if (!host.hugetlbfs_mounted && !in_memory) a.push_back("--in-memory");
+      if (!host.hugetlbfs_mounted && !in_memory) {
+        a.push_back("--in-memory");
+      } else if (!in_memory && !has_opt(all, {"--huge-unlink"})) {
+        // No DPDK secondary ever attaches (control is an ordinary process):
+        // unlink the page files at once so a crash cannot strand hugepages.
+        a.push_back("--huge-unlink");
+      }
     } else if (!in_memory) {
       // Too few hugepages: ordinary memory. DPDK 22.11 refuses --in-memory
       // together with --no-huge; the file prefix keeps instances apart.

@@ -155,6 +155,7 @@ TEST(EalArgs, UserChoicesWin) {
   EXPECT_FALSE(has(a, "256"));
   EXPECT_FALSE(has(a, "0-1"));
   EXPECT_TRUE(has(a, "--file-prefix=mine"));
+  EXPECT_TRUE(has(a, "--huge-unlink")) << "page files never outlive the process";
 }
 
 TEST(EalArgs, HugepagesWithoutMountUseInMemory) {
