@@ -373,6 +373,14 @@ uint64_t Core::next_deadline(uint64_t now) {
   return std::max(t, now);
 }
 
+void Core::resync(uint64_t now, Actions& out) {
+  peers_.for_each([&](Peer& p) {
+    p.announced = false;
+    announce(p, out);
+  });
+  finish(now, out);
+}
+
 void Core::run_background(uint64_t now, Actions& out) {
   drain_identity_queue(now, out);
   if (now >= next_housekeeping_) {

@@ -102,6 +102,9 @@ class Core {
   void relayed_pair(uint64_t source, uint64_t dest, uint64_t now, Actions& out);
   // Timers: the identity queue, path and peer expiry. Call by next_deadline.
   void run_background(uint64_t now, Actions& out);
+  // The data plane (re)started with an empty table: re-announce every peer
+  // that has a path (one kPeerUpsert each).
+  void resync(uint64_t now, Actions& out);
 
   // ---- things a leaf (or a test) asks for ----
   // Full HELLO to a known peer (upstreams are known from the start).

@@ -398,6 +398,25 @@ TEST(ControlCore, PeerCapacityEvictsAndTellsTheDataPlane) {
   EXPECT_EQ(cmds[2].address, t.b.address());
 }
 
+TEST(ControlCore, ResyncReannouncesEveryPeerWithAPath) {
+  Testnet t;
+  t.hello("a");
+  t.hello("b");
+  Actions out;
+  t.core("root").resync(t.now, out);
+  ASSERT_EQ(out.table.size(), 2u);
+  std::set<uint64_t> seen;
+  for (const auto& c : out.table) {
+    EXPECT_EQ(c.op, TableOp::kPeerUpsert);
+    seen.insert(c.address);
+  }
+  EXPECT_EQ(seen, (std::set<uint64_t>{t.a.address(), t.b.address()}));
+  // Nothing changed since: a further HELLO on the same path adds no command.
+  t.now += 1000;
+  t.hello("a");
+  EXPECT_EQ(t.net.table["root"].size(), 2u);
+}
+
 TEST(ControlCore, SilentPathsAndPeersAreForgotten) {
   Testnet t;
   t.hello("a");
