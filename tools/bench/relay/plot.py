@@ -42,28 +42,25 @@ def flatten(d, prefix=""):
 EVENT_KEYS = ("rendezvous_events", "unknown_dest_events", "events_dropped")
 
 
-def add_event_rates(rows):
-    """Relay events/s for each row of a target: the change of the data
-    plane's event counters (EVENT_KEYS) since the previous row, over the wall time
-    between the two samples. A row's samples are taken as its JSON line
-    arrives, so the interval covers that run's warm-up, window and drain."""
-    prev = {}
+def event_ratio(rows, target):
+    """Relay events raised per relayed packet over a target's whole generator
+    session, from the data plane's counters before and after it (the
+    "dp-total" row): (change of EVENT_KEYS) / (change of "relayed")."""
     for r in rows:
-        t = r.get("target")
-        cur = flatten(r.get("dp"))
-        if t in prev and cur:
-            p, pt = prev[t]
-            keys = [k for k in cur if k.rsplit(".", 1)[-1] in EVENT_KEYS and k in p]
-            dt = r.get("dp_time", 0) - pt
-            if keys and dt > 0:
-                r["events_per_s"] = sum(cur[k] - p[k] for k in keys) / dt
-        if cur:
-            prev[t] = (cur, r.get("dp_time", 0))
+        if r.get("target") == target and r.get("kind") == "dp-total":
+            b, a = flatten(r.get("before")), flatten(r.get("after"))
+            ev = sum(a[k] - b.get(k, 0) for k in a if k.rsplit(".", 1)[-1] in EVENT_KEYS)
+            rel = sum(a[k] - b.get(k, 0) for k in a if k.rsplit(".", 1)[-1] == "relayed")
+            if rel > 0:
+                return ev / rel, ev, rel
+    return None
 
 
 def summarise(rows):
     by = defaultdict(lambda: defaultdict(list))
     for r in rows:
+        if r["kind"] in ("dp-total", "forwarder-exit"):
+            continue
         by[r["target"]][r["kind"]].append(r)
     out = {}
     for t, kinds in by.items():
@@ -77,9 +74,11 @@ def summarise(rows):
             s["relayed_share"] = spread([r["rx_relayed"] / r["rx"] if r["rx"] else 0 for r in m])
             s["misrouted"] = sum(r["rx_misrouted"] for r in m)
             s["load"] = spread([r["load1"] for r in m])
-            ev = [r["events_per_s"] for r in m if "events_per_s" in r]
-            if ev:
-                s["events_per_s"] = spread(ev)
+            ratio = event_ratio(rows, t)
+            if ratio:
+                # Events/s at max rate: events per relayed packet x relayed/s.
+                s["events_per_relayed"] = ratio[0]
+                s["events_per_s"] = spread([ratio[0] * r["rx_relayed"] / r["window_s"] for r in m])
         if kinds.get("ndr"):
             s["ndr"] = spread([r["ndr_mpps"] for r in kinds["ndr"]])
         lat = {}
@@ -118,7 +117,8 @@ def markdown(summary):
         cells.append(fmt(s["max_loss"], digits=3) if "max_loss" in s else "-")
         cells.append(fmt(s["ndr"]) if "ndr" in s else "-")
         cells.append(fmt(s["relayed_share"]) if "relayed_share" in s else "-")
-        cells.append(fmt(s["events_per_s"], digits=0) if "events_per_s" in s else "-")
+        cells.append(fmt(s["events_per_s"], digits=0) + f' ({s["events_per_relayed"]:.4f}/relayed pkt)'
+                     if "events_per_s" in s else "-")
         cells.append(fmt(s["load"]) if "load" in s else "-")
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Latency (ns, median over runs; load = fraction of the no-drop rate, max = max-rate runs, whose rate column is what was sent):", "",
@@ -209,7 +209,6 @@ def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-    add_event_rates(rows)
     summary = summarise(rows)
     with open(f"{sys.argv[2]}/summary.json", "w") as f:
         json.dump(summary, f, indent=1, default=str)

@@ -137,9 +137,9 @@ start_relay() {
 
 dp_counters() {
   # The data plane's counters as one line of JSON via DPDK telemetry; "{}"
-  # when unavailable (never fails: it runs inside the result reader).
+  # when unavailable (never fails).
   local raw
-  raw=$(echo "/flatnet/stats" | timeout 5 dpdk-telemetry.py -f fnb-dataplane 2>/dev/null || true)
+  raw=$(echo "/flatnet/stats" | timeout 20 dpdk-telemetry.py -f fnb-dataplane 2>/dev/null || true)
   python3 -c 'import json,sys
 t = sys.argv[1]; i = t.find("{")
 try: print(json.dumps(json.loads(t[i:t.rfind("}") + 1])) if i >= 0 else "{}")
@@ -148,8 +148,40 @@ except ValueError: print("{}")' "$raw" 2>/dev/null || echo "{}"
 
 # bench_target TARGET: ONE generator process runs every measurement (the
 # memif link connects once): max-rate runs, no-drop-rate searches, latency
-# runs. Each JSON line it prints gets the target and, for the relay, the data
-# plane's counters sampled right then (plot.py turns them into events/s).
+# runs. Each JSON line it prints gets the target. For the relay, the data
+# plane's counters are read before and after (a "dp-total" line): sampling
+# them per line fell behind on a busy machine (telemetry answers slowly when
+# both cores poll), so plot.py derives events/s from events per relayed packet.
+bench_target() {
+  local t=$1 before after
+  log "== $t: $runs max-rate runs of ${dur}s, $ndr_runs no-drop searches, latency at $lat_fracs (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  [[ $t == relay ]] && before=$(dp_counters)
+  nice -n "$nice_level" "$pktgen" --dst-mac "$dp_mac" --dst-ip "$dp_ip" --peers "$peers" --seed "$seed" \
+      --size "$size" --duration "$dur" --warmup 0.5 --drain 0.2 \
+      --repeat "$runs" --ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss" \
+      --lat-fracs "${lat_fracs// /,}" --lat-runs "$lat_runs" -- \
+      --lcores "0@$GEN_CORE" --no-pci --file-prefix fnb-pktgen $mem \
+      --vdev="net_memif0,role=client,socket=$sock,mac=$gen_mac,rsize=$rsize" 2>>"$out/pktgen.log" |
+  while IFS= read -r line; do
+    python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(target=sys.argv[2]); print(json.dumps(r))' \
+      "$line" "$t" >> "$results" || { log "$t: could not record: $line"; continue; }
+    tail -1 "$results" | python3 -c 'import json,sys; r=json.load(sys.stdin)
+if r["kind"] == "ndr": print("%s no-drop rate %.3f Mpps" % (r["target"], r["ndr_mpps"]))
+else: print("%s %s %s @%.2f: tx %.2f rx %.2f Mpps, loss %.4f%%, p50 %d p99 %d ns, load %.2f" % (r["target"], r["kind"], r["run"], r["rate_set"], r["tx_mpps"], r["rx_mpps"], r["offered_loss_pct"], r["latency_ns"]["p50"], r["latency_ns"]["p99"], r["load1"]))' |
+      tee -a "$out/run.log" >&2 || true
+  done
+  if [[ $t == relay ]]; then
+    after=$(dp_counters)
+    python3 -c 'import json,sys; print(json.dumps({"target": "relay", "kind": "dp-total", "before": json.loads(sys.argv[1]), "after": json.loads(sys.argv[2])}))' \
+      "$before" "$after" >> "$results"
+  fi
+  # A forwarder that died under traffic (see docs/bench-relay.md) is reported.
+  if [[ -n "$fwd_pid" ]] && ! kill -0 "$fwd_pid" 2>/dev/null; then
+    log "$t: the forwarder exited during the run (see $out/$t.log / dataplane.log)"
+    echo "{\"target\":\"$t\",\"kind\":\"forwarder-exit\"}" >> "$results"
+  fi
+}
+
 wait_quiet() {
   local waited=0
   while (( waited < quiet_wait )) &&
