@@ -1,0 +1,94 @@
+// The interface between flatnetd (the control process) and its HTTP API /
+// CLI (control/api/). Plain structs and one abstract class: the API reads
+// node, peer, moon and metric state through StatusSource and asks for a few
+// actions (orbit, deorbit, ping). Nothing here knows about sockets or HTTP.
+//
+// Thread safety: every StatusSource method may be called from any thread
+// (the HTTP server runs on its own). flatnetd marshals each call into its
+// event loop; ping() blocks its caller for at most count * timeout_ms.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace flatnet::control {
+
+struct NodeStatus {
+  uint64_t address = 0;            // 40-bit node address
+  std::string public_identity;     // "xxxxxxxxxx:0:<hex public>" (never the secret)
+  std::string version;             // software version, "1.14.1"
+  bool online = false;             // heard from a root within the last ~60 s
+  uint64_t planet_id = 0;
+  uint64_t planet_timestamp = 0;
+  uint16_t tcp_port = 0;           // 0: no TCP (flatnetd has no TCP fallback)
+  uint16_t udp_port = 0;           // primary port
+  int64_t clock_ms = 0;            // wall clock, ms since the epoch
+};
+
+enum class Role : uint8_t { kLeaf = 0, kPlanet, kMoon };
+
+struct PathStatus {
+  std::string address;             // "ip/port" (ZeroTier's spelling)
+  int64_t last_send_ms = 0;        // wall-clock ms; 0 = never
+  int64_t last_receive_ms = 0;
+  bool active = false;             // heard within the path timeout
+  bool preferred = false;          // the path we send on
+};
+
+struct PeerStatus {
+  uint64_t address = 0;
+  std::string version;             // "1.14.1", or "" if not yet known
+  int latency_ms = -1;             // -1 = unknown
+  Role role = Role::kLeaf;
+  bool relayed = true;             // no direct path: we reach it via a root
+  std::vector<PathStatus> paths;
+};
+
+struct MoonStatus {
+  uint64_t id = 0;
+  uint64_t timestamp = 0;
+  uint64_t seed = 0;               // the root we orbited through (0 = from a .moon file)
+  std::vector<uint64_t> roots;     // root addresses
+  bool waiting = false;            // orbit requested, moon not yet fetched
+};
+
+enum class MetricType : uint8_t { kCounter = 0, kGauge };
+
+struct MetricSample {
+  std::string name;                // Prometheus-style, "flatnet_control_drops_total"
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+  std::string help;
+  MetricType type = MetricType::kCounter;
+};
+
+struct PingReply {
+  int seq = 0;                     // 0-based index of the ECHO
+  double rtt_ms = 0;
+  bool relayed = false;            // came back through a root (hops > 0)
+};
+
+struct PingResult {
+  bool ok = false;                 // false: *error says why (unknown peer, ...)
+  std::string error;
+  int sent = 0;
+  std::vector<PingReply> replies;  // one per ECHO answered within timeout_ms
+};
+
+class StatusSource {
+ public:
+  virtual ~StatusSource() = default;
+  virtual NodeStatus node() = 0;
+  virtual std::vector<PeerStatus> peers() = 0;
+  virtual std::vector<MoonStatus> moons() = 0;
+  virtual std::vector<MetricSample> metrics() = 0;
+  // Join/leave a moon. false + *err (one sentence) when refused.
+  virtual bool orbit(uint64_t world, uint64_t seed, std::string* err) = 0;
+  virtual bool deorbit(uint64_t world, std::string* err) = 0;
+  // `count` ECHOs to `addr`, one after another, each waiting up to timeout_ms.
+  virtual PingResult ping(uint64_t addr, int count, int timeout_ms) = 0;
+};
+
+}  // namespace flatnet::control
