@@ -191,32 +191,6 @@ wait_quiet() {
   (( quiet_wait == 0 )) || log "waited ${waited}s for load < $quiet_load: load now $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-bench_target() {
-  local t=$1
-  log "== $t: $runs max-rate runs of ${dur}s, $ndr_runs no-drop searches, latency at $lat_fracs (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  nice -n "$nice_level" "$pktgen" --dst-mac "$dp_mac" --dst-ip "$dp_ip" --peers "$peers" --seed "$seed" \
-      --size "$size" --duration "$dur" --warmup 0.5 --drain 0.2 \
-      --repeat "$runs" --ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss" \
-      --lat-fracs "${lat_fracs// /,}" --lat-runs "$lat_runs" -- \
-      --lcores "0@$GEN_CORE" --no-pci --file-prefix fnb-pktgen $mem \
-      --vdev="net_memif0,role=client,socket=$sock,mac=$gen_mac,rsize=$rsize" 2>>"$out/pktgen.log" |
-  while IFS= read -r line; do
-    local dp="{}"
-    [[ $t == relay ]] && dp=$(dp_counters)
-    python3 -c 'import json,sys,time; r=json.loads(sys.argv[1]); r.update(target=sys.argv[2], dp=json.loads(sys.argv[3] or "{}"), dp_time=time.time()); print(json.dumps(r))' \
-      "$line" "$t" "$dp" >> "$results" || { log "$t: could not record: $line"; continue; }
-    tail -1 "$results" | python3 -c 'import json,sys; r=json.load(sys.stdin)
-if r["kind"] == "ndr": print("%s no-drop rate %.3f Mpps" % (r["target"], r["ndr_mpps"]))
-else: print("%s %s %s @%.2f: tx %.2f rx %.2f Mpps, loss %.4f%%, p50 %d p99 %d ns, load %.2f" % (r["target"], r["kind"], r["run"], r["rate_set"], r["tx_mpps"], r["rx_mpps"], r["offered_loss_pct"], r["latency_ns"]["p50"], r["latency_ns"]["p99"], r["load1"]))' |
-      tee -a "$out/run.log" >&2
-  done
-  # A forwarder that died under traffic (see docs/bench-relay.md) is reported.
-  if [[ -n "$fwd_pid" ]] && ! kill -0 "$fwd_pid" 2>/dev/null; then
-    log "$t: the forwarder exited during the run (see $out/$t.log / dataplane.log)"
-    echo "{\"target\":\"$t\",\"kind\":\"forwarder-exit\"}" >> "$results"
-  fi
-}
-
 for t in $targets; do
   wait_quiet
   case $t in
