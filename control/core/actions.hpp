@@ -53,10 +53,20 @@ struct LogLine {
   std::string text;       // never contains key material
 };
 
+// An OK(ECHO) answering an ECHO we sent (Core::send_echo): what a ping
+// waits for. `payload` is what the peer echoed back.
+struct EchoReply {
+  uint64_t from = 0;
+  uint64_t in_re_packet_id = 0;
+  unsigned hops = 0;          // > 0: it came through a relay
+  std::vector<uint8_t> payload;
+};
+
 struct Actions {
   std::vector<SendDatagram> send;
   std::vector<TableCommand> table;
   std::vector<LogLine> log;
+  std::vector<EchoReply> echo_replies;
   // Absolute time (same clock as `now`) by which run_background() must be
   // called again. Always set by the core before it returns.
   uint64_t next_deadline = 0;
@@ -65,6 +75,7 @@ struct Actions {
     send.clear();
     table.clear();
     log.clear();
+    echo_replies.clear();
     next_deadline = 0;
   }
 };

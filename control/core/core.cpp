@@ -128,9 +128,11 @@ void Core::decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64
   }
   Peer* p = peers_.find(wire::packet_source(d));
   if (!p) {
-    // Stock would WHOIS the sender upstream and hold the packet; a root has
-    // no upstream to ask yet (sibling-root WHOIS is later work).
+    // Stock would WHOIS the sender upstream and hold the packet. A leaf
+    // asks (and drops the packet; the sender retries); a root only learns
+    // peers from their HELLOs.
     count(Drop::unknown_sender);
+    if (!am_root_) forward_whois(wire::packet_source(d), 0, now, out);
     return;
   }
   switch (open_packet(packet, *p->keys)) {
@@ -297,8 +299,18 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       ++m_.peers_learned;
       break;
     }
+    case wire::Verb::kEcho: {
+      if (!expected(re.in_re_packet_id, wire::Verb::kEcho)) {
+        count(Drop::unexpected_ok);
+        return;
+      }
+      auto rest = payload.subspan(std::min(payload.size(), kReplyHeaderLength));
+      out.echo_replies.push_back(EchoReply{p.identity.address(), re.in_re_packet_id, hops,
+                                           std::vector<uint8_t>(rest.begin(), rest.end())});
+      break;
+    }
     default:
-      // OK(ECHO), OK(MULTICAST_GATHER) and the config acknowledgements only
+      // OK(MULTICAST_GATHER) and the config acknowledgements only
       // refresh the peer here; their consumers are later work.
       break;
   }

@@ -111,8 +111,27 @@ class Core {
   bool send_hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actions& out);
   // WHOIS `address` to the upstream `root`, over its best path.
   bool send_whois(uint64_t root, uint64_t address, uint64_t now, Actions& out);
-  // ECHO with `payload` to a known peer over its best path.
-  bool send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now, Actions& out);
+  // ECHO with `payload` to a known peer over its best direct path or, with
+  // none, through an upstream that has one (the root relays it). The
+  // answer comes back in Actions::echo_replies. Returns the packet ID (what
+  // the OK quotes), 0 if the peer is unknown or nothing can reach it.
+  uint64_t send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now, Actions& out);
+
+  // ---- leaf upkeep (core_leaf.cpp) ----
+  // HELLO every upstream on every stable endpoint of its world (spec §7.8:
+  // at start and then about every 60 s) using `local_socket`, and, as a
+  // leaf, keep every other peer's direct paths alive with a HELLO. The
+  // caller calls it on its own timer (kLeafHelloIntervalMs).
+  void hello_upstreams(int64_t local_socket, uint64_t now, Actions& out);
+  static constexpr uint64_t kLeafHelloIntervalMs = 60000;
+  // A peer remembered from a previous run (the peers cache): its identity
+  // and last direct path. It is added without the memory-hard check (we
+  // checked it when we learned it) and announced to the data plane, so a
+  // restarted root answers it at once. False if known, invalid or no room.
+  bool restore_peer(const crypto::Identity& id, const PhysicalPath& path, uint64_t now,
+                    Actions& out);
+  const std::vector<uint64_t>& upstreams() const { return upstreams_; }
+  const Config& config() const { return cfg_; }
 
   // ---- state ----
   uint64_t address() const { return cfg_.identity.address(); }

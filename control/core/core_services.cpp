@@ -38,10 +38,11 @@ void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> 
 }
 
 // A root that does not know an address asks a sibling root of its planet
-// or moons (the requester's retry 500 ms later then finds it). Bounded per
-// address and globally, since any known peer can make us ask.
+// or moons (the requester's retry 500 ms later then finds it); a leaf asks
+// its roots about an unknown sender (whose packet is dropped: the sender's
+// retry finds us knowing it). Bounded per address and globally, since any
+// known peer (or any packet, for a leaf) can make us ask.
 void Core::forward_whois(uint64_t address, uint64_t requester, uint64_t now, Actions& out) {
-  if (!am_root_) return;
   Peer* best = nullptr;
   for (uint64_t u : upstreams_) {
     Peer* q = peers_.find(u);
@@ -239,15 +240,25 @@ bool Core::send_whois(uint64_t root, uint64_t address, uint64_t now, Actions& ou
   return id != 0;
 }
 
-bool Core::send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now, Actions& out) {
+uint64_t Core::send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now,
+                         Actions& out) {
   Peer* p = peers_.find(to);
-  const Path* path = p ? p->best_path() : nullptr;
-  if (!path) return false;
+  if (!p) return 0;
+  const Path* path = p->best_path();
+  if (!path) {
+    // No direct path: hand it to an upstream that has one; it relays on
+    // the destination address (hops 0 -> 1), as stock leaves do.
+    for (uint64_t u : upstreams_) {
+      const Peer* up = peers_.find(u);
+      if (up && (path = up->best_path())) break;
+    }
+    if (!path) return 0;
+  }
   PacketBuilder b(to, address(), wire::Verb::kEcho, random_packet_id());
   b.payload().bytes(payload);
   uint64_t id = send(*p, b, path->phys, p->suite(), now, out);
   if (id) expect(id, wire::Verb::kEcho);
-  return id != 0;
+  return id;
 }
 
 // ---- housekeeping --------------------------------------------------------------------

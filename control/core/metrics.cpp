@@ -3,10 +3,10 @@
 
 namespace flatnet::control {
 
-std::vector<MetricSample> metric_samples(const Metrics& m) {
-  std::vector<MetricSample> out;
+std::vector<CounterSample> metric_samples(const Metrics& m) {
+  std::vector<CounterSample> out;
   auto add = [&](const char* name, const char* help, uint64_t v) {
-    out.push_back(MetricSample{std::string("flatnet_control_") + name, help, v});
+    out.push_back(CounterSample{std::string("flatnet_control_") + name, help, v});
   };
   add("rx_datagrams", "datagrams fed to the core", m.rx_datagrams);
   add("tx_datagrams", "datagrams the core asked to send", m.tx_datagrams);

@@ -99,11 +99,11 @@ inline constexpr const char* kDropHelp[] = {
 
 // Every counter with a stable name ("flatnet_control_<name>"), for the glue's
 // /metrics: drops as "drop_<reason>", verbs as "rx_verb_<n>" (non-zero only).
-struct MetricSample {
+struct CounterSample {
   std::string name;
   const char* help;
   uint64_t value;
 };
-std::vector<MetricSample> metric_samples(const Metrics& m);
+std::vector<CounterSample> metric_samples(const Metrics& m);
 
 }  // namespace flatnet::control

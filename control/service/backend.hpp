@@ -1,0 +1,47 @@
+// Where flatnetd's datagrams come from and go to. Two implementations:
+// a kernel UDP socket (leaves, tests, a software root) and a running
+// flatnet-dataplane attached through dataplane/ipc (a DPDK root).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/core/actions.hpp"
+
+namespace flatnet::control::service {
+
+struct BackendEvents {
+  // A datagram for the core (from its physical source).
+  std::function<void(const PhysicalPath&, std::span<const uint8_t>)> datagram;
+  // The data plane relayed packets from `src` to `dst`.
+  std::function<void(uint64_t src, uint64_t dst)> relayed_pair;
+  // The data plane restarted (or we re-attached): its table is empty or
+  // stale; re-announce (core.resync).
+  std::function<void()> restarted;
+  // A peer in the data plane's table dump (attach): address + path.
+  std::function<void(uint64_t addr, const PhysicalPath&)> table_peer;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Handles up to `budget` inputs; returns how many.
+  virtual unsigned poll(const BackendEvents& ev, unsigned budget) = 0;
+  virtual bool send(const SendDatagram& d) = 0;
+  virtual bool table(const TableCommand& c) = 0;   // no-op for UDP
+  // Blocks up to `ms` for input (0 = don't block).
+  virtual void wait(int ms) = 0;
+  virtual int64_t local_socket() const = 0;
+  virtual uint16_t port() const = 0;
+  virtual std::string describe() const = 0;
+};
+
+// "ip:port" (IPv4 or [IPv6]:port); nullptr + *err on failure.
+std::unique_ptr<Backend> make_udp_backend(const std::string& bind, std::string* err);
+// Attaches to flatnet-dataplane instance `instance`.
+std::unique_ptr<Backend> make_dataplane_backend(const std::string& instance, std::string* err);
+
+}  // namespace flatnet::control::service

@@ -1,0 +1,351 @@
+// flatnetd's event loop and StatusSource (see daemon.hpp).
+#include "control/service/daemon.hpp"
+
+#include <sodium.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "dataplane/wire/vl1.hpp"
+
+namespace flatnet::control::service {
+
+uint64_t mono_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
+}
+
+int64_t wall_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+namespace {
+
+constexpr unsigned kInputsPerTurn = 256;     // bounded work per loop turn
+constexpr uint64_t kCacheIntervalMs = 30000; // peers cache rewrite
+constexpr uint64_t kOnlineMs = 60000 * 2;    // heard a root within this: online
+const char* kLevelNames[] = {"debug", "info", "warn", "error"};
+
+std::string hex10(uint64_t a) {
+  char b[16];
+  std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(a));
+  return b;
+}
+
+int64_t to_wall(uint64_t mono, uint64_t now_mono, int64_t now_wall) {
+  return mono == 0 ? 0 : now_wall - int64_t(now_mono - std::min(mono, now_mono));
+}
+
+std::string version_string(const Version& v) {
+  return std::to_string(v.major) + "." + std::to_string(v.minor) + "." +
+         std::to_string(v.revision);
+}
+
+}  // namespace
+
+Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
+    : home_(std::move(home)), backend_(std::move(backend)), opt_(opt) {
+  Config cfg;
+  cfg.identity = home_.identity;
+  cfg.planet = home_.planet;
+  cfg.moons = home_.moons;
+  core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
+}
+
+void Daemon::log(LogLevel level, const std::string& text) {
+  if (level < opt_.log_level) return;
+  std::fprintf(stderr, "flatnetd: %s: %s\n", kLevelNames[size_t(level)], text.c_str());
+}
+
+void Daemon::execute(Actions& a) {
+  for (const SendDatagram& d : a.send)
+    if (!backend_->send(d)) ++send_failures_;
+  for (const TableCommand& c : a.table)
+    if (!backend_->table(c)) ++table_failures_;
+  // The core already rate-limits its per-packet lines and never logs keys.
+  for (const LogLine& l : a.log) log(l.level, l.text);
+  for (EchoReply& r : a.echo_replies) {
+    auto it = ping_sent_.find(r.in_re_packet_id);
+    if (it != ping_sent_.end()) {
+      log(LogLevel::kInfo, "echo reply from " + hex10(r.from) + " rtt " +
+                               std::to_string(mono_ms() - it->second) + " ms hops " +
+                               std::to_string(r.hops) + (r.hops ? " relayed" : " direct"));
+      ping_sent_.erase(it);
+    }
+    replies_[r.in_re_packet_id] = std::move(r);
+    if (replies_.size() > 1024) replies_.erase(replies_.begin());
+  }
+  a.clear();
+}
+
+void Daemon::ping_tick(uint64_t now) {
+  if (!opt_.ping_target || now < next_ping_) return;
+  next_ping_ = now + 1000;
+  Actions a;
+  uint8_t payload[8];
+  randombytes_buf(payload, sizeof payload);
+  if (uint64_t id = core_->send_echo(opt_.ping_target, payload, now, a)) {
+    ping_sent_[id] = now;
+    if (ping_sent_.size() > 64) ping_sent_.erase(ping_sent_.begin());
+  } else if (!core_->peers().find(opt_.ping_target)) {
+    for (uint64_t u : core_->upstreams())
+      if (core_->send_whois(u, opt_.ping_target, now, a)) break;
+  }
+  execute(a);
+}
+
+void Daemon::turn(uint64_t now) {
+  Actions a;
+  BackendEvents ev;
+  ev.datagram = [&](const PhysicalPath& from, std::span<const uint8_t> d) {
+    if (d.size() >= 16) {
+      // Remember when a root last spoke, for `online`.
+      const uint64_t src = wire::packet_source(d.data());
+      for (uint64_t u : core_->upstreams())
+        if (u == src) last_root_rx_ = now;
+    }
+    core_->receive(from, d, now, a);
+    execute(a);
+  };
+  ev.relayed_pair = [&](uint64_t s, uint64_t d) {
+    core_->relayed_pair(s, d, now, a);
+    execute(a);
+  };
+  ev.restarted = [&]() {
+    log(LogLevel::kInfo, "data plane attached: re-announcing peers");
+    core_->resync(now, a);
+    execute(a);
+  };
+  ev.table_peer = [&](uint64_t, const PhysicalPath&) {};
+  backend_->poll(ev, kInputsPerTurn);
+
+  if (now >= next_hello_) {
+    next_hello_ = now + Core::kLeafHelloIntervalMs;
+    core_->hello_upstreams(backend_->local_socket(), now, a);
+    execute(a);
+  }
+  if (now >= core_->next_deadline(now)) {
+    core_->run_background(now, a);
+    execute(a);
+  }
+  ping_tick(now);
+  if (now >= next_cache_) {
+    next_cache_ = now + kCacheIntervalMs;
+    save_peers_cache();
+  }
+}
+
+void Daemon::run(const std::atomic<bool>& stop) {
+  log(LogLevel::kInfo, "node " + home_.identity.address_string() + " on " + backend_->describe() +
+                           (core_->am_root() ? " (root)" : " (leaf)"));
+  next_cache_ = mono_ms() + kCacheIntervalMs;
+  while (!stop.load(std::memory_order_relaxed)) {
+    uint64_t deadline;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      const uint64_t now = mono_ms();
+      turn(now);
+      deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
+                           opt_.ping_target ? next_ping_ : UINT64_MAX});
+    }
+    cv_.notify_all();
+    const uint64_t now = mono_ms();
+    // Idle: sleep on the backend until input or the next timer (at most
+    // 100 ms, so a stop request is seen promptly).
+    backend_->wait(int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100)));
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  save_peers_cache();
+  log(LogLevel::kInfo, "stopped; peers cache written");
+}
+
+// ---- peers cache -------------------------------------------------------------------
+
+void Daemon::save_peers_cache() {
+  namespace fs = std::filesystem;
+  const std::string dir = home_.dir + "/peers.d";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  size_t n = 0;
+  const_cast<PeerTable&>(core_->peers()).for_each([&](Peer& p) {
+    if (p.is_upstream()) return;
+    const Path* best = p.best_path();
+    if (!best) return;
+    std::string text = p.identity.to_string(false) + "\n" + best->phys.remote.to_string() + "\n";
+    if (write_file_atomic(dir + "/" + p.identity.address_string() + ".peer", text, 0644)) ++n;
+  });
+  log(LogLevel::kDebug, "peers cache: " + std::to_string(n) + " written");
+}
+
+size_t Daemon::load_peers_cache() {
+  namespace fs = std::filesystem;
+  std::lock_guard<std::mutex> g(mu_);
+  const std::string dir = home_.dir + "/peers.d";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return 0;
+  size_t n = 0, bad = 0;
+  const uint64_t now = mono_ms();
+  Actions a;
+  for (auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".peer") continue;
+    std::string text;
+    if (!read_file(e.path().string(), text)) continue;
+    std::istringstream in(text);
+    std::string id_line, path_line;
+    std::getline(in, id_line);
+    std::getline(in, path_line);
+    auto id = crypto::Identity::from_string(id_line);
+    auto addr = wire::InetAddress::from_string(path_line);
+    if (!id || !addr) {
+      ++bad;
+      continue;
+    }
+    if (core_->restore_peer(*id, PhysicalPath{backend_->local_socket(), *addr}, now, a)) ++n;
+    execute(a);
+  }
+  log(LogLevel::kInfo, "peers cache: " + std::to_string(n) + " restored" +
+                           (bad ? ", " + std::to_string(bad) + " unreadable" : ""));
+  return n;
+}
+
+// ---- StatusSource ------------------------------------------------------------------
+
+NodeStatus Daemon::node() {
+  std::lock_guard<std::mutex> g(mu_);
+  NodeStatus s;
+  s.address = core_->address();
+  s.public_identity = home_.identity.to_string(false);
+  s.version = version_string(core_->config().version);
+  s.online = core_->am_root() || (last_root_rx_ && mono_ms() - last_root_rx_ < kOnlineMs);
+  s.planet_id = home_.planet.id;
+  s.planet_timestamp = home_.planet.timestamp;
+  s.udp_port = backend_->port();
+  s.clock_ms = wall_ms();
+  return s;
+}
+
+std::vector<PeerStatus> Daemon::peers() {
+  std::lock_guard<std::mutex> g(mu_);
+  const uint64_t now = mono_ms();
+  const int64_t wall = wall_ms();
+  const uint64_t timeout = core_->config().limits.path_timeout_ms;
+  std::vector<PeerStatus> out;
+  const_cast<PeerTable&>(core_->peers()).for_each([&](Peer& p) {
+    PeerStatus s;
+    s.address = p.identity.address();
+    if (p.version_known) s.version = version_string(p.version);
+    s.role = p.role == PeerRole::kPlanetRoot ? Role::kPlanet
+             : p.role == PeerRole::kMoonRoot ? Role::kMoon
+                                             : Role::kLeaf;
+    const Path* best = p.best_path();
+    s.relayed = best == nullptr;
+    for (const Path& q : p.paths) {
+      PathStatus ps;
+      ps.address = q.phys.remote.to_string();
+      ps.last_send_ms = to_wall(q.last_send, now, wall);
+      ps.last_receive_ms = to_wall(q.last_receive, now, wall);
+      ps.active = now - q.last_receive < timeout;
+      ps.preferred = best == &q;
+      s.paths.push_back(std::move(ps));
+    }
+    out.push_back(std::move(s));
+  });
+  std::sort(out.begin(), out.end(),
+            [](const PeerStatus& a, const PeerStatus& b) { return a.address < b.address; });
+  return out;
+}
+
+std::vector<MoonStatus> Daemon::moons() {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<MoonStatus> out;
+  for (const wire::World& m : home_.moons) {
+    MoonStatus s;
+    s.id = m.id;
+    s.timestamp = m.timestamp;
+    for (const wire::WorldRoot& r : m.roots) s.roots.push_back(r.identity.address());
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<MetricSample> Daemon::metrics() {
+  std::lock_guard<std::mutex> g(mu_);
+  std::vector<MetricSample> out;
+  for (const CounterSample& c : metric_samples(core_->metrics()))
+    out.push_back(MetricSample{c.name + "_total", {}, double(c.value), c.help,
+                               MetricType::kCounter});
+  out.push_back(MetricSample{"flatnet_control_peers", {}, double(core_->peers().size()),
+                             "peers in the control table", MetricType::kGauge});
+  out.push_back(MetricSample{"flatnet_control_identity_queue", {},
+                             double(core_->identity_queue_depth()),
+                             "HELLOs waiting for the identity budget", MetricType::kGauge});
+  out.push_back(MetricSample{"flatnet_control_send_failures_total", {}, double(send_failures_),
+                             "datagrams the backend could not send", MetricType::kCounter});
+  out.push_back(MetricSample{"flatnet_control_table_failures_total", {}, double(table_failures_),
+                             "table commands the backend could not queue",
+                             MetricType::kCounter});
+  return out;
+}
+
+bool Daemon::orbit(uint64_t, uint64_t, std::string* err) {
+  // Fetching a moon from its seed needs OK(HELLO) world handling in the
+  // core (not there yet); put the .moon file in moons.d and restart.
+  *err = "orbit is not supported yet: put the .moon file in <home>/moons.d and restart";
+  return false;
+}
+
+bool Daemon::deorbit(uint64_t, std::string* err) {
+  *err = "deorbit is not supported yet: remove the .moon file from <home>/moons.d and restart";
+  return false;
+}
+
+PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {
+  PingResult r;
+  count = std::clamp(count, 1, 100);
+  timeout_ms = std::clamp(timeout_ms, 1, 10000);
+  std::unique_lock<std::mutex> g(mu_);
+  // Unknown peer: ask the roots first, within the first timeout.
+  if (!core_->peers().find(addr)) {
+    Actions a;
+    const uint64_t now = mono_ms();
+    for (uint64_t u : core_->upstreams())
+      if (core_->send_whois(u, addr, now, a)) break;
+    execute(a);
+    cv_.wait_for(g, std::chrono::milliseconds(timeout_ms),
+                 [&] { return core_->peers().find(addr) != nullptr; });
+    if (!core_->peers().find(addr)) {
+      r.error = "peer " + hex10(addr) + " is unknown (no WHOIS answer)";
+      return r;
+    }
+  }
+  r.ok = true;
+  for (int i = 0; i < count; ++i) {
+    Actions a;
+    uint8_t payload[8];
+    randombytes_buf(payload, sizeof payload);
+    const uint64_t t0 = mono_ms();
+    const uint64_t id = core_->send_echo(addr, payload, t0, a);
+    execute(a);
+    if (!id) {
+      r.ok = false;
+      r.error = "no path to " + hex10(addr) + " (direct or through a root)";
+      return r;
+    }
+    ++r.sent;
+    if (cv_.wait_for(g, std::chrono::milliseconds(timeout_ms),
+                     [&] { return replies_.count(id) != 0; })) {
+      const EchoReply& e = replies_[id];
+      r.replies.push_back(PingReply{i, double(mono_ms() - t0), e.hops > 0});
+      replies_.erase(id);
+    }
+  }
+  return r;
+}
+
+}  // namespace flatnet::control::service

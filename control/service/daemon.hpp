@@ -1,0 +1,74 @@
+// flatnetd's event loop around the I/O-free core: feeds it the backend's
+// datagrams and events, carries out its Actions, runs its timers, keeps
+// the peers cache, and serves StatusSource (any thread: one mutex guards
+// the core and the backend).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "control/core/core.hpp"
+#include "control/service/backend.hpp"
+#include "control/service/settings.hpp"
+#include "control/service/status.hpp"
+
+namespace flatnet::control::service {
+
+uint64_t mono_ms();
+int64_t wall_ms();
+
+struct DaemonOptions {
+  std::string home;
+  LogLevel log_level = LogLevel::kInfo;
+  uint64_t ping_target = 0;      // --ping: ECHO this address once a second, log replies
+};
+
+class Daemon final : public StatusSource {
+ public:
+  Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt);
+
+  // Runs until stop() (SIGINT/SIGTERM); writes the peers cache on the way out.
+  void run(const std::atomic<bool>& stop);
+
+  // StatusSource
+  NodeStatus node() override;
+  std::vector<PeerStatus> peers() override;
+  std::vector<MoonStatus> moons() override;
+  std::vector<MetricSample> metrics() override;
+  bool orbit(uint64_t world, uint64_t seed, std::string* err) override;
+  bool deorbit(uint64_t world, std::string* err) override;
+  PingResult ping(uint64_t addr, int count, int timeout_ms) override;
+
+  // Peers cache: <home>/peers.d/<address>.peer = public identity + last path.
+  void save_peers_cache();
+  size_t load_peers_cache();
+
+ private:
+  void turn(uint64_t now);            // one bounded loop iteration (mu_ held)
+  void execute(Actions& a);           // carry out the core's actions (mu_ held)
+  void log(LogLevel level, const std::string& text);
+  void ping_tick(uint64_t now);
+
+  Home home_;
+  std::unique_ptr<Backend> backend_;
+  DaemonOptions opt_;
+  std::unique_ptr<Core> core_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;        // signalled after every turn
+  std::map<uint64_t, EchoReply> replies_;   // by in-re packet ID, for ping()
+  uint64_t next_hello_ = 0;
+  uint64_t next_cache_ = 0;
+  uint64_t next_ping_ = 0;
+  uint64_t last_root_rx_ = 0;
+  std::map<uint64_t, uint64_t> ping_sent_;  // --ping: packet ID -> sent at
+  uint64_t send_failures_ = 0;
+  uint64_t table_failures_ = 0;
+};
+
+}  // namespace flatnet::control::service

@@ -1,0 +1,122 @@
+// flatnetd: the control process. Home directory, settings, one backend
+// (kernel UDP socket or a flatnet-dataplane instance), the event loop, and
+// the local HTTP API when control/api is built in.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <sodium.h>
+
+#include "control/service/daemon.hpp"
+#include "control/service/settings.hpp"
+#ifdef FLATNET_HAVE_API
+#include "control/api/api.hpp"
+#endif
+
+namespace {
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace flatnet::control;
+  using namespace flatnet::control::service;
+  CLI::App app{"flatnetd: the flatnet control process (ZeroTier protocol 12 node)"};
+  std::string home = "/var/lib/flatnet", config_file, udp, dataplane, ping;
+  SettingsLayer cli;
+  std::optional<uint16_t> port;
+  std::string planet, level;
+  bool no_api = false;
+  app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
+  app.add_option("-c,--config", config_file, "flatnet JSON config file");
+  app.add_option("--udp", udp, "kernel UDP backend: bind ip:port");
+  app.add_option("--dataplane", dataplane, "attach to this flatnet-dataplane instance");
+  app.add_option("--planet", planet, "planet file (default <home>/planet)");
+  app.add_option("-p,--port", port, "primary port (UDP backend default bind and API port)");
+  app.add_option("--log-level", level, "debug | info | warn | error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--ping", ping, "ECHO this 10-hex-digit address every second and log replies");
+  app.add_flag("--no-api", no_api, "do not start the local HTTP API");
+  CLI11_PARSE(app, argc, argv);
+  if (sodium_init() < 0) return 1;
+  if (udp.empty() == dataplane.empty()) {
+    std::fprintf(stderr, "flatnetd: give exactly one of --udp <ip:port> or --dataplane <instance>\n");
+    return 2;
+  }
+  if (port) cli.primary_port = *port;
+  if (!planet.empty()) cli.planet_file = planet;
+  if (!level.empty()) cli.log_level = level;
+
+  std::string err, text;
+  SettingsLayer conf, local;
+  if (!config_file.empty()) {
+    if (!read_file(config_file, text) || !parse_flatnet_config(text, conf, &err)) {
+      std::fprintf(stderr, "flatnetd: %s: %s\n", config_file.c_str(),
+                   err.empty() ? "cannot read" : err.c_str());
+      return 2;
+    }
+  }
+  std::vector<std::string> unknown;
+  if (read_file(home + "/local.conf", text) && !parse_local_conf(text, local, &unknown, &err)) {
+    std::fprintf(stderr, "flatnetd: %s/local.conf: %s\n", home.c_str(), err.c_str());
+    return 2;
+  }
+  for (const auto& k : unknown)
+    std::fprintf(stderr, "flatnetd: warn: local.conf key '%s' is not supported (ignored)\n",
+                 k.c_str());
+  const Settings s = merge({&cli, &conf, &local});
+
+  Home h;
+  std::vector<std::string> notes;
+  if (!load_home(home, s.planet_file, h, &notes, &err)) {
+    std::fprintf(stderr, "flatnetd: %s\n", err.c_str());
+    return 2;
+  }
+  for (const auto& n : notes) std::fprintf(stderr, "flatnetd: info: %s\n", n.c_str());
+
+  std::unique_ptr<Backend> backend =
+      udp.empty() ? make_dataplane_backend(dataplane, &err) : make_udp_backend(udp, &err);
+  if (!backend) {
+    std::fprintf(stderr, "flatnetd: %s\n", err.c_str());
+    return 2;
+  }
+  DaemonOptions opt;
+  opt.home = home;
+  static const char* levels[] = {"debug", "info", "warn", "error"};
+  for (int i = 0; i < 4; ++i)
+    if (s.log_level == levels[i]) opt.log_level = LogLevel(i);
+  if (!ping.empty()) opt.ping_target = std::strtoull(ping.c_str(), nullptr, 16);
+
+  Daemon d(std::move(h), std::move(backend), opt);
+  d.load_peers_cache();
+
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+#ifdef FLATNET_HAVE_API
+  std::unique_ptr<api::ApiServer> server;
+  if (!no_api) {
+    api::ApiConfig ac;
+    ac.bind_addresses = {s.api_bind};
+    ac.port = s.api_port ? s.api_port : s.primary_port;
+    ac.auth_token = api::read_token_file(home + "/authtoken.secret");
+    ac.metrics_token = api::read_token_file(home + "/metricstoken.secret");
+    ac.home_dir = home;
+    auto st = api::start_http_api(d, ac);
+    if (!st.server) {
+      std::fprintf(stderr, "flatnetd: HTTP API: %s\n", st.error.c_str());
+      return 2;
+    }
+    server = std::move(st.server);
+    std::fprintf(stderr, "flatnetd: info: HTTP API on port %u\n", unsigned(server->port()));
+  }
+#else
+  (void)no_api;
+#endif
+  d.run(g_stop);
+  return 0;
+}

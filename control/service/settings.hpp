@@ -1,0 +1,66 @@
+// flatnetd's settings: the home directory (identity, auth token, planet,
+// moons, peers cache, local.conf) and the flatnet JSON config, merged with
+// precedence command line > flatnet config > local.conf > defaults
+// (PRODUCT.md). Loading is the only thing here that touches files.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/identity.hpp"
+#include "dataplane/wire/world.hpp"
+
+namespace flatnet::control::service {
+
+// One layer of settings; unset fields fall through to the next layer.
+struct SettingsLayer {
+  std::optional<uint16_t> primary_port;
+  std::optional<bool> allow_secondary_port;
+  std::optional<std::string> planet_file;
+  std::optional<std::string> log_level;      // debug | info | warn | error
+  std::optional<std::string> api_bind;       // "127.0.0.1"
+  std::optional<uint16_t> api_port;
+};
+
+struct Settings {
+  uint16_t primary_port = 9993;
+  bool allow_secondary_port = false;         // read and reported; flatnetd binds one port
+  std::string planet_file;                   // "" = <home>/planet
+  std::string log_level = "info";
+  std::string api_bind = "127.0.0.1";
+  uint16_t api_port = 0;                     // 0 = primary_port
+};
+
+// Reads a stock local.conf ({"settings": {...}}). Unknown keys are appended
+// to *unknown (reported once by the caller). false + *err naming the key.
+bool parse_local_conf(const std::string& text, SettingsLayer& out,
+                      std::vector<std::string>* unknown, std::string* err);
+// Reads the flatnet JSON config (flat keys: primaryPort, allowSecondaryPort,
+// planet, logLevel, apiBind, apiPort). Unknown keys are an error.
+bool parse_flatnet_config(const std::string& text, SettingsLayer& out, std::string* err);
+// Highest precedence first.
+Settings merge(const std::vector<const SettingsLayer*>& layers_high_to_low);
+
+// What the home directory holds once loaded.
+struct Home {
+  std::string dir;
+  crypto::Identity identity;                 // with the private key
+  bool identity_created = false;
+  std::string authtoken;
+  wire::World planet;
+  std::vector<wire::World> moons;
+};
+
+// Creates the directory and identity.secret/.public (0600 secret) and
+// authtoken.secret if missing; reads the planet (required) and moons.d.
+bool load_home(const std::string& dir, const std::string& planet_file, Home& out,
+               std::vector<std::string>* notes, std::string* err);
+bool read_world_file(const std::string& path, wire::World& out, std::string* err);
+
+// Small file helpers (0600 for secrets; write to a temp file and rename).
+bool read_file(const std::string& path, std::string& out);
+bool write_file_atomic(const std::string& path, const std::string& data, unsigned mode);
+
+}  // namespace flatnet::control::service
