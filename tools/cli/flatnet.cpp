@@ -22,6 +22,8 @@ void usage(FILE* to) {
       "  idtool   identities, signatures, moons (zerotier-idtool verbs)\n"
       "  bench    benchmarks: `flatnet bench crypto|mb|relay`\n"
       "  pktgen   DPDK VL1 packet generator\n"
+      "  info, listpeers, peers, listmoons, orbit, deorbit, ping\n"
+      "           the running service's state (zerotier-cli verbs, via flatnet-cli)\n"
       "\n"
       "`flatnet <command> --help` describes a command.\n");
 }
@@ -60,10 +62,17 @@ int main(int argc, char** argv) {
     return {};
   };
 
+  // zerotier-cli's verbs are all one program: `flatnet info` runs
+  // `flatnet-cli info`.
+  static const char* const kCliVerbs[] = {"info", "listpeers", "peers", "listmoons",
+                                          "orbit", "deorbit", "ping"};
+  bool cli_verb = false;
+  for (const char* v : kCliVerbs) cli_verb |= !std::strcmp(argv[1], v);
+
   // Two-word commands ("bench crypto") map to their own program when it exists.
-  std::string prog = std::string("flatnet-") + argv[1];
-  int first_arg = 2;
-  if (argc >= 3 && argv[2][0] != '-') {
+  std::string prog = std::string("flatnet-") + (cli_verb ? "cli" : argv[1]);
+  int first_arg = cli_verb ? 1 : 2;
+  if (!cli_verb && argc >= 3 && argv[2][0] != '-') {
     std::string two = prog + "-" + argv[2];
     if (!sibling(two).empty()) { prog = two; first_arg = 3; }
   }

@@ -1,0 +1,34 @@
+// StatusSource structs -> the JSON objects stock zerotier-one emits
+// (field names and shapes of §12.3 and the captured info/listpeers files).
+// nlohmann::json objects keep keys sorted, as stock does.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "control/service/status.hpp"
+
+namespace flatnet::control::api {
+
+nlohmann::json node_json(const NodeStatus& n, const std::string& home_dir);
+nlohmann::json peer_json(const PeerStatus& p);
+nlohmann::json moon_json(const MoonStatus& m);
+// The object stock returns for an orbit still waiting for its moon.
+nlohmann::json moon_waiting_json(uint64_t id);
+nlohmann::json ping_json(uint64_t addr, const PingResult& r);
+
+// "%010llx" for node addresses, "%016llx" for world IDs.
+std::string hex_address(uint64_t a);
+std::string hex_world(uint64_t w);
+
+// Exactly 10 hex digits -> a 40-bit address (not 0, not the reserved 0xff
+// prefix); anything else -> nullopt.
+std::optional<uint64_t> parse_address(std::string_view s);
+// 10 or 16 hex digits -> a world ID; anything else -> nullopt.
+std::optional<uint64_t> parse_world(std::string_view s);
+
+}  // namespace flatnet::control::api

@@ -1,0 +1,439 @@
+// The HTTP API against a fake StatusSource: auth, every route's JSON shape
+// (keys compared with the stock 1.14.1 captures), /metrics format, actions
+// plumbing, malformed input.
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "control/api/json.hpp"
+#include "control/api/prometheus.hpp"
+#include "tests/unit/api/fake_source.hpp"
+
+namespace flatnet::control::api::test {
+namespace {
+
+using nlohmann::json;
+
+json body_json(const httplib::Result& r) {
+  return r ? json::parse(r->body, nullptr, false) : json();
+}
+
+TEST(ApiBind, RefusesNonLoopback) {
+  FakeSource src;
+  for (const char* a : {"0.0.0.0", "::", "10.0.0.1", "192.168.1.1", "fe80::1", "localhost", ""}) {
+    ApiConfig cfg;
+    cfg.bind_addresses = {a};
+    cfg.port = 0;
+    cfg.auth_token = kToken;
+    auto st = start_http_api(src, cfg);
+    EXPECT_EQ(st.server, nullptr) << a;
+    EXPECT_FALSE(st.error.empty()) << a;
+  }
+  EXPECT_TRUE(is_loopback_address("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_address("127.1.2.3"));
+  EXPECT_TRUE(is_loopback_address("::1"));
+  EXPECT_FALSE(is_loopback_address("128.0.0.1"));
+  EXPECT_FALSE(is_loopback_address("::ffff:10.0.0.1"));
+}
+
+TEST(ApiBind, RefusesEmptyToken) {
+  FakeSource src;
+  ApiConfig cfg;
+  cfg.bind_addresses = {"127.0.0.1"};
+  cfg.port = 0;
+  auto st = start_http_api(src, cfg);
+  EXPECT_EQ(st.server, nullptr);
+}
+
+TEST(ApiBind, BothLoopbacksSamePort) {
+  FakeSource src;
+  ApiConfig cfg;
+  cfg.port = 0;
+  cfg.auth_token = kToken;
+  auto st = start_http_api(src, cfg);
+  ASSERT_NE(st.server, nullptr) << st.error;
+  const auto b = st.server->bound();
+  ASSERT_GE(b.size(), 1u);
+  for (const auto& a : b) {
+    httplib::Client c(a, st.server->port());
+    c.set_connection_timeout(2);
+    auto r = c.Get("/status", auth());
+    ASSERT_TRUE(r) << a;
+    EXPECT_EQ(r->status, 200) << a;
+  }
+  st.server->stop();
+  st.server->stop();  // idempotent
+}
+
+TEST(ApiAuth, TokenRequiredEverywhere) {
+  Running api;
+  auto c = api.client();
+  for (const char* path : {"/status", "/peer", "/peer/c989c90153", "/moon", "/moon/1122334455",
+                           "/metrics", "/nonexistent"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 401) << path;
+    EXPECT_EQ(r->body, "{}") << path;
+    r = c.Get(path, {{"X-ZT1-Auth", "wrong"}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << path;
+    r = c.Get(path, {{"X-ZT1-Auth", std::string(kToken) + "x"}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << path;
+  }
+  auto r = c.Post("/moon/1122334455", "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = c.Delete("/moon/1122334455");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = c.Post("/ping/c989c90153");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_TRUE(api.src.orbits.empty());
+  EXPECT_TRUE(api.src.deorbits.empty());
+  EXPECT_TRUE(api.src.pings.empty());
+  // The metrics token opens /metrics only.
+  r = c.Get("/status", {{"Authorization", std::string("Bearer ") + kMetricsToken}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST(ApiAuth, TokenForms) {
+  Running api;
+  auto c = api.client();
+  auto r = c.Get("/status", {{"x-zt1-auth", kToken}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get((std::string("/status?auth=") + kToken).c_str());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/status", {{"Authorization", std::string("bearer ") + kToken}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/status", {{"Authorization", std::string("Bearer ") + kToken + " extra"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  // /health is exempt, as stock.
+  r = c.Get("/health");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body_json(r).value("version", ""), "1.14.1");
+}
+
+TEST(ApiRoutes, StatusShape) {
+  Running api;
+  auto c = api.client();
+  auto r = c.Get("/status", auth());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+  const json j = body_json(r);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["address"], "ee420f0cda");
+  EXPECT_EQ(j["versionMajor"], 1);
+  EXPECT_EQ(j["versionMinor"], 14);
+  EXPECT_EQ(j["versionRev"], 1);
+  EXPECT_EQ(j["online"], true);
+  EXPECT_EQ(j["planetWorldId"], 42424242);
+  EXPECT_EQ(j["clock"], api.src.now);
+  EXPECT_EQ(j["config"]["settings"]["homeDir"], "/tmp/flatnet-api-test");
+  EXPECT_EQ(j["config"]["settings"]["primaryPort"], 9993);
+
+  bool ci;
+  auto stock = stock_json("info-a.json", &ci);
+  if (!stock) {
+    if (ci) FAIL() << "stock vectors missing under CI=true (FLATNET_VECTORS)";
+    GTEST_SKIP() << "stock vectors not found (set FLATNET_VECTORS); key comparison skipped";
+  }
+  ASSERT_FALSE(stock->is_discarded());
+  expect_same_keys(*stock, j, "status");
+}
+
+TEST(ApiRoutes, PeersShapeAndOrder) {
+  Running api;
+  auto c = api.client();
+  auto r = c.Get("/peer", auth());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const json j = body_json(r);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0]["address"], "359e3db032");
+  EXPECT_EQ(j[1]["address"], "7777777777");
+  EXPECT_EQ(j[2]["address"], "c989c90153");
+  EXPECT_EQ(j[0]["role"], "PLANET");
+  EXPECT_EQ(j[0]["latency"], 28);
+  EXPECT_EQ(j[0]["paths"][0]["address"], "10.99.0.1/9993");
+  EXPECT_EQ(j[0]["paths"][0]["preferred"], true);
+  EXPECT_EQ(j[0]["paths"][0]["lastSend"], api.src.now - 2800);
+  // Unknown version: stock's -1 fields.
+  EXPECT_EQ(j[1]["version"], "-1.-1.-1");
+  EXPECT_EQ(j[1]["versionMajor"], -1);
+  EXPECT_EQ(j[1]["latency"], -1);
+  EXPECT_TRUE(j[1]["paths"].is_array() && j[1]["paths"].empty());
+
+  r = c.Get("/peer/C989C90153", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body_json(r)["address"], "c989c90153");
+  r = c.Get("/peer/0123456789", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "{}");
+
+  bool ci;
+  auto stock = stock_json("listpeers-a.json", &ci);
+  if (!stock) {
+    if (ci) FAIL() << "stock vectors missing under CI=true (FLATNET_VECTORS)";
+    GTEST_SKIP() << "stock vectors not found (set FLATNET_VECTORS); key comparison skipped";
+  }
+  ASSERT_TRUE(stock->is_array());
+  expect_same_keys((*stock)[0], j[0], "peer");
+  expect_same_keys((*stock)[0], body_json(c.Get("/peer/c989c90153", auth())), "peer/<addr>");
+}
+
+TEST(ApiRoutes, BadAddresses) {
+  Running api;
+  auto c = api.client();
+  for (const char* p : {"/peer/c989c9015", "/peer/c989c901533", "/peer/zz89c90153", "/peer/0000000000",
+                        "/peer/ff00000001", "/peer/", "/moon/12345", "/moon/xx22334455"}) {
+    auto r = c.Get(p, auth());
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 400) << p;
+    const json j = body_json(r);
+    EXPECT_EQ(j.value("error", 0), 400) << p;
+    EXPECT_FALSE(j.value("description", "").empty()) << p;
+  }
+  for (const char* p : {"/nope", "/peer/c989c90153/x", "/network"}) {
+    auto r = c.Get(p, auth());
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 404) << p;
+    EXPECT_EQ(body_json(r).value("error", 0), 404) << p;
+  }
+}
+
+TEST(ApiRoutes, MoonsOrbitDeorbit) {
+  Running api;
+  auto c = api.client();
+  auto r = c.Get("/moon", auth());
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  json j = body_json(r);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 1u);
+  const std::set<std::string> moon_keys{"id", "roots", "seed", "signature", "timestamp",
+                                        "updatesMustBeSignedBy", "waiting"};
+  std::set<std::string> keys;
+  for (auto& [k, _] : j[0].items()) keys.insert(k);
+  EXPECT_EQ(keys, moon_keys);
+  EXPECT_EQ(j[0]["id"], "0000001122334455");
+  EXPECT_EQ(j[0]["roots"][0]["identity"], "1122334455");
+  r = c.Get("/moon/1122334455", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body_json(r)["timestamp"], 1700000000000);
+  r = c.Get("/moon/0000001122334455", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/moon/aaaaaaaaaa", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+
+  r = c.Post("/moon/aaaaaaaaaa", auth(), R"({"seed":"c989c90153"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  j = body_json(r);
+  EXPECT_EQ(j["waiting"], true);
+  EXPECT_EQ(j["id"], "000000aaaaaaaaaa");
+  EXPECT_TRUE(j["roots"].is_array() && j["roots"].empty());
+  ASSERT_EQ(api.src.orbits.size(), 1u);
+  EXPECT_EQ(api.src.orbits[0].first, 0xaaaaaaaaaaULL);
+  EXPECT_EQ(api.src.orbits[0].second, 0xc989c90153ULL);
+  // PUT works as POST; an empty body means no seed.
+  r = c.Put("/moon/bbbbbbbbbb", auth(), "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_EQ(api.src.orbits.size(), 2u);
+  EXPECT_EQ(api.src.orbits[1].second, 0u);
+  // Refused by the source: 400 with its sentence.
+  r = c.Post("/moon/deadbeef00", auth(), "{}", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(body_json(r)["description"], "that moon is refused");
+
+  for (const char* bad : {"{", "[1,2]", "\"x\"", R"({"seed":12})", R"({"seed":"c989c9015"})",
+                          R"({"seed":"xyz"})", "\xff\xfe"}) {
+    r = c.Post("/moon/cccccccccc", auth(), bad, "application/json");
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->status, 400) << bad;
+  }
+  EXPECT_EQ(api.src.orbits.size(), 2u);
+
+  r = c.Delete("/moon/aaaaaaaaaa", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(body_json(r), json({{"result", true}}));
+  ASSERT_EQ(api.src.deorbits.size(), 1u);
+  EXPECT_EQ(api.src.deorbits[0], 0xaaaaaaaaaaULL);
+  r = c.Delete("/moon/aaaaaaaaaa", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = c.Delete("/moon/nothex0000", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST(ApiRoutes, Ping) {
+  Running api;
+  auto c = api.client();
+  auto r = c.Post("/ping/c989c90153?count=5&timeout=200", auth(), "", "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  const json j = body_json(r);
+  EXPECT_EQ(j["address"], "c989c90153");
+  EXPECT_EQ(j["sent"], 5);
+  EXPECT_EQ(j["received"], 3);
+  ASSERT_EQ(j["replies"].size(), 3u);
+  EXPECT_EQ(j["replies"][1]["seq"], 2);
+  EXPECT_DOUBLE_EQ(j["replies"][1]["rtt"].get<double>(), 3.25);
+  EXPECT_EQ(j["replies"][1]["relayed"], true);
+  EXPECT_EQ(j["replies"][0]["relayed"], false);
+  ASSERT_EQ(api.src.pings.size(), 1u);
+  EXPECT_EQ(api.src.pings[0].count, 5);
+  EXPECT_EQ(api.src.pings[0].timeout, 200);
+  // Defaults.
+  r = c.Post("/ping/c989c90153", auth(), "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_EQ(api.src.pings.size(), 2u);
+  EXPECT_EQ(api.src.pings[1].count, 4);
+  EXPECT_EQ(api.src.pings[1].timeout, 1000);
+  // Unknown peer: the source's error.
+  r = c.Post("/ping/0123456789", auth(), "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(body_json(r)["description"], "unknown peer");
+  for (const char* p : {"/ping/c989c90153?count=0", "/ping/c989c90153?count=101",
+                        "/ping/c989c90153?count=abc", "/ping/c989c90153?count=-1",
+                        "/ping/c989c90153?timeout=0", "/ping/c989c90153?timeout=99999999999",
+                        "/ping/c989c90153?count=", "/ping/nothex"}) {
+    r = c.Post(p, auth(), "", "application/json");
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 400) << p;
+  }
+  EXPECT_EQ(api.src.pings.size(), 3u);
+}
+
+TEST(ApiRoutes, HugeBodyRefused) {
+  ApiConfig cfg;
+  cfg.max_body_bytes = 4096;
+  Running api(cfg);
+  auto c = api.client();
+  const std::string big = "{\"seed\":\"" + std::string(100000, 'a') + "\"}";
+  auto r = c.Post("/moon/aaaaaaaaaa", auth(), big, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_TRUE(api.src.orbits.empty());
+  // The server still answers afterwards.
+  r = c.Get("/status", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// Every line is a comment (# HELP/# TYPE) or `name{labels} value`; every
+// sample's name was introduced by HELP and TYPE lines.
+void check_exposition(const std::string& text, std::set<std::string>* names) {
+  static const std::regex help(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*)");
+  static const std::regex type(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge))");
+  static const std::regex sample(
+      R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? ([-+]?[0-9.eE+-]+|NaN|[+-]Inf))");
+  std::set<std::string> helped, typed;
+  std::istringstream in(text);
+  std::string line;
+  size_t n = 0;
+  ASSERT_FALSE(text.empty());
+  ASSERT_EQ(text.back(), '\n');
+  while (std::getline(in, line)) {
+    ++n;
+    std::smatch m;
+    if (std::regex_match(line, m, help)) {
+      EXPECT_TRUE(helped.insert(m[1]).second) << "second HELP for " << m[1];
+    } else if (std::regex_match(line, m, type)) {
+      EXPECT_TRUE(typed.insert(m[1]).second) << "second TYPE for " << m[1];
+    } else if (std::regex_match(line, m, sample)) {
+      EXPECT_TRUE(helped.count(m[1])) << line;
+      EXPECT_TRUE(typed.count(m[1])) << line;
+      names->insert(m[1]);
+    } else {
+      ADD_FAILURE() << "not exposition format: " << line;
+    }
+  }
+  EXPECT_GT(n, 0u);
+}
+
+TEST(ApiMetrics, FormatAndAuth) {
+  Running api;
+  auto c = api.client();
+  auto r = c.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = c.Get("/metrics", {{"Authorization", "Bearer wrong"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = c.Get("/metrics", {{"Authorization", std::string("Bearer ") + kMetricsToken}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/plain", 0), 0u);
+  std::set<std::string> names;
+  check_exposition(r->body, &names);
+  for (const char* n : {"flatnet_control_rx_datagrams", "flatnet_control_drops_total",
+                        "flatnet_control_peers", "flatnet_bad_name", "flatnet_api_requests_total",
+                        "flatnet_api_unauthorized_total"})
+    EXPECT_TRUE(names.count(n)) << n;
+  EXPECT_NE(r->body.find("flatnet_control_rx_datagrams 1234\n"), std::string::npos);
+  EXPECT_NE(r->body.find("flatnet_control_drops_total{reason=\"bad_mac\"} 7\n"), std::string::npos);
+  EXPECT_NE(r->body.find("flatnet_control_drops_total{reason=\"we\\\"ird\\\\\\n\"} 1\n"), std::string::npos);
+  EXPECT_NE(r->body.find("# TYPE flatnet_control_peers gauge\n"), std::string::npos);
+  EXPECT_NE(r->body.find("# HELP flatnet_control_peers peers in the table\\nnow\n"), std::string::npos);
+  EXPECT_NE(r->body.find("flatnet_bad_name{_0lbl=\"x\"} 0.5\n"), std::string::npos);
+  // Refusals above are counted.
+  EXPECT_NE(r->body.find("flatnet_api_unauthorized_total 2\n"), std::string::npos);
+  // The auth token opens /metrics too, as stock.
+  r = c.Get("/metrics", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST(ApiMetrics, EmptyAndOddValues) {
+  EXPECT_EQ(prometheus_text({}), "");
+  const std::string t = prometheus_text({{"a", {}, 1.0 / 0.0, "h", MetricType::kGauge},
+                                         {"b", {}, -1.0 / 0.0, "h", MetricType::kGauge},
+                                         {"c", {}, 0.0 / 0.0, "h", MetricType::kGauge},
+                                         {"d", {}, 18446744073709551615.0, "h", MetricType::kCounter}});
+  std::set<std::string> names;
+  check_exposition(t, &names);
+  EXPECT_EQ(names.size(), 4u);
+  EXPECT_NE(t.find("a +Inf\n"), std::string::npos);
+  EXPECT_NE(t.find("b -Inf\n"), std::string::npos);
+  EXPECT_NE(t.find("c NaN\n"), std::string::npos);
+}
+
+TEST(ApiJson, AddressParsing) {
+  EXPECT_EQ(parse_address("c989c90153"), 0xc989c90153ULL);
+  EXPECT_EQ(parse_address("C989C90153"), 0xc989c90153ULL);
+  EXPECT_FALSE(parse_address("0000000000"));
+  EXPECT_FALSE(parse_address("ff12345678"));
+  EXPECT_FALSE(parse_address("c989c9015"));
+  EXPECT_FALSE(parse_address("c989c9015g"));
+  EXPECT_FALSE(parse_address(""));
+  EXPECT_EQ(parse_world("0000001122334455"), 0x1122334455ULL);
+  EXPECT_EQ(parse_world("1122334455"), 0x1122334455ULL);
+  EXPECT_FALSE(parse_world("112233445"));
+  EXPECT_FALSE(parse_world("0000000000"));
+  EXPECT_EQ(hex_address(0x12), "0000000012");
+  EXPECT_EQ(hex_world(0x12), "0000000000000012");
+}
+
+}  // namespace
+}  // namespace flatnet::control::api::test
