@@ -25,6 +25,8 @@ struct ApiConfig {
   size_t max_body_bytes = 16384;    // larger request bodies: 413
   int max_ping_count = 100;         // POST /ping bounds (400 beyond)
   int max_ping_timeout_ms = 10000;
+  int64_t max_ping_total_ms = 60000;  // count * timeout
+  int max_concurrent_pings = 2;       // more at once: 503
 };
 
 // A running server; destroying it (or stop()) closes the sockets and joins

@@ -53,6 +53,7 @@ struct Shared {
   StatusSource& src;
   ApiConfig cfg;
   std::atomic<uint64_t> requests{0}, unauthorized{0}, bad_requests{0};
+  std::atomic<int> pings_running{0};
 
   Shared(StatusSource& s, const ApiConfig& c) : src(s), cfg(c) {}
 
@@ -205,7 +206,22 @@ void add_routes(httplib::Server& s, Shared& sh) {
     if (!count) return sh.bad(res, "count must be 1.." + std::to_string(sh.cfg.max_ping_count));
     if (!timeout)
       return sh.bad(res, "timeout must be 1.." + std::to_string(sh.cfg.max_ping_timeout_ms) + " ms");
-    const PingResult r = sh.src.ping(*addr, *count, *timeout);
+    // A ping holds a server worker for up to count * timeout: bound both the
+    // total and how many run at once so pings cannot starve other requests.
+    if (int64_t(*count) * *timeout > sh.cfg.max_ping_total_ms)
+      return sh.bad(res, "count * timeout must be at most " + std::to_string(sh.cfg.max_ping_total_ms) + " ms");
+    if (sh.pings_running.fetch_add(1) >= sh.cfg.max_concurrent_pings) {
+      --sh.pings_running;
+      return send_error(res, 503, "too many pings running; try again later");
+    }
+    PingResult r;
+    try {
+      r = sh.src.ping(*addr, *count, *timeout);
+    } catch (...) {
+      --sh.pings_running;
+      throw;
+    }
+    --sh.pings_running;
     if (!r.ok) return sh.bad(res, r.error.empty() ? "ping refused" : r.error);
     send_json(res, 200, ping_json(*addr, r));
   };

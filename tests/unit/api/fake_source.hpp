@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -76,8 +78,14 @@ class FakeSource final : public StatusSource {
     return false;
   }
   PingResult ping(uint64_t addr, int count, int timeout_ms) override {
-    std::lock_guard<std::mutex> lk(mu);
+    std::unique_lock<std::mutex> lk(mu);
     pings.push_back({addr, count, timeout_ms});
+    if (hold_pings) {
+      // Held until release_pings() (at most 10 s), to test concurrency limits.
+      ++pings_held;
+      cv.notify_all();
+      cv.wait_for(lk, std::chrono::seconds(10), [this] { return !hold_pings; });
+    }
     PingResult r;
     if (addr != 0xc989c90153ULL) { r.error = "unknown peer"; return r; }
     r.ok = true;
@@ -87,8 +95,22 @@ class FakeSource final : public StatusSource {
     return r;
   }
 
+  // Waits (at most 5 s) until `n` pings are being held.
+  bool wait_held(int n) {
+    std::unique_lock<std::mutex> lk(mu);
+    return cv.wait_for(lk, std::chrono::seconds(5), [&] { return pings_held >= n; });
+  }
+  void release_pings() {
+    std::lock_guard<std::mutex> lk(mu);
+    hold_pings = false;
+    cv.notify_all();
+  }
+
   struct PingCall { uint64_t addr; int count, timeout; };
   std::mutex mu;
+  std::condition_variable cv;
+  bool hold_pings = false;
+  int pings_held = 0;
   std::vector<MoonStatus> moon_list{{0x1122334455ULL, 1700000000000, 0, {0x1122334455ULL}, false}};
   std::vector<std::pair<uint64_t, uint64_t>> orbits;
   std::vector<uint64_t> deorbits;

@@ -1,7 +1,14 @@
 // The HTTP API against a fake StatusSource: auth, every route's JSON shape
 // (keys compared with the stock 1.14.1 captures), /metrics format, actions
 // plumbing, malformed input.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <regex>
+#include <thread>
 #include <set>
 #include <sstream>
 
@@ -323,6 +330,94 @@ TEST(ApiRoutes, Ping) {
     EXPECT_EQ(r->status, 400) << p;
   }
   EXPECT_EQ(api.src.pings.size(), 3u);
+}
+
+TEST(ApiRoutes, PingBounded) {
+  ApiConfig cfg;
+  cfg.max_concurrent_pings = 1;
+  Running api(cfg);
+  auto c = api.client();
+  // count * timeout over the total budget (60 s): refused before the source.
+  auto r = c.Post("/ping/c989c90153?count=100&timeout=1000", auth(), "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(api.src.pings.empty());
+  // One ping held inside the source: a second one is turned away with 503.
+  {
+    std::lock_guard<std::mutex> lk(api.src.mu);
+    api.src.hold_pings = true;
+  }
+  std::thread first([&] {
+    auto c1 = api.client();
+    auto r1 = c1.Post("/ping/c989c90153?count=1", auth(), "", "application/json");
+    EXPECT_TRUE(r1 && r1->status == 200);
+  });
+  ASSERT_TRUE(api.src.wait_held(1));
+  r = c.Post("/ping/c989c90153?count=1", auth(), "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  // Other routes still answer meanwhile.
+  r = c.Get("/status", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  api.src.release_pings();
+  first.join();
+  r = c.Post("/ping/c989c90153?count=1", auth(), "", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// Bytes that are not HTTP, sent over a raw socket: an error status or a
+// closed connection, never a hang; the server keeps serving.
+struct RawReply {
+  std::string bytes;
+  bool closed = false;  // the server ended the connection (EOF or reset), not our 6 s timeout
+};
+
+RawReply raw_exchange(uint16_t port, const std::string& bytes) {
+  RawReply out;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return out;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{6, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(fd, (sockaddr*)&a, sizeof a) == 0) {
+    (void)!write(fd, bytes.data(), bytes.size());
+    shutdown(fd, SHUT_WR);
+    char buf[4096];
+    for (int i = 0; i < 64; ++i) {
+      const ssize_t n = read(fd, buf, sizeof buf);
+      if (n > 0) { out.bytes.append(buf, size_t(n)); continue; }
+      out.closed = n == 0 || errno == ECONNRESET;
+      break;
+    }
+  }
+  close(fd);
+  return out;
+}
+
+TEST(ApiRoutes, MalformedHttp) {
+  Running api;
+  const std::string tok = std::string("X-ZT1-Auth: ") + kToken + "\r\n";
+  for (const std::string& bytes :
+       {std::string("GARBAGE\r\n\r\n"), std::string("\x00\x01\x02\xff\r\n\r\n", 8),
+        "POST /moon/aaaaaaaaaa HTTP/1.1\r\n" + tok + "Content-Length: 99999999999\r\n\r\n{",
+        "GET /status HTTP/1.1\r\n" + tok + "X-Long: " + std::string(100000, 'a') + "\r\n\r\n",
+        std::string("GET ") + std::string(20000, '/') + " HTTP/1.1\r\n\r\n"}) {
+    const RawReply reply = raw_exchange(api.port(), bytes);
+    EXPECT_TRUE(reply.closed) << "connection left hanging: " << bytes.substr(0, 40);
+    if (!reply.bytes.empty()) {
+      EXPECT_EQ(reply.bytes.rfind("HTTP/1.1 4", 0), 0u) << reply.bytes.substr(0, 80);
+    }
+  }
+  EXPECT_TRUE(api.src.orbits.empty());
+  auto c = api.client();
+  auto r = c.Get("/status", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST(ApiRoutes, HugeBodyRefused) {
