@@ -28,7 +28,8 @@ int64_t wall_ms() {
 namespace {
 
 constexpr unsigned kInputsPerTurn = 256;     // bounded work per loop turn
-constexpr uint64_t kCacheIntervalMs = 30000; // peers cache rewrite
+constexpr uint64_t kCacheIntervalMs = 5000;  // peers cache: changed peers written
+constexpr uint64_t kHelloRetryMs = 2000;    // HELLO to roots until one answers
 constexpr uint64_t kOnlineMs = 60000 * 2;    // heard a root within this: online
 const char* kLevelNames[] = {"debug", "info", "warn", "error"};
 
@@ -85,19 +86,21 @@ void Daemon::execute(Actions& a) {
 }
 
 void Daemon::ping_tick(uint64_t now) {
-  if (!opt_.ping_target || now < next_ping_) return;
+  if (opt_.ping_targets.empty() || now < next_ping_) return;
   next_ping_ = now + 1000;
   Actions a;
-  uint8_t payload[8];
-  randombytes_buf(payload, sizeof payload);
-  if (uint64_t id = core_->send_echo(opt_.ping_target, payload, now, a)) {
-    ping_sent_[id] = now;
-    if (ping_sent_.size() > 64) ping_sent_.erase(ping_sent_.begin());
-  } else if (!core_->peers().find(opt_.ping_target)) {
-    for (uint64_t u : core_->upstreams())
-      if (core_->send_whois(u, opt_.ping_target, now, a)) break;
+  for (uint64_t target : opt_.ping_targets) {
+    uint8_t payload[8];
+    randombytes_buf(payload, sizeof payload);
+    if (uint64_t id = core_->send_echo(target, payload, now, a)) {
+      ping_sent_[id] = now;
+      if (ping_sent_.size() > 64) ping_sent_.erase(ping_sent_.begin());
+    } else if (!core_->peers().find(target)) {
+      for (uint64_t u : core_->upstreams())
+        if (core_->send_whois(u, target, now, a)) break;
+    }
+    execute(a);
   }
-  execute(a);
 }
 
 void Daemon::turn(uint64_t now) {
@@ -126,7 +129,14 @@ void Daemon::turn(uint64_t now) {
   backend_->poll(ev, kInputsPerTurn);
 
   if (now >= next_hello_) {
-    next_hello_ = now + Core::kLeafHelloIntervalMs;
+    // Until some root has answered (our first HELLO may be lost, or a
+    // restarting root's control may not be attached yet), retry every 2 s.
+    bool answered = core_->upstreams().empty();
+    for (uint64_t u : core_->upstreams()) {
+      const Peer* p = core_->peers().find(u);
+      answered |= p && p->best_path();
+    }
+    next_hello_ = now + (answered ? Core::kLeafHelloIntervalMs : kHelloRetryMs);
     core_->hello_upstreams(backend_->local_socket(), now, a);
     execute(a);
   }
@@ -152,7 +162,7 @@ void Daemon::run(const std::atomic<bool>& stop) {
       const uint64_t now = mono_ms();
       turn(now);
       deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
-                           opt_.ping_target ? next_ping_ : UINT64_MAX});
+                           opt_.ping_targets.empty() ? UINT64_MAX : next_ping_});
     }
     cv_.notify_all();
     const uint64_t now = mono_ms();
@@ -162,11 +172,19 @@ void Daemon::run(const std::atomic<bool>& stop) {
   }
   std::lock_guard<std::mutex> g(mu_);
   save_peers_cache();
+  if (opt_.log_level <= LogLevel::kDebug) {
+    std::string counters;
+    for (const CounterSample& c : metric_samples(core_->metrics()))
+      if (c.value) counters += " " + c.name.substr(16) + "=" + std::to_string(c.value);
+    log(LogLevel::kDebug, "counters:" + counters);
+  }
   log(LogLevel::kInfo, "stopped; peers cache written");
 }
 
 // ---- peers cache -------------------------------------------------------------------
 
+// Only peers whose path changed since the last write are written, so the
+// short interval costs a walk of the table, not a file per peer.
 void Daemon::save_peers_cache() {
   namespace fs = std::filesystem;
   const std::string dir = home_.dir + "/peers.d";
@@ -177,10 +195,16 @@ void Daemon::save_peers_cache() {
     if (p.is_upstream()) return;
     const Path* best = p.best_path();
     if (!best) return;
-    std::string text = p.identity.to_string(false) + "\n" + best->phys.remote.to_string() + "\n";
-    if (write_file_atomic(dir + "/" + p.identity.address_string() + ".peer", text, 0644)) ++n;
+    const std::string path = best->phys.remote.to_string();
+    auto it = cached_.find(p.identity.address());
+    if (it != cached_.end() && it->second == path) return;
+    std::string text = p.identity.to_string(false) + "\n" + path + "\n";
+    if (write_file_atomic(dir + "/" + p.identity.address_string() + ".peer", text, 0644)) {
+      cached_[p.identity.address()] = path;
+      ++n;
+    }
   });
-  log(LogLevel::kDebug, "peers cache: " + std::to_string(n) + " written");
+  if (n) log(LogLevel::kDebug, "peers cache: " + std::to_string(n) + " written");
 }
 
 size_t Daemon::load_peers_cache() {
@@ -206,7 +230,10 @@ size_t Daemon::load_peers_cache() {
       ++bad;
       continue;
     }
-    if (core_->restore_peer(*id, PhysicalPath{backend_->local_socket(), *addr}, now, a)) ++n;
+    if (core_->restore_peer(*id, PhysicalPath{backend_->local_socket(), *addr}, now, a)) {
+      cached_[id->address()] = addr->to_string();
+      ++n;
+    }
     execute(a);
   }
   log(LogLevel::kInfo, "peers cache: " + std::to_string(n) + " restored" +

@@ -25,7 +25,7 @@ int64_t wall_ms();
 struct DaemonOptions {
   std::string home;
   LogLevel log_level = LogLevel::kInfo;
-  uint64_t ping_target = 0;      // --ping: ECHO this address once a second, log replies
+  std::vector<uint64_t> ping_targets;  // --ping: ECHO these once a second, log replies
 };
 
 class Daemon final : public StatusSource {
@@ -67,6 +67,7 @@ class Daemon final : public StatusSource {
   uint64_t next_ping_ = 0;
   uint64_t last_root_rx_ = 0;
   std::map<uint64_t, uint64_t> ping_sent_;  // --ping: packet ID -> sent at
+  std::map<uint64_t, std::string> cached_;  // peers cache: address -> path last written
   uint64_t send_failures_ = 0;
   uint64_t table_failures_ = 0;
 };

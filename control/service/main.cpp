@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   app.add_option("-p,--port", port, "primary port (UDP backend default bind and API port)");
   app.add_option("--log-level", level, "debug | info | warn | error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-  app.add_option("--ping", ping, "ECHO this 10-hex-digit address every second and log replies");
+  app.add_option("--ping", ping, "ECHO these addresses (10 hex digits, comma-separated) every second; log replies");
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
   CLI11_PARSE(app, argc, argv);
   if (sodium_init() < 0) return 1;
@@ -86,7 +86,11 @@ int main(int argc, char** argv) {
   static const char* levels[] = {"debug", "info", "warn", "error"};
   for (int i = 0; i < 4; ++i)
     if (s.log_level == levels[i]) opt.log_level = LogLevel(i);
-  if (!ping.empty()) opt.ping_target = std::strtoull(ping.c_str(), nullptr, 16);
+  for (size_t at = 0; at < ping.size();) {
+    size_t comma = std::min(ping.find(',', at), ping.size());
+    opt.ping_targets.push_back(std::strtoull(ping.substr(at, comma - at).c_str(), nullptr, 16));
+    at = comma + 1;
+  }
 
   Daemon d(std::move(h), std::move(backend), opt);
   d.load_peers_cache();

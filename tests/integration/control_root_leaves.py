@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Integration: flatnetd as a root (over flatnet-dataplane) and two leaves.
+
+Topology (created here, names unique to this run, removed on exit):
+
+    ns <p>a: a0 10.89.0.11 ─┐                    ┌─ d0: flatnet-dataplane (net_af_packet),
+                            ├─ br0 in ns <p>r ───┤     10.89.0.1:9993, relay on, and
+    ns <p>b: b0 10.89.0.12 ─┘                    └─     flatnetd --dataplane (the root)
+
+Leaves run `flatnetd --udp <ip>:9993 --ping <other leaf>,<root>`. The planet
+is made with flatnet-idtool initmoon/genmoon (worldType planet) from the
+root's identity.
+
+Checks, each bounded:
+ 1. the leaves HELLO the root: both appear in the data plane's table
+    (flatnet-tableload list, while the root's flatnetd is stopped, step 4);
+ 2. A's first ECHO replies from B come relayed (hops 1);
+ 3. the root's RENDEZVOUS lets A and B punch: replies turn direct (hops 0)
+    and, after that, no more relayed replies arrive at A;
+ 4. kill -9 the root's flatnetd: the data plane's table still holds A and
+    B and, with A<->B direct traffic dropped in the bridge (nftables), a
+    VL1 packet A -> root -> B is still relayed (seen on b0 with hops 1);
+ 5. restart it: within 10 s it answers ECHO from A and B (from its peers
+    cache, no new HELLO) and a new leaf C's WHOIS for B (C's ECHO to B is
+    answered).
+
+Exit 77 (meson: skipped) when not root or `ip`/`nft` is missing.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import json
+
+R_IP, A_IP, B_IP = "10.89.0.1", "10.89.0.11", "10.89.0.12"
+STEP = 10.0
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(77)
+
+
+def run(*args, check=True, timeout=STEP, **kw):
+    return subprocess.run(list(args), check=check, timeout=timeout,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def in_ns(ns, *args, **kw):
+    return run("ip", "netns", "exec", ns, *args, **kw)
+
+
+def wait_for(what, fn, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise AssertionError("timed out (%.0f s) waiting for %s" % (timeout, what))
+
+
+def read(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+# Sniffs b0 for a UDP datagram from the root to B's port 9993 whose payload
+# starts with PACKET_ID; prints its hop count (or -1).
+SNIFF_CODE = r"""
+import socket, struct, sys, time
+pid, wait_s = bytes.fromhex(sys.argv[1]), float(sys.argv[2])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.bind(("b0", 0))
+print("ready", flush=True)
+end = time.time() + wait_s
+while time.time() < end:
+    s.settimeout(max(0.01, end - time.time()))
+    try:
+        f = s.recv(65535)
+    except socket.timeout:
+        break
+    ip = f[14:]
+    if len(ip) < 28 or ip[9] != 17:
+        continue
+    ihl = (ip[0] & 15) * 4
+    udp = ip[ihl:]
+    if struct.unpack("!H", udp[2:4])[0] == 9993 and udp[8:16] == pid:
+        print(udp[8 + 18] & 7, flush=True)
+        sys.exit(0)
+print(-1, flush=True)
+"""
+
+
+class Test:
+    def __init__(self, flatnetd, dataplane, tableload, idtool):
+        self.flatnetd, self.dataplane, self.tableload, self.idtool = flatnetd, dataplane, tableload, idtool
+        tag = "fc%d" % (os.getpid() % 100000)
+        self.tag = tag
+        self.ns_r, self.ns_a, self.ns_b = tag + "r", tag + "a", tag + "b"
+        self.created = []
+        self.procs = {}
+        self.work = tempfile.mkdtemp(prefix="flatnet-ctl-")
+        self.nft = False
+
+    # ---- setup ----
+    def topology(self):
+        for ns in (self.ns_r, self.ns_a, self.ns_b):
+            run("ip", "netns", "add", ns)
+            self.created.append(ns)
+        r = self.ns_r
+        in_ns(r, "ip", "link", "add", "br0", "type", "bridge")
+        in_ns(r, "ip", "link", "set", "br0", "up")
+        in_ns(r, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
+        in_ns(r, "sysctl", "-qw", "net.ipv6.conf.d0.disable_ipv6=1", check=False)
+        in_ns(r, "ip", "link", "set", "d0", "arp", "off", "up")
+        in_ns(r, "ip", "link", "set", "d0p", "master", "br0", "up")
+        for ns, ifname, ip in ((self.ns_a, "a0", A_IP), (self.ns_b, "b0", B_IP)):
+            in_ns(r, "ip", "link", "add", ifname + "p", "type", "veth", "peer", "name", ifname)
+            in_ns(r, "ip", "link", "set", ifname, "netns", ns)
+            in_ns(r, "ip", "link", "set", ifname + "p", "master", "br0", "up")
+            in_ns(ns, "ip", "addr", "add", ip + "/24", "dev", ifname)
+            in_ns(ns, "ip", "link", "set", ifname, "up")
+            in_ns(ns, "ip", "link", "set", "lo", "up")
+            if shutil.which("ethtool"):
+                in_ns(ns, "ethtool", "-K", ifname, "tx", "off", check=False)
+
+    def identities(self):
+        self.addr = {}
+        for n in ("r", "a", "b", "c"):
+            home = os.path.join(self.work, n)
+            os.makedirs(home)
+            run(self.idtool, "generate", home + "/identity.secret", home + "/identity.public",
+                timeout=60)
+            self.addr[n] = read(home + "/identity.public").split(":")[0]
+        # The planet: one root (ours) at R_IP/9993, signed with a fresh key.
+        j = json.loads(run(self.idtool, "initmoon", self.work + "/r/identity.public").stdout)
+        j["worldType"] = "planet"
+        j["roots"][0]["stableEndpoints"] = [R_IP + "/9993"]
+        with open(self.work + "/planet.json", "w") as f:
+            json.dump(j, f)
+        out = run(self.idtool, "genmoon", self.work + "/planet.json", cwd=self.work).stdout
+        name = re.search(r"wrote (\S+)", out).group(1)
+        for n in ("r", "a", "b", "c"):
+            shutil.copy(os.path.join(self.work, name), os.path.join(self.work, n, "planet"))
+
+    def start_dataplane(self):
+        log = open(self.work + "/dataplane.log", "w")
+        cmd = ["ip", "netns", "exec", self.ns_r, self.dataplane, "--instance", self.tag,
+               "--port", "net_af_packet0,iface=d0", "--ipv4", R_IP + "/24",
+               "--address", self.addr["r"], "--workers", "0", "--relay", "on",
+               "--memory-mb", "256", "--table-capacity", "1024", "--", "--log-level=*:warning"]
+        self.procs["dp"] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        wait_for("flatnet-dataplane ready",
+                 lambda: self.alive("dp") and "flatnet-dataplane: ready" in read(log.name), 30)
+
+    def alive(self, name):
+        p = self.procs[name]
+        if p.poll() is not None:
+            raise RuntimeError("%s exited with %d:\n%s" % (name, p.returncode, self.logtext(name)))
+        return True
+
+    def logtext(self, name):
+        path = os.path.join(self.work, name + ".log")
+        return read(path) if os.path.exists(path) else ""
+
+    def flatnetd_proc(self, name, ns, backend, ping=()):
+        log = open(os.path.join(self.work, name + ".log"), "a")
+        cmd = ["ip", "netns", "exec", ns, self.flatnetd, "-H", os.path.join(self.work, name[0]),
+               "--no-api", "--log-level", "debug"] + backend
+        if ping:
+            cmd += ["--ping", ",".join(ping)]
+        self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self, name, sig=signal.SIGTERM):
+        p = self.procs.pop(name, None)
+        if p and p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout=STEP)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=STEP)
+
+    def replies(self, name, frm):
+        return re.findall(r"echo reply from %s rtt \d+ ms hops (\d+)" % frm, self.logtext(name))
+
+    # ---- the test ----
+    def main(self):
+        self.topology()
+        self.identities()
+        self.start_dataplane()
+        A, B, R = self.addr["a"], self.addr["b"], self.addr["r"]
+        self.flatnetd_proc("root", self.ns_r, ["--dataplane", self.tag])
+        time.sleep(0.5)
+        self.alive("root")
+        self.flatnetd_proc("a", self.ns_a, ["--udp", A_IP + ":9993"], ping=(B, R))
+        self.flatnetd_proc("b", self.ns_b, ["--udp", B_IP + ":9993"], ping=(A, R))
+
+        # 1/2: HELLO, WHOIS, relayed ECHO.
+        wait_for("A's ECHO to the root answered", lambda: self.alive("a") and self.replies("a", R), 15)
+        print("ok: leaf A HELLOed the root and its ECHO is answered")
+        wait_for("a relayed reply from B at A", lambda: "1" in self.replies("a", B), 20)
+        print("ok: A -> B ECHO answered through the root (hops 1)")
+        # 3: RENDEZVOUS, direct path, relaying stops.
+        wait_for("a direct reply from B at A", lambda: "0" in self.replies("a", B), 40)
+        first_direct = self.replies("a", B).index("0")
+        time.sleep(3)
+        after = self.replies("a", B)[first_direct:]
+        assert "1" not in after, "relayed replies after the direct path formed: %s" % after
+        assert len(after) >= 2, "too few direct replies: %s" % after
+        print("ok: direct path A <-> B formed (hops 0), no relayed replies after it (%d direct)"
+              % len(after))
+        time.sleep(6)  # the root's peers cache is written every 5 s
+
+        # 4: kill the root's control; the data plane keeps relaying.
+        self.stop("root", signal.SIGKILL)
+        out = in_ns(self.ns_r, self.tableload, "--instance", self.tag, "list").stdout
+        assert A in out and B in out, "data plane table lacks A or B:\n" + out
+        print("ok: data plane table holds A and B with control dead")
+        run("ip", "netns", "exec", self.ns_r, "nft", "-f", "-", input="""
+table bridge fctl {
+  chain blockab { type filter hook forward priority 0; policy accept;
+    iifname "a0p" oifname "b0p" drop
+    iifname "b0p" oifname "a0p" drop
+  }
+}
+""")
+        self.nft = True
+        pid = os.urandom(8)
+        sniff = subprocess.Popen(["ip", "netns", "exec", self.ns_b, sys.executable, "-c", SNIFF_CODE,
+                                  pid.hex(), "5"], stdout=subprocess.PIPE, text=True)
+        assert sniff.stdout.readline().strip() == "ready"
+        pkt = pid + bytes.fromhex(B) + bytes.fromhex(A) + bytes([0x80 | 8]) + b"\x5a" * 8 + b"\x06" + b"x" * 40
+        send = ("import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); "
+                "[s.sendto(bytes.fromhex(sys.argv[1]),('%s',9993)) for _ in range(3)]" % R_IP)
+        in_ns(self.ns_a, sys.executable, "-c", send, pkt.hex())
+        hops = sniff.communicate(timeout=STEP)[0].strip()
+        assert hops == "1", "A -> B packet not relayed by the data plane (hops %r)" % hops
+        print("ok: with control dead and A<->B blocked, the data plane relays A -> B (hops 1)")
+
+        # 5: restart; it answers ECHO from A and B and WHOIS within 10 s.
+        ra0, rb0 = len(self.replies("a", R)), len(self.replies("b", R))
+        self.flatnetd_proc("root2", self.ns_r, ["--dataplane", self.tag])
+        t0 = time.time()
+        self.flatnetd_proc("c", self.ns_a, ["--udp", A_IP + ":9994"], ping=(B,))
+        wait_for("ECHO answers to A and B from the restarted root",
+                 lambda: self.alive("root2") and len(self.replies("a", R)) > ra0
+                 and len(self.replies("b", R)) > rb0, 10)
+        wait_for("C's WHOIS for B answered (C's ECHO to B answered)",
+                 lambda: self.alive("c") and self.replies("c", B), 10 - (time.time() - t0) + 1)
+        print("ok: restarted root answers A's and B's ECHO and C's WHOIS in %.1f s"
+              % (time.time() - t0))
+        assert "peers cache: 2 restored" in self.logtext("root2"), self.logtext("root2")
+
+    def cleanup(self):
+        for name in list(self.procs):
+            if name != "dp":
+                self.stop(name)
+        self.stopped_cleanly = True
+        self.stop("dp")
+        for ns in self.created:
+            run("ip", "netns", "del", ns, check=False)
+        if os.environ.get("FLATNET_KEEP_LOGS"):
+            print("logs kept in " + self.work)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def main():
+    if len(sys.argv) < 5:
+        print("usage: control_root_leaves.py <flatnetd> <flatnet-dataplane> <flatnet-tableload> <flatnet-idtool>")
+        return 2
+    if os.geteuid() != 0:
+        skip("needs root (network namespaces, DPDK)")
+    for tool in ("ip", "nft"):
+        if not shutil.which(tool):
+            skip("'%s' not found" % tool)
+    t = Test(*[os.path.abspath(p) for p in sys.argv[1:5]])
+    try:
+        t.main()
+        return 0
+    except Exception as e:
+        print("FAIL: %s" % e)
+        for name in list(t.procs):
+            if name != "dp":
+                t.stop(name)  # SIGTERM: each flatnetd logs its counters
+        for name in ("root", "root2", "a", "b", "c", "dataplane"):
+            text = t.logtext(name)
+            if text:
+                print("---- %s.log (tail) ----\n%s" % (name, "\n".join(text.splitlines()[-25:])))
+        return 1
+    finally:
+        t.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
