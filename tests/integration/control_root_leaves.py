@@ -168,10 +168,10 @@ class Test:
         path = os.path.join(self.work, name + ".log")
         return read(path) if os.path.exists(path) else ""
 
-    def flatnetd_proc(self, name, ns, backend, ping=()):
+    def flatnetd_proc(self, name, ns, backend, ping=(), api=False):
         log = open(os.path.join(self.work, name + ".log"), "a")
         cmd = ["ip", "netns", "exec", ns, self.flatnetd, "-H", os.path.join(self.work, name[0]),
-               "--no-api", "--log-level", "debug"] + backend
+               "--log-level", "debug"] + backend + ([] if api else ["--no-api"])
         if ping:
             cmd += ["--ping", ",".join(ping)]
         self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
@@ -189,6 +189,28 @@ class Test:
     def replies(self, name, frm):
         return re.findall(r"echo reply from %s rtt \d+ ms hops (\d+)" % frm, self.logtext(name))
 
+    def relayed_a_to_b(self):
+        """A VL1 packet from A's namespace to the root, addressed to B, must
+        show up on b0 from the root with hops 1 (a data-plane relay)."""
+        A, B = self.addr["a"], self.addr["b"]
+        pid = os.urandom(8)
+        sniff = subprocess.Popen(["ip", "netns", "exec", self.ns_b, sys.executable, "-c", SNIFF_CODE,
+                                  pid.hex(), "5"], stdout=subprocess.PIPE, text=True)
+        try:
+            assert sniff.stdout.readline().strip() == "ready"
+            pkt = (pid + bytes.fromhex(B) + bytes.fromhex(A) + bytes([0x80 | 8]) + b"\x5a" * 8
+                   + b"\x06" + b"x" * 40)
+            send = ("import socket,sys,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                    "for _ in range(3): s.sendto(bytes.fromhex(sys.argv[1]),('%s',9993)); time.sleep(0.2)"
+                    % R_IP)
+            in_ns(self.ns_a, sys.executable, "-c", send, pkt.hex())
+            hops = sniff.communicate(timeout=STEP)[0].strip()
+        finally:
+            if sniff.poll() is None:
+                sniff.kill()
+                sniff.wait()
+        assert hops == "1", "A -> B packet not relayed by the data plane (hops %r)" % hops
+
     # ---- the test ----
     def main(self):
         self.topology()
@@ -199,7 +221,8 @@ class Test:
         time.sleep(0.5)
         self.alive("root")
         self.flatnetd_proc("a", self.ns_a, ["--udp", A_IP + ":9993"], ping=(B, R))
-        self.flatnetd_proc("b", self.ns_b, ["--udp", B_IP + ":9993"], ping=(A, R))
+        # B also serves the local HTTP API if this flatnetd was built with it.
+        self.flatnetd_proc("b", self.ns_b, ["--udp", B_IP + ":9993"], ping=(A, R), api=True)
 
         # 1/2: HELLO, WHOIS, relayed ECHO.
         wait_for("A's ECHO to the root answered", lambda: self.alive("a") and self.replies("a", R), 15)
@@ -231,16 +254,7 @@ table bridge fctl {
 }
 """)
         self.nft = True
-        pid = os.urandom(8)
-        sniff = subprocess.Popen(["ip", "netns", "exec", self.ns_b, sys.executable, "-c", SNIFF_CODE,
-                                  pid.hex(), "5"], stdout=subprocess.PIPE, text=True)
-        assert sniff.stdout.readline().strip() == "ready"
-        pkt = pid + bytes.fromhex(B) + bytes.fromhex(A) + bytes([0x80 | 8]) + b"\x5a" * 8 + b"\x06" + b"x" * 40
-        send = ("import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); "
-                "[s.sendto(bytes.fromhex(sys.argv[1]),('%s',9993)) for _ in range(3)]" % R_IP)
-        in_ns(self.ns_a, sys.executable, "-c", send, pkt.hex())
-        hops = sniff.communicate(timeout=STEP)[0].strip()
-        assert hops == "1", "A -> B packet not relayed by the data plane (hops %r)" % hops
+        self.relayed_a_to_b()
         print("ok: with control dead and A<->B blocked, the data plane relays A -> B (hops 1)")
 
         # 5: restart; it answers ECHO from A and B and WHOIS within 10 s.
@@ -256,6 +270,28 @@ table bridge fctl {
         print("ok: restarted root answers A's and B's ECHO and C's WHOIS in %.1f s"
               % (time.time() - t0))
         assert "peers cache: 2 restored" in self.logtext("root2"), self.logtext("root2")
+
+        # 6: the data plane restarts under a running control: it re-attaches
+        # and re-announces its peers, so relaying resumes without any HELLO.
+        self.stop("dp")
+        self.start_dataplane()
+        wait_for("the root's flatnetd re-attached",
+                 lambda: self.alive("root2")
+                 and self.logtext("root2").count("data plane attached") >= 2, 10)
+        self.relayed_a_to_b()
+        print("ok: data plane restarted: control re-attached, relaying A -> B resumed")
+
+        # 7: the local HTTP API of a leaf (control/api) reports its identity.
+        if "HTTP API on port" in self.logtext("b"):
+            token = read(self.work + "/b/authtoken.secret").strip()
+            q = ("import urllib.request,sys; r=urllib.request.Request('http://127.0.0.1:%d/status',"
+                 "headers={'X-ZT1-Auth':sys.argv[1]}); print(urllib.request.urlopen(r,timeout=5).read().decode())"
+                 % 9993)
+            st = json.loads(in_ns(self.ns_b, sys.executable, "-c", q, token).stdout)
+            assert st.get("address") == B, st
+            print("ok: leaf B's HTTP API /status names %s" % B)
+        else:
+            print("note: flatnetd built without control/api; step 7 not run")
 
     def cleanup(self):
         for name in list(self.procs):
