@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   bool no_api = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
-  app.add_option("--udp", udp, "kernel UDP backend: bind ip:port");
+  app.add_option("--udp", udp, "kernel UDP backend: bind ip:port (a bare IPv4 address: the primary port)");
   app.add_option("--dataplane", dataplane, "attach to this flatnet-dataplane instance");
   app.add_option("--planet", planet, "planet file (default <home>/planet)");
   app.add_option("-p,--port", port, "primary port (UDP backend default bind and API port)");
@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
   }
   for (const auto& n : notes) std::fprintf(stderr, "flatnetd: info: %s\n", n.c_str());
 
+  // A bare IPv4 address binds the primary port (local.conf / config / -p).
+  if (!udp.empty() && udp.find(':') == std::string::npos)
+    udp += ":" + std::to_string(s.primary_port);
   std::unique_ptr<Backend> backend =
       udp.empty() ? make_dataplane_backend(dataplane, &err) : make_udp_backend(udp, &err);
   if (!backend) {
