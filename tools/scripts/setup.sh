@@ -9,7 +9,7 @@ PACKAGES=(
   build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
   dpdk dpdk-dev libdpdk-dev libsodium-dev libipsec-mb-dev libssl-dev liblz4-dev libpcap-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
-  iproute2 iputils-ping ethtool nftables iptables tcpdump python3 python3-matplotlib
+  iproute2 iputils-ping ethtool nftables iptables tcpdump tcpreplay netsniff-ng python3 python3-matplotlib
 )
 
 log() { printf 'flatnet-setup: %s\n' "$*"; }
