@@ -14,15 +14,19 @@ root's identity.
 Checks, each bounded:
  1. the leaves HELLO the root: both appear in the data plane's table
     (flatnet-tableload list, while the root's flatnetd is stopped, step 4);
- 2. A's first ECHO replies from B come relayed (hops 1);
- 3. the root's RENDEZVOUS lets A and B punch: replies turn direct (hops 0)
-    and, after that, no more relayed replies arrive at A;
+ 2. with direct A <-> B dropped in the bridge (nftables), A's ECHO replies
+    from B come relayed (hops 1);
+ 3. unblocked, the root's next RENDEZVOUS lets A and B punch: replies turn
+    direct (hops 0) and, after that, no more relayed replies arrive at A;
  4. kill -9 the root's flatnetd: the data plane's table still holds A and
-    B and, with A<->B direct traffic dropped in the bridge (nftables), a
+    B and, with direct A <-> B dropped again, a
     VL1 packet A -> root -> B is still relayed (seen on b0 with hops 1);
  5. restart it: within 10 s it answers ECHO from A and B (from its peers
     cache, no new HELLO) and a new leaf C's WHOIS for B (C's ECHO to B is
-    answered).
+    answered);
+ 6. restart the data plane under it: control re-attaches and re-announces,
+    A -> B relaying resumes;
+ 7. leaf B's local HTTP API (when built in) answers /status with B's address.
 
 Exit 77 (meson: skipped) when not root or `ip`/`nft` is missing.
 """
@@ -105,7 +109,6 @@ class Test:
         self.created = []
         self.procs = {}
         self.work = tempfile.mkdtemp(prefix="flatnet-ctl-")
-        self.nft = False
 
     # ---- setup ----
     def topology(self):
@@ -189,6 +192,20 @@ class Test:
     def replies(self, name, frm):
         return re.findall(r"echo reply from %s rtt \d+ ms hops (\d+)" % frm, self.logtext(name))
 
+    def block(self, on):
+        """Drops (or stops dropping) direct A <-> B traffic in the bridge."""
+        if on:
+            run("ip", "netns", "exec", self.ns_r, "nft", "-f", "-", input="""
+table bridge fctl {
+  chain blockab { type filter hook forward priority 0; policy accept;
+    iifname "a0p" oifname "b0p" drop
+    iifname "b0p" oifname "a0p" drop
+  }
+}
+""")
+        else:
+            run("ip", "netns", "exec", self.ns_r, "nft", "delete", "table", "bridge", "fctl")
+
     def relayed_a_to_b(self):
         """A VL1 packet from A's namespace to the root, addressed to B, must
         show up on b0 from the root with hops 1 (a data-plane relay)."""
@@ -220,6 +237,9 @@ class Test:
         self.flatnetd_proc("root", self.ns_r, ["--dataplane", self.tag])
         time.sleep(0.5)
         self.alive("root")
+        # Direct A <-> B is blocked at first, so the first hole punch fails
+        # and A's ECHOs to B are answered through the root.
+        self.block(True)
         self.flatnetd_proc("a", self.ns_a, ["--udp", A_IP + ":9993"], ping=(B, R))
         # B also serves the local HTTP API if this flatnetd was built with it.
         self.flatnetd_proc("b", self.ns_b, ["--udp", B_IP + ":9993"], ping=(A, R), api=True)
@@ -229,8 +249,10 @@ class Test:
         print("ok: leaf A HELLOed the root and its ECHO is answered")
         wait_for("a relayed reply from B at A", lambda: "1" in self.replies("a", B), 20)
         print("ok: A -> B ECHO answered through the root (hops 1)")
-        # 3: RENDEZVOUS, direct path, relaying stops.
-        wait_for("a direct reply from B at A", lambda: "0" in self.replies("a", B), 40)
+        # 3: unblock; the root's next RENDEZVOUS for the pair (30 s after the
+        # first, the per-pair gate) lets them punch: a direct path, relaying stops.
+        self.block(False)
+        wait_for("a direct reply from B at A", lambda: "0" in self.replies("a", B), 45)
         first_direct = self.replies("a", B).index("0")
         time.sleep(3)
         after = self.replies("a", B)[first_direct:]
@@ -245,15 +267,7 @@ class Test:
         out = in_ns(self.ns_r, self.tableload, "--instance", self.tag, "list").stdout
         assert A in out and B in out, "data plane table lacks A or B:\n" + out
         print("ok: data plane table holds A and B with control dead")
-        run("ip", "netns", "exec", self.ns_r, "nft", "-f", "-", input="""
-table bridge fctl {
-  chain blockab { type filter hook forward priority 0; policy accept;
-    iifname "a0p" oifname "b0p" drop
-    iifname "b0p" oifname "a0p" drop
-  }
-}
-""")
-        self.nft = True
+        self.block(True)
         self.relayed_a_to_b()
         print("ok: with control dead and A<->B blocked, the data plane relays A -> B (hops 1)")
 
