@@ -4,6 +4,7 @@
 
 #include <rte_errno.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_memory.h>
 #include <rte_rcu_qsbr.h>
@@ -27,6 +28,21 @@ struct Retired {
   uint32_t pool_index;
 };
 static_assert(sizeof(Retired) == 8, "defer queue element");
+
+// The key is always one uint64_t. rte_hash's own compare has no 8-byte
+// case and falls back to memcmp, and its default hash loops over the
+// length: both are fixed-size here, so give it the one-instruction forms.
+uint32_t key8_hash(const void* key, uint32_t, uint32_t init) {
+  uint64_t k;
+  std::memcpy(&k, key, 8);
+  return rte_hash_crc_8byte(k, init);
+}
+int key8_cmp(const void* a, const void* b, size_t) {
+  uint64_t x, y;
+  std::memcpy(&x, a, 8);
+  std::memcpy(&y, b, 8);
+  return x != y;
+}
 
 uint64_t mono_ns() {
   timespec ts;
@@ -78,12 +94,13 @@ std::unique_ptr<PeerTable> PeerTable::create(const TableParams& p, std::string* 
   hp.name = hname.c_str();
   hp.entries = p.capacity + slack;
   hp.key_len = sizeof(uint64_t);
-  hp.hash_func = nullptr;  // DPDK's default (CRC32 where the CPU has it)
+  hp.hash_func = key8_hash;
   hp.hash_func_init_val = 0;
   hp.socket_id = socket;
   hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
   t->hash_ = rte_hash_create(&hp);
   if (!t->hash_) return fail(std::string("rte_hash_create: ") + rte_strerror(rte_errno));
+  rte_hash_set_cmp_func(t->hash_, key8_cmp);
   // Estimate: key store (key + data pointer + index, padded), buckets and
   // ext buckets, roughly 2 x 64-byte bucket per 8 entries.
   t->memory_bytes_ += size_t(hp.entries) * 24 + size_t(hp.entries) / 8 * 2 * 64;
