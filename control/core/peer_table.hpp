@@ -103,6 +103,10 @@ class PeerTable {
   void for_each(F&& f) {
     for (auto& [a, p] : peers_) f(p);
   }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [a, p] : peers_) f(p);
+  }
 
  private:
   std::list<uint64_t>& list_for(const Peer& p) { return p.hello_done ? heard_ : unproven_; }

@@ -191,7 +191,7 @@ void Daemon::save_peers_cache() {
   std::error_code ec;
   fs::create_directories(dir, ec);
   size_t n = 0;
-  const_cast<PeerTable&>(core_->peers()).for_each([&](Peer& p) {
+  core_->peers().for_each([&](const Peer& p) {
     if (p.is_upstream()) return;
     const Path* best = p.best_path();
     if (!best) return;
@@ -263,7 +263,7 @@ std::vector<PeerStatus> Daemon::peers() {
   const int64_t wall = wall_ms();
   const uint64_t timeout = core_->config().limits.path_timeout_ms;
   std::vector<PeerStatus> out;
-  const_cast<PeerTable&>(core_->peers()).for_each([&](Peer& p) {
+  core_->peers().for_each([&](const Peer& p) {
     PeerStatus s;
     s.address = p.identity.address();
     if (p.version_known) s.version = version_string(p.version);
