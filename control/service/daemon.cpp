@@ -103,7 +103,7 @@ void Daemon::ping_tick(uint64_t now) {
   }
 }
 
-void Daemon::turn(uint64_t now) {
+unsigned Daemon::turn(uint64_t now) {
   Actions a;
   BackendEvents ev;
   ev.datagram = [&](const PhysicalPath& from, std::span<const uint8_t> d) {
@@ -126,7 +126,7 @@ void Daemon::turn(uint64_t now) {
     execute(a);
   };
   ev.table_peer = [&](uint64_t, const PhysicalPath&) {};
-  backend_->poll(ev, kInputsPerTurn);
+  const unsigned handled = backend_->poll(ev, kInputsPerTurn);
 
   if (now >= next_hello_) {
     // Until some root has answered (our first HELLO may be lost, or a
@@ -149,6 +149,7 @@ void Daemon::turn(uint64_t now) {
     next_cache_ = now + kCacheIntervalMs;
     save_peers_cache();
   }
+  return handled;
 }
 
 void Daemon::run(const std::atomic<bool>& stop) {
@@ -157,10 +158,11 @@ void Daemon::run(const std::atomic<bool>& stop) {
   next_cache_ = mono_ms() + kCacheIntervalMs;
   while (!stop.load(std::memory_order_relaxed)) {
     uint64_t deadline;
+    unsigned handled;
     {
       std::lock_guard<std::mutex> g(mu_);
       const uint64_t now = mono_ms();
-      turn(now);
+      handled = turn(now);
       deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
                            opt_.ping_targets.empty() ? UINT64_MAX : next_ping_});
     }
@@ -168,7 +170,8 @@ void Daemon::run(const std::atomic<bool>& stop) {
     const uint64_t now = mono_ms();
     // Idle: sleep on the backend until input or the next timer (at most
     // 100 ms, so a stop request is seen promptly).
-    backend_->wait(int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100)));
+    // Busy (the last turn had input): only yield, so a burst is drained.
+    backend_->wait(handled ? 0 : int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100)));
   }
   std::lock_guard<std::mutex> g(mu_);
   save_peers_cache();

@@ -49,7 +49,7 @@ class Daemon final : public StatusSource {
   size_t load_peers_cache();
 
  private:
-  void turn(uint64_t now);            // one bounded loop iteration (mu_ held)
+  unsigned turn(uint64_t now);        // one bounded loop iteration (mu_ held); inputs handled
   void execute(Actions& a);           // carry out the core's actions (mu_ held)
   void log(LogLevel level, const std::string& text);
   void ping_tick(uint64_t now);
