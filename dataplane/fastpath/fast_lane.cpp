@@ -104,14 +104,14 @@ uint16_t fast_lane(Worker& w, rte_mbuf** pkts, uint16_t n, rte_mbuf** fast, uint
   k.self = w.sw->self_address.load(std::memory_order_relaxed);
   k.verify_ip_sum = true;
   uint16_t slow = 0, nf = 0;
-  for (uint16_t i = 0; i < n && i < 4; ++i) {
+  for (uint16_t i = 0; i < n && i < 8; ++i) {
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     rte_prefetch0(meta(pkts[i]));
   }
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 4 < n) {
-      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
-      rte_prefetch0(meta(pkts[i + 4]));
+    if (i + 8 < n) {
+      rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 8], void*));
+      rte_prefetch0(meta(pkts[i + 8]));
     }
     rte_mbuf* m = pkts[i];
     if (lane_one(k, m))
