@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 #include "dataplane/wire/vl1.hpp"
 
@@ -355,11 +356,22 @@ PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {
     }
   }
   r.ok = true;
+  // ECHOs are paced: a stock responder answers at most one ECHO per path
+  // per 166 ms (spec §4.9), so back-to-back ECHOs would lose every other one.
+  constexpr auto kPingSpacing = std::chrono::milliseconds(250);
+  auto next_send = std::chrono::steady_clock::now();
   for (int i = 0; i < count; ++i) {
+    if (i > 0) {
+      g.unlock();
+      std::this_thread::sleep_until(next_send);
+      g.lock();
+    }
+    next_send = std::chrono::steady_clock::now() + kPingSpacing;
     Actions a;
     uint8_t payload[8];
     randombytes_buf(payload, sizeof payload);
     const uint64_t t0 = mono_ms();
+    const auto t0_precise = std::chrono::steady_clock::now();
     const uint64_t id = core_->send_echo(addr, payload, t0, a);
     execute(a);
     if (!id) {
@@ -371,7 +383,8 @@ PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {
     if (cv_.wait_for(g, std::chrono::milliseconds(timeout_ms),
                      [&] { return replies_.count(id) != 0; })) {
       const EchoReply& e = replies_[id];
-      r.replies.push_back(PingReply{i, double(mono_ms() - t0), e.hops > 0});
+      const std::chrono::duration<double, std::milli> rtt = std::chrono::steady_clock::now() - t0_precise;
+      r.replies.push_back(PingReply{i, rtt.count(), e.hops > 0});
       replies_.erase(id);
     }
   }

@@ -5,11 +5,13 @@
 #                             ├── br0 in ns <tag>r ──┤      net_af_packet, 10.88.0.1:9993
 #   ns <tag>b: b0 10.88.0.12 ─┘                      └─ (no kernel address on d0)
 #
-# Node A and node B each have a fresh identity and exchange end-to-end
-# encrypted VL1 ECHO / OK(ECHO) packets (AES-GMAC-SIV, cipher 3) through the
-# root, which relays them on the DPDK fast path without decrypting (hops 0→1).
-# Until the control process lands (issue 4) the root learns A's and B's paths
-# from flatnet-tableload instead of from their HELLOs.
+# The root is flatnet-dataplane (DPDK, net_af_packet) plus its control
+# process `flatnetd --dataplane`; nodes A and B are `flatnetd --udp` leaves.
+# All three have fresh identities and share a planet that lists the root.
+# The leaves HELLO the root; A pings B with VL1 ECHO (`flatnet ping`): the
+# first replies come relayed through the root's fast path (hops 1, never
+# decrypted there), then the root's RENDEZVOUS lets A and B punch a direct
+# path and the replies turn direct (hops 0).
 #
 # Everything runs in namespaces created here and is removed on exit.
 set -euo pipefail
@@ -22,9 +24,8 @@ bash tools/scripts/setup.sh
 build=${FLATNET_BUILD_DIR:-build}
 if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null
 else meson setup "$build" -Dtests=false >/dev/null; fi
-ninja -C "$build" tools/cli/flatnet tools/idtool/flatnet-idtool tools/peer/flatnet-peer \
-  tools/tableload/flatnet-tableload dataplane/runtime/flatnet-dataplane
-
+ninja -C "$build" tools/cli/flatnet tools/ctl/flatnet-cli tools/idtool/flatnet-idtool \
+  tools/tableload/flatnet-tableload dataplane/runtime/flatnet-dataplane control/flatnetd
 bin="$here/$build"
 flatnet="$bin/tools/cli/flatnet"
 dataplane="$bin/dataplane/runtime/flatnet-dataplane"
@@ -32,8 +33,11 @@ tag="fndemo$$"
 R="${tag}r" A="${tag}a" B="${tag}b"
 work=$(mktemp -d /tmp/flatnet-demo.XXXXXX)
 dp_pid=""
+pids=()
 
 cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null || true
   for ns in "$R" "$A" "$B"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$work"
@@ -41,15 +45,24 @@ cleanup() {
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "identities (flatnet idtool generate)"
+step "identities (flatnet idtool generate) and a planet listing the root (idtool initmoon/genmoon)"
 for n in root a b; do
-  "$flatnet" idtool generate "$work/$n.secret" "$work/$n.public" >/dev/null
-  printf '  %-4s %s\n' "$n" "$(cut -d: -f1 "$work/$n.public")"
+  mkdir -p "$work/$n"
+  "$flatnet" idtool generate "$work/$n/identity.secret" "$work/$n/identity.public" >/dev/null
+  printf '  %-4s %s\n' "$n" "$(cut -d: -f1 "$work/$n/identity.public")"
 done
-addr() { cut -d: -f1 "$work/$1.public"; }
+addr() { cut -d: -f1 "$work/$1/identity.public"; }
+"$flatnet" idtool initmoon "$work/root/identity.public" | python3 -c '
+import json, sys
+j = json.load(sys.stdin); j["worldType"] = "planet"; j["roots"][0]["stableEndpoints"] = ["10.88.0.1/9993"]
+json.dump(j, sys.stdout)' >"$work/planet.json"
+planet=$(cd "$work" && "$flatnet" idtool genmoon planet.json | sed -n 's/.*wrote \([^ ]*\).*/\1/p')
+for n in root a b; do cp "$work/$planet" "$work/$n/planet"; done
+echo "  planet $planet: one root, $(addr root) at 10.88.0.1/9993"
 
 step "namespaces: root in $R, nodes in $A and $B"
 for ns in "$R" "$A" "$B"; do ip netns add "$ns"; done
+ip -n "$R" link set lo up
 ip -n "$R" link add br0 type bridge && ip -n "$R" link set br0 up
 ip -n "$R" link add d0 type veth peer name d0p
 ip netns exec "$R" sysctl -qw net.ipv6.conf.d0.disable_ipv6=1 || true
@@ -75,29 +88,63 @@ done
 grep -q "flatnet-dataplane: ready" "$work/dataplane.log" || { cat "$work/dataplane.log"; exit 1; }
 sed 's/^/  /' "$work/dataplane.log" | tail -n 3
 
-step "root learns the nodes' paths (flatnet-tableload; HELLO does this once control lands)"
-printf 'address,path\n%s,10.88.0.11:9993\n%s,10.88.0.12:9993\n' "$(addr a)" "$(addr b)" >"$work/peers.csv"
-ip netns exec "$R" "$bin/tools/tableload/flatnet-tableload" --instance "$tag" load --file "$work/peers.csv"
+step "root control: flatnetd --dataplane $tag"
+ip netns exec "$R" "$bin/control/flatnetd" -H "$work/root" --dataplane "$tag" </dev/null >"$work/root.log" 2>&1 &
+pids+=($!)
+
+step "nodes: flatnetd --udp in $A and $B (each with its local API on 127.0.0.1:9993)"
+ip netns exec "$A" "$bin/control/flatnetd" -H "$work/a" --udp 10.88.0.11:9993 </dev/null >"$work/a.log" 2>&1 &
+pids+=($!)
+ip netns exec "$B" "$bin/control/flatnetd" -H "$work/b" --udp 10.88.0.12:9993 </dev/null >"$work/b.log" 2>&1 &
+pids+=($!)
+cli() { local ns=$1 home=$2; shift 2; ip netns exec "$ns" "$bin/tools/ctl/flatnet-cli" "-D$home" "$@"; }
+for _ in $(seq 1 100); do
+  cli "$A" "$work/a" listpeers 2>/dev/null | grep -q "$(addr root).*PLANET" &&
+    cli "$B" "$work/b" listpeers 2>/dev/null | grep -q "$(addr root).*PLANET" && break
+  sleep 0.2
+done
 
 step "ping of the root's underlay address from node A (answered by the data plane)"
 ip netns exec "$A" ping -c 2 -W 2 10.88.0.1 | sed 's/^/  /' || true
 
-step "node B answers, node A pings B through the root (end-to-end encrypted, relayed)"
-ip netns exec "$B" "$bin/tools/peer/flatnet-peer" --identity "$work/b.secret" --peer "$work/a.public" \
-  --bind 10.88.0.12:9993 --via 10.88.0.1:9993 respond --count 5 --timeout 10000 >"$work/b.log" 2>&1 &
-b_pid=$!
-sleep 0.3
-ip netns exec "$A" "$bin/tools/peer/flatnet-peer" --identity "$work/a.secret" --peer "$work/b.public" \
-  --bind 10.88.0.11:9993 --via 10.88.0.1:9993 ping --count 5 --interval 200 | sed 's/^/  A: /'
-wait "$b_pid" || true
-sed 's/^/  B: /' "$work/b.log"
+# A firewall in the bridge drops direct A<->B datagrams at first, as a
+# symmetric NAT or a strict firewall would: all A<->B traffic must cross the
+# root. Lifting it lets the root's RENDEZVOUS open a direct path.
+nft_block() {
+  ip netns exec "$R" nft -f - <<'NFT'
+table bridge fndemo {
+  chain blockab { type filter hook forward priority 0; policy accept;
+    iifname "a0p" oifname "b0p" drop
+    iifname "b0p" oifname "a0p" drop
+  }
+}
+NFT
+}
+step "node A: flatnet ping $(addr b) while direct A<->B is blocked (relayed through the root)"
+nft_block
+cli "$A" "$work/a" ping "$(addr b)" -c 4 | sed 's/^/  /' || true
+
+step "direct A<->B unblocked: the next pings turn direct once the path is punched"
+ip netns exec "$R" nft delete table bridge fndemo
+cli "$A" "$work/a" ping "$(addr b)" -c 12 | sed 's/^/  /' || true
+
+for n in a b; do
+  ns=$([ $n = a ] && echo "$A" || echo "$B")
+  step "node ${n^^}: flatnet listpeers"
+  cli "$ns" "$work/$n" listpeers | sed 's/^/  /'
+done
+step "root: flatnet listpeers"
+cli "$R" "$work/root" listpeers | sed 's/^/  /'
 
 step "root's data-plane counters (DPDK telemetry /flatnet/stats, non-zero only)"
 python3 - "$tag" <<'PY' || true
 import glob, json, socket, sys
-path = glob.glob("/var/run/dpdk/flatnet-%s/dpdk_telemetry.v2" % sys.argv[1])[0]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(5); s.connect(path); s.recv(4096)
-s.send(b"/flatnet/stats"); stats = json.loads(s.recv(1 << 20).decode())["/flatnet/stats"]
+try:
+    path = glob.glob("/var/run/dpdk/flatnet-%s/dpdk_telemetry.v2" % sys.argv[1])[0]
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.settimeout(10); s.connect(path); s.recv(4096)
+    s.send(b"/flatnet/stats"); stats = json.loads(s.recv(1 << 20).decode())["/flatnet/stats"]
+except (OSError, IndexError, ValueError) as e:
+    sys.exit("  (telemetry not available: %s)" % e)
 def walk(prefix, v):
     if isinstance(v, dict):
         for k, x in v.items(): walk(prefix + [str(k)], x)
@@ -105,4 +152,4 @@ def walk(prefix, v):
         print("  %-48s %d" % (".".join(prefix), v))
 walk([], stats)
 PY
-step "done (namespaces and processes are removed)"
+step "done (processes and namespaces are removed)"
