@@ -191,6 +191,49 @@ class FakeNet {
   std::map<std::string, Node> nodes_;
 };
 
+// A root and two leaves (A, B) on one fake network, all in one planet. The
+// root's limits can be set; the leaves use the defaults.
+struct Testnet {
+  FakeNet net;
+  crypto::Identity root = root_identity();
+  crypto::Identity a = parse_identity(kIdentityA);
+  crypto::Identity b = parse_identity(kIdentityB);
+  wire::InetAddress root_at = v4(10, 99, 0, 1), a_at = v4(10, 99, 0, 11), b_at = v4(10, 99, 0, 12);
+  wire::World planet = make_planet(root, root_at);
+  uint64_t now = 1000000;
+
+  explicit Testnet(Limits root_limits = {}) {
+    Config c;
+    c.identity = root;
+    c.planet = planet;
+    c.limits = root_limits;
+    net.add("root", c, root_at, now);
+    c.limits = Limits{};
+    c.identity = a;
+    net.add("a", c, a_at, now);
+    c.identity = b;
+    net.add("b", c, b_at, now);
+  }
+  Core& core(const std::string& n) { return *net[n].core; }
+  // A leaf's HELLO to the root, answered.
+  void hello(const std::string& leaf) {
+    Actions out;
+    ASSERT_TRUE(core(leaf).send_hello(root.address(), path_from(root_at), now, out));
+    net.pump(leaf, out, now);
+  }
+  // A leaf's periodic HELLO upkeep toward its roots, answered.
+  void hello_roots(const std::string& leaf) {
+    Actions out;
+    core(leaf).hello_upstreams(0, now, out);
+    net.pump(leaf, out, now);
+  }
+  void whois(const std::string& leaf, uint64_t address) {
+    Actions out;
+    ASSERT_TRUE(core(leaf).send_whois(root.address(), address, now, out));
+    net.pump(leaf, out, now);
+  }
+};
+
 // The vectors directory, or "" after GTEST_SKIP / a failure under CI=true.
 inline std::string vectors_dir() {
   const char* v = std::getenv("FLATNET_VECTORS");

@@ -16,39 +16,7 @@ using test::parse_identity;
 using test::path_from;
 using test::v4;
 
-struct Testnet {
-  FakeNet net;
-  crypto::Identity root = test::root_identity();
-  crypto::Identity a = parse_identity(test::kIdentityA);
-  crypto::Identity b = parse_identity(test::kIdentityB);
-  wire::InetAddress root_at = v4(10, 99, 0, 1), a_at = v4(10, 99, 0, 11), b_at = v4(10, 99, 0, 12);
-  wire::World planet = test::make_planet(root, root_at);
-  uint64_t now = 1000000;
-
-  explicit Testnet(Limits root_limits = {}) {
-    Config c;
-    c.identity = root;
-    c.planet = planet;
-    c.limits = root_limits;
-    net.add("root", c, root_at, now);
-    c.limits = Limits{};
-    c.identity = a;
-    net.add("a", c, a_at, now);
-    c.identity = b;
-    net.add("b", c, b_at, now);
-  }
-  Core& core(const std::string& n) { return *net[n].core; }
-  void hello(const std::string& leaf) {
-    Actions out;
-    ASSERT_TRUE(core(leaf).send_hello(root.address(), path_from(root_at), now, out));
-    net.pump(leaf, out, now);
-  }
-  void whois(const std::string& leaf, uint64_t address) {
-    Actions out;
-    ASSERT_TRUE(core(leaf).send_whois(root.address(), address, now, out));
-    net.pump(leaf, out, now);
-  }
-};
+using test::Testnet;
 
 TEST(ControlCore, MetricSamplesNameEveryCounterOnce) {
   Testnet t;

@@ -14,32 +14,7 @@ using test::parse_identity;
 using test::path_from;
 using test::v4;
 
-struct Net {
-  FakeNet net;
-  crypto::Identity root = test::root_identity();
-  crypto::Identity a = parse_identity(test::kIdentityA);
-  crypto::Identity b = parse_identity(test::kIdentityB);
-  wire::InetAddress root_at = v4(10, 98, 0, 1), a_at = v4(10, 98, 0, 11), b_at = v4(10, 98, 0, 12);
-  wire::World planet = test::make_planet(root, root_at);
-  uint64_t now = 2000000;
-
-  Net() {
-    Config c;
-    c.identity = root;
-    c.planet = planet;
-    net.add("root", c, root_at, now);
-    c.identity = a;
-    net.add("a", c, a_at, now);
-    c.identity = b;
-    net.add("b", c, b_at, now);
-  }
-  Core& core(const std::string& n) { return *net[n].core; }
-  void hello_roots(const std::string& leaf) {
-    Actions out;
-    core(leaf).hello_upstreams(0, now, out);
-    net.pump(leaf, out, now);
-  }
-};
+using Net = test::Testnet;
 
 TEST(ControlCoreLeaf, HelloUpstreamsGreetsEveryRootEndpoint) {
   Net t;
