@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -69,12 +70,27 @@ int main(int argc, char** argv) {
   bool cli_verb = false;
   for (const char* v : kCliVerbs) cli_verb |= !std::strcmp(argv[1], v);
 
+  // Installed elsewhere than this binary: look the program up on PATH.
+  auto on_path = [](const std::string& name) {
+    const char* path = std::getenv("PATH");
+    if (!path) return false;
+    std::string dirs(path);
+    for (size_t start = 0; start <= dirs.size();) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos) end = dirs.size();
+      std::string dir = dirs.substr(start, end - start);
+      if (!dir.empty() && access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+      start = end + 1;
+    }
+    return false;
+  };
+
   // Two-word commands ("bench crypto") map to their own program when it exists.
   std::string prog = std::string("flatnet-") + (cli_verb ? "cli" : argv[1]);
   int first_arg = cli_verb ? 1 : 2;
   if (!cli_verb && argc >= 3 && argv[2][0] != '-') {
     std::string two = prog + "-" + argv[2];
-    if (!sibling(two).empty()) { prog = two; first_arg = 3; }
+    if (!sibling(two).empty() || on_path(two)) { prog = two; first_arg = 3; }
   }
   std::vector<char*> args;
   args.push_back(const_cast<char*>(prog.c_str()));
