@@ -98,9 +98,12 @@ pids+=($!)
 ip netns exec "$B" "$bin/control/flatnetd" -H "$work/b" --udp 10.88.0.12:9993 </dev/null >"$work/b.log" 2>&1 &
 pids+=($!)
 cli() { local ns=$1 home=$2; shift 2; ip netns exec "$ns" "$bin/tools/ctl/flatnet-cli" "-D$home" "$@"; }
-for _ in $(seq 1 100); do
+# Ready when each node lists the root and the root knows both nodes (HELLO done).
+for _ in $(seq 1 150); do
   cli "$A" "$work/a" listpeers 2>/dev/null | grep -q "$(addr root).*PLANET" &&
-    cli "$B" "$work/b" listpeers 2>/dev/null | grep -q "$(addr root).*PLANET" && break
+    cli "$B" "$work/b" listpeers 2>/dev/null | grep -q "$(addr root).*PLANET" &&
+    cli "$R" "$work/root" listpeers 2>/dev/null | grep -q "$(addr a)" &&
+    cli "$R" "$work/root" listpeers 2>/dev/null | grep -q "$(addr b)" && break
   sleep 0.2
 done
 
@@ -122,11 +125,21 @@ NFT
 }
 step "node A: flatnet ping $(addr b) while direct A<->B is blocked (relayed through the root)"
 nft_block
-cli "$A" "$work/a" ping "$(addr b)" -c 4 | sed 's/^/  /' || true
+cli "$A" "$work/a" ping "$(addr b)" -c 4 -t 2000 | sed 's/^/  /' || true
 
-step "direct A<->B unblocked: the next pings turn direct once the path is punched"
+step "direct A<->B unblocked: the root introduces the pair again (RENDEZVOUS at most every 30 s per pair); pings turn direct"
 ip netns exec "$R" nft delete table bridge fndemo
-cli "$A" "$work/a" ping "$(addr b)" -c 12 | sed 's/^/  /' || true
+start=$(date +%s)
+for _ in $(seq 1 20); do
+  out=$(cli "$A" "$work/a" ping "$(addr b)" -c 4 -t 2000 || true)
+  printf '  t=%2ss:%s\n' "$(( $(date +%s) - start ))" \
+    "$(printf '%s\n' "$out" | sed -n 's/.* rtt=\([0-9.]*\) ms \(relayed\|direct\)$/ \2 \1ms/p' | tr '\n' ' ')"
+  if printf '%s\n' "$out" | grep -q ' direct$'; then
+    printf '%s\n' "$out" | sed 's/^/  /'
+    break
+  fi
+  sleep 2
+done
 
 for n in a b; do
   ns=$([ $n = a ] && echo "$A" || echo "$B")
