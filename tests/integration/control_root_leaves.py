@@ -40,22 +40,10 @@ import tempfile
 import time
 import json
 
+from netns_topology import bridge_topology, in_ns, run, skip
+
 R_IP, A_IP, B_IP = "10.89.0.1", "10.89.0.11", "10.89.0.12"
 STEP = 10.0
-
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def run(*args, check=True, timeout=STEP, **kw):
-    return subprocess.run(list(args), check=check, timeout=timeout,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-
-
-def in_ns(ns, *args, **kw):
-    return run("ip", "netns", "exec", ns, *args, **kw)
 
 
 def wait_for(what, fn, timeout):
@@ -112,25 +100,8 @@ class Test:
 
     # ---- setup ----
     def topology(self):
-        for ns in (self.ns_r, self.ns_a, self.ns_b):
-            run("ip", "netns", "add", ns)
-            self.created.append(ns)
-        r = self.ns_r
-        in_ns(r, "ip", "link", "add", "br0", "type", "bridge")
-        in_ns(r, "ip", "link", "set", "br0", "up")
-        in_ns(r, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
-        in_ns(r, "sysctl", "-qw", "net.ipv6.conf.d0.disable_ipv6=1", check=False)
-        in_ns(r, "ip", "link", "set", "d0", "arp", "off", "up")
-        in_ns(r, "ip", "link", "set", "d0p", "master", "br0", "up")
-        for ns, ifname, ip in ((self.ns_a, "a0", A_IP), (self.ns_b, "b0", B_IP)):
-            in_ns(r, "ip", "link", "add", ifname + "p", "type", "veth", "peer", "name", ifname)
-            in_ns(r, "ip", "link", "set", ifname, "netns", ns)
-            in_ns(r, "ip", "link", "set", ifname + "p", "master", "br0", "up")
-            in_ns(ns, "ip", "addr", "add", ip + "/24", "dev", ifname)
-            in_ns(ns, "ip", "link", "set", ifname, "up")
-            in_ns(ns, "ip", "link", "set", "lo", "up")
-            if shutil.which("ethtool"):
-                in_ns(ns, "ethtool", "-K", ifname, "tx", "off", check=False)
+        bridge_topology(self.ns_r, [(self.ns_a, "a0", A_IP, None), (self.ns_b, "b0", B_IP, None)],
+                        self.created)
 
     def identities(self):
         self.addr = {}

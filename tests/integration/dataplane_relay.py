@@ -31,27 +31,14 @@ import sys
 import tempfile
 import time
 
+from netns_topology import STEP_TIMEOUT, bridge_topology, in_ns, run, skip
+
 DP_IP, A_IP, B_IP = "10.77.0.1", "10.77.0.2", "10.77.0.3"
 DP_IP6, A_IP6, B_IP6 = "fd77::1", "fd77::2", "fd77::3"
 A_PORT, B_PORT, B6_PORT, A6_PORT = 40001, 40002, 40003, 40004
 # A and B are reached over IPv4; C lives on B's IPv6 socket, D on A's.
 ADDR_A, ADDR_B, ADDR_C, ADDR_D = 0xAAAAAAAAA1, 0xBBBBBBBBB2, 0xCCCCCCCCC3, 0xDDDDDDDDD4
 SELF = 0x1111111111
-STEP_TIMEOUT = 10.0
-
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(77)
-
-
-def run(*args, check=True, timeout=STEP_TIMEOUT, **kw):
-    return subprocess.run(list(args), check=check, timeout=timeout,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-
-
-def in_ns(ns, *args, **kw):
-    return run("ip", "netns", "exec", ns, *args, **kw)
 
 
 def vl1_packet(dst, src, hops, body=64):
@@ -151,28 +138,8 @@ class Topology:
         self.created = []
 
     def up(self):
-        for ns in (self.ns_d, self.ns_a, self.ns_b):
-            run("ip", "netns", "add", ns)
-            self.created.append(ns)
-        d = self.ns_d
-        in_ns(d, "ip", "link", "add", "br0", "type", "bridge")
-        in_ns(d, "ip", "link", "set", "br0", "up")
-        # The data plane's end: no address, no ARP, no IPv6 (PRODUCT.md "Virtual ports").
-        in_ns(d, "ip", "link", "add", "d0", "type", "veth", "peer", "name", "d0p")
-        in_ns(d, "sysctl", "-qw", "net.ipv6.conf.d0.disable_ipv6=1", check=False)
-        in_ns(d, "ip", "link", "set", "d0", "arp", "off", "up")
-        in_ns(d, "ip", "link", "set", "d0p", "master", "br0", "up")
-        for ns, ifname, ip in ((self.ns_a, "a0", A_IP), (self.ns_b, "b0", B_IP)):
-            in_ns(d, "ip", "link", "add", ifname + "p", "type", "veth", "peer", "name", ifname)
-            in_ns(d, "ip", "link", "set", ifname, "netns", ns)
-            in_ns(d, "ip", "link", "set", ifname + "p", "master", "br0", "up")
-            in_ns(ns, "ip", "addr", "add", ip + "/24", "dev", ifname)
-            ip6 = A_IP6 if ifname == "a0" else B_IP6
-            in_ns(ns, "ip", "-6", "addr", "add", ip6 + "/64", "dev", ifname, "nodad")
-            in_ns(ns, "ip", "link", "set", ifname, "up")
-            in_ns(ns, "ip", "link", "set", "lo", "up")
-            if shutil.which("ethtool"):  # kernel peers must finish their checksums
-                in_ns(ns, "ethtool", "-K", ifname, "tx", "off", check=False)
+        bridge_topology(self.ns_d, [(self.ns_a, "a0", A_IP, A_IP6), (self.ns_b, "b0", B_IP, B_IP6)],
+                        self.created)
 
     def down(self):
         for ns in self.created:
