@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The README's main job: a local flatnet network on one machine.
 #
-#   ns <tag>a: a0 10.88.0.11 ─┐                      ┌─ d0: flatnet-dataplane (the root),
-#                             ├── br0 in ns <tag>r ──┤      net_af_packet, 10.88.0.1:9993
-#   ns <tag>b: b0 10.88.0.12 ─┘                      └─ (no kernel address on d0)
+#                         br0 in ns <tag>r: the "internet", 10.88.0.0/24
+#        ┌───────────────────────────┼──────────────────────────────┐
+#   d0: flatnet-dataplane      ns <tag>na: NAT 10.88.0.21      ns <tag>nb: NAT 10.88.0.22
+#   (the root, 10.88.0.1:9993,       │ masquerade                     │ masquerade
+#    net_af_packet; no kernel  ns <tag>a: node A 192.168.101.2  ns <tag>b: node B 192.168.102.2
+#    address on d0)
 #
 # The root is flatnet-dataplane (DPDK, net_af_packet) plus its control
-# process `flatnetd --dataplane`; nodes A and B are `flatnetd --udp` leaves.
-# All three have fresh identities and share a planet that lists the root.
-# The leaves HELLO the root; A pings B with VL1 ECHO (`flatnet ping`): the
-# first replies come relayed through the root's fast path (hops 1, never
-# decrypted there), then the root's RENDEZVOUS lets A and B punch a direct
-# path and the replies turn direct (hops 0).
+# process `flatnetd --dataplane`; nodes A and B are `flatnetd --udp` leaves,
+# each behind its own home-router NAT (nftables: port-preserving masquerade,
+# unsolicited inbound dropped). All three have fresh identities and share a
+# planet that lists the root. The leaves HELLO the root through their NATs;
+# A pings B with VL1 ECHO (`flatnet ping`): while a firewall in br0 blocks
+# NAT-to-NAT datagrams the replies come relayed through the root's fast path
+# (hops 1, never decrypted there); once it is lifted, the root's RENDEZVOUS
+# lets A and B punch through both NATs and the replies turn direct (hops 0).
 #
 # Everything runs in namespaces created here and is removed on exit.
 set -euo pipefail
@@ -29,8 +34,8 @@ ninja -C "$build" tools/cli/flatnet tools/ctl/flatnet-cli tools/idtool/flatnet-i
 bin="$here/$build"
 flatnet="$bin/tools/cli/flatnet"
 dataplane="$bin/dataplane/runtime/flatnet-dataplane"
-tag="fndemo$$"
-R="${tag}r" A="${tag}a" B="${tag}b"
+tag="fnd$$"
+R="${tag}r" NA="${tag}na" NB="${tag}nb" A="${tag}a" B="${tag}b"
 work=$(mktemp -d /tmp/flatnet-demo.XXXXXX)
 dp_pid=""
 pids=()
@@ -39,7 +44,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null || true
-  for ns in "$R" "$A" "$B"; do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in "$R" "$NA" "$NB" "$A" "$B"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -60,20 +65,54 @@ planet=$(cd "$work" && "$flatnet" idtool genmoon planet.json | sed -n 's/.*wrote
 for n in root a b; do cp "$work/$planet" "$work/$n/planet"; done
 echo "  planet $planet: one root, $(addr root) at 10.88.0.1/9993"
 
-step "namespaces: root in $R, nodes in $A and $B"
-for ns in "$R" "$A" "$B"; do ip netns add "$ns"; done
-ip -n "$R" link set lo up
+step "namespaces: root in $R, NAT routers in $NA and $NB, nodes in $A and $B"
+for ns in "$R" "$NA" "$NB" "$A" "$B"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+# The "internet": bridge br0 in the root's namespace, 10.88.0.0/24, no uplink.
 ip -n "$R" link add br0 type bridge && ip -n "$R" link set br0 up
 ip -n "$R" link add d0 type veth peer name d0p
 ip netns exec "$R" sysctl -qw net.ipv6.conf.d0.disable_ipv6=1 || true
 ip -n "$R" link set d0 arp off up && ip -n "$R" link set d0p master br0 up
-for n in a b; do
-  ns=$([ $n = a ] && echo "$A" || echo "$B"); ip=$([ $n = a ] && echo 10.88.0.11 || echo 10.88.0.12)
-  ip -n "$R" link add ${n}0p type veth peer name ${n}0
-  ip -n "$R" link set ${n}0 netns "$ns" && ip -n "$R" link set ${n}0p master br0 up
-  ip -n "$ns" addr add $ip/24 dev ${n}0 && ip -n "$ns" link set ${n}0 up && ip -n "$ns" link set lo up
-  ip netns exec "$ns" ethtool -K ${n}0 tx off >/dev/null 2>&1 || true
-done
+# Each node sits behind its own home-router NAT: port-preserving masquerade on
+# the router's wan0, and unsolicited inbound from the internet dropped.
+nat_router() { # nat_router <ns> <wan ip> <lan prefix>
+  local ns=$1 wan=$2 lan=$3
+  ip -n "$R" link add "${ns}w" type veth peer name wan0 netns "$ns"
+  ip -n "$R" link set "${ns}w" master br0 up
+  ip -n "$ns" addr add "$wan/24" dev wan0 && ip -n "$ns" link set wan0 up
+  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$ns" nft -f - <<NFT
+table inet home {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iifname "wan0" ct state new drop
+  }
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    iifname "lan0" oifname "wan0" accept
+    iifname "wan0" oifname "lan0" ct state established,related accept
+  }
+}
+table ip homenat {
+  chain postrouting {
+    type nat hook postrouting priority 100; policy accept;
+    oifname "wan0" ip saddr $lan.0/24 masquerade
+  }
+}
+NFT
+}
+node_behind() { # node_behind <router ns> <node ns> <lan prefix>
+  local r=$1 ns=$2 lan=$3
+  ip -n "$r" link add lan0 type veth peer name eth0 netns "$ns"
+  ip -n "$r" addr add "$lan.1/24" dev lan0 && ip -n "$r" link set lan0 up
+  ip -n "$ns" addr add "$lan.2/24" dev eth0 && ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via "$lan.1"
+  ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1 || true
+}
+nat_router "$NA" 10.88.0.21 192.168.101
+nat_router "$NB" 10.88.0.22 192.168.102
+node_behind "$NA" "$A" 192.168.101
+node_behind "$NB" "$B" 192.168.102
+echo "  A 192.168.101.2 behind NAT 10.88.0.21; B 192.168.102.2 behind NAT 10.88.0.22; root 10.88.0.1"
 
 step "root: flatnet-dataplane on net_af_packet (d0), 10.88.0.1:9993, relay on"
 ip netns exec "$R" "$dataplane" --instance "$tag" --port net_af_packet0,iface=d0 \
@@ -93,9 +132,9 @@ ip netns exec "$R" "$bin/control/flatnetd" -H "$work/root" --dataplane "$tag" </
 pids+=($!)
 
 step "nodes: flatnetd --udp in $A and $B (each with its local API on 127.0.0.1:9993)"
-ip netns exec "$A" "$bin/control/flatnetd" -H "$work/a" --udp 10.88.0.11:9993 </dev/null >"$work/a.log" 2>&1 &
+ip netns exec "$A" "$bin/control/flatnetd" -H "$work/a" --udp 192.168.101.2:9993 </dev/null >"$work/a.log" 2>&1 &
 pids+=($!)
-ip netns exec "$B" "$bin/control/flatnetd" -H "$work/b" --udp 10.88.0.12:9993 </dev/null >"$work/b.log" 2>&1 &
+ip netns exec "$B" "$bin/control/flatnetd" -H "$work/b" --udp 192.168.102.2:9993 </dev/null >"$work/b.log" 2>&1 &
 pids+=($!)
 cli() { local ns=$1 home=$2; shift 2; ip netns exec "$ns" "$bin/tools/ctl/flatnet-cli" "-D$home" "$@"; }
 # Ready when each node lists the root and the root knows both nodes (HELLO done).
@@ -110,15 +149,15 @@ done
 step "ping of the root's underlay address from node A (answered by the data plane)"
 ip netns exec "$A" ping -c 2 -W 2 10.88.0.1 | sed 's/^/  /' || true
 
-# A firewall in the bridge drops direct A<->B datagrams at first, as a
+# A firewall in the bridge drops NAT-to-NAT datagrams at first, as a
 # symmetric NAT or a strict firewall would: all A<->B traffic must cross the
-# root. Lifting it lets the root's RENDEZVOUS open a direct path.
+# root. Lifting it lets the root's RENDEZVOUS punch a direct path.
 nft_block() {
-  ip netns exec "$R" nft -f - <<'NFT'
+  ip netns exec "$R" nft -f - <<NFT
 table bridge fndemo {
   chain blockab { type filter hook forward priority 0; policy accept;
-    iifname "a0p" oifname "b0p" drop
-    iifname "b0p" oifname "a0p" drop
+    iifname "${NA}w" oifname "${NB}w" drop
+    iifname "${NB}w" oifname "${NA}w" drop
   }
 }
 NFT
