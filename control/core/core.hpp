@@ -172,6 +172,7 @@ class Core {
   void on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
                 std::vector<uint8_t>& packet, uint64_t now, Actions& out);
   void forward_whois(uint64_t address, uint64_t requester, uint64_t now, Actions& out);
+  const Peer* freshest_upstream(uint64_t except) const;
   void on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
                std::vector<uint8_t>& packet, uint64_t now, Actions& out);
   void on_multicast_like(Peer& p, std::span<const uint8_t> payload, uint64_t now);

@@ -37,18 +37,30 @@ void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> 
   if (send(p, b, from, p.suite(), now, out)) m_.whois_answered += ok.identities.size();
 }
 
+// The upstream heard from most recently (any authenticated packet: OK to
+// our HELLOs every 60 s, ECHO answers, relayed traffic), skipping `except`.
+// A root that stops answering loses this within one HELLO round, so relayed
+// traffic fails over to a live root in at most kLeafHelloIntervalMs (stock
+// weighs silence per 61 s too, Peer::relayQuality).
+const Peer* Core::freshest_upstream(uint64_t except) const {
+  const Peer* best = nullptr;
+  const Path* best_path = nullptr;
+  for (uint64_t u : upstreams_) {
+    const Peer* q = peers_.find(u);
+    const Path* qp = q && u != except ? q->best_path() : nullptr;
+    if (!qp) continue;
+    if (!best || qp->last_receive > best_path->last_receive) best = q, best_path = qp;
+  }
+  return best;
+}
+
 // A root that does not know an address asks a sibling root of its planet
 // or moons (the requester's retry 500 ms later then finds it); a leaf asks
 // its roots about an unknown sender (whose packet is dropped: the sender's
 // retry finds us knowing it). Bounded per address and globally, since any
 // known peer (or any packet, for a leaf) can make us ask.
 void Core::forward_whois(uint64_t address, uint64_t requester, uint64_t now, Actions& out) {
-  Peer* best = nullptr;
-  for (uint64_t u : upstreams_) {
-    Peer* q = peers_.find(u);
-    if (!q || u == requester || !q->best_path()) continue;
-    if (!best || q->best_path()->last_receive > best->best_path()->last_receive) best = q;
-  }
+  const Peer* best = freshest_upstream(requester);
   if (!best) return;
   if (whois_forward_budget_.available_at(now) > now ||
       whois_forward_gate_.check(address, 0, now) != PairGate::Result::kAllow) {
@@ -246,13 +258,11 @@ uint64_t Core::send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t
   if (!p) return 0;
   const Path* path = p->best_path();
   if (!path) {
-    // No direct path: hand it to an upstream that has one; it relays on
-    // the destination address (hops 0 -> 1), as stock leaves do.
-    for (uint64_t u : upstreams_) {
-      const Peer* up = peers_.find(u);
-      if (up && (path = up->best_path())) break;
-    }
-    if (!path) return 0;
+    // No direct path: hand it to an upstream; it relays on the destination
+    // address (hops 0 -> 1), as stock leaves do.
+    const Peer* up = freshest_upstream(0);
+    if (!up) return 0;
+    path = up->best_path();
   }
   PacketBuilder b(to, address(), wire::Verb::kEcho, random_packet_id());
   b.payload().bytes(payload);

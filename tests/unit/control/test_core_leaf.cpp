@@ -83,6 +83,58 @@ TEST(ControlCoreLeaf, EchoWithoutDirectPathGoesThroughTheRoot) {
   EXPECT_TRUE(out.send.empty());
 }
 
+// Two roots in one planet: relayed traffic goes through the root heard from
+// most recently, so when one root falls silent the next answer from the
+// other moves relaying there.
+TEST(ControlCoreLeaf, RelayedEchoFollowsTheRootHeardMostRecently) {
+  Net t;
+  const crypto::Identity root2 = crypto::Identity::generate();
+  const wire::InetAddress root2_at = v4(10, 99, 0, 2);
+  wire::World planet = test::make_planet(t.root, t.root_at);
+  wire::WorldRoot r2;
+  r2.identity = root2;
+  r2.endpoints.push_back(root2_at);
+  planet.roots.push_back(r2);
+  crypto::PrivateKey priv;
+  crypto::c25519_generate(planet.updates_must_be_signed_by, priv);
+  wire::world_sign(planet, planet.updates_must_be_signed_by, priv);
+  for (const auto& [name, id] : {std::pair<std::string, crypto::Identity>{"a", t.a}, {"b", t.b},
+                                 {"root", t.root}, {"root2", root2}}) {
+    Config c;
+    c.identity = id;
+    c.planet = planet;
+    t.net.add(name, c, name == "a" ? t.a_at : name == "b" ? t.b_at
+                                   : name == "root" ? t.root_at : root2_at, t.now);
+  }
+  t.hello_roots("a");  // both roots answer at t.now
+  t.hello_roots("b");
+  t.whois("a", t.b.address());
+  ASSERT_NE(t.core("a").peers().find(t.b.address()), nullptr);
+  const uint8_t p[4] = {9, 9, 9, 9};
+  auto via = [&](uint64_t now) {
+    Actions out;
+    EXPECT_NE(t.core("a").send_echo(t.b.address(), p, now, out), 0u);
+    EXPECT_EQ(out.send.size(), 1u);
+    return out.send.empty() ? wire::InetAddress{} : out.send[0].path.remote;
+  };
+  // root2 answers an ECHO a second later: it is now the freshest.
+  t.now += 1000;
+  Actions e;
+  ASSERT_NE(t.core("a").send_echo(root2.address(), p, t.now, e), 0u);
+  ASSERT_EQ(e.send.size(), 1u);
+  EXPECT_EQ(e.send[0].path.remote, root2_at);
+  t.net.pump("a", e, t.now);
+  EXPECT_EQ(via(t.now), root2_at);
+  // root2 goes silent; the next HELLO round is answered by root only.
+  t.now += Core::kLeafHelloIntervalMs;
+  Actions h;
+  t.core("a").hello_upstreams(0, t.now, h);
+  ASSERT_EQ(h.send.size(), 2u);
+  std::erase_if(h.send, [&](const SendDatagram& d) { return d.path.remote == root2_at; });
+  t.net.pump("a", h, t.now);
+  EXPECT_EQ(via(t.now), t.root_at);
+}
+
 TEST(ControlCoreLeaf, UnknownSenderIsAskedOfTheRootOncePerInterval) {
   Net t;
   t.hello_roots("b");
