@@ -54,3 +54,53 @@ def bridge_topology(bridge_ns, peers, created):
         in_ns(ns, "ip", "link", "set", "lo", "up")
         if shutil.which("ethtool"):  # kernel peers must finish their checksums
             in_ns(ns, "ethtool", "-K", ifname, "tx", "off", check=False)
+
+
+HOME_ROUTER_NFT = """
+table inet home {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    iifname "wan0" ct state new drop
+  }
+  chain forward {
+    type filter hook forward priority 0; policy drop;
+    iifname "lan0" oifname "wan0" accept
+    iifname "wan0" oifname "lan0" ct state established,related accept
+  }
+}
+table ip homenat {
+  chain postrouting {
+    type nat hook postrouting priority 100; policy accept;
+    oifname "wan0" ip saddr %s.0/24 masquerade
+  }
+}
+"""
+
+
+def home_router(bridge_ns, router_ns, wan_ip, node_ns, lan, created):
+    """A node behind a home-router NAT: router_ns joins br0 (in bridge_ns)
+    as wan0 <wan_ip>/24 through a veth whose bridge end is <router_ns>w, and
+    gives node_ns eth0 <lan>.2/24 behind lan0 <lan>.1. nftables: port-
+    preserving masquerade out of wan0, and unsolicited inbound from wan0
+    dropped (no conntrack entry is confirmed for it, so a later outbound
+    flow keeps its port). `lan` is a /24 prefix such as "192.168.111"."""
+    for ns in (router_ns, node_ns):
+        run("ip", "netns", "add", ns)
+        created.append(ns)
+        in_ns(ns, "ip", "link", "set", "lo", "up")
+    in_ns(bridge_ns, "ip", "link", "add", router_ns + "w", "type", "veth", "peer", "name", "wan0",
+          "netns", router_ns)
+    in_ns(bridge_ns, "ip", "link", "set", router_ns + "w", "master", "br0", "up")
+    in_ns(router_ns, "ip", "addr", "add", wan_ip + "/24", "dev", "wan0")
+    in_ns(router_ns, "ip", "link", "set", "wan0", "up")
+    in_ns(router_ns, "ip", "link", "add", "lan0", "type", "veth", "peer", "name", "eth0",
+          "netns", node_ns)
+    in_ns(router_ns, "ip", "addr", "add", lan + ".1/24", "dev", "lan0")
+    in_ns(router_ns, "ip", "link", "set", "lan0", "up")
+    in_ns(router_ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    in_ns(router_ns, "nft", "-f", "-", input=HOME_ROUTER_NFT % lan)
+    in_ns(node_ns, "ip", "addr", "add", lan + ".2/24", "dev", "eth0")
+    in_ns(node_ns, "ip", "link", "set", "eth0", "up")
+    in_ns(node_ns, "ip", "route", "add", "default", "via", lan + ".1")
+    if shutil.which("ethtool"):
+        in_ns(node_ns, "ethtool", "-K", "eth0", "tx", "off", check=False)
