@@ -23,8 +23,8 @@ void usage(FILE* to) {
       "  idtool   identities, signatures, moons (zerotier-idtool verbs)\n"
       "  bench    benchmarks: `flatnet bench crypto|mb|relay`\n"
       "  pktgen   DPDK VL1 packet generator\n"
-      "  info, listpeers, peers, listmoons, orbit, deorbit, ping\n"
-      "           the running service's state (zerotier-cli verbs, via flatnet-cli)\n"
+      "  [-D<home>] [-p<port>] [-j] info, listpeers, peers, listmoons, orbit, deorbit, ping\n"
+      "           the running service's state (zerotier-cli verbs and options, via flatnet-cli)\n"
       "\n"
       "`flatnet <command> --help` describes a command.\n");
 }
@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
                                           "orbit", "deorbit", "ping"};
   bool cli_verb = false;
   for (const char* v : kCliVerbs) cli_verb |= !std::strcmp(argv[1], v);
+  // zerotier-cli's options come before its verb (`zerotier-cli -D<home> -j
+  // listpeers`): a leading -D/-p/-H/-T/-j is flatnet-cli's too.
+  cli_verb |= argv[1][0] == '-' && std::strchr("DpHTj", argv[1][1]) && argv[1][1] != '\0';
 
   // Installed elsewhere than this binary: look the program up on PATH.
   auto on_path = [](const std::string& name) {
