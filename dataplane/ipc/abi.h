@@ -34,7 +34,7 @@ extern "C" {
 
 /* "FLNETIPC" read as a little-endian uint64. */
 #define FLATNET_IPC_MAGIC 0x43504954454e4c46ULL
-#define FLATNET_IPC_ABI_VERSION 1u
+#define FLATNET_IPC_ABI_VERSION 2u
 
 /* Channel = one producer of punts and events: worker 0..n-1, and the main
  * lcore as the last channel (n_channels - 1). */
@@ -131,6 +131,48 @@ struct flatnet_ipc_control_line {
   uint32_t reserved[11];
 };
 
+/* ---- counters block -------------------------------------------------------
+ * A self-describing snapshot of the data plane's counters (docs/ipc-abi.md
+ * "The counters block"): the main lcore publishes it about every
+ * interval_ms, so a reader needs no knowledge of the fast path. Entry i is a
+ * name (NUL-terminated, [a-z0-9_], written once at start-up) and `columns`
+ * uint64 values: the total, then channel 0 .. n_channels-1 (workers, the
+ * main lcore last).
+ *
+ *   block + 0                         struct flatnet_ipc_stats_head (64 B)
+ *   block + 64                        char names[max_entries][NAME_SIZE]
+ *   block + 64 + max_entries*NAME_SIZE  uint64_t values[max_entries][columns]
+ *
+ * Seqlock, one writer (the main lcore): seq is made odd, names / values /
+ * n_entries / updated_ns are stored (relaxed), then seq is made even again
+ * (release). A reader loads seq (acquire), copies, loads seq again after an
+ * acquire fence, and keeps the copy only if both reads are the same even
+ * number; it retries a bounded number of times and validates what it copied
+ * (n_entries <= max_entries, every name terminated and legal). seq 0 = never
+ * written. */
+#define FLATNET_IPC_STATS_NAME_SIZE 48u      /* bytes per name, NUL included */
+#define FLATNET_IPC_STATS_MAX_ENTRIES 1024u  /* bound on max_entries */
+
+/* In the header (written once, before READY): where the block is. */
+struct flatnet_ipc_stats_desc {
+  uint64_t offset;            /* from the segment start, 64-byte aligned */
+  uint64_t size;              /* bytes of the block */
+  uint32_t max_entries;       /* name slots, <= FLATNET_IPC_STATS_MAX_ENTRIES */
+  uint32_t columns;           /* values per entry: 1 (total) + n_channels */
+  uint32_t name_size;         /* FLATNET_IPC_STATS_NAME_SIZE */
+  uint32_t interval_ms;       /* publish period the data plane aims for */
+  uint32_t reserved[8];
+};
+
+/* The first line of the block (written by the main lcore only). */
+struct flatnet_ipc_stats_head {
+  uint64_t seq;               /* seqlock: odd while being written; 0 never */
+  uint64_t updated_ns;        /* CLOCK_MONOTONIC of the last publish */
+  uint32_t n_entries;         /* entries in use, <= max_entries */
+  uint32_t reserved0;
+  uint64_t reserved[5];
+};
+
 /* The segment header: the first FLATNET_IPC_HEADER_SIZE bytes. */
 struct flatnet_ipc_header {
   /* line 0: identity, written once before state becomes READY */
@@ -161,7 +203,9 @@ struct flatnet_ipc_header {
   struct flatnet_ipc_channel_desc channels[FLATNET_IPC_MAX_CHANNELS];
   struct flatnet_ipc_channel_counters channel_counters[FLATNET_IPC_MAX_CHANNELS];
   char instance[64];          /* NUL-terminated instance name */
-  uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2368];
+  /* line 37 */
+  struct flatnet_ipc_stats_desc stats;     /* the counters block */
+  uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2432];
 };
 
 /* ---- slots ---------------------------------------------------------------
@@ -267,6 +311,10 @@ FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, main_counters) == 192, "l
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channels) == 256, "channels");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_counters) == 1280, "counters");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, instance) == 2304, "instance");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, stats) == 2368, "stats");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_stats_desc) == 64, "stats_desc size");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_stats_head) == 64, "stats_head size");
+FLATNET_IPC_ASSERT(FLATNET_IPC_STATS_NAME_SIZE % 8 == 0, "names are whole 8-byte words");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_slot_meta) <= FLATNET_IPC_SLOT_META_SIZE,
                    "slot meta fits");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_slot_meta) == 64, "slot meta size");

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "dataplane/ipc/segment.hpp"
+#include "dataplane/ipc/stats_block.hpp"
 
 namespace flatnet::ipc {
 
@@ -57,7 +58,25 @@ std::string check_layout(const flatnet_ipc_header& h, uint64_t file_size) {
       !area_ok(h.inject_slots_offset, h.inject_slot_count, h.slot_size, file_size) ||
       h.inject.count <= h.inject_slot_count)
     return "bad layout of the command/inject rings";
+  std::string st = stats::check_desc(h.stats, h.n_channels, file_size);
+  if (!st.empty()) return "bad counters block: " + st;
   return "";
+}
+
+// The checks attach and Observer::open share, on a header read from fd:
+// magic, version, state, data plane alive, layout. "" when usable.
+std::string check_header(const flatnet_ipc_header& h, uint64_t file_size) {
+  if (h.magic != FLATNET_IPC_MAGIC) return "not a flatnet segment (bad magic)";
+  if (h.abi_version != FLATNET_IPC_ABI_VERSION)
+    return "ABI version mismatch: the data plane speaks version " + std::to_string(h.abi_version) +
+           ", this control speaks version " + std::to_string(FLATNET_IPC_ABI_VERSION) +
+           "; use matching builds";
+  uint32_t state = __atomic_load_n(&h.state, __ATOMIC_ACQUIRE);
+  if (state == FLATNET_IPC_STATE_INIT) return "data plane is still starting; retry";
+  if (state == FLATNET_IPC_STATE_STOPPED) return "data plane has stopped";
+  if (state != FLATNET_IPC_STATE_READY) return "unknown segment state";
+  if (!pid_alive(h.dp_pid)) return "data plane pid " + std::to_string(h.dp_pid) + " is gone";
+  return check_layout(h, file_size);
 }
 
 }  // namespace
@@ -78,17 +97,7 @@ std::unique_ptr<Client> Client::attach(const std::string& path, std::string* err
   if (uint64_t(st.st_size) < FLATNET_IPC_HEADER_SIZE) return fail("file too small for a header");
   flatnet_ipc_header h;
   if (pread(c->fd_, &h, sizeof h, 0) != ssize_t(sizeof h)) return fail("cannot read header");
-  if (h.magic != FLATNET_IPC_MAGIC) return fail("not a flatnet segment (bad magic)");
-  if (h.abi_version != FLATNET_IPC_ABI_VERSION)
-    return fail("ABI version mismatch: the data plane speaks version " +
-                std::to_string(h.abi_version) + ", this control speaks version " +
-                std::to_string(FLATNET_IPC_ABI_VERSION) + "; use matching builds");
-  uint32_t state = __atomic_load_n(&h.state, __ATOMIC_ACQUIRE);
-  if (state == FLATNET_IPC_STATE_INIT) return fail("data plane is still starting; retry");
-  if (state == FLATNET_IPC_STATE_STOPPED) return fail("data plane has stopped");
-  if (state != FLATNET_IPC_STATE_READY) return fail("unknown segment state");
-  if (!pid_alive(h.dp_pid)) return fail("data plane pid " + std::to_string(h.dp_pid) + " is gone");
-  std::string bad = check_layout(h, uint64_t(st.st_size));
+  std::string bad = check_header(h, uint64_t(st.st_size));
   if (!bad.empty()) return fail(bad);
 
   void* m = mmap(nullptr, size_t(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, c->fd_, 0);
@@ -219,6 +228,15 @@ void Client::heartbeat() {
   __atomic_store_n(&hdr_->control.heartbeat_ns, seg::now_mono_ns(), __ATOMIC_RELAXED);
 }
 
+bool Client::read_counters(CounterSnapshot* out, std::string* err) const {
+  if (!base_) {
+    if (err) *err = "counters block: not attached";
+    return false;
+  }
+  const flatnet_ipc_stats_desc& d = layout_.stats;  // checked at attach
+  return stats::read(base_ + d.offset, size_t(d.size), d, out, err);
+}
+
 uint32_t Client::max_packet() const { return layout_.slot_size - FLATNET_IPC_SLOT_META_SIZE; }
 
 bool Client::send_command(const flatnet_ipc_command& c) { return send_commands(&c, 1) == 1; }
@@ -314,6 +332,52 @@ unsigned Client::poll_events(const std::function<void(const flatnet_ipc_event&)>
   }
   heartbeat();
   return seen;
+}
+
+// ---- Observer: read-only, no flock, no registration ---------------------------
+
+std::unique_ptr<Observer> Observer::open(const std::string& path, std::string* err) {
+  auto fail = [&](const std::string& m) {
+    if (err) *err = "ipc open " + path + ": " + m;
+    return std::unique_ptr<Observer>();
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(std::string(strerror(errno)) + " (is the data plane running?)");
+  struct stat st{};
+  flatnet_ipc_header h;
+  std::string bad;
+  if (fstat(fd, &st) != 0) bad = strerror(errno);
+  else if (uint64_t(st.st_size) < FLATNET_IPC_HEADER_SIZE) bad = "file too small for a header";
+  else if (pread(fd, &h, sizeof h, 0) != ssize_t(sizeof h)) bad = "cannot read header";
+  else bad = check_header(h, uint64_t(st.st_size));
+  if (!bad.empty()) {
+    close(fd);
+    return fail(bad);
+  }
+  void* m = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_SHARED, fd, 0);
+  close(fd);
+  if (m == MAP_FAILED) return fail(std::string("mmap: ") + strerror(errno));
+  std::unique_ptr<Observer> o(new Observer());
+  o->base_ = static_cast<const uint8_t*>(m);
+  o->size_ = size_t(st.st_size);
+  o->hdr_ = reinterpret_cast<const flatnet_ipc_header*>(o->base_);
+  o->layout_ = h;
+  if (o->hdr_->generation != h.generation) return fail("segment changed while opening; retry");
+  return o;
+}
+
+Observer::~Observer() {
+  if (base_) munmap(const_cast<uint8_t*>(base_), size_);
+}
+
+bool Observer::dataplane_alive() const {
+  return __atomic_load_n(&hdr_->state, __ATOMIC_ACQUIRE) == FLATNET_IPC_STATE_READY &&
+         pid_alive(hdr_->dp_pid);
+}
+
+bool Observer::read_counters(CounterSnapshot* out, std::string* err) const {
+  const flatnet_ipc_stats_desc& d = layout_.stats;  // checked at open
+  return stats::read(base_ + d.offset, size_t(d.size), d, out, err);
 }
 
 }  // namespace flatnet::ipc

@@ -15,6 +15,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "dataplane/ipc/abi.h"
 
@@ -22,6 +24,24 @@ namespace flatnet::ipc {
 
 // The default segment path for an instance name.
 std::string segment_path(const std::string& instance);
+
+// One consistent copy of the segment's counters block (docs/ipc-abi.md "The
+// counters block"): names as the data plane wrote them ([a-z0-9_], unique)
+// and, per name, the total and one value per channel (workers 0..n-2, the
+// main lcore last).
+struct CounterSnapshot {
+  uint64_t seq = 0;          // publish sequence; 0 = the data plane has not published yet
+  uint64_t updated_ns = 0;   // CLOCK_MONOTONIC of that publish (same clock in every process)
+  unsigned channels = 0;     // per-channel columns after the total
+  std::vector<std::string> names;
+  std::vector<uint64_t> values;  // names.size() rows of (1 + channels): total, channel 0..
+
+  size_t size() const { return names.size(); }
+  uint64_t total(size_t i) const { return values[i * (1 + channels)]; }
+  uint64_t channel(size_t i, unsigned c) const { return values[i * (1 + channels) + 1 + c]; }
+  // (name, total) for every entry, in the data plane's order.
+  std::vector<std::pair<std::string, uint64_t>> totals() const;
+};
 
 class Client {
  public:
@@ -60,6 +80,11 @@ class Client {
                       unsigned max = 64);
   unsigned poll_events(const std::function<void(const flatnet_ipc_event&)>& fn, unsigned max = 256);
 
+  // A consistent copy of the counters block. false + *err when the block
+  // stays mid-write past a bounded number of retries or holds garbage
+  // (counts, names); true with an empty snapshot before the first publish.
+  bool read_counters(CounterSnapshot* out, std::string* err) const;
+
   uint32_t max_packet() const;  // slot data size
   uint64_t punts_dropped_on_attach() const { return stale_punts_; }
   // Punt slots a previous control held when it died, given back on attach.
@@ -81,6 +106,29 @@ class Client {
   unsigned next_channel_ = 0;  // round-robin start for fairness
   uint64_t stale_punts_ = 0;
   uint32_t recovered_ = 0;
+};
+
+// A read-only look at a segment for tools and monitors: the same header
+// checks as Client::attach, but no flock, no control registration and no
+// recovery, so it works beside an attached control and changes nothing.
+class Observer {
+ public:
+  static std::unique_ptr<Observer> open(const std::string& path, std::string* err);
+  ~Observer();
+  Observer(const Observer&) = delete;
+  Observer& operator=(const Observer&) = delete;
+
+  // The live header (counters change under you; offsets come from a checked copy).
+  const flatnet_ipc_header& header() const { return *hdr_; }
+  bool dataplane_alive() const;
+  bool read_counters(CounterSnapshot* out, std::string* err) const;
+
+ private:
+  Observer() = default;
+  const flatnet_ipc_header* hdr_ = nullptr;
+  flatnet_ipc_header layout_{};
+  const uint8_t* base_ = nullptr;
+  size_t size_ = 0;
 };
 
 // Command builders.

@@ -14,6 +14,7 @@
 
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service_impl.hpp"
+#include "dataplane/ipc/stats_block.hpp"
 #include "dataplane/tables/peer_table.hpp"
 
 namespace flatnet::ipc {
@@ -21,6 +22,20 @@ namespace flatnet::ipc {
 namespace {
 
 bool pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+// The header's own counters, appended to the caller's in the counters block:
+// the channel counters (one value per channel), then the main lcore's.
+constexpr const char* kIpcStatNames[] = {
+    "ipc_punt_ok",          "ipc_punt_no_control",  "ipc_punt_no_slot",   "ipc_punt_ring_full",
+    "ipc_punt_too_big",     "ipc_event_ok",         "ipc_event_no_control", "ipc_event_ring_full",
+    "ipc_commands_ok",      "ipc_commands_failed",  "ipc_injects_ok",     "ipc_injects_bad",
+    "ipc_injects_no_mbuf",  "ipc_resyncs",          "ipc_control_attaches", "ipc_control_losses",
+};
+constexpr uint32_t kIpcStatCount = sizeof kIpcStatNames / sizeof kIpcStatNames[0];
+constexpr uint32_t kChannelStatCount = sizeof(flatnet_ipc_channel_counters) / sizeof(uint64_t);
+static_assert(kChannelStatCount == 8 && kIpcStatCount == kChannelStatCount +
+              sizeof(flatnet_ipc_main_counters) / sizeof(uint64_t),
+              "kIpcStatNames lists every channel and main counter, in struct order");
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -61,6 +76,9 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
     return fail("ipc: slot_data must be a multiple of 64 in 64..65536");
   if (p.instance.empty() || p.instance.size() >= 64 || p.instance.find('/') != std::string::npos)
     return fail("ipc: instance name must be 1..63 characters without '/'");
+  if (p.stats_entries < kIpcStatCount + 1 || p.stats_entries > FLATNET_IPC_STATS_MAX_ENTRIES)
+    return fail("ipc: stats_entries must be " + std::to_string(kIpcStatCount + 1) + ".." +
+                std::to_string(FLATNET_IPC_STATS_MAX_ENTRIES));
 
   std::unique_ptr<Service> s(new Service());
   s->impl_ = std::make_unique<Impl>();
@@ -88,6 +106,14 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
   place(h.command, p.command_ring, sizeof(flatnet_ipc_command));
   place(h.inject, p.inject_slots * 2, sizeof(uint32_t));
   place(h.inject_free, p.inject_slots * 2, sizeof(uint32_t));
+  // The counters block: after the rings (so 64-byte aligned), before the slots.
+  h.stats.offset = off;
+  h.stats.max_entries = p.stats_entries;
+  h.stats.columns = im.n_channels + 1;
+  h.stats.name_size = FLATNET_IPC_STATS_NAME_SIZE;
+  h.stats.interval_ms = p.stats_interval_ms;
+  h.stats.size = stats::block_bytes(h.stats.max_entries, h.stats.columns);
+  off += h.stats.size;
   off = align_up(off, 4096);
   for (unsigned c = 0; c < im.n_channels; ++c) {
     h.channels[c].slots_offset = off;
@@ -165,6 +191,8 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
     s->hdr_ = nullptr;
     return fail("ipc: rte_ring_init failed inside the segment");
   }
+  im.stats_block = im.base + h.stats.offset;  // zero (seq 0: never written) until stats_define
+  im.stats_desc = h.stats;
   // release: a client that reads READY sees the finished layout
   __atomic_store_n(&s->hdr_->state, uint32_t(FLATNET_IPC_STATE_READY), __ATOMIC_RELEASE);
   return s;
@@ -252,5 +280,53 @@ bool Service::event(unsigned ch, const flatnet_ipc_event& ev) {
 }
 
 unsigned Service::event_room(unsigned ch) const { return rte_ring_free_count(impl_->event[ch]); }
+
+// ---- counters block -----------------------------------------------------------
+
+bool Service::stats_define(const std::vector<std::string>& names, std::string* err) {
+  Impl& im = *impl_;
+  std::vector<std::string> all = names;
+  for (const char* n : kIpcStatNames) all.emplace_back(n);
+  if (!stats::define(im.stats_block, im.stats_desc, all, err)) return false;
+  im.stats_names = std::move(all);
+  im.stats_user = names.size();
+  im.stats_rows.assign(im.stats_names.size() * im.stats_desc.columns, 0);
+  im.stats_defined = true;
+  return true;
+}
+
+bool Service::stats_due(uint64_t now_ns) const { return now_ns >= impl_->stats_next_ns; }
+
+const std::vector<std::string>& Service::stats_names() const { return impl_->stats_names; }
+
+void Service::stats_publish(const uint64_t* values, uint64_t now_ns) {
+  Impl& im = *impl_;
+  if (!im.stats_defined) return;
+  const unsigned nch = im.n_channels, cols = im.stats_desc.columns;
+  uint64_t* row = im.stats_rows.data();
+  // Each row: total, then one value per channel.
+  for (size_t i = 0; i < im.stats_user; ++i, row += cols, values += nch) {
+    uint64_t sum = 0;
+    for (unsigned c = 0; c < nch; ++c) sum += row[1 + c] = values[c];
+    row[0] = sum;
+  }
+  for (uint32_t k = 0; k < kChannelStatCount; ++k, row += cols) {
+    uint64_t sum = 0;
+    for (unsigned c = 0; c < nch; ++c) {
+      const uint64_t* cc = reinterpret_cast<const uint64_t*>(&hdr_->channel_counters[c]);
+      sum += row[1 + c] = __atomic_load_n(cc + k, __ATOMIC_RELAXED);
+    }
+    row[0] = sum;
+  }
+  const uint64_t* mc = reinterpret_cast<const uint64_t*>(&hdr_->main_counters);
+  for (uint32_t k = 0; k < kIpcStatCount - kChannelStatCount; ++k, row += cols) {
+    for (unsigned c = 0; c < cols; ++c) row[c] = 0;
+    row[0] = row[nch] = __atomic_load_n(mc + k, __ATOMIC_RELAXED);  // main lcore's column
+  }
+  stats::publish(im.stats_block, im.stats_desc, im.stats_rows.data(),
+                 uint32_t(im.stats_names.size()), now_ns);
+  const uint64_t period = uint64_t(im.stats_desc.interval_ms) * 1000000ull;
+  im.stats_next_ns = now_ns + (period ? period : 1);
+}
 
 }  // namespace flatnet::ipc

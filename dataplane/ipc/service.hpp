@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dataplane/ipc/abi.h"
 
@@ -33,6 +34,8 @@ struct ServiceParams {
   uint32_t event_ring = 4096;        // per channel, power of two
   uint32_t command_ring = 4096;      // power of two
   uint32_t slot_data = 2048;         // packet bytes per slot (multiple of 64)
+  uint32_t stats_entries = 256;      // name slots of the counters block
+  uint32_t stats_interval_ms = 100;  // counters block publish period (stats_due)
 };
 
 // What a worker knows about a punted packet.
@@ -86,6 +89,21 @@ class Service {
                        unsigned max_commands = 64, unsigned max_injects = 32);
   // True if a live control is attached (as of the last poll_main).
   bool control_present() const;
+
+  // ---- counters block (main lcore; docs/ipc-abi.md "The counters block") --
+  // Names the counters the caller will publish; the service appends its own
+  // ipc_* counters (channel and main counters of the header). Once, before
+  // stats_publish. false + *err for a name that is not [a-z0-9_] (1..47
+  // characters, no leading digit), a repeat, or too many names.
+  bool stats_define(const std::vector<std::string>& names, std::string* err);
+  // True when stats_interval_ms has passed since the last publish.
+  bool stats_due(uint64_t now_ns) const;
+  // values[i * n_channels() + c] = counter i (in stats_define order) of
+  // channel c. Adds the total column and the ipc_* rows and stores them
+  // under the block's seqlock. No allocation; a no-op before stats_define.
+  void stats_publish(const uint64_t* values, uint64_t now_ns);
+  // The names as published: the caller's, then the ipc_* ones.
+  const std::vector<std::string>& stats_names() const;
 
  private:
   Service() = default;

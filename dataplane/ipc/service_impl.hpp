@@ -3,6 +3,9 @@
 // main-lcore poll).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 
@@ -31,6 +34,14 @@ struct Service::Impl {
   flatnet_ipc_command pending{};
   uint32_t expire_cursor = 0;
   uint64_t next_expire_ns = 0;
+  // counters block (main lcore)
+  uint8_t* stats_block = nullptr;
+  flatnet_ipc_stats_desc stats_desc{};
+  std::vector<std::string> stats_names;  // caller's, then kIpcStatNames
+  size_t stats_user = 0;                 // how many of them are the caller's
+  std::vector<uint64_t> stats_rows;      // stats_names.size() x columns
+  uint64_t stats_next_ns = 0;
+  bool stats_defined = false;
 };
 
 

@@ -13,5 +13,8 @@ const size_t flatnet_c_sizes[] = {
   offsetof(struct flatnet_ipc_header, instance),
   offsetof(struct flatnet_ipc_command, value),
   offsetof(struct flatnet_ipc_event, path),
+  offsetof(struct flatnet_ipc_header, stats),
+  sizeof(struct flatnet_ipc_stats_desc),
+  sizeof(struct flatnet_ipc_stats_head),
 };
 const size_t flatnet_c_sizes_n = sizeof flatnet_c_sizes / sizeof flatnet_c_sizes[0];

@@ -1,6 +1,6 @@
 // Fuzz target: a segment file of arbitrary bytes must be refused with a
-// message or attached and used without reading or writing outside the
-// mapping. The input is written to a private file under /dev/shm; dp_pid is
+// message or attached and used (counters block included, also through the
+// read-only Observer) without reading or writing outside the mapping. The input is written to a private file under /dev/shm; dp_pid is
 // set to this process so the liveness check does not stop every input.
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,6 +27,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   close(fd);
   if (ok) {
     std::string err;
+    {  // the read-only view sees the same header checks
+      auto o = flatnet::ipc::Observer::open(path, &err);
+      flatnet::ipc::CounterSnapshot snap;
+      if (o) o->read_counters(&snap, &err);
+      else if (err.empty()) __builtin_trap();
+    }
+    err.clear();
     auto c = flatnet::ipc::Client::attach(path, &err);
     if (c) {
       c->poll_events([](const flatnet_ipc_event&) {}, 16);
@@ -40,6 +47,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       flatnet_ipc_phys_addr dst{};
       c->inject(pkt, sizeof pkt, dst);
       c->dataplane_alive();
+      flatnet::ipc::CounterSnapshot snap;
+      std::string serr;
+      if (c->read_counters(&snap, &serr)) {
+        for (size_t i = 0; i < snap.size(); ++i) (void)snap.total(i);
+      } else if (serr.empty()) {
+        __builtin_trap();
+      }
     } else if (err.empty()) {
       __builtin_trap();  // a refusal must say why
     }

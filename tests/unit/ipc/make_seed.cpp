@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   std::string err;
   auto s = flatnet::ipc::Service::create(p, &err);
   if (!s) { fprintf(stderr, "%s\n", err.c_str()); return 1; }
+  // A defined and published counters block, so the fuzzer starts with one.
+  if (!s->stats_define({"relayed", "drop_tx_full"}, &err)) { fprintf(stderr, "%s\n", err.c_str()); return 1; }
+  const uint64_t values[] = {3, 4, 0, 1};  // relayed, drop_tx_full: worker 0, main
+  s->stats_publish(values, 1);
   uint8_t pkt[40] = {0x11};
   __atomic_store_n(&const_cast<flatnet_ipc_header&>(s->header()).control_present, 1u, __ATOMIC_RELAXED);
   s->punt(0, pkt, sizeof pkt, flatnet::ipc::PuntMeta{});

@@ -21,6 +21,9 @@ TEST(IpcAbi, CAndCppAgree) {
       offsetof(flatnet_ipc_header, instance),
       offsetof(flatnet_ipc_command, value),
       offsetof(flatnet_ipc_event, path),
+      offsetof(flatnet_ipc_header, stats),
+      sizeof(flatnet_ipc_stats_desc),
+      sizeof(flatnet_ipc_stats_head),
   };
   ASSERT_EQ(flatnet_c_sizes_n, sizeof cpp / sizeof cpp[0]);
   for (size_t i = 0; i < flatnet_c_sizes_n; ++i) EXPECT_EQ(flatnet_c_sizes[i], cpp[i]) << "item " << i;
@@ -39,6 +42,9 @@ TEST(IpcAbi, FixedSizes) {
   EXPECT_EQ(offsetof(flatnet_ipc_header, main_counters) % 64, 0u);
   EXPECT_EQ(offsetof(flatnet_ipc_header, channel_counters) % 64, 0u);
   EXPECT_EQ(sizeof(flatnet_ipc_channel_counters), 64u);
+  EXPECT_EQ(offsetof(flatnet_ipc_header, stats), 2368u);
+  EXPECT_EQ(offsetof(flatnet_ipc_header, stats) % 64, 0u);
+  EXPECT_EQ(sizeof(flatnet_ipc_stats_head), 64u);
 }
 
 TEST(IpcAbi, MagicSpellsName) {

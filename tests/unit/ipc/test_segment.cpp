@@ -314,6 +314,7 @@ TEST(IpcSegment, CorruptSegmentsRefused) {
       {"truncated.bin", "segment size in header differs"},
       {"punt-ring-offset-out.bin", "bad layout of channel 0"},
       {"ring-mask-corrupt.bin", "a ring's size or sync mode differs"},
+      {"stats-block-out.bin", "bad counters block: block reaches past the file"},
   };
   for (const Case& k : cases) {
     std::ifstream in(std::string(dir) + "/" + k.file, std::ios::binary);
