@@ -216,6 +216,24 @@ int main(int argc, char** argv) {
   }
   register_telemetry(views);
 
+  // The counters block of the IPC segment: the same counters as telemetry,
+  // per channel (poller i = channel i, main_w = the main channel), published
+  // by this loop every stats_interval_ms for control's /metrics.
+  const std::vector<std::string> stat_names = counter_names();
+  if (views.size() != service->n_channels())
+    return die("counters block: " + std::to_string(views.size()) + " counter sets for " +
+               std::to_string(service->n_channels()) + " channels");
+  if (!service->stats_define(stat_names, &err)) return die("IPC " + err);
+  std::vector<uint64_t> stat_rows(stat_names.size() * views.size()), stat_one(stat_names.size());
+  auto publish_stats = [&](uint64_t now) {
+    const size_t nch = views.size();
+    for (size_t c = 0; c < nch; ++c) {
+      counter_values(*views[c], stat_one.data());
+      for (size_t i = 0; i < stat_one.size(); ++i) stat_rows[i * nch + c] = stat_one[i];
+    }
+    service->stats_publish(stat_rows.data(), now);
+  };
+
   std::printf("flatnet-dataplane: instance %s port %s (%s) mac %s queues %u rss %s workers %u\n",
               cfg->instance.c_str(), port_name(pc.devargs).c_str(), port.driver.c_str(),
               fastpath::to_string(port.mac).c_str(), unsigned(port.queues), port.rss ? "on" : "off",
@@ -252,7 +270,9 @@ int main(int argc, char** argv) {
     return r != fastpath::InjectResult::kNoMbuf;
   };
   while (!g_stop.load(std::memory_order_relaxed)) {
-    ipc::Service::PollResult r = service->poll_main(*table, mono_ns(), sink);
+    const uint64_t now = mono_ns();
+    ipc::Service::PollResult r = service->poll_main(*table, now, sink);
+    if (service->stats_due(now)) publish_stats(now);
     sw.relay.store(table->relay_enabled(), std::memory_order_relaxed);
     unsigned work = r.commands + r.injects + r.events;
     if (want_workers) {
@@ -279,6 +299,7 @@ int main(int argc, char** argv) {
   std::printf("flatnet-dataplane: stopping\n");
   rte_eal_mp_wait_lcore();
   for (unsigned i = 0; i < pollers; ++i) table->reader_offline(i);
+  publish_stats(mono_ns());  // final counts, for a reader still mapping the segment
   stop_port(port.port_id);
   service.reset();
   table.reset();

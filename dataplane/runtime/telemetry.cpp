@@ -9,19 +9,34 @@ namespace flatnet::runtime {
 
 using fastpath::CoreCounters;
 
+std::vector<std::string> counter_names() {
+  std::vector<std::string> out;
+  for_each_counter(CoreCounters{}, [&](const char* name, uint64_t) { out.emplace_back(name); });
+  for (size_t i = 0; i < fastpath::kDropCount; ++i)
+    out.push_back(std::string("drop_") + fastpath::kDropNames[i]);
+  out.emplace_back("drops");
+  return out;
+}
+
+void counter_values(const CoreCounters& c, uint64_t* out) {
+  for_each_counter(c, [&](const char*, uint64_t v) { *out++ = v; });
+  uint64_t total = 0;
+  for (size_t i = 0; i < fastpath::kDropCount; ++i) {
+    *out++ = c.drop[i];
+    total += c.drop[i];
+  }
+  *out = total;
+}
+
 namespace {
 
 std::vector<const CoreCounters*> g_cores;
+std::vector<std::string> g_names;
 
 void add_counters(rte_tel_data* d, const CoreCounters& c) {
-  for_each_counter(c, [&](const char* name, uint64_t v) { rte_tel_data_add_dict_u64(d, name, v); });
-  uint64_t total = 0;
-  for (size_t i = 0; i < fastpath::kDropCount; ++i) {
-    std::string k = std::string("drop_") + fastpath::kDropNames[i];
-    rte_tel_data_add_dict_u64(d, k.c_str(), c.drop[i]);
-    total += c.drop[i];
-  }
-  rte_tel_data_add_dict_u64(d, "drops", total);
+  std::vector<uint64_t> v(g_names.size());
+  counter_values(c, v.data());
+  for (size_t i = 0; i < g_names.size(); ++i) rte_tel_data_add_dict_u64(d, g_names[i].c_str(), v[i]);
 }
 
 int stats_cb(const char*, const char* params, rte_tel_data* d) {
@@ -57,6 +72,7 @@ int reasons_cb(const char*, const char*, rte_tel_data* d) {
 void register_telemetry(std::vector<const CoreCounters*> cores) {
   static_assert(sizeof(CoreCounters) % sizeof(uint64_t) == 0);
   g_cores = std::move(cores);
+  g_names = counter_names();
   rte_telemetry_register_cmd("/flatnet/stats", stats_cb,
                              "flatnet data plane counters; parameter: poller index (optional)");
   rte_telemetry_register_cmd("/flatnet/drop_reasons", reasons_cb, "flatnet drop reason descriptions");
