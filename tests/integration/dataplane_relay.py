@@ -14,7 +14,10 @@ relayed with hops+1 (IPv4 both ways, IPv4 -> IPv6 and IPv6 -> IPv6, the
 kernel checking the IPv6 UDP checksums), payload otherwise unchanged, from
 the data plane's address and port 9993; a packet at the hop limit is not
 delivered and is counted as drop_vl1_hop_limit; a packet to the data
-plane's own address is punted (counted punt_full with no control attached).
+plane's own address is punted (counted punt_full with no control attached);
+the counters block of the IPC segment, read with `flatnet-tableload stats
+--json` (read-only, no EAL), agrees with DPDK telemetry (relayed, hop-limit
+and punt drops) and its per-worker columns add up to its totals.
 Peer paths are loaded with flatnet-tableload. `--workers N` runs N workers
 on N af_packet queue pairs.
 
@@ -129,6 +132,14 @@ def telemetry(instance, cmd="/flatnet/stats"):
     reply = json.loads(s.recv(1 << 20).decode())
     s.close()
     return reply[cmd]
+
+
+def shm_stats(tableload, instance):
+    """The data plane's counters block through the IPC segment: name -> [total, per channel...]."""
+    r = run(tableload, "--instance", instance, "stats", "--json", check=False, timeout=STEP_TIMEOUT)
+    if r.returncode != 0:
+        raise RuntimeError("flatnet-tableload stats: " + (r.stdout + r.stderr).strip())
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 class Topology:
@@ -319,6 +330,26 @@ def main():
         check(after["relayed"] >= 8, "relayed counter %d >= 8" % after["relayed"])
         check(after["arp_replies"] >= 1 and after["icmp4_echo_replies"] >= 3,
               "arp_replies %d, icmp4_echo_replies %d" % (after["arp_replies"], after["icmp4_echo_replies"]))
+
+        # The same counters through the IPC segment's counters block (what
+        # flatnetd's /metrics reads), published every 100 ms by the main lcore:
+        # once the traffic has stopped, equal to telemetry's.
+        time.sleep(0.3)
+        shm = shm_stats(tableload, instance)
+        tel = telemetry(instance)
+        c = shm["counters"]
+        check(shm["seq"] > 0 and 0 <= shm["age_ms"] < 1000 and shm["channels"] == max(workers, 1) + 1,
+              "counters block published %.0f ms ago, %d channels" % (shm["age_ms"], shm["channels"]))
+        for name in ("relayed", "drop_vl1_hop_limit", "drop_punt_full", "icmp4_echo_replies"):
+            check(name in c and c[name][0] == tel[name],
+                  "shm %s %s == telemetry %d" % (name, c.get(name, ["missing"])[0], tel[name]))
+        check(c["relayed"][0] >= 8 and sum(c["relayed"][1:]) == c["relayed"][0],
+              "shm relayed %d >= 8, per-channel %s adds up" % (c["relayed"][0], c["relayed"][1:]))
+        check(len(c) == len([k for k in tel if k != "pollers"]) + 16,
+              "every telemetry counter plus 16 ipc_* counters (%d entries)" % len(c))
+        check(c["ipc_commands_ok"][0] >= 4 and c["ipc_punt_no_control"][0] >= 1,
+              "ipc_commands_ok %d, ipc_punt_no_control %d" % (c["ipc_commands_ok"][0],
+                                                              c["ipc_punt_no_control"][0]))
     except Exception as e:  # report, then clean up below
         failures.append("error: %s" % e)
         print("FAIL error: %s" % e)

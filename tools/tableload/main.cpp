@@ -1,17 +1,21 @@
 // flatnet-tableload: a small command-ring client. Attaches to a running data
 // plane's segment (as its control, so no other control may be attached) and
-// loads, deletes, lists or counts peers, for tests and benchmarks.
+// loads, deletes, lists or counts peers, for tests and benchmarks. `stats`
+// only looks (read-only mapping, no attach), so it also works beside flatnetd.
 //
 //   flatnet-tableload -i <instance> load --count 100000 --seed 1
 //   flatnet-tableload -i <instance> load --file peers.csv
 //   flatnet-tableload -i <instance> delete --count 100 --seed 1
 //   flatnet-tableload -i <instance> list [--quiet]
-//   flatnet-tableload -i <instance> stats
+//   flatnet-tableload -i <instance> stats [--json]   (read-only: no attach)
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <time.h>
 
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -24,6 +28,12 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr uint32_t kDoneSeq = 0xfffffff0u;
+
+uint64_t now_mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
 
 const char* status_name(uint32_t s) {
   switch (s) {
@@ -92,6 +102,74 @@ struct Session {
   }
 };
 
+// `stats`: a read-only look (ipc::Observer), so it neither needs nor
+// disturbs an attached control.
+int print_stats(const std::string& segment, bool json) {
+  std::string err;
+  auto o = ipc::Observer::open(segment, &err);
+  if (!o) {
+    fprintf(stderr, "flatnet-tableload: %s\n", err.c_str());
+    return 2;
+  }
+  ipc::CounterSnapshot snap;
+  if (!o->read_counters(&snap, &err)) {
+    fprintf(stderr, "flatnet-tableload: %s\n", err.c_str());
+    return 1;
+  }
+  const flatnet_ipc_header& h = o->header();
+  const double age_ms = snap.seq ? double(int64_t(now_mono_ns() - snap.updated_ns)) / 1e6 : -1;
+  if (json) {
+    nlohmann::json j;
+    j["instance"] = std::string(h.instance, strnlen(h.instance, sizeof h.instance));
+    j["generation"] = h.generation;
+    j["seq"] = snap.seq;
+    j["age_ms"] = age_ms;
+    j["channels"] = snap.channels;
+    nlohmann::json counters = nlohmann::json::object();
+    for (size_t i = 0; i < snap.size(); ++i) {
+      nlohmann::json row = nlohmann::json::array();
+      row.push_back(snap.total(i));
+      for (unsigned c = 0; c < snap.channels; ++c) row.push_back(snap.channel(i, c));
+      counters[snap.names[i]] = row;
+    }
+    j["counters"] = counters;  // name -> [total, channel 0, ..., main]
+    printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  const flatnet_ipc_main_counters& m = h.main_counters;
+  printf("instance %s pid %u generation %016" PRIx64 " channels %u slot %u\n", h.instance,
+         h.dp_pid, h.generation, h.n_channels, h.slot_size);
+  printf("commands ok %" PRIu64 " failed %" PRIu64 " resyncs %" PRIu64 " injects ok %" PRIu64
+         " bad %" PRIu64 " no_mbuf %" PRIu64 " control attaches %" PRIu64 " losses %" PRIu64 "\n",
+         m.commands_ok, m.commands_failed, m.resyncs, m.injects_ok, m.injects_bad,
+         m.injects_no_mbuf, m.control_attaches, m.control_losses);
+  for (unsigned ch = 0; ch < h.n_channels; ++ch) {
+    const flatnet_ipc_channel_counters& k = h.channel_counters[ch];
+    printf("channel %u%s: punt ok %" PRIu64 " no_control %" PRIu64 " no_slot %" PRIu64
+           " too_big %" PRIu64 " | event ok %" PRIu64 " no_control %" PRIu64 " ring_full %" PRIu64 "\n",
+           ch, ch + 1 == h.n_channels ? " (main)" : "", k.punt_ok, k.punt_no_control,
+           k.punt_no_slot, k.punt_too_big, k.event_ok, k.event_no_control, k.event_ring_full);
+  }
+  if (snap.seq == 0) {
+    printf("counters block: not published yet\n");
+    return 0;
+  }
+  printf("counters block: %zu counters, publish %" PRIu64 ", %.0f ms ago\n", snap.size(),
+         snap.seq / 2, age_ms);
+  printf("%-28s %14s", "counter", "total");
+  for (unsigned c = 0; c < snap.channels; ++c) {
+    std::string col = c + 1 == snap.channels ? "main" : "w" + std::to_string(c);
+    printf(" %14s", col.c_str());
+  }
+  printf("\n");
+  for (size_t i = 0; i < snap.size(); ++i) {
+    printf("%-28s %14" PRIu64, snap.names[i].c_str(), snap.total(i));
+    for (unsigned c = 0; c < snap.channels; ++c) printf(" %14" PRIu64, snap.channel(i, c));
+    printf("\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,7 +198,11 @@ int main(int argc, char** argv) {
   bool quiet = false;
   auto* list = app.add_subcommand("list", "resync: dump config and every peer");
   list->add_flag("-q,--quiet", quiet, "print only the counts");
-  auto* stats = app.add_subcommand("stats", "print the segment counters");
+  bool stats_json = false;
+  auto* stats = app.add_subcommand(
+      "stats", "print the segment's counters and the data plane's counters block (read-only: "
+               "works beside an attached control)");
+  stats->add_flag("--json", stats_json, "the counters block as one JSON object");
   std::string relay_state;
   auto* relay = app.add_subcommand("relay", "turn relaying of known peers on or off");
   relay->add_option("state", relay_state, "on|off")->required()->check(CLI::IsMember({"on", "off"}));
@@ -128,6 +210,7 @@ int main(int argc, char** argv) {
 
   if (segment.empty()) segment = ipc::segment_path(instance);
   std::string err;
+  if (stats->parsed()) return print_stats(segment, stats_json);
   auto c = ipc::Client::attach(segment, &err);
   if (!c) {
     fprintf(stderr, "flatnet-tableload: %s\n", err.c_str());
@@ -135,25 +218,6 @@ int main(int argc, char** argv) {
   }
   Session s{*c, Clock::now() + std::chrono::milliseconds(int64_t(timeout_s * 1000)), {}, false};
   const auto t0 = Clock::now();
-
-  if (stats->parsed()) {
-    const flatnet_ipc_header& h = c->header();
-    const flatnet_ipc_main_counters& m = h.main_counters;
-    printf("instance %s pid %u generation %016" PRIx64 " channels %u slot %u\n", h.instance,
-           h.dp_pid, h.generation, h.n_channels, h.slot_size);
-    printf("commands ok %" PRIu64 " failed %" PRIu64 " resyncs %" PRIu64 " injects ok %" PRIu64
-           " bad %" PRIu64 " no_mbuf %" PRIu64 " control attaches %" PRIu64 " losses %" PRIu64 "\n",
-           m.commands_ok, m.commands_failed, m.resyncs, m.injects_ok, m.injects_bad,
-           m.injects_no_mbuf, m.control_attaches, m.control_losses);
-    for (unsigned ch = 0; ch < h.n_channels; ++ch) {
-      const flatnet_ipc_channel_counters& k = h.channel_counters[ch];
-      printf("channel %u%s: punt ok %" PRIu64 " no_control %" PRIu64 " no_slot %" PRIu64
-             " too_big %" PRIu64 " | event ok %" PRIu64 " no_control %" PRIu64 " ring_full %" PRIu64 "\n",
-             ch, ch + 1 == h.n_channels ? " (main)" : "", k.punt_ok, k.punt_no_control,
-             k.punt_no_slot, k.punt_too_big, k.event_ok, k.event_no_control, k.event_ring_full);
-    }
-    return 0;
-  }
 
   if (list->parsed()) {
     if (!c->resync(1)) {

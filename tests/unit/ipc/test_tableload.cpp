@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "dataplane/ipc/client.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/ipc/synthetic.hpp"
 #include "dataplane/tables/peer_table.hpp"
@@ -122,6 +124,29 @@ TEST(TableLoad, LoadsListsDeletesSyntheticPeers) {
   r = run(base + "stats");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("commands ok"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("counters block: not published yet"), std::string::npos) << r.out;
+
+  // The counters block, read while another control holds the segment:
+  // `stats` only looks (no flock, no attach).
+  std::string err;
+  ASSERT_TRUE(dp.svc->stats_define({"relayed"}, &err)) << err;
+  const uint64_t v[] = {5, 7};  // worker 0, main
+  dp.svc->stats_publish(v, mono_ns());
+  auto ctl = ipc::Client::attach(dp.svc->path(), &err);
+  ASSERT_TRUE(ctl) << err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // > one presence check (20 ms)
+  const uint64_t attaches = dp.svc->header().main_counters.control_attaches;
+  r = run(base + "stats");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("counters block: 17 counters"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\\nrelayed +12 +5 +7\\n"))) << r.out;
+  r = run(base + "stats --json");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"relayed\":[12,5,7]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"ipc_commands_ok\":["), std::string::npos) << r.out;
+  EXPECT_EQ(ctl->header().control.control_pid, uint32_t(getpid())) << "stats must not attach";
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(dp.svc->header().main_counters.control_attaches, attaches);
 }
 
 TEST(TableLoad, FilesAndErrors) {
