@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control/core/actions.hpp"
@@ -37,6 +38,12 @@ class Backend {
   virtual int64_t local_socket() const = 0;
   virtual uint16_t port() const = 0;
   virtual std::string describe() const = 0;
+  // The data plane's counters as (name, total over its workers), read from
+  // the segment's counters block (docs/ipc-abi.md); names are [a-z0-9_],
+  // e.g. "relayed", "drop_vl1_hop_limit", "ipc_punt_ok". Empty when there
+  // is no data plane (UDP backend), it is detached, or it has not published
+  // yet. Bounded (a few ms at worst); call it where poll() is called from.
+  virtual std::vector<std::pair<std::string, uint64_t>> dataplane_counters() { return {}; }
 };
 
 // "ip:port" (IPv4 or [IPv6]:port); nullptr + *err on failure.

@@ -112,6 +112,14 @@ class DataplaneBackend final : public Backend {
   uint16_t port() const override { return 9993; }
   std::string describe() const override { return "dataplane " + instance_; }
 
+  std::vector<std::pair<std::string, uint64_t>> dataplane_counters() override {
+    ipc::CounterSnapshot snap;
+    std::string err;
+    if (!client_ || !client_->dataplane_alive()) return {};
+    if (!client_->read_counters(&snap, &err)) return {};
+    return snap.totals();
+  }
+
  private:
   std::string instance_;
   std::unique_ptr<ipc::Client> client_;
