@@ -13,16 +13,22 @@ std::atomic<bool> g_stop{false};
 void flush_tx(Poller& p) {
   fastpath::TxBuffer& tx = p.w.tx;
   if (tx.n == 0) return;
+  // Bytes are summed before the burst: a sent mbuf belongs to the driver
+  // (af_packet frees it at once). The refused ones are subtracted below.
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < tx.n; ++i) bytes += tx.pkts[i]->pkt_len;
   uint16_t sent = 0;
   // A full ring is usually a moment's congestion: two more tries, then drop.
   for (int attempt = 0; attempt < 3 && sent < tx.n; ++attempt)
     sent = uint16_t(sent + rte_eth_tx_burst(p.port, p.queue, tx.pkts + sent, uint16_t(tx.n - sent)));
   fastpath::CoreCounters& c = *p.w.c;
-  c.tx_packets += sent;
   if (sent < tx.n) {
     c.drop[size_t(fastpath::Drop::tx_full)] += tx.n - sent;
+    for (uint16_t i = sent; i < tx.n; ++i) bytes -= tx.pkts[i]->pkt_len;
     rte_pktmbuf_free_bulk(tx.pkts + sent, tx.n - sent);
   }
+  c.tx_packets += sent;
+  c.tx_bytes += bytes;
   tx.n = 0;
 }
 
