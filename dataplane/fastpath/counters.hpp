@@ -48,6 +48,10 @@ namespace flatnet::fastpath {
   X(vl1_no_route, "path family has no own address or next hop")                 \
   X(vl1_oversize, "relayed frame would exceed the port MTU")                    \
   X(vl1_loop, "path points back at the packet's physical source")               \
+  X(relay_limited, "relayed packet over its source's relay rate (relay_limit_pps)") \
+  X(punt_source_limited, "punt from an unknown source over its per-source rate")  \
+  X(punt_global_limited, "punt over the worker's punt rate (unknown sources: over their share of it)") \
+  X(punt_unknown_reserved, "punt from an unknown source while the punt ring is fuller than their share") \
   X(punt_full, "punt ring full or control detached")                            \
   X(inject_bad, "injected packet: no route for its family, too big, bad address") \
   X(neigh_queue_full, "awaiting-resolution queue full")                         \
@@ -77,7 +81,7 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
 // Things that happened (not drops).
 #define FLATNET_EVENT_COUNTERS(X)                                 \
   X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes)             \
-  X(relayed) X(relayed_sibling) X(punted)                         \
+  X(relayed) X(relayed_sibling) X(punted) X(punted_known)        \
   X(arp_replies) X(arp_requests) X(arp_learned)                   \
   X(nd_adverts) X(nd_solicits) X(nd_learned)                      \
   X(icmp4_echo_replies) X(icmp6_echo_replies)                     \

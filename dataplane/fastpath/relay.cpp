@@ -114,6 +114,25 @@ inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** 
     ++w.c->relayed_sibling;
 }
 
+// The optional per-peer relay limit (off by default; police.hpp): heads are
+// charged to their VL1 source, fragments (which carry none) to their
+// physical source. Packets at the hop limit are left for that check.
+// Compacts pkts; the refused go to p.
+[[gnu::noinline]] uint16_t relay_police(Worker& w, rte_mbuf** pkts, uint16_t n, Partition& p) {
+  BucketTable& t = w.police.relay;
+  uint16_t k = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const PktMeta* pm = meta(m);
+    uint64_t key = pm->is_fragment || pm->vl1_src == 0 ? source_key(pm->src_ip) : pm->vl1_src;
+    if (pm->hops < wire::kRelayMaxHops && !t.take(key, w.now))
+      p.fail(m, Drop::relay_limited);
+    else
+      pkts[k++] = m;
+  }
+  return k;
+}
+
 }  // namespace
 
 uint16_t relay(Worker& w, rte_mbuf** pkts, uint16_t n, uint16_t* n_failed) {
@@ -123,6 +142,8 @@ uint16_t relay(Worker& w, rte_mbuf** pkts, uint16_t n, uint16_t* n_failed) {
   bool found[kBurst];
   Partition p;
   uint16_t nc = 0;
+  // One test per burst: with the limit off the relay pays nothing more.
+  if (__builtin_expect(w.police.relay.on(), 0)) n = relay_police(w, pkts, n, p);
   for (uint16_t i = 0; i < n; ++i) {
     PktMeta* pm = meta(pkts[i]);
     if (pm->hops >= wire::kRelayMaxHops) {

@@ -12,6 +12,7 @@
 #include "dataplane/fastpath/addr.hpp"
 #include "dataplane/fastpath/counters.hpp"
 #include "dataplane/fastpath/neighbor.hpp"
+#include "dataplane/fastpath/police.hpp"
 
 namespace flatnet::fastpath {
 
@@ -53,6 +54,7 @@ struct PuntInfo {
   IpAddr src;        // physical source
   uint16_t src_port; // host order
   uint16_t rx_port;  // DPDK port it arrived on
+  uint64_t time_ns = 0;  // CLOCK_MONOTONIC, read once per punted burst
 };
 
 // The boundary to control, bound by the runtime (or by a test). One indirect
@@ -67,6 +69,13 @@ struct ControlHooks {
   // Copies a VL1 datagram to control; false when it could not (ring full).
   bool (*punt)(void* ctx, unsigned worker, const uint8_t* data, uint16_t len,
                const PuntInfo& info) = nullptr;
+  // True if `addr` is a known peer whose path is the packet's physical source
+  // (address, family and UDP port); refreshes that path's last receive.
+  // Called for each punted packet head before the punt limits.
+  bool (*known_peer)(void* ctx, unsigned worker, uint64_t addr, const PuntInfo& info) = nullptr;
+  // The worker's punt ring: slots in use (queued or held by control) of
+  // *slots. false = unknown (no reserve for known peers is applied).
+  bool (*punt_fill)(void* ctx, unsigned worker, unsigned* used, unsigned* slots) = nullptr;
   // Rate-limited notices; false when the event ring was full.
   bool (*unknown_dest)(void* ctx, unsigned worker, uint64_t dst, uint64_t src) = nullptr;
   bool (*relaying_pair)(void* ctx, unsigned worker, uint64_t src, uint64_t dst) = nullptr;
@@ -129,10 +138,16 @@ struct Worker {
   PairFilter pairs;
   EventBucket pair_events;     // caps RELAY_PAIR reports after de-duplication
   EventBucket unknown_events;
+
+  Police police;               // punt and relay limits; all off until police_init
 };
 
 // Sets up the per-worker rate limits from the clock rate.
 void worker_init(Worker& w, uint64_t hz, double pair_interval_s = 1.0,
                  unsigned unknown_events_per_s = 100, unsigned pair_events_per_s = 1000);
+// Arms the attack limits of w (police.hpp) at w.hz; after worker_init.
+inline void police_init(Worker& w, const PoliceConfig& c, uint64_t seed = 0) {
+  police_init(w.police, c, w.hz, seed);
+}
 
 }  // namespace flatnet::fastpath

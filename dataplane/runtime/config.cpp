@@ -101,7 +101,34 @@ const std::set<std::string> kKnownKeys = {
     "sibling_root", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
     "neighbor_capacity", "neighbor_pending", "neighbors", "verify_udp4_checksum",
     "table_capacity", "path_max_idle_s", "memory_mb", "eal", "rendezvous_interval_s",
-    "unknown_events_per_s", "rendezvous_events_per_s"};
+    "unknown_events_per_s", "rendezvous_events_per_s", "punt_source_pps", "punt_source_burst",
+    "punt_source_slots", "punt_global_pps", "punt_global_burst", "punt_unknown_share",
+    "relay_limit_pps", "relay_limit_burst", "relay_limit_slots"};
+
+unsigned get_slots(const json& j, const std::string& key) {
+  unsigned v = get_uint<unsigned>(j, key, 64, 1u << 22);
+  if (v & (v - 1)) fail(key, "must be a power of two (64..4194304)");
+  return v;
+}
+
+// The attack limits (docs/dataplane.md "Under attack"). pps 0 turns a limit
+// off (its burst is then unused); no rate beyond what one worker could see.
+void parse_police(const json& j, fastpath::PoliceConfig& p) {
+  auto num = [&](const char* key, unsigned* out, uint64_t lo, uint64_t hi) {
+    if (j.contains(key)) *out = get_uint<unsigned>(j[key], key, lo, hi);
+  };
+  num("punt_source_pps", &p.punt_source_pps, 0, 1000000);
+  num("punt_source_burst", &p.punt_source_burst, 1, 1000000);
+  if (j.contains("punt_source_slots")) p.punt_source_slots = get_slots(j["punt_source_slots"], "punt_source_slots");
+  num("punt_global_pps", &p.punt_global_pps, 0, 100000000);
+  num("punt_global_burst", &p.punt_global_burst, 1, 10000000);
+  num("punt_unknown_share", &p.punt_unknown_share, 1, 100);
+  num("relay_limit_pps", &p.relay_limit_pps, 0, 100000000);
+  num("relay_limit_burst", &p.relay_limit_burst, 1, 10000000);
+  if (j.contains("relay_limit_slots")) p.relay_limit_slots = get_slots(j["relay_limit_slots"], "relay_limit_slots");
+  if (p.punt_source_pps && p.punt_global_pps && p.punt_source_pps > p.punt_global_pps)
+    fail("punt_source_pps", "must not exceed punt_global_pps (" + std::to_string(p.punt_global_pps) + ")");
+}
 
 Config parse(const json& j) {
   if (!j.is_object()) fail("(top level)", "must be a JSON object");
@@ -219,6 +246,7 @@ Config parse(const json& j) {
   if (j.contains("rendezvous_events_per_s"))
     c.rendezvous_events_per_s =
         get_uint<unsigned>(j["rendezvous_events_per_s"], "rendezvous_events_per_s", 1, 10000000);
+  parse_police(j, c.police);
   return c;
 }
 

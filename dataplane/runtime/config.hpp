@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/fastpath/addr.hpp"
+#include "dataplane/fastpath/police.hpp"
 
 namespace flatnet::runtime {
 
@@ -54,6 +55,7 @@ struct Config {
   double rendezvous_interval_s = 10;   // a relayed pair is reported once per interval
   unsigned unknown_events_per_s = 100;
   unsigned rendezvous_events_per_s = 1000;  // new relayed pairs reported per second per worker
+  fastpath::PoliceConfig police;       // punt_* and relay_limit_* keys (docs "Under attack")
 };
 
 // Parses and validates; on error returns nullopt and sets *err to one

@@ -1,9 +1,9 @@
 #include "dataplane/runtime/control_bridge.hpp"
 
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 #include <time.h>
 
-#include "dataplane/wire/vl1.hpp"
 
 namespace flatnet::runtime {
 
@@ -40,16 +40,38 @@ bool same_path(const flatnet_ipc_phys_addr& a, const fastpath::PuntInfo& i) {
          std::memcmp(a.ip, i.src.b, i.src.size()) == 0;
 }
 
+// The punt stage asks this for every punted packet head, before its limits:
+// a known peer over its known path is served first. It also ages paths by
+// last receive even while control is away: such a head refreshes the path.
+// Punts are the slow path, so the lookup costs the relay nothing.
+bool known_peer(void* ctx, unsigned, uint64_t addr, const fastpath::PuntInfo& info) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  const tables::PeerPath* e = b->table->lookup(addr);
+  if (!e || !same_path(e->path, info)) return false;
+  tables::PeerTable::touch(e, info.time_ns ? info.time_ns : mono_ns());
+  return true;
+}
+
+// Slots of the worker's punt channel not in its free ring are queued for or
+// held by control. Read from the segment header's ring offsets (abi.h); the
+// free ring's producer is control, so this reads one line control writes.
+bool punt_fill(void* ctx, unsigned worker, unsigned* used, unsigned* slots) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  if (!b->service) return false;
+  const flatnet_ipc_header& h = b->service->header();
+  if (worker >= h.n_channels) return false;
+  const flatnet_ipc_channel_desc& d = h.channels[worker];
+  const auto* r = reinterpret_cast<const rte_ring*>(reinterpret_cast<const uint8_t*>(&h) +
+                                                    d.punt_free.offset);
+  unsigned free = rte_ring_count(r);
+  *slots = d.slot_count;
+  *used = free >= d.slot_count ? 0 : d.slot_count - free;
+  return true;
+}
+
 bool punt(void* ctx, unsigned worker, const uint8_t* d, uint16_t len, const fastpath::PuntInfo& info) {
   auto* b = static_cast<ControlBridge*>(ctx);
-  uint64_t now = mono_ns();
-  // Ages paths by last receive even while control is away: a packet head
-  // from a known peer over its known path refreshes that path. Punts are the
-  // slow path, so the extra lookup costs the relay nothing.
-  if (len >= wire::kPacketHeaderLength && wire::classify(d, len) == wire::DatagramKind::kPacket) {
-    const tables::PeerPath* e = b->table->lookup(wire::packet_source(d));
-    if (e && same_path(e->path, info)) tables::PeerTable::touch(e, now);
-  }
+  uint64_t now = info.time_ns ? info.time_ns : mono_ns();
   ipc::PuntMeta m;
   m.src = to_phys(info.src, info.src_port, info.rx_port);
   const fastpath::IpAddr& local = info.src.family == Family::kV4 ? b->local4 : b->local6;
@@ -116,6 +138,8 @@ void bind_hooks(ControlBridge& b, fastpath::ControlHooks* h) {
   h->lookup = lookup;
   h->sibling = sibling;
   h->punt = punt;
+  h->known_peer = known_peer;
+  h->punt_fill = punt_fill;
   h->unknown_dest = unknown_dest;
   h->relaying_pair = relaying_pair;
   h->quiescent = quiescent;

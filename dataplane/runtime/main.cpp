@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
     w.c = counters.back().get();
     fastpath::worker_init(w, hz, cfg->rendezvous_interval_s, cfg->unknown_events_per_s,
                           cfg->rendezvous_events_per_s);
+    fastpath::police_init(w, cfg->police);
   };
   for (unsigned i = 0; i < pollers; ++i) {
     auto p = std::make_unique<Poller>();

@@ -40,6 +40,25 @@ std::optional<Cli> parse_cli(int argc, char** argv, int* exit_code) {
   app.add_option("--memory-mb", memory_mb, "EAL memory cap in MiB (-m)");
   app.add_option("--table-capacity", table_capacity, "peer table capacity");
   app.add_option("--path-max-idle-s", path_idle, "age out paths idle this long (0: never)");
+  // The attack limits. int64 so that a negative value reaches the config
+  // check and its error names the key, instead of meaning "not given".
+  struct Limit {
+    const char* flag;
+    const char* key;
+    const char* help;
+    int64_t v = 0;
+    CLI::Option* opt = nullptr;
+  };
+  Limit limits[] = {
+      {"--punt-source-pps", "punt_source_pps", "punts per second per physical source (/32, /64) and worker; 0 = off (default 100)"},
+      {"--punt-source-burst", "punt_source_burst", "burst of the per-source punt bucket (default 200)"},
+      {"--punt-global-pps", "punt_global_pps", "punts per second per worker, all sources; 0 = off (default 20000)"},
+      {"--punt-global-burst", "punt_global_burst", "burst of the per-worker punt bucket (default 2000)"},
+      {"--punt-unknown-share", "punt_unknown_share", "% of the punt ring and punt rate unknown sources may use (default 50)"},
+      {"--relay-limit-pps", "relay_limit_pps", "relayed packets per second per source peer and worker; 0 = off (default)"},
+      {"--relay-limit-burst", "relay_limit_burst", "burst of the per-peer relay bucket (default 1000)"},
+  };
+  for (Limit& l : limits) l.opt = app.add_option(l.flag, l.v, l.help);
   app.add_flag("--check", cli.check_only, "validate the configuration, print it and the EAL arguments, exit");
   try {
     app.parse(split, argv);
@@ -66,6 +85,8 @@ std::optional<Cli> parse_cli(int argc, char** argv, int* exit_code) {
   if (memory_mb >= 0) o["memory_mb"] = memory_mb;
   if (table_capacity >= 0) o["table_capacity"] = table_capacity;
   if (path_idle >= 0) o["path_max_idle_s"] = path_idle;
+  for (const Limit& l : limits)
+    if (l.opt->count()) o[l.key] = l.v;
   if (!neighbors.empty()) {
     o["neighbors"] = json::array();
     for (auto& n : neighbors) {

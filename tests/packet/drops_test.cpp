@@ -194,6 +194,32 @@ const DropCase kCases[] = {
      Drop::vl1_oversize, [](Harness& h) { h.add_path6(kB, kPeer6, 6000); }},
     {"punt_refused", [](const Harness& h) { return to_dp4(h, vl1_packet(Harness::kSelf, kA, 0)); }, Drop::punt_full,
      [](Harness& h) { h.punt_accepts = false; }},
+    // The attack limits, each set up already exhausted (tests/packet/police_test.cpp
+    // shows them filling up).
+    {"punt_source_limited", [](const Harness& h) { return to_dp4(h, vl1_packet(Harness::kSelf, kA, 0)); },
+     Drop::punt_source_limited, [](Harness& h) {
+       h.police(PoliceConfig{});
+       h.w.police.punt_source.tat.assign(h.w.police.punt_source.tat.size(), ~0ull >> 1);
+     }},
+    {"punt_global_limited", [](const Harness& h) { return to_dp4(h, vl1_packet(Harness::kSelf, kA, 0)); },
+     Drop::punt_global_limited, [](Harness& h) {
+       h.police(PoliceConfig{});
+       h.w.police.punt_global_tat = ~0ull >> 1;
+     }},
+    {"punt_unknown_reserved", [](const Harness& h) { return to_dp4(h, vl1_packet(Harness::kSelf, kA, 0)); },
+     Drop::punt_unknown_reserved, [](Harness& h) {
+       h.police(PoliceConfig{});  // unknown share 50 %
+       h.punt_slots = 4;
+       h.punt_used = 2;
+     }},
+    {"relay_limited", [](const Harness& h) { return to_dp4(h, vl1_packet(kB, kA, 0)); }, Drop::relay_limited,
+     [](Harness& h) {
+       h.add_path4(kB, Ip4{{10, 0, 0, 3}}, 6000);
+       PoliceConfig c;
+       c.relay_limit_pps = 1000;
+       h.police(c);
+       h.w.police.relay.tat.assign(h.w.police.relay.tat.size(), ~0ull >> 1);
+     }},
 };
 
 class Drops : public ::testing::TestWithParam<DropCase> {};

@@ -63,7 +63,23 @@ static bool sibling_cb(void* ctx, PathView* out) {
 static bool punt_cb(void* ctx, unsigned, const uint8_t* d, uint16_t len, const PuntInfo& info) {
   auto* h = static_cast<Harness*>(ctx);
   if (!h->punt_accepts) return false;
+  if (h->punt_slots && h->punt_used >= h->punt_slots) return false;  // ring full
+  ++h->punt_used;
   h->punts.push_back({Bytes(d, d + len), info});
+  return true;
+}
+// A known peer: in the path table, and the packet came over that path.
+static bool known_cb(void* ctx, unsigned, uint64_t addr, const PuntInfo& info) {
+  auto* h = static_cast<Harness*>(ctx);
+  auto it = h->paths.find(addr);
+  return it != h->paths.end() && it->second.port == info.src_port &&
+         info.src.equals(it->second.family, it->second.ip);
+}
+static bool fill_cb(void* ctx, unsigned, unsigned* used, unsigned* slots) {
+  auto* h = static_cast<Harness*>(ctx);
+  if (!h->punt_slots) return false;
+  *used = h->punt_used;
+  *slots = h->punt_slots;
   return true;
 }
 static bool unknown_cb(void* ctx, unsigned, uint64_t dst, uint64_t src) {
@@ -90,6 +106,8 @@ Harness::Harness() {
   hooks.lookup = lookup_cb;
   hooks.sibling = sibling_cb;
   hooks.punt = punt_cb;
+  hooks.known_peer = known_cb;
+  hooks.punt_fill = fill_cb;
   hooks.unknown_dest = unknown_cb;
   hooks.relaying_pair = pair_cb;
   NeighborTable::Limits lim;

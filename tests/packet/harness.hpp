@@ -57,6 +57,9 @@ class Harness {
   std::vector<Bytes> run1(const Bytes& f) { return run({f}); }
   std::vector<Bytes> housekeeping();
 
+  // Arms the attack limits (off unless called) with a fixed hash seed.
+  void police(const PoliceConfig& c, uint64_t seed = 1) { police_init(w, c, seed); }
+
   uint64_t drops(Drop r) const { return counters.drop[size_t(r)]; }
   uint64_t drops_total() const { return counters.drops_total(); }
   // The only non-zero drop reason, or "none" / "several".
@@ -72,6 +75,9 @@ class Harness {
   bool has_sibling = false;
   PathView sibling;
   bool punt_accepts = true;
+  // The punt ring as the punt_fill hook reports it: 0 slots = unknown (no
+  // reserve applied, never full); else punts fill it and a full one refuses.
+  unsigned punt_slots = 0, punt_used = 0;
   std::vector<Punted> punts;
   std::vector<std::pair<uint64_t, uint64_t>> unknown_events, pair_events;
   unsigned quiescent_calls = 0;

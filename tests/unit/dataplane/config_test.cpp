@@ -74,6 +74,23 @@ TEST(Config, EachBadValueNamesItsKey) {
       {"instance", "a/b", "'instance'"},
       {"eal", "--no-huge", "'eal'"},
       {"colour", "blue", "'colour'"},
+      // The attack limits: negative, fractional, absurd, zero bursts, bad sizes.
+      {"punt_source_pps", -1, "'punt_source_pps'"},
+      {"punt_source_pps", 2.5, "'punt_source_pps'"},
+      {"punt_source_pps", 5000000, "'punt_source_pps'"},
+      {"punt_source_pps", 50000, "'punt_source_pps': must not exceed punt_global_pps"},
+      {"punt_source_burst", 0, "'punt_source_burst'"},
+      {"punt_source_slots", 1000, "'punt_source_slots': must be a power of two"},
+      {"punt_source_slots", 32, "'punt_source_slots'"},
+      {"punt_global_pps", "lots", "'punt_global_pps'"},
+      {"punt_global_pps", 1000000000, "'punt_global_pps'"},
+      {"punt_global_burst", -5, "'punt_global_burst'"},
+      {"punt_unknown_share", 0, "'punt_unknown_share'"},
+      {"punt_unknown_share", 101, "'punt_unknown_share'"},
+      {"relay_limit_pps", -100, "'relay_limit_pps'"},
+      {"relay_limit_pps", 1e12, "'relay_limit_pps'"},
+      {"relay_limit_burst", 0, "'relay_limit_burst'"},
+      {"relay_limit_slots", 1u << 23, "'relay_limit_slots'"},
   };
   for (const auto& c : cases) {
     json j = good();
@@ -105,6 +122,64 @@ TEST(Config, OverridesReplaceKeys) {
   ASSERT_TRUE(c) << err;
   EXPECT_EQ(c->workers, 0u);
   EXPECT_FALSE(c->relay);
+}
+
+TEST(Config, AttackLimitsDefaultAndParse) {
+  std::string err;
+  auto d = parse_config(good(), &err);
+  ASSERT_TRUE(d) << err;
+  EXPECT_EQ(d->police.punt_source_pps, 100u);
+  EXPECT_EQ(d->police.punt_source_burst, 200u);
+  EXPECT_EQ(d->police.punt_source_slots, 4096u);
+  EXPECT_EQ(d->police.punt_global_pps, 20000u);
+  EXPECT_EQ(d->police.punt_global_burst, 2000u);
+  EXPECT_EQ(d->police.punt_unknown_share, 50u);
+  EXPECT_EQ(d->police.relay_limit_pps, 0u) << "the relay limit is off by default";
+  EXPECT_EQ(fastpath::police_memory(d->police), 4096u * 8);
+  json j = good();
+  j["punt_source_pps"] = 0;  // off
+  j["punt_global_pps"] = 50000;
+  j["punt_global_burst"] = 5000;
+  j["punt_unknown_share"] = 100;
+  j["relay_limit_pps"] = 20000;
+  j["relay_limit_burst"] = 400;
+  j["relay_limit_slots"] = 65536;
+  auto c = parse_config(j, &err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->police.punt_source_pps, 0u);
+  EXPECT_EQ(c->police.punt_global_burst, 5000u);
+  EXPECT_EQ(c->police.punt_unknown_share, 100u);
+  EXPECT_EQ(c->police.relay_limit_pps, 20000u);
+  EXPECT_EQ(c->police.relay_limit_burst, 400u);
+  EXPECT_EQ(fastpath::police_memory(c->police), 65536u * 8);
+}
+
+TEST(Cli, AttackLimitFlagsOverrideAndNegativesNameTheKey) {
+  const char* argv[] = {"flatnet-dataplane", "--port", "net_null0", "--ipv4", "10.1.0.1/16",
+                        "--punt-source-pps", "10", "--punt-source-burst", "20", "--punt-global-pps", "1000",
+                        "--punt-global-burst", "100", "--punt-unknown-share", "25", "--relay-limit-pps", "0",
+                        "--relay-limit-burst", "64"};
+  int code = 0;
+  auto cli = parse_cli(int(std::size(argv)), const_cast<char**>(argv), &code);
+  ASSERT_TRUE(cli);
+  std::string err;
+  auto c = parse_config(merge_config(good(), cli->overrides), &err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->police.punt_source_pps, 10u);
+  EXPECT_EQ(c->police.punt_source_burst, 20u);
+  EXPECT_EQ(c->police.punt_global_pps, 1000u);
+  EXPECT_EQ(c->police.punt_global_burst, 100u);
+  EXPECT_EQ(c->police.punt_unknown_share, 25u);
+  EXPECT_EQ(c->police.relay_limit_pps, 0u);
+  EXPECT_EQ(c->police.relay_limit_burst, 64u);
+  EXPECT_FALSE(cli->overrides.contains("punt_source_slots"));
+
+  const char* neg[] = {"flatnet-dataplane", "--port", "net_null0", "--ipv4", "10.1.0.1/16",
+                       "--relay-limit-pps", "-1"};
+  cli = parse_cli(int(std::size(neg)), const_cast<char**>(neg), &code);
+  ASSERT_TRUE(cli);
+  EXPECT_FALSE(parse_config(cli->overrides, &err));
+  EXPECT_EQ(err, "config key 'relay_limit_pps': must be a non-negative integer");
 }
 
 TEST(Cli, OptionsBecomeOverridesAndEalArgsPassThrough) {
