@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dataplane/wire/inet_address.hpp"
+#include "dataplane/wire/world.hpp"
 
 namespace flatnet::control {
 
@@ -67,6 +68,10 @@ struct Actions {
   std::vector<TableCommand> table;
   std::vector<LogLine> log;
   std::vector<EchoReply> echo_replies;
+  // Worlds taken from OK(HELLO): a newer planet, a newer revision of an
+  // orbited moon, or a moon fetched from its seed. The caller persists them
+  // (<home>/planet, moons.d/<16-hex id>.moon); the core already uses them.
+  std::vector<wire::World> worlds_learned;
   // Absolute time (same clock as `now`) by which run_background() must be
   // called again. Always set by the core before it returns.
   uint64_t next_deadline = 0;
@@ -76,6 +81,7 @@ struct Actions {
     table.clear();
     log.clear();
     echo_replies.clear();
+    worlds_learned.clear();
     next_deadline = 0;
   }
 };

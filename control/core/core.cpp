@@ -45,22 +45,8 @@ Core::Core(Config cfg, uint64_t now)
       next_housekeeping_(now + cfg_.limits.housekeeping_ms) {
   // Every root of our planet and moons other than ourselves is an upstream;
   // if we are one of them, we are a root (spec §7.1).
-  auto take_roots = [&](const wire::World& w, PeerRole role) {
-    for (const wire::WorldRoot& r : w.roots) {
-      if (r.identity == cfg_.identity) {
-        am_root_ = true;
-        continue;
-      }
-      if (peers_.find(r.identity.address())) continue;
-      crypto::SharedKey key;
-      if (!cfg_.identity.agree(r.identity, key)) continue;
-      ++m_.key_agreements;
-      peers_.insert(r.identity, std::make_unique<crypto::PeerKeys>(key), role, now, nullptr);
-      upstreams_.push_back(r.identity.address());
-    }
-  };
-  if (!cfg_.planet.is_null()) take_roots(cfg_.planet, PeerRole::kPlanetRoot);
-  for (const wire::World& m : cfg_.moons) take_roots(m, PeerRole::kMoonRoot);
+  Actions ignored;
+  set_upstreams(now, ignored);
 }
 
 // ---- receive ------------------------------------------------------------------------
@@ -257,8 +243,9 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       peers_.mark_hello_done(p, now);
       // The round trip proves the path (spec §8.1).
       if (hops == 0 && peers_.path_received(p, from, now)) announce(p, out);
-      // World updates inside OK(HELLO) and self-awareness are for the leaf
-      // glue (later work); the bytes were bounds-checked above.
+      // Planet updates and moons (core_leaf.cpp); self-awareness (the
+      // external address) is not done.
+      take_worlds(p, from, ok.worlds, now, out);
       break;
     }
     case wire::Verb::kWhois: {
@@ -297,6 +284,9 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
         return;
       }
       ++m_.peers_learned;
+      // A moon seed we were looking for: ask it for the moon now.
+      for (MoonSeed& s : seeds_)
+        if (s.seed == id.address()) try_seed(s, now, out);
       break;
     }
     case wire::Verb::kEcho: {
@@ -378,6 +368,7 @@ bool Core::expected(uint64_t packet_id, wire::Verb verb) const {
 
 uint64_t Core::next_deadline(uint64_t now) {
   uint64_t t = next_housekeeping_;
+  for (const MoonSeed& s : seeds_) t = std::min(t, s.next_try);
   if (!queue_.empty()) {
     t = std::min(t, identity_budget_.available_at(now));
     t = std::min(t, queue_.front().at + cfg_.limits.identity_queue_timeout_ms);
@@ -400,6 +391,7 @@ void Core::run_background(uint64_t now, Actions& out) {
     next_housekeeping_ = now + cfg_.limits.housekeeping_ms;
   }
   reassembler_.expire(now);
+  seek_moons(now, out);
   finish(now, out);
 }
 

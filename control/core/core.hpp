@@ -11,7 +11,8 @@
 // multicast directory (MULTICAST_LIKE / MULTICAST_GATHER); introduces relayed
 // pairs with RENDEZVOUS under a per-pair gate and a global budget; keeps the
 // peer table within its capacity and forgets silent peers. As a leaf it can
-// HELLO and WHOIS its upstreams and act on their RENDEZVOUS.
+// HELLO and WHOIS its upstreams, act on their RENDEZVOUS, take planet and
+// moon updates from their OK(HELLO), and orbit/deorbit moons at run time.
 //
 // Single-threaded: one caller at a time. Nothing here blocks or allocates
 // without bound; every refusal is counted in metrics().
@@ -133,6 +134,45 @@ class Core {
   const std::vector<uint64_t>& upstreams() const { return upstreams_; }
   const Config& config() const { return cfg_; }
 
+  // ---- worlds: planet updates and moons (core_leaf.cpp, spec §6.3, §6.4) ----
+  // Worlds arrive in OK(HELLO) from upstreams and moon seeds: a newer planet
+  // signed by the current planet's update key, a newer signed revision of an
+  // orbited moon, or a wanted moon that lists its seed as a root. An accepted
+  // world is used at once (its roots become upstreams, roots no longer
+  // listed stop being upstreams, new roots are greeted) and reported in
+  // Actions::worlds_learned for the caller to persist.
+  enum class OrbitResult : uint8_t {
+    kJoined = 0,  // the moon is held (now, or already)
+    kWaiting,     // seed recorded: the moon is being fetched from it
+    kNoSeed,      // seed 0 and the moon is not held: nothing to fetch it from
+    kBadSeed,     // the seed is our own address
+    kTooMany,     // kMaxMoonSeeds waiting, or kHelloMaxMoons moons + seeds
+    kNotAMoon,    // orbit(World) given a planet
+  };
+  static const char* to_string(OrbitResult r);
+  // Orbit moon `world_id` through the root `seed` (stock Node::orbit without
+  // a cached .moon): the seed is asked for through a root (WHOIS) if
+  // unknown, then sent a HELLO (direct, or relayed by a root) listing the
+  // moon with timestamp 0; its OK(HELLO) carries the moon. Retried every
+  // 2 s, doubling up to kLeafHelloIntervalMs, until the moon arrives or
+  // deorbit(). A second orbit for the same moon replaces its seed.
+  OrbitResult orbit(uint64_t world_id, uint64_t seed, uint64_t now, Actions& out);
+  // A moon we already have the bytes of (a .moon file): taken as is if not
+  // orbited (as stock takes its cache), by the update rule if orbited.
+  OrbitResult orbit(const wire::World& moon, uint64_t now, Actions& out);
+  // Leaves moon `world_id` (its roots stop being upstreams) or stops waiting
+  // for it. False if neither orbited nor waited for.
+  bool deorbit(uint64_t world_id, uint64_t now, Actions& out);
+  struct MoonSeed {
+    uint64_t world_id = 0;
+    uint64_t seed = 0;
+    uint64_t next_try = 0;
+    uint64_t backoff = 0;
+  };
+  const std::vector<MoonSeed>& moon_seeds() const { return seeds_; }
+  static constexpr size_t kMaxMoonSeeds = 16;
+  static constexpr uint64_t kMoonSeedRetryMs = 2000;
+
   // ---- state ----
   uint64_t address() const { return cfg_.identity.address(); }
   bool am_root() const { return am_root_; }
@@ -182,6 +222,15 @@ class Core {
                      uint64_t now, Actions& out);
   void housekeeping(uint64_t now, Actions& out);
 
+  // worlds (core_leaf.cpp)
+  void set_upstreams(uint64_t now, Actions& out);
+  void take_worlds(Peer& p, const PhysicalPath& from, std::span<const uint8_t> worlds,
+                   uint64_t now, Actions& out);
+  bool take_world(const wire::World& w, uint64_t from, uint64_t now, Actions& out);
+  void hello_moon_list(std::vector<HelloMoon>& moons) const;
+  void try_seed(MoonSeed& s, uint64_t now, Actions& out);
+  void seek_moons(uint64_t now, Actions& out);
+
   // helpers (core.cpp)
   // Seals and queues `b` toward `p`; returns the packet ID as it went on the
   // wire (what an OK will quote), or 0 if the packet broke a size limit.
@@ -198,6 +247,7 @@ class Core {
   Config cfg_;
   bool am_root_ = false;
   std::vector<uint64_t> upstreams_;  // the other roots of our planet and moons
+  std::vector<MoonSeed> seeds_;      // moons wanted (orbit with a seed), not yet held
   PeerTable peers_;
   Metrics m_;
   wire::Reassembler reassembler_;

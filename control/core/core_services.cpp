@@ -229,8 +229,7 @@ bool Core::send_hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actio
     h.planet_id = cfg_.planet.id;
     h.planet_timestamp = cfg_.planet.timestamp;
   }
-  for (const wire::World& m : cfg_.moons)
-    h.moons.push_back(HelloMoon{uint8_t(wire::WorldType::kMoon), m.id, m.timestamp});
+  hello_moon_list(h.moons);
   PacketBuilder b(to, address(), wire::Verb::kHello, random_packet_id());
   size_t tail = 0;
   encode_hello(h, b.payload(), &tail);

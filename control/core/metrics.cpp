@@ -15,6 +15,7 @@ std::vector<CounterSample> metric_samples(const Metrics& m) {
   add("identity_queued", "HELLOs that waited for the new-identity budget", m.identity_queued);
   add("hello_answered", "OK(HELLO) sent", m.hello_answered);
   add("worlds_sent", "planets/moons sent inside OK(HELLO)", m.worlds_sent);
+  add("worlds_accepted", "planet updates and moons taken from OK(HELLO)", m.worlds_accepted);
   add("peers_learned", "peers added to the table", m.peers_learned);
   add("peers_evicted", "peers pushed out by the table capacity", m.peers_evicted);
   add("peers_forgotten", "peers dropped after the activity timeout", m.peers_forgotten);

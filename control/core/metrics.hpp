@@ -40,6 +40,11 @@ namespace flatnet::control {
   X(reply_too_large, "a reply would exceed the 10024-byte packet limit")                   \
   X(multicast_full, "MULTICAST_LIKE over the directory or per-member limit")                \
   X(peer_table_full, "peer table full of peers that may not be evicted")                    \
+  X(world_malformed, "world bytes in an OK(HELLO) did not parse")                           \
+  X(world_not_upstream, "worlds in OK(HELLO) from a peer neither upstream nor moon seed")   \
+  X(world_unwanted, "world neither our planet's ID nor an orbited or wanted moon")          \
+  X(world_not_newer, "world update not newer than the one we hold")                         \
+  X(world_bad_signature, "world update not signed by the current updatesMustBeSignedBy")    \
   X(log_suppressed, "log line over the per-second log budget")
 
 enum class Drop : uint8_t {
@@ -67,6 +72,7 @@ struct Metrics {
   uint64_t identity_queued = 0;         // HELLOs that waited for the global budget
   uint64_t hello_answered = 0;          // OK(HELLO) sent
   uint64_t worlds_sent = 0;             // planets/moons inside OK(HELLO)
+  uint64_t worlds_accepted = 0;         // planet updates and moons taken from OK(HELLO)
 
   // peers
   uint64_t peers_learned = 0;

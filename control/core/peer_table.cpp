@@ -2,6 +2,7 @@
 #include "control/core/peer_table.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace flatnet::control {
 
@@ -70,6 +71,31 @@ void PeerTable::erase(uint64_t address) {
   if (it == peers_.end()) return;
   unlink(it->second);
   peers_.erase(it);
+}
+
+void PeerTable::set_role(Peer& p, PeerRole role) {
+  if (p.role == role) return;
+  p.role = role;
+  if (role != PeerRole::kLeaf) {
+    unlink(p);
+  } else if (!p.in_lru_) {
+    // Keep the list ordered by last receive (collect_silent relies on it):
+    // a former upstream may have been silent for a while. Rare, so a walk.
+    std::list<uint64_t>& l = list_for(p);
+    auto at = l.end();
+    while (at != l.begin()) {
+      const Peer* q = find(*std::prev(at));
+      if (q && q->last_receive <= p.last_receive) break;
+      --at;
+    }
+    p.lru_ = l.insert(at, p.identity.address());
+    p.in_lru_ = true;
+  }
+}
+
+void PeerTable::trim(std::vector<uint64_t>* evicted) {
+  while (evictable() > capacity_ && evict_one(evicted)) {
+  }
 }
 
 void PeerTable::heard(Peer& p, uint64_t now) {

@@ -77,6 +77,11 @@ class PeerTable {
   Peer* insert(crypto::Identity id, std::unique_ptr<crypto::PeerKeys> keys, PeerRole role,
                uint64_t now, std::vector<uint64_t>* evicted);
   void erase(uint64_t address);
+  // A world update made `p` an upstream (leaves the eviction lists) or a
+  // leaf again (joins them in last-receive order). A demotion can leave
+  // the table over capacity; trim() then evicts per the order above.
+  void set_role(Peer& p, PeerRole role);
+  void trim(std::vector<uint64_t>* evicted);
 
   // An authenticated packet arrived from `p`: refresh its LRU position.
   void heard(Peer& p, uint64_t now);

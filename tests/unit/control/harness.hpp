@@ -10,6 +10,7 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,38 @@ inline wire::World make_planet(const crypto::Identity& root, const wire::InetAdd
   r.endpoints.push_back(endpoint);
   w.roots.push_back(r);
   wire::world_sign(w, w.updates_must_be_signed_by, priv);
+  return w;
+}
+
+// A world signing key pair (what a .c25519 file holds).
+struct WorldKey {
+  crypto::PublicKey pub;
+  crypto::PrivateKey priv;
+};
+inline WorldKey world_key() {
+  WorldKey k;
+  crypto::c25519_generate(k.pub, k.priv);
+  return k;
+}
+
+// A world of `type` whose roots each have one stable endpoint, naming
+// `next` as the key of its next revision and signed with `sign` (for a
+// first revision stock tools use next == sign).
+inline wire::World make_world(wire::WorldType type, uint64_t id, uint64_t timestamp,
+                              const std::vector<std::pair<crypto::Identity, wire::InetAddress>>& roots,
+                              const WorldKey& sign, const WorldKey& next) {
+  wire::World w;
+  w.type = type;
+  w.id = id;
+  w.timestamp = timestamp;
+  w.updates_must_be_signed_by = next.pub;
+  for (const auto& [id_, at] : roots) {
+    wire::WorldRoot r;
+    r.identity = crypto::Identity::from_string(id_.to_string(false)).value();
+    r.endpoints.push_back(at);
+    w.roots.push_back(r);
+  }
+  wire::world_sign(w, sign.pub, sign.priv);
   return w;
 }
 
@@ -155,26 +188,34 @@ class FakeNet {
   // Delivers `out.send` from `sender`, and whatever the receivers send in
   // turn, until quiet. Returns the number of datagrams delivered.
   size_t pump(const std::string& sender, Actions& out, uint64_t now, size_t max = 1000) {
-    struct Item {
-      wire::InetAddress from;
-      SendDatagram d;
-    };
-    std::vector<Item> q;
-    for (auto& d : out.send) q.push_back({nodes_.at(sender).at, d});
+    const size_t n = pump_from(nodes_.at(sender).at, out.send, now, max);
     out.send.clear();
+    return n;
+  }
+  // The same from an address that is no node of ours (a process under
+  // test); what is sent to addresses without a node lands in `outside`.
+  size_t pump_from(const wire::InetAddress& from, const std::vector<SendDatagram>& sends,
+                   uint64_t now, size_t max = 1000) {
+    std::vector<Item> q;
+    for (auto& d : sends) q.push_back({from, d});
     size_t delivered = 0;
     while (!q.empty() && delivered < max) {
       Item it = std::move(q.front());
       q.erase(q.begin());
+      bool found = false;
       for (auto& [name, n] : nodes_) {
         if (!(n.at == it.d.path.remote)) continue;
+        found = true;
         ++delivered;
         log.push_back({it.from, n.at, it.d.bytes});
+        if (relays.count(name) && relay(n, it.d.bytes, q)) continue;
         Actions a;
         n.core->receive(PhysicalPath{0, it.from}, it.d.bytes, now, a);
         for (auto& t : a.table) table[name].push_back(t);
+        for (auto& w : a.worlds_learned) worlds[name].push_back(w);
         for (auto& d : a.send) q.push_back({n.at, d});
       }
+      if (!found) outside.push_back({it.from, it.d.path.remote, it.d.bytes});
     }
     EXPECT_LT(delivered, max) << "fake network did not settle";
     return delivered;
@@ -186,8 +227,37 @@ class FakeNet {
   };
   std::vector<Seen> log;
   std::map<std::string, std::vector<TableCommand>> table;
+  std::map<std::string, std::vector<wire::World>> worlds;  // Actions::worlds_learned
+  std::vector<Seen> outside;  // sent to an address where no node is
+  // Nodes that relay packets addressed to another node's core (what a
+  // root's data plane does): forwarded with hops + 1, seen as coming from
+  // the relay.
+  std::set<std::string> relays;
+  // Node addresses outside this network (a process under test) a relay
+  // can forward to: address -> where it listens.
+  std::map<uint64_t, wire::InetAddress> externals;
 
  private:
+  struct Item {
+    wire::InetAddress from;
+    SendDatagram d;
+  };
+  template <typename Queue>
+  bool relay(const Node& via, const std::vector<uint8_t>& bytes, Queue& q) {
+    if (wire::classify(bytes.data(), bytes.size()) != wire::DatagramKind::kPacket) return false;
+    const uint64_t dest = wire::packet_dest(bytes.data());
+    if (dest == via.core->address() || wire::packet_hops(bytes.data()) >= wire::kRelayMaxHops)
+      return false;
+    wire::InetAddress to;
+    for (auto& [name, n] : nodes_)
+      if (n.core->address() == dest) to = n.at;
+    if (auto e = externals.find(dest); to.is_null() && e != externals.end()) to = e->second;
+    if (to.is_null()) return false;
+    std::vector<uint8_t> fwd = bytes;
+    wire::packet_increment_hops(fwd.data());
+    q.push_back({via.at, SendDatagram{PhysicalPath{0, to}, std::move(fwd), 0}});
+    return true;
+  }
   std::map<std::string, Node> nodes_;
 };
 

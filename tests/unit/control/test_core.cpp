@@ -28,8 +28,8 @@ TEST(ControlCore, MetricSamplesNameEveryCounterOnce) {
     EXPECT_EQ(s.name.rfind("flatnet_control_", 0), 0u);
     EXPECT_NE(std::string(s.help), "");
   }
-  // 23 counters + every drop reason + the verbs seen (HELLO).
-  EXPECT_EQ(samples.size(), 23u + size_t(Drop::kCount) + 1);
+  // 24 counters + every drop reason + the verbs seen (HELLO).
+  EXPECT_EQ(samples.size(), 24u + size_t(Drop::kCount) + 1);
   auto find = [&](const std::string& n) {
     for (const auto& s : samples)
       if (s.name == n) return s.value;

@@ -131,6 +131,31 @@ TEST(ControlLimits, PeerTableNeverEvictsUpstreams) {
   EXPECT_EQ(silent, std::vector<uint64_t>{0x2000000003});  // the root is never forgotten
 }
 
+// World updates promote a peer to upstream and demote it again; a demoted
+// peer rejoins the eviction order by when it was last heard, and a table
+// over capacity after a demotion is trimmed.
+TEST(ControlLimits, PeerTableRoleChangesKeepTheEvictionOrder) {
+  PeerTable t(2, 2);
+  std::vector<uint64_t> ev;
+  Peer* a = t.insert(fake(0x4000000001), nullptr, PeerRole::kLeaf, 10, &ev);
+  Peer* b = t.insert(fake(0x4000000002), nullptr, PeerRole::kLeaf, 20, &ev);
+  t.set_role(*a, PeerRole::kMoonRoot);
+  EXPECT_EQ(t.evictable(), 1u);
+  ASSERT_TRUE(t.insert(fake(0x4000000003), nullptr, PeerRole::kLeaf, 30, &ev));
+  EXPECT_TRUE(ev.empty());
+  // a (heard at 10) is a leaf again: three leaves in room for two; the
+  // least recently heard (a itself) goes, and silence is found in order.
+  t.set_role(*a, PeerRole::kLeaf);
+  EXPECT_EQ(t.evictable(), 3u);
+  std::vector<uint64_t> silent;
+  t.collect_silent(25, 10, silent);
+  EXPECT_EQ(silent, std::vector<uint64_t>{0x4000000001});
+  t.trim(&ev);
+  EXPECT_EQ(ev, std::vector<uint64_t>{0x4000000001});
+  EXPECT_EQ(t.evictable(), 2u);
+  EXPECT_NE(t.find(b->identity.address()), nullptr);
+}
+
 TEST(ControlLimits, PeerTablePathsAndSilence) {
   PeerTable t(8, 2);
   Peer* p = t.insert(fake(0x3000000001), nullptr, PeerRole::kLeaf, 0, nullptr);
