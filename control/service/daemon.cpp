@@ -44,6 +44,12 @@ int64_t to_wall(uint64_t mono, uint64_t now_mono, int64_t now_wall) {
   return mono == 0 ? 0 : now_wall - int64_t(now_mono - std::min(mono, now_mono));
 }
 
+std::string hex16(uint64_t id) {
+  char b[20];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(id));
+  return b;
+}
+
 std::string version_string(const Version& v) {
   return std::to_string(v.major) + "." + std::to_string(v.minor) + "." +
          std::to_string(v.revision);
@@ -72,6 +78,7 @@ void Daemon::execute(Actions& a) {
     if (!backend_->table(c)) ++table_failures_;
   // The core already rate-limits its per-packet lines and never logs keys.
   for (const LogLine& l : a.log) log(l.level, l.text);
+  for (const wire::World& w : a.worlds_learned) save_world(w);
   for (EchoReply& r : a.echo_replies) {
     auto it = ping_sent_.find(r.in_re_packet_id);
     if (it != ping_sent_.end()) {
@@ -245,6 +252,47 @@ size_t Daemon::load_peers_cache() {
   return n;
 }
 
+// ---- worlds ------------------------------------------------------------------------
+
+std::string Daemon::moon_file(uint64_t id) const {
+  return home_.dir + "/moons.d/" + hex16(id) + ".moon";
+}
+
+// A world the core took from OK(HELLO), stored where stock keeps it: the
+// planet as <home>/planet, a moon as moons.d/<16-hex id>.moon.
+void Daemon::save_world(const wire::World& w) {
+  std::vector<uint8_t> bytes;
+  if (!wire::serialize_world(w, bytes)) return;
+  std::string path = home_.dir + "/planet";
+  if (w.type == wire::WorldType::kMoon) {
+    std::error_code ec;
+    std::filesystem::create_directories(home_.dir + "/moons.d", ec);
+    path = moon_file(w.id);
+  }
+  if (!write_file_atomic(path, std::string(bytes.begin(), bytes.end()), 0644))
+    log(LogLevel::kWarn, "could not write " + path);
+}
+
+// Every moons.d file holding moon `id` (stock's name, or any *.moon that
+// load_home would read at the next start).
+void Daemon::remove_moon_files(uint64_t id) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const std::string dir = home_.dir + "/moons.d";
+  if (!fs::is_directory(dir, ec)) return;
+  std::vector<fs::path> doomed;
+  for (auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".moon") continue;
+    wire::World m;
+    std::string why;
+    if (e.path().filename() == hex16(id) + ".moon" ||
+        (read_world_file(e.path().string(), m, &why) && m.id == id))
+      doomed.push_back(e.path());
+  }
+  for (const fs::path& f : doomed)
+    if (!fs::remove(f, ec)) log(LogLevel::kWarn, "could not remove " + f.string());
+}
+
 // ---- StatusSource ------------------------------------------------------------------
 
 NodeStatus Daemon::node() {
@@ -254,8 +302,8 @@ NodeStatus Daemon::node() {
   s.public_identity = home_.identity.to_string(false);
   s.version = version_string(core_->config().version);
   s.online = core_->am_root() || (last_root_rx_ && mono_ms() - last_root_rx_ < kOnlineMs);
-  s.planet_id = home_.planet.id;
-  s.planet_timestamp = home_.planet.timestamp;
+  s.planet_id = core_->config().planet.id;
+  s.planet_timestamp = core_->config().planet.timestamp;
   s.udp_port = backend_->port();
   s.clock_ms = wall_ms();
   return s;
@@ -295,11 +343,20 @@ std::vector<PeerStatus> Daemon::peers() {
 std::vector<MoonStatus> Daemon::moons() {
   std::lock_guard<std::mutex> g(mu_);
   std::vector<MoonStatus> out;
-  for (const wire::World& m : home_.moons) {
+  for (const wire::World& m : core_->config().moons) {
     MoonStatus s;
     s.id = m.id;
     s.timestamp = m.timestamp;
+    if (auto it = orbit_seeds_.find(m.id); it != orbit_seeds_.end()) s.seed = it->second;
     for (const wire::WorldRoot& r : m.roots) s.roots.push_back(r.identity.address());
+    out.push_back(std::move(s));
+  }
+  // Orbits still waiting for their moon, as stock lists them.
+  for (const Core::MoonSeed& w : core_->moon_seeds()) {
+    MoonStatus s;
+    s.id = w.world_id;
+    s.seed = w.seed;
+    s.waiting = true;
     out.push_back(std::move(s));
   }
   return out;
@@ -324,16 +381,48 @@ std::vector<MetricSample> Daemon::metrics() {
   return out;
 }
 
-bool Daemon::orbit(uint64_t, uint64_t, std::string* err) {
-  // Fetching a moon from its seed needs OK(HELLO) world handling in the
-  // core (not there yet); put the .moon file in moons.d and restart.
-  *err = "orbit is not supported yet: put the .moon file in <home>/moons.d and restart";
+// Stock Node::orbit: a moons.d/<id>.moon already there is joined as it is
+// (the seed is then not needed); otherwise the core fetches the moon from
+// the seed and execute() writes the file when it arrives.
+bool Daemon::orbit(uint64_t world, uint64_t seed, std::string* err) {
+  std::lock_guard<std::mutex> g(mu_);
+  const uint64_t now = mono_ms();
+  Actions a;
+  Core::OrbitResult r;
+  wire::World cached;
+  std::string why;
+  if (read_world_file(moon_file(world), cached, &why) && cached.type == wire::WorldType::kMoon &&
+      cached.id == world) {
+    r = core_->orbit(cached, now, a);
+    next_hello_ = now;  // greet its roots at the next turn
+  } else {
+    r = core_->orbit(world, seed, now, a);
+  }
+  execute(a);
+  if (r == Core::OrbitResult::kJoined || r == Core::OrbitResult::kWaiting) {
+    if (seed && r == Core::OrbitResult::kWaiting) orbit_seeds_[world] = seed;
+    log(LogLevel::kInfo, "orbit " + hex16(world) + ": " + Core::to_string(r));
+    return true;
+  }
+  *err = r == Core::OrbitResult::kNoSeed
+             ? "no seed given and no " + moon_file(world) + " to orbit " + hex16(world) + " from"
+             : "orbit " + hex16(world) + " refused: " + Core::to_string(r);
   return false;
 }
 
-bool Daemon::deorbit(uint64_t, std::string* err) {
-  *err = "deorbit is not supported yet: remove the .moon file from <home>/moons.d and restart";
-  return false;
+bool Daemon::deorbit(uint64_t world, std::string* err) {
+  std::lock_guard<std::mutex> g(mu_);
+  Actions a;
+  const bool known = core_->deorbit(world, mono_ms(), a);
+  execute(a);
+  if (!known) {
+    *err = "not orbiting moon " + hex16(world);
+    return false;
+  }
+  orbit_seeds_.erase(world);
+  remove_moon_files(world);
+  log(LogLevel::kInfo, "deorbit " + hex16(world));
+  return true;
 }
 
 PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {

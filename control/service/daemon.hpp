@@ -53,6 +53,10 @@ class Daemon final : public StatusSource {
   void execute(Actions& a);           // carry out the core's actions (mu_ held)
   void log(LogLevel level, const std::string& text);
   void ping_tick(uint64_t now);
+  // Worlds: moons.d/<16-hex id>.moon and <home>/planet, as stock keeps them.
+  std::string moon_file(uint64_t id) const;
+  void save_world(const wire::World& w);   // a world the core took from OK(HELLO)
+  void remove_moon_files(uint64_t id);     // deorbit
 
   Home home_;
   std::unique_ptr<Backend> backend_;
@@ -68,6 +72,7 @@ class Daemon final : public StatusSource {
   uint64_t last_root_rx_ = 0;
   std::map<uint64_t, uint64_t> ping_sent_;  // --ping: packet ID -> sent at
   std::map<uint64_t, std::string> cached_;  // peers cache: address -> path last written
+  std::map<uint64_t, uint64_t> orbit_seeds_;  // moon -> seed it was orbited through (for /moon)
   uint64_t send_failures_ = 0;
   uint64_t table_failures_ = 0;
 };
