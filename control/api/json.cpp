@@ -79,13 +79,13 @@ nlohmann::json node_json(const NodeStatus& n, const std::string& home_dir) {
       {"allowTcpFallbackRelay", false},  // flatnetd has no TCP relay
       {"forceTcpRelay", false},
       {"homeDir", home_dir},
-      {"listeningOn", nlohmann::json::array()},
+      {"listeningOn", n.listening_on},
       {"portMappingEnabled", false},
       {"primaryPort", n.udp_port},
       {"secondaryPort", 0},
       {"softwareUpdate", "disable"},
       {"softwareUpdateChannel", "release"},
-      {"surfaceAddresses", nlohmann::json::array()},
+      {"surfaceAddresses", n.surface_addresses},
       {"tertiaryPort", 0},
   };
   return {

@@ -42,7 +42,8 @@ Core::Core(Config cfg, uint64_t now)
                           cfg_.limits.whois_forward_interval_ms * 10),
       multicast_(cfg_.limits.multicast_subscriptions, cfg_.limits.multicast_per_member,
                  cfg_.limits.multicast_expire_ms),
-      next_housekeeping_(now + cfg_.limits.housekeeping_ms) {
+      next_housekeeping_(now + cfg_.limits.housekeeping_ms),
+      next_path_check_(now + kPathCheckMs) {
   // Every root of our planet and moons other than ourselves is an upstream;
   // if we are one of them, we are a root (spec §7.1).
   Actions ignored;
@@ -64,7 +65,7 @@ void Core::receive(const PhysicalPath& from, std::span<const uint8_t> datagram, 
       break;
     case wire::DatagramKind::kFragment: {
       if (wire::fragment_dest(d) != address()) {
-        count(Drop::not_for_us);
+        relay(from, datagram, true, now, out);
         break;
       }
       std::vector<uint8_t> whole;
@@ -77,7 +78,7 @@ void Core::receive(const PhysicalPath& from, std::span<const uint8_t> datagram, 
     }
     case wire::DatagramKind::kPacket: {
       if (wire::packet_dest(d) != address()) {
-        count(Drop::not_for_us);
+        relay(from, datagram, false, now, out);
         break;
       }
       if (wire::packet_source(d) == address()) {
@@ -206,11 +207,9 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
       send(p, b, from, p.suite(), now, out);
       break;
     }
-    case wire::Verb::kPushDirectPaths: {
-      PushDirectPaths pd;
-      if (decode_push_direct_paths(payload, pd) != DecodeStatus::kOk) count(Drop::malformed);
+    case wire::Verb::kPushDirectPaths:
+      on_push_direct_paths(p, from, payload, now, out);
       break;
-    }
     default:
       break;  // unknown or not ours: accepted and counted, no reply (spec §4.0)
   }
@@ -243,6 +242,7 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       peers_.mark_hello_done(p, now);
       // The round trip proves the path (spec §8.1).
       if (hops == 0 && peers_.path_received(p, from, now)) announce(p, out);
+      if (hops == 0) learn_surface(p, ok.external);
       // Planet updates and moons (core_leaf.cpp); self-awareness (the
       // external address) is not done.
       take_worlds(p, from, ok.worlds, now, out);
@@ -303,6 +303,49 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       // OK(MULTICAST_GATHER) and the config acknowledgements only
       // refresh the peer here; their consumers are later work.
       break;
+  }
+}
+
+// ---- software relay --------------------------------------------------------------------
+
+// Stock's root relays any packet or fragment for a peer it has a path to
+// (spec §7.2): hop count + 1, never decrypted. A data plane does this at
+// line rate and never hands such packets to control; this is for a root
+// run on a kernel socket. A packet head also introduces the pair.
+void Core::relay(const PhysicalPath& from, std::span<const uint8_t> datagram, bool fragment,
+                 uint64_t now, Actions& out) {
+  if (!cfg_.relay || !am_root_) {
+    count(Drop::not_for_us);
+    return;
+  }
+  const uint8_t* d = datagram.data();
+  const unsigned hops = fragment ? wire::fragment_hops(d) : wire::packet_hops(d);
+  if (hops >= wire::kRelayMaxHops) {
+    count(Drop::relay_hop_limit);
+    return;
+  }
+  const uint64_t dest = fragment ? wire::fragment_dest(d) : wire::packet_dest(d);
+  Peer* p = peers_.find(dest);
+  const Path* path = p ? p->best_path() : nullptr;
+  if (!path) {
+    count(Drop::relay_no_path);
+    return;
+  }
+  if (path->phys == from) {
+    count(Drop::relay_loop);
+    return;
+  }
+  std::vector<uint8_t> bytes(datagram.begin(), datagram.end());
+  if (fragment)
+    wire::fragment_increment_hops(bytes.data());
+  else
+    wire::packet_increment_hops(bytes.data());
+  out.send.push_back(SendDatagram{path->phys, std::move(bytes), 0});
+  ++m_.tx_datagrams;
+  ++m_.relayed;
+  if (!fragment) {
+    const uint64_t src = wire::packet_source(d);
+    if (src != address() && peers_.find(src)) relayed_pair(src, dest, now, out);
   }
 }
 
@@ -367,7 +410,7 @@ bool Core::expected(uint64_t packet_id, wire::Verb verb) const {
 // ---- timers --------------------------------------------------------------------------
 
 uint64_t Core::next_deadline(uint64_t now) {
-  uint64_t t = next_housekeeping_;
+  uint64_t t = std::min(next_housekeeping_, am_root_ ? next_housekeeping_ : next_path_check_);
   for (const MoonSeed& s : seeds_) t = std::min(t, s.next_try);
   if (!queue_.empty()) {
     t = std::min(t, identity_budget_.available_at(now));
@@ -392,6 +435,11 @@ void Core::run_background(uint64_t now, Actions& out) {
   }
   reassembler_.expire(now);
   seek_moons(now, out);
+  if (now >= next_path_check_) {
+    next_path_check_ = now + kPathCheckMs;
+    keep_paths_alive(now, out);
+    push_direct_paths(now, out);
+  }
   finish(now, out);
 }
 

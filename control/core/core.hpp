@@ -87,6 +87,14 @@ struct Config {
   // a 1.1.0 quirk in §8.2), and we behave as that version on the wire.
   Version version{wire::kProtoVersion, 1, 14, 1};
   Limits limits;
+  // A root without a data plane relays in software: a packet for a known
+  // peer goes on to its best path with its hop count bumped, never
+  // decrypted, and the pair is introduced (RENDEZVOUS). Off when a data
+  // plane relays (it never punts packets for others).
+  bool relay = false;
+  // Our own addresses (the bound socket), pushed to peers in
+  // PUSH_DIRECT_PATHS with the external addresses our upstreams report.
+  std::vector<wire::InetAddress> direct_addresses;
 };
 
 class Core {
@@ -180,6 +188,19 @@ class Core {
   const PeerTable& peers() const { return peers_; }
   size_t identity_queue_depth() const { return queue_.size(); }
   size_t multicast_subscriptions() const { return multicast_.size(); }
+  // Where our upstreams see us (OK(HELLO) external address), newest last.
+  const std::vector<wire::InetAddress>& surface_addresses() const { return surface_; }
+  // Leaf path timers (stock: ZT_PATH_HEARTBEAT_PERIOD, alive = heartbeat + 5 s,
+  // ZT_PING_CHECK_INVERVAL, ZT_DIRECT_PATH_PUSH_INTERVAL[_HAVEPATH],
+  // ZT_PUSH_DIRECT_PATHS_CUTOFF_TIME/_LIMIT, _MAX_PER_SCOPE_AND_FAMILY).
+  static constexpr uint64_t kPathHeartbeatMs = 14000;
+  static constexpr uint64_t kPathAliveMs = kPathHeartbeatMs + 5000;
+  static constexpr uint64_t kPathCheckMs = 5000;
+  static constexpr uint64_t kPushIntervalMs = 15000;
+  static constexpr uint64_t kPushIntervalHavePathMs = 120000;
+  static constexpr uint64_t kPushCutoffMs = 30000;
+  static constexpr uint32_t kPushCutoffLimit = 8;
+  static constexpr unsigned kPushMaxPerScopeAndFamily = 8;
   uint64_t next_deadline(uint64_t now);
 
  private:
@@ -222,6 +243,18 @@ class Core {
                      uint64_t now, Actions& out);
   void housekeeping(uint64_t now, Actions& out);
 
+  // software relay (core.cpp)
+  void relay(const PhysicalPath& from, std::span<const uint8_t> datagram, bool fragment,
+             uint64_t now, Actions& out);
+
+  // leaf paths (core_paths.cpp)
+  const Path* live_path(const Peer& p, uint64_t now) const;
+  void keep_paths_alive(uint64_t now, Actions& out);
+  void learn_surface(const Peer& from, const wire::InetAddress& external);
+  void on_push_direct_paths(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
+                            uint64_t now, Actions& out);
+  void push_direct_paths(uint64_t now, Actions& out);
+
   // worlds (core_leaf.cpp)
   void set_upstreams(uint64_t now, Actions& out);
   void take_worlds(Peer& p, const PhysicalPath& from, std::span<const uint8_t> worlds,
@@ -248,6 +281,7 @@ class Core {
   bool am_root_ = false;
   std::vector<uint64_t> upstreams_;  // the other roots of our planet and moons
   std::vector<MoonSeed> seeds_;      // moons wanted (orbit with a seed), not yet held
+  std::vector<wire::InetAddress> surface_;  // external addresses (learn_surface)
   PeerTable peers_;
   Metrics m_;
   wire::Reassembler reassembler_;
@@ -262,6 +296,7 @@ class Core {
   PairGate whois_forward_gate_;  // keyed (address, 0): one forward per address per interval
   MulticastDirectory multicast_;
   uint64_t next_housekeeping_;
+  uint64_t next_path_check_ = 0;  // heartbeats and address pushes (leaves)
 
   // Expected replies (spec §2.2): only OKs answering something we sent are
   // acted upon. A small ring; the control core sends few requests.

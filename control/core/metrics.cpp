@@ -36,6 +36,15 @@ std::vector<CounterSample> metric_samples(const Metrics& m) {
   add("rendezvous_received", "RENDEZVOUS acted upon", m.rendezvous_received);
   add("multicast_likes", "multicast subscriptions stored or refreshed", m.multicast_likes);
   add("gathers_answered", "OK(MULTICAST_GATHER) sent", m.gathers_answered);
+  add("relayed", "datagrams relayed in software (a root without a data plane)", m.relayed);
+  add("heartbeats_sent", "ECHO heartbeats on paths unused for 14 s", m.heartbeats_sent);
+  add("surface_addresses_learned", "external addresses reported by upstreams",
+      m.surface_addresses_learned);
+  add("push_direct_paths_sent", "PUSH_DIRECT_PATHS sent", m.push_direct_paths_sent);
+  add("push_direct_paths_received", "PUSH_DIRECT_PATHS acted upon", m.push_direct_paths_received);
+  add("push_direct_paths_limited", "PUSH_DIRECT_PATHS ignored: over 8 per peer per 30 s",
+      m.push_direct_paths_limited);
+  add("push_direct_paths_tried", "pushed addresses sent a HELLO", m.push_direct_paths_tried);
   for (size_t i = 0; i < size_t(Drop::kCount); ++i)
     add((std::string("drop_") + kDropNames[i]).c_str(), kDropHelp[i], m.drops[i]);
   for (size_t v = 0; v < m.rx_verb.size(); ++v)

@@ -16,7 +16,10 @@ namespace flatnet::control {
 #define FLATNET_CONTROL_DROPS(X)                                                            \
   X(runt, "shorter than any datagram form")                                                 \
   X(beacon, "13-byte legacy LAN beacon (ignored)")                                          \
-  X(not_for_us, "destination is not this node (relaying is the data plane's job)")          \
+  X(not_for_us, "destination is not this node and this node does not relay")               \
+  X(relay_hop_limit, "relay refused: hop count already at the limit (3)")                  \
+  X(relay_no_path, "relay refused: no path for the destination")                           \
+  X(relay_loop, "relay refused: the destination's path is where the packet came from")     \
   X(from_self, "source address is our own")                                                 \
   X(fragment, "fragment or head rejected by reassembly")                                    \
   X(unknown_sender, "non-HELLO from an address not in the peer table")                      \
@@ -93,6 +96,15 @@ struct Metrics {
   uint64_t rendezvous_received = 0;     // acted upon (leaf side)
   uint64_t multicast_likes = 0;         // subscriptions stored or refreshed
   uint64_t gathers_answered = 0;        // OK(MULTICAST_GATHER) sent
+  uint64_t relayed = 0;                 // datagrams relayed in software (Config::relay)
+
+  // leaf paths (core_paths.cpp)
+  uint64_t heartbeats_sent = 0;         // ECHO on a path unused for 14 s
+  uint64_t surface_addresses_learned = 0;  // external addresses upstreams reported
+  uint64_t push_direct_paths_sent = 0;
+  uint64_t push_direct_paths_received = 0;  // acted upon
+  uint64_t push_direct_paths_limited = 0;   // over 8 per peer per 30 s
+  uint64_t push_direct_paths_tried = 0;     // addresses sent a HELLO
 
   uint64_t drop(Drop d) const { return drops[size_t(d)]; }
 };

@@ -46,6 +46,9 @@ struct Peer {
   uint64_t last_confirm_hello = 0;    // HELLO sent to confirm a new path
   uint64_t last_echo_reply = 0;       // ECHO answered on a path not (yet) in `paths`
   std::vector<Path> paths;            // at most PeerTable::max_paths()
+  uint64_t push_window_start = 0;     // PUSH_DIRECT_PATHS acted on: window and count
+  uint32_t pushes_in_window = 0;
+  uint64_t last_push_sent = 0;
   bool announced = false;             // a kPeerUpsert is in force for `announced_path`
   PhysicalPath announced_path;
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "control/core/actions.hpp"
+#include "dataplane/wire/inet_address.hpp"
 
 namespace flatnet::control::service {
 
@@ -38,6 +39,12 @@ class Backend {
   virtual int64_t local_socket() const = 0;
   virtual uint16_t port() const = 0;
   virtual std::string describe() const = 0;
+  // The addresses it listens on (the bound socket; none for a wildcard
+  // bind or a data plane): /status listeningOn, and what a leaf pushes.
+  virtual std::vector<wire::InetAddress> local_addresses() const { return {}; }
+  // True if packets for other nodes reach the core, which must then relay
+  // them itself (a root on a kernel socket); a data plane relays alone.
+  virtual bool software_relay() const { return false; }
   // The data plane's counters as (name, total over its workers), read from
   // the segment's counters block (docs/ipc-abi.md); names are [a-z0-9_],
   // e.g. "relayed", "drop_vl1_hop_limit", "ipc_punt_ok". Empty when there

@@ -63,6 +63,8 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.identity = home_.identity;
   cfg.planet = home_.planet;
   cfg.moons = home_.moons;
+  cfg.relay = backend_->software_relay();
+  cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
 }
 
@@ -306,6 +308,10 @@ NodeStatus Daemon::node() {
   s.planet_timestamp = core_->config().planet.timestamp;
   s.udp_port = backend_->port();
   s.clock_ms = wall_ms();
+  for (const wire::InetAddress& a : backend_->local_addresses())
+    s.listening_on.push_back(a.to_string());
+  for (const wire::InetAddress& a : core_->surface_addresses())
+    s.surface_addresses.push_back(a.to_string());
   return s;
 }
 
@@ -375,6 +381,10 @@ std::vector<MetricSample> Daemon::metrics() {
                              "HELLOs waiting for the identity budget", MetricType::kGauge});
   out.push_back(MetricSample{"flatnet_control_send_failures_total", {}, double(send_failures_),
                              "datagrams the backend could not send", MetricType::kCounter});
+  for (const auto& [name, v] : backend_->dataplane_counters())
+    out.push_back(MetricSample{"flatnet_dataplane_" + name + "_total", {}, double(v),
+                               "data plane counter " + name + ", all workers (docs/dataplane.md)",
+                               MetricType::kCounter});
   out.push_back(MetricSample{"flatnet_control_table_failures_total", {}, double(table_failures_),
                              "table commands the backend could not queue",
                              MetricType::kCounter});

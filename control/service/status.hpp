@@ -25,6 +25,8 @@ struct NodeStatus {
   uint16_t tcp_port = 0;           // 0: no TCP (flatnetd has no TCP fallback)
   uint16_t udp_port = 0;           // primary port
   int64_t clock_ms = 0;            // wall clock, ms since the epoch
+  std::vector<std::string> listening_on;       // "ip/port" of the bound socket(s)
+  std::vector<std::string> surface_addresses;  // where our roots see us, "ip/port"
 };
 
 enum class Role : uint8_t { kLeaf = 0, kPlanet, kMoon };

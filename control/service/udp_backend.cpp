@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "control/service/backend.hpp"
@@ -94,6 +95,13 @@ class UdpBackend final : public Backend {
   int64_t local_socket() const override { return 0; }
   uint16_t port() const override { return bound_.port; }
   std::string describe() const override { return "udp " + bound_.to_string(); }
+  std::vector<wire::InetAddress> local_addresses() const override {
+    const uint8_t* ip = bound_.ip.data();
+    const size_t n = bound_.family == wire::InetAddress::Family::kV4 ? 4 : 16;
+    if (std::all_of(ip, ip + n, [](uint8_t b) { return b == 0; })) return {};  // wildcard
+    return {bound_};
+  }
+  bool software_relay() const override { return true; }
 
  private:
   int fd_;
