@@ -43,7 +43,7 @@ struct Config {
   bool busy_poll = false;
   unsigned idle_pause_after = 16;      // empty polls before pausing
   unsigned idle_sleep_after = 256;     // empty polls before sleeping
-  unsigned idle_sleep_max_us = 1000;
+  unsigned idle_sleep_max_us = 200;  // bounds added latency when idle (relayed RTT)
   unsigned neighbor_capacity = 1024;
   unsigned neighbor_pending = 256;
   std::vector<StaticNeighbor> neighbors;
