@@ -115,11 +115,20 @@ void Core::decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64
   }
   Peer* p = peers_.find(wire::packet_source(d));
   if (!p) {
-    // Stock would WHOIS the sender upstream and hold the packet. A leaf
-    // asks (and drops the packet; the sender retries); a root only learns
-    // peers from their HELLOs.
-    count(Drop::unknown_sender);
-    if (!am_root_) forward_whois(wire::packet_source(d), 0, now, out);
+    // A leaf asks its roots who the sender is and holds the packet until
+    // the answer (at most kHeldMs, kHeldMax packets), as stock does; a root
+    // only learns peers from their HELLOs.
+    if (am_root_) {
+      count(Drop::unknown_sender);
+      return;
+    }
+    if (held_.size() >= kHeldMax) {
+      held_.pop_front();
+      count(Drop::unknown_sender);
+    }
+    held_.push_back(Held{wire::packet_source(d), from, std::move(packet), now});
+    ++m_.held_for_whois;
+    forward_whois(held_.back().source, 0, now, out);
     return;
   }
   switch (open_packet(packet, *p->keys)) {
@@ -287,6 +296,7 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       // A moon seed we were looking for: ask it for the moon now.
       for (MoonSeed& s : seeds_)
         if (s.seed == id.address()) try_seed(s, now, out);
+      release_held(id.address(), now, out);
       break;
     }
     case wire::Verb::kEcho: {
@@ -303,6 +313,24 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       // OK(MULTICAST_GATHER) and the config acknowledgements only
       // refresh the peer here; their consumers are later work.
       break;
+  }
+}
+
+// Packets held for a WHOIS answer about their sender, now known: decoded
+// in arrival order.
+void Core::release_held(uint64_t source, uint64_t now, Actions& out) {
+  std::vector<Held> mine;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->source == source) {
+      mine.push_back(std::move(*it));
+      it = held_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (Held& h : mine) {
+    ++m_.held_released;
+    decode(h.from, h.packet, now, out);
   }
 }
 
@@ -412,6 +440,7 @@ bool Core::expected(uint64_t packet_id, wire::Verb verb) const {
 uint64_t Core::next_deadline(uint64_t now) {
   uint64_t t = std::min(next_housekeeping_, am_root_ ? next_housekeeping_ : next_path_check_);
   for (const MoonSeed& s : seeds_) t = std::min(t, s.next_try);
+  if (!held_.empty()) t = std::min(t, held_.front().at + kHeldMs);
   if (!queue_.empty()) {
     t = std::min(t, identity_budget_.available_at(now));
     t = std::min(t, queue_.front().at + cfg_.limits.identity_queue_timeout_ms);
@@ -434,6 +463,10 @@ void Core::run_background(uint64_t now, Actions& out) {
     next_housekeeping_ = now + cfg_.limits.housekeeping_ms;
   }
   reassembler_.expire(now);
+  while (!held_.empty() && now >= held_.front().at + kHeldMs) {
+    held_.pop_front();
+    count(Drop::unknown_sender);
+  }
   seek_moons(now, out);
   if (now >= next_path_check_) {
     next_path_check_ = now + kPathCheckMs;

@@ -201,6 +201,10 @@ class Core {
   static constexpr uint64_t kPushCutoffMs = 30000;
   static constexpr uint32_t kPushCutoffLimit = 8;
   static constexpr unsigned kPushMaxPerScopeAndFamily = 8;
+  // Packets from unknown senders wait for a WHOIS answer (leaves; stock's
+  // ZT_RECEIVE_QUEUE_TIMEOUT), at most this many in all.
+  static constexpr size_t kHeldMax = 64;
+  static constexpr uint64_t kHeldMs = 5000;
   uint64_t next_deadline(uint64_t now);
 
  private:
@@ -246,6 +250,14 @@ class Core {
   // software relay (core.cpp)
   void relay(const PhysicalPath& from, std::span<const uint8_t> datagram, bool fragment,
              uint64_t now, Actions& out);
+  void release_held(uint64_t source, uint64_t now, Actions& out);
+  struct Held {
+    uint64_t source = 0;
+    PhysicalPath from;
+    std::vector<uint8_t> packet;
+    uint64_t at = 0;
+  };
+  std::deque<Held> held_;
 
   // leaf paths (core_paths.cpp)
   const Path* live_path(const Peer& p, uint64_t now) const;

@@ -37,6 +37,8 @@ std::vector<CounterSample> metric_samples(const Metrics& m) {
   add("multicast_likes", "multicast subscriptions stored or refreshed", m.multicast_likes);
   add("gathers_answered", "OK(MULTICAST_GATHER) sent", m.gathers_answered);
   add("relayed", "datagrams relayed in software (a root without a data plane)", m.relayed);
+  add("held_for_whois", "packets from unknown senders held for a WHOIS answer", m.held_for_whois);
+  add("held_released", "held packets decoded once their sender was known", m.held_released);
   add("heartbeats_sent", "ECHO heartbeats on paths unused for 14 s", m.heartbeats_sent);
   add("surface_addresses_learned", "external addresses reported by upstreams",
       m.surface_addresses_learned);

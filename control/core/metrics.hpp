@@ -22,7 +22,7 @@ namespace flatnet::control {
   X(relay_loop, "relay refused: the destination's path is where the packet came from")     \
   X(from_self, "source address is our own")                                                 \
   X(fragment, "fragment or head rejected by reassembly")                                    \
-  X(unknown_sender, "non-HELLO from an address not in the peer table")                      \
+  X(unknown_sender, "non-HELLO from an unknown address (a root; or held 5 s in vain)")     \
   X(bad_mac, "authentication failed")                                                       \
   X(bad_cipher, "cipher 2 (trusted path) or 4..7")                                          \
   X(decompress, "LZ4 payload did not decompress")                                           \
@@ -97,6 +97,8 @@ struct Metrics {
   uint64_t multicast_likes = 0;         // subscriptions stored or refreshed
   uint64_t gathers_answered = 0;        // OK(MULTICAST_GATHER) sent
   uint64_t relayed = 0;                 // datagrams relayed in software (Config::relay)
+  uint64_t held_for_whois = 0;          // leaf: packets from unknown senders held
+  uint64_t held_released = 0;           // of those, decoded once the WHOIS answer came
 
   // leaf paths (core_paths.cpp)
   uint64_t heartbeats_sent = 0;         // ECHO on a path unused for 14 s

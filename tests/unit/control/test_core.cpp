@@ -29,7 +29,7 @@ TEST(ControlCore, MetricSamplesNameEveryCounterOnce) {
     EXPECT_NE(std::string(s.help), "");
   }
   // 24 counters + every drop reason + the verbs seen (HELLO).
-  EXPECT_EQ(samples.size(), 31u + size_t(Drop::kCount) + 1);
+  EXPECT_EQ(samples.size(), 33u + size_t(Drop::kCount) + 1);
   auto find = [&](const std::string& n) {
     for (const auto& s : samples)
       if (s.name == n) return s.value;

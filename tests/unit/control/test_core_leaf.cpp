@@ -135,24 +135,46 @@ TEST(ControlCoreLeaf, RelayedEchoFollowsTheRootHeardMostRecently) {
   EXPECT_EQ(via(t.now), t.root_at);
 }
 
-TEST(ControlCoreLeaf, UnknownSenderIsAskedOfTheRootOncePerInterval) {
+TEST(ControlCoreLeaf, UnknownSenderIsAskedOfTheRootAndItsPacketHeld) {
   Net t;
   t.hello_roots("b");
   const uint8_t p[4] = {1, 2, 3, 4};
   auto pkt = test::build_packet(t.a, t.b, wire::Verb::kEcho, p, crypto::Suite::kSalsa2012Poly1305);
+  wire::packet_increment_hops(pkt.data());  // relayed by the root
   Actions out;
   t.core("b").receive(path_from(t.root_at), pkt, t.now, out);
-  EXPECT_EQ(t.core("b").metrics().drop(Drop::unknown_sender), 1u);
+  EXPECT_EQ(t.core("b").metrics().held_for_whois, 1u);
+  EXPECT_EQ(t.core("b").metrics().drop(Drop::unknown_sender), 0u);
   ASSERT_EQ(out.send.size(), 1u);
   EXPECT_EQ(out.send[0].path.remote, t.root_at);
   Actions again;
   t.core("b").receive(path_from(t.root_at), pkt, t.now + 100, again);
   EXPECT_TRUE(again.send.empty());
   EXPECT_EQ(t.core("b").metrics().whois_forward_limited, 1u);
-  // The root (which knows A after its HELLO) answers; B then knows A.
+  // The root (which knows A after its HELLO) answers; B then knows A and
+  // decodes both held ECHOs: the first is answered, the second (same path,
+  // within 166 ms) is limited.
   t.hello_roots("a");
-  t.net.pump("b", out, t.now);
+  t.net.pump("b", out, t.now + 200);
   EXPECT_NE(t.core("b").peers().find(t.a.address()), nullptr);
+  EXPECT_EQ(t.core("b").metrics().held_released, 2u);
+  EXPECT_EQ(t.core("b").metrics().echo_answered, 1u);
+}
+
+TEST(ControlCoreLeaf, HeldPacketsAreBoundedAndExpire) {
+  Net t;
+  t.hello_roots("b");
+  const uint8_t p[4] = {1, 2, 3, 4};
+  auto pkt = test::build_packet(t.a, t.b, wire::Verb::kEcho, p, crypto::Suite::kSalsa2012Poly1305);
+  Actions out;
+  for (size_t i = 0; i < Core::kHeldMax + 10; ++i)
+    t.core("b").receive(path_from(t.root_at), pkt, t.now, out);
+  EXPECT_EQ(t.core("b").metrics().held_for_whois, Core::kHeldMax + 10);
+  EXPECT_EQ(t.core("b").metrics().drop(Drop::unknown_sender), 10u);  // oldest pushed out
+  EXPECT_LE(t.core("b").next_deadline(t.now), t.now + Core::kHeldMs);
+  Actions later;
+  t.core("b").run_background(t.now + Core::kHeldMs, later);
+  EXPECT_EQ(t.core("b").metrics().drop(Drop::unknown_sender), Core::kHeldMax + 10);
 }
 
 TEST(ControlCoreLeaf, RestoredPeerIsAnnouncedAndAnswered) {
