@@ -37,6 +37,7 @@ struct SendDatagram {
 enum class TableOp : uint8_t {
   kPeerUpsert = 1,   // address is reachable over `path` (its best direct path)
   kPeerDelete = 2,   // forget address (evicted, timed out, lost its last path)
+  kSiblingRoot = 3,  // a root: send unknown destinations to `path` (root `address`)
 };
 
 struct TableCommand {

@@ -449,6 +449,7 @@ uint64_t Core::next_deadline(uint64_t now) {
 }
 
 void Core::resync(uint64_t now, Actions& out) {
+  announce_sibling(out);
   peers_.for_each([&](Peer& p) {
     p.announced = false;
     announce(p, out);

@@ -273,6 +273,7 @@ class Core {
                    uint64_t now, Actions& out);
   bool take_world(const wire::World& w, uint64_t from, uint64_t now, Actions& out);
   void hello_moon_list(std::vector<HelloMoon>& moons) const;
+  void announce_sibling(Actions& out);
   void try_seed(MoonSeed& s, uint64_t now, Actions& out);
   void seek_moons(uint64_t now, Actions& out);
 

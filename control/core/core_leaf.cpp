@@ -150,6 +150,28 @@ void Core::set_upstreams(uint64_t now, Actions& out) {
     ++m_.peers_evicted;
     out.table.push_back(TableCommand{TableOp::kPeerDelete, a, {}});
   }
+  announce_sibling(out);
+}
+
+// A root tells its data plane where to send packets for destinations it
+// has no path to: another root of the world it serves (its planet, else the
+// first moon listing it), at that root's first stable endpoint.
+void Core::announce_sibling(Actions& out) {
+  if (!am_root_) return;
+  auto find_in = [&](const wire::World& w) -> const wire::WorldRoot* {
+    const bool ours = std::any_of(w.roots.begin(), w.roots.end(),
+                                  [&](const wire::WorldRoot& r) { return r.identity == cfg_.identity; });
+    if (!ours) return nullptr;
+    for (const wire::WorldRoot& r : w.roots)
+      if (!(r.identity == cfg_.identity) && !r.endpoints.empty()) return &r;
+    return nullptr;
+  };
+  const wire::WorldRoot* s = cfg_.planet.is_null() ? nullptr : find_in(cfg_.planet);
+  for (size_t i = 0; !s && i < cfg_.moons.size(); ++i) s = find_in(cfg_.moons[i]);
+  // None in the world: leave alone whatever the data plane was configured with.
+  if (s)
+    out.table.push_back(TableCommand{TableOp::kSiblingRoot, s->identity.address(),
+                                     PhysicalPath{0, s->endpoints.front()}});
 }
 
 // Stock's HELLO moon list: the moons we hold with their timestamps, then

@@ -96,6 +96,12 @@ class DataplaneBackend final : public Backend {
   bool table(const TableCommand& c) override {
     if (!client_) return false;
     if (c.op == TableOp::kPeerDelete) return client_->send_command(ipc::make_delete(c.address));
+    if (c.op == TableOp::kSiblingRoot) {
+      // The world's sibling root for unknown destinations (value 0 clears).
+      flatnet_ipc_command cmd = ipc::make_config(FLATNET_IPC_CFG_SIBLING_ROOT, c.path.remote.is_null() ? 0 : 1);
+      if (!c.path.remote.is_null() && !to_phys(c.path, cmd.path)) return false;
+      return client_->send_command(cmd);
+    }
     flatnet_ipc_phys_addr a;
     if (!to_phys(c.path, a)) return false;
     return client_->send_command(ipc::make_upsert(c.address, a));

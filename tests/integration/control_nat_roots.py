@@ -21,7 +21,8 @@ Checks, each bounded:
     relayed (hops 1);
  3. root 1 is stopped (control and data plane): relayed replies resume
     through root 2 (the gap is printed; bound 75 s = one HELLO round + slack);
- 3b. root 2's control is killed (-9) for 8 s: its data plane keeps relaying
+ 3b. root 2's control is killed (-9) for 8 s: its data plane (which control
+    had given the planet's other root as sibling) keeps relaying
     A <-> B (the ping loss is printed); restarted, it answers both leaves'
     ECHOs within 10 s;
  4. unblocked, root 2's RENDEZVOUS lets A and B punch through both NATs:
@@ -64,8 +65,8 @@ def read(path):
 
 
 class Test:
-    def __init__(self, flatnetd, dataplane, idtool):
-        self.flatnetd, self.dataplane, self.idtool = flatnetd, dataplane, idtool
+    def __init__(self, flatnetd, dataplane, idtool, tableload):
+        self.flatnetd, self.dataplane, self.idtool, self.tableload = flatnetd, dataplane, idtool, tableload
         tag = "fn%d" % (os.getpid() % 100000)
         self.tag = tag
         self.ns_r, self.ns_na, self.ns_nb = tag + "r", tag + "na", tag + "nb"
@@ -216,8 +217,14 @@ table bridge fnat {
         time.sleep(6)  # the peers cache is written every 5 s
         n0, ra0, rb0 = len(self.replies("a", B)), len(self.replies("a", R2)), len(self.replies("b", R2))
         self.stop("r2", signal.SIGKILL)
+        t_kill = time.time()
+        # Meanwhile: root 2's control had told its data plane where the
+        # planet's other root is (unknown destinations go there).
+        out = in_ns(self.ns_r, self.tableload, "--instance", self.tag + "r2", "list").stdout
+        assert "config sibling %s:9993" % R1_IP in out, "no sibling root in root 2's data plane:\n" + out
+        print("ok: root 2's data plane has the planet's other root as its sibling (%s:9993)" % R1_IP)
         outage = 8.0
-        time.sleep(outage)
+        time.sleep(max(0.0, outage - (time.time() - t_kill)))
         during = self.replies("a", B)[n0:]
         assert "1" in during, "no relayed A -> B replies while root 2's control was dead"
         print("ok: root 2's control dead for %.0f s: %d of ~%d A -> B pings answered (relayed by "
@@ -261,15 +268,15 @@ table bridge fnat {
 
 
 def main():
-    if len(sys.argv) < 4:
-        print("usage: control_nat_roots.py <flatnetd> <flatnet-dataplane> <flatnet-idtool>")
+    if len(sys.argv) < 5:
+        print("usage: control_nat_roots.py <flatnetd> <flatnet-dataplane> <flatnet-idtool> <flatnet-tableload>")
         return 2
     if os.geteuid() != 0:
         skip("needs root (network namespaces, DPDK)")
     for tool in ("ip", "nft"):
         if not shutil.which(tool):
             skip("'%s' not found" % tool)
-    t = Test(*[os.path.abspath(p) for p in sys.argv[1:4]])
+    t = Test(*[os.path.abspath(p) for p in sys.argv[1:5]])
     try:
         t.main()
         return 0
