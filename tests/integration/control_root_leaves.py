@@ -26,6 +26,8 @@ Checks, each bounded:
     answered);
  6. restart the data plane under it: control re-attaches and re-announces,
     A -> B relaying resumes;
+ 6b. the restarted root's /metrics has the data plane's counters
+    (flatnet_dataplane_relayed_total >= 1, read through the segment);
  7. leaf B's local HTTP API (when built in) answers /status with B's address.
 
 Exit 77 (meson: skipped) when not root or `ip`/`nft` is missing.
@@ -244,7 +246,7 @@ table bridge fctl {
 
         # 5: restart; it answers ECHO from A and B and WHOIS within 10 s.
         ra0, rb0 = len(self.replies("a", R)), len(self.replies("b", R))
-        self.flatnetd_proc("root2", self.ns_r, ["--dataplane", self.tag])
+        self.flatnetd_proc("root2", self.ns_r, ["--dataplane", self.tag], api=True)
         t0 = time.time()
         self.flatnetd_proc("c", self.ns_a, ["--udp", A_IP + ":9994"], ping=(B,))
         wait_for("ECHO answers to A and B from the restarted root",
@@ -267,6 +269,20 @@ table bridge fctl {
         self.relayed_a_to_b()
         print("ok: data plane restarted: control re-attached, relaying A -> B resumed "
               "%.1f s after the old data plane stopped" % (time.time() - t_dp))
+
+        # 6b: the root's /metrics carries the data plane's counters (read
+        # through the segment's counters block, published every 100 ms).
+        if "HTTP API on port" in self.logtext("root2"):
+            in_ns(self.ns_r, "ip", "link", "set", "lo", "up")
+            token = read(self.work + "/r/authtoken.secret").strip()
+            q = ("import urllib.request,sys; r=urllib.request.Request('http://127.0.0.1:9993/metrics',"
+                 "headers={'X-ZT1-Auth':sys.argv[1]}); print(urllib.request.urlopen(r,timeout=5).read().decode())")
+            def relayed_metric():
+                text = in_ns(self.ns_r, sys.executable, "-c", q, token).stdout
+                m = re.search(r"^flatnet_dataplane_relayed_total (\S+)$", text, re.M)
+                return m and float(m.group(1)) >= 1 and "flatnet_control_hello_answered_total" in text
+            wait_for("flatnet_dataplane_relayed_total >= 1 in the root's /metrics", relayed_metric, 5)
+            print("ok: the root's /metrics has the data plane's counters (relayed >= 1)")
 
         # 7: the local HTTP API of a leaf (control/api) reports its identity.
         if "HTTP API on port" in self.logtext("b"):
