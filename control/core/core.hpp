@@ -261,6 +261,7 @@ class Core {
 
   // leaf paths (core_paths.cpp)
   const Path* live_path(const Peer& p, uint64_t now) const;
+  const Path* route(const Peer& p, uint64_t now) const;
   void keep_paths_alive(uint64_t now, Actions& out);
   void learn_surface(const Peer& from, const wire::InetAddress& external);
   void on_push_direct_paths(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,

@@ -28,6 +28,15 @@ const Path* Core::live_path(const Peer& p, uint64_t now) const {
   return b && now < b->last_receive + kPathAliveMs ? b : nullptr;
 }
 
+// Where a packet we originate for `p` goes: its live direct path, else the
+// upstream heard from most recently (it relays on the destination address,
+// hops 0 -> 1, as stock leaves do), else a stale direct path.
+const Path* Core::route(const Peer& p, uint64_t now) const {
+  if (const Path* live = live_path(p, now)) return live;
+  const Peer* up = p.is_upstream() ? nullptr : freshest_upstream(0);
+  return up ? up->best_path() : p.best_path();
+}
+
 void Core::keep_paths_alive(uint64_t now, Actions& out) {
   if (am_root_) return;  // a root answers; its leaves keep their paths to it alive
   std::vector<std::pair<uint64_t, PhysicalPath>> todo;
@@ -111,11 +120,7 @@ void Core::push_direct_paths(uint64_t now, Actions& out) {
   for (uint64_t addr : due) {
     Peer* p = peers_.find(addr);
     if (!p) continue;
-    const Path* path = live_path(*p, now);
-    if (!path) {
-      const Peer* up = freshest_upstream(0);
-      path = up ? up->best_path() : nullptr;
-    }
+    const Path* path = route(*p, now);
     if (!path) continue;
     PacketBuilder b(addr, address(), wire::Verb::kPushDirectPaths, random_packet_id());
     encode_push_direct_paths(pd, b.payload());

@@ -255,15 +255,8 @@ uint64_t Core::send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t
                          Actions& out) {
   Peer* p = peers_.find(to);
   if (!p) return 0;
-  // A live direct path (heard within kPathAliveMs), else through the
-  // upstream heard from most recently: it relays on the destination address
-  // (hops 0 -> 1), as stock leaves do. With neither, a stale direct path.
-  const Path* path = live_path(*p, now);
-  if (!path) {
-    const Peer* up = p->is_upstream() ? nullptr : freshest_upstream(0);
-    path = up ? up->best_path() : p->best_path();
-    if (!path) return 0;
-  }
+  const Path* path = route(*p, now);
+  if (!path) return 0;
   PacketBuilder b(to, address(), wire::Verb::kEcho, random_packet_id());
   b.payload().bytes(payload);
   uint64_t id = send(*p, b, path->phys, p->suite(), now, out);
