@@ -41,30 +41,15 @@ import sys
 import tempfile
 import time
 
+from flatnet_procs import Procs, bridge_block, identities_and_planet, read, wait_for
 from netns_topology import home_router, in_ns, run, skip
 
 R1_IP, R2_IP = "10.91.0.1", "10.91.0.2"
 NATA_IP, NATB_IP = "10.91.0.21", "10.91.0.22"
 A_LAN, B_LAN = "192.168.111", "192.168.112"
-STEP = 10.0
 
 
-def wait_for(what, fn, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError("timed out (%.0f s) waiting for %s" % (timeout, what))
-
-
-def read(path):
-    with open(path, errors="replace") as f:
-        return f.read()
-
-
-class Test:
+class Test(Procs):
     def __init__(self, flatnetd, dataplane, idtool, tableload):
         self.flatnetd, self.dataplane, self.idtool, self.tableload = flatnetd, dataplane, idtool, tableload
         tag = "fn%d" % (os.getpid() % 100000)
@@ -72,8 +57,7 @@ class Test:
         self.ns_r, self.ns_na, self.ns_nb = tag + "r", tag + "na", tag + "nb"
         self.ns_a, self.ns_b = tag + "a", tag + "b"
         self.created = []
-        self.procs = {}
-        self.work = tempfile.mkdtemp(prefix="flatnet-nat-")
+        Procs.__init__(self, tempfile.mkdtemp(prefix="flatnet-nat-"))
 
     # ---- setup ----
     def topology(self):
@@ -92,81 +76,19 @@ class Test:
         home_router(r, self.ns_nb, NATB_IP, self.ns_b, B_LAN, self.created)
 
     def identities(self):
-        self.addr = {}
-        for n in ("r1", "r2", "a", "b"):
-            home = os.path.join(self.work, n)
-            os.makedirs(home)
-            run(self.idtool, "generate", home + "/identity.secret", home + "/identity.public",
-                timeout=60)
-            self.addr[n] = read(home + "/identity.public").split(":")[0]
-        j = json.loads(run(self.idtool, "initmoon", self.work + "/r1/identity.public").stdout)
-        j["worldType"] = "planet"
-        j["roots"][0]["stableEndpoints"] = [R1_IP + "/9993"]
-        j["roots"].append({"identity": read(self.work + "/r2/identity.public").strip(),
-                           "stableEndpoints": [R2_IP + "/9993"]})
-        with open(self.work + "/planet.json", "w") as f:
-            json.dump(j, f)
-        out = run(self.idtool, "genmoon", self.work + "/planet.json", cwd=self.work).stdout
-        name = re.search(r"wrote (\S+)", out).group(1)
-        for n in ("r1", "r2", "a", "b"):
-            shutil.copy(os.path.join(self.work, name), os.path.join(self.work, n, "planet"))
+        self.addr = identities_and_planet(self.idtool, self.work, ("r1", "r2", "a", "b"),
+                                          [("r1", R1_IP), ("r2", R2_IP)])
 
     def start_root(self, n, port, ip):
-        inst = self.tag + n
-        log = open(os.path.join(self.work, "dp" + n + ".log"), "w")
-        cmd = ["ip", "netns", "exec", self.ns_r, self.dataplane, "--instance", inst,
-               "--port", "net_af_packet0,iface=" + port, "--ipv4", ip + "/24",
-               "--address", self.addr[n], "--workers", "0", "--relay", "on",
-               "--memory-mb", "256", "--table-capacity", "1024", "--", "--log-level=*:warning"]
-        self.procs["dp" + n] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        wait_for("flatnet-dataplane %s ready" % n,
-                 lambda: self.alive("dp" + n) and "flatnet-dataplane: ready" in read(log.name), 30)
-        self.flatnetd_proc(n, self.ns_r, ["--dataplane", inst])
-
-    def alive(self, name):
-        p = self.procs[name]
-        if p.poll() is not None:
-            raise RuntimeError("%s exited with %d:\n%s" % (name, p.returncode, self.logtext(name)))
-        return True
-
-    def logtext(self, name):
-        path = os.path.join(self.work, name + ".log")
-        return read(path) if os.path.exists(path) else ""
+        self.run_dataplane("dp" + n, self.dataplane, self.ns_r, self.tag + n, port, ip, self.addr[n])
+        self.flatnetd_proc(n, self.ns_r, ["--dataplane", self.tag + n])
 
     def flatnetd_proc(self, name, ns, backend, ping=(), api=False):
-        log = open(os.path.join(self.work, name + ".log"), "a")
-        cmd = ["ip", "netns", "exec", ns, self.flatnetd, "-H", os.path.join(self.work, name),
-               "--log-level", "debug"] + backend + ([] if api else ["--no-api"])
-        if ping:
-            cmd += ["--ping", ",".join(ping)]
-        self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop(self, name, sig=signal.SIGTERM):
-        p = self.procs.pop(name, None)
-        if p and p.poll() is None:
-            p.send_signal(sig)
-            try:
-                p.wait(timeout=STEP)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=STEP)
-
-    def replies(self, name, frm):
-        return re.findall(r"echo reply from %s rtt \d+ ms hops (\d+)" % frm, self.logtext(name))
+        self.run_flatnetd(name, self.flatnetd, ns, os.path.join(self.work, name), backend, ping, api)
 
     def block(self, on):
         """Drops (or stops dropping) NAT-to-NAT datagrams in the bridge."""
-        if on:
-            run("ip", "netns", "exec", self.ns_r, "nft", "-f", "-", input="""
-table bridge fnat {
-  chain blockab { type filter hook forward priority 0; policy accept;
-    iifname "%(a)sw" oifname "%(b)sw" drop
-    iifname "%(b)sw" oifname "%(a)sw" drop
-  }
-}
-""" % {"a": self.ns_na, "b": self.ns_nb})
-        else:
-            run("ip", "netns", "exec", self.ns_r, "nft", "delete", "table", "bridge", "fnat")
+        bridge_block(self.ns_r, "fnat", self.ns_na + "w", self.ns_nb + "w", on)
 
     def api_peer(self, ns, home, addr):
         token = read(os.path.join(self.work, home, "authtoken.secret")).strip()

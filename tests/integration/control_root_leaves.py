@@ -42,25 +42,11 @@ import tempfile
 import time
 import json
 
+from flatnet_procs import Procs, bridge_block, identities_and_planet, read, wait_for
 from netns_topology import bridge_topology, in_ns, run, skip
 
 R_IP, A_IP, B_IP = "10.89.0.1", "10.89.0.11", "10.89.0.12"
 STEP = 10.0
-
-
-def wait_for(what, fn, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise AssertionError("timed out (%.0f s) waiting for %s" % (timeout, what))
-
-
-def read(path):
-    with open(path, errors="replace") as f:
-        return f.read()
 
 
 # Sniffs b0 for a UDP datagram from the root to B's port 9993 whose payload
@@ -90,15 +76,14 @@ print(-1, flush=True)
 """
 
 
-class Test:
+class Test(Procs):
     def __init__(self, flatnetd, dataplane, tableload, idtool):
         self.flatnetd, self.dataplane, self.tableload, self.idtool = flatnetd, dataplane, tableload, idtool
         tag = "fc%d" % (os.getpid() % 100000)
         self.tag = tag
         self.ns_r, self.ns_a, self.ns_b = tag + "r", tag + "a", tag + "b"
         self.created = []
-        self.procs = {}
-        self.work = tempfile.mkdtemp(prefix="flatnet-ctl-")
+        Procs.__init__(self, tempfile.mkdtemp(prefix="flatnet-ctl-"))
 
     # ---- setup ----
     def topology(self):
@@ -106,78 +91,20 @@ class Test:
                         self.created)
 
     def identities(self):
-        self.addr = {}
-        for n in ("r", "a", "b", "c"):
-            home = os.path.join(self.work, n)
-            os.makedirs(home)
-            run(self.idtool, "generate", home + "/identity.secret", home + "/identity.public",
-                timeout=60)
-            self.addr[n] = read(home + "/identity.public").split(":")[0]
         # The planet: one root (ours) at R_IP/9993, signed with a fresh key.
-        j = json.loads(run(self.idtool, "initmoon", self.work + "/r/identity.public").stdout)
-        j["worldType"] = "planet"
-        j["roots"][0]["stableEndpoints"] = [R_IP + "/9993"]
-        with open(self.work + "/planet.json", "w") as f:
-            json.dump(j, f)
-        out = run(self.idtool, "genmoon", self.work + "/planet.json", cwd=self.work).stdout
-        name = re.search(r"wrote (\S+)", out).group(1)
-        for n in ("r", "a", "b", "c"):
-            shutil.copy(os.path.join(self.work, name), os.path.join(self.work, n, "planet"))
+        self.addr = identities_and_planet(self.idtool, self.work, ("r", "a", "b", "c"),
+                                          [("r", R_IP)])
 
     def start_dataplane(self):
-        log = open(self.work + "/dataplane.log", "w")
-        cmd = ["ip", "netns", "exec", self.ns_r, self.dataplane, "--instance", self.tag,
-               "--port", "net_af_packet0,iface=d0", "--ipv4", R_IP + "/24",
-               "--address", self.addr["r"], "--workers", "0", "--relay", "on",
-               "--memory-mb", "256", "--table-capacity", "1024", "--", "--log-level=*:warning"]
-        self.procs["dp"] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        wait_for("flatnet-dataplane ready",
-                 lambda: self.alive("dp") and "flatnet-dataplane: ready" in read(log.name), 30)
-
-    def alive(self, name):
-        p = self.procs[name]
-        if p.poll() is not None:
-            raise RuntimeError("%s exited with %d:\n%s" % (name, p.returncode, self.logtext(name)))
-        return True
-
-    def logtext(self, name):
-        path = os.path.join(self.work, name + ".log")
-        return read(path) if os.path.exists(path) else ""
+        self.run_dataplane("dp", self.dataplane, self.ns_r, self.tag, "d0", R_IP, self.addr["r"])
 
     def flatnetd_proc(self, name, ns, backend, ping=(), api=False):
-        log = open(os.path.join(self.work, name + ".log"), "a")
-        cmd = ["ip", "netns", "exec", ns, self.flatnetd, "-H", os.path.join(self.work, name[0]),
-               "--log-level", "debug"] + backend + ([] if api else ["--no-api"])
-        if ping:
-            cmd += ["--ping", ",".join(ping)]
-        self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-
-    def stop(self, name, sig=signal.SIGTERM):
-        p = self.procs.pop(name, None)
-        if p and p.poll() is None:
-            p.send_signal(sig)
-            try:
-                p.wait(timeout=STEP)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(timeout=STEP)
-
-    def replies(self, name, frm):
-        return re.findall(r"echo reply from %s rtt \d+ ms hops (\d+)" % frm, self.logtext(name))
+        self.run_flatnetd(name, self.flatnetd, ns, os.path.join(self.work, name[0]), backend,
+                          ping, api)
 
     def block(self, on):
         """Drops (or stops dropping) direct A <-> B traffic in the bridge."""
-        if on:
-            run("ip", "netns", "exec", self.ns_r, "nft", "-f", "-", input="""
-table bridge fctl {
-  chain blockab { type filter hook forward priority 0; policy accept;
-    iifname "a0p" oifname "b0p" drop
-    iifname "b0p" oifname "a0p" drop
-  }
-}
-""")
-        else:
-            run("ip", "netns", "exec", self.ns_r, "nft", "delete", "table", "bridge", "fctl")
+        bridge_block(self.ns_r, "fctl", "a0p", "b0p", on)
 
     def relayed_a_to_b(self):
         """A VL1 packet from A's namespace to the root, addressed to B, must
@@ -328,7 +255,7 @@ def main():
         for name in list(t.procs):
             if name != "dp":
                 t.stop(name)  # SIGTERM: each flatnetd logs its counters
-        for name in ("root", "root2", "a", "b", "c", "dataplane"):
+        for name in ("root", "root2", "a", "b", "c", "dp"):
             text = t.logtext(name)
             if text:
                 print("---- %s.log (tail) ----\n%s" % (name, "\n".join(text.splitlines()[-25:])))
