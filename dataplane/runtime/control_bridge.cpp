@@ -19,14 +19,26 @@ uint64_t mono_ns() {
 }
 
 void lookup(void* ctx, const uint64_t* addrs, unsigned n, PathView* paths, bool* found) {
+  using tables::PathWord;
   auto* b = static_cast<ControlBridge*>(ctx);
-  const tables::PeerPath* e[fastpath::kBurst];
-  b->table->lookup_burst(addrs, n, e);
-  // The hash returns pointers without touching the entries: fetch all of
-  // them before reading any, so the misses overlap instead of queueing.
+  uint64_t w[fastpath::kBurst];
+  b->table->lookup_burst(addrs, n, w);
+  // IPv4 paths come inline in the hash's data word. IPv6 paths are entries
+  // behind a pointer: fetch all of them before reading any, so the misses
+  // overlap instead of queueing.
   for (unsigned i = 0; i < n; ++i)
-    if (e[i]) rte_prefetch0(e[i]);
-  for (unsigned i = 0; i < n; ++i) found[i] = e[i] && from_phys(e[i]->path, &paths[i]);
+    if (w[i] && !PathWord::inline4(w[i])) rte_prefetch0(PathWord::entry(w[i]));
+  for (unsigned i = 0; i < n; ++i) {
+    if (!w[i]) {
+      found[i] = false;
+    } else if (PathWord::inline4(w[i])) {
+      paths[i].family = Family::kV4;
+      PathWord::unpack4(w[i], paths[i].ip, &paths[i].port, &paths[i].tx_port);
+      found[i] = true;
+    } else {
+      found[i] = from_phys(PathWord::entry(w[i])->path, &paths[i]);
+    }
+  }
 }
 
 bool sibling(void* ctx, PathView* out) {

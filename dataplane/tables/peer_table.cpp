@@ -50,6 +50,8 @@ uint64_t mono_ns() {
   return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
+inline hash_sig_t sig_of(uint64_t key) { return rte_hash_crc_8byte(key, 0); }  // = key8_hash
+
 bool path_valid(const flatnet_ipc_phys_addr& p) {
   return (p.family == FLATNET_IPC_AF_INET || p.family == FLATNET_IPC_AF_INET6) && p.udp_port != 0;
 }
@@ -101,6 +103,11 @@ std::unique_ptr<PeerTable> PeerTable::create(const TableParams& p, std::string* 
   t->hash_ = rte_hash_create(&hp);
   if (!t->hash_) return fail(std::string("rte_hash_create: ") + rte_strerror(rte_errno));
   rte_hash_set_cmp_func(t->hash_, key8_cmp);
+  t->n_pos_ = uint32_t(rte_hash_max_key_id(t->hash_)) + 1;
+  t->by_pos_ = static_cast<std::atomic<PeerPath*>*>(
+      rte_zmalloc_socket(nullptr, size_t(t->n_pos_) * sizeof(std::atomic<PeerPath*>), RTE_CACHE_LINE_SIZE, socket));
+  if (!t->by_pos_) return fail("cannot allocate the key position index");
+  t->memory_bytes_ += size_t(t->n_pos_) * sizeof(std::atomic<PeerPath*>);
   // Estimate: key store (key + data pointer + index, padded), buckets and
   // ext buckets, roughly 2 x 64-byte bucket per 8 entries.
   t->memory_bytes_ += size_t(hp.entries) * 24 + size_t(hp.entries) / 8 * 2 * 64;
@@ -128,6 +135,7 @@ PeerTable::~PeerTable() {
   if (dq_) rte_rcu_qsbr_dq_delete(dq_);  // reclaims what is left (waits for readers)
   if (hash_) rte_hash_free(hash_);
   rte_free(pool_);
+  rte_free(by_pos_);
   rte_free(free_);
   rte_free(qsbr_);
 }
@@ -148,24 +156,27 @@ void PeerTable::quiescent(unsigned id) { rte_rcu_qsbr_quiescent(qsbr_, id); }
 
 const PeerPath* PeerTable::lookup(uint64_t addr) const {
   uint64_t key = addr & kAddrMask;
-  void* data = nullptr;
-  if (rte_hash_lookup_data(hash_, &key, &data) < 0) return nullptr;
-  return static_cast<const PeerPath*>(data);
+  int32_t pos = rte_hash_lookup_with_hash(hash_, &key, sig_of(key));
+  if (pos < 0 || uint32_t(pos) >= n_pos_) return nullptr;
+  return at(pos);  // nullptr while an insert is between its two stores
 }
 
-uint64_t PeerTable::lookup_burst(const uint64_t* addrs, unsigned n, const PeerPath** out) const {
+uint64_t PeerTable::lookup_burst(const uint64_t* addrs, unsigned n, uint64_t* words) const {
   uint64_t keys[RTE_HASH_LOOKUP_BULK_MAX];
   const void* kp[RTE_HASH_LOOKUP_BULK_MAX];
+  hash_sig_t sig[RTE_HASH_LOOKUP_BULK_MAX];
   void* data[RTE_HASH_LOOKUP_BULK_MAX];
   if (n > RTE_HASH_LOOKUP_BULK_MAX) n = RTE_HASH_LOOKUP_BULK_MAX;
+  // The signatures inline (one CRC32 instruction each) instead of a call
+  // through the hash's function pointer per key.
   for (unsigned i = 0; i < n; ++i) {
     keys[i] = addrs[i] & kAddrMask;
     kp[i] = &keys[i];
+    sig[i] = sig_of(keys[i]);
   }
   uint64_t hits = 0;
-  if (n == 0 || rte_hash_lookup_bulk_data(hash_, kp, n, &hits, data) < 0) hits = 0;
-  for (unsigned i = 0; i < n; ++i)
-    out[i] = (hits >> i) & 1 ? static_cast<const PeerPath*>(data[i]) : nullptr;
+  if (n == 0 || rte_hash_lookup_with_hash_bulk_data(hash_, kp, sig, n, &hits, data) < 0) hits = 0;
+  for (unsigned i = 0; i < n; ++i) words[i] = (hits >> i) & 1 ? reinterpret_cast<uint64_t>(data[i]) : 0;
   return hits;
 }
 
@@ -184,6 +195,12 @@ void PeerTable::free_cb(void* p, void* elems, unsigned n) {
 void PeerTable::reclaim() {
   unsigned freed = 0, pending = 0, avail = 0;
   rte_rcu_qsbr_dq_reclaim(dq_, pool_size_, &freed, &pending, &avail);
+}
+
+uint64_t PeerTable::word_for(const PeerPath* e) {
+  if (e->path.family == FLATNET_IPC_AF_INET && e->path.port_id <= 0xff)
+    return PathWord::pack4(e->path.ip, e->path.udp_port, uint8_t(e->path.port_id));
+  return reinterpret_cast<uint64_t>(e);  // 64-byte aligned: bit 0 clear
 }
 
 PeerPath* PeerTable::alloc_entry() {
@@ -206,6 +223,17 @@ bool PeerTable::can_retire() {
   return retired_ + 1 < dq_size_;
 }
 
+// After rte_hash_del_key returned pos: the PeerPath leaves the position
+// index (readers that still hold it are covered by the grace period) and
+// goes, with the key slot, to the defer queue.
+void PeerTable::unpublish(int32_t pos) {
+  PeerPath* e = at(pos);
+  set_at(pos, nullptr);
+  --live_;
+  if (e) retire(e, pos);
+  else ++leaked_;  // a key without its record: cannot happen (one writer)
+}
+
 void PeerTable::retire(PeerPath* e, int32_t key_pos) {
   Retired r{key_pos, e->pool_index};
   ++retired_;
@@ -220,8 +248,10 @@ flatnet_ipc_status PeerTable::upsert(uint64_t addr, const flatnet_ipc_phys_addr&
   uint64_t key = addr & kAddrMask;
   if (key != addr || key == 0 || (key >> 32) == 0xff) return FLATNET_IPC_E_BAD_ARGUMENT;
   if (!path_valid(path)) return FLATNET_IPC_E_BAD_ARGUMENT;
-  void* old = nullptr;
-  bool exists = rte_hash_lookup_data(hash_, &key, &old) >= 0;
+  const hash_sig_t sig = sig_of(key);
+  int32_t pos = rte_hash_lookup_with_hash(hash_, &key, sig);
+  bool exists = pos >= 0;
+  PeerPath* old = exists ? at(pos) : nullptr;
   if (!exists && live_ >= capacity_) return FLATNET_IPC_E_TABLE_FULL;
   if (exists && !can_retire()) return FLATNET_IPC_E_BUSY;
   PeerPath* e = alloc_entry();
@@ -229,38 +259,40 @@ flatnet_ipc_status PeerTable::upsert(uint64_t addr, const flatnet_ipc_phys_addr&
   e->addr = key;
   e->path = path;
   e->flags = 0;
-  uint64_t rx = exists ? static_cast<PeerPath*>(old)->last_rx_ns.load(std::memory_order_relaxed)
-                       : mono_ns();  // a new path ages from its insertion
+  uint64_t rx = old ? old->last_rx_ns.load(std::memory_order_relaxed)
+                    : mono_ns();  // a new path ages from its insertion
   e->last_rx_ns.store(rx, std::memory_order_relaxed);
-  // rte_hash publishes the data pointer with release semantics; readers
-  // see either the old entry or the complete new one.
-  int rc = rte_hash_add_key_data(hash_, &key, e);
+  // rte_hash publishes the data word with release semantics; readers see
+  // either the old path or the complete new one.
+  void* word = reinterpret_cast<void*>(word_for(e));
+  int rc = rte_hash_add_key_with_hash_data(hash_, &key, sig, word);
   if (rc < 0) {
     // Key slots of deleted keys come back only after a grace period.
     reclaim();
-    rc = rte_hash_add_key_data(hash_, &key, e);
+    rc = rte_hash_add_key_with_hash_data(hash_, &key, sig, word);
   }
   if (rc < 0) {
     free_[n_free_++] = e->pool_index;
     return FLATNET_IPC_E_BUSY;
   }
-  if (exists) {
-    retire(static_cast<PeerPath*>(old), -1);
-  } else {
-    ++live_;
+  if (!exists) pos = rte_hash_lookup_with_hash(hash_, &key, sig);
+  if (pos < 0 || uint32_t(pos) >= n_pos_) {  // cannot happen: the key was just added
+    ++leaked_;
+    return FLATNET_IPC_E_BUSY;
   }
+  set_at(pos, e);
+  if (old) retire(old, -1);
+  if (!exists) ++live_;
   return FLATNET_IPC_OK;
 }
 
 flatnet_ipc_status PeerTable::remove(uint64_t addr) {
   uint64_t key = addr & kAddrMask;
-  void* old = nullptr;
-  if (rte_hash_lookup_data(hash_, &key, &old) < 0) return FLATNET_IPC_E_NOT_FOUND;
+  if (rte_hash_lookup_with_hash(hash_, &key, sig_of(key)) < 0) return FLATNET_IPC_E_NOT_FOUND;
   if (!can_retire()) return FLATNET_IPC_E_BUSY;
-  int32_t pos = rte_hash_del_key(hash_, &key);
+  int32_t pos = rte_hash_del_key_with_hash(hash_, &key, sig_of(key));
   if (pos < 0) return FLATNET_IPC_E_NOT_FOUND;
-  --live_;
-  retire(static_cast<PeerPath*>(old), pos);
+  unpublish(pos);
   return FLATNET_IPC_OK;
 }
 
@@ -274,10 +306,9 @@ bool PeerTable::clear() {
        ++guard) {
     if (!can_retire()) return false;  // the rest on a later round
     uint64_t k = *static_cast<const uint64_t*>(key);
-    int32_t pos = rte_hash_del_key(hash_, &k);
+    int32_t pos = rte_hash_del_key_with_hash(hash_, &k, sig_of(k));
     if (pos < 0) continue;
-    --live_;
-    retire(static_cast<PeerPath*>(data), pos);
+    unpublish(pos);
   }
   return true;
 }
@@ -331,10 +362,13 @@ bool PeerTable::dump(uint32_t* cursor, unsigned max,
   const void* key;
   void* data;
   for (unsigned n = 0; n < max; ++n) {
-    uint32_t at = *cursor;
-    if (rte_hash_iterate(hash_, &key, &data, cursor) < 0) return false;
-    if (!fn(*static_cast<const PeerPath*>(data))) {
-      *cursor = at;  // not consumed: give it again next time
+    uint32_t before = *cursor;
+    int32_t pos = rte_hash_iterate(hash_, &key, &data, cursor);
+    if (pos < 0) return false;
+    const PeerPath* e = uint32_t(pos) < n_pos_ ? at(pos) : nullptr;
+    if (!e) continue;  // not possible for the writer, which is the caller
+    if (!fn(*e)) {
+      *cursor = before;  // not consumed: give it again next time
       return true;
     }
   }
@@ -349,20 +383,20 @@ unsigned PeerTable::expire(uint64_t now_ns, uint32_t* cursor, unsigned max,
   void* data;
   unsigned gone = 0;
   for (unsigned n = 0; n < max; ++n) {
-    if (rte_hash_iterate(hash_, &key, &data, cursor) < 0) {
+    int32_t pos = rte_hash_iterate(hash_, &key, &data, cursor);
+    if (pos < 0) {
       *cursor = 0;  // wrap: the next sweep starts over
       break;
     }
-    auto* e = static_cast<PeerPath*>(data);
+    PeerPath* e = uint32_t(pos) < n_pos_ ? at(pos) : nullptr;
+    if (!e) continue;
     uint64_t rx = e->last_rx_ns.load(std::memory_order_relaxed);
     if (rx >= now_ns || now_ns - rx <= idle_ns) continue;
     if (!can_retire()) break;  // next sweep
     expired(*e);
     uint64_t k = e->addr;
-    int32_t pos = rte_hash_del_key(hash_, &k);
-    if (pos < 0) continue;
-    --live_;
-    retire(e, pos);
+    if (rte_hash_del_key_with_hash(hash_, &k, sig_of(k)) < 0) continue;
+    unpublish(pos);
     ++gone;
   }
   return gone;

@@ -2,11 +2,16 @@
 // plane relays that peer's packets to.
 //
 // Readers are the workers: lookups never lock. The table is an rte_hash with
-// RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF whose data is an index-free pointer
-// to a PeerPath kept in a private pool; an update never changes a PeerPath a
-// reader may hold — it publishes a new one and retires the old one through an
-// rte_rcu_qsbr defer queue. Each worker reports a quiescent state once per
-// burst (quiescent()), after which it holds no PeerPath pointer.
+// RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF whose 8-byte data word is the path
+// itself for an IPv4 path (PathWord: address, UDP port and DPDK port packed
+// with a tag bit), so the relay's lookup ends in the hash's key store with
+// no pointer to chase; for an IPv6 path the word is a pointer to the
+// PeerPath. Every peer also has a PeerPath in a private pool (the writer's
+// record: dump, ageing, last receive), found by the key's position in the
+// hash (by_pos_). An update never changes a PeerPath a reader may hold — it
+// publishes a new one and retires the old one through an rte_rcu_qsbr defer
+// queue. Each worker reports a quiescent state once per burst
+// (quiescent()), after which it holds no PeerPath pointer.
 //
 // The writer is ONE thread, the main lcore: upsert/remove/set_* and apply()
 // may only be called there. It never blocks on readers: when retired
@@ -23,6 +28,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +55,27 @@ struct alignas(64) PeerPath {
 };
 static_assert(sizeof(PeerPath) == 64, "one cache line per entry");
 
+// The hash's data word. Bit 0 set: an IPv4 path inline — bits 8..15 the DPDK
+// port, 16..31 the UDP port (host order), 32..63 the address bytes as they
+// sit in memory. Bit 0 clear: a PeerPath* (64-byte aligned), used for IPv6
+// paths and for DPDK ports above 255. 0 is never a valid word.
+struct PathWord {
+  static constexpr uint64_t kInline4 = 1;
+  static bool inline4(uint64_t w) { return w & kInline4; }
+  static uint64_t pack4(const uint8_t ip[4], uint16_t udp_port, uint8_t port_id) {
+    uint32_t a;
+    std::memcpy(&a, ip, 4);
+    return uint64_t(a) << 32 | uint64_t(udp_port) << 16 | uint64_t(port_id) << 8 | kInline4;
+  }
+  static void unpack4(uint64_t w, uint8_t ip[4], uint16_t* udp_port, uint16_t* port_id) {
+    uint32_t a = uint32_t(w >> 32);
+    std::memcpy(ip, &a, 4);
+    *udp_port = uint16_t(w >> 16);
+    *port_id = uint8_t(w >> 8);
+  }
+  static const PeerPath* entry(uint64_t w) { return reinterpret_cast<const PeerPath*>(w); }
+};
+
 struct TableParams {
   std::string name = "flatnet";         // rte_hash / defer queue name prefix (unique per process)
   uint32_t capacity = kDefaultCapacity; // max live peers
@@ -74,8 +101,9 @@ class PeerTable {
   // nullptr when unknown. The pointer is valid until this reader's next
   // quiescent() call.
   const PeerPath* lookup(uint64_t addr) const;
-  // Up to 64 addresses; out[i] = entry or nullptr. Returns the hit mask.
-  uint64_t lookup_burst(const uint64_t* addrs, unsigned n, const PeerPath** out) const;
+  // Up to 64 addresses; words[i] = the PathWord, 0 when unknown. Returns the
+  // hit mask. A PeerPath behind a word is valid until quiescent().
+  uint64_t lookup_burst(const uint64_t* addrs, unsigned n, uint64_t* words) const;
   static void touch(const PeerPath* e, uint64_t now_ns) {
     // relaxed: a timestamp with no ordering against anything else
     const_cast<PeerPath*>(e)->last_rx_ns.store(now_ns, std::memory_order_relaxed);
@@ -118,14 +146,20 @@ class PeerTable {
  private:
   PeerTable() = default;
   PeerPath* alloc_entry();
+  static uint64_t word_for(const PeerPath* e);
+  PeerPath* at(int32_t pos) const { return by_pos_[pos].load(std::memory_order_acquire); }
+  void set_at(int32_t pos, PeerPath* e) { by_pos_[pos].store(e, std::memory_order_release); }
   bool can_retire();
   void retire(PeerPath* e, int32_t key_pos);
+  void unpublish(int32_t pos);
   static void free_cb(void* p, void* elems, unsigned n);
 
   rte_hash* hash_ = nullptr;
   rte_rcu_qsbr* qsbr_ = nullptr;
   rte_rcu_qsbr_dq* dq_ = nullptr;
   PeerPath* pool_ = nullptr;
+  std::atomic<PeerPath*>* by_pos_ = nullptr;  // key position in the hash -> its PeerPath
+  uint32_t n_pos_ = 0;
   uint32_t* free_ = nullptr;   // stack of free pool indices
   uint32_t n_free_ = 0;
   uint32_t pool_size_ = 0;

@@ -15,6 +15,7 @@
 
 using namespace flatnet;
 using tables::PeerPath;
+using tables::PathWord;
 using tables::PeerTable;
 
 namespace {
@@ -42,6 +43,28 @@ flatnet_ipc_phys_addr path_of(uint64_t addr, uint32_t version) {
   return p;
 }
 
+// IPv4 variant: 16 bits of the address and 16 of the version in the IP,
+// the port derived from both.
+flatnet_ipc_phys_addr path4_of(uint64_t addr, uint32_t version) {
+  flatnet_ipc_phys_addr p{};
+  p.family = FLATNET_IPC_AF_INET;
+  p.ip[0] = uint8_t(addr);
+  p.ip[1] = uint8_t(addr >> 8);
+  p.ip[2] = uint8_t(version);
+  p.ip[3] = uint8_t(version >> 8);
+  p.udp_port = uint16_t(1 + (addr * 31 + (version & 0xffff)) % 65535);
+  p.port_id = uint16_t((addr + version) & 0x7f);
+  return p;
+}
+bool consistent4(uint64_t key, uint64_t word) {
+  uint8_t ip[4];
+  uint16_t port, pid;
+  PathWord::unpack4(word, ip, &port, &pid);
+  uint64_t a = ip[0] | uint64_t(ip[1]) << 8;
+  uint32_t v = ip[2] | uint32_t(ip[3]) << 8;
+  flatnet_ipc_phys_addr want = path4_of(key, v);
+  return a == (key & 0xffff) && port == want.udp_port && pid == want.port_id;
+}
 bool consistent(const PeerPath& e) {
   uint64_t a = 0;
   uint32_t v = 0;
@@ -122,11 +145,15 @@ TEST(PeerTable, CapacityFullIsClearError) {
 // Two reader threads look up, hold entries across a burst and re-check them
 // before reporting quiescence, while the writer replaces and deletes the
 // same keys. A recycled-too-early entry shows up as an inconsistent one.
-TEST(PeerTable, ConcurrentReadersUnderQsbr) {
+// IPv6 paths are entries behind the hash's data word; IPv4 paths are the
+// word itself, which must never mix one version's address with another's
+// port.
+void concurrent_readers(bool v4) {
   constexpr uint32_t kKeys = 256;
-  auto t = make_table("conc", kKeys, 2);  // small pool: recycling is frequent
+  auto t = make_table(v4 ? "conc4" : "conc6", kKeys, 2);  // small pool: recycling is frequent
   ASSERT_TRUE(t);
-  for (uint32_t i = 1; i <= kKeys; ++i) ASSERT_EQ(t->upsert(i, path_of(i, 0)), FLATNET_IPC_OK);
+  auto path = [v4](uint64_t a, uint32_t v) { return v4 ? path4_of(a, v) : path_of(a, v); };
+  for (uint32_t i = 1; i <= kKeys; ++i) ASSERT_EQ(t->upsert(i, path(i, 0)), FLATNET_IPC_OK);
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> bad{0}, hits{0}, bursts{0};
   auto reader = [&](unsigned id) {
@@ -135,14 +162,24 @@ TEST(PeerTable, ConcurrentReadersUnderQsbr) {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (!stop && std::chrono::steady_clock::now() < until) {
       const PeerPath* held[32];
-      uint64_t keys[32];
+      uint64_t keys[32], words[32];
       for (int i = 0; i < 32; ++i) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         keys[i] = 1 + (seed >> 33) % kKeys;
       }
-      t->lookup_burst(keys, 32, held);
-      for (int i = 0; i < 32; ++i)
-        if (held[i] && (held[i]->addr != keys[i] || !consistent(*held[i]))) ++bad;
+      t->lookup_burst(keys, 32, words);
+      for (int i = 0; i < 32; ++i) {
+        held[i] = nullptr;
+        if (!words[i]) continue;
+        if (PathWord::inline4(words[i])) {
+          // An inline IPv4 path: the word itself is the whole answer.
+          ++hits;
+          if (!v4 || !consistent4(keys[i], words[i])) ++bad;
+          continue;
+        }
+        held[i] = PathWord::entry(words[i]);
+        if (v4 || held[i]->addr != keys[i] || !consistent(*held[i])) ++bad;
+      }
       for (int spin = 0; spin < 200; ++spin) asm volatile("" ::: "memory");
       for (int i = 0; i < 32; ++i)  // still intact at the end of the burst?
         if (held[i]) {
@@ -161,7 +198,7 @@ TEST(PeerTable, ConcurrentReadersUnderQsbr) {
        ++v) {
     for (uint32_t i = 1; i <= kKeys; ++i, ++ops) {
       const bool del = (i + v) % 5 == 0;
-      auto op = [&] { return del ? t->remove(i) : t->upsert(i, path_of(i, v)); };
+      auto op = [&] { return del ? t->remove(i) : t->upsert(i, path(i, v)); };
       flatnet_ipc_status st = op();
       // BUSY is allowed (grace periods pending): retry after reclaim.
       for (int tries = 0; st == FLATNET_IPC_E_BUSY && tries < 100000; ++tries) {
@@ -183,6 +220,64 @@ TEST(PeerTable, ConcurrentReadersUnderQsbr) {
   EXPECT_GT(hits.load(), 0u);
   EXPECT_GT(bursts.load(), 0u);
   EXPECT_GT(ops, uint64_t(kKeys) * 4);
+}
+
+TEST(PeerTable, ConcurrentReadersUnderQsbr) { concurrent_readers(false); }
+TEST(PeerTable, ConcurrentReadersInlineIpv4) { concurrent_readers(true); }
+
+// An IPv4 path travels in the hash's data word: what the relay reads is
+// what was upserted, for every field, and the writer's record (lookup,
+// dump) is unchanged by the packing.
+TEST(PeerTable, Ipv4PathInlineInWord) {
+  auto t = make_table("inl", 16);
+  ASSERT_TRUE(t);
+  flatnet_ipc_phys_addr p{};
+  p.family = FLATNET_IPC_AF_INET;
+  const uint8_t ip[4] = {198, 51, 100, 254};
+  std::memcpy(p.ip, ip, 4);
+  p.udp_port = 65535;
+  p.port_id = 7;
+  ASSERT_EQ(t->upsert(0xfe12345678, p), FLATNET_IPC_OK);
+  flatnet_ipc_phys_addr p6 = path_of(0x0102030405, 3);
+  ASSERT_EQ(t->upsert(0x0102030405, p6), FLATNET_IPC_OK);
+  flatnet_ipc_phys_addr big = p;  // a DPDK port id that does not fit the word
+  big.port_id = 300;
+  ASSERT_EQ(t->upsert(0x0a0b0c0d0e, big), FLATNET_IPC_OK);
+  uint64_t keys[4] = {0xfe12345678, 0x0102030405, 0x0a0b0c0d0e, 0x0909090909}, w[4];
+  EXPECT_EQ(t->lookup_burst(keys, 4, w), 0b0111u);
+  ASSERT_TRUE(PathWord::inline4(w[0]));
+  uint8_t got[4];
+  uint16_t port, pid;
+  PathWord::unpack4(w[0], got, &port, &pid);
+  EXPECT_EQ(memcmp(got, ip, 4), 0);
+  EXPECT_EQ(port, 65535);
+  EXPECT_EQ(pid, 7);
+  ASSERT_FALSE(PathWord::inline4(w[1]));
+  EXPECT_EQ(memcmp(&PathWord::entry(w[1])->path, &p6, sizeof p6), 0);
+  ASSERT_FALSE(PathWord::inline4(w[2])) << "port 300 needs the entry";
+  EXPECT_EQ(PathWord::entry(w[2])->path.port_id, 300);
+  EXPECT_EQ(w[3], 0u);
+  const PeerPath* e = t->lookup(0xfe12345678);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(memcmp(&e->path, &p, sizeof p), 0);
+  // Replaced, then removed: the word follows.
+  p.udp_port = 9993;
+  ASSERT_EQ(t->upsert(0xfe12345678, p), FLATNET_IPC_OK);
+  t->lookup_burst(keys, 1, w);
+  PathWord::unpack4(w[0], got, &port, &pid);
+  EXPECT_EQ(port, 9993);
+  ASSERT_EQ(t->remove(0xfe12345678), FLATNET_IPC_OK);
+  EXPECT_EQ(t->lookup_burst(keys, 1, w), 0u);
+  EXPECT_EQ(t->lookup(0xfe12345678), nullptr);
+  unsigned dumped = 0;
+  uint32_t cursor = 0;
+  while (t->dump(&cursor, 8, [&](const PeerPath& x) {
+    EXPECT_TRUE(x.addr == 0x0102030405 || x.addr == 0x0a0b0c0d0e);
+    ++dumped;
+    return true;
+  })) {
+  }
+  EXPECT_EQ(dumped, 2u);
 }
 
 TEST(PeerTable, ConfigRelayAndSibling) {
