@@ -1,6 +1,9 @@
 #include "dataplane/runtime/lcore.hpp"
 
 #include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include <cstring>
 
 #include "dataplane/fastpath/stage.hpp"
 
@@ -35,7 +38,10 @@ void flush_tx(Poller& p) {
 unsigned poll_once(Poller& p) {
   rte_mbuf* pkts[fastpath::kBurst];
   uint16_t n = rte_eth_rx_burst(p.port, p.queue, pkts, fastpath::kBurst);
-  if (n) fastpath::process_burst(p.w, pkts, n);
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0_write(pkts[i]);  // for the next round
+  if (p.n_held) fastpath::process_burst(p.w, p.held, p.n_held);
+  std::memcpy(p.held, pkts, n * sizeof(rte_mbuf*));
+  p.n_held = n;
   if (p.w.neigh->pending()) fastpath::housekeeping(p.w);
   unsigned from_main = 0;
   if (p.from_main) {
@@ -70,12 +76,20 @@ void back_off(Poller& p) {
   }
 }
 
+void drain(Poller& p) {
+  if (p.n_held == 0) return;
+  fastpath::process_burst(p.w, p.held, p.n_held);
+  p.n_held = 0;
+  flush_tx(p);
+}
+
 int worker_main(void* arg) {
   auto& p = *static_cast<Poller*>(arg);
   while (!g_stop.load(std::memory_order_relaxed)) {
     poll_once(p);
     back_off(p);
   }
+  drain(p);
   return 0;
 }
 

@@ -20,6 +20,14 @@ struct Poller {
   // Frames the main lcore built (injects, its ARP/ND) for this worker to
   // send: the main lcore has no tx queue of its own. SP (main) / SC (us).
   rte_ring* from_main = nullptr;
+  // Software pipelining across bursts: the burst received in one round is
+  // processed in the next, after its mbuf headers had a round to arrive in
+  // this core's cache (a port that hands over mbufs another core or a
+  // device wrote last: ring, memif zero-copy, vhost, a NIC). A round that
+  // receives nothing processes what it holds at once, so an idle port adds
+  // no latency.
+  rte_mbuf* held[fastpath::kBurst];
+  uint16_t n_held = 0;
 };
 
 extern std::atomic<bool> g_stop;
@@ -28,6 +36,8 @@ extern std::atomic<bool> g_stop;
 unsigned poll_once(Poller& p);
 // Transmits and empties p.w.tx; what the port refuses is counted tx_full.
 void flush_tx(Poller& p);
+// Processes and sends what the poller still holds (shutdown).
+void drain(Poller& p);
 // Poll-loop body for rte_eal_remote_launch (arg: Poller*).
 int worker_main(void* arg);
 // Sleeps or pauses as p.idle says, telling the table around sleeps.

@@ -299,6 +299,7 @@ int main(int argc, char** argv) {
 
   std::printf("flatnet-dataplane: stopping\n");
   rte_eal_mp_wait_lcore();
+  if (want_workers == 0) drain(*ps[0]);  // workers drain their own on the way out
   for (unsigned i = 0; i < pollers; ++i) table->reader_offline(i);
   publish_stats(mono_ns());  // final counts, for a reader still mapping the segment
   stop_port(port.port_id);
