@@ -6,7 +6,7 @@
 // is outside the timed region.
 //
 //   bench_fastpath [peers=100000] [reps=31] [mbufs=4096] [fake_lookup=0] [pairs=1] [mode=0]
-//                  [limits=1]
+//                  [limits=1] [port=0] [seconds=2]
 //
 // mode 0: relay; 1: punt, frames to our address from unknown sources (one
 // physical source per mbuf); 2: punt, frames from known peers over their paths.
@@ -18,8 +18,26 @@
 // mbufs=256 keeps the working set in L2 (the "hot" case); 4096 spreads it
 // over ~10 MB. fake_lookup=1 replaces the table by a constant path to show
 // what the lookup costs; pairs=0 turns relayed-pair reporting off.
+//
+// port=1 and port=2 put a port in the loop, inside this one process: two
+// net_ring ethdevs (rte_eth_from_rings) joined back to back, the worker on
+// lcore 1 (core 0) running the data plane's own poll loop
+// (runtime::worker_main: rx burst, process_burst, tx burst, QSBR report),
+// and a generator on the main lcore (core 1) that keeps `mbufs` packets in
+// flight: every packet that comes back is checked (hops 1, sent towards a
+// peer's path, not to us) and re-armed from the next template. port=1 is
+// the relay; port=2 replaces the worker by a bare rx->tx loop (what
+// testpmd io does: the port's limit); port=3 by one that swaps the MACs
+// (testpmd macswap: the least any forwarder that reads a packet pays). reps runs of `seconds` each; the
+// figure is packets back at the generator per second. A ring port passes
+// pointers (like a NIC's descriptor ring, minus DMA and the mbuf refill a
+// NIC driver does), so this shows what one worker core does when the port
+// costs next to nothing; docs/bench-relay.md has the memif runs beside it.
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,10 +49,137 @@
 
 #include "dataplane/fastpath/stage.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
+#include "dataplane/runtime/lcore.hpp"
 #include "dataplane/wire/vl1.hpp"
 
 using namespace flatnet;
 using namespace flatnet::fastpath;
+
+namespace {
+
+std::atomic<bool> g_io_stop{false};
+
+// port=2: the port's limit, a forwarder that does no work (testpmd io).
+// port=3: a forwarder that touches each packet once (testpmd macswap: swap
+// the Ethernet addresses, clear the offload flags), i.e. what moving one
+// line of the packet and one of the mbuf between the cores costs.
+template <bool kTouch>
+int io_forward(void* arg) {
+  auto port = uint16_t(reinterpret_cast<uintptr_t>(arg));
+  rte_mbuf* b[kBurst];
+  while (!g_io_stop.load(std::memory_order_relaxed)) {
+    uint16_t n = rte_eth_rx_burst(port, 0, b, kBurst);
+    if (kTouch)
+      for (uint16_t i = 0; i < n; ++i) {
+        auto* e = rte_pktmbuf_mtod(b[i], rte_ether_hdr*);
+        rte_ether_addr t = e->dst_addr;
+        e->dst_addr = e->src_addr;
+        e->src_addr = t;
+        b[i]->ol_flags = 0;
+      }
+    uint16_t s = n ? rte_eth_tx_burst(port, 0, b, n) : 0;
+    if (s < n) rte_pktmbuf_free_bulk(b + s, n - s);
+  }
+  return 0;
+}
+
+bool start_port(uint16_t port, rte_mempool* pool) {
+  rte_eth_conf conf{};
+  return rte_eth_dev_configure(port, 1, 1, &conf) == 0 &&
+         rte_eth_rx_queue_setup(port, 0, 1024, SOCKET_ID_ANY, nullptr, pool) == 0 &&
+         rte_eth_tx_queue_setup(port, 0, 1024, SOCKET_ID_ANY, nullptr) == 0 && rte_eth_dev_start(port) == 0;
+}
+
+int ring_bench(Worker& w, const ControlHooks& hooks, rte_mempool* pool,
+               const std::vector<std::vector<uint8_t>>& tmpl, unsigned inflight, int reps, double seconds,
+               int port_mode, const Underlay& u) {
+  rte_ring* a2b = rte_ring_create("bench_a2b", 8192, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  rte_ring* b2a = rte_ring_create("bench_b2a", 8192, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (!a2b || !b2a) return std::fprintf(stderr, "rings: %s\n", rte_strerror(rte_errno)), 1;
+  int gen = rte_eth_from_rings("net_ring_gen", &b2a, 1, &a2b, 1, SOCKET_ID_ANY);
+  int dp = rte_eth_from_rings("net_ring_dp", &a2b, 1, &b2a, 1, SOCKET_ID_ANY);
+  if (gen < 0 || dp < 0) return std::fprintf(stderr, "ring ports: %s\n", rte_strerror(rte_errno)), 1;
+  if (!start_port(uint16_t(gen), pool) || !start_port(uint16_t(dp), pool))
+    return std::fprintf(stderr, "ring ports: cannot configure and start\n"), 1;
+  runtime::Poller p;
+  p.w = w;
+  p.port = uint16_t(dp);
+  p.idle.busy = true;
+  unsigned lc = rte_get_next_lcore(-1, 1, 0);
+  if (lc >= RTE_MAX_LCORE) return std::fprintf(stderr, "need a second lcore\n"), 1;
+  runtime::g_stop = false;
+  g_io_stop = false;
+  if (port_mode == 1)
+    rte_eal_remote_launch(runtime::worker_main, &p, lc);
+  else
+    rte_eal_remote_launch(port_mode == 2 ? io_forward<false> : io_forward<true>,
+                          reinterpret_cast<void*>(uintptr_t(dp)), lc);
+
+  // Keep `inflight` packets circulating; each one back is checked and
+  // re-armed from the next template (its first 64 bytes: the outer headers
+  // and the VL1 head the relay rewrote).
+  const uint16_t gport = uint16_t(gen);
+  const size_t nt = tmpl.size();
+  size_t next = 0;
+  auto arm = [&](rte_mbuf* m) {
+    m->data_off = RTE_PKTMBUF_HEADROOM;
+    m->data_len = m->pkt_len = 130;
+    m->nb_segs = 1;
+    m->ol_flags = 0;
+    std::memcpy(rte_pktmbuf_mtod(m, void*), tmpl[next].data(), 64);
+    if (++next == nt) next = 0;
+  };
+  std::vector<rte_mbuf*> prime(inflight);
+  if (rte_pktmbuf_alloc_bulk(pool, prime.data(), inflight) != 0) return std::fprintf(stderr, "pool\n"), 1;
+  for (rte_mbuf* m : prime) {
+    std::memcpy(rte_pktmbuf_mtod(m, void*), tmpl[next].data(), 130);
+    arm(m);
+  }
+  for (unsigned i = 0; i < inflight;) i += rte_eth_tx_burst(gport, 0, prime.data() + i, uint16_t(std::min(32u, inflight - i)));
+  const uint64_t hz = rte_get_tsc_hz();
+  uint64_t bad = 0, back_total = 0;
+  std::vector<double> mpps;
+  const uint32_t our_ip = *reinterpret_cast<const uint32_t*>(u.ip4.b);
+  for (int r = -1; r < reps; ++r) {  // run -1 warms up
+    uint64_t back = 0, t0 = rte_rdtsc(), until = t0 + uint64_t(seconds * double(hz));
+    uint64_t t = t0;
+    rte_mbuf* b[kBurst];
+    while (t < until) {
+      uint16_t n = rte_eth_rx_burst(gport, 0, b, kBurst);
+      for (uint16_t i = 0; i < n; ++i) {
+        const uint8_t* f = rte_pktmbuf_mtod(b[i], const uint8_t*);
+        uint32_t dst;
+        std::memcpy(&dst, f + 30, 4);
+        // relayed: hop count 1 (port=1) and sent on to a peer, not to us
+        bool ok = port_mode != 1 || ((f[42 + 18] & 7) == 1 && dst != our_ip && (f[36] | f[37]) != 0);
+        bad += !ok;
+        arm(b[i]);
+      }
+      uint16_t s = n ? rte_eth_tx_burst(gport, 0, b, n) : 0;
+      if (s < n) rte_pktmbuf_free_bulk(b + s, n - s);
+      back += n;
+      t = rte_rdtsc();
+    }
+    if (r >= 0) mpps.push_back(double(back) / (double(t - t0) / double(hz)) / 1e6);
+    back_total += back;
+  }
+  runtime::g_stop = true;
+  g_io_stop = true;
+  rte_eal_wait_lcore(lc);
+  std::sort(mpps.begin(), mpps.end());
+  const CoreCounters& c = *p.w.c;
+  std::printf("{\"port\":\"net_ring\",\"target\":\"%s\",\"inflight\":%u,\"reps\":%d,\"seconds\":%.2f,"
+              "\"mpps_median\":%.2f,\"mpps_min\":%.2f,\"mpps_max\":%.2f,\"back\":%lu,\"bad\":%lu,"
+              "\"relayed\":%lu,\"drops\":%lu,\"tx_full\":%lu,\"rendezvous_capped\":%lu}\n",
+              port_mode == 1 ? "relay" : port_mode == 2 ? "io" : "macswap", inflight, reps, seconds, mpps[mpps.size() / 2], mpps.front(),
+              mpps.back(), (unsigned long)back_total, (unsigned long)bad, (unsigned long)c.relayed,
+              (unsigned long)c.drops_total(), (unsigned long)c.drop[size_t(Drop::tx_full)],
+              (unsigned long)c.rendezvous_capped);
+  (void)hooks;
+  return bad == 0 && (port_mode != 1 || c.relayed > 0) ? 0 : 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   unsigned peers = argc > 1 ? unsigned(atoi(argv[1])) : 100000;
@@ -44,9 +189,13 @@ int main(int argc, char** argv) {
   bool pairs = !(argc > 5 && atoi(argv[5]) == 0);
   int mode = argc > 6 ? atoi(argv[6]) : 0;
   int limits = argc > 7 ? atoi(argv[7]) : 1;
+  int port_mode = argc > 8 ? atoi(argv[8]) : 0;
+  double seconds = argc > 9 ? atof(argv[9]) : 2.0;
   n_mbufs = std::max(unsigned(kBurst), n_mbufs / kBurst * kBurst);
   std::string pfx = "--file-prefix=flatnet-benchfp-" + std::to_string(getpid());
-  const char* a[] = {"bench", "--no-huge", "--no-pci", "-m", "512", "-l", "0", "--log-level=*:error",
+  // With a port: main lcore 0 (the generator) on core 1, worker lcore 1 on core 0.
+  const char* lcores = port_mode ? "--lcores=0@1,1@0" : "--lcores=0@0";
+  const char* a[] = {"bench", "--no-huge", "--no-pci", "-m", "512", lcores, "--log-level=*:error",
                      "--no-telemetry", pfx.c_str()};
   if (rte_eal_init(int(std::size(a)), const_cast<char**>(a)) < 0) return 1;
   std::string runtime_dir = rte_eal_get_runtime_dir();
@@ -191,6 +340,15 @@ int main(int argc, char** argv) {
     wire::write_addr40(v + 13, src);
     v[18] = 0x88;
     ms[i] = rte_pktmbuf_alloc(pool);
+  }
+  if (port_mode) {
+    int rc = ring_bench(w, hooks, pool, tmpl, n_mbufs, reps, seconds, port_mode, u);
+    table->reader_offline(0);
+    table.reset();
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all(runtime_dir, ec);
+    return rc;
   }
   auto fill = [&] {
     for (unsigned i = 0; i < n_mbufs; ++i) {
