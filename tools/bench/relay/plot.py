@@ -14,8 +14,9 @@ import statistics
 import sys
 from collections import defaultdict
 
-COLORS = {"testpmd": "#7f8c8d", "relay": "#2e86c1"}
-LABELS = {"testpmd": "testpmd io fwd (port limit)", "relay": "flatnet relay"}
+COLORS = {"testpmd": "#7f8c8d", "relay": "#2e86c1", "baseline": "#aed6f1"}
+LABELS = {"testpmd": "testpmd io fwd (port limit)", "relay": "flatnet relay",
+          "baseline": "flatnet relay, baseline build"}
 
 
 def spread(values):

@@ -4,6 +4,9 @@
 # forwarder under test runs on the other core:
 #   testpmd  dpdk-testpmd --forward-mode=io (the port's limit: no work per packet)
 #   relay    flatnet-dataplane relaying, tables filled by flatnet-tableload
+#   baseline the same with another build's flatnet-dataplane
+#            (FLATNET_BASELINE_DATAPLANE), e.g. the tree before a change,
+#            measured in the same invocation
 # For each: max-rate runs (median and spread), a no-drop-rate binary search,
 # and latency percentiles at fractions of the no-drop rate.
 #
@@ -72,6 +75,7 @@ fi
 
 pktgen="$build/tools/pktgen/flatnet-pktgen"
 dataplane="${FLATNET_DATAPLANE:-$build/dataplane/runtime/flatnet-dataplane}"
+baseline_dataplane="${FLATNET_BASELINE_DATAPLANE:-}"
 tableload="${FLATNET_TABLELOAD:-$build/tools/tableload/flatnet-tableload}"
 mkdir -p "$dir" "$out"
 results="$out/results.jsonl"
@@ -96,6 +100,7 @@ trap cleanup EXIT
   echo "hugepages: $(grep HugePages_Total /proc/meminfo | awk '{print $2}') x 2 MiB; eal memory: $mem"
   echo "dpdk: $(pkg-config --modversion libdpdk 2>/dev/null)"
   echo "git: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null)"
+  [[ -n "$baseline_dataplane" ]] && echo "baseline dataplane: $baseline_dataplane (git $(git -C "$(dirname "$baseline_dataplane")" rev-parse --short HEAD 2>/dev/null))"
   echo "nice: $nice_level (forwarder and generator; autogroup: $(cat /proc/self/autogroup 2>/dev/null))"
   echo "memif: ring 2^$rsize slots"
   echo "cores: forwarder busy lcore on core $FWD_CORE; pktgen on core $GEN_CORE"
@@ -155,7 +160,7 @@ except ValueError: print("{}")' "$raw" 2>/dev/null || echo "{}"
 bench_target() {
   local t=$1 before after
   log "== $t: $runs max-rate runs of ${dur}s, $ndr_runs no-drop searches, latency at $lat_fracs (load $(cut -d' ' -f1-3 /proc/loadavg))"
-  [[ $t == relay ]] && before=$(dp_counters)
+  [[ $t != testpmd ]] && before=$(dp_counters)
   nice -n "$nice_level" "$pktgen" --dst-mac "$dp_mac" --dst-ip "$dp_ip" --peers "$peers" --seed "$seed" \
       --size "$size" --duration "$dur" --warmup 0.5 --drain 0.2 \
       --repeat "$runs" --ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss" \
@@ -170,10 +175,10 @@ if r["kind"] == "ndr": print("%s no-drop rate %.3f Mpps" % (r["target"], r["ndr_
 else: print("%s %s %s @%.2f: tx %.2f rx %.2f Mpps, loss %.4f%%, p50 %d p99 %d ns, load %.2f" % (r["target"], r["kind"], r["run"], r["rate_set"], r["tx_mpps"], r["rx_mpps"], r["offered_loss_pct"], r["latency_ns"]["p50"], r["latency_ns"]["p99"], r["load1"]))' |
       tee -a "$out/run.log" >&2 || true
   done
-  if [[ $t == relay ]]; then
+  if [[ $t != testpmd ]]; then
     after=$(dp_counters)
-    python3 -c 'import json,sys; print(json.dumps({"target": "relay", "kind": "dp-total", "before": json.loads(sys.argv[1]), "after": json.loads(sys.argv[2])}))' \
-      "$before" "$after" >> "$results"
+    python3 -c 'import json,sys; print(json.dumps({"target": sys.argv[3], "kind": "dp-total", "before": json.loads(sys.argv[1]), "after": json.loads(sys.argv[2])}))' \
+      "$before" "$after" "$t" >> "$results"
   fi
   # A forwarder that died under traffic (see docs/bench-relay.md) is reported.
   if [[ -n "$fwd_pid" ]] && ! kill -0 "$fwd_pid" 2>/dev/null; then
@@ -198,6 +203,11 @@ for t in $targets; do
     relay)
       if start_relay; then bench_target relay; else log "relay: not run"; fi
       stop_fwd ;;
+    baseline)
+      [[ -x "$baseline_dataplane" ]] || { log "baseline: set FLATNET_BASELINE_DATAPLANE"; exit 2; }
+      saved=$dataplane; dataplane=$baseline_dataplane
+      if start_relay; then bench_target baseline; else log "baseline: not run"; fi
+      dataplane=$saved; stop_fwd ;;
     *) log "unknown target $t"; exit 2 ;;
   esac
 done
