@@ -61,6 +61,9 @@ sock=$dir/memif.sock
 # memif ring: 2^rsize slots per direction. Deep rings ride out the few-ms
 # scheduler pauses of a shared machine; both ends use the same setup.
 rsize=${FLATNET_BENCH_RSIZE:-12}
+# memif packet buffer size (bytes); 2048 is the driver default. Frames here
+# are 172 bytes: smaller buffers keep the rings' working set in L2.
+bsize=${FLATNET_BENCH_BSIZE:-2048}
 dp_mac=02:fe:00:00:00:01
 gen_mac=02:fe:00:00:00:02
 dp_ip=10.0.0.1
@@ -102,7 +105,7 @@ trap cleanup EXIT
   echo "git: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null)"
   [[ -n "$baseline_dataplane" ]] && echo "baseline dataplane: $baseline_dataplane (git $(git -C "$(dirname "$baseline_dataplane")" rev-parse --short HEAD 2>/dev/null))"
   echo "nice: $nice_level (forwarder and generator; autogroup: $(cat /proc/self/autogroup 2>/dev/null))"
-  echo "memif: ring 2^$rsize slots"
+  echo "memif: ring 2^$rsize slots, buffers of $bsize bytes"
   echo "cores: forwarder busy lcore on core $FWD_CORE; pktgen on core $GEN_CORE"
   echo "traffic: $size-byte ZeroTier packets (UDP payload), $peers peers, uniform destinations"
 } > "$out/env.txt"
@@ -112,7 +115,7 @@ trap cleanup EXIT
 start_testpmd() {
   rm -f "$sock"
   nice -n "$nice_level" dpdk-testpmd --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-testpmd $mem \
-    --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac,rsize=$rsize" -- \
+    --vdev="net_memif0,role=server,socket=$sock,mac=$dp_mac,rsize=$rsize,bsize=$bsize" -- \
     --forward-mode=io --port-topology=loop --auto-start --nb-cores=1 --rxq=1 --txq=1 \
     --rxd=1024 --txd=1024 --total-num-mbufs=32768 --stats-period=1 < /dev/null > "$out/testpmd.log" 2>&1 &
   fwd_pid=$!
@@ -126,7 +129,7 @@ start_relay() {
   rm -f "$sock"
   [[ -x "$dataplane" && -x "$tableload" ]] || { log "relay: $dataplane or $tableload missing"; return 1; }
   # shellcheck disable=SC2086
-  nice -n "$nice_level" "$dataplane" --instance fnb-dataplane --port "net_memif0,role=server,socket=$sock,mac=$dp_mac,rsize=$rsize" \
+  nice -n "$nice_level" "$dataplane" --instance fnb-dataplane --port "net_memif0,role=server,socket=$sock,mac=$dp_mac,rsize=$rsize,bsize=$bsize" \
     --ipv4 "$dp_ip/24" --gateway4 10.0.0.2 --neighbor "10.0.0.2=$gen_mac" --relay on \
     --workers 1 --busy-poll --memory-mb 256 --table-capacity 262144 -- \
     --lcores "0@$GEN_CORE,1@$FWD_CORE" --no-pci --file-prefix fnb-dataplane ${mem% -m 256} \
@@ -159,14 +162,17 @@ except ValueError: print("{}")' "$raw" 2>/dev/null || echo "{}"
 # both cores poll), so plot.py derives events/s from events per relayed packet.
 bench_target() {
   local t=$1 before after
+  # -n 0: max-rate runs only (no no-drop-rate search, no latency runs).
+  local ndr_args=(--ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss"
+                  --lat-fracs "${lat_fracs// /,}" --lat-runs "$lat_runs")
+  (( ndr_runs > 0 )) || ndr_args=()
   log "== $t: $runs max-rate runs of ${dur}s, $ndr_runs no-drop searches, latency at $lat_fracs (load $(cut -d' ' -f1-3 /proc/loadavg))"
   [[ $t != testpmd ]] && before=$(dp_counters)
   nice -n "$nice_level" "$pktgen" --dst-mac "$dp_mac" --dst-ip "$dp_ip" --peers "$peers" --seed "$seed" \
       --size "$size" --duration "$dur" --warmup 0.5 --drain 0.2 \
-      --repeat "$runs" --ndr --ndr-runs "$ndr_runs" --ndr-steps "$ndr_steps" --ndr-loss "$ndr_loss" \
-      --lat-fracs "${lat_fracs// /,}" --lat-runs "$lat_runs" -- \
+      --repeat "$runs" "${ndr_args[@]}" -- \
       --lcores "0@$GEN_CORE" --no-pci --file-prefix fnb-pktgen $mem \
-      --vdev="net_memif0,role=client,socket=$sock,mac=$gen_mac,rsize=$rsize" 2>>"$out/pktgen.log" |
+      --vdev="net_memif0,role=client,socket=$sock,mac=$gen_mac,rsize=$rsize,bsize=$bsize" 2>>"$out/pktgen.log" |
   while IFS= read -r line; do
     python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(target=sys.argv[2]); print(json.dumps(r))' \
       "$line" "$t" >> "$results" || { log "$t: could not record: $line"; continue; }
