@@ -160,7 +160,12 @@ int ring_bench(Worker& w, const ControlHooks& hooks, rte_mempool* pool,
       back += n;
       t = rte_rdtsc();
     }
-    if (r >= 0) mpps.push_back(double(back) / (double(t - t0) / double(hz)) / 1e6);
+    if (r >= 0) {
+      mpps.push_back(double(back) / (double(t - t0) / double(hz)) / 1e6);
+      std::printf("{\"kind\":\"ring-run\",\"target\":\"%s\",\"run\":%d,\"mpps\":%.3f,\"bad\":%lu}\n",
+                  port_mode == 1 ? "relay" : port_mode == 2 ? "io" : "macswap", r + 1, mpps.back(),
+                  (unsigned long)bad);
+    }
     back_total += back;
   }
   runtime::g_stop = true;
@@ -168,7 +173,7 @@ int ring_bench(Worker& w, const ControlHooks& hooks, rte_mempool* pool,
   rte_eal_wait_lcore(lc);
   std::sort(mpps.begin(), mpps.end());
   const CoreCounters& c = *p.w.c;
-  std::printf("{\"port\":\"net_ring\",\"target\":\"%s\",\"inflight\":%u,\"reps\":%d,\"seconds\":%.2f,"
+  std::printf("{\"kind\":\"ring\",\"port\":\"net_ring\",\"target\":\"%s\",\"inflight\":%u,\"reps\":%d,\"seconds\":%.2f,"
               "\"mpps_median\":%.2f,\"mpps_min\":%.2f,\"mpps_max\":%.2f,\"back\":%lu,\"bad\":%lu,"
               "\"relayed\":%lu,\"drops\":%lu,\"tx_full\":%lu,\"rendezvous_capped\":%lu}\n",
               port_mode == 1 ? "relay" : port_mode == 2 ? "io" : "macswap", inflight, reps, seconds, mpps[mpps.size() / 2], mpps.front(),

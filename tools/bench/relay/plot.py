@@ -14,9 +14,12 @@ import statistics
 import sys
 from collections import defaultdict
 
-COLORS = {"testpmd": "#7f8c8d", "relay": "#2e86c1", "baseline": "#aed6f1"}
+COLORS = {"testpmd": "#7f8c8d", "relay": "#2e86c1", "baseline": "#aed6f1",
+          "ring-io": "#7f8c8d", "ring-macswap": "#b2babb", "ring-relay": "#2e86c1"}
 LABELS = {"testpmd": "testpmd io fwd (port limit)", "relay": "flatnet relay",
-          "baseline": "flatnet relay, baseline build"}
+          "baseline": "flatnet relay, baseline build",
+          "ring-io": "net_ring io fwd (port limit)", "ring-macswap": "net_ring macswap fwd",
+          "ring-relay": "flatnet relay loop on net_ring"}
 
 
 def spread(values):
@@ -60,7 +63,7 @@ def event_ratio(rows, target):
 def summarise(rows):
     by = defaultdict(lambda: defaultdict(list))
     for r in rows:
-        if r["kind"] in ("dp-total", "forwarder-exit"):
+        if r["kind"] in ("dp-total", "forwarder-exit") or r["kind"].startswith("ring"):
             continue
         by[r["target"]][r["kind"]].append(r)
     out = {}
@@ -104,11 +107,22 @@ def summarise(rows):
     return out
 
 
+def ring_summary(rows):
+    """The in-process net_ring runs (run.sh target 'ring': bench_fastpath
+    port=1/2/3), one spread per forwarder."""
+    by = defaultdict(list)
+    for r in rows:
+        if r["kind"] == "ring-run":
+            by[r["target"]].append(r)
+    return {t: {"max_rx": spread([r["mpps"] for r in rs]), "bad": sum(r["bad"] for r in rs),
+                "load": spread([r["load1"] for r in rs])} for t, rs in by.items()}
+
+
 def fmt(s, unit="", digits=2):
     return f"{s['median']:.{digits}f}{unit} ({s['min']:.{digits}f}..{s['max']:.{digits}f}, n={s['n']})"
 
 
-def markdown(summary):
+def markdown(summary, ring=None):
     lines = ["| target | max-rate tx Mpps | max-rate rx Mpps | loss at max % | no-drop rate Mpps | relayed share | events/s | load (1-min) |",
              "|---|---|---|---|---|---|---|---|"]
     for t, s in summary.items():
@@ -129,16 +143,25 @@ def markdown(summary):
             lines.append(f"| {LABELS.get(t, t)} | {'max' if frac == 1.0 else frac} | {l['rate']['median']:.2f} | "
                          f"{l['loss']['median']:.4f} | {l['p50']['median']:.0f} | {l['p90']['median']:.0f} | "
                          f"{l['p99']['median']:.0f} | {l['p99.9']['median']:.0f} |")
+    if ring:
+        lines += ["", "In one process over net_ring (bench_fastpath port=1/2/3: the data plane's poll loop or a bare "
+                  "forwarder on core 0, a closed-loop generator on core 1; packets back at the generator):", "",
+                  "| forwarder | Mpps | bad returns | load (1-min) |", "|---|---|---|---|"]
+        for t, r in ring.items():
+            lines.append(f"| {LABELS.get(t, t)} | {fmt(r['max_rx'])} | {r['bad']} | {fmt(r['load'])} |")
     return "\n".join(lines) + "\n"
 
 
-def svg(summary):
+def svg(summary, ring=None):
     W, H = 900, 380
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
              f'<rect width="{W}" height="{H}" fill="white"/>']
     # Left: throughput bars.
     x0, y0, pw, ph = 60, 40, 340, 280
     groups = [("max_rx", "max rate (rx)"), ("ndr", "no-drop rate")]
+    if ring:  # a third group: the in-process net_ring runs
+        summary = {**summary, **{t: {"ring_rx": r["max_rx"], "latency": {}} for t, r in ring.items()}}
+        groups.append(("ring_rx", "net_ring, in-process"))
     top = max([s[g]["max"] for s in summary.values() for g, _ in groups if g in s] + [1])
     top = math.ceil(top * 1.15)
     parts.append(f'<text x="{x0}" y="20" font-size="14">Throughput, Mpps (median, whiskers min..max)</text>')
@@ -211,13 +234,14 @@ def main():
         sys.exit(__doc__)
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     summary = summarise(rows)
+    ring = ring_summary(rows)
     with open(f"{sys.argv[2]}/summary.json", "w") as f:
-        json.dump(summary, f, indent=1, default=str)
+        json.dump({**summary, **ring}, f, indent=1, default=str)
     with open(f"{sys.argv[2]}/summary.md", "w") as f:
-        f.write(markdown(summary))
+        f.write(markdown(summary, ring))
     with open(f"{sys.argv[2]}/bench-relay.svg", "w") as f:
-        f.write(svg(summary))
-    sys.stdout.write(markdown(summary))
+        f.write(svg(summary, ring))
+    sys.stdout.write(markdown(summary, ring))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 # forwarder under test runs on the other core:
 #   testpmd  dpdk-testpmd --forward-mode=io (the port's limit: no work per packet)
 #   relay    flatnet-dataplane relaying, tables filled by flatnet-tableload
-#   baseline the same with another build's flatnet-dataplane
+#   ring     in one process, no memif: tests/packet/bench_fastpath's net_ring
+#            modes (io forward, macswap, the data plane's relay poll loop)
+#   baseline the same as relay with another build's flatnet-dataplane
 #            (FLATNET_BASELINE_DATAPLANE), e.g. the tree before a change,
 #            measured in the same invocation
 # For each: max-rate runs (median and spread), a no-drop-rate binary search,
@@ -209,6 +211,22 @@ for t in $targets; do
     relay)
       if start_relay; then bench_target relay; else log "relay: not run"; fi
       stop_fwd ;;
+    ring)
+      # In one process: bench_fastpath's net_ring modes (the data plane's
+      # own poll loop, or a bare forwarder, against a closed-loop generator).
+      bench=$build/tests/packet/bench_fastpath
+      [[ -x $bench ]] || { log "ring: $bench missing (meson -Dtests=true)"; exit 2; }
+      for fwd in 2 3 1; do
+        log "== ring: forwarder $fwd, $runs runs of ${dur}s (load $(cut -d' ' -f1-3 /proc/loadavg))"
+        nice -n "$nice_level" "$bench" "$peers" "$runs" 1024 0 1 0 1 "$fwd" "$dur" 2>>"$out/ring.log" |
+        while IFS= read -r line; do
+          python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["target"] = "ring-" + r["target"]
+r["load1"] = float(open("/proc/loadavg").read().split()[0]); print(json.dumps(r))' "$line" >> "$results"
+          tail -1 "$results" | python3 -c 'import json,sys; r=json.load(sys.stdin)
+if r["kind"] == "ring-run": print("%s run %d: %.2f Mpps, bad %d" % (r["target"], r["run"], r["mpps"], r["bad"]))' |
+            tee -a "$out/run.log" >&2 || true
+        done
+      done ;;
     baseline)
       [[ -x "$baseline_dataplane" ]] || { log "baseline: set FLATNET_BASELINE_DATAPLANE"; exit 2; }
       saved=$dataplane; dataplane=$baseline_dataplane
