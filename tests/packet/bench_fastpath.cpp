@@ -35,6 +35,7 @@
 // costs next to nothing; docs/bench-relay.md has the memif runs beside it.
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_malloc.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -209,7 +210,12 @@ int main(int argc, char** argv) {
   tp.name = "bench";
   tp.capacity = std::max(1024u, peers * 2);
   tp.max_readers = 1;
+  rte_malloc_socket_stats heap0{}, heap1{};
+  rte_malloc_get_socket_stats(0, &heap0);
   auto table = tables::PeerTable::create(tp, &err);
+  rte_malloc_get_socket_stats(0, &heap1);
+  // The table's own allocation at this capacity (--no-huge: one socket).
+  const double table_bytes = double(heap1.heap_allocsz_bytes - heap0.heap_allocsz_bytes);
   if (!table) {
     std::fprintf(stderr, "table: %s\n", err.c_str());
     return 1;
@@ -383,6 +389,7 @@ int main(int argc, char** argv) {
   double hz = double(rte_get_tsc_hz());
   std::printf("{\"mode\":%d,\"limits\":%d,\"punted\":%lu,\"punted_known\":%lu,", mode, limits,
               (unsigned long)c.punted, (unsigned long)c.punted_known);
+  std::printf("\"capacity\":%u,\"table_bytes_per_slot\":%.1f,", tp.capacity, table_bytes / tp.capacity);
   std::printf("\"peers\":%zu,\"mbufs\":%u,\"fake_lookup\":%d,\"pairs\":%d,\"reps\":%d,\"relayed\":%lu,\"drops\":%lu,"
               "\"cycles_median\":%.1f,\"cycles_min\":%.1f,\"cycles_max\":%.1f,\"tsc_ghz\":%.2f,"
               "\"mpps_median\":%.2f}\n",
