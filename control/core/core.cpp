@@ -249,8 +249,13 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       p.version = ok.version;
       p.version_known = true;
       peers_.mark_hello_done(p, now);
-      // The round trip proves the path (spec §8.1).
-      if (hops == 0 && peers_.path_received(p, from, now)) announce(p, out);
+      // The round trip proves the path (spec §8.1) and times it (§4.2: now
+      // minus the echoed timestamp, which was our clock when we sent it).
+      if (hops == 0) {
+        if (peers_.path_received(p, from, now)) announce(p, out);
+        for (Path& q : p.paths)
+          if (q.phys == from && ok.timestamp <= now) q.add_latency_sample(now - ok.timestamp);
+      }
       if (hops == 0) learn_surface(p, ok.external);
       // Planet updates and moons (core_leaf.cpp); self-awareness (the
       // external address) is not done.

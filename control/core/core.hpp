@@ -195,6 +195,7 @@ class Core {
   // ZT_PUSH_DIRECT_PATHS_CUTOFF_TIME/_LIMIT, _MAX_PER_SCOPE_AND_FAMILY).
   static constexpr uint64_t kPathHeartbeatMs = 14000;
   static constexpr uint64_t kPathAliveMs = kPathHeartbeatMs + 5000;
+  static_assert(kPathAliveMs == Path::kAliveMs);
   static constexpr uint64_t kPathCheckMs = 5000;
   static constexpr uint64_t kPushIntervalMs = 15000;
   static constexpr uint64_t kPushIntervalHavePathMs = 120000;
@@ -206,6 +207,13 @@ class Core {
   static constexpr size_t kHeldMax = 64;
   static constexpr uint64_t kHeldMs = 5000;
   uint64_t next_deadline(uint64_t now);
+  // The direct path we use for `p` (core_paths.cpp): a leaf takes the live
+  // path (heard within 19 s) of best quality (spec §8.4: latency from our
+  // HELLOs answered on it, times 8 - IP scope), else the best of those heard
+  // within path_timeout_ms, else the most recently heard; a root keeps the
+  // most recently heard (it times no paths toward its leaves). nullptr
+  // if the peer has no path.
+  const Path* preferred_path(const Peer& p, uint64_t now) const;
 
  private:
   struct QueuedHello {

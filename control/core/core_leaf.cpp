@@ -342,11 +342,11 @@ void Core::try_seed(MoonSeed& s, uint64_t now, Actions& out) {
     if (const Peer* up = freshest_upstream(s.seed)) send_whois(up->identity.address(), s.seed, now, out);
     return;
   }
-  const Path* path = p->best_path();
+  const Path* path = preferred_path(*p, now);
   if (!path) {
     const Peer* up = freshest_upstream(s.seed);
     if (!up) return;
-    path = up->best_path();
+    path = preferred_path(*up, now);
   }
   const PhysicalPath via = path->phys;
   send_hello(s.seed, via, now, out);

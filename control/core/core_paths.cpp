@@ -23,9 +23,20 @@ constexpr uint8_t kPushClusterRedirect = 0x02;  // ZT_PUSH_DIRECT_PATHS_FLAG_CLU
 constexpr size_t kMaxSurface = 4;
 }  // namespace
 
+// Stock ranks a peer's paths by Path::quality among those heard within
+// 243 s and would keep sending on a dead one for that long; a leaf here
+// looks at live paths first (a dead path then gives way to the root within
+// 19 s), and among them the quality is latency x (8 - scope).
+const Path* Core::preferred_path(const Peer& p, uint64_t now) const {
+  if (am_root_) return p.best_path();
+  if (const Path* q = p.quality_path(now, kPathAliveMs)) return q;
+  if (const Path* q = p.quality_path(now, cfg_.limits.path_timeout_ms)) return q;
+  return p.best_path();
+}
+
 const Path* Core::live_path(const Peer& p, uint64_t now) const {
-  const Path* b = p.best_path();
-  return b && now < b->last_receive + kPathAliveMs ? b : nullptr;
+  const Path* q = preferred_path(p, now);
+  return q && q->alive(now) ? q : nullptr;
 }
 
 // Where a packet we originate for `p` goes: its live direct path, else the
@@ -34,7 +45,8 @@ const Path* Core::live_path(const Peer& p, uint64_t now) const {
 const Path* Core::route(const Peer& p, uint64_t now) const {
   if (const Path* live = live_path(p, now)) return live;
   const Peer* up = p.is_upstream() ? nullptr : freshest_upstream(0);
-  return up ? up->best_path() : p.best_path();
+  const Path* via = up ? preferred_path(*up, now) : nullptr;
+  return via ? via : preferred_path(p, now);
 }
 
 void Core::keep_paths_alive(uint64_t now, Actions& out) {

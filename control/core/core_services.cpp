@@ -242,7 +242,7 @@ bool Core::send_hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actio
 
 bool Core::send_whois(uint64_t root, uint64_t address, uint64_t now, Actions& out) {
   Peer* p = peers_.find(root);
-  const Path* path = p ? p->best_path() : nullptr;
+  const Path* path = p ? preferred_path(*p, now) : nullptr;
   if (!path) return false;
   PacketBuilder b(root, this->address(), wire::Verb::kWhois, random_packet_id());
   encode_whois(Whois{{address}}, b.payload());

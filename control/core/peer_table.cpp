@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "control/core/ip_scope.hpp"
+
 namespace flatnet::control {
 
 const Path* Peer::best_path(wire::InetAddress::Family family) const {
@@ -11,6 +13,28 @@ const Path* Peer::best_path(wire::InetAddress::Family family) const {
   for (const Path& p : paths) {
     if (family != wire::InetAddress::Family::kNull && p.phys.remote.family != family) continue;
     if (!best || p.last_receive >= best->last_receive) best = &p;
+  }
+  return best;
+}
+
+void Path::add_latency_sample(uint64_t rtt_ms) {
+  const auto sample = uint32_t(std::min<uint64_t>(rtt_ms, kLatencyUnknown));
+  latency = latency < kLatencyUnknown ? (latency + sample) / 2 : sample;
+}
+
+uint64_t Path::quality(uint64_t now) const {
+  uint64_t q = latency;
+  if (!alive(now)) q += kLatencyUnknown + std::min(now - last_receive, kQualityMaxSilenceMs);
+  return q * (8 - (unsigned(ip_scope(phys.remote)) & 7));
+}
+
+const Path* Peer::quality_path(uint64_t now, uint64_t window) const {
+  const Path* best = nullptr;
+  uint64_t best_q = 0;
+  for (const Path& p : paths) {
+    if (now >= p.last_receive + window) continue;
+    const uint64_t q = p.quality(now);
+    if (!best || q <= best_q) best = &p, best_q = q;
   }
   return best;
 }

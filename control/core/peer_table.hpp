@@ -31,6 +31,22 @@ struct Path {
   uint64_t last_receive = 0;
   uint64_t last_send = 0;
   uint64_t last_echo_reply = 0;   // ECHO answers are limited per path
+  // Round trip in ms of our HELLOs answered directly on this path (spec
+  // §4.2): the first sample as measured, each later one averaged with the
+  // value so far. kLatencyUnknown until the first.
+  uint32_t latency = kLatencyUnknown;
+
+  static constexpr uint32_t kLatencyUnknown = 0xffff;
+  // Heard within this: alive (stock's ZT_PATH_HEARTBEAT_PERIOD + 5 s).
+  static constexpr uint64_t kAliveMs = 19000;
+  // Silence counted in the quality of a dead path is capped here (10 heartbeats).
+  static constexpr uint64_t kQualityMaxSilenceMs = 140000;
+
+  bool alive(uint64_t now) const { return now < last_receive + kAliveMs; }
+  void add_latency_sample(uint64_t rtt_ms);
+  // Spec §8.4, lower is better: the latency while alive, else the latency +
+  // 0xffff + the silence (capped), times 8 - IP scope (PRIVATE x1 ... NONE x8).
+  uint64_t quality(uint64_t now) const;
 };
 
 struct Peer {
@@ -60,6 +76,9 @@ struct Peer {
   }
   // Most recently heard path of `family` (kNull: any family), or nullptr.
   const Path* best_path(wire::InetAddress::Family family = wire::InetAddress::Family::kNull) const;
+  // The path of lowest Path::quality among those heard within `window` ms
+  // (ties: the later entry, as stock's Peer::getAppropriatePath), or nullptr.
+  const Path* quality_path(uint64_t now, uint64_t window) const;
 
  private:
   friend class PeerTable;

@@ -207,5 +207,168 @@ TEST(ControlCorePaths, LeafPushesItsAddressesAndWhereTheRootSeesIt) {
   EXPECT_EQ(t.core("b").metrics().push_direct_paths_received, 1u);
 }
 
+// ---- path quality (spec §8.4) -------------------------------------------------------
+
+TEST(ControlCorePaths, PathQualityIsLatencyTimesScopeFactorPlusSilenceWhenDead) {
+  Path q;
+  q.phys = path_from(v4(10, 1, 2, 3));  // PRIVATE: x1
+  q.last_receive = 100000;
+  EXPECT_EQ(q.latency, Path::kLatencyUnknown);
+  EXPECT_EQ(q.quality(100000), 0xffffu);  // alive, unmeasured
+  q.add_latency_sample(30);                // the first sample is taken as is
+  EXPECT_EQ(q.latency, 30u);
+  q.add_latency_sample(10);                // later ones are averaged in
+  EXPECT_EQ(q.latency, 20u);
+  q.add_latency_sample(1000000);           // capped at 0xffff before averaging
+  EXPECT_EQ(q.latency, (20u + 0xffffu) / 2);
+  q.latency = 20;
+  EXPECT_EQ(q.quality(100000 + Path::kAliveMs - 1), 20u);
+  // Dead: latency + 0xffff + the silence, capped at 140 s.
+  EXPECT_EQ(q.quality(100000 + Path::kAliveMs), 20u + 0xffff + Path::kAliveMs);
+  EXPECT_EQ(q.quality(100000 + 500000), 20u + 0xffff + 140000);
+  q.phys = path_from(v4(93, 184, 216, 34));  // GLOBAL: x4
+  EXPECT_EQ(q.quality(100000), 80u);
+  q.phys = path_from(v4(6, 1, 2, 3));  // PSEUDOPRIVATE: x5
+  EXPECT_EQ(q.quality(100000), 100u);
+}
+
+// A learns a direct path to B at `via`: its HELLO, sent at `sent`, reaches B,
+// and B's answer comes back to A on `via` at `answered`, so the path is
+// timed at answered - sent.
+void learn_path(Net& t, const wire::InetAddress& via, uint64_t sent, uint64_t answered) {
+  Actions h;
+  ASSERT_TRUE(t.core("a").send_hello(t.b.address(), path_from(via), sent, h));
+  ASSERT_EQ(h.send.size(), 1u);
+  Actions r;
+  t.core("b").receive(path_from(t.a_at), h.send[0].bytes, sent, r);
+  ASSERT_FALSE(r.send.empty());
+  for (const SendDatagram& d : r.send) {
+    Actions x;
+    t.core("a").receive(path_from(via), d.bytes, answered, x);
+  }
+}
+
+// A knows B (WHOIS through the root); no direct path yet.
+void introduce(Net& t) {
+  t.hello_roots("a");
+  t.hello_roots("b");
+  t.whois("a", t.b.address());
+}
+
+const Path* path_to(Net& t, const wire::InetAddress& at) {
+  const Peer* b = t.core("a").peers().find(t.b.address());
+  for (const Path& q : b->paths)
+    if (q.phys.remote == at) return &q;
+  return nullptr;
+}
+
+// Where A's next ECHO for B goes at `now`.
+wire::InetAddress echo_goes_to(Net& t, uint64_t now) {
+  Actions e;
+  const uint8_t p[4] = {1, 2, 3, 4};
+  EXPECT_NE(t.core("a").send_echo(t.b.address(), p, now, e), 0u);
+  return e.send.empty() ? wire::InetAddress{} : e.send[0].path.remote;
+}
+
+TEST(ControlCorePaths, LowerLatencyPathWinsOverAMoreRecentlyHeardOne) {
+  Net t;
+  introduce(t);
+  const wire::InetAddress fast = t.b_at, slow = v4(10, 99, 0, 13);
+  learn_path(t, fast, t.now, t.now + 5);
+  learn_path(t, slow, t.now + 10, t.now + 50);
+  ASSERT_NE(path_to(t, fast), nullptr);
+  ASSERT_NE(path_to(t, slow), nullptr);
+  EXPECT_EQ(path_to(t, fast)->latency, 5u);
+  EXPECT_EQ(path_to(t, slow)->latency, 40u);
+  const Peer* b = t.core("a").peers().find(t.b.address());
+  EXPECT_EQ(b->best_path()->phys.remote, slow) << "slow is the most recently heard";
+  EXPECT_EQ(t.core("a").preferred_path(*b, t.now + 60)->phys.remote, fast);
+  EXPECT_EQ(echo_goes_to(t, t.now + 60), fast);
+  // Later round trips are averaged in: 15 ms now makes it (5 + 15) / 2.
+  learn_path(t, fast, t.now + 70, t.now + 85);
+  EXPECT_EQ(path_to(t, fast)->latency, 10u);
+  // An answer that came through a relay (hops > 0) times nothing and
+  // teaches no path.
+  t.net.relays.insert("root");
+  Actions h;
+  ASSERT_TRUE(t.core("a").send_hello(t.b.address(), path_from(t.root_at), t.now + 90, h));
+  t.net.pump("a", h, t.now + 200);
+  EXPECT_EQ(path_to(t, t.root_at), nullptr);
+  EXPECT_EQ(path_to(t, fast)->latency, 10u);
+  EXPECT_EQ(path_to(t, slow)->latency, 40u);
+}
+
+TEST(ControlCorePaths, PrivateScopeBeatsGlobalAtEqualLatency) {
+  Net t;
+  introduce(t);
+  const wire::InetAddress priv = t.b_at, global = v4(93, 184, 216, 34);
+  learn_path(t, priv, t.now, t.now + 10);
+  // The global path is later in the list and heard later, with the same
+  // latency: x4 against x1, the private path stays.
+  learn_path(t, global, t.now + 20, t.now + 30);
+  const Peer* b = t.core("a").peers().find(t.b.address());
+  ASSERT_EQ(b->paths.size(), 2u);
+  EXPECT_EQ(b->paths[1].phys.remote, global);
+  EXPECT_EQ(path_to(t, global)->latency, 10u);
+  EXPECT_EQ(t.core("a").preferred_path(*b, t.now + 40)->phys.remote, priv);
+  EXPECT_EQ(echo_goes_to(t, t.now + 40), priv);
+  // A global path more than four times faster wins: 4 x 2 = 8 < 10. (Its
+  // latency drops from 10 to (10 + 0) / 2 = 5, then (5 + 0) / 2 = 2.)
+  learn_path(t, global, t.now + 50, t.now + 50);
+  learn_path(t, global, t.now + 60, t.now + 60);
+  EXPECT_EQ(path_to(t, global)->latency, 2u);
+  EXPECT_EQ(echo_goes_to(t, t.now + 70), global);
+}
+
+TEST(ControlCorePaths, DeadPathLosesToAnAliveOne) {
+  Net t;
+  introduce(t);
+  const wire::InetAddress fast = t.b_at, slow = v4(10, 99, 0, 13);
+  learn_path(t, fast, t.now, t.now + 5);
+  learn_path(t, slow, t.now + 10, t.now + 50);
+  EXPECT_EQ(echo_goes_to(t, t.now + 60), fast);
+  // Only the slow path keeps answering; 19 s after its last answer the fast
+  // one is dead (latency + 0xffff + silence) and the slow one is used.
+  learn_path(t, slow, t.now + 15000, t.now + 15040);
+  const uint64_t later = t.now + 5 + Path::kAliveMs;
+  const Peer* b = t.core("a").peers().find(t.b.address());
+  EXPECT_FALSE(path_to(t, fast)->alive(later));
+  EXPECT_TRUE(path_to(t, slow)->alive(later));
+  EXPECT_GT(path_to(t, fast)->quality(later), path_to(t, slow)->quality(later));
+  EXPECT_EQ(t.core("a").preferred_path(*b, later)->phys.remote, slow);
+  EXPECT_EQ(echo_goes_to(t, later), slow);
+}
+
+TEST(ControlCorePaths, EqualQualityGoesToTheLaterPath) {
+  Net t;
+  introduce(t);
+  const wire::InetAddress first = t.b_at, second = v4(10, 99, 0, 13);
+  learn_path(t, first, t.now, t.now + 10);
+  learn_path(t, second, t.now + 20, t.now + 30);
+  // The first path is heard again (10 ms again): most recently heard, same
+  // quality -- the later entry in the list still wins, as stock's <= does.
+  learn_path(t, first, t.now + 40, t.now + 50);
+  const Peer* b = t.core("a").peers().find(t.b.address());
+  ASSERT_EQ(b->paths.size(), 2u);
+  EXPECT_EQ(b->paths[0].phys.remote, first);
+  EXPECT_EQ(b->paths[0].latency, b->paths[1].latency);
+  EXPECT_EQ(b->best_path()->phys.remote, first);
+  EXPECT_EQ(t.core("a").preferred_path(*b, t.now + 60)->phys.remote, second);
+  EXPECT_EQ(echo_goes_to(t, t.now + 60), second);
+}
+
+TEST(ControlCorePaths, RootKeepsTheMostRecentlyHeardPath) {
+  // A root measures no latency toward its leaves (it never HELLOs them):
+  // its relay and table choice stays the most recently heard path.
+  Net t;
+  t.hello_roots("a");
+  Core& root = t.core("root");
+  const Peer* a = root.peers().find(t.a.address());
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(root.preferred_path(*a, t.now), nullptr);
+  EXPECT_EQ(root.preferred_path(*a, t.now), a->best_path());
+  EXPECT_EQ(a->best_path()->latency, Path::kLatencyUnknown);
+}
+
 }  // namespace
 }  // namespace flatnet::control
