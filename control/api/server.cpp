@@ -85,6 +85,12 @@ struct Shared {
 
 void add_routes(httplib::Server& s, Shared& sh) {
   s.set_payload_max_length(sh.cfg.max_body_bytes);
+  // cpp-httplib sends a response's headers and body in two writes. With
+  // Nagle on, the body waits for the ACK of the headers, which a keep-alive
+  // client delays (~40 ms on Linux): every request after the first then
+  // took ~27 ms on average. Set on the listening socket, inherited by the
+  // accepted ones.
+  s.set_tcp_nodelay(true);
   s.set_keep_alive_timeout(2);
   s.set_read_timeout(5);
   s.set_write_timeout(5);
@@ -109,13 +115,17 @@ void add_routes(httplib::Server& s, Shared& sh) {
   }));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "internal error";
+    int status = 500;
     try {
       if (ep) std::rethrow_exception(ep);
+    } catch (const Unavailable& e) {  // flatnetd's loop did not let go in time
+      what = e.what();
+      status = 503;
     } catch (const std::exception& e) {
       what = e.what();
     } catch (...) {
     }
-    send_error(res, 500, what);
+    send_error(res, status, what);
   });
 
   s.Get("/status", [&sh](const httplib::Request&, httplib::Response& res) {

@@ -170,20 +170,25 @@ void Daemon::run(const std::atomic<bool>& stop) {
     uint64_t deadline;
     unsigned handled;
     {
-      std::lock_guard<std::mutex> g(mu_);
+      std::lock_guard<std::timed_mutex> g(mu_);
       const uint64_t now = mono_ms();
       handled = turn(now);
       deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
                            opt_.ping_targets.empty() ? UINT64_MAX : next_ping_});
     }
-    cv_.notify_all();
+    {
+      std::lock_guard<std::mutex> t(turn_mu_);
+      ++turns_;
+    }
+    turn_cv_.notify_all();
     const uint64_t now = mono_ms();
     // Idle: sleep on the backend until input or the next timer (at most
     // 100 ms, so a stop request is seen promptly).
     // Busy (the last turn had input): only yield, so a burst is drained.
+    // mu_ is free meanwhile: StatusSource calls do not wait for this.
     backend_->wait(handled ? 0 : int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100)));
   }
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<std::timed_mutex> g(mu_);
   save_peers_cache();
   if (opt_.log_level <= LogLevel::kDebug) {
     std::string counters;
@@ -204,9 +209,10 @@ void Daemon::save_peers_cache() {
   std::error_code ec;
   fs::create_directories(dir, ec);
   size_t n = 0;
+  const uint64_t now = mono_ms();
   core_->peers().for_each([&](const Peer& p) {
     if (p.is_upstream()) return;
-    const Path* best = p.best_path();
+    const Path* best = core_->preferred_path(p, now);
     if (!best) return;
     const std::string path = best->phys.remote.to_string();
     auto it = cached_.find(p.identity.address());
@@ -222,7 +228,7 @@ void Daemon::save_peers_cache() {
 
 size_t Daemon::load_peers_cache() {
   namespace fs = std::filesystem;
-  std::lock_guard<std::mutex> g(mu_);
+  std::lock_guard<std::timed_mutex> g(mu_);
   const std::string dir = home_.dir + "/peers.d";
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return 0;
@@ -297,8 +303,40 @@ void Daemon::remove_moon_files(uint64_t id) {
 
 // ---- StatusSource ------------------------------------------------------------------
 
+// The loop holds mu_ for one bounded turn and releases it before it sleeps,
+// so this normally succeeds at once; a turn stuck (a blocked disk or log
+// pipe, a bug) turns into Unavailable (HTTP 503) instead of a hung caller.
+std::unique_lock<std::timed_mutex> Daemon::api_lock() {
+  std::unique_lock<std::timed_mutex> g(mu_, std::defer_lock);
+  if (!g.try_lock_for(std::chrono::milliseconds(opt_.api_wait_ms)))
+    throw Unavailable("flatnetd's event loop did not answer within " +
+                      std::to_string(opt_.api_wait_ms) + " ms");
+  return g;
+}
+
+template <typename Pred>
+bool Daemon::wait_for_turns(std::chrono::steady_clock::time_point deadline, Pred pred) {
+  for (;;) {
+    uint64_t seen;
+    {
+      std::lock_guard<std::mutex> t(turn_mu_);
+      seen = turns_;
+    }
+    {
+      auto g = api_lock();
+      if (pred()) return true;
+    }
+    std::unique_lock<std::mutex> t(turn_mu_);
+    if (!turn_cv_.wait_until(t, deadline, [&] { return turns_ != seen; })) {
+      t.unlock();
+      auto g = api_lock();
+      return pred();
+    }
+  }
+}
+
 NodeStatus Daemon::node() {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = api_lock();
   NodeStatus s;
   s.address = core_->address();
   s.public_identity = home_.identity.to_string(false);
@@ -316,7 +354,7 @@ NodeStatus Daemon::node() {
 }
 
 std::vector<PeerStatus> Daemon::peers() {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = api_lock();
   const uint64_t now = mono_ms();
   const int64_t wall = wall_ms();
   const uint64_t timeout = core_->config().limits.path_timeout_ms;
@@ -328,8 +366,10 @@ std::vector<PeerStatus> Daemon::peers() {
     s.role = p.role == PeerRole::kPlanetRoot ? Role::kPlanet
              : p.role == PeerRole::kMoonRoot ? Role::kMoon
                                              : Role::kLeaf;
-    const Path* best = p.best_path();
+    const Path* best = core_->preferred_path(p, now);
     s.relayed = best == nullptr;
+    // Stock reports the preferred path's latency, -1 while unmeasured.
+    if (best && best->latency < Path::kLatencyUnknown) s.latency_ms = int(best->latency);
     for (const Path& q : p.paths) {
       PathStatus ps;
       ps.address = q.phys.remote.to_string();
@@ -347,7 +387,7 @@ std::vector<PeerStatus> Daemon::peers() {
 }
 
 std::vector<MoonStatus> Daemon::moons() {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = api_lock();
   std::vector<MoonStatus> out;
   for (const wire::World& m : core_->config().moons) {
     MoonStatus s;
@@ -369,7 +409,7 @@ std::vector<MoonStatus> Daemon::moons() {
 }
 
 std::vector<MetricSample> Daemon::metrics() {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = api_lock();
   std::vector<MetricSample> out;
   for (const CounterSample& c : metric_samples(core_->metrics()))
     out.push_back(MetricSample{c.name + "_total", {}, double(c.value), c.help,
@@ -395,7 +435,7 @@ std::vector<MetricSample> Daemon::metrics() {
 // (the seed is then not needed); otherwise the core fetches the moon from
 // the seed and execute() writes the file when it arrives.
 bool Daemon::orbit(uint64_t world, uint64_t seed, std::string* err) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = api_lock();
   const uint64_t now = mono_ms();
   Actions a;
   Core::OrbitResult r;
@@ -421,7 +461,7 @@ bool Daemon::orbit(uint64_t world, uint64_t seed, std::string* err) {
 }
 
 bool Daemon::deorbit(uint64_t world, std::string* err) {
-  std::lock_guard<std::mutex> g(mu_);
+  auto g = api_lock();
   Actions a;
   const bool known = core_->deorbit(world, mono_ms(), a);
   execute(a);
@@ -435,11 +475,15 @@ bool Daemon::deorbit(uint64_t world, std::string* err) {
   return true;
 }
 
+// Every wait here is for loop turns without holding mu_ (wait_for_turns),
+// and every lock is api_lock(): a stuck loop ends a ping with Unavailable.
 PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {
+  using clock = std::chrono::steady_clock;
   PingResult r;
   count = std::clamp(count, 1, 100);
   timeout_ms = std::clamp(timeout_ms, 1, 10000);
-  std::unique_lock<std::mutex> g(mu_);
+  const auto timeout = std::chrono::milliseconds(timeout_ms);
+  auto g = api_lock();
   // Unknown peer: ask the roots first, within the first timeout.
   if (!core_->peers().find(addr)) {
     Actions a;
@@ -447,44 +491,49 @@ PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {
     for (uint64_t u : core_->upstreams())
       if (core_->send_whois(u, addr, now, a)) break;
     execute(a);
-    cv_.wait_for(g, std::chrono::milliseconds(timeout_ms),
-                 [&] { return core_->peers().find(addr) != nullptr; });
-    if (!core_->peers().find(addr)) {
+    g.unlock();
+    if (!wait_for_turns(clock::now() + timeout, [&] { return core_->peers().find(addr) != nullptr; })) {
       r.error = "peer " + hex10(addr) + " is unknown (no WHOIS answer)";
       return r;
     }
+    g = api_lock();
   }
   r.ok = true;
   // ECHOs are paced: a stock responder answers at most one ECHO per path
   // per 166 ms (spec §4.9), so back-to-back ECHOs would lose every other one.
   constexpr auto kPingSpacing = std::chrono::milliseconds(250);
-  auto next_send = std::chrono::steady_clock::now();
+  auto next_send = clock::now();
   for (int i = 0; i < count; ++i) {
     if (i > 0) {
-      g.unlock();
       std::this_thread::sleep_until(next_send);
-      g.lock();
+      g = api_lock();
     }
-    next_send = std::chrono::steady_clock::now() + kPingSpacing;
+    next_send = clock::now() + kPingSpacing;
     Actions a;
     uint8_t payload[8];
     randombytes_buf(payload, sizeof payload);
     const uint64_t t0 = mono_ms();
-    const auto t0_precise = std::chrono::steady_clock::now();
+    const auto t0_precise = clock::now();
     const uint64_t id = core_->send_echo(addr, payload, t0, a);
     execute(a);
+    g.unlock();
     if (!id) {
       r.ok = false;
       r.error = "no path to " + hex10(addr) + " (direct or through a root)";
       return r;
     }
     ++r.sent;
-    if (cv_.wait_for(g, std::chrono::milliseconds(timeout_ms),
-                     [&] { return replies_.count(id) != 0; })) {
-      const EchoReply& e = replies_[id];
-      const std::chrono::duration<double, std::milli> rtt = std::chrono::steady_clock::now() - t0_precise;
-      r.replies.push_back(PingReply{i, rtt.count(), e.hops > 0});
-      replies_.erase(id);
+    bool hops = false;
+    const bool answered = wait_for_turns(t0_precise + timeout, [&] {
+      auto it = replies_.find(id);
+      if (it == replies_.end()) return false;
+      hops = it->second.hops > 0;
+      replies_.erase(it);
+      return true;
+    });
+    if (answered) {
+      const std::chrono::duration<double, std::milli> rtt = clock::now() - t0_precise;
+      r.replies.push_back(PingReply{i, rtt.count(), hops});
     }
   }
   return r;

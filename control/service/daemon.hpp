@@ -1,10 +1,14 @@
 // flatnetd's event loop around the I/O-free core: feeds it the backend's
 // datagrams and events, carries out its Actions, runs its timers, keeps
 // the peers cache, and serves StatusSource (any thread: one mutex guards
-// the core and the backend).
+// the core and the backend; the loop holds it for one bounded turn and
+// never while it sleeps, so an API call is served at once on its own
+// thread; a call that cannot get the mutex within api_wait_ms throws
+// Unavailable, so a stuck loop cannot hang the HTTP API).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -26,6 +30,7 @@ struct DaemonOptions {
   std::string home;
   LogLevel log_level = LogLevel::kInfo;
   std::vector<uint64_t> ping_targets;  // --ping: ECHO these once a second, log replies
+  int api_wait_ms = 2000;              // StatusSource: longest wait for the loop's mutex
 };
 
 class Daemon final : public StatusSource {
@@ -57,14 +62,22 @@ class Daemon final : public StatusSource {
   std::string moon_file(uint64_t id) const;
   void save_world(const wire::World& w);   // a world the core took from OK(HELLO)
   void remove_moon_files(uint64_t id);     // deorbit
+  // StatusSource side: mu_ within opt_.api_wait_ms, else Unavailable.
+  std::unique_lock<std::timed_mutex> api_lock();
+  // Without holding mu_, waits for loop turns until pred() (evaluated under
+  // mu_) holds or `deadline` passes; returns pred()'s last value.
+  template <typename Pred>
+  bool wait_for_turns(std::chrono::steady_clock::time_point deadline, Pred pred);
 
   Home home_;
   std::unique_ptr<Backend> backend_;
   DaemonOptions opt_;
   std::unique_ptr<Core> core_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;        // signalled after every turn
+  std::timed_mutex mu_;
+  std::mutex turn_mu_;                // guards turns_ only (never held while blocking)
+  std::condition_variable turn_cv_;   // signalled after every turn
+  uint64_t turns_ = 0;
   std::map<uint64_t, EchoReply> replies_;   // by in-re packet ID, for ping()
   uint64_t next_hello_ = 0;
   uint64_t next_cache_ = 0;

@@ -4,16 +4,28 @@
 // actions (orbit, deorbit, ping). Nothing here knows about sockets or HTTP.
 //
 // Thread safety: every StatusSource method may be called from any thread
-// (the HTTP server runs on its own). flatnetd marshals each call into its
-// event loop; ping() blocks its caller for at most count * timeout_ms.
+// (the HTTP server runs on its own). flatnetd serves each call on the
+// caller's thread under the mutex its event loop releases before it sleeps,
+// so a call never waits for the loop's next tick; ping() blocks its caller
+// for at most count * timeout_ms (plus the waits below).
+//
+// A method that cannot get at the state in time (flatnetd's event loop is
+// stuck inside a turn) throws Unavailable instead of blocking its caller
+// forever; the HTTP API answers 503.
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace flatnet::control {
+
+class Unavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct NodeStatus {
   uint64_t address = 0;            // 40-bit node address

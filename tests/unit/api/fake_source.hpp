@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -28,8 +29,10 @@ inline constexpr const char* kMetricsToken = "metr1cs-token";
 class FakeSource final : public StatusSource {
  public:
   int64_t now = 1795568531012;
+  std::atomic<bool> unavailable{false};  // node()/peers() throw Unavailable (a stuck flatnetd)
 
   NodeStatus node() override {
+    if (unavailable) throw Unavailable("flatnetd's event loop did not answer within 2000 ms");
     NodeStatus n;
     n.address = 0xee420f0cdaULL;
     n.public_identity = "ee420f0cda:0:eaf6";
@@ -42,6 +45,7 @@ class FakeSource final : public StatusSource {
     return n;
   }
   std::vector<PeerStatus> peers() override {
+    if (unavailable) throw Unavailable("flatnetd's event loop did not answer within 2000 ms");
     // Out of order on purpose: /peer must sort by address.
     PeerStatus leaf{0xc989c90153ULL, "1.14.1", 0, Role::kLeaf, false,
                     {{"10.99.0.12/9993", now - 1071, now - 1071, true, true}}};

@@ -3,10 +3,13 @@
 // plumbing, malformed input.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <regex>
 #include <thread>
 #include <set>
@@ -465,6 +468,111 @@ void check_exposition(const std::string& text, std::set<std::string>* names) {
     }
   }
   EXPECT_GT(n, 0u);
+}
+
+TEST(ApiRoutes, StuckServiceIs503) {
+  Running api;
+  api.src.unavailable = true;
+  auto c = api.client();
+  for (const char* path : {"/status", "/health", "/peer", "/peer/c989c90153"}) {
+    auto r = c.Get(path, auth());
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 503) << path;
+    const json j = body_json(r);
+    EXPECT_EQ(j.value("error", 0), 503) << path;
+    EXPECT_NE(j.value("description", "").find("did not answer"), std::string::npos) << r->body;
+  }
+  api.src.unavailable = false;
+  auto r = c.Get("/status", auth());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+// A keep-alive client that reads each whole response before it sends the
+// next request (Python's http.client, Prometheus): with Nagle on the
+// server's socket, the body of every response after the first waited for
+// the client's delayed ACK of the headers (~40 ms). The accepted socket
+// must have TCP_NODELAY, and requests must not take tens of ms each.
+TEST(ApiLatency, KeepAliveRequestsAreNotHeldBackByNagle) {
+  Running api;
+  const std::string req = std::string("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-ZT1-Auth: ") +
+                          kToken + "\r\n\r\n";
+  auto connect_api = [&]() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(api.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+  };
+  // One request and its whole response (headers, then Content-Length bytes).
+  auto exchange = [&](int fd) -> bool {
+    if (::send(fd, req.data(), req.size(), 0) != ssize_t(req.size())) return false;
+    std::string in;
+    char buf[4096];
+    size_t need = std::string::npos;
+    while (need == std::string::npos || in.size() < need) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      in.append(buf, size_t(n));
+      const size_t end = in.find("\r\n\r\n");
+      if (need == std::string::npos && end != std::string::npos) {
+        const size_t cl = in.find("Content-Length: ");
+        if (cl == std::string::npos || cl > end) return false;
+        need = end + 4 + std::stoul(in.substr(cl + 16));
+      }
+    }
+    return in.compare(0, 12, "HTTP/1.1 200") == 0;
+  };
+
+  int fd = connect_api();
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_TRUE(exchange(fd));
+  // The server's end of this connection lives in this process: the socket
+  // whose peer is our local port.
+  sockaddr_in mine{};
+  socklen_t ml = sizeof mine;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &ml), 0);
+  int accepted = -1;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int other = std::stoi(e.path().filename().string());
+    sockaddr_in peer{};
+    socklen_t pl = sizeof peer;
+    if (other == fd || ::getpeername(other, reinterpret_cast<sockaddr*>(&peer), &pl) != 0 ||
+        peer.sin_family != AF_INET)
+      continue;
+    if (peer.sin_port == mine.sin_port) accepted = other;
+  }
+  ASSERT_GE(accepted, 0) << "the server's socket of our connection was not found";
+  int nodelay = 0;
+  socklen_t nl = sizeof nodelay;
+  ASSERT_EQ(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &nl), 0);
+  EXPECT_NE(nodelay, 0) << "TCP_NODELAY is off on the accepted socket";
+  ::close(fd);
+
+  // And the effect. The server closes a connection after 5 requests
+  // (cpp-httplib's keep-alive count), and the first one on a fresh
+  // connection is ACKed at once; the 2nd to 4th are the ones that waited
+  // ~40 ms each without TCP_NODELAY. Allow a few slow ones on a loaded box.
+  int slow = 0, timed = 0;
+  for (int c = 0; c < 5; ++c) {
+    fd = connect_api();
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    ASSERT_TRUE(exchange(fd));
+    for (int i = 0; i < 3; ++i, ++timed) {
+      const auto t0 = std::chrono::steady_clock::now();
+      ASSERT_TRUE(exchange(fd)) << c << "/" << i;
+      if (std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(30)) ++slow;
+    }
+    ::close(fd);
+  }
+  EXPECT_LE(slow, 4) << "of " << timed << " keep-alive requests took >= 30 ms (Nagle + delayed ACK?)";
 }
 
 TEST(ApiMetrics, FormatAndAuth) {

@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 
@@ -128,6 +130,12 @@ TEST_F(DaemonWorlds, PlanetUpdateAndFetchedMoonArePersistedDeorbitRemovesTheMoon
   std::string why;
   ASSERT_TRUE(read_world_file((dir_ / "planet").string(), saved, &why)) << why;
   EXPECT_EQ(saved.timestamp, 2000u);
+  // That OK(HELLO) timed the root's path: /peer shows a latency, not -1.
+  int root_latency = -1;
+  for (const PeerStatus& p : daemon_->peers())
+    if (p.address == root_.address()) root_latency = p.latency_ms;
+  EXPECT_GE(root_latency, 0);
+  EXPECT_LT(root_latency, 0xffff);
 
   std::string err;
   ASSERT_TRUE(daemon_->orbit(moon.id, mr_.address(), &err)) << err;
@@ -191,6 +199,142 @@ TEST_F(DaemonWorlds, WaitingOrbitIsListedAndRefusalsSaySo) {
   EXPECT_TRUE(ms[0].roots.empty());
   ASSERT_TRUE(daemon_->deorbit(0x1122334455ULL, &err)) << err;
   EXPECT_TRUE(daemon_->moons().empty());
+}
+
+// ---- StatusSource calls and the event loop ----------------------------------------
+
+// A backend that makes the loop sleep for as long as the test wants: wait()
+// blocks until release() (the loop idles, its mutex free), and, once stuck()
+// is asked, poll() blocks too (a turn that does not end, mutex held).
+class SleepyBackend final : public Backend {
+ public:
+  unsigned poll(const BackendEvents&, unsigned) override {
+    std::unique_lock<std::mutex> g(m_);
+    if (stick_) {
+      in_poll_ = true;
+      cv_.notify_all();
+      cv_.wait_for(g, std::chrono::seconds(10), [&] { return released_; });
+      in_poll_ = false;
+    }
+    return 0;
+  }
+  void wait(int) override {
+    std::unique_lock<std::mutex> g(m_);
+    if (released_) {  // the test is over: an ordinary short sleep
+      g.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return;
+    }
+    in_wait_ = true;
+    cv_.notify_all();
+    cv_.wait_for(g, std::chrono::seconds(10), [&] { return released_ || stick_; });
+    in_wait_ = false;
+    ++woken_;
+  }
+  bool send(const SendDatagram&) override { return true; }
+  bool table(const TableCommand&) override { return true; }
+  int64_t local_socket() const override { return 0; }
+  uint16_t port() const override { return 9993; }
+  std::string describe() const override { return "sleepy"; }
+
+  bool wait_until(bool SleepyBackend::*flag) {
+    std::unique_lock<std::mutex> g(m_);
+    return cv_.wait_for(g, std::chrono::seconds(5), [&] { return this->*flag; });
+  }
+  void stuck() {
+    std::lock_guard<std::mutex> g(m_);
+    stick_ = true;
+    cv_.notify_all();
+  }
+  void release() {
+    std::lock_guard<std::mutex> g(m_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  int woken() {
+    std::lock_guard<std::mutex> g(m_);
+    return woken_;
+  }
+  bool in_wait_ = false, in_poll_ = false;
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stick_ = false, released_ = false;
+  int woken_ = 0;
+};
+
+class DaemonLoop : public ::testing::Test {
+ protected:
+  void start(int api_wait_ms) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("flatnet-daemon-loop-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    test::WorldKey k = test::world_key();
+    Home h;
+    h.dir = dir_.string();
+    h.identity = test::parse_identity(test::kIdentityA);
+    h.planet = test::make_world(wire::WorldType::kPlanet, 4242, 1000,
+                                {{test::root_identity(), v4(10, 97, 0, 1)}}, k, k);
+    auto b = std::make_unique<SleepyBackend>();
+    backend_ = b.get();
+    DaemonOptions opt{h.dir, LogLevel::kError, {}};
+    opt.api_wait_ms = api_wait_ms;
+    daemon_ = std::make_unique<Daemon>(h, std::move(b), opt);
+    loop_ = std::thread([this] { daemon_->run(stop_); });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (backend_) backend_->release();
+    if (loop_.joinable()) loop_.join();
+    daemon_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  SleepyBackend* backend_ = nullptr;
+  std::unique_ptr<Daemon> daemon_;
+  std::atomic<bool> stop_{false};
+  std::thread loop_;
+};
+
+// The loop sleeps (here: until the test ends); API calls are answered
+// meanwhile on the caller's thread, without waking it or waiting for its
+// next turn.
+TEST_F(DaemonLoop, CallsAreServedWhileTheLoopSleeps) {
+  start(2000);
+  ASSERT_TRUE(backend_->wait_until(&SleepyBackend::in_wait_));
+  const int woken = backend_->woken();
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(daemon_->node().address, test::parse_identity(test::kIdentityA).address());
+    EXPECT_EQ(daemon_->peers().size(), 1u);  // the planet's root
+    EXPECT_FALSE(daemon_->metrics().empty());
+    EXPECT_TRUE(daemon_->moons().empty());
+  }
+  EXPECT_EQ(backend_->woken(), woken) << "an API call needed the loop";
+  EXPECT_TRUE(backend_->in_wait_);
+}
+
+// A turn that never ends (mutex held): calls give up after api_wait_ms with
+// Unavailable (HTTP 503) instead of hanging their thread.
+TEST_F(DaemonLoop, StuckLoopAnswersUnavailable) {
+  start(100);
+  ASSERT_TRUE(backend_->wait_until(&SleepyBackend::in_wait_));
+  backend_->stuck();
+  ASSERT_TRUE(backend_->wait_until(&SleepyBackend::in_poll_));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_THROW(daemon_->node(), Unavailable);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, std::chrono::milliseconds(100));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_THROW(daemon_->peers(), Unavailable);
+  EXPECT_THROW(daemon_->metrics(), Unavailable);
+  std::string err;
+  EXPECT_THROW(daemon_->orbit(0x1122334455ULL, 0x5544332211ULL, &err), Unavailable);
+  EXPECT_THROW(daemon_->ping(0x5544332211ULL, 1, 1000), Unavailable);
+  // Once the turn ends, calls work again.
+  backend_->release();
+  EXPECT_EQ(daemon_->node().address, test::parse_identity(test::kIdentityA).address());
 }
 
 }  // namespace
