@@ -1,10 +1,11 @@
-// Stage: fast lane. A root's common case — an IPv4/UDP datagram to our port
-// with a zero UDP checksum, carrying a VL1 packet head or fragment for
-// someone else below the hop limit — is recognised in one pass and goes
-// straight to the relay. Everything else, and everything doubtful, takes
-// the full pipeline (eth_input → ip4_input → vl1_classify), which repeats
-// the checks and counts a reason. The lane passes only what the full
-// pipeline would pass, with the same PktMeta; it never drops anything.
+// Stage: fast lane. A root's common case — an IPv4/UDP datagram to one of our
+// ports (primary or secondary) with a zero UDP checksum, carrying a VL1
+// packet head or fragment for someone else below the hop limit — is
+// recognised in one pass and goes straight to the relay. Everything else,
+// and everything doubtful, takes the full pipeline (eth_input → ip4_input →
+// vl1_classify), which repeats the checks and counts a reason. The lane
+// passes only what the full pipeline would pass, with the same PktMeta; it
+// never drops anything.
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
@@ -24,7 +25,7 @@ struct LaneKeys {
   uint32_t mac0;    // our MAC, first 4 bytes
   uint16_t mac1;    // and last 2
   uint32_t ip4;     // our IPv4 address as stored in headers
-  uint16_t port;    // our UDP port, network order
+  OurPorts ports;   // our UDP ports (primary, secondary), network order
   uint64_t self;
   bool verify_ip_sum;
 };
@@ -53,7 +54,7 @@ inline bool lane_one(const LaneKeys& k, rte_mbuf* m) {
     return false;
   const auto* udp = reinterpret_cast<const rte_udp_hdr*>(ip + 1);
   uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-  if (udp->dst_port != k.port || udp->dgram_cksum != 0 || ulen != total - sizeof(rte_ipv4_hdr))
+  if (!k.ports.has(udp->dst_port) || udp->dgram_cksum != 0 || ulen != total - sizeof(rte_ipv4_hdr))
     return false;
   const uint8_t* d = reinterpret_cast<const uint8_t*>(udp + 1);
   uint16_t len = uint16_t(ulen - sizeof(rte_udp_hdr));
@@ -97,10 +98,10 @@ uint16_t fast_lane(Worker& w, rte_mbuf** pkts, uint16_t n, rte_mbuf** fast, uint
   // Relaxed: see Switches. With relaying off nothing is fast.
   if (!w.sw->relay.load(std::memory_order_relaxed) || w.u->ip4.family != Family::kV4) return n;
   LaneKeys k;
+  k.ports = our_ports(*w.u);
   std::memcpy(&k.mac0, w.u->mac.b, 4);
   std::memcpy(&k.mac1, w.u->mac.b + 4, 2);
   std::memcpy(&k.ip4, w.u->ip4.b, 4);
-  k.port = rte_cpu_to_be_16(w.u->udp_port);
   k.self = w.sw->self_address.load(std::memory_order_relaxed);
   k.verify_ip_sum = true;
   uint16_t slow = 0, nf = 0;

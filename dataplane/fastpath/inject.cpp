@@ -44,6 +44,7 @@ InjectResult inject_one(Worker& w, const uint8_t* data, uint32_t len, const Path
   const IpAddr& nh = next_hop(u, to);
   Mac mac;
   bool resolved = resolve(w, nh, &mac);
+  // Always from the primary port (never the secondary).
   if (v4) {
     write_eth(m, u.mac, mac, RTE_BE16(RTE_ETHER_TYPE_IPV4));
     write_ip4_udp(m, own.b, dst.ip, u.udp_port, dst.port, uint16_t(len));

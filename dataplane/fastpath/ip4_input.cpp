@@ -1,7 +1,8 @@
 // Stage: IPv4 input. Validates the header (RFC 1122 3.2.1), keeps what is
 // addressed to us, answers ICMP echo through icmp4.cpp, and passes UDP
-// datagrams to flatnet's port on with their PktMeta filled in. A zero UDP
-// checksum is valid over IPv4 (stock ZeroTier sends only zeros).
+// datagrams to flatnet's ports (primary or secondary) on with their PktMeta
+// filled in. A zero UDP checksum is valid over IPv4 (stock ZeroTier sends
+// only zeros).
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 #include <rte_udp.h>
@@ -15,7 +16,7 @@ namespace {
 
 // Returns true if m continues as a UDP datagram for us; otherwise m was
 // either queued as an ICMP reply or failed into p.
-inline bool ip4_one(Worker& w, rte_mbuf* m, Partition& p) {
+inline bool ip4_one(Worker& w, const OurPorts& ports, rte_mbuf* m, Partition& p) {
   PktMeta* pm = meta(m);
   uint16_t avail = uint16_t(m->data_len - pm->l3_off);
   if (avail < sizeof(rte_ipv4_hdr)) {
@@ -66,7 +67,7 @@ inline bool ip4_one(Worker& w, rte_mbuf* m, Partition& p) {
     p.fail(m, Drop::udp_malformed);
     return false;
   }
-  if (udp->dst_port != rte_cpu_to_be_16(w.u->udp_port)) {
+  if (!ports.has(udp->dst_port)) {
     p.fail(m, Drop::udp_port);
     return false;
   }
@@ -92,19 +93,20 @@ inline bool ip4_one(Worker& w, rte_mbuf* m, Partition& p) {
 
 uint16_t ip4_input(Worker& w, rte_mbuf** pkts, uint16_t n) {
   Partition p;
+  const OurPorts ports = our_ports(*w.u);
   uint16_t i = 0;
   for (; i + 4 <= n; i += 4) {
     rte_mbuf* a = pkts[i];
     rte_mbuf* b = pkts[i + 1];
     rte_mbuf* c = pkts[i + 2];
     rte_mbuf* d = pkts[i + 3];
-    if (ip4_one(w, a, p)) p.good(pkts, a);
-    if (ip4_one(w, b, p)) p.good(pkts, b);
-    if (ip4_one(w, c, p)) p.good(pkts, c);
-    if (ip4_one(w, d, p)) p.good(pkts, d);
+    if (ip4_one(w, ports, a, p)) p.good(pkts, a);
+    if (ip4_one(w, ports, b, p)) p.good(pkts, b);
+    if (ip4_one(w, ports, c, p)) p.good(pkts, c);
+    if (ip4_one(w, ports, d, p)) p.good(pkts, d);
   }
   for (; i < n; ++i)
-    if (ip4_one(w, pkts[i], p)) p.good(pkts, pkts[i]);
+    if (ip4_one(w, ports, pkts[i], p)) p.good(pkts, pkts[i]);
   uint16_t k = p.n_good;
   drop_tail(w, p.bad, p.n_bad);
   return k;

@@ -1,8 +1,8 @@
 // Stage: IPv6 input. Validates the fixed header, accepts our unicast
 // addresses (global and link-local) plus the multicast groups neighbour
 // discovery needs, hands ICMPv6 to icmp6.cpp and passes UDP datagrams to
-// flatnet's port on. IPv6 UDP must carry a valid checksum (RFC 8200 8.1).
-// Extension headers are not parsed: a counted drop.
+// flatnet's ports (primary or secondary) on. IPv6 UDP must carry a valid
+// checksum (RFC 8200 8.1). Extension headers are not parsed: a counted drop.
 #include <rte_ip.h>
 #include <rte_udp.h>
 
@@ -24,7 +24,7 @@ inline bool our_multicast(const Underlay& u, const uint8_t* d) {
   return tail_is(u.ip6) || tail_is(u.ip6_ll);
 }
 
-inline bool ip6_one(Worker& w, rte_mbuf* m, Partition& p) {
+inline bool ip6_one(Worker& w, const OurPorts& ports, rte_mbuf* m, Partition& p) {
   PktMeta* pm = meta(m);
   uint16_t avail = uint16_t(m->data_len - pm->l3_off);
   if (avail < sizeof(rte_ipv6_hdr)) {
@@ -61,7 +61,7 @@ inline bool ip6_one(Worker& w, rte_mbuf* m, Partition& p) {
     p.fail(m, Drop::udp_malformed);
     return false;
   }
-  if (udp->dst_port != rte_cpu_to_be_16(u.udp_port)) {
+  if (!ports.has(udp->dst_port)) {
     p.fail(m, Drop::udp_port);
     return false;
   }
@@ -86,9 +86,10 @@ inline bool ip6_one(Worker& w, rte_mbuf* m, Partition& p) {
 
 uint16_t ip6_input(Worker& w, rte_mbuf** pkts, uint16_t n) {
   Partition p;
+  const OurPorts ports = our_ports(*w.u);
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
-    if (ip6_one(w, m, p)) p.good(pkts, m);
+    if (ip6_one(w, ports, m, p)) p.good(pkts, m);
   }
   uint16_t k = p.n_good;
   drop_tail(w, p.bad, p.n_bad);

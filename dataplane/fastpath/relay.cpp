@@ -80,6 +80,7 @@ inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** 
     wire::packet_increment_hops(d);
 
   reshape_outer(m, pm, v4 ? kOuter4 : kOuter6);  // headroom >= 128: cannot fail
+  // From the primary port, whichever of our ports the packet came in on.
   if (v4) {
     write_eth(m, u.mac, mac, RTE_BE16(RTE_ETHER_TYPE_IPV4));
     write_ip4_udp(m, own.b, path->ip, u.udp_port, path->port, pm->data_len);

@@ -75,7 +75,7 @@ void arp_input(Worker& w, rte_mbuf** pkts, uint16_t n);
 bool arp_request(Worker& w, const IpAddr& target);
 
 // ip4_input.cpp: validates IPv4 + UDP, answers ICMP echo (icmp4.cpp).
-// Survivors are UDP datagrams to our port with PktMeta filled in.
+// Survivors are UDP datagrams to our ports with PktMeta filled in.
 uint16_t ip4_input(Worker& w, rte_mbuf** pkts, uint16_t n);
 // icmp4.cpp: turns an echo request into the reply in place; false = drop reason set.
 bool icmp4_echo(Worker& w, rte_mbuf* m);

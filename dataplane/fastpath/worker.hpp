@@ -4,6 +4,7 @@
 // its transmit buffer. Each stage reads only the members it uses.
 #pragma once
 
+#include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
 #include <atomic>
@@ -27,12 +28,28 @@ struct Underlay {
   IpAddr ip6, gw6;
   unsigned prefix6 = 128;
   IpAddr ip6_ll;     // link-local, derived from the MAC (EUI-64)
-  uint16_t udp_port = 9993;
+  uint16_t udp_port = 9993;  // primary: relayed and injected packets leave from it
+  uint16_t secondary_port = 0;  // also accepted on receive; 0 = none (spec 11.3)
   uint16_t mtu = 1500;  // IP MTU of the port
   // Verify non-zero IPv4 UDP checksums in software when the port did not.
   // Kernel peers on veths send unfinished ones unless tx offload is off.
   bool verify_udp4_csum = true;
 };
+
+// The UDP destination ports that are ours, in network order, read once per
+// burst: a datagram is ours when its port equals either. Without a secondary
+// port both are the primary.
+struct OurPorts {
+  uint16_t a = 0, b = 0;
+  // Branch-free: the product of the two differences is zero iff one of them
+  // is (16 x 16 bits fit in 32), so the caller's test stays the only branch
+  // however the traffic mixes the two ports (written as two compares, GCC
+  // branches on each).
+  bool has(uint16_t port_be) const { return uint32_t(port_be ^ a) * uint32_t(port_be ^ b) == 0; }
+};
+inline OurPorts our_ports(const Underlay& u) {
+  return {rte_cpu_to_be_16(u.udp_port), rte_cpu_to_be_16(u.secondary_port ? u.secondary_port : u.udp_port)};
+}
 
 // Run-time switches. Workers load them once per burst; the main lcore stores
 // them when control says so. Relaxed: a burst that still sees the old value

@@ -97,7 +97,8 @@ std::pair<IpAddr, uint16_t> get_endpoint(const json& j, const std::string& key) 
 }
 
 const std::set<std::string> kKnownKeys = {
-    "instance", "ports", "ipv4", "ipv6", "gateway4", "gateway6", "udp_port", "address", "relay",
+    "instance", "ports", "ipv4", "ipv6", "gateway4", "gateway6", "udp_port", "allow_secondary_port",
+    "secondary_port", "address", "relay",
     "sibling_root", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
     "neighbor_capacity", "neighbor_pending", "neighbors", "verify_udp4_checksum",
     "table_capacity", "path_max_idle_s", "memory_mb", "eal", "rendezvous_interval_s",
@@ -179,6 +180,13 @@ Config parse(const json& j) {
     c.gw6 = get_ip(j["gateway6"], "gateway6", fastpath::Family::kV6);
   }
   if (j.contains("udp_port")) c.udp_port = get_uint<uint16_t>(j["udp_port"], "udp_port", 1, 65535);
+  if (j.contains("allow_secondary_port"))
+    c.allow_secondary_port = get_bool(j["allow_secondary_port"], "allow_secondary_port");
+  if (j.contains("secondary_port"))
+    c.secondary_port = get_uint<uint16_t>(j["secondary_port"], "secondary_port", 0, 65535);
+  // Unused (and so not checked against the primary) when not allowed.
+  if (c.allow_secondary_port && c.secondary_port == c.udp_port)
+    fail("secondary_port", "must differ from udp_port (" + std::to_string(c.udp_port) + ")");
   if (j.contains("address")) {
     std::string s = get_string(j["address"], "address");
     if (s.size() != 10 || s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
@@ -261,6 +269,15 @@ std::optional<Config> parse_config(const json& j, std::string* err) {
     *err = std::string("config: ") + e.what();
   }
   return std::nullopt;
+}
+
+uint16_t choose_secondary_port(const Config& c, uint32_t rand32) {
+  if (!c.allow_secondary_port) return 0;
+  if (c.secondary_port) return c.secondary_port;
+  constexpr uint32_t kLow = 20000, kSpan = 45500;  // [20000, 65499]
+  uint32_t p = kLow + rand32 % kSpan;
+  if (p == c.udp_port) p = p + 1 == kLow + kSpan ? kLow : p + 1;
+  return uint16_t(p);
 }
 
 std::optional<json> read_json_file(const std::string& path, std::string* err) {

@@ -33,7 +33,9 @@ struct Config {
   std::vector<PortConfig> ports;
   IpAddr ip4, gw4, ip6, gw6;
   unsigned prefix4 = 32, prefix6 = 128;
-  uint16_t udp_port = 9993;
+  uint16_t udp_port = 9993;            // primary: every packet we send leaves from it
+  bool allow_secondary_port = true;    // also receive on a secondary port (spec 11.3)
+  uint16_t secondary_port = 0;         // 0 = random at start (choose_secondary_port)
   uint64_t address = 0;                // own 40-bit VL1 address, 0 = none yet
   bool relay = true;                   // roots relay; leaves set false
   std::optional<std::pair<IpAddr, uint16_t>> sibling;
@@ -61,6 +63,12 @@ struct Config {
 // Parses and validates; on error returns nullopt and sets *err to one
 // sentence that names the offending key.
 std::optional<Config> parse_config(const nlohmann::json& j, std::string* err);
+// The secondary UDP port the data plane receives on: 0 (none) when
+// allow_secondary_port is false, secondary_port when fixed, else spec 11.3's
+// random choice 20000 + (rand32 mod 45500), moved on by one (65499 wraps to
+// 20000) when that is the primary. No trial bind: the data plane owns the
+// port, so no other socket can hold the number.
+uint16_t choose_secondary_port(const Config& c, uint32_t rand32);
 // Reads a file (missing file or bad JSON: one sentence in *err).
 std::optional<nlohmann::json> read_json_file(const std::string& path, std::string* err);
 

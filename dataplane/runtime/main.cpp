@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "dataplane/fastpath/meta.hpp"
@@ -135,6 +136,7 @@ int main(int argc, char** argv) {
   u.gw6 = cfg->gw6;
   u.ip6_ll = link_local(port.mac);
   u.udp_port = cfg->udp_port;
+  u.secondary_port = choose_secondary_port(*cfg, uint32_t(std::random_device{}()));
   u.mtu = pc.mtu;
   u.verify_udp4_csum = cfg->verify_udp4_checksum;
   fastpath::Switches sw;
@@ -239,9 +241,10 @@ int main(int argc, char** argv) {
               cfg->instance.c_str(), port_name(pc.devargs).c_str(), port.driver.c_str(),
               fastpath::to_string(port.mac).c_str(), unsigned(port.queues), port.rss ? "on" : "off",
               want_workers);
-  std::printf("flatnet-dataplane: ipv4 %s/%u ipv6 %s/%u udp %u relay %s segment %s\n",
+  const std::string secondary = u.secondary_port ? std::to_string(u.secondary_port) : "off";
+  std::printf("flatnet-dataplane: ipv4 %s/%u ipv6 %s/%u udp %u secondary %s relay %s segment %s\n",
               fastpath::to_string(u.ip4).c_str(), u.prefix4, fastpath::to_string(u.ip6).c_str(), u.prefix6,
-              unsigned(u.udp_port), cfg->relay ? "on" : "off", service->path().c_str());
+              unsigned(u.udp_port), secondary.c_str(), cfg->relay ? "on" : "off", service->path().c_str());
   std::printf("flatnet-dataplane: ready\n");
   std::fflush(stdout);
 

@@ -20,7 +20,8 @@ std::optional<Cli> parse_cli(int argc, char** argv, int* exit_code) {
   CLI::App app{"flatnet-dataplane: the DPDK data plane of a flatnet root.\n"
                "Usage: flatnet-dataplane [options] [-- EAL arguments]"};
   std::vector<std::string> ports, neighbors;
-  std::string instance, ipv4, ipv6, gw4, gw6, address, relay, sibling;
+  std::string instance, ipv4, ipv6, gw4, gw6, address, relay, sibling, allow_secondary;
+  int64_t secondary_port = 0;
   int udp_port = -1, workers = -1, memory_mb = -1, table_capacity = -1, path_idle = -1;
   bool busy = false;
   app.add_option("-c,--config", cli.config_path, "JSON configuration file");
@@ -31,6 +32,11 @@ std::optional<Cli> parse_cli(int argc, char** argv, int* exit_code) {
   app.add_option("--gateway4", gw4, "IPv4 next hop for off-link destinations");
   app.add_option("--gateway6", gw6, "IPv6 next hop for off-link destinations");
   app.add_option("--udp-port", udp_port, "flatnet UDP port (default 9993)");
+  app.add_option("--allow-secondary-port", allow_secondary, "also receive on a secondary UDP port: on|off (default on)")
+      ->check(CLI::IsMember({"on", "off"}));
+  // int64 so that a negative value reaches the config check, as the limits below.
+  CLI::Option* secondary_opt =
+      app.add_option("--secondary-port", secondary_port, "secondary UDP port (default 0: random in 20000..65499)");
   app.add_option("--address", address, "own VL1 address (10 hex digits)");
   app.add_option("--relay", relay, "relay for known peers: on|off")->check(CLI::IsMember({"on", "off"}));
   app.add_option("--sibling-root", sibling, "ip:port of a sibling root for unknown destinations");
@@ -77,6 +83,8 @@ std::optional<Cli> parse_cli(int argc, char** argv, int* exit_code) {
   if (!gw4.empty()) o["gateway4"] = gw4;
   if (!gw6.empty()) o["gateway6"] = gw6;
   if (udp_port >= 0) o["udp_port"] = udp_port;
+  if (!allow_secondary.empty()) o["allow_secondary_port"] = allow_secondary == "on";
+  if (secondary_opt->count()) o["secondary_port"] = secondary_port;
   if (!address.empty()) o["address"] = address;
   if (!relay.empty()) o["relay"] = relay == "on";
   if (!sibling.empty()) o["sibling_root"] = sibling;

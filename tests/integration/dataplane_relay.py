@@ -13,8 +13,10 @@ ICMPv6 echo of fd77::1; valid VL1 packets between kernel UDP sockets arrive
 relayed with hops+1 (IPv4 both ways, IPv4 -> IPv6 and IPv6 -> IPv6, the
 kernel checking the IPv6 UDP checksums), payload otherwise unchanged, from
 the data plane's address and port 9993; a packet at the hop limit is not
-delivered and is counted as drop_vl1_hop_limit; a packet to the data
-plane's own address is punted (counted punt_full with no control attached);
+delivered and is counted as drop_vl1_hop_limit; a packet to the secondary
+UDP port (random, read from the start-up line) is relayed the same way, from
+port 9993, and one to a third port is counted drop_udp_port; a packet to the
+data plane's own address is punted (counted punt_full with no control attached);
 the counters block of the IPC segment, read with `flatnet-tableload stats
 --json` (read-only, no EAL), agrees with DPDK telemetry (relayed, hop-limit
 and punt drops) and its per-worker columns add up to its totals.
@@ -188,22 +190,22 @@ def stop(proc):
             proc.wait(timeout=5)
 
 
-def peer(ns, bind_ip, bind_port, sends, wait_s):
+def peer(ns, bind_ip, bind_port, sends, wait_s, to_port=9993):
     hexes = ",".join(p.hex() for p in sends)
     to = DP_IP6 if ":" in bind_ip else DP_IP
     return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", PEER_CODE,
-                             bind_ip, str(bind_port), to, "9993", str(wait_s), hexes],
+                             bind_ip, str(bind_port), to, str(to_port), str(wait_s), hexes],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def exchange(topo, a_sends, b_sends, wait_s=3.0, v6=False):
+def exchange(topo, a_sends, b_sends, wait_s=3.0, v6=False, to_port=9993):
     """A and B send (over IPv4, or IPv6 from their C/D sockets) and collect."""
     if v6:
-        pa = peer(topo.ns_a, A_IP6, A6_PORT, a_sends, wait_s)
-        pb = peer(topo.ns_b, B_IP6, B6_PORT, b_sends, wait_s)
+        pa = peer(topo.ns_a, A_IP6, A6_PORT, a_sends, wait_s, to_port)
+        pb = peer(topo.ns_b, B_IP6, B6_PORT, b_sends, wait_s, to_port)
     else:
-        pa = peer(topo.ns_a, A_IP, A_PORT, a_sends, wait_s)
-        pb = peer(topo.ns_b, B_IP, B_PORT, b_sends, wait_s)
+        pa = peer(topo.ns_a, A_IP, A_PORT, a_sends, wait_s, to_port)
+        pb = peer(topo.ns_b, B_IP, B_PORT, b_sends, wait_s, to_port)
     out = []
     for p in (pa, pb):
         o, _ = p.communicate(timeout=wait_s + STEP_TIMEOUT)
@@ -320,6 +322,23 @@ def main():
               and res["a6"][0]["from"] == "%s:9993" % DP_IP6,
               "IPv6 -> IPv6 relay arrives with a valid UDP checksum and hops 2 (%s)" % res["a6"])
 
+        # The secondary UDP port (spec 11.3; random, printed at start-up): relayed
+        # like the primary, answered from the primary; a third port is dropped.
+        secondary = int(banner.split(" secondary ")[1].split()[0])
+        check(20000 <= secondary <= 65499, "secondary port %d chosen in 20000..65499" % secondary)
+        a_to_b = [vl1_packet(ADDR_B, ADDR_A, 0)]
+        got_a, got_b = exchange(topo, a_to_b, [], to_port=secondary)
+        check([g["data"] for g in got_b] == [bumped(a_to_b[0]).hex()]
+              and got_b[0]["from"] == "%s:9993" % DP_IP,
+              "A->B to the secondary port %d: relayed, from port 9993 (%s)" % (secondary, got_b))
+        third = 9994 if secondary != 9994 else 9995
+        before = telemetry(instance)
+        got_a, got_b = exchange(topo, [vl1_packet(ADDR_B, ADDR_A, 0)], [], wait_s=1.0, to_port=third)
+        after = telemetry(instance)
+        check(got_b == [] and after["drop_udp_port"] - before["drop_udp_port"] == 1,
+              "a packet to port %d dropped as drop_udp_port (%d -> %d)"
+              % (third, before["drop_udp_port"], after["drop_udp_port"]))
+
         # To the data plane's own address: punted (no control attached, so counted).
         before = telemetry(instance)
         exchange(topo, [vl1_packet(SELF, ADDR_A, 0)], [], wait_s=1.0)
@@ -327,7 +346,7 @@ def main():
         check(after["drop_punt_full"] - before["drop_punt_full"] == 1 and after["relayed"] == before["relayed"],
               "packet to our own address punted, not relayed (punt_full %d -> %d)"
               % (before["drop_punt_full"], after["drop_punt_full"]))
-        check(after["relayed"] >= 8, "relayed counter %d >= 8" % after["relayed"])
+        check(after["relayed"] >= 9, "relayed counter %d >= 9" % after["relayed"])
         check(after["arp_replies"] >= 1 and after["icmp4_echo_replies"] >= 3,
               "arp_replies %d, icmp4_echo_replies %d" % (after["arp_replies"], after["icmp4_echo_replies"]))
 

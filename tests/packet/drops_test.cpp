@@ -99,6 +99,17 @@ const DropCase kCases[] = {
      },
      Drop::udp_malformed},
     {"udp_wrong_port", [](const Harness& h) { return to_dp4(h, vl1_packet(kB, kA, 0), 9994); }, Drop::udp_port},
+    {"udp_third_port", [](const Harness& h) { return to_dp4(h, vl1_packet(kB, kA, 0), Harness::kSecondaryPort + 1); },
+     Drop::udp_port},
+    {"udp6_third_port",
+     [](const Harness& h) {
+       return udp6_frame(h.dp_mac, kPeerMac, kPeer6, h.dp_ip6, 5000, Harness::kSecondaryPort - 1, vl1_packet(kB, kA, 0));
+     },
+     Drop::udp_port},
+    {"udp_secondary_port_off", [](const Harness& h) { return to_dp4(h, vl1_packet(kB, kA, 0), Harness::kSecondaryPort); },
+     Drop::udp_port, [](Harness& h) { h.u.secondary_port = 0; }},
+    {"udp_port_zero_without_secondary", [](const Harness& h) { return to_dp4(h, vl1_packet(kB, kA, 0), 0); },
+     Drop::udp_port, [](Harness& h) { h.u.secondary_port = 0; }},
     {"udp4_bad_checksum",
      [](const Harness& h) {
        Bytes f = udp4_frame(h.dp_mac, kPeerMac, kPeer4, h.dp_ip4, 5000, 9993, vl1_packet(kB, kA, 0), true);

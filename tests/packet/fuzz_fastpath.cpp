@@ -64,6 +64,7 @@ World* world() {
     x->u.ip6 = IpAddr::v6(ip6);
     x->u.prefix6 = 64;
     x->u.ip6_ll = IpAddr::v6(ll);
+    x->u.secondary_port = 29993;  // corpus relay_v4_secondary
     x->sw.self_address = 0x1111111111;
     NeighborTable::Limits lim;
     lim.capacity = 64;

@@ -98,7 +98,8 @@ Harness::Harness() {
   u.ip6 = IpAddr::v6(dp_ip6.b);
   u.prefix6 = 64;
   u.ip6_ll = IpAddr::v6(dp_ll.b);
-  u.udp_port = 9993;
+  u.udp_port = kPort;
+  u.secondary_port = kSecondaryPort;
   u.mtu = 1500;
   sw.self_address = kSelf;
   sw.relay = true;

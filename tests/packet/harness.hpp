@@ -40,6 +40,8 @@ class Harness {
 
   // Addresses of the data plane under test and of the hosts around it.
   static constexpr uint64_t kSelf = 0x1111111111;
+  static constexpr uint16_t kPort = 9993;           // primary UDP port
+  static constexpr uint16_t kSecondaryPort = 29993;  // accepted too; we never send from it
   MacA dp_mac{{0x02, 0, 0, 0, 0, 0x01}};
   Ip4 dp_ip4{{10, 0, 0, 1}};
   Ip6 dp_ip6{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};

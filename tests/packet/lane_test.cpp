@@ -58,10 +58,25 @@ TEST(FastLane, PassesOnlyWhatTheFullPipelinePasses) {
   seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(kB, Harness::kSelf, 0)));
   seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, Bytes(13, 1)));
   seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(kB, kA, 0), true));
+  // The secondary port (spec 11.3), its neighbours, and a frame that is right
+  // but for the port.
+  for (unsigned hops = 0; hops < 4; ++hops) {
+    seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kSecondaryPort, vl1_packet(kB, kA, hops)));
+    seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kSecondaryPort,
+                               vl1_fragment(kB, 3, 1, hops)));
+  }
+  seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kSecondaryPort,
+                             vl1_packet(Harness::kSelf, kA, 0)));
+  seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kSecondaryPort + 1, vl1_packet(kB, kA, 0)));
+  seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9994, vl1_packet(kB, kA, 0)));
+  seeds.push_back(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 0, vl1_packet(kB, kA, 0)));
   std::mt19937 rng(99);
+  unsigned lane_secondary = 0;
   unsigned lane_passed = 0, total = 0;
   for (int iter = 0; iter < 6000; ++iter) {
     Bytes f = seeds[rng() % seeds.size()];
+    // Every seventh frame meets a data plane without a secondary port.
+    h.u.secondary_port = iter % 7 == 6 ? 0 : Harness::kSecondaryPort;
     if (iter >= int(seeds.size())) {
       int edits = 1 + int(rng() % 3);
       for (int e = 0; e < edits; ++e) {
@@ -99,6 +114,7 @@ TEST(FastLane, PassesOnlyWhatTheFullPipelinePasses) {
     rte_mbuf* full = full_path(h, m2);
     if (nf == 1) {
       ++lane_passed;
+      if (f.size() >= 38 && get16(f, 36) == Harness::kSecondaryPort) ++lane_secondary;
       ASSERT_NE(full, nullptr) << "lane passed a frame the full pipeline does not relay, iter " << iter;
       const PktMeta& a = *meta(fast[0]);
       const PktMeta& b = *meta(full);
@@ -123,7 +139,30 @@ TEST(FastLane, PassesOnlyWhatTheFullPipelinePasses) {
     h.w.tx.n = 0;
   }
   EXPECT_GT(lane_passed, 300u) << "the mutations should leave many frames valid";
+  EXPECT_GT(lane_secondary, 100u) << "many of them on the secondary port";
   EXPECT_LT(lane_passed, total) << "and make many invalid";
+}
+
+// Both of our ports take the lane; any other port, and the secondary's
+// number when there is no secondary, go the long way.
+TEST(FastLane, TakesBothOurPortsOnly) {
+  Harness h;
+  auto lane = [&](uint16_t port) {
+    rte_mbuf* m = to_mbuf(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, port, vl1_packet(kB, kA, 0)));
+    EXPECT_NE(m, nullptr);
+    rte_mbuf* fast[1];
+    uint16_t nf = 0;
+    fast_lane(h.w, &m, 1, fast, &nf);
+    rte_pktmbuf_free(m);
+    return nf == 1;
+  };
+  EXPECT_TRUE(lane(Harness::kPort));
+  EXPECT_TRUE(lane(Harness::kSecondaryPort));
+  for (uint16_t other : {uint16_t(0), uint16_t(9994), uint16_t(29994), uint16_t(65535)}) EXPECT_FALSE(lane(other)) << other;
+  h.u.secondary_port = 0;
+  EXPECT_TRUE(lane(Harness::kPort));
+  EXPECT_FALSE(lane(Harness::kSecondaryPort));
+  EXPECT_FALSE(lane(0));
 }
 
 }  // namespace

@@ -173,6 +173,95 @@ TEST_F(Relay, AddressedToUsIsPuntedWithPhysicalSource) {
   EXPECT_EQ(h.punts.size(), 2u);
 }
 
+// Spec 11.3's secondary port: a datagram to it is ours exactly like one to
+// the primary (fast lane for IPv4 heads and fragments, full pipeline for
+// checksummed IPv4 and IPv6); what we relay still leaves from the primary.
+TEST_F(Relay, SecondaryPortRelayedLikePrimary) {
+  h.add_neighbor6(kIp6B, kMacB);
+  const uint16_t kSec = Harness::kSecondaryPort;
+  for (unsigned hops = 0; hops < 3; ++hops) {
+    for (bool fragment : {false, true}) {
+      Bytes in_vl1 = fragment ? vl1_fragment(kB, 2, 1, hops) : vl1_packet(kB, kA, hops);
+      h.add_path4(kB, kIpB, 6000);
+      for (bool csum : {false, true}) {
+        auto prim = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kPort, in_vl1, csum));
+        auto sec = h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, kSec, in_vl1, csum));
+        ASSERT_EQ(sec.size(), 1u) << h.drop_reason();
+        ASSERT_EQ(prim.size(), 1u) << h.drop_reason();
+        EXPECT_EQ(sec[0], prim[0]) << "hops " << hops << " fragment " << fragment << " csum " << csum;
+        EXPECT_EQ(sec[0], udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(in_vl1, fragment)));
+      }
+      // IPv6 in, IPv6 and IPv4 out.
+      for (bool v6_out : {true, false}) {
+        if (v6_out)
+          h.add_path6(kB, kIp6B, 6001);
+        else
+          h.add_path4(kB, kIpB, 6000);
+        auto prim = h.run1(udp6_frame(h.dp_mac, kMacA, kIp6A, h.dp_ip6, 5001, Harness::kPort, in_vl1));
+        auto sec = h.run1(udp6_frame(h.dp_mac, kMacA, kIp6A, h.dp_ip6, 5001, kSec, in_vl1));
+        ASSERT_EQ(sec.size(), 1u) << h.drop_reason();
+        ASSERT_EQ(prim.size(), 1u) << h.drop_reason();
+        EXPECT_EQ(sec[0], prim[0]) << "v6 in, hops " << hops << " fragment " << fragment << " v6 out " << v6_out;
+        EXPECT_EQ(sec[0], v6_out ? udp6_frame(kMacB, h.dp_mac, h.dp_ip6, kIp6B, 9993, 6001, bump(in_vl1, fragment))
+                                 : udp4_frame(kMacB, h.dp_mac, h.dp_ip4, kIpB, 9993, 6000, bump(in_vl1, fragment)));
+      }
+    }
+  }
+  EXPECT_EQ(h.counters.relayed, 3u * 2u * 8u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST_F(Relay, AddressedToUsOnSecondaryPortIsPunted) {
+  Bytes in_vl1 = vl1_packet(Harness::kSelf, kA, 0);
+  auto out = h.run({udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kSecondaryPort, in_vl1),
+                    udp6_frame(h.dp_mac, kMacA, kIp6A, h.dp_ip6, 5001, Harness::kSecondaryPort, in_vl1),
+                    udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kSecondaryPort, Bytes(13, 0x11)),
+                    udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, Harness::kSecondaryPort,
+                               vl1_fragment(Harness::kSelf, 2, 1, 0))});
+  EXPECT_TRUE(out.empty());
+  ASSERT_EQ(h.punts.size(), 4u) << h.drop_reason();
+  // IPv4 and IPv6 are punted in separate runs of the burst: find each.
+  unsigned heads4 = 0, heads6 = 0;
+  for (const Punted& p : h.punts) {
+    if (p.info.src.equals(Family::kV6, kIp6A.b)) {
+      EXPECT_EQ(p.data, in_vl1);
+      EXPECT_EQ(p.info.src_port, 5001);
+      ++heads6;
+    } else {
+      EXPECT_TRUE(p.info.src.equals(Family::kV4, kIpA.b));
+      EXPECT_EQ(p.info.src_port, 5000);
+      heads4 += p.data == in_vl1;
+    }
+  }
+  EXPECT_EQ(heads4, 1u);
+  EXPECT_EQ(heads6, 1u);
+  EXPECT_EQ(h.counters.punted, 4u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST_F(Relay, ThirdPortAndSecondaryWhenOffAreDropped) {
+  Bytes in_vl1 = vl1_packet(kB, kA, 0);
+  const uint16_t other[] = {9994, 29994, 29992, 0, 1, 65535};
+  for (uint16_t port : other) {
+    h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, port, in_vl1));
+    h.run1(udp6_frame(h.dp_mac, kMacA, kIp6A, h.dp_ip6, 5001, port, in_vl1));
+  }
+  EXPECT_EQ(h.drops(Drop::udp_port), 2u * std::size(other));
+  // Without a secondary port its number is like any other, and so is 0.
+  h.u.secondary_port = 0;
+  for (uint16_t port : {Harness::kSecondaryPort, uint16_t(0)}) {
+    h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, port, in_vl1));
+    h.run1(udp6_frame(h.dp_mac, kMacA, kIp6A, h.dp_ip6, 5001, port, in_vl1));
+    h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, port, vl1_packet(Harness::kSelf, kA, 0)));
+  }
+  EXPECT_EQ(h.drops(Drop::udp_port), 2u * std::size(other) + 6u);
+  EXPECT_EQ(h.drops_total(), h.drops(Drop::udp_port));
+  EXPECT_EQ(h.counters.relayed, 0u);
+  EXPECT_TRUE(h.punts.empty());
+  // The primary still works.
+  EXPECT_EQ(h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, in_vl1)).size(), 1u);
+}
+
 TEST_F(Relay, BeaconAndOwnFragmentsArePunted) {
   Bytes beacon(13, 0x11);
   h.run1(udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, beacon));

@@ -2,6 +2,8 @@
 // names its key. EAL arguments get a file prefix, a memory cap and ports.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "dataplane/runtime/config.hpp"
 #include "dataplane/runtime/eal_args.hpp"
 #include "dataplane/runtime/options.hpp"
@@ -62,6 +64,12 @@ TEST(Config, EachBadValueNamesItsKey) {
       {"udp_port", 0, "'udp_port'"},
       {"udp_port", 70000, "'udp_port'"},
       {"udp_port", "9993", "'udp_port'"},
+      {"allow_secondary_port", "yes", "'allow_secondary_port'"},
+      {"allow_secondary_port", 1, "'allow_secondary_port'"},
+      {"secondary_port", 9993, "'secondary_port': must differ from udp_port (9993)"},
+      {"secondary_port", 65536, "'secondary_port'"},
+      {"secondary_port", -1, "'secondary_port'"},
+      {"secondary_port", "29993", "'secondary_port'"},
       {"address", "12345", "'address'"},
       {"address", "ff00000001", "'address'"},
       {"relay", "yes", "'relay'"},
@@ -122,6 +130,107 @@ TEST(Config, OverridesReplaceKeys) {
   ASSERT_TRUE(c) << err;
   EXPECT_EQ(c->workers, 0u);
   EXPECT_FALSE(c->relay);
+}
+
+TEST(Config, SecondaryPortDefaultsFixedAndRandom) {
+  std::string err;
+  auto d = parse_config(good(), &err);
+  ASSERT_TRUE(d) << err;
+  EXPECT_TRUE(d->allow_secondary_port) << "spec 11.3: allowSecondaryPort defaults to true";
+  EXPECT_EQ(d->secondary_port, 0) << "random unless fixed";
+  EXPECT_EQ(d->udp_port, 9993);
+
+  json j = good();
+  j["secondary_port"] = 29993;
+  auto f = parse_config(j, &err);
+  ASSERT_TRUE(f) << err;
+  EXPECT_EQ(f->secondary_port, 29993);
+  EXPECT_EQ(choose_secondary_port(*f, 12345), 29993) << "a fixed port ignores the random number";
+  j["secondary_port"] = 65535;
+  ASSERT_TRUE(parse_config(j, &err)) << err;
+  j["secondary_port"] = 1;
+  ASSERT_TRUE(parse_config(j, &err)) << err;
+
+  // Off: the port is not used, so 0 and even the primary's number are fine.
+  j["allow_secondary_port"] = false;
+  j["secondary_port"] = 0;
+  auto off = parse_config(j, &err);
+  ASSERT_TRUE(off) << err;
+  EXPECT_FALSE(off->allow_secondary_port);
+  EXPECT_EQ(choose_secondary_port(*off, 7), 0);
+  j["secondary_port"] = 9993;
+  ASSERT_TRUE(parse_config(j, &err)) << err;
+
+  // The primary moved onto a fixed secondary: the error names secondary_port.
+  j = good();
+  j["secondary_port"] = 20000;
+  j["udp_port"] = 20000;
+  EXPECT_FALSE(parse_config(j, &err));
+  EXPECT_EQ(err, "config key 'secondary_port': must differ from udp_port (20000)");
+
+  // Random: 20000 + (rand32 mod 45500), never the primary.
+  EXPECT_EQ(choose_secondary_port(*d, 0), 20000);
+  EXPECT_EQ(choose_secondary_port(*d, 45499), 65499);
+  EXPECT_EQ(choose_secondary_port(*d, 45500), 20000);
+  EXPECT_EQ(choose_secondary_port(*d, 0xffffffffu), 20000 + 0xffffffffu % 45500);
+  Config c = *d;
+  c.udp_port = 20000;
+  EXPECT_EQ(choose_secondary_port(c, 0), 20001);
+  c.udp_port = 65499;
+  EXPECT_EQ(choose_secondary_port(c, 45499), 20000) << "wraps inside the range";
+  std::mt19937 rng(7);
+  for (uint16_t primary : {uint16_t(9993), uint16_t(20000), uint16_t(42000), uint16_t(65499)}) {
+    c.udp_port = primary;
+    for (int i = 0; i < 20000; ++i) {
+      uint32_t r = uint32_t(rng());
+      if (i < 4 && primary >= 20000) r = uint32_t(primary - 20000) + uint32_t(i) * 45500;  // the primary
+      uint16_t p = choose_secondary_port(c, r);
+      ASSERT_GE(p, 20000) << r;
+      ASSERT_LE(p, 65499) << r;
+      ASSERT_NE(p, primary) << r;
+    }
+  }
+}
+
+TEST(Cli, SecondaryPortFlags) {
+  const char* argv[] = {"flatnet-dataplane", "--port", "net_null0", "--ipv4", "10.1.0.1/16",
+                        "--secondary-port", "30000", "--allow-secondary-port", "off"};
+  int code = 0;
+  auto cli = parse_cli(int(std::size(argv)), const_cast<char**>(argv), &code);
+  ASSERT_TRUE(cli);
+  EXPECT_EQ(cli->overrides["secondary_port"], 30000);
+  EXPECT_EQ(cli->overrides["allow_secondary_port"], false);
+  std::string err;
+  auto c = parse_config(merge_config(good(), cli->overrides), &err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_FALSE(c->allow_secondary_port);
+  EXPECT_EQ(c->secondary_port, 30000);
+
+  const char* none[] = {"flatnet-dataplane", "--port", "net_null0", "--ipv4", "10.1.0.1/16"};
+  cli = parse_cli(int(std::size(none)), const_cast<char**>(none), &code);
+  ASSERT_TRUE(cli);
+  EXPECT_FALSE(cli->overrides.contains("secondary_port"));
+  EXPECT_FALSE(cli->overrides.contains("allow_secondary_port"));
+
+  // The command line's primary against the file's secondary.
+  const char* clash[] = {"flatnet-dataplane", "--udp-port", "30000"};
+  cli = parse_cli(int(std::size(clash)), const_cast<char**>(clash), &code);
+  ASSERT_TRUE(cli);
+  json j = good();
+  j["secondary_port"] = 30000;
+  EXPECT_FALSE(parse_config(merge_config(j, cli->overrides), &err));
+  EXPECT_EQ(err, "config key 'secondary_port': must differ from udp_port (30000)");
+
+  const char* neg[] = {"flatnet-dataplane", "--secondary-port", "-5"};
+  cli = parse_cli(int(std::size(neg)), const_cast<char**>(neg), &code);
+  ASSERT_TRUE(cli);
+  EXPECT_FALSE(parse_config(merge_config(good(), cli->overrides), &err));
+  EXPECT_EQ(err, "config key 'secondary_port': must be a non-negative integer");
+
+  const char* bad[] = {"flatnet-dataplane", "--allow-secondary-port", "maybe"};
+  cli = parse_cli(int(std::size(bad)), const_cast<char**>(bad), &code);
+  EXPECT_FALSE(cli);
+  EXPECT_NE(code, 0);
 }
 
 TEST(Config, AttackLimitsDefaultAndParse) {
