@@ -9,7 +9,6 @@ const MacA kPeerMac{{0x02, 0, 0, 0, 0, 0x02}};
 const MacA kOtherMac{{0x02, 0, 0, 0, 0, 0x09}};
 const Ip4 kPeer4{{10, 0, 0, 2}};
 const Ip6 kPeer6{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
-constexpr uint64_t kA = 0x0a0a0a0a0a, kB = 0x0b0b0b0b0b;
 
 struct DropCase {
   const char* name;

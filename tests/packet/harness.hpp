@@ -33,6 +33,15 @@ struct Punted {
   PuntInfo info;
 };
 
+// The hosts around the data plane under test, shared by the fixtures: peers
+// A, B and C (MACs, IPv4 addresses, ZeroTier addresses).
+inline const MacA kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
+inline const MacA kMacB{{0x02, 0, 0, 0, 0, 0x0b}};
+inline const Ip4 kIpA{{10, 0, 0, 10}};
+inline const Ip4 kIpB{{10, 0, 0, 11}};
+inline const Ip4 kIpC{{10, 0, 0, 12}};
+inline constexpr uint64_t kA = 0x0a0a0a0a0a, kB = 0x0b0b0b0b0b, kC = 0x0c0c0c0c0c;
+
 class Harness {
  public:
   Harness();

@@ -8,10 +8,6 @@
 namespace flatnet::test {
 namespace {
 
-const MacA kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
-const Ip4 kIpA{{10, 0, 0, 10}};
-constexpr uint64_t kA = 0x0a0a0a0a0a, kB = 0x0b0b0b0b0b;
-
 rte_mbuf* to_mbuf(const Bytes& f) {
   rte_mbuf* m = rte_pktmbuf_alloc(EalEnv::pool());
   if (!m) return nullptr;

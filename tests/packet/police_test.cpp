@@ -10,13 +10,6 @@
 namespace flatnet::test {
 namespace {
 
-const MacA kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
-const MacA kMacB{{0x02, 0, 0, 0, 0, 0x0b}};
-const Ip4 kIpA{{10, 0, 0, 10}};
-const Ip4 kIpB{{10, 0, 0, 11}};
-const Ip4 kIpC{{10, 0, 0, 12}};
-constexpr uint64_t kA = 0x0a0a0a0a0a, kB = 0x0b0b0b0b0b, kC = 0x0c0c0c0c0c;
-
 Bytes from4(const Harness& h, const Ip4& src, uint16_t sport, const Bytes& vl1) {
   return udp4_frame(h.dp_mac, kMacA, src, h.dp_ip4, sport, 9993, vl1);
 }

@@ -13,12 +13,6 @@
 namespace flatnet::test {
 namespace {
 
-const MacA kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
-const MacA kMacB{{0x02, 0, 0, 0, 0, 0x0b}};
-const Ip4 kIpA{{10, 0, 0, 10}};
-const Ip4 kIpB{{10, 0, 0, 11}};
-constexpr uint64_t kA = 0x0a0a0a0a0a, kB = 0x0b0b0b0b0b;
-
 bool start(uint16_t port) {
   rte_eth_conf conf{};
   return rte_eth_dev_configure(port, 1, 1, &conf) == 0 &&

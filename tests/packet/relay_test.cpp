@@ -4,16 +4,11 @@
 namespace flatnet::test {
 namespace {
 
-const MacA kMacA{{0x02, 0, 0, 0, 0, 0x0a}};
-const MacA kMacB{{0x02, 0, 0, 0, 0, 0x0b}};
 const MacA kMacGw{{0x02, 0, 0, 0, 0, 0xfe}};
-const Ip4 kIpA{{10, 0, 0, 10}};
-const Ip4 kIpB{{10, 0, 0, 11}};
 const Ip4 kFar{{192, 0, 2, 7}};
 const Ip4 kGw{{10, 0, 0, 254}};
 const Ip6 kIp6A{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a}};
 const Ip6 kIp6B{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0b}};
-constexpr uint64_t kA = 0x0a0a0a0a0a, kB = 0x0b0b0b0b0b;
 
 Bytes bump(Bytes vl1, bool fragment = false) {
   if (fragment)
