@@ -10,7 +10,6 @@
 //
 // Every stage counts its drops under one reason; nothing is freed silently.
 #include <rte_cycles.h>
-#include <rte_prefetch.h>
 
 #include "dataplane/fastpath/stage.hpp"
 
@@ -20,10 +19,6 @@ void process_burst(Worker& w, rte_mbuf** pkts, uint16_t n) {
   if (n == 0) return;
   w.now = rte_get_tsc_cycles();
   w.c->rx_packets += n;
-  // Every mbuf's first line is read here and written later (lengths,
-  // offload flags, port): fetch them all for writing at once, so their
-  // misses overlap.
-  for (uint16_t i = 0; i < n; ++i) rte_prefetch0_write(pkts[i]);
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) bytes += pkts[i]->pkt_len;
   w.c->rx_bytes += bytes;

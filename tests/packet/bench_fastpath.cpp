@@ -91,7 +91,7 @@ bool start_port(uint16_t port, rte_mempool* pool) {
          rte_eth_tx_queue_setup(port, 0, 1024, SOCKET_ID_ANY, nullptr) == 0 && rte_eth_dev_start(port) == 0;
 }
 
-int ring_bench(Worker& w, const ControlHooks& hooks, rte_mempool* pool,
+int ring_bench(Worker& w, rte_mempool* pool,
                const std::vector<std::vector<uint8_t>>& tmpl, unsigned inflight, int reps, double seconds,
                int port_mode, const Underlay& u) {
   rte_ring* a2b = rte_ring_create("bench_a2b", 8192, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -181,7 +181,6 @@ int ring_bench(Worker& w, const ControlHooks& hooks, rte_mempool* pool,
               mpps.back(), (unsigned long)back_total, (unsigned long)bad, (unsigned long)c.relayed,
               (unsigned long)c.drops_total(), (unsigned long)c.drop[size_t(Drop::tx_full)],
               (unsigned long)c.rendezvous_capped);
-  (void)hooks;
   return bad == 0 && (port_mode != 1 || c.relayed > 0) ? 0 : 1;
 }
 
@@ -353,7 +352,7 @@ int main(int argc, char** argv) {
     ms[i] = rte_pktmbuf_alloc(pool);
   }
   if (port_mode) {
-    int rc = ring_bench(w, hooks, pool, tmpl, n_mbufs, reps, seconds, port_mode, u);
+    int rc = ring_bench(w, pool, tmpl, n_mbufs, reps, seconds, port_mode, u);
     table->reader_offline(0);
     table.reset();
     rte_eal_cleanup();
