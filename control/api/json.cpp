@@ -75,14 +75,14 @@ std::optional<uint64_t> parse_world(std::string_view s) {
 nlohmann::json node_json(const NodeStatus& n, const std::string& home_dir) {
   const Version v = split_version(n.version);
   nlohmann::json settings = {
-      {"allowSecondaryPort", false},
+      {"allowSecondaryPort", n.secondary_port != 0},
       {"allowTcpFallbackRelay", false},  // flatnetd has no TCP relay
       {"forceTcpRelay", false},
       {"homeDir", home_dir},
       {"listeningOn", n.listening_on},
       {"portMappingEnabled", false},
       {"primaryPort", n.udp_port},
-      {"secondaryPort", 0},
+      {"secondaryPort", n.secondary_port},
       {"softwareUpdate", "disable"},
       {"softwareUpdateChannel", "release"},
       {"surfaceAddresses", n.surface_addresses},

@@ -38,6 +38,7 @@ class Backend {
   virtual void wait(int ms) = 0;
   virtual int64_t local_socket() const = 0;
   virtual uint16_t port() const = 0;
+  virtual uint16_t secondary_port() const { return 0; }  // 0 = none
   virtual std::string describe() const = 0;
   // The addresses it listens on (the bound socket; none for a wildcard
   // bind or a data plane): /status listeningOn, and what a leaf pushes.

@@ -345,6 +345,7 @@ NodeStatus Daemon::node() {
   s.planet_id = core_->config().planet.id;
   s.planet_timestamp = core_->config().planet.timestamp;
   s.udp_port = backend_->port();
+  s.secondary_port = backend_->secondary_port();
   s.clock_ms = wall_ms();
   for (const wire::InetAddress& a : backend_->local_addresses())
     s.listening_on.push_back(a.to_string());

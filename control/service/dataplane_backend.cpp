@@ -115,7 +115,13 @@ class DataplaneBackend final : public Backend {
   }
 
   int64_t local_socket() const override { return 0; }
-  uint16_t port() const override { return 9993; }
+  // The data plane publishes its ports in the segment header; one from
+  // before that field leaves them 0 (then the default port, no secondary).
+  uint16_t port() const override {
+    uint16_t p = client_ ? client_->header().udp_port : 0;
+    return p ? p : 9993;
+  }
+  uint16_t secondary_port() const override { return client_ ? client_->header().secondary_port : 0; }
   std::string describe() const override { return "dataplane " + instance_; }
 
   std::vector<std::pair<std::string, uint64_t>> dataplane_counters() override {

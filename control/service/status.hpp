@@ -36,6 +36,7 @@ struct NodeStatus {
   uint64_t planet_timestamp = 0;
   uint16_t tcp_port = 0;           // 0: no TCP (flatnetd has no TCP fallback)
   uint16_t udp_port = 0;           // primary port
+  uint16_t secondary_port = 0;     // 0 = none
   int64_t clock_ms = 0;            // wall clock, ms since the epoch
   std::vector<std::string> listening_on;       // "ip/port" of the bound socket(s)
   std::vector<std::string> surface_addresses;  // where our roots see us, "ip/port"

@@ -187,7 +187,9 @@ struct flatnet_ipc_header {
   uint32_t slot_size;         /* bytes per slot: 64 meta + data */
   uint64_t created_ns;        /* CLOCK_REALTIME at creation */
   uint32_t control_present;   /* dp's view: 1 = a live control is attached */
-  uint32_t reserved0;
+  uint16_t udp_port;          /* the data plane's primary UDP port, host order; 0 = not
+                                 published (a data plane from before this field) */
+  uint16_t secondary_port;    /* its secondary UDP port; 0 = none */
   /* line 1: control -> dp rings and the inject slots */
   struct flatnet_ipc_ring_ref command;     /* struct flatnet_ipc_command */
   struct flatnet_ipc_ring_ref inject;      /* uint32 slot index */

@@ -161,6 +161,8 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
   h.n_channels = im.n_channels;
   h.slot_size = slot_size;
   h.created_ns = realtime_ns();
+  h.udp_port = p.udp_port;
+  h.secondary_port = p.secondary_port;
   memcpy(h.instance, p.instance.data(), p.instance.size());
   memcpy(im.base, &h, sizeof h);
   s->hdr_ = reinterpret_cast<flatnet_ipc_header*>(im.base);

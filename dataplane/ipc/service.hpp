@@ -36,6 +36,8 @@ struct ServiceParams {
   uint32_t slot_data = 2048;         // packet bytes per slot (multiple of 64)
   uint32_t stats_entries = 256;      // name slots of the counters block
   uint32_t stats_interval_ms = 100;  // counters block publish period (stats_due)
+  uint16_t udp_port = 0;             // published in the header for control (0 = unknown)
+  uint16_t secondary_port = 0;       // 0 = none
 };
 
 // What a worker knows about a punted packet.

@@ -166,6 +166,8 @@ int main(int argc, char** argv) {
   ipc::ServiceParams sp;
   sp.instance = cfg->instance;
   sp.workers = pollers;
+  sp.udp_port = u.udp_port;  // for control's /status
+  sp.secondary_port = u.secondary_port;
   auto service = ipc::Service::create(sp, &err);
   if (!service) return die("IPC segment: " + err);
 

@@ -137,8 +137,9 @@ int print_stats(const std::string& segment, bool json) {
     return 0;
   }
   const flatnet_ipc_main_counters& m = h.main_counters;
-  printf("instance %s pid %u generation %016" PRIx64 " channels %u slot %u\n", h.instance,
-         h.dp_pid, h.generation, h.n_channels, h.slot_size);
+  printf("instance %s pid %u generation %016" PRIx64 " channels %u slot %u udp %u secondary %u\n",
+         h.instance, h.dp_pid, h.generation, h.n_channels, h.slot_size, unsigned(h.udp_port),
+         unsigned(h.secondary_port));
   printf("commands ok %" PRIu64 " failed %" PRIu64 " resyncs %" PRIu64 " injects ok %" PRIu64
          " bad %" PRIu64 " no_mbuf %" PRIu64 " control attaches %" PRIu64 " losses %" PRIu64 "\n",
          m.commands_ok, m.commands_failed, m.resyncs, m.injects_ok, m.injects_bad,

@@ -41,6 +41,7 @@ class FakeSource final : public StatusSource {
     n.planet_id = 42424242;
     n.planet_timestamp = 1795567005000;
     n.udp_port = 9993;
+    n.secondary_port = 41234;
     n.clock_ms = now;
     return n;
   }

@@ -149,6 +149,8 @@ TEST(ApiRoutes, StatusShape) {
   EXPECT_EQ(j["clock"], api.src.now);
   EXPECT_EQ(j["config"]["settings"]["homeDir"], "/tmp/flatnet-api-test");
   EXPECT_EQ(j["config"]["settings"]["primaryPort"], 9993);
+  EXPECT_EQ(j["config"]["settings"]["secondaryPort"], 41234) << "the data plane's, as control read it";
+  EXPECT_EQ(j["config"]["settings"]["allowSecondaryPort"], true);
 
   bool ci;
   auto stock = stock_json("info-a.json", &ci);

@@ -47,7 +47,10 @@ void mark_present(Service& s, bool on) {
 
 TEST(IpcSegment, CreatedPrivateWithHeader) {
   std::string err;
-  auto s = Service::create(small_params(ipc_unique_instance("hdr")), &err);
+  ServiceParams sp = small_params(ipc_unique_instance("hdr"));
+  sp.udp_port = 9993;
+  sp.secondary_port = 41234;
+  auto s = Service::create(sp, &err);
   ASSERT_TRUE(s) << err;
   struct stat st{};
   ASSERT_EQ(stat(s->path().c_str(), &st), 0);
@@ -60,6 +63,13 @@ TEST(IpcSegment, CreatedPrivateWithHeader) {
   EXPECT_EQ(h.segment_size, uint64_t(st.st_size));
   EXPECT_EQ(h.dp_pid, uint32_t(getpid()));
   EXPECT_NE(h.generation, 0u);
+  EXPECT_EQ(h.udp_port, 9993) << "the data plane's ports, for control's /status";
+  EXPECT_EQ(h.secondary_port, 41234);
+  std::string err2;
+  auto c = Client::attach(s->path(), &err2);
+  ASSERT_TRUE(c) << err2;
+  EXPECT_EQ(c->header().secondary_port, 41234) << "what control sees";
+  c.reset();
   std::string path = s->path();
   s.reset();
   EXPECT_NE(access(path.c_str(), F_OK), 0) << "segment must be unlinked at exit";
