@@ -36,7 +36,6 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_malloc.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <time.h>
@@ -51,6 +50,7 @@
 #include "dataplane/fastpath/stage.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 #include "dataplane/runtime/lcore.hpp"
+#include "tests/packet/ring_pair.hpp"
 #include "dataplane/wire/vl1.hpp"
 
 using namespace flatnet;
@@ -84,27 +84,17 @@ int io_forward(void* arg) {
   return 0;
 }
 
-bool start_port(uint16_t port, rte_mempool* pool) {
-  rte_eth_conf conf{};
-  return rte_eth_dev_configure(port, 1, 1, &conf) == 0 &&
-         rte_eth_rx_queue_setup(port, 0, 1024, SOCKET_ID_ANY, nullptr, pool) == 0 &&
-         rte_eth_tx_queue_setup(port, 0, 1024, SOCKET_ID_ANY, nullptr) == 0 && rte_eth_dev_start(port) == 0;
-}
 
 int ring_bench(Worker& w, rte_mempool* pool,
                const std::vector<std::vector<uint8_t>>& tmpl, unsigned inflight, int reps, double seconds,
                int port_mode, const Underlay& u) {
-  rte_ring* a2b = rte_ring_create("bench_a2b", 8192, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  rte_ring* b2a = rte_ring_create("bench_b2a", 8192, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  if (!a2b || !b2a) return std::fprintf(stderr, "rings: %s\n", rte_strerror(rte_errno)), 1;
-  int gen = rte_eth_from_rings("net_ring_gen", &b2a, 1, &a2b, 1, SOCKET_ID_ANY);
-  int dp = rte_eth_from_rings("net_ring_dp", &a2b, 1, &b2a, 1, SOCKET_ID_ANY);
-  if (gen < 0 || dp < 0) return std::fprintf(stderr, "ring ports: %s\n", rte_strerror(rte_errno)), 1;
-  if (!start_port(uint16_t(gen), pool) || !start_port(uint16_t(dp), pool))
-    return std::fprintf(stderr, "ring ports: cannot configure and start\n"), 1;
+  test::RingPair rp;
+  std::string err;
+  if (!test::make_ring_pair("bench", 8192, pool, &rp, &err)) return std::fprintf(stderr, "%s\n", err.c_str()), 1;
+  const uint16_t dp = rp.dp;
   runtime::Poller p;
   p.w = w;
-  p.port = uint16_t(dp);
+  p.port = dp;
   p.idle.busy = true;
   unsigned lc = rte_get_next_lcore(-1, 1, 0);
   if (lc >= RTE_MAX_LCORE) return std::fprintf(stderr, "need a second lcore\n"), 1;
@@ -119,7 +109,7 @@ int ring_bench(Worker& w, rte_mempool* pool,
   // Keep `inflight` packets circulating; each one back is checked and
   // re-armed from the next template (its first 64 bytes: the outer headers
   // and the VL1 head the relay rewrote).
-  const uint16_t gport = uint16_t(gen);
+  const uint16_t gport = rp.peer;
   const size_t nt = tmpl.size();
   size_t next = 0;
   auto arm = [&](rte_mbuf* m) {

@@ -3,42 +3,29 @@
 // behind one of them. A burst is processed one round after it arrived (its
 // mbuf headers prefetched meanwhile), at once when a round receives nothing,
 // and drain() sends what is still held.
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
-#include <rte_ring.h>
 
 #include "dataplane/runtime/lcore.hpp"
 #include "tests/packet/harness.hpp"
+#include "tests/packet/ring_pair.hpp"
 
 namespace flatnet::test {
 namespace {
-
-bool start(uint16_t port) {
-  rte_eth_conf conf{};
-  return rte_eth_dev_configure(port, 1, 1, &conf) == 0 &&
-         rte_eth_rx_queue_setup(port, 0, 256, SOCKET_ID_ANY, nullptr, EalEnv::pool()) == 0 &&
-         rte_eth_tx_queue_setup(port, 0, 256, SOCKET_ID_ANY, nullptr) == 0 && rte_eth_dev_start(port) == 0;
-}
 
 class PollLoop : public ::testing::Test {
  protected:
   void SetUp() override {
     static int n = 0;
     std::string tag = std::to_string(n++);
-    to_dp = rte_ring_create(("pl_in" + tag).c_str(), 512, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    from_dp = rte_ring_create(("pl_out" + tag).c_str(), 512, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_TRUE(to_dp && from_dp);
-    int peer_id = rte_eth_from_rings(("net_ring_plpeer" + tag).c_str(), &from_dp, 1, &to_dp, 1, SOCKET_ID_ANY);
-    int dp_id = rte_eth_from_rings(("net_ring_pldp" + tag).c_str(), &to_dp, 1, &from_dp, 1, SOCKET_ID_ANY);
-    ASSERT_GE(peer_id, 0);
-    ASSERT_GE(dp_id, 0);
-    peer = uint16_t(peer_id);
-    ASSERT_TRUE(start(peer));
-    ASSERT_TRUE(start(uint16_t(dp_id)));
+    std::string err;
+    ASSERT_TRUE(make_ring_pair("pl" + tag, 512, EalEnv::pool(), &rp, &err)) << err;
+    to_dp = rp.to_dp;
+    from_dp = rp.from_dp;
+    peer = rp.peer;
     h.add_neighbor4(kIpB, kMacB);
     h.add_path4(kB, kIpB, 6000);
     p.w = h.w;
-    p.port = uint16_t(dp_id);
+    p.port = rp.dp;
     p.idle.busy = true;
   }
   void TearDown() override {
@@ -76,6 +63,7 @@ class PollLoop : public ::testing::Test {
     return got;
   }
   Harness h;
+  RingPair rp;
   runtime::Poller p;
   rte_ring* to_dp = nullptr;
   rte_ring* from_dp = nullptr;
