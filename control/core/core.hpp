@@ -194,8 +194,8 @@ class Core {
   // ZT_PING_CHECK_INVERVAL, ZT_DIRECT_PATH_PUSH_INTERVAL[_HAVEPATH],
   // ZT_PUSH_DIRECT_PATHS_CUTOFF_TIME/_LIMIT, _MAX_PER_SCOPE_AND_FAMILY).
   static constexpr uint64_t kPathHeartbeatMs = 14000;
-  static constexpr uint64_t kPathAliveMs = kPathHeartbeatMs + 5000;
-  static_assert(kPathAliveMs == Path::kAliveMs);
+  static constexpr uint64_t kPathAliveMs = Path::kAliveMs;  // defined with Path::alive()
+  static_assert(kPathAliveMs == kPathHeartbeatMs + 5000);
   static constexpr uint64_t kPathCheckMs = 5000;
   static constexpr uint64_t kPushIntervalMs = 15000;
   static constexpr uint64_t kPushIntervalHavePathMs = 120000;

@@ -101,7 +101,7 @@ void Core::on_push_direct_paths(Peer& p, const PhysicalPath& from,
     if (pp.flags & (kPushForgetPath | kPushClusterRedirect)) continue;
     if (!usable_for_paths(a)) continue;
     const bool known = std::any_of(p.paths.begin(), p.paths.end(), [&](const Path& q) {
-      return q.phys.remote == a && now < q.last_receive + kPathAliveMs;
+      return q.phys.remote == a && q.alive(now);
     });
     if (known) continue;
     const unsigned scope = unsigned(ip_scope(a)) & 7;
