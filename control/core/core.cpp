@@ -77,6 +77,12 @@ void Core::receive(const PhysicalPath& from, std::span<const uint8_t> datagram, 
       break;
     }
     case wire::DatagramKind::kPacket: {
+      // Longer packets are fragmented by every sender (spec §2.3); one that
+      // is not is malformed, whoever it is for.
+      if (!wire::packet_fragmented(d) && datagram.size() > wire::kMaxPacketLength) {
+        count(Drop::oversize);
+        break;
+      }
       if (wire::packet_dest(d) != address()) {
         relay(from, datagram, false, now, out);
         break;
@@ -113,6 +119,7 @@ void Core::decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64
     on_hello(from, packet, false, now, out);
     return;
   }
+  const size_t wire_len = packet.size();
   Peer* p = peers_.find(wire::packet_source(d));
   if (!p) {
     // A leaf asks its roots who the sender is and holds the packet until
@@ -142,11 +149,11 @@ void Core::decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64
     on_hello(from, packet, true, now, out);
     return;
   }
-  dispatch(*p, from, packet, now, out);
+  dispatch(*p, from, packet, wire_len, now, out);
 }
 
-void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now,
-                    Actions& out) {
+void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& packet,
+                    size_t wire_len, uint64_t now, Actions& out) {
   const wire::Verb verb = packet_verb(packet.data());
   const unsigned hops = wire::packet_hops(packet.data());
   std::span<const uint8_t> payload = packet_payload(packet);
@@ -184,7 +191,7 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
       break;
     }
     case wire::Verb::kWhois:
-      on_whois(p, from, payload, packet, now, out);
+      on_whois(p, from, payload, packet, wire_len, now, out);
       break;
     case wire::Verb::kEcho:
       on_echo(p, from, payload, packet, now, out);
@@ -238,10 +245,12 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
         count(Drop::malformed);
         return;
       }
-      if (!expected(re.in_re_packet_id, wire::Verb::kHello)) {
+      const Expect* sent = expected(re.in_re_packet_id, wire::Verb::kHello);
+      if (!sent) {
         count(Drop::unexpected_ok);
         return;
       }
+      const bool round_trip = hops == 0 && sent->to == from;
       if (ok.version.proto < wire::kProtoVersionMin) {
         count(Drop::hello_version);
         return;
@@ -256,6 +265,7 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
         for (Path& q : p.paths)
           if (q.phys == from && ok.timestamp <= now) q.add_latency_sample(now - ok.timestamp);
       }
+      if (round_trip) confirm_path(p, from, now, out);
       if (hops == 0) learn_surface(p, ok.external);
       // Planet updates and moons (core_leaf.cpp); self-awareness (the
       // external address) is not done.
@@ -305,10 +315,23 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       break;
     }
     case wire::Verb::kEcho: {
-      if (!expected(re.in_re_packet_id, wire::Verb::kEcho)) {
+      // The answer to a path challenge (challenge_path) only confirms it.
+      if (hops == 0 && re.in_re_packet_id != 0) {
+        auto q = std::find_if(p.paths.begin(), p.paths.end(), [&](const Path& x) {
+          return x.phys == from && x.challenge_id == re.in_re_packet_id;
+        });
+        if (q != p.paths.end()) {
+          q->challenge_id = 0;
+          confirm_path(p, from, now, out);
+          return;
+        }
+      }
+      const Expect* sent = expected(re.in_re_packet_id, wire::Verb::kEcho);
+      if (!sent) {
         count(Drop::unexpected_ok);
         return;
       }
+      if (hops == 0 && sent->to == from) confirm_path(p, from, now, out);
       auto rest = payload.subspan(std::min(payload.size(), kReplyHeaderLength));
       out.echo_replies.push_back(EchoReply{p.identity.address(), re.in_re_packet_id, hops,
                                            std::vector<uint8_t>(rest.begin(), rest.end())});
@@ -429,15 +452,16 @@ void Core::log(Actions& out, LogLevel level, uint64_t now, std::string text) {
   out.log.push_back(LogLine{level, now, std::move(text)});
 }
 
-void Core::expect(uint64_t packet_id, wire::Verb verb) {
-  expect_[expect_next_] = Expect{packet_id, verb};
+void Core::expect(uint64_t packet_id, wire::Verb verb, const PhysicalPath& to) {
+  expect_[expect_next_] = Expect{packet_id, verb, to};
   expect_next_ = (expect_next_ + 1) % expect_.size();
 }
 
-bool Core::expected(uint64_t packet_id, wire::Verb verb) const {
-  return std::any_of(expect_.begin(), expect_.end(), [&](const Expect& e) {
+const Core::Expect* Core::expected(uint64_t packet_id, wire::Verb verb) const {
+  auto it = std::find_if(expect_.begin(), expect_.end(), [&](const Expect& e) {
     return e.id == packet_id && e.verb == verb && e.id != 0;
   });
+  return it == expect_.end() ? nullptr : &*it;
 }
 
 // ---- timers --------------------------------------------------------------------------

@@ -69,6 +69,8 @@ struct Limits {
   size_t multicast_per_member = 1024;        // per announcing peer
   uint64_t multicast_expire_ms = 600000;     // ZT_MULTICAST_LIKE_EXPIRE
   size_t gather_max_answers = 255;           // members per OK(MULTICAST_GATHER), as root.cpp
+  uint32_t gather_per_second = 10;           // per peer (a leaf gathers per group it sends to)
+  uint32_t gather_burst = 20;
   // Timers.
   uint64_t peer_timeout_ms = 500000;         // ZT_PEER_ACTIVITY_TIMEOUT
   uint64_t path_timeout_ms = 243000;         // ZT_PEER_PATH_EXPIRATION
@@ -224,8 +226,10 @@ class Core {
 
   // receive path (core.cpp)
   void decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now, Actions& out);
-  void dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now,
-                Actions& out);
+  // `wire_len`: the request's size as it arrived (before decompression),
+  // what a reply to an unconfirmed path may not exceed.
+  void dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& packet, size_t wire_len,
+                uint64_t now, Actions& out);
   void on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload, unsigned hops,
              uint64_t now, Actions& out);
 
@@ -243,7 +247,17 @@ class Core {
 
   // services (core_services.cpp)
   void on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
-                std::vector<uint8_t>& packet, uint64_t now, Actions& out);
+                std::vector<uint8_t>& packet, size_t wire_len, uint64_t now, Actions& out);
+  // OK(WHOIS) to `to` quoting `in_re` with the identities of `addresses`
+  // while the packet stays within `budget` bytes; the addresses that did
+  // not fit go to *rest. Unknown addresses are forwarded if `forward`.
+  void answer_whois(Peer& p, const PhysicalPath& to, uint64_t in_re,
+                    const std::vector<uint64_t>& addresses, size_t budget, bool forward,
+                    uint64_t now, Actions& out, std::vector<uint64_t>* rest);
+  // Path confirmation (a round trip proves the address is the peer's).
+  bool path_confirmed(const Peer& p, const PhysicalPath& from) const;
+  void challenge_path(Peer& p, const PhysicalPath& from, uint64_t now, Actions& out);
+  void confirm_path(Peer& p, const PhysicalPath& from, uint64_t now, Actions& out);
   void forward_whois(uint64_t address, uint64_t requester, uint64_t now, Actions& out);
   const Peer* freshest_upstream(uint64_t except) const;
   void on_echo(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
@@ -295,8 +309,14 @@ class Core {
   void forget(uint64_t address, Actions& out);
   void log(Actions& out, LogLevel level, uint64_t now, std::string text);
   void count(Drop d) { ++m_.drops[size_t(d)]; }
-  void expect(uint64_t packet_id, wire::Verb verb);
-  bool expected(uint64_t packet_id, wire::Verb verb) const;
+  struct Expect {
+    uint64_t id = 0;
+    wire::Verb verb = wire::Verb::kNop;
+    PhysicalPath to;  // where it went: an OK from there (hops 0) confirms that path
+  };
+  void expect(uint64_t packet_id, wire::Verb verb, const PhysicalPath& to);
+  // The request `packet_id` of `verb` we sent, or nullptr.
+  const Expect* expected(uint64_t packet_id, wire::Verb verb) const;
   void finish(uint64_t now, Actions& out) { out.next_deadline = next_deadline(now); }
 
   Config cfg_;
@@ -322,10 +342,6 @@ class Core {
 
   // Expected replies (spec §2.2): only OKs answering something we sent are
   // acted upon. A small ring; the control core sends few requests.
-  struct Expect {
-    uint64_t id = 0;
-    wire::Verb verb = wire::Verb::kNop;
-  };
   std::array<Expect, 128> expect_{};
   size_t expect_next_ = 0;
 };

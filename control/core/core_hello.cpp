@@ -182,6 +182,9 @@ void Core::accept_hello(Peer& p, const Hello& hello, size_t tail, const Physical
                            [&](const Path& q) { return q.phys == from; });
   if (known || fresh) {
     if (peers_.path_received(p, from, now)) announce(p, out);
+    // A root has a new path prove itself now (one ECHO), so that a leaf's
+    // first WHOIS, which follows its HELLO, is answered whole.
+    if (am_root_) challenge_path(p, from, now, out);
   } else if (now >= p.last_confirm_hello + cfg_.limits.confirm_path_interval_ms) {
     p.last_confirm_hello = now;
     send_hello(p.identity.address(), from, now, out);

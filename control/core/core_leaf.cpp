@@ -155,23 +155,30 @@ void Core::set_upstreams(uint64_t now, Actions& out) {
 
 // A root tells its data plane where to send packets for destinations it
 // has no path to: another root of the world it serves (its planet, else the
-// first moon listing it), at that root's first stable endpoint.
+// first moon listing it), at that root's first stable endpoint that is an
+// address at all (a world may list a null one; it is never sent).
 void Core::announce_sibling(Actions& out) {
   if (!am_root_) return;
-  auto find_in = [&](const wire::World& w) -> const wire::WorldRoot* {
+  struct Sibling {
+    uint64_t address = 0;
+    const wire::InetAddress* at = nullptr;
+  };
+  auto find_in = [&](const wire::World& w) -> Sibling {
     const bool ours = std::any_of(w.roots.begin(), w.roots.end(),
                                   [&](const wire::WorldRoot& r) { return r.identity == cfg_.identity; });
-    if (!ours) return nullptr;
-    for (const wire::WorldRoot& r : w.roots)
-      if (!(r.identity == cfg_.identity) && !r.endpoints.empty()) return &r;
-    return nullptr;
+    if (!ours) return {};
+    for (const wire::WorldRoot& r : w.roots) {
+      if (r.identity == cfg_.identity) continue;
+      for (const wire::InetAddress& ep : r.endpoints)
+        if (!ep.is_null() && ep.port != 0) return Sibling{r.identity.address(), &ep};
+    }
+    return {};
   };
-  const wire::WorldRoot* s = cfg_.planet.is_null() ? nullptr : find_in(cfg_.planet);
-  for (size_t i = 0; !s && i < cfg_.moons.size(); ++i) s = find_in(cfg_.moons[i]);
+  Sibling s = cfg_.planet.is_null() ? Sibling{} : find_in(cfg_.planet);
+  for (size_t i = 0; !s.at && i < cfg_.moons.size(); ++i) s = find_in(cfg_.moons[i]);
   // None in the world: leave alone whatever the data plane was configured with.
-  if (s)
-    out.table.push_back(TableCommand{TableOp::kSiblingRoot, s->identity.address(),
-                                     PhysicalPath{0, s->endpoints.front()}});
+  if (s.at)
+    out.table.push_back(TableCommand{TableOp::kSiblingRoot, s.address, PhysicalPath{0, *s.at}});
 }
 
 // Stock's HELLO moon list: the moons we hold with their timestamps, then

@@ -62,7 +62,7 @@ void Core::keep_paths_alive(uint64_t now, Actions& out) {
     if (!p) continue;
     PacketBuilder b(addr, address(), wire::Verb::kEcho, random_packet_id());
     if (uint64_t id = send(*p, b, phys, p->suite(), now, out)) {
-      expect(id, wire::Verb::kEcho);
+      expect(id, wire::Verb::kEcho, phys);
       ++m_.heartbeats_sent;
     }
   }

@@ -10,31 +10,98 @@
 namespace flatnet::control {
 
 void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
-                    std::vector<uint8_t>& packet, uint64_t now, Actions& out) {
+                    std::vector<uint8_t>& packet, size_t wire_len, uint64_t now, Actions& out) {
   Whois q;
   if (decode_whois(payload, q) != DecodeStatus::kOk) {
     count(Drop::malformed);
     return;
   }
+  // One answer per address, however often the request names it.
+  std::sort(q.addresses.begin(), q.addresses.end());
+  q.addresses.erase(std::unique(q.addresses.begin(), q.addresses.end()), q.addresses.end());
+  // To a path that has not proved a round trip, nothing larger than the
+  // request: its source address may be forged to aim our answer at someone
+  // else. The rest waits for the path to answer a challenge (one ECHO).
+  const bool confirmed = wire::packet_hops(packet.data()) == 0 && path_confirmed(p, from);
+  std::vector<uint64_t> rest;
+  answer_whois(p, from, wire::packet_id(packet.data()), q.addresses,
+               confirmed ? wire::kMaxPacketLength : wire_len, true, now, out, &rest);
+  if (rest.empty() || confirmed) return;
+  m_.whois_deferred += rest.size();
+  p.whois_deferred = Peer::DeferredWhois{wire::packet_id(packet.data()), from, std::move(rest)};
+  if (wire::packet_hops(packet.data()) == 0) challenge_path(p, from, now, out);
+}
+
+void Core::answer_whois(Peer& p, const PhysicalPath& to, uint64_t in_re,
+                        const std::vector<uint64_t>& addresses, size_t budget, bool forward,
+                        uint64_t now, Actions& out, std::vector<uint64_t>* rest) {
   OkWhois ok;
-  ok.re = ReplyHeader{wire::Verb::kWhois, wire::packet_id(packet.data())};
-  for (uint64_t a : q.addresses) {
+  ok.re = ReplyHeader{wire::Verb::kWhois, in_re};
+  size_t size = wire::kPacketHeaderLength + kReplyHeaderLength;
+  std::vector<uint8_t> scratch;
+  for (uint64_t a : addresses) {
     if (ok.identities.size() >= cfg_.limits.whois_max_answers) break;
     // Our own address too: stock leaves ask their root for it every 5 s
     // (Appendix E.2).
-    if (a == address()) {
-      ok.identities.push_back(cfg_.identity);
-    } else if (const Peer* t = peers_.find(a)) {
-      ok.identities.push_back(t->identity);
-    } else {
+    const Peer* t = a == address() ? nullptr : peers_.find(a);
+    const crypto::Identity* id = a == address() ? &cfg_.identity : t ? &t->identity : nullptr;
+    if (!id) {
+      if (!forward) continue;
       ++m_.whois_unknown;
       forward_whois(a, p.identity.address(), now, out);
+      continue;
     }
+    scratch.clear();
+    id->append_binary(scratch, false);
+    if (size + scratch.size() > budget) {
+      if (rest) rest->push_back(a);
+      continue;
+    }
+    size += scratch.size();
+    ok.identities.push_back(*id);
   }
   if (ok.identities.empty()) return;  // no reply when nothing is known (spec §4.5)
   PacketBuilder b(p.identity.address(), address(), wire::Verb::kOk, random_packet_id());
   encode_ok_whois(ok, b.payload());
-  if (send(p, b, from, p.suite(), now, out)) m_.whois_answered += ok.identities.size();
+  if (send(p, b, to, p.suite(), now, out)) m_.whois_answered += ok.identities.size();
+}
+
+bool Core::path_confirmed(const Peer& p, const PhysicalPath& from) const {
+  return std::any_of(p.paths.begin(), p.paths.end(),
+                     [&](const Path& q) { return q.phys == from && q.confirmed; });
+}
+
+// An ECHO to a known, unconfirmed path: its OK quoting the random packet ID
+// can only come from whoever receives at that address. At most one per
+// confirm_path_interval_ms per path; stock answers one ECHO per second.
+void Core::challenge_path(Peer& p, const PhysicalPath& from, uint64_t now, Actions& out) {
+  auto q = std::find_if(p.paths.begin(), p.paths.end(),
+                        [&](const Path& x) { return x.phys == from; });
+  // An unknown path gets a HELLO from dispatch; its OK confirms it.
+  if (q == p.paths.end() || q->confirmed) return;
+  if (q->challenge_sent != 0 && now < q->challenge_sent + cfg_.limits.confirm_path_interval_ms)
+    return;
+  PacketBuilder b(p.identity.address(), address(), wire::Verb::kEcho, random_packet_id());
+  const uint64_t id = send(p, b, from, p.suite(), now, out);
+  if (!id) return;
+  // send() may not move paths, but look the path up again all the same.
+  for (Path& x : p.paths)
+    if (x.phys == from) x.challenge_id = id, x.challenge_sent = now;
+  ++m_.path_challenges;
+}
+
+void Core::confirm_path(Peer& p, const PhysicalPath& from, uint64_t now, Actions& out) {
+  for (Path& q : p.paths)
+    if (q.phys == from && !q.confirmed) {
+      q.confirmed = true;
+      ++m_.paths_confirmed;
+    }
+  Peer::DeferredWhois& d = p.whois_deferred;
+  if (d.in_re == 0 || !(d.path == from) || !path_confirmed(p, from)) return;
+  Peer::DeferredWhois todo = std::move(d);
+  d = Peer::DeferredWhois{};
+  answer_whois(p, from, todo.in_re, todo.addresses, wire::kMaxPacketLength, false, now, out,
+               nullptr);
 }
 
 // The upstream heard from most recently (any authenticated packet: OK to
@@ -114,6 +181,15 @@ void Core::on_multicast_gather(Peer& p, const PhysicalPath& from,
     return;
   }
   if (!am_root_ || g.limit == 0) return;
+  // Per peer: a GATHER costs a directory walk and a reply of up to 255
+  // members, and any authenticated peer may send them (GCRA, burst allowed).
+  const uint64_t interval = 1000 / std::max<uint32_t>(cfg_.limits.gather_per_second, 1);
+  const uint64_t slack = interval * (std::max<uint32_t>(cfg_.limits.gather_burst, 1) - 1);
+  if (p.gather_tat > now + slack) {
+    count(Drop::gather_limited);
+    return;
+  }
+  p.gather_tat = std::max(p.gather_tat, now) + interval;
   OkMulticastGather ok;
   ok.re = ReplyHeader{wire::Verb::kMulticastGather, wire::packet_id(packet.data())};
   ok.network_id = g.network_id;
@@ -236,7 +312,7 @@ bool Core::send_hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actio
   // The moon list is encrypted before the MAC is computed (pitfall 4).
   if (tail != 0) crypto::hello_crypt_field(p->keys->key48(), b.bytes(), wire::kIdxPayload + tail);
   uint64_t id = send(*p, b, path, crypto::Suite::kPoly1305, now, out);
-  if (id) expect(id, wire::Verb::kHello);
+  if (id) expect(id, wire::Verb::kHello, path);
   return id != 0;
 }
 
@@ -247,7 +323,7 @@ bool Core::send_whois(uint64_t root, uint64_t address, uint64_t now, Actions& ou
   PacketBuilder b(root, this->address(), wire::Verb::kWhois, random_packet_id());
   encode_whois(Whois{{address}}, b.payload());
   uint64_t id = send(*p, b, path->phys, p->suite(), now, out);
-  if (id) expect(id, wire::Verb::kWhois);
+  if (id) expect(id, wire::Verb::kWhois, path->phys);
   return id != 0;
 }
 
@@ -260,7 +336,7 @@ uint64_t Core::send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t
   PacketBuilder b(to, address(), wire::Verb::kEcho, random_packet_id());
   b.payload().bytes(payload);
   uint64_t id = send(*p, b, path->phys, p->suite(), now, out);
-  if (id) expect(id, wire::Verb::kEcho);
+  if (id) expect(id, wire::Verb::kEcho, path->phys);
   return id;
 }
 

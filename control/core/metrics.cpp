@@ -25,6 +25,10 @@ std::vector<CounterSample> metric_samples(const Metrics& m) {
   add("whois_forwarded", "unknown WHOIS addresses asked of a sibling root", m.whois_forwarded);
   add("whois_forward_limited", "unknown WHOIS addresses not asked (limits)",
       m.whois_forward_limited);
+  add("whois_deferred", "WHOIS identities held back until the path proved a round trip",
+      m.whois_deferred);
+  add("path_challenges", "ECHO sent to make a path prove a round trip", m.path_challenges);
+  add("paths_confirmed", "paths that answered a HELLO or ECHO of ours", m.paths_confirmed);
   add("echo_answered", "OK(ECHO) sent", m.echo_answered);
   add("rendezvous_sent", "RENDEZVOUS packets sent", m.rendezvous_sent);
   add("rendezvous_pair_limited", "introductions refused: pair introduced within 30 s",

@@ -22,6 +22,7 @@ namespace flatnet::control {
   X(relay_loop, "relay refused: the destination's path is where the packet came from")     \
   X(from_self, "source address is our own")                                                 \
   X(fragment, "fragment or head rejected by reassembly")                                    \
+  X(oversize, "unfragmented packet longer than the 10024-byte protocol maximum")            \
   X(unknown_sender, "non-HELLO from an unknown address (a root; or held 5 s in vain)")     \
   X(bad_mac, "authentication failed")                                                       \
   X(bad_cipher, "cipher 2 (trusted path) or 4..7")                                          \
@@ -42,6 +43,7 @@ namespace flatnet::control {
   X(echo_limited, "ECHO above one reply per path per 166 ms")                               \
   X(reply_too_large, "a reply would exceed the 10024-byte packet limit")                   \
   X(multicast_full, "MULTICAST_LIKE over the directory or per-member limit")                \
+  X(gather_limited, "MULTICAST_GATHER over the per-peer rate")                              \
   X(peer_table_full, "peer table full of peers that may not be evicted")                    \
   X(world_malformed, "world bytes in an OK(HELLO) did not parse")                           \
   X(world_not_upstream, "worlds in OK(HELLO) from a peer neither upstream nor moon seed")   \
@@ -88,6 +90,9 @@ struct Metrics {
   uint64_t whois_unknown = 0;           // asked-for addresses we do not know
   uint64_t whois_forwarded = 0;         // of those, asked of a sibling root
   uint64_t whois_forward_limited = 0;   // not asked: per-address interval or global budget
+  uint64_t whois_deferred = 0;          // identities held back until the path is confirmed
+  uint64_t path_challenges = 0;         // ECHO sent to make a path prove a round trip
+  uint64_t paths_confirmed = 0;         // paths that answered a HELLO or ECHO of ours
   uint64_t echo_answered = 0;
   uint64_t rendezvous_sent = 0;         // RENDEZVOUS packets (two per introduction)
   uint64_t rendezvous_pair_limited = 0; // pair introduced less than 30 s ago

@@ -4,6 +4,8 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 
 namespace flatnet::control {
 
@@ -37,16 +39,34 @@ std::vector<uint64_t> MulticastDirectory::gather(uint64_t network_id, const Mult
   std::vector<uint64_t> out;
   *total = 0;
   auto it = groups_.find(Key{network_id, g.mac, g.adi});
-  if (it == groups_.end()) return out;
-  for (const Member& m : it->second) {
-    if (now >= m.last + expire_ms_) continue;
-    ++*total;
-    if (m.address != exclude) out.push_back(m.address);
+  if (it == groups_.end() || limit == 0) return out;
+  const std::vector<Member>& v = it->second;
+  // The total counts members not yet removed by expire() (at most one
+  // housekeeping period late), so it costs nothing to compute.
+  *total = uint32_t(std::min<size_t>(v.size(), UINT32_MAX));
+  // A uniform random sample without copying or shuffling the group (spec
+  // §4.14 wants gathers spread over it): a partial Fisher-Yates over the
+  // indices 0..n-1, with the few swapped positions kept in a small map, so
+  // the work is O(limit) whatever the group's size. Draws that land on the
+  // requester or on an expired member are skipped; the number of draws is
+  // bounded too.
+  const size_t n = v.size();
+  std::unordered_map<size_t, size_t> swapped;
+  swapped.reserve(std::min(n, 2 * limit + 2));
+  auto at = [&](size_t i) {
+    auto s = swapped.find(i);
+    return s == swapped.end() ? i : s->second;
+  };
+  const size_t draws = std::min(n, 2 * limit + 2);
+  out.reserve(std::min(n, limit));
+  for (size_t i = 0; i < draws && out.size() < limit; ++i) {
+    const size_t j = i + randombytes_uniform(uint32_t(std::min<size_t>(n - i, UINT32_MAX)));
+    const size_t pick = at(j);
+    swapped[j] = at(i);
+    const Member& m = v[pick];
+    if (m.address == exclude || now >= m.last + expire_ms_) continue;
+    out.push_back(m.address);
   }
-  // Random order, so gathers spread load over the group (spec §4.14).
-  for (size_t i = out.size(); i > 1; --i)
-    std::swap(out[i - 1], out[randombytes_uniform(uint32_t(i))]);
-  if (out.size() > limit) out.resize(limit);
   return out;
 }
 

@@ -21,8 +21,10 @@ class MulticastDirectory {
   enum class Like : uint8_t { kStored, kRefreshed, kFull, kMemberFull };
   Like like(uint64_t network_id, const MulticastGroup& g, uint64_t member, uint64_t now);
 
-  // Up to `limit` members of the group other than `exclude`, in random
-  // order; *total receives how many members the group has.
+  // Up to `limit` members of the group other than `exclude`, a uniform
+  // random sample in random order, in O(limit) time whatever the group's
+  // size; *total receives how many members the group has (including any
+  // that expired since the last expire()).
   std::vector<uint64_t> gather(uint64_t network_id, const MulticastGroup& g, uint64_t exclude,
                                size_t limit, uint64_t now, uint32_t* total) const;
 

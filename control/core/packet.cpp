@@ -52,7 +52,11 @@ OpenStatus open_packet(std::vector<uint8_t>& packet, const crypto::PeerKeys& key
     case crypto::DearmorResult::kUnsupportedCipher: return OpenStatus::kUnsupportedCipher;
   }
   if (!(packet[wire::kIdxVerb] & wire::kVerbFlagCompressed)) return OpenStatus::kOk;
+  // A compressed packet is at most 10024 bytes on the wire; growing the
+  // buffer to that (never shrinking it below the input) gives the
+  // decompressor the buffer's real size.
   size_t len = packet.size();
+  if (len > wire::kMaxPacketLength) return OpenStatus::kDecompressFailed;
   packet.resize(wire::kMaxPacketLength);
   auto st = wire::decompress_packet(packet.data(), len, packet.size());
   packet.resize(st == wire::DecompressStatus::kOk ? len : 0);

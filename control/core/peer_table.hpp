@@ -35,6 +35,12 @@ struct Path {
   // §4.2): the first sample as measured, each later one averaged with the
   // value so far. kLatencyUnknown until the first.
   uint32_t latency = kLatencyUnknown;
+  // The path answered a round trip of ours (an OK quoting a HELLO or ECHO
+  // we sent to exactly this address): replies to it may be larger than the
+  // requests that caused them. Until then a spoofed source could aim them.
+  bool confirmed = false;
+  uint64_t challenge_id = 0;      // packet ID of the last ECHO sent to confirm it
+  uint64_t challenge_sent = 0;    // and when
 
   static constexpr uint32_t kLatencyUnknown = 0xffff;
   // Heard within this: alive (stock's ZT_PATH_HEARTBEAT_PERIOD + 5 s).
@@ -66,6 +72,14 @@ struct Peer {
   uint32_t pushes_in_window = 0;
   uint64_t last_push_sent = 0;
   bool announced = false;             // a kPeerUpsert is in force for `announced_path`
+  uint64_t gather_tat = 0;            // MULTICAST_GATHER rate (GCRA theoretical arrival time)
+  // The part of a WHOIS not answered because its path was unconfirmed: sent
+  // once that path answers our challenge. One request per peer (the latest).
+  struct DeferredWhois {
+    uint64_t in_re = 0;               // the WHOIS's packet ID (0: none)
+    PhysicalPath path;
+    std::vector<uint64_t> addresses;
+  } whois_deferred;
   PhysicalPath announced_path;
 
   bool is_upstream() const { return role != PeerRole::kLeaf; }

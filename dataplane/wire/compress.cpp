@@ -39,10 +39,12 @@ bool compress_packet(uint8_t* packet, size_t& len) {
 }
 
 DecompressStatus decompress_packet(uint8_t* packet, size_t& len, size_t capacity) {
-  if (len < kPacketHeaderLength) return DecompressStatus::kFailed;
+  // `len` bytes are read from a buffer of `capacity`: a length beyond the
+  // buffer (an oversized datagram a caller forgot to refuse) is bad input,
+  // never a read past its end.
+  if (len < kPacketHeaderLength || len > capacity) return DecompressStatus::kFailed;
   if (!(packet[kIdxVerb] & kVerbFlagCompressed)) return DecompressStatus::kNotCompressed;
   size_t limit = kMaxDecompressedPayload;
-  if (capacity < kPacketHeaderLength) return DecompressStatus::kFailed;
   if (capacity - kPacketHeaderLength < limit) limit = capacity - kPacketHeaderLength;
   uint8_t buf[kMaxDecompressedPayload];
   const size_t n = lz4_decompress({packet + kPacketHeaderLength, len - kPacketHeaderLength},

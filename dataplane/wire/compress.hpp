@@ -38,7 +38,8 @@ enum class DecompressStatus : uint8_t {
 };
 
 // Undoes compress_packet on a dearmored packet. `capacity` is the size of the
-// buffer behind `packet`; the result must fit in it (and in 10024 bytes).
+// buffer behind `packet`: `len` must not exceed it (kFailed otherwise), and
+// the result must fit in it (and in 10024 bytes).
 DecompressStatus decompress_packet(uint8_t* packet, size_t& len, size_t capacity);
 
 }  // namespace flatnet::wire

@@ -94,6 +94,27 @@ class ControlCapture : public ::testing::Test {
     return std::nullopt;
   }
 
+  // What a stock leaf does with the ECHO our root sends to confirm its path
+  // (stock answers ECHO on the path it came from): an OK(ECHO) quoting it,
+  // fed back to `c`. Our root challenges every new path (docs/control.md,
+  // "WHOIS and unconfirmed paths"); the stock root did not, so the capture
+  // holds no such answers.
+  void answer_challenges(Core& c, const Actions& out, uint64_t ms) {
+    for (const SendDatagram& d : out.send) {
+      const crypto::Identity* leaf = d.path.remote == a_at ? &a : d.path.remote == b_at ? &b : nullptr;
+      if (!leaf) continue;
+      auto plain = test::open_from(*leaf, root, d.bytes);
+      if (plain.empty() || packet_verb(plain.data()) != wire::Verb::kEcho) continue;
+      std::vector<uint8_t> ok;
+      wire::Writer w(ok);
+      encode_reply_header(ReplyHeader{wire::Verb::kEcho, wire::packet_id(plain.data())}, w);
+      Actions ignored;
+      c.receive(test::path_from(d.path.remote),
+                test::build_packet(*leaf, root, wire::Verb::kOk, ok, crypto::Suite::kAesGmacSiv),
+                ms, ignored);
+    }
+  }
+
   // Header fields and plaintext (verb onward) of ours vs stock's.
   void expect_same(const std::vector<uint8_t>& ours, const std::vector<uint8_t>& stock) {
     ASSERT_FALSE(ours.empty());
@@ -132,8 +153,9 @@ TEST_F(ControlCapture, OkHelloMatchesTheStockRoot) {
 
   Actions out;
   core->receive(test::path_from(a_at), hb, 1000, out);
-  ASSERT_EQ(out.send.size(), 1u);
+  ASSERT_EQ(out.send.size(), 2u);  // OK(HELLO), then the ECHO challenging a's new path
   EXPECT_EQ(out.send[0].path.remote, a_at);
+  EXPECT_EQ(out.send[1].path.remote, a_at);
   EXPECT_EQ(core->metrics().identity_checks, 1u);
   const auto& ours = out.send[0].bytes;
   EXPECT_EQ(wire::packet_cipher(ours.data()), wire::Cipher::kSalsa2012Poly1305);
@@ -156,7 +178,7 @@ TEST_F(ControlCapture, OkHelloMatchesTheStockRoot) {
   ASSERT_TRUE(hello_b);
   out.clear();
   core->receive(test::path_from(b_at), capture[*hello_b].bytes, 1008, out);
-  EXPECT_EQ(out.send.size(), 1u);
+  EXPECT_EQ(out.send.size(), 2u);
   EXPECT_EQ(core->metrics().peers_learned, 2u);
 }
 
@@ -168,6 +190,8 @@ TEST_F(ControlCapture, OkWhoisForTheRootItselfMatchesTheStockRoot) {
   Actions out;
   core->receive(test::path_from(a_at), capture[*hello].bytes, 1000, out);
   ASSERT_EQ(core->metrics().peers_learned, 1u);
+  answer_challenges(*core, out, 1010);
+  ASSERT_EQ(core->metrics().paths_confirmed, 1u);
 
   auto whois = find(root, a, a_at, root_at, [&](auto& p) {
     Whois q;
@@ -203,7 +227,7 @@ TEST_F(ControlCapture, OlderPlanetIsAnsweredWithTheStockPlanetFile) {
   auto h = test::build_hello(a, root, 42, root_at, planet.id, planet.timestamp - 1);
   Actions out;
   core->receive(test::path_from(a_at), h, 1000, out);
-  ASSERT_EQ(out.send.size(), 1u);
+  ASSERT_EQ(out.send.size(), 2u);  // OK(HELLO) and the path challenge
   auto po = test::open_from(a, root, out.send[0].bytes);
   OkHello ok;
   ASSERT_EQ(decode_ok_hello(packet_payload(po), ok), DecodeStatus::kOk);
@@ -215,7 +239,8 @@ TEST_F(ControlCapture, OlderPlanetIsAnsweredWithTheStockPlanetFile) {
 
 // Every datagram the stock leaves sent to the stock root, replayed into our
 // root core at capture pace: all of it authenticates and decodes; what the
-// stock root relayed (destination a or b) is left to the data plane.
+// stock root relayed (destination a or b) is left to the data plane. The
+// leaves answer our path challenges as stock leaves do.
 TEST_F(ControlCapture, WholeCaptureTowardTheRootIsAccepted) {
   for (const char* net : {"testnet-planet", "testnet-relay"}) {
     SCOPED_TRACE(net);
@@ -235,6 +260,7 @@ TEST_F(ControlCapture, WholeCaptureTowardTheRootIsAccepted) {
         ++hellos;
       Actions out;
       core.receive(test::path_from(g.from), g.bytes, g.ms, out);
+      answer_challenges(core, out, g.ms);
       if (out.next_deadline <= g.ms) core.run_background(g.ms, out);
     }
     const Metrics& m = core.metrics();

@@ -28,8 +28,9 @@ TEST(ControlCore, MetricSamplesNameEveryCounterOnce) {
     EXPECT_EQ(s.name.rfind("flatnet_control_", 0), 0u);
     EXPECT_NE(std::string(s.help), "");
   }
-  // 24 counters + every drop reason + the verbs seen (HELLO).
-  EXPECT_EQ(samples.size(), 33u + size_t(Drop::kCount) + 1);
+  // 36 counters + every drop reason + the verbs seen (HELLO, and the OK
+  // answering the root's challenge of the new path).
+  EXPECT_EQ(samples.size(), 36u + size_t(Drop::kCount) + 2);
   auto find = [&](const std::string& n) {
     for (const auto& s : samples)
       if (s.name == n) return s.value;
@@ -57,7 +58,8 @@ TEST(ControlCore, HelloIsAnsweredCipher1FirstThenCipher3) {
   EXPECT_EQ(m.peers_learned, 1u);
   EXPECT_EQ(m.identity_checks, 1u);
   EXPECT_EQ(m.hello_answered, 1u);
-  ASSERT_EQ(t.net.log.size(), 2u);  // HELLO, OK(HELLO)
+  // HELLO, OK(HELLO), the root's ECHO challenging the new path, its OK.
+  ASSERT_EQ(t.net.log.size(), 4u);
   EXPECT_EQ(wire::packet_cipher(t.net.log[0].bytes.data()), wire::Cipher::kPoly1305None);
   EXPECT_EQ(wire::packet_cipher(t.net.log[1].bytes.data()), wire::Cipher::kSalsa2012Poly1305);
   EXPECT_TRUE(t.net.log[1].bytes[wire::kIdxFlags] & wire::kFlagLegacyEncrypted);
@@ -101,7 +103,7 @@ TEST(ControlCore, OlderPlanetGetsTheRootsPlanet) {
   Actions out;
   auto hello = test::build_hello(t.a, t.root, 5, t.root_at, t.planet.id, t.planet.timestamp - 1);
   t.core("root").receive(path_from(t.a_at), hello, t.now, out);
-  ASSERT_EQ(out.send.size(), 1u);
+  ASSERT_EQ(out.send.size(), 2u);  // OK(HELLO), then the path challenge
   auto ok = test::open_from(t.a, t.root, out.send[0].bytes);
   OkHello oh;
   ASSERT_EQ(decode_ok_hello(packet_payload(ok), oh), DecodeStatus::kOk);
@@ -342,7 +344,7 @@ TEST(ControlCore, QueuedGenuineHelloIsAnsweredWhenTheBudgetAllows) {
   EXPECT_EQ(out.next_deadline, t.now + 1000);
   out.clear();
   root.run_background(t.now + 1000, out);
-  ASSERT_EQ(out.send.size(), 1u);
+  ASSERT_EQ(out.send.size(), 2u);  // OK(HELLO) and the path challenge
   EXPECT_EQ(out.send[0].path.remote, t.a_at);
   EXPECT_EQ(root.metrics().peers_learned, 1u);
 }
@@ -433,7 +435,7 @@ TEST(ControlCore, ReplayedOlderHelloDoesNotMoveThePath) {
   Actions out;
   root.receive(path_from(t.a_at), first, t.now, out);
   root.receive(path_from(t.a_at), second, t.now + 1, out);
-  EXPECT_EQ(out.send.size(), 2u);
+  EXPECT_EQ(out.send.size(), 3u);  // two OK(HELLO), one path challenge
   out.clear();
   root.receive(path_from(v4(192, 0, 2, 99)), first, t.now + 2, out);
   EXPECT_TRUE(out.send.empty());

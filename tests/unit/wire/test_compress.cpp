@@ -115,3 +115,18 @@ TEST(WireCompress, RawHelpersRejectTinyOutput) {
   EXPECT_EQ(lz4_decompress({ok.data(), n}, exact), 500u);
   EXPECT_EQ(lz4_decompress({}, exact), 0u);
 }
+
+TEST(WireCompress, LengthBeyondTheBufferIsRefused) {
+  // A caller that hands a length larger than the buffer behind it gets a
+  // failure, not a read past the buffer's end (ASan would see one).
+  auto p = packet(1000, false);
+  size_t len = p.size();
+  ASSERT_TRUE(compress_packet(p.data(), len));
+  std::vector<uint8_t> buf(p.begin(), p.begin() + len);
+  size_t claimed = buf.size() + 1;
+  EXPECT_EQ(decompress_packet(buf.data(), claimed, buf.size()), DecompressStatus::kFailed);
+  EXPECT_EQ(claimed, buf.size() + 1);
+  size_t exact = buf.size();
+  buf.resize(kMaxPacketLength);
+  EXPECT_EQ(decompress_packet(buf.data(), exact, buf.size()), DecompressStatus::kOk);
+}
