@@ -1,10 +1,12 @@
-// The control core: construction, the receive path up to verb dispatch,
-// OK handling, timers and the small helpers every handler uses.
-// HELLO lives in core_hello.cpp, the other services in core_services.cpp.
+// The control core facade: construction (the role chosen once), the receive
+// path up to verb dispatch, OK handling, timers and the public requests.
+// HELLO lives in core_hello.cpp, WHOIS/ECHO/RENDEZVOUS in core_services.cpp.
 #include "control/core/core.hpp"
 
 #include <algorithm>
 
+#include "control/core/leaf_role.hpp"
+#include "control/core/root_role.hpp"
 #include "crypto/armor.hpp"
 
 namespace flatnet::control {
@@ -27,27 +29,21 @@ uint64_t path_key(const PhysicalPath& p) {
 
 Core::Core(Config cfg, uint64_t now)
     : cfg_(std::move(cfg)),
-      peers_(cfg_.limits.peer_capacity, cfg_.limits.max_paths_per_peer),
+      peers_(cfg_.identity, cfg_.limits,
+             Worlds::lists_us(cfg_) ? PathChoice::kMostRecent : PathChoice::kQuality, m_),
+      sender_(cfg_, peers_, worlds_, m_),
+      worlds_(cfg_, peers_, sender_, m_),
       identity_budget_(cfg_.limits.identity_checks_per_second,
                        cfg_.limits.identity_checks_per_second),
       identity_sources_(cfg_.limits.identity_source_slots, cfg_.limits.identity_source_interval_ms,
-                        cfg_.limits.identity_source_burst),
-      rendezvous_budget_(cfg_.limits.rendezvous_per_second, cfg_.limits.rendezvous_per_second),
-      unite_(cfg_.limits.unite_pairs, cfg_.limits.unite_interval_ms, cfg_.limits.unite_forget_ms),
-      log_budget_(cfg_.limits.log_lines_per_second, cfg_.limits.log_lines_per_second),
-      whois_forward_budget_(cfg_.limits.whois_forward_per_second,
-                            cfg_.limits.whois_forward_per_second),
-      whois_forward_gate_(cfg_.limits.whois_forward_addresses,
-                          cfg_.limits.whois_forward_interval_ms,
-                          cfg_.limits.whois_forward_interval_ms * 10),
-      multicast_(cfg_.limits.multicast_subscriptions, cfg_.limits.multicast_per_member,
-                 cfg_.limits.multicast_expire_ms),
-      next_housekeeping_(now + cfg_.limits.housekeeping_ms),
-      next_path_check_(now + kPathCheckMs) {
-  // Every root of our planet and moons other than ourselves is an upstream;
-  // if we are one of them, we are a root (spec §7.1).
+                        cfg_.limits.identity_source_burst) {
+  if (Worlds::lists_us(cfg_))
+    role_ = std::make_unique<RootRole>(cfg_, peers_, sender_, worlds_, m_);
+  else
+    role_ = std::make_unique<LeafRole>(cfg_, peers_, sender_, m_, now);
+  timers_.arm(Timer::kHousekeeping, now + cfg_.limits.housekeeping_ms);
   Actions ignored;
-  set_upstreams(now, ignored);
+  worlds_.set_upstreams(now, ignored);
 }
 
 // ---- receive ------------------------------------------------------------------------
@@ -65,7 +61,7 @@ void Core::receive(const PhysicalPath& from, std::span<const uint8_t> datagram, 
       break;
     case wire::DatagramKind::kFragment: {
       if (wire::fragment_dest(d) != address()) {
-        relay(from, datagram, true, now, out);
+        role_->not_for_us(from, datagram, true, now, out);
         break;
       }
       std::vector<uint8_t> whole;
@@ -84,7 +80,7 @@ void Core::receive(const PhysicalPath& from, std::span<const uint8_t> datagram, 
         break;
       }
       if (wire::packet_dest(d) != address()) {
-        relay(from, datagram, false, now, out);
+        role_->not_for_us(from, datagram, false, now, out);
         break;
       }
       if (wire::packet_source(d) == address()) {
@@ -122,20 +118,7 @@ void Core::decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64
   const size_t wire_len = packet.size();
   Peer* p = peers_.find(wire::packet_source(d));
   if (!p) {
-    // A leaf asks its roots who the sender is and holds the packet until
-    // the answer (at most kHeldMs, kHeldMax packets), as stock does; a root
-    // only learns peers from their HELLOs.
-    if (am_root_) {
-      count(Drop::unknown_sender);
-      return;
-    }
-    if (held_.size() >= kHeldMax) {
-      held_.pop_front();
-      count(Drop::unknown_sender);
-    }
-    held_.push_back(Held{wire::packet_source(d), from, std::move(packet), now});
-    ++m_.held_for_whois;
-    forward_whois(held_.back().source, 0, now, out);
+    role_->unknown_sender(from, packet, now, out);
     return;
   }
   switch (open_packet(packet, *p->keys)) {
@@ -156,6 +139,7 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
                     size_t wire_len, uint64_t now, Actions& out) {
   const wire::Verb verb = packet_verb(packet.data());
   const unsigned hops = wire::packet_hops(packet.data());
+  const uint64_t id = wire::packet_id(packet.data());
   std::span<const uint8_t> payload = packet_payload(packet);
   ++m_.rx_verb[size_t(verb) & 31];
   peers_.heard(p, now);
@@ -164,14 +148,14 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
   // address is only believed after a round trip -- we HELLO it and learn it
   // from the OK -- so a replayed packet cannot move a peer's path.
   if (hops == 0) {
-    auto known = std::find_if(p.paths.begin(), p.paths.end(),
-                              [&](const Path& q) { return q.phys == from; });
-    if (known != p.paths.end()) {
-      if (peers_.path_received(p, from, now)) announce(p, out);
+    const bool known = std::any_of(p.paths.begin(), p.paths.end(),
+                                   [&](const Path& q) { return q.phys == from; });
+    if (known) {
+      peers_.heard_on(p, from, now, out);
     } else if (verb != wire::Verb::kOk &&
                now >= p.last_confirm_hello + cfg_.limits.confirm_path_interval_ms) {
       p.last_confirm_hello = now;
-      send_hello(p.identity.address(), from, now, out);
+      sender_.hello(p.identity.address(), from, now, out);
     }
   }
 
@@ -187,7 +171,8 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
       // An IDENTITY_COLLISION from an upstream is fatal for a leaf; the
       // process glue decides what to do with the log line.
       else if (e.code == ErrorCode::kIdentityCollision && p.is_upstream())
-        log(out, LogLevel::kError, now, "upstream reports an identity collision for our address");
+        sender_.log(out, LogLevel::kError, now,
+                    "upstream reports an identity collision for our address");
       break;
     }
     case wire::Verb::kWhois:
@@ -199,33 +184,33 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
     case wire::Verb::kRendezvous:
       on_rendezvous(p, from, payload, now, out);
       break;
-    case wire::Verb::kMulticastLike:
-      on_multicast_like(p, payload, now);
-      break;
-    case wire::Verb::kMulticastGather:
-      on_multicast_gather(p, from, payload, packet, now, out);
-      break;
-    case wire::Verb::kNetworkConfigRequest: {
-      // No controller lives here: say so, as a stock node without one does.
-      wire::Reader r(payload);
-      const uint64_t nwid = r.u64();
-      if (!r.ok()) {
+    case wire::Verb::kMulticastLike: {
+      MulticastLike m;
+      if (decode_multicast_like(payload, m) != DecodeStatus::kOk)
         count(Drop::malformed);
-        break;
-      }
-      Error e;
-      e.re = ReplyHeader{wire::Verb::kNetworkConfigRequest, wire::packet_id(packet.data())};
-      e.code = ErrorCode::kUnsupportedOperation;
-      e.detail.resize(8);
-      wire::write_be64(e.detail.data(), nwid);
-      PacketBuilder b(p.identity.address(), address(), wire::Verb::kError, random_packet_id());
-      encode_error(e, b.payload());
-      send(p, b, from, p.suite(), now, out);
+      else
+        role_->multicast_like(p, m, now);
       break;
     }
-    case wire::Verb::kPushDirectPaths:
-      on_push_direct_paths(p, from, payload, now, out);
+    case wire::Verb::kMulticastGather: {
+      MulticastGather g;
+      if (decode_multicast_gather(payload, g) != DecodeStatus::kOk)
+        count(Drop::malformed);
+      else
+        role_->multicast_gather(p, from, g, id, now, out);
       break;
+    }
+    case wire::Verb::kNetworkConfigRequest:
+      on_network_config_request(p, from, payload, id, now, out);
+      break;
+    case wire::Verb::kPushDirectPaths: {
+      PushDirectPaths pd;
+      if (decode_push_direct_paths(payload, pd) != DecodeStatus::kOk)
+        count(Drop::malformed);
+      else
+        role_->push_direct_paths(p, from, pd, now, out);
+      break;
+    }
     default:
       break;  // unknown or not ours: accepted and counted, no reply (spec §4.0)
   }
@@ -245,7 +230,7 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
         count(Drop::malformed);
         return;
       }
-      const Expect* sent = expected(re.in_re_packet_id, wire::Verb::kHello);
+      const Sender::Expect* sent = sender_.expected(re.in_re_packet_id, wire::Verb::kHello);
       if (!sent) {
         count(Drop::unexpected_ok);
         return;
@@ -261,61 +246,21 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       // The round trip proves the path (spec §8.1) and times it (§4.2: now
       // minus the echoed timestamp, which was our clock when we sent it).
       if (hops == 0) {
-        if (peers_.path_received(p, from, now)) announce(p, out);
+        peers_.heard_on(p, from, now, out);
         for (Path& q : p.paths)
           if (q.phys == from && ok.timestamp <= now) q.add_latency_sample(now - ok.timestamp);
+        role_->external_address(p, ok.external);
       }
       if (round_trip) confirm_path(p, from, now, out);
-      if (hops == 0) learn_surface(p, ok.external);
-      // Planet updates and moons (core_leaf.cpp); self-awareness (the
-      // external address) is not done.
-      take_worlds(p, from, ok.worlds, now, out);
+      // Planet updates and moons (worlds.cpp).
+      if (worlds_.take_worlds(p, from, ok.worlds, now, out)) role_->worlds_changed(out);
       break;
     }
-    case wire::Verb::kWhois: {
-      OkWhois ok;
-      if (decode_ok_whois(payload, ok) != DecodeStatus::kOk) {
-        count(Drop::malformed);
-        return;
-      }
-      if (!p.is_upstream()) {
-        count(Drop::not_upstream);
-        return;
-      }
-      if (!expected(re.in_re_packet_id, wire::Verb::kWhois)) {
-        count(Drop::unexpected_ok);
-        return;
-      }
-      // Only the first identity is used, and an upstream is trusted not to
-      // need the memory-hard check (spec §4.5).
-      const crypto::Identity& id = ok.identities.front();
-      if (id.address() == address() || peers_.find(id.address())) return;
-      crypto::SharedKey key;
-      if (!cfg_.identity.agree(id, key)) {
-        count(Drop::identity_invalid);
-        return;
-      }
-      ++m_.key_agreements;
-      std::vector<uint64_t> evicted;
-      Peer* np = peers_.insert(id, std::make_unique<crypto::PeerKeys>(key), PeerRole::kLeaf, now,
-                               &evicted);
-      for (uint64_t a : evicted) {
-        ++m_.peers_evicted;
-        out.table.push_back(TableCommand{TableOp::kPeerDelete, a, {}});
-      }
-      if (!np) {
-        count(Drop::peer_table_full);
-        return;
-      }
-      ++m_.peers_learned;
-      // A moon seed we were looking for: ask it for the moon now.
-      for (MoonSeed& s : seeds_)
-        if (s.seed == id.address()) try_seed(s, now, out);
-      release_held(id.address(), now, out);
+    case wire::Verb::kWhois:
+      on_ok_whois(p, payload, now, out);
       break;
-    }
     case wire::Verb::kEcho: {
-      // The answer to a path challenge (challenge_path) only confirms it.
+      // The answer to a path challenge (Sender::challenge) only confirms it.
       if (hops == 0 && re.in_re_packet_id != 0) {
         auto q = std::find_if(p.paths.begin(), p.paths.end(), [&](const Path& x) {
           return x.phys == from && x.challenge_id == re.in_re_packet_id;
@@ -326,7 +271,7 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
           return;
         }
       }
-      const Expect* sent = expected(re.in_re_packet_id, wire::Verb::kEcho);
+      const Sender::Expect* sent = sender_.expected(re.in_re_packet_id, wire::Verb::kEcho);
       if (!sent) {
         count(Drop::unexpected_ok);
         return;
@@ -344,132 +289,94 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
   }
 }
 
-// Packets held for a WHOIS answer about their sender, now known: decoded
-// in arrival order.
-void Core::release_held(uint64_t source, uint64_t now, Actions& out) {
-  std::vector<Held> mine;
-  for (auto it = held_.begin(); it != held_.end();) {
-    if (it->source == source) {
-      mine.push_back(std::move(*it));
-      it = held_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (Held& h : mine) {
-    ++m_.held_released;
-    decode(h.from, h.packet, now, out);
-  }
-}
-
-// ---- software relay --------------------------------------------------------------------
-
-// Stock's root relays any packet or fragment for a peer it has a path to
-// (spec §7.2): hop count + 1, never decrypted. A data plane does this at
-// line rate and never hands such packets to control; this is for a root
-// run on a kernel socket. A packet head also introduces the pair.
-void Core::relay(const PhysicalPath& from, std::span<const uint8_t> datagram, bool fragment,
-                 uint64_t now, Actions& out) {
-  if (!cfg_.relay || !am_root_) {
-    count(Drop::not_for_us);
+void Core::on_ok_whois(Peer& p, std::span<const uint8_t> payload, uint64_t now, Actions& out) {
+  OkWhois ok;
+  if (decode_ok_whois(payload, ok) != DecodeStatus::kOk) {
+    count(Drop::malformed);
     return;
   }
-  const uint8_t* d = datagram.data();
-  const unsigned hops = fragment ? wire::fragment_hops(d) : wire::packet_hops(d);
-  if (hops >= wire::kRelayMaxHops) {
-    count(Drop::relay_hop_limit);
+  if (!p.is_upstream()) {
+    count(Drop::not_upstream);
     return;
   }
-  const uint64_t dest = fragment ? wire::fragment_dest(d) : wire::packet_dest(d);
-  Peer* p = peers_.find(dest);
-  const Path* path = p ? p->best_path() : nullptr;
-  if (!path) {
-    count(Drop::relay_no_path);
+  ReplyHeader re = ok.re;
+  if (!sender_.expected(re.in_re_packet_id, wire::Verb::kWhois)) {
+    count(Drop::unexpected_ok);
     return;
   }
-  if (path->phys == from) {
-    count(Drop::relay_loop);
-    return;
-  }
-  std::vector<uint8_t> bytes(datagram.begin(), datagram.end());
-  if (fragment)
-    wire::fragment_increment_hops(bytes.data());
-  else
-    wire::packet_increment_hops(bytes.data());
-  out.send.push_back(SendDatagram{path->phys, std::move(bytes), 0});
-  ++m_.tx_datagrams;
-  ++m_.relayed;
-  if (!fragment) {
-    const uint64_t src = wire::packet_source(d);
-    if (src != address() && peers_.find(src)) relayed_pair(src, dest, now, out);
-  }
+  // Only the first identity is used, and an upstream is trusted not to
+  // need the memory-hard check (spec §4.5).
+  const crypto::Identity& id = ok.identities.front();
+  if (id.address() == address() || peers_.find(id.address())) return;
+  if (!peers_.learn(id, PeerRole::kLeaf, now, out)) return;
+  // A moon seed we were looking for: ask it for the moon now.
+  worlds_.learned(id.address(), now, out);
+  // Packets held for this sender, decoded in arrival order.
+  for (HeldPacket& h : role_->release(id.address())) decode(h.from, h.packet, now, out);
 }
 
-// ---- helpers -------------------------------------------------------------------------
+// ---- requests and upkeep -------------------------------------------------------------
 
-uint64_t Core::send(Peer& p, PacketBuilder& b, const PhysicalPath& path, crypto::Suite suite,
-                    uint64_t now, Actions& out) {
-  auto datagrams = b.seal(*p.keys, suite);
-  if (datagrams.empty()) {
-    count(Drop::reply_too_large);
-    return 0;
-  }
-  const uint64_t wire_id = wire::packet_id(datagrams.front().data());
-  for (auto& d : datagrams) {
-    out.send.push_back(SendDatagram{path, std::move(d), 0});
-    ++m_.tx_datagrams;
-  }
-  for (Path& q : p.paths)
-    if (q.phys == path) q.last_send = now;
-  return wire_id;
+void Core::relayed_pair(uint64_t source, uint64_t dest, uint64_t now, Actions& out) {
+  role_->relayed_pair(source, dest, now, out);
+  finish(now, out);
 }
 
-void Core::announce(Peer& p, Actions& out) {
-  const Path* best = p.best_path();
-  if (!best) {
-    if (p.announced) out.table.push_back(TableCommand{TableOp::kPeerDelete, p.identity.address(), {}});
-    p.announced = false;
-    return;
-  }
-  if (p.announced && p.announced_path == best->phys) return;
-  p.announced = true;
-  p.announced_path = best->phys;
-  out.table.push_back(TableCommand{TableOp::kPeerUpsert, p.identity.address(), best->phys});
+bool Core::send_hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actions& out) {
+  return sender_.hello(to, path, now, out);
 }
 
-void Core::forget(uint64_t address, Actions& out) {
-  Peer* p = peers_.find(address);
-  if (!p) return;
-  if (p->announced) out.table.push_back(TableCommand{TableOp::kPeerDelete, address, {}});
-  peers_.erase(address);
+bool Core::send_whois(uint64_t root, uint64_t address, uint64_t now, Actions& out) {
+  return sender_.whois(root, address, now, out);
 }
 
-void Core::log(Actions& out, LogLevel level, uint64_t now, std::string text) {
-  if (!log_budget_.take(now)) {
-    count(Drop::log_suppressed);
-    return;
-  }
-  out.log.push_back(LogLine{level, now, std::move(text)});
+uint64_t Core::send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now,
+                         Actions& out) {
+  return sender_.echo(to, payload, now, out);
 }
 
-void Core::expect(uint64_t packet_id, wire::Verb verb, const PhysicalPath& to) {
-  expect_[expect_next_] = Expect{packet_id, verb, to};
-  expect_next_ = (expect_next_ + 1) % expect_.size();
+void Core::hello_upstreams(int64_t local_socket, uint64_t now, Actions& out) {
+  worlds_.hello_roots(local_socket, now, out);
+  role_->upkeep(now, out);
+  finish(now, out);
 }
 
-const Core::Expect* Core::expected(uint64_t packet_id, wire::Verb verb) const {
-  auto it = std::find_if(expect_.begin(), expect_.end(), [&](const Expect& e) {
-    return e.id == packet_id && e.verb == verb && e.id != 0;
-  });
-  return it == expect_.end() ? nullptr : &*it;
+bool Core::restore_peer(const crypto::Identity& id, const PhysicalPath& path, uint64_t now,
+                        Actions& out) {
+  if (id.address() == address() || peers_.find(id.address())) return false;
+  Peer* p = peers_.learn(id, PeerRole::kLeaf, now, out);
+  if (!p) return false;
+  if (!path.remote.is_null()) peers_.heard_on(*p, path, now, out);
+  finish(now, out);
+  return true;
+}
+
+Core::OrbitResult Core::orbit(uint64_t world_id, uint64_t seed, uint64_t now, Actions& out) {
+  const OrbitResult r = worlds_.orbit(world_id, seed, now, out);
+  finish(now, out);
+  return r;
+}
+
+Core::OrbitResult Core::orbit(const wire::World& moon, uint64_t now, Actions& out) {
+  bool changed = false;
+  const OrbitResult r = worlds_.orbit(moon, now, out, &changed);
+  if (changed) role_->worlds_changed(out);
+  finish(now, out);
+  return r;
+}
+
+bool Core::deorbit(uint64_t world_id, uint64_t now, Actions& out) {
+  bool changed = false;
+  const bool r = worlds_.deorbit(world_id, now, out, &changed);
+  if (changed) role_->worlds_changed(out);
+  finish(now, out);
+  return r;
 }
 
 // ---- timers --------------------------------------------------------------------------
 
 uint64_t Core::next_deadline(uint64_t now) {
-  uint64_t t = std::min(next_housekeeping_, am_root_ ? next_housekeeping_ : next_path_check_);
-  for (const MoonSeed& s : seeds_) t = std::min(t, s.next_try);
-  if (!held_.empty()) t = std::min(t, held_.front().at + kHeldMs);
+  uint64_t t = std::min({timers_.next(), role_->next_deadline(), worlds_.next_seed_try()});
   if (!queue_.empty()) {
     t = std::min(t, identity_budget_.available_at(now));
     t = std::min(t, queue_.front().at + cfg_.limits.identity_queue_timeout_ms);
@@ -478,31 +385,22 @@ uint64_t Core::next_deadline(uint64_t now) {
 }
 
 void Core::resync(uint64_t now, Actions& out) {
-  announce_sibling(out);
-  peers_.for_each([&](Peer& p) {
-    p.announced = false;
-    announce(p, out);
-  });
+  role_->worlds_changed(out);
+  peers_.announce_all(now, out);
   finish(now, out);
 }
 
 void Core::run_background(uint64_t now, Actions& out) {
   drain_identity_queue(now, out);
-  if (now >= next_housekeeping_) {
-    housekeeping(now, out);
-    next_housekeeping_ = now + cfg_.limits.housekeeping_ms;
+  if (timers_.due(Timer::kHousekeeping, now)) {
+    peers_.expire(now, out);
+    sender_.expire(now);
+    role_->housekeeping(now);
+    timers_.arm(Timer::kHousekeeping, now + cfg_.limits.housekeeping_ms);
   }
   reassembler_.expire(now);
-  while (!held_.empty() && now >= held_.front().at + kHeldMs) {
-    held_.pop_front();
-    count(Drop::unknown_sender);
-  }
-  seek_moons(now, out);
-  if (now >= next_path_check_) {
-    next_path_check_ = now + kPathCheckMs;
-    keep_paths_alive(now, out);
-    push_direct_paths(now, out);
-  }
+  worlds_.seek_moons(now, out);
+  role_->run(now, out);
   finish(now, out);
 }
 

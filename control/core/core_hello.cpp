@@ -116,23 +116,14 @@ void Core::check_new_identity(const PhysicalPath& from, std::vector<uint8_t>& pa
   ++m_.identity_checks;
   if (!h.identity.locally_validate()) {
     count(Drop::identity_invalid);
-    log(out, LogLevel::kInfo, now,
+    sender_.log(out, LogLevel::kInfo, now,
         "HELLO from " + from.remote.to_string() + ": identity " + h.identity.address_string() +
             " fails the memory-hard check");
     return;
   }
-  std::vector<uint64_t> evicted;
-  Peer* p = peers_.insert(h.identity, std::move(keys), PeerRole::kLeaf, now, &evicted);
-  for (uint64_t a : evicted) {
-    ++m_.peers_evicted;
-    out.table.push_back(TableCommand{TableOp::kPeerDelete, a, {}});
-  }
-  if (!p) {
-    count(Drop::peer_table_full);
-    return;
-  }
-  ++m_.peers_learned;
-  log(out, LogLevel::kDebug, now,
+  Peer* p = peers_.add(h.identity, std::move(keys), PeerRole::kLeaf, now, out);
+  if (!p) return;
+  sender_.log(out, LogLevel::kDebug, now,
       "peer " + h.identity.address_string() + " learned from " + from.remote.to_string());
   accept_hello(*p, h, tail, from, packet, now, out);
 }
@@ -167,12 +158,12 @@ void Core::accept_hello(Peer& p, const Hello& hello, size_t tail, const Physical
   ok.version = cfg_.version;
   ok.external = from.remote;
   if (h.version.proto < 5) ok.external.port = 0;  // as stock does for very old peers
-  ok.worlds = worlds_for(h);
+  ok.worlds = worlds_.worlds_for(h, m_);
   PacketBuilder b(p.identity.address(), address(), wire::Verb::kOk, random_packet_id());
   encode_ok_hello(ok, b.payload());
   // The suite is chosen before the version is recorded, so the OK answering
   // a first HELLO is cipher 1 and later ones cipher 3 -- as stock does.
-  if (send(p, b, from, p.suite(), now, out)) ++m_.hello_answered;
+  if (sender_.send(p, b, from, now, out)) ++m_.hello_answered;
 
   p.version = h.version;
   p.version_known = true;
@@ -181,34 +172,12 @@ void Core::accept_hello(Peer& p, const Hello& hello, size_t tail, const Physical
   bool known = std::any_of(p.paths.begin(), p.paths.end(),
                            [&](const Path& q) { return q.phys == from; });
   if (known || fresh) {
-    if (peers_.path_received(p, from, now)) announce(p, out);
-    // A root has a new path prove itself now (one ECHO), so that a leaf's
-    // first WHOIS, which follows its HELLO, is answered whole.
-    if (am_root_) challenge_path(p, from, now, out);
+    peers_.heard_on(p, from, now, out);
+    role_->hello_accepted(p, from, now, out);
   } else if (now >= p.last_confirm_hello + cfg_.limits.confirm_path_interval_ms) {
     p.last_confirm_hello = now;
-    send_hello(p.identity.address(), from, now, out);
+    sender_.hello(p.identity.address(), from, now, out);
   }
-}
-
-std::vector<uint8_t> Core::worlds_for(const Hello& h) {
-  std::vector<uint8_t> w;
-  // OK(HELLO) must stay one packet: leave room for its 28 + 9 + 35 bytes.
-  const size_t room = wire::kMaxPacketLength - 128;
-  auto add = [&](const wire::World& world) {
-    std::vector<uint8_t> bytes;
-    if (!wire::serialize_world(world, bytes) || w.size() + bytes.size() > room) return;
-    w.insert(w.end(), bytes.begin(), bytes.end());
-    ++m_.worlds_sent;
-  };
-  const wire::World& planet = cfg_.planet;
-  if (h.has_planet && !planet.is_null() && h.planet_id == planet.id &&
-      h.planet_timestamp < planet.timestamp)
-    add(planet);
-  for (const HelloMoon& m : h.moons)
-    for (const wire::World& moon : cfg_.moons)
-      if (m.id == moon.id && m.timestamp < moon.timestamp) add(moon);
-  return w;
 }
 
 void Core::answer_collision(const crypto::Identity& id, std::unique_ptr<crypto::PeerKeys> keys,
@@ -225,8 +194,8 @@ void Core::answer_collision(const crypto::Identity& id, std::unique_ptr<crypto::
     out.send.push_back(SendDatagram{from, std::move(d), 0});
     ++m_.tx_datagrams;
   }
-  log(out, LogLevel::kWarn, now,
-      "identity collision: " + from.remote.to_string() + " claims " + id.address_string());
+  sender_.log(out, LogLevel::kWarn, now,
+              "identity collision: " + from.remote.to_string() + " claims " + id.address_string());
 }
 
 }  // namespace flatnet::control
