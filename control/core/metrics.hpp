@@ -29,7 +29,6 @@ namespace flatnet::control {
   X(decompress, "LZ4 payload did not decompress")                                           \
   X(malformed, "verb payload did not decode")                                               \
   X(hello_version, "HELLO protocol version below 4")                                        \
-  X(hello_not_cipher0, "HELLO armored with a cipher other than 0")                          \
   X(hello_address_mismatch, "HELLO identity address differs from the packet source")        \
   X(hello_stale, "HELLO timestamp older than the last one accepted from that peer")         \
   X(identity_invalid, "new identity failed the memory-hard check or key agreement")         \

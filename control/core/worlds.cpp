@@ -2,26 +2,14 @@
 #include "control/core/worlds.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
 #include "control/core/sender.hpp"
+#include "dataplane/wire/hex.hpp"
 
 namespace flatnet::control {
 
 namespace {
-
-std::string hex16(uint64_t id) {
-  char b[20];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(id));
-  return b;
-}
-
-std::string hex10(uint64_t a) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(a));
-  return b;
-}
 
 bool lists_root(const wire::World& w, uint64_t address) {
   return std::any_of(w.roots.begin(), w.roots.end(), [&](const wire::WorldRoot& r) {
@@ -219,8 +207,8 @@ bool Worlds::take_world(const wire::World& w, uint64_t from, uint64_t now, Actio
   ++m_.worlds_accepted;
   out.worlds_learned.push_back(w);
   sender_.log(out, LogLevel::kInfo, now,
-              std::string(w.type == wire::WorldType::kPlanet ? "planet " : "moon ") + hex16(w.id) +
-                  " timestamp " + std::to_string(w.timestamp) + " taken from " + hex10(from));
+              std::string(w.type == wire::WorldType::kPlanet ? "planet " : "moon ") + wire::hex_id(w.id) +
+                  " timestamp " + std::to_string(w.timestamp) + " taken from " + wire::hex_address(from));
   return true;
 }
 

@@ -1,7 +1,8 @@
-// Reader/Writer: big-endian fields, sticky failure at the bounds.
+// Reader/Writer: big-endian fields, sticky failure at the bounds; hex names.
 #include <gtest/gtest.h>
 
 #include "dataplane/wire/bytes.hpp"
+#include "dataplane/wire/hex.hpp"
 
 using flatnet::wire::Reader;
 using flatnet::wire::Writer;
@@ -60,4 +61,12 @@ TEST(WireBytes, WriterRespectsLimit) {
   EXPECT_EQ(buf.size(), 4u);
   w.u8(3);  // sticky
   EXPECT_EQ(buf.size(), 4u);
+}
+
+TEST(WireHex, AddressAndIdDigits) {
+  EXPECT_EQ(flatnet::wire::hex_address(0x89e92ceee5ULL), "89e92ceee5");
+  EXPECT_EQ(flatnet::wire::hex_address(0x1ULL), "0000000001");
+  EXPECT_EQ(flatnet::wire::hex_address(0xff89e92ceee5ULL), "89e92ceee5");  // 40 bits only
+  EXPECT_EQ(flatnet::wire::hex_id(0xee420f0cda000001ULL), "ee420f0cda000001");
+  EXPECT_EQ(flatnet::wire::hex_id(42), "000000000000002a");
 }
