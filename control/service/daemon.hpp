@@ -18,13 +18,11 @@
 
 #include "control/core/core.hpp"
 #include "control/service/backend.hpp"
+#include "control/service/clock.hpp"
 #include "control/service/settings.hpp"
 #include "control/service/status.hpp"
 
 namespace flatnet::control::service {
-
-uint64_t mono_ms();
-int64_t wall_ms();
 
 struct DaemonOptions {
   std::string home;

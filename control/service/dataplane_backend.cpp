@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "control/service/backend.hpp"
+#include "control/service/clock.hpp"
 #include "dataplane/ipc/client.hpp"
 
 namespace flatnet::control::service {
@@ -33,12 +34,6 @@ bool to_phys(const PhysicalPath& p, flatnet_ipc_phys_addr& a) {
     return false;
   }
   return true;
-}
-
-uint64_t mono_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
 }
 
 class DataplaneBackend final : public Backend {
