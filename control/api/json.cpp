@@ -45,18 +45,6 @@ std::optional<uint64_t> parse_hex(std::string_view s) {
 
 }  // namespace
 
-std::string hex_address(uint64_t a) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%010llx", (unsigned long long)(a & 0xffffffffffULL));
-  return b;
-}
-
-std::string hex_world(uint64_t w) {
-  char b[24];
-  std::snprintf(b, sizeof b, "%016llx", (unsigned long long)w);
-  return b;
-}
-
 std::optional<uint64_t> parse_address(std::string_view s) {
   if (s.size() != 10) return std::nullopt;
   auto v = parse_hex(s);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/service/status.hpp"
+#include "dataplane/wire/hex.hpp"
 
 namespace flatnet::control::api {
 
@@ -21,9 +22,10 @@ nlohmann::json moon_json(const MoonStatus& m);
 nlohmann::json moon_waiting_json(uint64_t id);
 nlohmann::json ping_json(uint64_t addr, const PingResult& r);
 
-// "%010llx" for node addresses, "%016llx" for world IDs.
-std::string hex_address(uint64_t a);
-std::string hex_world(uint64_t w);
+// 10 hex digits for node addresses, 16 for world IDs.
+// The one hex formatter (dataplane/wire/hex.hpp), under the API's names.
+using wire::hex_address;
+inline std::string hex_world(uint64_t w) { return wire::hex_id(w); }
 
 // Exactly 10 hex digits -> a 40-bit address (not 0, not the reserved 0xff
 // prefix); anything else -> nullopt.

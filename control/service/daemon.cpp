@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "dataplane/wire/hex.hpp"
 #include "dataplane/wire/vl1.hpp"
 
 namespace flatnet::control::service {
@@ -22,20 +23,8 @@ constexpr uint64_t kHelloRetryMs = 2000;    // HELLO to roots until one answers
 constexpr uint64_t kOnlineMs = 60000 * 2;    // heard a root within this: online
 const char* kLevelNames[] = {"debug", "info", "warn", "error"};
 
-std::string hex10(uint64_t a) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(a));
-  return b;
-}
-
 int64_t to_wall(uint64_t mono, uint64_t now_mono, int64_t now_wall) {
   return mono == 0 ? 0 : now_wall - int64_t(now_mono - std::min(mono, now_mono));
-}
-
-std::string hex16(uint64_t id) {
-  char b[20];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(id));
-  return b;
 }
 
 std::string version_string(const Version& v) {
@@ -72,7 +61,7 @@ void Daemon::execute(Actions& a) {
   for (EchoReply& r : a.echo_replies) {
     auto it = ping_sent_.find(r.in_re_packet_id);
     if (it != ping_sent_.end()) {
-      log(LogLevel::kInfo, "echo reply from " + hex10(r.from) + " rtt " +
+      log(LogLevel::kInfo, "echo reply from " + wire::hex_address(r.from) + " rtt " +
                                std::to_string(mono_ms() - it->second) + " ms hops " +
                                std::to_string(r.hops) + (r.hops ? " relayed" : " direct"));
       ping_sent_.erase(it);
@@ -251,7 +240,7 @@ size_t Daemon::load_peers_cache() {
 // ---- worlds ------------------------------------------------------------------------
 
 std::string Daemon::moon_file(uint64_t id) const {
-  return home_.dir + "/moons.d/" + hex16(id) + ".moon";
+  return home_.dir + "/moons.d/" + wire::hex_id(id) + ".moon";
 }
 
 // A world the core took from OK(HELLO), stored where stock keeps it: the
@@ -281,7 +270,7 @@ void Daemon::remove_moon_files(uint64_t id) {
     if (e.path().extension() != ".moon") continue;
     wire::World m;
     std::string why;
-    if (e.path().filename() == hex16(id) + ".moon" ||
+    if (e.path().filename() == wire::hex_id(id) + ".moon" ||
         (read_world_file(e.path().string(), m, &why) && m.id == id))
       doomed.push_back(e.path());
   }
@@ -440,12 +429,12 @@ bool Daemon::orbit(uint64_t world, uint64_t seed, std::string* err) {
   execute(a);
   if (r == Core::OrbitResult::kJoined || r == Core::OrbitResult::kWaiting) {
     if (seed && r == Core::OrbitResult::kWaiting) orbit_seeds_[world] = seed;
-    log(LogLevel::kInfo, "orbit " + hex16(world) + ": " + Core::to_string(r));
+    log(LogLevel::kInfo, "orbit " + wire::hex_id(world) + ": " + Core::to_string(r));
     return true;
   }
   *err = r == Core::OrbitResult::kNoSeed
-             ? "no seed given and no " + moon_file(world) + " to orbit " + hex16(world) + " from"
-             : "orbit " + hex16(world) + " refused: " + Core::to_string(r);
+             ? "no seed given and no " + moon_file(world) + " to orbit " + wire::hex_id(world) + " from"
+             : "orbit " + wire::hex_id(world) + " refused: " + Core::to_string(r);
   return false;
 }
 
@@ -455,12 +444,12 @@ bool Daemon::deorbit(uint64_t world, std::string* err) {
   const bool known = core_->deorbit(world, mono_ms(), a);
   execute(a);
   if (!known) {
-    *err = "not orbiting moon " + hex16(world);
+    *err = "not orbiting moon " + wire::hex_id(world);
     return false;
   }
   orbit_seeds_.erase(world);
   remove_moon_files(world);
-  log(LogLevel::kInfo, "deorbit " + hex16(world));
+  log(LogLevel::kInfo, "deorbit " + wire::hex_id(world));
   return true;
 }
 
@@ -482,7 +471,7 @@ PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {
     execute(a);
     g.unlock();
     if (!wait_for_turns(clock::now() + timeout, [&] { return core_->peers().find(addr) != nullptr; })) {
-      r.error = "peer " + hex10(addr) + " is unknown (no WHOIS answer)";
+      r.error = "peer " + wire::hex_address(addr) + " is unknown (no WHOIS answer)";
       return r;
     }
     g = api_lock();
@@ -508,7 +497,7 @@ PingResult Daemon::ping(uint64_t addr, int count, int timeout_ms) {
     g.unlock();
     if (!id) {
       r.ok = false;
-      r.error = "no path to " + hex10(addr) + " (direct or through a root)";
+      r.error = "no path to " + wire::hex_address(addr) + " (direct or through a root)";
       return r;
     }
     ++r.sent;
