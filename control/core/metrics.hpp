@@ -104,7 +104,7 @@ struct Metrics {
   uint64_t held_for_whois = 0;          // leaf: packets from unknown senders held
   uint64_t held_released = 0;           // of those, decoded once the WHOIS answer came
 
-  // leaf paths (core_paths.cpp)
+  // leaf paths (leaf_role.cpp)
   uint64_t heartbeats_sent = 0;         // ECHO on a path unused for 14 s
   uint64_t surface_addresses_learned = 0;  // external addresses upstreams reported
   uint64_t push_direct_paths_sent = 0;
