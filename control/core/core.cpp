@@ -33,10 +33,7 @@ Core::Core(Config cfg, uint64_t now)
              Worlds::lists_us(cfg_) ? PathChoice::kMostRecent : PathChoice::kQuality, m_),
       sender_(cfg_, peers_, worlds_, m_),
       worlds_(cfg_, peers_, sender_, m_),
-      identity_budget_(cfg_.limits.identity_checks_per_second,
-                       cfg_.limits.identity_checks_per_second),
-      identity_sources_(cfg_.limits.identity_source_slots, cfg_.limits.identity_source_interval_ms,
-                        cfg_.limits.identity_source_burst) {
+      identity_gate_(cfg_.limits, m_) {
   if (Worlds::lists_us(cfg_))
     role_ = std::make_unique<RootRole>(cfg_, peers_, sender_, worlds_, m_);
   else
@@ -376,11 +373,8 @@ bool Core::deorbit(uint64_t world_id, uint64_t now, Actions& out) {
 // ---- timers --------------------------------------------------------------------------
 
 uint64_t Core::next_deadline(uint64_t now) {
-  uint64_t t = std::min({timers_.next(), role_->next_deadline(), worlds_.next_seed_try()});
-  if (!queue_.empty()) {
-    t = std::min(t, identity_budget_.available_at(now));
-    t = std::min(t, queue_.front().at + cfg_.limits.identity_queue_timeout_ms);
-  }
+  const uint64_t t = std::min({timers_.next(), role_->next_deadline(), worlds_.next_seed_try(),
+                               identity_gate_.next_deadline(now)});
   return std::max(t, now);
 }
 

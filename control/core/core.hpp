@@ -27,6 +27,7 @@
 
 #include "control/core/actions.hpp"
 #include "control/core/config.hpp"
+#include "control/core/identity_gate.hpp"
 #include "control/core/metrics.hpp"
 #include "control/core/packet.hpp"
 #include "control/core/peer_table.hpp"
@@ -128,7 +129,7 @@ class Core {
   bool am_root() const { return role_->is_root(); }
   const Metrics& metrics() const { return m_; }
   const PeerTable& peers() const { return peers_.table(); }
-  size_t identity_queue_depth() const { return queue_.size(); }
+  size_t identity_queue_depth() const { return identity_gate_.depth(); }
   size_t multicast_subscriptions() const { return role_->multicast_subscriptions(); }
   // Where our upstreams see us (OK(HELLO) external address), newest last.
   const std::vector<wire::InetAddress>& surface_addresses() const { return role_->surface(); }
@@ -150,12 +151,6 @@ class Core {
   const Path* preferred_path(const Peer& p, uint64_t now) const { return peers_.path_to(p, now); }
 
  private:
-  struct QueuedHello {
-    PhysicalPath from;
-    std::vector<uint8_t> packet;
-    uint64_t at = 0;
-  };
-
   // receive path (core.cpp)
   void decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now, Actions& out);
   // `wire_len`: the request's size as it arrived (before decompression),
@@ -212,10 +207,7 @@ class Core {
   std::unique_ptr<NodeRole> role_;
   Timers timers_;  // kHousekeeping
   wire::Reassembler reassembler_;
-  // The new-identity gate (core_hello.cpp).
-  TokenBucket identity_budget_;
-  SourceGate identity_sources_;
-  std::deque<QueuedHello> queue_;
+  IdentityGate identity_gate_;
 };
 
 }  // namespace flatnet::control

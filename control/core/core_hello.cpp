@@ -1,11 +1,7 @@
-// HELLO handling (spec §4.2, §7.5, §7.6) and the new-identity budget.
-//
-// A HELLO from an address we know with the identity we know costs one MAC
-// check with the stored keys. A HELLO carrying an identity we have not seen
-// costs an X25519 agreement and a 2 MiB memory-hard hash; those are what a
-// flood targets, so they pass, in order: a per-source bucket (/32 or /64),
-// then a global per-second budget, waiting in a bounded queue when the
-// budget is spent.
+// HELLO handling (spec §4.2, §7.5, §7.6). A HELLO from an address we know
+// with the identity we know costs one MAC check with the stored keys; one
+// carrying an identity we have not seen goes through the IdentityGate
+// (identity_gate.hpp) before the costly checks.
 #include <algorithm>
 #include <string>
 
@@ -47,36 +43,12 @@ void Core::on_hello(const PhysicalPath& from, std::vector<uint8_t>& packet, bool
   }
   // New identity, or a different identity claiming a known address: both
   // need costly work, so both go through the gates.
-  if (!identity_sources_.allow(from.remote, now)) {
-    count(Drop::identity_source_limited);
-    return;
-  }
-  if (queue_.empty() && identity_budget_.take(now)) {
-    check_new_identity(from, packet, now, out);
-    return;
-  }
-  if (queue_.size() >= cfg_.limits.identity_queue) {
-    count(Drop::identity_queue_full);
-    return;
-  }
-  ++m_.identity_queued;
-  queue_.push_back(QueuedHello{from, std::move(packet), now});
+  if (identity_gate_.admit(from, packet, now)) check_new_identity(from, packet, now, out);
 }
 
 void Core::drain_identity_queue(uint64_t now, Actions& out) {
-  // Each entry is looked at once per call at most: the loop is bounded by
-  // the queue length on entry.
-  for (size_t n = queue_.size(); n > 0 && !queue_.empty(); --n) {
-    if (now >= queue_.front().at + cfg_.limits.identity_queue_timeout_ms) {
-      count(Drop::identity_queue_expired);
-      queue_.pop_front();
-      continue;
-    }
-    if (!identity_budget_.take(now)) break;
-    QueuedHello q = std::move(queue_.front());
-    queue_.pop_front();
-    check_new_identity(q.from, q.packet, now, out);
-  }
+  for (IdentityGate::Waiting& w : identity_gate_.due(now))
+    check_new_identity(w.from, w.packet, now, out);
 }
 
 // Runs with one unit of the global budget already taken.

@@ -1,8 +1,9 @@
 // The control core's modules on their own, without the Core facade: the
 // peers module (one way to learn a peer, announce/forget, the path
-// choice), the timers, and each role's own behaviour.
+// choice), the timers, the new-identity gate, and each role's own behaviour.
 #include <gtest/gtest.h>
 
+#include "control/core/identity_gate.hpp"
 #include "control/core/leaf_role.hpp"
 #include "control/core/peers.hpp"
 #include "control/core/root_role.hpp"
@@ -138,6 +139,46 @@ TEST(Timers, NextIsTheEarliestArmed) {
   EXPECT_TRUE(t.due(Timer::kPathCheck, 300));
   t.arm(Timer::kPathCheck, 900);
   EXPECT_EQ(t.next(), 500u);
+}
+
+TEST(IdentityGate, SourceBucketThenBudgetThenBoundedQueue) {
+  Limits l;
+  l.identity_checks_per_second = 2;  // burst 2
+  l.identity_queue = 2;
+  l.identity_source_burst = 1;
+  Metrics m;
+  IdentityGate g(l, m);
+  auto hello = [](uint8_t tag) { return std::vector<uint8_t>(40, tag); };
+  uint64_t now = 1000;
+  std::vector<uint8_t> p;
+  // Two sources within the budget: checked at once.
+  p = hello(1);
+  EXPECT_TRUE(g.admit(path_from(v4(198, 18, 0, 1)), p, now));
+  p = hello(2);
+  EXPECT_TRUE(g.admit(path_from(v4(198, 18, 0, 2)), p, now));
+  // The same source again: its bucket is empty.
+  p = hello(3);
+  EXPECT_FALSE(g.admit(path_from(v4(198, 18, 0, 1)), p, now));
+  EXPECT_EQ(m.drop(Drop::identity_source_limited), 1u);
+  // Budget spent: two wait, the third is refused.
+  for (uint8_t i = 4; i <= 6; ++i) {
+    p = hello(i);
+    EXPECT_FALSE(g.admit(path_from(v4(198, 18, 0, i)), p, now));
+  }
+  EXPECT_EQ(g.depth(), 2u);
+  EXPECT_EQ(m.identity_queued, 2u);
+  EXPECT_EQ(m.drop(Drop::identity_queue_full), 1u);
+  EXPECT_EQ(g.next_deadline(now), now + 500);  // the next token
+  // Half a second later one token: the oldest goes, in order.
+  auto ready = g.due(now + 500);
+  ASSERT_EQ(ready.size(), 1u);
+  EXPECT_EQ(ready[0].packet, hello(4));
+  EXPECT_EQ(ready[0].from.remote, v4(198, 18, 0, 4));
+  // The other times out unchecked.
+  EXPECT_TRUE(g.due(now + l.identity_queue_timeout_ms).empty());
+  EXPECT_EQ(m.drop(Drop::identity_queue_expired), 1u);
+  EXPECT_EQ(g.depth(), 0u);
+  EXPECT_EQ(g.next_deadline(now), Timers::kNever);
 }
 
 TEST(LeafRole, HoldsPacketsOfUnknownSendersBoundedAndReleasesThem) {
