@@ -29,7 +29,8 @@ void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> 
                confirmed ? wire::kMaxPacketLength : wire_len, true, now, out, &rest);
   if (rest.empty() || confirmed) return;
   m_.whois_deferred += rest.size();
-  p.whois_deferred = Peer::DeferredWhois{wire::packet_id(packet.data()), from, std::move(rest)};
+  p.whois_deferred = std::make_unique<Peer::DeferredWhois>(
+      Peer::DeferredWhois{wire::packet_id(packet.data()), from, std::move(rest)});
   if (wire::packet_hops(packet.data()) == 0) sender_.challenge(p, from, now, out);
 }
 
@@ -78,11 +79,9 @@ void Core::confirm_path(Peer& p, const PhysicalPath& from, uint64_t now, Actions
       q.confirmed = true;
       ++m_.paths_confirmed;
     }
-  Peer::DeferredWhois& d = p.whois_deferred;
-  if (d.in_re == 0 || !(d.path == from) || !path_confirmed(p, from)) return;
-  Peer::DeferredWhois todo = std::move(d);
-  d = Peer::DeferredWhois{};
-  answer_whois(p, from, todo.in_re, todo.addresses, wire::kMaxPacketLength, false, now, out,
+  if (!p.whois_deferred || !(p.whois_deferred->path == from) || !path_confirmed(p, from)) return;
+  const std::unique_ptr<Peer::DeferredWhois> todo = std::move(p.whois_deferred);
+  answer_whois(p, from, todo->in_re, todo->addresses, wire::kMaxPacketLength, false, now, out,
                nullptr);
 }
 
