@@ -152,6 +152,35 @@ TEST_F(UnconfirmedPath, RepliesNoLargerThanTheRequestUntilConfirmed) {
   EXPECT_EQ(whois_answers(a, root, again.send, nullptr).size(), 100u);
 }
 
+TEST_F(UnconfirmedPath, AStockClientsFirstWhoisRacingItsEchoAnswerIsAnsweredInOneRoundTrip) {
+  // A stock client sends its WHOIS once OK(HELLO) is in; the root's ECHO
+  // came with it and the client answers at once, so the WHOIS and the
+  // OK(ECHO) race. Either way every answer is out within that round trip
+  // (10 ms here), far inside a second, with no timer involved.
+  const uint64_t t0 = now;
+  const auto req = test::build_packet(a, root, wire::Verb::kWhois,
+                                      whois_payload({known[0].address(), known[1].address(),
+                                                     root.address(), known[0].address()}),
+                                      crypto::Suite::kAesGmacSiv);
+  Actions first;
+  core->receive(path_from(a_at), req, now += 10, first);
+  std::vector<uint8_t> ok;
+  wire::Writer w(ok);
+  encode_reply_header(ReplyHeader{wire::Verb::kEcho, challenge_id}, w);
+  Actions second;
+  core->receive(path_from(a_at),
+                test::build_packet(a, root, wire::Verb::kOk, ok, crypto::Suite::kAesGmacSiv),
+                now, second);
+  auto got = whois_answers(a, root, first.send, nullptr);
+  auto rest = whois_answers(a, root, second.send, nullptr);
+  got.insert(got.end(), rest.begin(), rest.end());
+  std::sort(got.begin(), got.end());
+  std::vector<uint64_t> want = {known[0].address(), known[1].address(), root.address()};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);
+  EXPECT_LT(now - t0, 1000u);
+}
+
 TEST_F(UnconfirmedPath, AForgedAnswerFromElsewhereConfirmsNothing) {
   const auto req = test::build_packet(a, root, wire::Verb::kWhois,
                                       whois_payload({known[0].address()}),
