@@ -32,17 +32,6 @@ uint64_t random_packet_id() {
   return id;
 }
 
-const char* to_string(OpenStatus s) {
-  switch (s) {
-    case OpenStatus::kOk: return "ok";
-    case OpenStatus::kTooShort: return "too short";
-    case OpenStatus::kBadMac: return "bad MAC";
-    case OpenStatus::kUnsupportedCipher: return "unsupported cipher";
-    case OpenStatus::kDecompressFailed: return "decompression failed";
-  }
-  return "?";
-}
-
 OpenStatus open_packet(std::vector<uint8_t>& packet, const crypto::PeerKeys& keys) {
   if (packet.size() < wire::kPacketHeaderLength) return OpenStatus::kTooShort;
   switch (crypto::dearmor(packet, keys)) {

@@ -47,7 +47,6 @@ enum class OpenStatus : uint8_t {
   kUnsupportedCipher,   // cipher 2 (trusted path) or 4..7
   kDecompressFailed,
 };
-const char* to_string(OpenStatus s);
 
 // Dearmors `packet` in place with `keys`, then undoes LZ4 if the verb byte
 // says so (the vector grows as needed, up to 10024 bytes). On kOk the verb

@@ -8,18 +8,6 @@ using wire::InetStatus;
 using wire::Reader;
 using wire::Writer;
 
-const char* to_string(DecodeStatus s) {
-  switch (s) {
-    case DecodeStatus::kOk: return "ok";
-    case DecodeStatus::kTruncated: return "truncated";
-    case DecodeStatus::kBadAddress: return "bad address type";
-    case DecodeStatus::kBadIdentity: return "bad identity";
-    case DecodeStatus::kBadValue: return "bad field value";
-    case DecodeStatus::kTooMany: return "count over limit";
-  }
-  return "?";
-}
-
 namespace {
 
 // Maps an InetAddress read onto our status; a reserved type (skipped by the

@@ -32,7 +32,6 @@ enum class DecodeStatus : uint8_t {
   kBadValue,      // a field holds a value the spec forbids (port 0, length 5, ...)
   kTooMany,       // a count exceeds what we accept (see the k*Max constants)
 };
-const char* to_string(DecodeStatus s);
 
 // Software version triple plus protocol version, as HELLO and OK(HELLO)
 // carry them.

@@ -149,14 +149,4 @@ void write_inet_address(Writer& w, const InetAddress& a) {
   }
 }
 
-const char* to_string(InetStatus s) {
-  switch (s) {
-    case InetStatus::kOk: return "ok";
-    case InetStatus::kSkipped: return "reserved address type skipped";
-    case InetStatus::kTruncated: return "truncated address";
-    case InetStatus::kBadType: return "unknown address type";
-  }
-  return "?";
-}
-
 }  // namespace flatnet::wire

@@ -52,6 +52,4 @@ enum class InetStatus : uint8_t {
 InetStatus read_inet_address(Reader& r, InetAddress& out);
 void write_inet_address(Writer& w, const InetAddress& a);
 
-const char* to_string(InetStatus s);
-
 }  // namespace flatnet::wire
