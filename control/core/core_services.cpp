@@ -23,15 +23,19 @@ void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> 
   // To a path that has not proved a round trip, nothing larger than the
   // request: its source address may be forged to aim our answer at someone
   // else. The rest waits for the path to answer a challenge (one ECHO).
-  const bool confirmed = wire::packet_hops(packet.data()) == 0 && path_confirmed(p, from);
+  // A relayed WHOIS (hops > 0) came from the relay's address, which is no
+  // path of the requester's to confirm: it gets what fits, and the rest when
+  // the requester asks again directly.
+  const bool direct = wire::packet_hops(packet.data()) == 0;
+  const bool confirmed = direct && path_confirmed(p, from);
   std::vector<uint64_t> rest;
   answer_whois(p, from, wire::packet_id(packet.data()), q.addresses,
                confirmed ? wire::kMaxPacketLength : wire_len, true, now, out, &rest);
-  if (rest.empty() || confirmed) return;
+  if (rest.empty() || confirmed || !direct) return;
   m_.whois_deferred += rest.size();
   p.whois_deferred = std::make_unique<Peer::DeferredWhois>(
       Peer::DeferredWhois{wire::packet_id(packet.data()), from, std::move(rest)});
-  if (wire::packet_hops(packet.data()) == 0) sender_.challenge(p, from, now, out);
+  sender_.challenge(p, from, now, out);
 }
 
 void Core::answer_whois(Peer& p, const PhysicalPath& to, uint64_t in_re,

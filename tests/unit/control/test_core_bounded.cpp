@@ -181,6 +181,22 @@ TEST_F(UnconfirmedPath, AStockClientsFirstWhoisRacingItsEchoAnswerIsAnsweredInOn
   EXPECT_LT(now - t0, 1000u);
 }
 
+TEST_F(UnconfirmedPath, ARelayedWhoisGetsWhatFitsAndNothingIsHeldBack) {
+  std::vector<uint64_t> asked;
+  for (size_t i = 0; i < 20; ++i) asked.push_back(known[i].address());
+  auto req = test::build_packet(a, root, wire::Verb::kWhois, whois_payload(asked),
+                                crypto::Suite::kAesGmacSiv);
+  wire::packet_increment_hops(req.data());  // relayed by another root
+  Actions out;
+  core->receive(path_from(v4(10, 99, 0, 2)), req, ++now, out);
+  size_t bytes = 0;
+  const auto got = whois_answers(a, root, out.send, &bytes);
+  EXPECT_LE(bytes, req.size());
+  EXPECT_GT(got.size(), 0u);
+  EXPECT_EQ(core->metrics().whois_deferred, 0u);
+  EXPECT_EQ(core->metrics().path_challenges, 1u);  // only the one from a's HELLO
+}
+
 TEST_F(UnconfirmedPath, AForgedAnswerFromElsewhereConfirmsNothing) {
   const auto req = test::build_packet(a, root, wire::Verb::kWhois,
                                       whois_payload({known[0].address()}),
