@@ -100,7 +100,7 @@ int read_whole_file(const std::string& path, std::string& out, size_t max_bytes)
 }
 
 bool write_file_atomic(const std::string& path, std::string_view data, unsigned mode,
-                       std::string* why, Replace replace) {
+                       std::string* why, Replace replace, Sync sync) {
   // Unique per process and per call; O_EXCL refuses a leftover of a
   // crashed writer whose pid we got again, and we move on to the next name.
   static std::atomic<uint64_t> counter{0};
@@ -134,7 +134,7 @@ bool write_file_atomic(const std::string& path, std::string_view data, unsigned 
     if (n <= 0) return abandon("write " + tmp, n < 0 ? errno : EIO);
     off += size_t(n);
   }
-  if (::fsync(f.fd) != 0) return abandon("fsync " + tmp, errno);
+  if (sync == Sync::kFileAndDir && ::fsync(f.fd) != 0) return abandon("fsync " + tmp, errno);
   // close() can report a write-back error fsync did not (NFS): check it.
   if (::close(f.release()) != 0) return abandon("close " + tmp, errno);
   if (replace == Replace::kYes) {
@@ -142,6 +142,7 @@ bool write_file_atomic(const std::string& path, std::string_view data, unsigned 
   } else if (int e = place_no_replace(tmp, path)) {
     return abandon(e == EEXIST ? path + " appeared meanwhile; not replaced" : "create " + path, e);
   }
+  if (sync == Sync::kNone) return true;
   if (int e = fsync_dir(dir_of(path))) {
     fail(why, "fsync of the directory of " + path, e);
     return false;

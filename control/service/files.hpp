@@ -33,6 +33,11 @@ inline bool read_file(const std::string& path, std::string& out) {
 
 // Whether write_file_atomic may replace a file already at `path`.
 enum class Replace : uint8_t { kYes, kNo };
+// Whether it waits for the disk. kNone is for caches (peers.d): still all
+// or nothing across a crash of the process, but a power loss may lose the
+// latest version -- and thousands of files are not fsync'd twice each
+// while the event loop waits.
+enum class Sync : uint8_t { kFileAndDir, kNone };
 
 // Writes `data` to `path` so that `path` holds either what it held before or
 // all of `data`: a temp file beside it (unique name, O_EXCL, created with
@@ -43,6 +48,7 @@ enum class Replace : uint8_t { kYes, kNo };
 // itself survives a power loss. On failure the temp file is removed and
 // *why, if given, names the step and the errno.
 bool write_file_atomic(const std::string& path, std::string_view data, unsigned mode,
-                       std::string* why = nullptr, Replace replace = Replace::kYes);
+                       std::string* why = nullptr, Replace replace = Replace::kYes,
+                       Sync sync = Sync::kFileAndDir);
 
 }  // namespace flatnet::control::service

@@ -78,6 +78,18 @@ TEST_F(Files, ReplaceNoKeepsWhatIsThere) {
   EXPECT_EQ(temps(), 0u);
 }
 
+// A cache file (no fsync) is still written whole, with its mode.
+TEST_F(Files, CacheWritesSkipOnlyTheFsync) {
+  std::string why;
+  ASSERT_TRUE(write_file_atomic(dir_ / "a.peer", "cache", 0644, &why, Replace::kYes, Sync::kNone))
+      << why;
+  std::string text;
+  ASSERT_TRUE(read_file(dir_ / "a.peer", text));
+  EXPECT_EQ(text, "cache");
+  EXPECT_EQ(mode(dir_ / "a.peer"), 0644u);
+  EXPECT_EQ(temps(), 0u);
+}
+
 TEST_F(Files, FailedWriteSaysWhyAndRemovesItsTempFile) {
   // The rename cannot put a file over a non-empty directory.
   std::filesystem::create_directories(dir_ / "planet" / "x");
