@@ -83,7 +83,11 @@ std::optional<Identity> Identity::from_string(std::string_view text, std::string
 }
 
 std::string Identity::to_string(bool include_private) const {
-  std::string s = address_string();
+  std::string s;
+  // Sized once: growing by reallocation would leave part of the private
+  // hex in a freed buffer, out of reach of the caller's wipe().
+  s.reserve(10 + 3 + 2 * kPublicKeySize + 1 + 2 * kPrivateKeySize);
+  s += address_string();
   s += ":0:";
   put_hex(s, public_.data(), kPublicKeySize);
   if (include_private && has_private_) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include <sodium.h>
 
@@ -23,6 +24,26 @@ struct SecretBytes {
   static constexpr size_t size() { return N; }
   uint8_t& operator[](size_t i) { return bytes[i]; }
   const uint8_t& operator[](size_t i) const { return bytes[i]; }
+};
+
+// Wipes a string that held secret text (identity.secret, a token): its whole
+// buffer, capacity and not only size, then empties it. A string that grew
+// by reallocation may have left copies in freed buffers: size it first.
+inline void wipe(std::string& s) {
+  sodium_memzero(s.data(), s.capacity());
+  s.clear();
+}
+
+// wipe()s a string on every way out of a scope.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& s) : s_(s) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit() { wipe(s_); }
+
+ private:
+  std::string& s_;
 };
 
 // Constant-time equality of two byte ranges of the same length.

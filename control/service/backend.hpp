@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "control/core/actions.hpp"
+#include "control/service/ingress_limit.hpp"
 #include "dataplane/wire/inet_address.hpp"
 
 namespace flatnet::control::service {
@@ -48,14 +49,19 @@ class Backend {
   virtual bool software_relay() const { return false; }
   // The data plane's counters as (name, total over its workers), read from
   // the segment's counters block (docs/ipc-abi.md); names are [a-z0-9_],
-  // e.g. "relayed", "drop_vl1_hop_limit", "ipc_punt_ok". Empty when there
-  // is no data plane (UDP backend), it is detached, or it has not published
-  // yet. Bounded (a few ms at worst); call it where poll() is called from.
+  // e.g. "relayed", "drop_vl1_hop_limit", "ipc_punt_ok". Empty when the
+  // data plane is detached or has not published yet. The UDP backend,
+  // standing in for a data plane, reports its ingress limiter's punt
+  // counters here under the same names. Bounded (a few ms at worst); call
+  // it where poll() is called from.
   virtual std::vector<std::pair<std::string, uint64_t>> dataplane_counters() { return {}; }
 };
 
-// "ip:port" (IPv4 or [IPv6]:port); nullptr + *err on failure.
-std::unique_ptr<Backend> make_udp_backend(const std::string& bind, std::string* err);
+// "ip:port" (IPv4 or [IPv6]:port); nullptr + *err on failure. Datagrams
+// pass the data plane's punt limits first (ingress_limit.hpp), counted
+// through dataplane_counters() under the data plane's names.
+std::unique_ptr<Backend> make_udp_backend(const std::string& bind, std::string* err,
+                                          const IngressLimits& limits = {});
 // Attaches to flatnet-dataplane instance `instance`.
 std::unique_ptr<Backend> make_dataplane_backend(const std::string& instance, std::string* err);
 

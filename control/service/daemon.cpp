@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "control/service/online.hpp"
 #include "dataplane/wire/hex.hpp"
 #include "dataplane/wire/vl1.hpp"
 
@@ -20,7 +21,6 @@ namespace {
 constexpr unsigned kInputsPerTurn = 256;     // bounded work per loop turn
 constexpr uint64_t kCacheIntervalMs = 5000;  // peers cache: changed peers written
 constexpr uint64_t kHelloRetryMs = 2000;    // HELLO to roots until one answers
-constexpr uint64_t kOnlineMs = 60000 * 2;    // heard a root within this: online
 const char* kLevelNames[] = {"debug", "info", "warn", "error"};
 
 int64_t to_wall(uint64_t mono, uint64_t now_mono, int64_t now_wall) {
@@ -94,12 +94,6 @@ unsigned Daemon::turn(uint64_t now) {
   Actions a;
   BackendEvents ev;
   ev.datagram = [&](const PhysicalPath& from, std::span<const uint8_t> d) {
-    if (d.size() >= 16) {
-      // Remember when a root last spoke, for `online`.
-      const uint64_t src = wire::packet_source(d.data());
-      for (uint64_t u : core_->upstreams())
-        if (u == src) last_root_rx_ = now;
-    }
     core_->receive(from, d, now, a);
     execute(a);
   };
@@ -318,7 +312,7 @@ NodeStatus Daemon::node() {
   s.address = core_->address();
   s.public_identity = home_.identity.to_string(false);
   s.version = version_string(core_->config().version);
-  s.online = core_->am_root() || (last_root_rx_ && mono_ms() - last_root_rx_ < kOnlineMs);
+  s.online = root_online(*core_, mono_ms());
   s.planet_id = core_->config().planet.id;
   s.planet_timestamp = core_->config().planet.timestamp;
   s.udp_port = backend_->port();

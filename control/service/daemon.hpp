@@ -80,7 +80,6 @@ class Daemon final : public StatusSource {
   uint64_t next_hello_ = 0;
   uint64_t next_cache_ = 0;
   uint64_t next_ping_ = 0;
-  uint64_t last_root_rx_ = 0;
   std::map<uint64_t, uint64_t> ping_sent_;  // --ping: packet ID -> sent at
   std::map<uint64_t, std::string> cached_;  // peers cache: address -> path last written
   std::map<uint64_t, uint64_t> orbit_seeds_;  // moon -> seed it was orbited through (for /moon)

@@ -5,7 +5,9 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <sodium.h>
 
 #include "control/service/daemon.hpp"
@@ -58,7 +60,12 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<std::string> unknown;
-  if (read_file(home + "/local.conf", text) && !parse_local_conf(text, local, &unknown, &err)) {
+  // No local.conf is normal; one we cannot read is an error, not "no settings".
+  if (int e = read_whole_file(home + "/local.conf", text); e && e != ENOENT) {
+    std::fprintf(stderr, "flatnetd: cannot read %s/local.conf: %s\n", home.c_str(),
+                 std::strerror(e));
+    return 2;
+  } else if (!e && !parse_local_conf(text, local, &unknown, &err)) {
     std::fprintf(stderr, "flatnetd: %s/local.conf: %s\n", home.c_str(), err.c_str());
     return 2;
   }

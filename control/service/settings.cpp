@@ -1,16 +1,15 @@
 // Settings and home directory loading (see settings.hpp).
 #include "control/service/settings.hpp"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 namespace flatnet::control::service {
 namespace {
@@ -46,34 +45,136 @@ bool get_string(const json& v, const std::string& key, std::optional<std::string
   return true;
 }
 
-}  // namespace
+// Why a start stops rather than creating a file over one it could not read.
+std::string unreadable(const std::string& path, int e) {
+  return "cannot read " + path + ": " + std::strerror(e) +
+         "; not starting: only a missing file means \"create one\", and a new file here "
+         "would replace what this one holds (fix its owner or mode for uid " +
+         std::to_string(::geteuid()) + ", or move it away)";
+}
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  out = ss.str();
+std::string damaged(const std::string& path, const std::string& why) {
+  return path + ": " + why +
+         "; not starting and not replacing it (restore it from a backup, or move it away "
+         "to start as a new node with a new address)";
+}
+
+// identity.public is derived: written when missing, reported when it
+// disagrees with identity.secret (someone may have put it there on purpose
+// or by mistake; either way a person should look), never overwritten.
+void check_public_file(const std::string& path, const crypto::Identity& id,
+                       std::vector<std::string>* notes) {
+  std::string text;
+  const int e = read_whole_file(path, text, 64 * 1024);
+  const std::string mine = id.to_string(false);
+  if (e == ENOENT) {
+    std::string why;
+    if (!write_file_atomic(path, mine, 0644, &why, Replace::kNo) && notes)
+      notes->push_back("could not write " + path + ": " + why);
+    return;
+  }
+  if (e != 0) {
+    if (notes) notes->push_back("cannot read " + path + ": " + std::strerror(e) + " (left as it is)");
+    return;
+  }
+  auto pub = crypto::Identity::from_string(text);
+  if (!pub || pub->has_private() || !(*pub == id)) {
+    if (pub && pub->has_private()) crypto::wipe(text);
+    if (notes)
+      notes->push_back(path + " does not match identity.secret (" + id.address_string() +
+                       "); left as it is");
+  }
+}
+
+bool load_identity(const std::string& dir, Home& out, std::vector<std::string>* notes,
+                   std::string* err) {
+  const std::string secret = dir + "/identity.secret";
+  std::string text;
+  crypto::WipeOnExit wipe_text(text);
+  const int e = read_whole_file(secret, text, 64 * 1024);
+  if (e == 0) {
+    std::string why;
+    if (!check_secret_identity(text, out.identity, &why)) {
+      *err = damaged(secret, why);
+      return false;
+    }
+    check_public_file(dir + "/identity.public", out.identity, notes);
+    return true;
+  }
+  if (e != ENOENT) {
+    *err = unreadable(secret, e);
+    return false;
+  }
+  out.identity = crypto::Identity::generate();
+  out.identity_created = true;
+  std::string secret_text = out.identity.to_string(true);
+  crypto::WipeOnExit wipe_secret(secret_text);
+  std::string why;
+  // kNo: should a file appear meanwhile, it is kept and we stop.
+  if (!write_file_atomic(secret, secret_text, 0600, &why, Replace::kNo)) {
+    *err = "cannot write the new identity: " + why;
+    return false;
+  }
+  const std::string pub = dir + "/identity.public";
+  if (!write_file_atomic(pub, out.identity.to_string(false), 0644, &why)) {
+    *err = "cannot write " + pub + ": " + why;
+    return false;
+  }
+  if (notes) notes->push_back("created identity " + out.identity.address_string());
   return true;
 }
 
-bool write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return false;
-  ::fchmod(fd, mode);
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    off += size_t(n);
+bool load_authtoken(const std::string& dir, Home& out, std::vector<std::string>* notes,
+                    std::string* err) {
+  const std::string token = dir + "/authtoken.secret";
+  crypto::wipe(out.authtoken);
+  const int e = read_whole_file(token, out.authtoken, 64 * 1024);
+  if (e != 0 && e != ENOENT) {
+    *err = unreadable(token, e);
+    return false;
   }
-  ::close(fd);
-  return ::rename(tmp.c_str(), path.c_str()) == 0;
+  while (!out.authtoken.empty() && isspace(uint8_t(out.authtoken.back()))) out.authtoken.pop_back();
+  if (!out.authtoken.empty()) return true;
+  // Missing, or (as stock also treats it) empty: a new one. An empty file
+  // holds nothing to lose, so only that case replaces a file.
+  static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  out.authtoken.reserve(24);
+  for (int i = 0; i < 24; ++i) out.authtoken += alphabet[randombytes_uniform(36)];
+  std::string why;
+  if (!write_file_atomic(token, out.authtoken, 0600, &why,
+                         e == ENOENT ? Replace::kNo : Replace::kYes)) {
+    *err = "cannot write " + token + ": " + why;
+    return false;
+  }
+  if (e == 0 && notes) notes->push_back(token + " was empty: wrote a new token");
+  return true;
+}
+
+}  // namespace
+
+bool check_secret_identity(std::string_view text, crypto::Identity& out, std::string* err) {
+  std::string why;
+  auto id = crypto::Identity::from_string(text, &why);
+  if (!id) {
+    *err = why + " (truncated or damaged?)";
+    return false;
+  }
+  if (!id->has_private()) {
+    *err = "no private key (a public identity, or the file was cut short)";
+    return false;
+  }
+  if (!id->locally_validate()) {
+    // Tell the two failures apart: the public part alone either carries
+    // the right address (then the private key is what is wrong) or not.
+    auto pub = crypto::Identity::from_string(id->to_string(false));
+    *err = pub && pub->locally_validate()
+               ? "the private key does not match the public key"
+               : "the address " + id->address_string() +
+                     " is not the one its public key's memory-hard hash gives";
+    return false;
+  }
+  out = std::move(*id);
+  return true;
 }
 
 bool parse_local_conf(const std::string& text, SettingsLayer& out,
@@ -152,8 +253,8 @@ Settings merge(const std::vector<const SettingsLayer*>& layers) {
 
 bool read_world_file(const std::string& path, wire::World& out, std::string* err) {
   std::string bytes;
-  if (!read_file(path, bytes)) {
-    *err = "cannot read " + path;
+  if (int e = read_whole_file(path, bytes)) {
+    *err = "cannot read " + path + ": " + std::strerror(e);
     return false;
   }
   auto st = wire::deserialize_world(
@@ -175,37 +276,7 @@ bool load_home(const std::string& dir, const std::string& planet_file, Home& out
     return false;
   }
   out.dir = dir;
-  const std::string secret = dir + "/identity.secret";
-  std::string text;
-  if (read_file(secret, text)) {
-    std::string why;
-    auto id = crypto::Identity::from_string(text, &why);
-    if (!id || !id->has_private()) {
-      *err = secret + ": " + (id ? "no private key" : why);
-      return false;
-    }
-    out.identity = *id;
-  } else {
-    out.identity = crypto::Identity::generate();
-    out.identity_created = true;
-    if (!write_file_atomic(secret, out.identity.to_string(true), 0600) ||
-        !write_file_atomic(dir + "/identity.public", out.identity.to_string(false), 0644)) {
-      *err = "cannot write the identity to " + dir;
-      return false;
-    }
-    if (notes) notes->push_back("created identity " + out.identity.address_string());
-  }
-  const std::string token = dir + "/authtoken.secret";
-  if (!read_file(token, out.authtoken) || out.authtoken.empty()) {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    out.authtoken.clear();
-    for (int i = 0; i < 24; ++i) out.authtoken += alphabet[randombytes_uniform(36)];
-    if (!write_file_atomic(token, out.authtoken, 0600)) {
-      *err = "cannot write " + token;
-      return false;
-    }
-  }
-  while (!out.authtoken.empty() && isspace(uint8_t(out.authtoken.back()))) out.authtoken.pop_back();
+  if (!load_identity(dir, out, notes, err) || !load_authtoken(dir, out, notes, err)) return false;
   const std::string pf = planet_file.empty() ? dir + "/planet" : planet_file;
   if (!read_world_file(pf, out.planet, err)) {
     *err = "planet: " + *err + " (give --planet or put one at " + dir + "/planet)";

@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "control/service/files.hpp"
 #include "crypto/identity.hpp"
+#include "crypto/secure.hpp"
 #include "dataplane/wire/world.hpp"
 
 namespace flatnet::control::service {
@@ -46,21 +49,35 @@ Settings merge(const std::vector<const SettingsLayer*>& layers_high_to_low);
 // What the home directory holds once loaded.
 struct Home {
   std::string dir;
-  crypto::Identity identity;                 // with the private key
+  crypto::Identity identity;                 // with the private key (wiped by itself)
   bool identity_created = false;
-  std::string authtoken;
+  std::string authtoken;                     // wiped when the Home goes away
   wire::World planet;
   std::vector<wire::World> moons;
+
+  Home() = default;
+  Home(const Home&) = default;
+  Home(Home&&) = default;
+  Home& operator=(const Home&) = default;
+  Home& operator=(Home&&) = default;
+  ~Home() { crypto::wipe(authtoken); }
 };
 
-// Creates the directory and identity.secret/.public (0600 secret) and
-// authtoken.secret if missing; reads the planet (required) and moons.d.
+// Creates the directory, and identity.secret (0600) with identity.public
+// and authtoken.secret (0600) only where they do not exist (ENOENT); any
+// other failure to read them stops the start with a message, so a file we
+// cannot read is never replaced. A loaded identity.secret must parse, hold
+// a private key that matches its public key, and carry the address its
+// public key's memory-hard hash gives; an identity.public that differs is
+// reported in *notes and left as it is. Reads the planet (required) and
+// moons.d.
 bool load_home(const std::string& dir, const std::string& planet_file, Home& out,
                std::vector<std::string>* notes, std::string* err);
 bool read_world_file(const std::string& path, wire::World& out, std::string* err);
 
-// Small file helpers (0600 for secrets; write to a temp file and rename).
-bool read_file(const std::string& path, std::string& out);
-bool write_file_atomic(const std::string& path, const std::string& data, unsigned mode);
+// identity.secret's text, fully checked (parse, private key present and
+// matching the public key, address from the memory-hard hash). false +
+// *err saying which check failed.
+bool check_secret_identity(std::string_view text, crypto::Identity& out, std::string* err);
 
 }  // namespace flatnet::control::service

@@ -1,5 +1,6 @@
 // Kernel UDP socket backend: one non-blocking socket, poll(2) to sleep,
-// IP_TTL set per datagram when the core asks (the TTL-2 hole punch).
+// IP_TTL set per datagram when the core asks (the TTL-2 hole punch), and
+// the data plane's punt limits on what it passes up (ingress_limit.hpp).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -7,9 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "control/service/backend.hpp"
+#include "control/service/ingress_limit.hpp"
 
 namespace flatnet::control::service {
 namespace {
@@ -47,20 +50,29 @@ wire::InetAddress from_sockaddr(const sockaddr_storage& ss) {
 
 class UdpBackend final : public Backend {
  public:
-  UdpBackend(int fd, wire::InetAddress bound) : fd_(fd), bound_(bound) {}
+  UdpBackend(int fd, wire::InetAddress bound, const IngressLimits& limits)
+      : fd_(fd), bound_(bound), limiter_(limits) {}
   ~UdpBackend() override { ::close(fd_); }
 
   unsigned poll(const BackendEvents& ev, unsigned budget) override {
     unsigned n = 0;
     uint8_t buf[16384];
+    // The clock the daemon uses (CLOCK_MONOTONIC), read once per poll: the
+    // buckets need ms, not the exact arrival time of each datagram.
+    const uint64_t now = uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now().time_since_epoch())
+                                      .count());
     while (n < budget) {
       sockaddr_storage ss;
       socklen_t sl = sizeof ss;
       ssize_t r = ::recvfrom(fd_, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&ss),
                              &sl);
       if (r < 0) break;
-      ++n;
-      ev.datagram(PhysicalPath{0, from_sockaddr(ss)}, std::span<const uint8_t>(buf, size_t(r)));
+      ++n;  // a refused datagram is work done too: it counts against the budget
+      const std::span<const uint8_t> d(buf, size_t(r));
+      const wire::InetAddress from = from_sockaddr(ss);
+      if (!limiter_.admit(from, d, now)) continue;
+      ev.datagram(PhysicalPath{0, from}, d);
     }
     return n;
   }
@@ -85,7 +97,11 @@ class UdpBackend final : public Backend {
     return r == ssize_t(d.bytes.size());
   }
 
-  bool table(const TableCommand&) override { return true; }
+  // No data plane to tell; the limiter learns from them who is known.
+  bool table(const TableCommand& c) override {
+    limiter_.table(c);
+    return true;
+  }
 
   void wait(int ms) override {
     pollfd p{fd_, POLLIN, 0};
@@ -102,15 +118,22 @@ class UdpBackend final : public Backend {
     return {bound_};
   }
   bool software_relay() const override { return true; }
+  // Standing in for the data plane, it reports the same punt counters
+  // under the data plane's names (flatnet_dataplane_<name>_total).
+  std::vector<std::pair<std::string, uint64_t>> dataplane_counters() override {
+    return limiter_.named_counters();
+  }
 
  private:
   int fd_;
   wire::InetAddress bound_;
+  IngressLimiter limiter_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_udp_backend(const std::string& bind, std::string* err) {
+std::unique_ptr<Backend> make_udp_backend(const std::string& bind, std::string* err,
+                                          const IngressLimits& limits) {
   // Accept "ip:port", "[ip6]:port" and ZeroTier's "ip/port".
   std::string s = bind;
   auto colon = s.rfind(':');
@@ -135,7 +158,7 @@ std::unique_ptr<Backend> make_udp_backend(const std::string& bind, std::string* 
     if (fd >= 0) ::close(fd);
     return nullptr;
   }
-  return std::make_unique<UdpBackend>(fd, *a);
+  return std::make_unique<UdpBackend>(fd, *a, limits);
 }
 
 }  // namespace flatnet::control::service

@@ -2,19 +2,17 @@
 // text and exit codes of stock `zerotier-idtool` (one.cpp), so scripts
 // written for it keep working. Files it writes are byte-compatible: stock
 // identity.secret/.public and .moon files are read and written unchanged.
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 
+#include "control/service/files.hpp"
 #include "crypto/identity.hpp"
+#include "crypto/secure.hpp"
 #include "dataplane/wire/vl1.hpp"
 #include "dataplane/wire/world.hpp"
 #include "tools/idtool/moon.hpp"
@@ -40,19 +38,21 @@ void print_help(FILE* out, const char* pn) {
 }
 
 std::optional<std::string> read_file(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return std::nullopt;
+  std::string s;
+  if (flatnet::control::service::read_whole_file(path, s) != 0) return std::nullopt;
   return s;
 }
 
-bool write_file(const char* path, const void* data, size_t n, mode_t mode = 0644) {
-  FILE* f = std::fopen(path, "wb");
-  if (!f) return false;
-  ::chmod(path, mode);  // secrets are not left world-readable
-  const bool ok = std::fwrite(data, 1, n, f) == n;
-  return std::fclose(f) == 0 && ok;
+// Written whole or not at all (temp file created with `mode`, fsync'd,
+// renamed): a secret is never readable by others, not even while being
+// written, and a crash leaves the old file, not a truncated one.
+bool write_file(const char* path, const void* data, size_t n, unsigned mode = 0644) {
+  std::string why;
+  if (flatnet::control::service::write_file_atomic(
+          path, std::string_view(static_cast<const char*>(data), n), mode, &why))
+    return true;
+  std::fprintf(stderr, "%s\n", why.c_str());
+  return false;
 }
 
 // Stock rule: an argument longer than 32 characters with ':' at index 10 is
@@ -61,6 +61,7 @@ std::optional<Identity> identity_from_arg(const char* arg) {
   if (std::strlen(arg) > 32 && arg[10] == ':') return Identity::from_string(arg);
   auto text = read_file(arg);
   if (!text) return std::nullopt;
+  flatnet::crypto::WipeOnExit wipe(*text);  // may hold a private key
   return Identity::from_string(*text);
 }
 
@@ -92,7 +93,8 @@ int cmd_generate(int argc, char** argv) {
     std::fprintf(stderr, "vanity address: tried %.10" PRIx64 " looking for first %d bits of %.10" PRIx64 "\n",
                  id.address(), vanity_bits, vanity << (40 - vanity_bits));
   }
-  const std::string secret = id.to_string(true);
+  std::string secret = id.to_string(true);
+  flatnet::crypto::WipeOnExit wipe(secret);
   if (argc < 3) {
     std::printf("%s", secret.c_str());
     return 0;

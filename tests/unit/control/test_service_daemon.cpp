@@ -3,7 +3,8 @@
 // written to <home>/planet; orbit through a seed is listed as waiting, then
 // the fetched moon is written to moons.d/<16-hex id>.moon; deorbit removes
 // it; orbit from a .moon already in moons.d needs no seed; refusals carry
-// a sentence.
+// a sentence. `online` comes from the root's authenticated answer, never
+// from datagrams that only name the root as their source.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,7 +14,10 @@
 #include <filesystem>
 #include <thread>
 
+#include <sodium.h>
+
 #include "control/service/daemon.hpp"
+#include "dataplane/wire/vl1.hpp"
 #include "tests/unit/control/harness.hpp"
 
 namespace flatnet::control::service {
@@ -335,6 +339,83 @@ TEST_F(DaemonLoop, StuckLoopAnswersUnavailable) {
   // Once the turn ends, calls work again.
   backend_->release();
   EXPECT_EQ(daemon_->node().address, test::parse_identity(test::kIdentityA).address());
+}
+
+// ---- online ------------------------------------------------------------------------
+
+// `online` needs authenticated root traffic: the real root's OK(HELLO)
+// makes a leaf online.
+TEST_F(DaemonWorlds, OnlineOnceTheRootAnswered) {
+  test::WorldKey k = test::world_key();
+  const wire::World p1 =
+      test::make_world(wire::WorldType::kPlanet, 4242, 1000, {{root_, root_at_}}, k, k);
+  Config c;
+  c.identity = root_;
+  c.planet = p1;
+  net_.add("root", c, root_at_, mono_ms());
+  start(p1);
+  EXPECT_TRUE(eventually([&] { return daemon_->node().online; }));
+}
+
+// A backend that, every turn, hands the daemon datagrams naming the root
+// as their source -- from the root's own address and from elsewhere -- with
+// a MAC nobody computed: what anyone on the Internet can send.
+class ForgingBackend final : public Backend {
+ public:
+  ForgingBackend(uint64_t me, uint64_t root, wire::InetAddress root_at)
+      : me_(me), root_(root), root_at_(root_at) {}
+  unsigned poll(const BackendEvents& ev, unsigned) override {
+    std::vector<uint8_t> d(64);
+    randombytes_buf(d.data(), d.size());
+    wire::write_addr40(d.data() + wire::kIdxDest, me_);
+    wire::write_addr40(d.data() + wire::kIdxSource, root_);
+    d[wire::kIdxFlags] = uint8_t(1 << 3);  // cipher 1 (Salsa20/12 + Poly1305), no hops
+    ev.datagram(PhysicalPath{0, forged_ % 2 ? root_at_ : test::v4(203, 0, 113, 9)}, d);
+    forged_.fetch_add(1);
+    return 1;
+  }
+  bool send(const SendDatagram&) override { return true; }
+  bool table(const TableCommand&) override { return true; }
+  void wait(int) override { std::this_thread::sleep_for(std::chrono::milliseconds(1)); }
+  int64_t local_socket() const override { return 0; }
+  uint16_t port() const override { return 9993; }
+  std::string describe() const override { return "forging"; }
+  std::atomic<unsigned> forged_{0};
+
+ private:
+  uint64_t me_, root_;
+  wire::InetAddress root_at_;
+};
+
+TEST(DaemonOnline, DatagramsThatOnlyNameTheRootDoNotMakeItOnline) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("flatnet-daemon-online-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  test::WorldKey k = test::world_key();
+  const crypto::Identity root = test::root_identity();
+  const wire::InetAddress root_at = v4(10, 96, 0, 1);
+  Home h;
+  h.dir = dir.string();
+  h.identity = test::parse_identity(test::kIdentityA);
+  h.planet = test::make_world(wire::WorldType::kPlanet, 4242, 1000, {{root, root_at}}, k, k);
+  auto b = std::make_unique<ForgingBackend>(h.identity.address(), root.address(), root_at);
+  ForgingBackend* forging = b.get();
+  Daemon d(h, std::move(b), DaemonOptions{h.dir, LogLevel::kError, {}});
+  std::atomic<bool> stop{false};
+  std::thread loop([&] { d.run(stop); });
+  for (int i = 0; i < 500 && forging->forged_ < 200; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool online = d.node().online;
+  const unsigned forged = forging->forged_;
+  uint64_t bad_mac = 0;
+  for (const MetricSample& m : d.metrics())
+    if (m.name == "flatnet_control_drop_bad_mac_total") bad_mac = uint64_t(m.value);
+  stop = true;
+  loop.join();
+  std::filesystem::remove_all(dir);
+  ASSERT_GE(forged, 200u);
+  EXPECT_FALSE(online) << forged << " forged datagrams made the node look online";
+  EXPECT_GT(bad_mac, 0u) << "the forged datagrams did not reach the core's MAC check";
 }
 
 }  // namespace

@@ -1,8 +1,15 @@
 // flatnetd settings: local.conf, the flatnet JSON config, precedence, and
 // the home directory (identity and token created 0600, stock identity
-// files used as they are, planet required).
+// files used as they are, planet required). Files that must not be lost:
+// an identity.secret or authtoken.secret that cannot be read (EACCES for
+// the user flatnetd runs as, a directory, a fifo), is truncated or has a
+// bit flipped stops the start with a message and is left exactly as it was.
 #include <gtest/gtest.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -143,6 +150,201 @@ TEST_F(HomeDir, BrokenIdentityAndBadMoonsAreReported) {
   EXPECT_TRUE(h.moons.empty());
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("skipping moon"), std::string::npos);
+}
+
+// The whole file as bytes and its inode: "left exactly as it was".
+struct Snapshot {
+  std::string bytes;
+  ino_t inode = 0;
+  bool operator==(const Snapshot&) const = default;
+};
+Snapshot snapshot(const std::filesystem::path& p) {
+  Snapshot s;
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) == 0) s.inode = st.st_ino;
+  read_file(p, s.bytes);
+  return s;
+}
+
+// The reproduced bug: flatnetd running as a user whose home is writable but
+// whose identity.secret it cannot read (root-owned 0600) made a new identity
+// and renamed it over the old one. Tests run as root, whom file modes do not
+// stop, so the load runs in a child that has dropped to `nobody`.
+TEST_F(HomeDir, IdentitySecretUnreadableForOurUserStopsTheStartAndIsKept) {
+  write_planet();
+  ASSERT_TRUE(write_file_atomic(dir_ / "identity.secret", test::kIdentityA, 0600));
+  const Snapshot before = snapshot(dir_ / "identity.secret");
+  std::string err;
+  Home h;
+  bool ok;
+  if (::geteuid() != 0) {
+    ASSERT_EQ(::chmod((dir_ / "identity.secret").c_str(), 0), 0);
+    ok = load_home(dir_, "", h, nullptr, &err);
+  } else {
+    const passwd* nobody = ::getpwnam("nobody");
+    if (!nobody || nobody->pw_uid == 0) GTEST_SKIP() << "no unprivileged user 'nobody'";
+    // The home is the unprivileged user's, the secret stays root's 0600.
+    ASSERT_EQ(::chown(dir_.c_str(), nobody->pw_uid, nobody->pw_gid), 0);
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      std::string msg;
+      if (::setgroups(0, nullptr) != 0 ||
+          ::setresgid(nobody->pw_gid, nobody->pw_gid, nobody->pw_gid) != 0 ||
+          ::setresuid(nobody->pw_uid, nobody->pw_uid, nobody->pw_uid) != 0) {
+        msg = "S cannot drop privileges";
+      } else {
+        Home child;
+        std::string e;
+        msg = load_home(dir_, "", child, nullptr, &e) ? "T" : "F" + e;
+      }
+      (void)!::write(fds[1], msg.data(), msg.size());
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string msg;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) msg.append(buf, size_t(n));
+    ::close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_FALSE(msg.empty());
+    if (msg[0] == 'S') GTEST_SKIP() << msg.substr(2);
+    ok = msg[0] == 'T';
+    err = msg.substr(1);
+  }
+  EXPECT_FALSE(ok) << "started with an identity.secret it cannot read";
+  EXPECT_NE(err.find("identity.secret"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::strerror(EACCES)), std::string::npos) << err;
+  EXPECT_NE(err.find("not starting"), std::string::npos) << err;
+  EXPECT_TRUE(snapshot(dir_ / "identity.secret") == before) << "identity.secret was replaced";
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "identity.public"));
+}
+
+// Errors every user sees, root included: identity.secret is a directory
+// (EISDIR) or a fifo (refused without blocking on it).
+TEST_F(HomeDir, IdentitySecretThatIsNotAFileStopsTheStart) {
+  write_planet();
+  const auto secret = dir_ / "identity.secret";
+  std::filesystem::create_directory(secret);
+  Home h;
+  std::string err;
+  EXPECT_FALSE(load_home(dir_, "", h, nullptr, &err));
+  EXPECT_NE(err.find(std::strerror(EISDIR)), std::string::npos) << err;
+  EXPECT_TRUE(std::filesystem::is_directory(secret));
+  std::filesystem::remove(secret);
+  ASSERT_EQ(::mkfifo(secret.c_str(), 0600), 0);
+  EXPECT_FALSE(load_home(dir_, "", h, nullptr, &err));
+  EXPECT_NE(err.find("identity.secret"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::strerror(EINVAL)), std::string::npos) << err;
+  EXPECT_TRUE(std::filesystem::is_fifo(secret));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "identity.public"));
+}
+
+TEST_F(HomeDir, AuthtokenThatCannotBeReadStopsTheStart) {
+  write_planet();
+  ASSERT_TRUE(write_file_atomic(dir_ / "identity.secret", test::kIdentityA, 0600));
+  std::filesystem::create_directory(dir_ / "authtoken.secret");
+  Home h;
+  std::string err;
+  EXPECT_FALSE(load_home(dir_, "", h, nullptr, &err));
+  EXPECT_NE(err.find("authtoken.secret"), std::string::npos) << err;
+  EXPECT_NE(err.find(std::strerror(EISDIR)), std::string::npos) << err;
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ / "authtoken.secret"));
+}
+
+// Cut short anywhere -- empty, inside the address, the public key, the
+// private key, exactly after the public key (a public identity) -- the
+// file is refused with a message and left as it was.
+TEST_F(HomeDir, TruncatedIdentitySecretIsRefusedAndKept) {
+  write_planet();
+  const std::string full = test::kIdentityA;
+  ASSERT_GT(full.size(), 200u);
+  for (size_t len : {size_t(0), size_t(5), size_t(11), size_t(100), size_t(141), size_t(142),
+                     size_t(200), full.size() - 1}) {
+    SCOPED_TRACE("length " + std::to_string(len));
+    ASSERT_TRUE(write_file_atomic(dir_ / "identity.secret", full.substr(0, len), 0600));
+    const Snapshot before = snapshot(dir_ / "identity.secret");
+    Home h;
+    std::string err;
+    EXPECT_FALSE(load_home(dir_, "", h, nullptr, &err));
+    EXPECT_NE(err.find("identity.secret"), std::string::npos) << err;
+    EXPECT_NE(err.find("not replacing it"), std::string::npos) << err;
+    EXPECT_FALSE(h.identity_created);
+    EXPECT_TRUE(snapshot(dir_ / "identity.secret") == before);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "identity.public"));
+}
+
+// One bit flipped where the parser cannot see it (a hex digit stays a hex
+// digit): in the address, the public key, the private key. The full check
+// finds each and says which part is wrong; a flip that breaks the syntax
+// (the ':') is refused by the parser.
+TEST_F(HomeDir, BitFlippedIdentitySecretIsRefusedAndKept) {
+  write_planet();
+  const std::string full = test::kIdentityA;
+  auto is_hex = [](char c) { return std::isxdigit(uint8_t(c)) && !std::isupper(uint8_t(c)); };
+  struct Case {
+    size_t at;
+    const char* says;
+  } cases[] = {{3, "memory-hard hash"}, {40, "memory-hard hash"}, {200, "private key does not match"},
+               {10, "identity: "}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE("byte " + std::to_string(c.at));
+    std::string text = full;
+    for (int bit = 0; bit < 4; ++bit) {
+      text[c.at] = char(full[c.at] ^ (1 << bit));
+      if (full[c.at] == ':' || is_hex(text[c.at])) break;
+    }
+    ASSERT_NE(text, full);
+    ASSERT_TRUE(write_file_atomic(dir_ / "identity.secret", text, 0600));
+    const Snapshot before = snapshot(dir_ / "identity.secret");
+    Home h;
+    std::string err;
+    EXPECT_FALSE(load_home(dir_, "", h, nullptr, &err));
+    EXPECT_NE(err.find("identity.secret"), std::string::npos) << err;
+    EXPECT_NE(err.find(c.says), std::string::npos) << err;
+    EXPECT_TRUE(snapshot(dir_ / "identity.secret") == before);
+  }
+}
+
+// identity.public is written when missing; one that disagrees with
+// identity.secret is reported and left alone.
+TEST_F(HomeDir, IdentityPublicThatDiffersIsReportedNotOverwritten) {
+  write_planet();
+  ASSERT_TRUE(write_file_atomic(dir_ / "identity.secret", test::kIdentityA, 0600));
+  Home h;
+  std::string err;
+  std::vector<std::string> notes;
+  ASSERT_TRUE(load_home(dir_, "", h, &notes, &err)) << err;
+  std::string pub;
+  ASSERT_TRUE(read_file(dir_ / "identity.public", pub));
+  EXPECT_EQ(pub, h.identity.to_string(false));
+  EXPECT_TRUE(notes.empty());
+  const std::string other = test::parse_identity(test::kIdentityB).to_string(false);
+  ASSERT_TRUE(write_file_atomic(dir_ / "identity.public", other, 0644));
+  Home again;
+  notes.clear();
+  ASSERT_TRUE(load_home(dir_, "", again, &notes, &err)) << err;
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("does not match"), std::string::npos) << notes[0];
+  ASSERT_TRUE(read_file(dir_ / "identity.public", pub));
+  EXPECT_EQ(pub, other);
+}
+
+TEST(ServiceSettings, CheckSecretIdentityNamesWhatIsWrong) {
+  crypto::Identity id;
+  std::string err;
+  EXPECT_TRUE(check_secret_identity(std::string(test::kIdentityA) + "\n", id, &err)) << err;
+  EXPECT_EQ(id.address_string(), "36885e5e08");
+  const std::string pub = test::parse_identity(test::kIdentityA).to_string(false);
+  EXPECT_FALSE(check_secret_identity(pub, id, &err));
+  EXPECT_NE(err.find("no private key"), std::string::npos) << err;
+  EXPECT_FALSE(check_secret_identity("", id, &err));
+  EXPECT_NE(err.find("empty"), std::string::npos) << err;
 }
 
 }  // namespace
