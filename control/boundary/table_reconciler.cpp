@@ -301,6 +301,7 @@ void TableReconciler::resolve_barrier(uint32_t seq) {
 
 void TableReconciler::dump_end(bool complete, uint64_t now) {
   dumping_ = false;
+  dump_done_ = true;
   ++st_.dumps;
   if (!complete) ++st_.dumps_incomplete;
   if (log_ && !complete)

@@ -119,6 +119,14 @@ class TableReconciler {
   // those to the core). Returns true at the end of a dump this unit asked
   // for (RESYNC_END), so the caller can tell the core "re-attached".
   bool on_event(const flatnet_ipc_event& e, uint64_t now);
+  // True once after each dump this unit asked for has been reconciled
+  // (complete, incomplete or stalled): the caller may re-feed the core's
+  // desired state (core.resync); repeated wants cost nothing.
+  bool take_dump_done() {
+    const bool d = dump_done_;
+    dump_done_ = false;
+    return d;
+  }
   // Sends what the ring takes; returns how many commands were queued.
   unsigned pump(uint64_t now, const Sink& sink);
   // True while there is something pump() could send now.
@@ -192,6 +200,7 @@ class TableReconciler {
   std::unordered_map<uint64_t, flatnet_ipc_phys_addr> dump_;
   std::optional<flatnet_ipc_phys_addr> dump_sibling_;
   bool dump_sibling_seen_ = false;
+  bool dump_done_ = false;
 
   // Dumped peers nobody wants yet, deleted once the desired table is complete.
   std::vector<uint64_t> orphans_;
