@@ -187,7 +187,7 @@ bool TableReconciler::on_event(const flatnet_ipc_event& ev, uint64_t now) {
       return false;
     case FLATNET_IPC_EV_RESYNC_END:
       if (!dumping_ || ev.seq != dump_seq_) return false;
-      dump_end(dump_begun_ && ev.count == dump_.size() && dump_begin_count_ == dump_.size(), now);
+      dump_end(dump_begun_ && ev.count == dump_.size() && dump_begin_count_ == dump_.size());
       return true;
     case FLATNET_IPC_EV_UNKNOWN_DEST: {
       // Traffic for an address the data plane has no path for. If control
@@ -299,7 +299,7 @@ void TableReconciler::resolve_barrier(uint32_t seq) {
   }
 }
 
-void TableReconciler::dump_end(bool complete, uint64_t now) {
+void TableReconciler::dump_end(bool complete) {
   dumping_ = false;
   dump_done_ = true;
   ++st_.dumps;
@@ -356,7 +356,6 @@ void TableReconciler::dump_end(bool complete, uint64_t now) {
     if (!table_.count(addr)) orphans_.push_back(addr);
   dump_.clear();
   dump_.rehash(0);
-  (void)now;
 }
 
 void TableReconciler::delete_orphans() {
@@ -417,7 +416,7 @@ unsigned TableReconciler::pump(uint64_t now, const Sink& sink) {
     dump_last_event_ = now;
     ++sent;
   }
-  if (dumping_ && now > dump_last_event_ + kDumpStallMs) dump_end(false, now);
+  if (dumping_ && now > dump_last_event_ + kDumpStallMs) dump_end(false);
   if (complete_ && now >= stale_after_ && !orphans_.empty() && !dumping_) delete_orphans();
 
   // Barrier timeouts: their batch goes out again.

@@ -173,7 +173,7 @@ class TableReconciler {
   Entry* find(uint64_t addr);
   void on_result(const flatnet_ipc_event& e, uint64_t now);
   void resolve_barrier(uint32_t seq);
-  void dump_end(bool complete, uint64_t now);
+  void dump_end(bool complete);
   void delete_orphans();
   flatnet_ipc_command command_for(uint64_t addr, const Entry& e, uint32_t seq) const;
   uint32_t next_seq();

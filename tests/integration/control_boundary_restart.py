@@ -256,10 +256,15 @@ class Test(Procs):
             self.stop(state["r1"], signal.SIGKILL)
             time.sleep(0.5)
             state["r2"] = self.start_root()
+            state["t2"] = time.time()
 
         sent, got = self.relayed_load(8000, 1000, restart_control)
         root = state["r2"]
         m = wait_for("the restarted root reconciled with the data plane", lambda: self.reconciled(root), 120)
+        say("measured: the restarted root had all %d peers restored and confirmed %.1f s after its "
+            "start (dump incomplete %d, commands %d)"
+            % (m["flatnet_boundary_confirmed"], time.time() - state["t2"],
+               m["flatnet_boundary_dumps_incomplete_total"], m["flatnet_boundary_commands_sent_total"]))
         say("measured: control restarted twice under relayed load A -> B: %d sent, %d relayed, "
               "%d lost (%.2f%%)" % (sent, got, sent - got, 100.0 * (sent - got) / max(sent, 1)))
         assert got > 0, "nothing relayed while control restarted"
