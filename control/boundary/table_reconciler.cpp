@@ -33,6 +33,19 @@ uint32_t TableReconciler::next_seq() {
   return seq_;
 }
 
+// At most kLogLines lines per kLogWindowMs: a flood of refusals is a count
+// in /metrics, not a flood in the log.
+void TableReconciler::log(uint64_t now, const std::string& line) {
+  if (!log_) return;
+  if (now >= log_window_ + kLogWindowMs) {
+    log_window_ = now;
+    log_lines_ = 0;
+  }
+  if (log_lines_ >= kLogLines) return;
+  ++log_lines_;
+  log_(line);
+}
+
 TableReconciler::Entry* TableReconciler::find(uint64_t addr) {
   auto it = table_.find(addr);
   return it == table_.end() ? nullptr : &it->second;
@@ -198,8 +211,10 @@ bool TableReconciler::on_event(const flatnet_ipc_event& ev, uint64_t now) {
         ++st_.unknown_dest_unwanted;
         return false;
       }
+      // Already on its way, refused as bad, or backing off from a full table.
       if (e->state == State::kPending || e->state == State::kInFlight ||
-          e->state == State::kUnknown || e->state == State::kRejected)
+          e->state == State::kUnknown || e->state == State::kRejected ||
+          e->state == State::kBackoff)
         return false;
       if (e->last_unknown && now < e->last_unknown + kUnknownResendMs) return false;
       e->last_unknown = now;
@@ -253,8 +268,10 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
       const uint64_t back =
           std::min(kBackoffMaxMs, kBackoffMinMs << std::min<unsigned>(e->tries, 5));
       if (e->tries < 255) ++e->tries;
-      if (e->tries == 1 && ev.status == FLATNET_IPC_E_TABLE_FULL && log_)
-        log_("data plane table full: " + hex10(addr) + " retried with backoff");
+      // One line when the table fills (no entry was waiting yet), not one per address.
+      if (ev.status == FLATNET_IPC_E_TABLE_FULL && counts_[size_t(State::kBackoff)] == 0)
+        log(now, "data plane table full at " + hex10(addr) +
+                     ": refused entries are retried with backoff (flatnet_boundary_backoff)");
       e->retry_at = now + back;
       set_state(*e, State::kBackoff);
       retry_.push({e->retry_at, addr});
@@ -265,10 +282,9 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
       // (and logged once) until the core wants something else for it.
       if (ev.status == FLATNET_IPC_E_BAD_ARGUMENT) ++st_.failures_bad_argument;
       else ++st_.failures_other;
-      if (log_)
-        log_("data plane refused the table entry for " +
-             (addr == kSiblingAddr ? std::string("the sibling root") : hex10(addr)) +
-             " (status " + std::to_string(ev.status) + "): dropped");
+      log(now, "data plane refused the table entry for " +
+                   (addr == kSiblingAddr ? std::string("the sibling root") : hex10(addr)) +
+                   " (status " + std::to_string(ev.status) + "): dropped");
       if (!e->want) {
         --counts_[size_t(e->state)];
         table_.erase(addr);
@@ -304,8 +320,8 @@ void TableReconciler::dump_end(bool complete) {
   dump_done_ = true;
   ++st_.dumps;
   if (!complete) ++st_.dumps_incomplete;
-  if (log_ && !complete)
-    log_("data plane table dump incomplete (" + std::to_string(dump_.size()) + " of " +
+  if (!complete)
+    log(dump_last_event_, "data plane table dump incomplete (" + std::to_string(dump_.size()) + " of " +
          std::to_string(dump_begin_count_) + " peers): every wanted peer is sent again");
   for (auto it = table_.begin(); it != table_.end();) {
     const uint64_t addr = it->first;

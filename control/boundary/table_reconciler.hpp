@@ -84,8 +84,7 @@ class TableReconciler {
  public:
   // The command ring: true = queued, false = full (nothing was queued).
   using Sink = std::function<bool(const flatnet_ipc_command&)>;
-  // One line for the log (the caller rate-limits nothing: we log once per
-  // address and cause).
+  // One line for the log (at most kLogLines per kLogWindowMs).
   using Logger = std::function<void(const std::string&)>;
 
   static constexpr unsigned kWindow = 1024;          // commands in flight at most
@@ -98,6 +97,8 @@ class TableReconciler {
   // Dumped peers control does not want are deleted this long after the
   // desired table is complete (a leaf HELLOs its roots every 60 s).
   static constexpr uint64_t kStaleGraceMs = 90000;
+  static constexpr unsigned kLogLines = 10;
+  static constexpr uint64_t kLogWindowMs = 60000;
 
   explicit TableReconciler(Logger log = {});
 
@@ -168,6 +169,7 @@ class TableReconciler {
   };
   static constexpr uint64_t kSiblingAddr = ~0ull;  // not a 40-bit address
 
+  void log(uint64_t now, const std::string& line);
   void enqueue(uint64_t addr, Entry& e);
   void set_state(Entry& e, State s);
   Entry* find(uint64_t addr);
@@ -179,6 +181,8 @@ class TableReconciler {
   uint32_t next_seq();
 
   Logger log_;
+  uint64_t log_window_ = 0;
+  unsigned log_lines_ = 0;
   std::unordered_map<uint64_t, Entry> table_;   // addr -> entry; kSiblingAddr = sibling
   std::deque<uint64_t> queue_;                  // addresses to send, each once
   std::deque<Sent> in_flight_;                  // in seq order

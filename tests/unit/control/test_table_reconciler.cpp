@@ -252,7 +252,7 @@ TEST(TableReconciler, TableFullIsRetriedWithBackoff) {
   ReconcilerStats s = g.r.stats();
   EXPECT_EQ(s.backoff, 10u);
   EXPECT_EQ(s.failures_table_full, 10u);
-  EXPECT_EQ(g.logs.size(), 10u);  // once per address
+  EXPECT_EQ(g.logs.size(), 1u);  // once when the table filled, not per address
   // Room appears; after the backoff they go in.
   g.dp.capacity = 100;
   g.now += TableReconciler::kBackoffMinMs + 1;
@@ -261,6 +261,16 @@ TEST(TableReconciler, TableFullIsRetriedWithBackoff) {
   s = g.r.stats();
   EXPECT_EQ(s.confirmed, 20u);
   EXPECT_EQ(s.retries, 10u);
+}
+
+TEST(TableReconciler, RefusalsDoNotFloodTheLog) {
+  Rig g;
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 1000; ++i) g.r.want_upsert(i, path(i, 0));  // all bad
+  g.settle();
+  EXPECT_EQ(g.r.stats().failures_bad_argument, 1000u);
+  EXPECT_EQ(g.r.stats().rejected, 1000u);
+  EXPECT_EQ(g.logs.size(), size_t(TableReconciler::kLogLines));
 }
 
 TEST(TableReconciler, BadArgumentIsDroppedAndLoggedOnce) {
