@@ -185,8 +185,8 @@ bool TableReconciler::on_event(const flatnet_ipc_event& ev, uint64_t now) {
       if (!dumping_ || ev.seq != dump_seq_) return false;
       dump_last_event_ = now;
       // The value is in addr (what the data plane writes), the key in status.
-      if (ev.status == FLATNET_IPC_CFG_RELAY) dp_relay_ = ev.addr;
-      if (ev.status == FLATNET_IPC_CFG_PATH_MAX_IDLE_MS) dp_path_max_idle_ms_ = ev.addr;
+      if (ev.status == FLATNET_IPC_CFG_RELAY) st_.dp_relay = ev.addr;
+      if (ev.status == FLATNET_IPC_CFG_PATH_MAX_IDLE_MS) st_.dp_path_max_idle_ms = ev.addr;
       if (ev.status == FLATNET_IPC_CFG_SIBLING_ROOT) {
         dump_sibling_seen_ = true;
         if (ev.addr) dump_sibling_ = ev.path;

@@ -62,6 +62,10 @@ struct ReconcilerStats {
   uint64_t expired = 0;     // aged out by the data plane; sent again on UNKNOWN_DEST
   uint64_t backoff = 0;     // refused with TABLE_FULL/BUSY, waiting to retry
   uint64_t rejected = 0;    // refused with BAD_ARGUMENT: not sent again
+  // The data plane's own settings as its last dump reported them (CONFIG
+  // events; control has no say over these: its config file owns them).
+  uint64_t dp_relay = 0;
+  uint64_t dp_path_max_idle_ms = 0;
   // counters
   uint64_t commands_sent = 0;
   uint64_t ring_full = 0;         // pump() stopped because the ring was full
@@ -134,10 +138,6 @@ class TableReconciler {
   bool busy(uint64_t now) const;
 
   ReconcilerStats stats() const;
-  // The data plane's own settings as its last dump reported them (control
-  // has no say over these: the data plane's config file owns them).
-  uint64_t dp_relay() const { return dp_relay_; }
-  uint64_t dp_path_max_idle_ms() const { return dp_path_max_idle_ms_; }
 
  private:
   enum class State : uint8_t {
@@ -211,8 +211,6 @@ class TableReconciler {
   bool complete_ = false;
   uint64_t stale_after_ = UINT64_MAX;
 
-  uint64_t dp_relay_ = 0;
-  uint64_t dp_path_max_idle_ms_ = 0;
   ReconcilerStats st_;
 };
 

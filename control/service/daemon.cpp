@@ -68,6 +68,9 @@ void boundary_metrics(const boundary::ReconcilerStats& t, std::vector<MetricSamp
   gauge("expired", t.expired, "wanted peers the data plane aged out (back on their next packet)");
   gauge("backoff", t.backoff, "table updates refused (table full, busy), waiting to retry");
   gauge("rejected", t.rejected, "table updates refused as bad, not retried");
+  gauge("dataplane_relay", t.dp_relay, "the data plane's relay setting in its last dump (1 = on)");
+  gauge("dataplane_path_max_idle_ms", t.dp_path_max_idle_ms,
+        "the data plane's path ageing in its last dump (0 = off)");
   counter("commands_sent", t.commands_sent, "table commands queued on the command ring");
   counter("ring_full", t.ring_full, "times the command ring had no room (rest kept for later)");
   counter("coalesced", t.coalesced, "updates merged into one still queued for the same address");

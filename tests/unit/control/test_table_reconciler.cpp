@@ -87,6 +87,12 @@ struct ModelDataplane {
     flatnet_ipc_event cfg{};
     cfg.type = FLATNET_IPC_EV_CONFIG;
     cfg.seq = seq;
+    cfg.status = FLATNET_IPC_CFG_RELAY;
+    cfg.addr = 1;
+    events.push_back(cfg);
+    cfg.status = FLATNET_IPC_CFG_PATH_MAX_IDLE_MS;
+    cfg.addr = 300000;
+    events.push_back(cfg);
     cfg.status = FLATNET_IPC_CFG_SIBLING_ROOT;
     cfg.addr = has_sibling;
     cfg.path = sibling;
@@ -201,6 +207,8 @@ TEST(TableReconciler, DataPlaneRestartRestoresEverything) {
   EXPECT_TRUE(g.dp.has_sibling);
   EXPECT_EQ(g.r.stats().confirmed, 5000u);
   EXPECT_EQ(g.r.stats().config_corrected, 1u);
+  EXPECT_EQ(g.r.stats().dp_relay, 1u);  // reported, not corrected
+  EXPECT_EQ(g.r.stats().dp_path_max_idle_ms, 300000u);
 }
 
 TEST(TableReconciler, ControlRestartSendsOnlyWhatDiffersAndDeletesStaleAfterGrace) {
