@@ -33,7 +33,6 @@ Checks, each bounded:
 
 Exit 77 (meson: skipped) when not root or `ip` is missing.
 """
-import json
 import os
 import re
 import shutil
