@@ -39,6 +39,7 @@ void PeersCache::load_thread() {
   std::error_code ec;
   size_t n = 0;
   if (fs::is_directory(dir_, ec)) {
+    ::chmod(dir_.c_str(), 0700);  // a cache from before the files were private
     for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
       const fs::path& p = it->path();
       if (p.extension() != ".peer") continue;
@@ -74,6 +75,7 @@ void PeersCache::load_thread() {
         fs::remove(p, ec2);
         continue;
       }
+      ::chmod(p.c_str(), 0600);
       ready_.push_back(CachedPeer{std::move(*id), *addr});
       ++stats_.loaded;
       ++n;

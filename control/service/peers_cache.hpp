@@ -7,7 +7,7 @@
 // table's capacity; only peers in the table are written, and the file of a
 // peer that left the table is removed at the next save) of at most
 // kMaxFileBytes each, so at most max_peers * kMaxFileBytes bytes. Files are
-// 0600 in a 0700 directory.
+// 0600 in a 0700 directory (an older cache is made so when it is loaded).
 //
 // Trust: restored identities skip the memory-hard address check (a root
 // with 100,000 peers would otherwise need hours at the 25/s identity budget).

@@ -109,6 +109,8 @@ TEST(PeersCache, LoadsOnAThreadRemovesBadAndExtraFiles) {
   std::ofstream(t.path + "/3000000099.peer") << "not an identity\n";
   std::ofstream(t.path + "/3000000098.peer") << std::string(PeersCache::kMaxFileBytes + 1, 'x');
   fs::copy_file(t.path + "/3000000001.peer", t.path + "/3000000097.peer");
+  // A cache from before the files were private.
+  ::chmod((t.path + "/3000000002.peer").c_str(), 0644);
   PeersCache c(t.path, 40);  // fewer than the good files
   c.start_load();
   std::vector<CachedPeer> got;
@@ -122,6 +124,11 @@ TEST(PeersCache, LoadsOnAThreadRemovesBadAndExtraFiles) {
   EXPECT_EQ(got.size(), 40u);
   EXPECT_EQ(st.loaded, 40u);
   EXPECT_EQ(count_files(t.path), 40u);  // bad and extra files removed
+  for (auto& e : fs::directory_iterator(t.path)) {
+    struct stat st;
+    ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << e.path();
+  }
   for (const CachedPeer& p : got) {
     EXPECT_FALSE(p.identity.has_private());
     EXPECT_EQ(p.path.to_string(), "10.0.0.1/9993");
