@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "control/boundary/table_reconciler.hpp"
 #include "control/core/actions.hpp"
 #include "control/service/ingress_limit.hpp"
 #include "dataplane/wire/inet_address.hpp"
@@ -21,11 +23,12 @@ struct BackendEvents {
   std::function<void(const PhysicalPath&, std::span<const uint8_t>)> datagram;
   // The data plane relayed packets from `src` to `dst`.
   std::function<void(uint64_t src, uint64_t dst)> relayed_pair;
-  // The data plane restarted (or we re-attached): its table is empty or
-  // stale; re-announce (core.resync).
+  // The data plane restarted (or we re-attached) and its table dump has
+  // been reconciled: re-feed the desired table (core.resync; what is
+  // already wanted costs nothing).
   std::function<void()> restarted;
-  // A peer in the data plane's table dump (attach): address + path.
-  std::function<void(uint64_t addr, const PhysicalPath&)> table_peer;
+  // A line for the log from the backend (table refusals, incomplete dumps).
+  std::function<void(LogLevel, const std::string&)> log;
 };
 
 class Backend {
@@ -34,7 +37,15 @@ class Backend {
   // Handles up to `budget` inputs; returns how many.
   virtual unsigned poll(const BackendEvents& ev, unsigned budget) = 0;
   virtual bool send(const SendDatagram& d) = 0;
-  virtual bool table(const TableCommand& c) = 0;   // no-op for UDP
+  // A desired-state update of the data plane's table (no-op for UDP): the
+  // data-plane backend keeps it until the data plane confirms it
+  // (control/boundary). false = a path it cannot express (counted).
+  virtual bool table(const TableCommand& c) = 0;
+  // Everything control knows is in the desired table (the peers cache is
+  // restored): entries of the data plane's dump nobody wants may go.
+  virtual void table_complete(uint64_t now) { (void)now; }
+  // The table reconciler's state, for /metrics; nullopt without a data plane.
+  virtual std::optional<boundary::ReconcilerStats> table_state() const { return std::nullopt; }
   // Blocks up to `ms` for input (0 = don't block).
   virtual void wait(int ms) = 0;
   virtual int64_t local_socket() const = 0;

@@ -20,11 +20,49 @@ namespace {
 
 constexpr unsigned kInputsPerTurn = 256;     // bounded work per loop turn
 constexpr uint64_t kCacheIntervalMs = 5000;  // peers cache: changed peers written
+constexpr size_t kRestorePerTurn = 256;      // peers cache: restored per loop turn
 constexpr uint64_t kHelloRetryMs = 2000;    // HELLO to roots until one answers
 const char* kLevelNames[] = {"debug", "info", "warn", "error"};
 
 int64_t to_wall(uint64_t mono, uint64_t now_mono, int64_t now_wall) {
   return mono == 0 ? 0 : now_wall - int64_t(now_mono - std::min(mono, now_mono));
+}
+
+// The table reconciler (control/boundary), docs/control.md "The boundary".
+void boundary_metrics(const boundary::ReconcilerStats& t, std::vector<MetricSample>& out) {
+  auto gauge = [&](const char* name, uint64_t v, const char* help) {
+    out.push_back(MetricSample{std::string("flatnet_boundary_") + name, {}, double(v), help,
+                               MetricType::kGauge});
+  };
+  auto counter = [&](const char* name, uint64_t v, const char* help) {
+    out.push_back(MetricSample{std::string("flatnet_boundary_") + name + "_total", {}, double(v),
+                               help, MetricType::kCounter});
+  };
+  gauge("desired", t.desired, "peers control wants in the data plane's table");
+  gauge("confirmed", t.confirmed, "of those, confirmed by a barrier or the table dump");
+  gauge("pending", t.pending, "table updates waiting for room on the command ring or the dump");
+  gauge("in_flight", t.in_flight, "table commands on the ring, not yet confirmed");
+  gauge("expired", t.expired, "wanted peers the data plane aged out (back on their next packet)");
+  gauge("backoff", t.backoff, "table updates refused (table full, busy), waiting to retry");
+  gauge("rejected", t.rejected, "table updates refused as bad, not retried");
+  gauge("dataplane_relay", t.dp_relay, "the data plane's relay setting in its last dump (1 = on)");
+  gauge("dataplane_path_max_idle_ms", t.dp_path_max_idle_ms,
+        "the data plane's path ageing in its last dump (0 = off)");
+  counter("commands_sent", t.commands_sent, "table commands queued on the command ring");
+  counter("ring_full", t.ring_full, "times the command ring had no room (rest kept for later)");
+  counter("coalesced", t.coalesced, "updates merged into one still queued for the same address");
+  counter("retries", t.retries, "table commands sent again (backoff, lost barrier, dump)");
+  counter("failures_table_full", t.failures_table_full, "RESULT TABLE_FULL");
+  counter("failures_bad_argument", t.failures_bad_argument, "RESULT BAD_ARGUMENT");
+  counter("failures_other", t.failures_other, "other failure RESULTs");
+  counter("barrier_timeouts", t.barrier_timeouts, "barriers not answered in time");
+  counter("dumps", t.dumps, "table dumps reconciled");
+  counter("dumps_incomplete", t.dumps_incomplete, "table dumps incomplete (all re-sent)");
+  counter("stale_deleted", t.dump_stale_deleted, "dumped peers control did not want, deleted");
+  counter("unknown_dest_resent", t.unknown_dest_resent, "UNKNOWN_DEST for a wanted peer: re-sent");
+  counter("unknown_dest_unwanted", t.unknown_dest_unwanted, "UNKNOWN_DEST for a peer control does not know");
+  counter("path_expired", t.path_expired, "PATH_EXPIRED events");
+  counter("config_corrected", t.config_corrected, "sibling root corrected after a dump");
 }
 
 std::string version_string(const Version& v) {
@@ -35,7 +73,10 @@ std::string version_string(const Version& v) {
 }  // namespace
 
 Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
-    : home_(std::move(home)), backend_(std::move(backend)), opt_(opt) {
+    : home_(std::move(home)),
+      backend_(std::move(backend)),
+      opt_(opt),
+      cache_(home_.dir + "/peers.d", Limits{}.peer_capacity) {
   Config cfg;
   cfg.identity = home_.identity;
   cfg.planet = home_.planet;
@@ -102,12 +143,13 @@ unsigned Daemon::turn(uint64_t now) {
     execute(a);
   };
   ev.restarted = [&]() {
-    log(LogLevel::kInfo, "data plane attached: re-announcing peers");
+    log(LogLevel::kInfo, "data plane attached: table dump reconciled, re-announcing peers");
     core_->resync(now, a);
     execute(a);
   };
-  ev.table_peer = [&](uint64_t, const PhysicalPath&) {};
-  const unsigned handled = backend_->poll(ev, kInputsPerTurn);
+  ev.log = [&](LogLevel level, const std::string& text) { log(level, text); };
+  unsigned handled = backend_->poll(ev, kInputsPerTurn);
+  handled += restore_cached_peers(now);
 
   if (now >= next_hello_) {
     // Until some root has answered (our first HELLO may be lost, or a
@@ -137,6 +179,10 @@ void Daemon::run(const std::atomic<bool>& stop) {
   log(LogLevel::kInfo, "node " + home_.identity.address_string() + " on " + backend_->describe() +
                            (core_->am_root() ? " (root)" : " (leaf)"));
   next_cache_ = mono_ms() + kCacheIntervalMs;
+  {
+    std::lock_guard<std::timed_mutex> g(mu_);
+    cache_.start_load();  // no-op if main() started it already
+  }
   while (!stop.load(std::memory_order_relaxed)) {
     uint64_t deadline;
     unsigned handled;
@@ -175,60 +221,48 @@ void Daemon::run(const std::atomic<bool>& stop) {
 // Only peers whose path changed since the last write are written, so the
 // short interval costs a walk of the table, not a file per peer.
 void Daemon::save_peers_cache() {
-  namespace fs = std::filesystem;
-  const std::string dir = home_.dir + "/peers.d";
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  size_t n = 0;
   const uint64_t now = mono_ms();
-  core_->peers().for_each([&](const Peer& p) {
-    if (p.is_upstream()) return;
-    const Path* best = core_->preferred_path(p, now);
-    if (!best) return;
-    const std::string path = best->phys.remote.to_string();
-    auto it = cached_.find(p.identity.address());
-    if (it != cached_.end() && it->second == path) return;
-    std::string text = p.identity.to_string(false) + "\n" + path + "\n";
-    if (write_file_atomic(dir + "/" + p.identity.address_string() + ".peer", text, 0644)) {
-      cached_[p.identity.address()] = path;
-      ++n;
-    }
+  const PeersCache::SaveStats st = cache_.save([&](const PeersCache::Visit& visit) {
+    core_->peers().for_each([&](const Peer& p) {
+      if (p.is_upstream()) return;
+      const Path* best = core_->preferred_path(p, now);
+      if (best) visit(p.identity, best->phys.remote.to_string());
+    });
   });
-  if (n) log(LogLevel::kDebug, "peers cache: " + std::to_string(n) + " written");
+  if (st.written || st.removed || st.failed)
+    log(st.failed ? LogLevel::kWarn : LogLevel::kDebug,
+        "peers cache: " + std::to_string(st.written) + " written, " +
+            std::to_string(st.removed) + " removed" +
+            (st.failed ? ", " + std::to_string(st.failed) + " could not be written" : ""));
 }
 
-size_t Daemon::load_peers_cache() {
-  namespace fs = std::filesystem;
+void Daemon::load_peers_cache() {
   std::lock_guard<std::timed_mutex> g(mu_);
-  const std::string dir = home_.dir + "/peers.d";
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return 0;
-  size_t n = 0, bad = 0;
-  const uint64_t now = mono_ms();
+  cache_.start_load();
+}
+
+// A bounded number of cached peers per loop turn (each costs a key
+// agreement, ~0.1 ms), so a large cache never holds the loop; when the
+// last is in, the desired table is complete.
+unsigned Daemon::restore_cached_peers(uint64_t now) {
+  if (cache_done_) return 0;
+  std::vector<CachedPeer> batch;
+  cache_.take(batch, kRestorePerTurn);
   Actions a;
-  for (auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() != ".peer") continue;
-    std::string text;
-    if (!read_file(e.path().string(), text)) continue;
-    std::istringstream in(text);
-    std::string id_line, path_line;
-    std::getline(in, id_line);
-    std::getline(in, path_line);
-    auto id = crypto::Identity::from_string(id_line);
-    auto addr = wire::InetAddress::from_string(path_line);
-    if (!id || !addr) {
-      ++bad;
-      continue;
-    }
-    if (core_->restore_peer(*id, PhysicalPath{backend_->local_socket(), *addr}, now, a)) {
-      cached_[id->address()] = addr->to_string();
-      ++n;
-    }
+  for (const CachedPeer& c : batch) {
+    if (core_->restore_peer(c.identity, PhysicalPath{backend_->local_socket(), c.path}, now, a))
+      ++cache_restored_;
     execute(a);
   }
-  log(LogLevel::kInfo, "peers cache: " + std::to_string(n) + " restored" +
-                           (bad ? ", " + std::to_string(bad) + " unreadable" : ""));
-  return n;
+  if (batch.empty() && !cache_.loading()) {
+    cache_done_ = true;
+    const PeersCache::LoadStats st = cache_.load_stats();
+    log(LogLevel::kInfo, "peers cache: " + std::to_string(cache_restored_) + " restored" +
+                             (st.bad ? ", " + std::to_string(st.bad) + " unreadable (removed)" : "") +
+                             (st.over ? ", " + std::to_string(st.over) + " over the bound (removed)" : ""));
+    backend_->table_complete(now);
+  }
+  return unsigned(batch.size());
 }
 
 // ---- worlds ------------------------------------------------------------------------
@@ -398,8 +432,9 @@ std::vector<MetricSample> Daemon::metrics() {
                                "data plane counter " + name + ", all workers (docs/dataplane.md)",
                                MetricType::kCounter});
   out.push_back(MetricSample{"flatnet_control_table_failures_total", {}, double(table_failures_),
-                             "table commands the backend could not queue",
+                             "table commands with a path the backend cannot express",
                              MetricType::kCounter});
+  if (auto t = backend_->table_state()) boundary_metrics(*t, out);
   return out;
 }
 

@@ -19,6 +19,7 @@
 #include "control/core/core.hpp"
 #include "control/service/backend.hpp"
 #include "control/service/clock.hpp"
+#include "control/service/peers_cache.hpp"
 #include "control/service/settings.hpp"
 #include "control/service/status.hpp"
 
@@ -47,15 +48,19 @@ class Daemon final : public StatusSource {
   bool deorbit(uint64_t world, std::string* err) override;
   PingResult ping(uint64_t addr, int count, int timeout_ms) override;
 
-  // Peers cache: <home>/peers.d/<address>.peer = public identity + last path.
+  // Peers cache (peers_cache.hpp): <home>/peers.d/<address>.peer. Loading
+  // starts a reader thread; the loop restores what it read a bounded number
+  // per turn (run() starts it if nobody did). Saving writes changed peers
+  // and removes the files of peers no longer in the table.
   void save_peers_cache();
-  size_t load_peers_cache();
+  void load_peers_cache();
 
  private:
   unsigned turn(uint64_t now);        // one bounded loop iteration (mu_ held); inputs handled
   void execute(Actions& a);           // carry out the core's actions (mu_ held)
   void log(LogLevel level, const std::string& text);
   void ping_tick(uint64_t now);
+  unsigned restore_cached_peers(uint64_t now);  // a batch from the cache; how many
   // Worlds: moons.d/<16-hex id>.moon and <home>/planet, as stock keeps them.
   std::string moon_file(uint64_t id) const;
   void save_world(const wire::World& w);   // a world the core took from OK(HELLO)
@@ -81,7 +86,9 @@ class Daemon final : public StatusSource {
   uint64_t next_cache_ = 0;
   uint64_t next_ping_ = 0;
   std::map<uint64_t, uint64_t> ping_sent_;  // --ping: packet ID -> sent at
-  std::map<uint64_t, std::string> cached_;  // peers cache: address -> path last written
+  PeersCache cache_;
+  bool cache_done_ = false;           // every cached peer restored; backend told
+  size_t cache_restored_ = 0;
   std::map<uint64_t, uint64_t> orbit_seeds_;  // moon -> seed it was orbited through (for /moon)
   uint64_t send_failures_ = 0;
   uint64_t table_failures_ = 0;

@@ -36,20 +36,25 @@ bool to_phys(const PhysicalPath& p, flatnet_ipc_phys_addr& a) {
   return true;
 }
 
+// The table goes through control/boundary's reconciler: Backend::table()
+// only changes the desired state, poll() feeds it the data plane's events
+// and lets it send what the command ring has room for.
 class DataplaneBackend final : public Backend {
  public:
-  explicit DataplaneBackend(std::string instance) : instance_(std::move(instance)) {}
+  explicit DataplaneBackend(std::string instance)
+      : instance_(std::move(instance)),
+        table_([this](const std::string& line) { logs_.push_back(line); }) {}
 
   bool attach(std::string* err) {
     client_ = ipc::Client::attach(ipc::segment_path(instance_), err);
     if (!client_) return false;
-    need_restart_ = true;
-    client_->resync(++seq_);
+    table_.attached(mono_ms());  // asks for a dump on the next poll
     return true;
   }
 
   unsigned poll(const BackendEvents& ev, unsigned budget) override {
     if (!client_ || !client_->dataplane_alive()) {
+      if (client_) table_.detached();
       client_.reset();
       const uint64_t now = mono_ms();
       if (now < next_attach_) return 0;
@@ -57,21 +62,17 @@ class DataplaneBackend final : public Backend {
       std::string err;
       if (!attach(&err)) return 0;
     }
+    const uint64_t now = mono_ms();
     unsigned n = client_->poll_events(
         [&](const flatnet_ipc_event& e) {
-          switch (e.type) {
-            case FLATNET_IPC_EV_RELAY_PAIR: ev.relayed_pair(e.addr, e.addr2); break;
-            case FLATNET_IPC_EV_PEER: ev.table_peer(e.addr, from_phys(e.path)); break;
-            case FLATNET_IPC_EV_RESYNC_END:
-              if (need_restart_) {
-                need_restart_ = false;
-                ev.restarted();
-              }
-              break;
-            default: break;
-          }
+          if (e.type == FLATNET_IPC_EV_RELAY_PAIR) ev.relayed_pair(e.addr, e.addr2);
+          else table_.on_event(e, now);
         },
         budget);
+    n += table_.pump(now, [&](const flatnet_ipc_command& c) { return client_->send_command(c); });
+    if (table_.take_dump_done()) ev.restarted();
+    for (const std::string& line : logs_) ev.log(LogLevel::kWarn, line);
+    logs_.clear();
     n += client_->poll_punts(
         [&](const flatnet_ipc_slot_meta& m, const uint8_t* pkt, uint32_t len) {
           ev.datagram(from_phys(m.addr), std::span<const uint8_t>(pkt, len));
@@ -89,18 +90,28 @@ class DataplaneBackend final : public Backend {
   }
 
   bool table(const TableCommand& c) override {
-    if (!client_) return false;
-    if (c.op == TableOp::kPeerDelete) return client_->send_command(ipc::make_delete(c.address));
-    if (c.op == TableOp::kSiblingRoot) {
-      // The world's sibling root for unknown destinations (value 0 clears).
-      flatnet_ipc_command cmd = ipc::make_config(FLATNET_IPC_CFG_SIBLING_ROOT, c.path.remote.is_null() ? 0 : 1);
-      if (!c.path.remote.is_null() && !to_phys(c.path, cmd.path)) return false;
-      return client_->send_command(cmd);
+    if (c.op == TableOp::kPeerDelete) {
+      table_.want_delete(c.address);
+      return true;
     }
     flatnet_ipc_phys_addr a;
+    if (c.op == TableOp::kSiblingRoot) {
+      // The world's sibling root for unknown destinations (null clears).
+      if (c.path.remote.is_null()) {
+        table_.want_sibling(std::nullopt);
+        return true;
+      }
+      if (!to_phys(c.path, a)) return false;
+      table_.want_sibling(a);
+      return true;
+    }
     if (!to_phys(c.path, a)) return false;
-    return client_->send_command(ipc::make_upsert(c.address, a));
+    table_.want_upsert(c.address, a);
+    return true;
   }
+
+  void table_complete(uint64_t now) override { table_.desired_complete(now); }
+  std::optional<boundary::ReconcilerStats> table_state() const override { return table_.stats(); }
 
   // No descriptor to sleep on: back off from 0.1 ms to 2 ms over empty polls.
   void wait(int ms) override {
@@ -130,8 +141,8 @@ class DataplaneBackend final : public Backend {
  private:
   std::string instance_;
   std::unique_ptr<ipc::Client> client_;
-  uint32_t seq_ = 0;
-  bool need_restart_ = false;
+  boundary::TableReconciler table_;
+  std::vector<std::string> logs_;  // the reconciler's lines, handed to ev.log
   uint64_t next_attach_ = 0;
   unsigned idle_ = 0;
 };

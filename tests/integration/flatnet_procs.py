@@ -60,14 +60,15 @@ class Procs:
                 p.kill()
                 p.wait(timeout=STEP)
 
-    def run_dataplane(self, name, binary, ns, instance, port, ip, address):
+    def run_dataplane(self, name, binary, ns, instance, port, ip, address, table_capacity=1024,
+                      extra=()):
         """flatnet-dataplane on net_af_packet `port` owning ip/24, relay on;
         returns once it says it is ready."""
         self.start(name, ["ip", "netns", "exec", ns, binary, "--instance", instance,
                           "--port", "net_af_packet0,iface=" + port, "--ipv4", ip + "/24",
                           "--address", address, "--workers", "0", "--relay", "on",
-                          "--memory-mb", "256", "--table-capacity", "1024", "--",
-                          "--log-level=*:warning"], mode="w")
+                          "--memory-mb", "256", "--table-capacity", str(table_capacity)]
+                   + list(extra) + ["--", "--log-level=*:warning"], mode="w")
         wait_for("flatnet-dataplane %s ready" % name,
                  lambda: self.alive(name) and "flatnet-dataplane: ready" in self.logtext(name), 30)
 

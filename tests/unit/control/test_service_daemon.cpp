@@ -12,6 +12,8 @@
 #include <condition_variable>
 #include <mutex>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <thread>
 
 #include <sodium.h>
@@ -416,6 +418,81 @@ TEST(DaemonOnline, DatagramsThatOnlyNameTheRootDoNotMakeItOnline) {
   ASSERT_GE(forged, 200u);
   EXPECT_FALSE(online) << forged << " forged datagrams made the node look online";
   EXPECT_GT(bad_mac, 0u) << "the forged datagrams did not reach the core's MAC check";
+}
+
+// ---- the peers cache at start-up --------------------------------------------------
+
+// Records the table updates per loop turn and when the desired table is
+// declared complete.
+class RecordingBackend final : public Backend {
+ public:
+  unsigned poll(const BackendEvents&, unsigned) override {
+    max_per_turn = std::max(max_per_turn.load(), this_turn);
+    this_turn = 0;
+    return 0;
+  }
+  void wait(int) override { std::this_thread::sleep_for(std::chrono::milliseconds(1)); }
+  bool send(const SendDatagram&) override { return true; }
+  bool table(const TableCommand& c) override {
+    if (c.op == TableOp::kPeerUpsert) {
+      ++upserts;
+      ++this_turn;
+    }
+    return true;
+  }
+  void table_complete(uint64_t) override { complete = true; }
+  int64_t local_socket() const override { return 0; }
+  uint16_t port() const override { return 9993; }
+  std::string describe() const override { return "recording"; }
+
+  std::atomic<unsigned> upserts{0}, max_per_turn{0};
+  std::atomic<bool> complete{false};
+  unsigned this_turn = 0;  // loop thread only
+};
+
+// 1000 cached peers (synthetic identities: the cache is trusted, see
+// peers_cache.hpp) come back a bounded batch per loop turn, each announced
+// to the data plane, and then the backend hears the desired table is complete.
+TEST(DaemonPeersCache, RestoredInBatchesThenTheTableIsComplete) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("flatnet-daemon-cache-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "peers.d");
+  constexpr unsigned kPeers = 1000;
+  std::mt19937_64 rng(42);  // public keys of no-one
+  for (unsigned i = 0; i < kPeers; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%010llx", 0x2100000000ull + i);
+    std::string key;
+    for (int b = 0; b < 64; ++b) {
+      char h[3];
+      std::snprintf(h, sizeof h, "%02x", unsigned(rng() & 0xff));
+      key += h;
+    }
+    std::ofstream(dir / "peers.d" / (std::string(name) + ".peer"))
+        << name << ":0:" << key << "\n10.96." << (i >> 8) << "." << (i & 255) << "/9993\n";
+  }
+  test::WorldKey k = test::world_key();
+  Home h;
+  h.dir = dir.string();
+  h.identity = test::parse_identity(test::kIdentityA);
+  h.planet = test::make_world(wire::WorldType::kPlanet, 4242, 1000,
+                              {{test::root_identity(), v4(10, 97, 0, 1)}}, k, k);
+  auto b = std::make_unique<RecordingBackend>();
+  RecordingBackend* rb = b.get();
+  Daemon d(h, std::move(b), DaemonOptions{h.dir, LogLevel::kError, {}});
+  d.load_peers_cache();
+  std::atomic<bool> stop{false};
+  std::thread loop([&] { d.run(stop); });
+  for (int i = 0; i < 1000 && !rb->complete; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(rb->complete);
+  EXPECT_EQ(rb->upserts.load(), kPeers);
+  EXPECT_LE(rb->max_per_turn.load(), 256u);  // kRestorePerTurn
+  EXPECT_EQ(d.peers().size(), kPeers + 1);    // and the planet's root
+  stop = true;
+  loop.join();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

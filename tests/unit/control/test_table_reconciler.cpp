@@ -1,0 +1,393 @@
+// control/boundary TableReconciler against a model data plane: a command
+// ring of fixed room, a table of fixed capacity, RESULTs for failures and
+// F_ACK, a RESYNC dump, ageing.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "control/boundary/table_reconciler.hpp"
+
+namespace flatnet::control::boundary {
+namespace {
+
+flatnet_ipc_phys_addr path(uint32_t n, uint16_t port = 9993) {
+  flatnet_ipc_phys_addr a{};
+  a.family = FLATNET_IPC_AF_INET;
+  a.udp_port = port;
+  a.ip[0] = 10;
+  a.ip[1] = uint8_t(n >> 16);
+  a.ip[2] = uint8_t(n >> 8);
+  a.ip[3] = uint8_t(n);
+  return a;
+}
+
+// What flatnet-dataplane's main lcore does with commands (service_main.cpp),
+// reduced to the table: applied in order, RESULT on failure or F_ACK.
+struct ModelDataplane {
+  size_t ring_room = 4095;       // command ring capacity
+  size_t per_poll = 64;          // commands applied per poll
+  size_t capacity = 1u << 20;    // table capacity
+  bool drop_dump_tail = false;   // lose PEER events (an incomplete dump)
+  std::deque<flatnet_ipc_command> ring;
+  std::map<uint64_t, flatnet_ipc_phys_addr> table;
+  bool has_sibling = false;
+  flatnet_ipc_phys_addr sibling{};
+  std::vector<flatnet_ipc_event> events;
+  std::vector<flatnet_ipc_command> applied;
+
+  TableReconciler::Sink sink() {
+    return [this](const flatnet_ipc_command& c) {
+      if (ring.size() >= ring_room) return false;
+      ring.push_back(c);
+      return true;
+    };
+  }
+  void result(const flatnet_ipc_command& c, uint32_t st) {
+    flatnet_ipc_event e{};
+    e.type = FLATNET_IPC_EV_RESULT;
+    e.seq = c.seq;
+    e.addr = c.addr;
+    e.status = st;
+    events.push_back(e);
+  }
+  void poll() {
+    for (size_t i = 0; i < per_poll && !ring.empty(); ++i) {
+      flatnet_ipc_command c = ring.front();
+      ring.pop_front();
+      applied.push_back(c);
+      uint32_t st = FLATNET_IPC_OK;
+      switch (c.type) {
+        case FLATNET_IPC_CMD_NOP: break;
+        case FLATNET_IPC_CMD_PEER_UPSERT:
+          if (c.path.family == FLATNET_IPC_AF_NONE || c.path.udp_port == 0) st = FLATNET_IPC_E_BAD_ARGUMENT;
+          else if (!table.count(c.addr) && table.size() >= capacity) st = FLATNET_IPC_E_TABLE_FULL;
+          else table[c.addr] = c.path;
+          break;
+        case FLATNET_IPC_CMD_PEER_DELETE:
+          st = table.erase(c.addr) ? FLATNET_IPC_OK : FLATNET_IPC_E_NOT_FOUND;
+          break;
+        case FLATNET_IPC_CMD_SET_CONFIG:
+          has_sibling = c.value != 0;
+          sibling = c.path;
+          break;
+        case FLATNET_IPC_CMD_RESYNC: dump(c.seq); break;
+      }
+      if (st != FLATNET_IPC_OK || (c.flags & FLATNET_IPC_CMD_F_ACK)) result(c, st);
+    }
+  }
+  void dump(uint32_t seq) {
+    flatnet_ipc_event b{};
+    b.type = FLATNET_IPC_EV_RESYNC_BEGIN;
+    b.seq = seq;
+    b.count = uint32_t(table.size());
+    events.push_back(b);
+    flatnet_ipc_event cfg{};
+    cfg.type = FLATNET_IPC_EV_CONFIG;
+    cfg.seq = seq;
+    cfg.status = FLATNET_IPC_CFG_RELAY;
+    cfg.addr = 1;
+    events.push_back(cfg);
+    cfg.status = FLATNET_IPC_CFG_PATH_MAX_IDLE_MS;
+    cfg.addr = 300000;
+    events.push_back(cfg);
+    cfg.status = FLATNET_IPC_CFG_SIBLING_ROOT;
+    cfg.addr = has_sibling;
+    cfg.path = sibling;
+    events.push_back(cfg);
+    uint32_t n = 0;
+    for (auto& [a, p] : table) {
+      if (drop_dump_tail && n >= table.size() / 2) break;
+      flatnet_ipc_event e{};
+      e.type = FLATNET_IPC_EV_PEER;
+      e.seq = seq;
+      e.addr = a;
+      e.path = p;
+      events.push_back(e);
+      ++n;
+    }
+    flatnet_ipc_event end{};
+    end.type = FLATNET_IPC_EV_RESYNC_END;
+    end.seq = seq;
+    end.count = uint32_t(table.size());
+    events.push_back(end);
+  }
+  void age_out(uint64_t addr) {
+    auto it = table.find(addr);
+    if (it == table.end()) return;
+    flatnet_ipc_event e{};
+    e.type = FLATNET_IPC_EV_PATH_EXPIRED;
+    e.addr = addr;
+    e.path = it->second;
+    table.erase(it);
+    events.push_back(e);
+  }
+  void unknown_dest(uint64_t dst) {
+    flatnet_ipc_event e{};
+    e.type = FLATNET_IPC_EV_UNKNOWN_DEST;
+    e.addr = dst;
+    events.push_back(e);
+  }
+};
+
+struct Rig {
+  ModelDataplane dp;
+  TableReconciler r;
+  std::vector<std::string> logs;
+  uint64_t now = 1000;
+  unsigned restarted = 0;
+
+  Rig() : r([this](const std::string& s) { logs.push_back(s); }) {}
+
+  // One control loop turn and one data-plane poll.
+  void turn() {
+    r.pump(now, dp.sink());
+    dp.poll();
+    std::vector<flatnet_ipc_event> ev;
+    ev.swap(dp.events);
+    for (const auto& e : ev) restarted += r.on_event(e, now);
+    now += 1;
+  }
+  void settle(unsigned max_turns = 100000) {
+    for (unsigned i = 0; i < max_turns; ++i) {
+      turn();
+      if (!r.busy(now) && dp.ring.empty() && dp.events.empty()) return;
+    }
+  }
+};
+
+TEST(TableReconciler, EveryPeerArrivesThroughASmallRing) {
+  Rig g;
+  g.dp.ring_room = 100;  // far fewer than the peers
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 20000; ++i) g.r.want_upsert(i, path(i));
+  g.settle();
+  EXPECT_EQ(g.dp.table.size(), 20000u);
+  const ReconcilerStats s = g.r.stats();
+  EXPECT_EQ(s.desired, 20000u);
+  EXPECT_EQ(s.confirmed, 20000u);
+  EXPECT_EQ(s.pending + s.in_flight, 0u);
+  EXPECT_GT(s.ring_full, 0u);
+  EXPECT_EQ(g.restarted, 1u);  // the (empty) dump ended once
+}
+
+TEST(TableReconciler, RepeatedUpdatesOfOneAddressCoalesce) {
+  Rig g;
+  g.r.attached(g.now);
+  g.settle();
+  for (uint32_t i = 0; i < 50; ++i) g.r.want_upsert(7, path(i));
+  g.settle();
+  size_t upserts = 0;
+  for (const auto& c : g.dp.applied) upserts += c.type == FLATNET_IPC_CMD_PEER_UPSERT;
+  EXPECT_EQ(upserts, 1u);
+  EXPECT_TRUE(same_path(g.dp.table.at(7), path(49)));
+  EXPECT_EQ(g.r.stats().coalesced, 49u);
+  // Same path again: nothing sent.
+  const size_t before = g.dp.applied.size();
+  g.r.want_upsert(7, path(49));
+  g.settle();
+  EXPECT_EQ(g.dp.applied.size(), before);
+}
+
+TEST(TableReconciler, DataPlaneRestartRestoresEverything) {
+  Rig g;
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 5000; ++i) g.r.want_upsert(i, path(i));
+  g.r.want_sibling(path(99999, 9994));
+  g.settle();
+  ASSERT_EQ(g.dp.table.size(), 5000u);
+  // A new data plane: empty table, no sibling.
+  g.dp = ModelDataplane{};
+  g.r.detached();
+  g.r.attached(g.now);
+  g.settle();
+  EXPECT_EQ(g.dp.table.size(), 5000u);
+  EXPECT_TRUE(g.dp.has_sibling);
+  EXPECT_EQ(g.r.stats().confirmed, 5000u);
+  EXPECT_EQ(g.r.stats().config_corrected, 1u);
+  EXPECT_EQ(g.r.stats().dp_relay, 1u);  // reported, not corrected
+  EXPECT_EQ(g.r.stats().dp_path_max_idle_ms, 300000u);
+}
+
+TEST(TableReconciler, ControlRestartSendsOnlyWhatDiffersAndDeletesStaleAfterGrace) {
+  Rig g;
+  for (uint32_t i = 1; i <= 1000; ++i) g.dp.table[i] = path(i);
+  g.dp.table[5000] = path(5000);  // control will not want this one
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 1000; ++i) g.r.want_upsert(i, path(i == 10 ? 777 : i));
+  g.settle();
+  // Only address 10 differed.
+  size_t upserts = 0;
+  for (const auto& c : g.dp.applied) upserts += c.type == FLATNET_IPC_CMD_PEER_UPSERT;
+  EXPECT_EQ(upserts, 1u);
+  EXPECT_TRUE(same_path(g.dp.table.at(10), path(777)));
+  EXPECT_EQ(g.r.stats().confirmed, 1000u);
+  // Not complete yet: the stale peer stays.
+  EXPECT_TRUE(g.dp.table.count(5000));
+  g.r.desired_complete(g.now);
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5000));  // grace period
+  g.now += TableReconciler::kStaleGraceMs + 1;
+  g.settle();
+  EXPECT_FALSE(g.dp.table.count(5000));
+  EXPECT_EQ(g.r.stats().dump_stale_deleted, 1u);
+  EXPECT_EQ(g.dp.table.size(), 1000u);
+}
+
+TEST(TableReconciler, IncompleteDumpResendsWhatItDidNotShow) {
+  Rig g;
+  for (uint32_t i = 1; i <= 1000; ++i) g.dp.table[i] = path(i);
+  g.dp.drop_dump_tail = true;
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 1000; ++i) g.r.want_upsert(i, path(i));
+  g.settle();
+  EXPECT_EQ(g.r.stats().dumps_incomplete, 1u);
+  EXPECT_EQ(g.r.stats().confirmed, 1000u);
+  size_t upserts = 0;
+  for (const auto& c : g.dp.applied) upserts += c.type == FLATNET_IPC_CMD_PEER_UPSERT;
+  EXPECT_EQ(upserts, 500u);  // the half the dump did not show
+}
+
+TEST(TableReconciler, TableFullIsRetriedWithBackoff) {
+  Rig g;
+  g.dp.capacity = 10;
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 20; ++i) g.r.want_upsert(i, path(i));
+  g.settle(2000);
+  EXPECT_EQ(g.dp.table.size(), 10u);
+  ReconcilerStats s = g.r.stats();
+  EXPECT_EQ(s.backoff, 10u);
+  EXPECT_EQ(s.failures_table_full, 10u);
+  EXPECT_EQ(g.logs.size(), 1u);  // once when the table filled, not per address
+  // Room appears; after the backoff they go in.
+  g.dp.capacity = 100;
+  g.now += TableReconciler::kBackoffMinMs + 1;
+  g.settle();
+  EXPECT_EQ(g.dp.table.size(), 20u);
+  s = g.r.stats();
+  EXPECT_EQ(s.confirmed, 20u);
+  EXPECT_EQ(s.retries, 10u);
+}
+
+TEST(TableReconciler, RefusalsDoNotFloodTheLog) {
+  Rig g;
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 1000; ++i) g.r.want_upsert(i, path(i, 0));  // all bad
+  g.settle();
+  EXPECT_EQ(g.r.stats().failures_bad_argument, 1000u);
+  EXPECT_EQ(g.r.stats().rejected, 1000u);
+  EXPECT_EQ(g.logs.size(), size_t(TableReconciler::kLogLines));
+}
+
+TEST(TableReconciler, BadArgumentIsDroppedAndLoggedOnce) {
+  Rig g;
+  g.r.attached(g.now);
+  flatnet_ipc_phys_addr bad = path(1, 0);  // port 0
+  g.r.want_upsert(42, bad);
+  g.settle();
+  g.now += 100000;
+  g.settle();
+  ReconcilerStats s = g.r.stats();
+  EXPECT_EQ(s.rejected, 1u);
+  EXPECT_EQ(s.failures_bad_argument, 1u);
+  EXPECT_EQ(g.logs.size(), 1u);
+  // Traffic for it does not bring the bad path back either.
+  g.dp.unknown_dest(42);
+  g.settle();
+  EXPECT_EQ(g.r.stats().failures_bad_argument, 1u);
+  // A good path does.
+  g.r.want_upsert(42, path(1));
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(42));
+}
+
+TEST(TableReconciler, AgedOutPeerComesBackOnItsNextPacket) {
+  Rig g;
+  g.r.attached(g.now);
+  g.r.want_upsert(5, path(5));
+  g.settle();
+  g.dp.age_out(5);
+  g.settle();
+  EXPECT_FALSE(g.dp.table.count(5));  // not re-installed without traffic
+  EXPECT_EQ(g.r.stats().expired, 1u);
+  g.dp.unknown_dest(5);
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5));
+  EXPECT_EQ(g.r.stats().unknown_dest_resent, 1u);
+  EXPECT_EQ(g.r.stats().confirmed, 1u);
+  // An address control does not know: counted, nothing sent.
+  g.dp.unknown_dest(6);
+  g.settle();
+  EXPECT_EQ(g.r.stats().unknown_dest_unwanted, 1u);
+  EXPECT_FALSE(g.dp.table.count(6));
+}
+
+TEST(TableReconciler, ConfirmedPeerLostByTheDataPlaneIsResentOnUnknownDest) {
+  Rig g;
+  g.r.attached(g.now);
+  g.r.want_upsert(5, path(5));
+  g.settle();
+  g.dp.table.clear();  // lost without a PATH_EXPIRED
+  g.dp.unknown_dest(5);
+  g.dp.unknown_dest(5);  // a burst: one re-upsert per second
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5));
+  EXPECT_EQ(g.r.stats().unknown_dest_resent, 1u);
+}
+
+TEST(TableReconciler, DeletesAreConfirmedAndForgotten) {
+  Rig g;
+  g.r.attached(g.now);
+  g.r.want_upsert(5, path(5));
+  g.settle();
+  g.r.want_delete(5);
+  g.r.want_delete(9);  // never wanted: nothing to do
+  g.settle();
+  EXPECT_FALSE(g.dp.table.count(5));
+  const ReconcilerStats s = g.r.stats();
+  EXPECT_EQ(s.desired, 0u);
+  EXPECT_EQ(s.pending + s.in_flight + s.confirmed, 0u);
+}
+
+TEST(TableReconciler, LostBarrierTimesOutAndItsBatchIsSentAgain) {
+  Rig g;
+  g.r.attached(g.now);
+  g.settle();
+  g.r.want_upsert(5, path(5));
+  g.r.pump(g.now, g.dp.sink());
+  g.dp.poll();
+  g.dp.events.clear();  // the barrier's RESULT is lost (event ring full)
+  g.dp.table.clear();   // and so, say, was the peer
+  g.now += TableReconciler::kBarrierTimeoutMs + 1;
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5));
+  EXPECT_EQ(g.r.stats().barrier_timeouts, 1u);
+  EXPECT_EQ(g.r.stats().confirmed, 1u);
+}
+
+TEST(TableReconciler, StalledDumpCountsAsIncomplete) {
+  Rig g;
+  g.r.attached(g.now);
+  g.r.want_upsert(5, path(5));
+  g.r.pump(g.now, g.dp.sink());
+  g.dp.ring.clear();  // the RESYNC never arrives
+  g.now += TableReconciler::kDumpStallMs + 1;
+  g.settle();
+  EXPECT_EQ(g.r.stats().dumps_incomplete, 1u);
+  EXPECT_TRUE(g.dp.table.count(5));
+}
+
+TEST(TableReconciler, NothingIsSentWhileDetached) {
+  Rig g;
+  g.r.want_upsert(5, path(5));
+  g.settle(10);
+  EXPECT_TRUE(g.dp.applied.empty());
+  g.r.attached(g.now);
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5));
+}
+
+}  // namespace
+}  // namespace flatnet::control::boundary
