@@ -131,6 +131,7 @@ class Service {
   void end_session();
   void drop_control();
   void repair_header();
+  void repair_stats();
   void sync_channel(unsigned channel);
   void channel_corrupt(unsigned channel);
   void take_returns(unsigned channel);

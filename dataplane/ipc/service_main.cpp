@@ -68,6 +68,16 @@ void Service::end_session() {
   im.dumping = false;  // nobody to dump to; a pending command waits for the next session
 }
 
+// The counters block as the data plane last wrote it: names as defined,
+// values as last published (a control may have scribbled over both).
+void Service::repair_stats() {
+  Impl& im = *impl_;
+  std::string err;
+  if (im.stats_defined && stats::define(im.stats_block, im.stats_desc, im.stats_names, &err))
+    stats::publish(im.stats_block, im.stats_desc, im.stats_rows.data(),
+                   uint32_t(im.stats_names.size()), im.stats_last_ns);
+}
+
 // A control wrote something impossible: stop trusting it, put back what it
 // may have broken for the next one.
 void Service::drop_control() {
@@ -76,11 +86,7 @@ void Service::drop_control() {
   end_session();
   im.serving = false;
   repair_header();
-  // The counters block too: names as defined, values as last published.
-  std::string err;
-  if (im.stats_defined && stats::define(im.stats_block, im.stats_desc, im.stats_names, &err))
-    stats::publish(im.stats_block, im.stats_desc, im.stats_rows.data(),
-                   uint32_t(im.stats_names.size()), im.stats_last_ns);
+  repair_stats();
 }
 
 // A new control (pid, epoch) is alive: start a session. Our ends of the main
@@ -91,6 +97,7 @@ void Service::accept_control(uint32_t pid, uint32_t epoch) {
   Impl& im = *impl_;
   (void)pid;
   repair_header();
+  repair_stats();
   im.command.reset(0);
   im.inject.reset(0);
   im.inject_free.reset(0);
@@ -140,8 +147,8 @@ void Service::track_control(uint64_t now_ns) {
       seg::bump(&hdr_->main_counters.control_losses);
       end_session();
     }
-    // While nobody trusted is attached, keep the header fit for the next.
-    if (!control_present()) repair_header();
+    // Keep the header fit for the next control (a cheap compare when sane).
+    repair_header();
     return;
   }
   // Another control (or none) registered since we last looked.
