@@ -223,8 +223,12 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
 }
 
 Service::~Service() {
-  if (!impl_ || !impl_->view.base()) return;
+  if (!impl_) return;
   Impl& im = *impl_;
+  if (!im.view.base()) {  // create() failed after opening the file
+    if (im.fd >= 0) close(im.fd);
+    return;
+  }
   __atomic_store_n(&hdr_->state, uint32_t(FLATNET_IPC_STATE_STOPPED), __ATOMIC_RELEASE);
   if (im.heap) {
     free(im.view.base());

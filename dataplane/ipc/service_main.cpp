@@ -22,7 +22,11 @@ constexpr unsigned kExpirePerRound = 256;
 constexpr unsigned kDumpPerRound = 256;
 constexpr unsigned kResultReserve = 16;  // event room kept for RESULTs during a dump
 
-bool pid_alive(uint32_t pid) { return pid != 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM); }
+// The pid comes from the segment: only a positive one names one process
+// (kill(-1, 0) would ask about every process we may signal).
+bool pid_alive(uint32_t pid) {
+  return int32_t(pid) > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM);
+}
 
 flatnet_ipc_event result(const flatnet_ipc_command& c, flatnet_ipc_status st, uint64_t now) {
   flatnet_ipc_event e{};
