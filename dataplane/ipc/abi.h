@@ -155,7 +155,9 @@ struct flatnet_ipc_main_counters {
 /* Written by the attached control only. control_pid 0 = none attached.
  * attach_epoch is a new random nonzero value on each attach (so the data
  * plane sees a new control even if a pid is reused, and a stale
- * channel_ready cannot match it by accident). */
+ * channel_ready cannot match it by accident). Attaching stores epoch 0,
+ * zeroes the control's ring counters, stores the pid, then the new epoch
+ * (release); the data plane loads the epoch with acquire. */
 struct flatnet_ipc_control_line {
   uint32_t control_pid;
   uint32_t attach_epoch;

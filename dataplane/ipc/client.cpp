@@ -228,11 +228,13 @@ std::unique_ptr<Client> Client::setup(std::unique_ptr<Client> c, const flatnet_i
   r.inject_free.bind(r.view, seg::geom(h.inject_free));
 
   flatnet_ipc_control_line& cl = c->hdr_->control;
-  // The new epoch first: a data plane still serving the previous control
-  // sees our zeroed counters only after it, so it takes them for the end of
-  // that session, not for corruption.
-  c->epoch_ = new_epoch(__atomic_load_n(&cl.attach_epoch, __ATOMIC_RELAXED));
-  __atomic_store_n(&cl.attach_epoch, c->epoch_, __ATOMIC_RELAXED);
+  // Epoch 0 first: "a control is changing". A data plane still serving the
+  // previous control that reads one of our zeroed counters (each reset is a
+  // release store, so it orders this store before it) then sees an epoch
+  // that is not its session's, and takes the zero for the end of that
+  // session, not for corruption.
+  const uint32_t old_epoch = __atomic_load_n(&cl.attach_epoch, __ATOMIC_RELAXED);
+  __atomic_store_n(&cl.attach_epoch, 0u, __ATOMIC_RELAXED);
   for (unsigned ch = 0; ch < h.n_channels; ++ch) {
     r.ch[ch].punt.reset(0);
     r.ch[ch].event.reset(0);
@@ -243,9 +245,12 @@ std::unique_ptr<Client> Client::setup(std::unique_ptr<Client> c, const flatnet_i
   r.inject_free.reset(0);
   cl.control_abi = FLATNET_IPC_ABI_VERSION;
   cl.heartbeat_ns = seg::now_mono_ns();
-  // release: pairs with the data plane's acquire load of control_pid; it
-  // then sees our epoch and our counters at 0.
-  __atomic_store_n(&cl.control_pid, uint32_t(getpid()), __ATOMIC_RELEASE);
+  __atomic_store_n(&cl.control_pid, uint32_t(getpid()), __ATOMIC_RELAXED);
+  // The new epoch last (release): pairs with the data plane's acquire load
+  // of attach_epoch; a data plane that sees it also sees our pid and our
+  // counters at 0.
+  c->epoch_ = new_epoch(old_epoch);
+  __atomic_store_n(&cl.attach_epoch, c->epoch_, __ATOMIC_RELEASE);
   return c;
 }
 

@@ -137,11 +137,13 @@ void Service::track_control(uint64_t now_ns) {
         break;
       }
   }
-  // The client stores its epoch, then its pid (release): the acquire load
-  // of the pid makes the epoch we read at least as new. Both are only hints
-  // for noticing a change; a new session is what makes them matter.
-  const uint32_t pid = __atomic_load_n(&hdr_->control.control_pid, __ATOMIC_ACQUIRE);
-  const uint32_t epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_RELAXED);
+  // The client stores its pid and zeroes its ring counters, then its new
+  // epoch (release): this acquire load pairs with it, so a new epoch comes
+  // with its pid and counters. Epoch 0 is a control in the middle of
+  // attaching. Both are only hints for noticing a change; a new session is
+  // what makes them matter.
+  const uint32_t epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_ACQUIRE);
+  const uint32_t pid = __atomic_load_n(&hdr_->control.control_pid, __ATOMIC_RELAXED);
   const bool same = pid == im.acc_pid && epoch == im.acc_epoch;
   if (same && now_ns < im.next_presence_ns) return;
   im.next_presence_ns = now_ns + kPresenceIntervalNs;
