@@ -127,7 +127,7 @@ class Service {
 
  private:
   Service() = default;
-  void accept_control(uint32_t pid, uint32_t epoch);
+  void accept_control(uint32_t epoch);
   void end_session();
   void drop_control();
   void repair_header();

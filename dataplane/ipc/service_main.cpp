@@ -93,13 +93,12 @@ void Service::drop_control() {
   repair_stats();
 }
 
-// A new control (pid, epoch) is alive: start a session. Our ends of the main
+// A new control (a new epoch, its pid alive): start a session. Our ends of the main
 // rings go to 0 (the control put its own there before it registered), every
 // inject slot is free and offered to it on inject_free, then the session
 // word is published for the channels and this lcore sets up its own one.
-void Service::accept_control(uint32_t pid, uint32_t epoch) {
+void Service::accept_control(uint32_t epoch) {
   Impl& im = *impl_;
-  (void)pid;
   repair_header();
   repair_stats();
   im.command.reset(0);
@@ -161,7 +160,7 @@ void Service::track_control(uint64_t now_ns) {
   if (control_present()) end_session();
   im.acc_pid = pid;
   im.acc_epoch = epoch;
-  if (pid != 0 && epoch != 0 && alive) accept_control(pid, epoch);
+  if (pid != 0 && epoch != 0 && alive) accept_control(epoch);
   else repair_header();
 }
 
