@@ -350,6 +350,7 @@ bool Client::inject(const uint8_t* pkt, uint32_t len, const flatnet_ipc_phys_add
     return false;
   }
   if (avail == 0 || room == 0) return false;
+  // relaxed: the ring's prod/cons (acquire/release) order the entry
   const uint32_t idx = __atomic_load_n(r.inject_free.entry<uint32_t>(0), __ATOMIC_RELAXED);
   r.inject_free.consume(1);
   if (idx >= layout_.inject_slot_count) {  // corrupt: drop the entry
@@ -364,6 +365,7 @@ bool Client::inject(const uint8_t* pkt, uint32_t len, const flatnet_ipc_phys_add
   m->addr = dst;
   m->local = flatnet_ipc_phys_addr{};
   m->time_ns = seg::now_mono_ns();
+  // relaxed: the ring's prod/cons (acquire/release) order the entry
   __atomic_store_n(r.inject.entry<uint32_t>(0), idx, __ATOMIC_RELAXED);
   r.inject.publish(1);
   heartbeat();
@@ -391,6 +393,7 @@ unsigned Client::poll_punts(
     // while the data plane keeps to its slots; take no more than fits.
     n = std::min({n, room, max - seen});
     for (uint32_t i = 0; i < n; ++i) {
+      // relaxed: the ring's prod/cons (acquire/release) order the entry
       const uint32_t idx = __atomic_load_n(c.punt.entry<uint32_t>(i), __ATOMIC_RELAXED);
       if (idx >= c.slot_count) {  // corrupt entry: skip it
         ++corrupt_;
@@ -404,6 +407,7 @@ unsigned Client::poll_punts(
          len);
       ++seen;
       // Give the slot back.
+      // relaxed: the ring's prod/cons (acquire/release) order the entry
       __atomic_store_n(c.punt_free.entry<uint32_t>(0), idx, __ATOMIC_RELAXED);
       c.punt_free.publish(1);
     }

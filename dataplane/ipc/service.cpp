@@ -287,6 +287,8 @@ void Service::channel_corrupt(unsigned ch) {
   Impl& im = *impl_;
   ChannelState& c = im.ch[ch];
   c.trusted = false;
+  // relaxed is enough: the acquire load of the counter that looked wrong
+  // pairs with the client's release stores, which come after its epoch 0.
   const uint32_t epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_RELAXED);
   if (epoch != uint32_t(c.session)) return;
   seg::bump(&hdr_->channel_trust[ch].ring_corrupt);
@@ -306,6 +308,7 @@ void Service::take_returns(unsigned ch) {
   }
   if (n == 0) return;
   for (uint32_t i = 0; i < n; ++i) {
+    // relaxed: the ring's prod/cons (acquire/release) order the entry
     const uint32_t idx = __atomic_load_n(c.punt_free.entry<uint32_t>(i), __ATOMIC_RELAXED);
     if (idx >= c.slot_count || !c.held[idx]) {
       seg::bump(&hdr_->channel_trust[ch].slot_bad);
@@ -360,6 +363,7 @@ bool Service::punt(unsigned ch, const uint8_t* pkt, uint32_t len, const PuntMeta
   ++c.held_n;
   // The ring never needs its consumer's count: we queue only slots we know
   // are free, at most slot_count = capacity of them.
+  // relaxed: the ring's prod/cons (acquire/release) order the entry
   __atomic_store_n(c.punt.entry<uint32_t>(0), idx, __ATOMIC_RELAXED);
   c.punt.publish(1);
   seg::bump(&k.punt_ok);

@@ -105,6 +105,7 @@ void Service::accept_control(uint32_t epoch) {
   im.inject.reset(0);
   im.inject_free.reset(0);
   for (uint32_t i = 0; i < im.inject_count; ++i) {
+    // relaxed: the ring's prod/cons (acquire/release) order the entry
     __atomic_store_n(im.inject_free.entry<uint32_t>(i), i, __ATOMIC_RELAXED);
     im.inject_held[i] = 1;
   }
@@ -119,7 +120,7 @@ void Service::accept_control(uint32_t epoch) {
   im.serving = true;
   // release: pairs with control_present()'s acquire in the producers.
   im.present.store(1, std::memory_order_release);
-  __atomic_store_n(&hdr_->control_present, 1u, __ATOMIC_RELAXED);
+  __atomic_store_n(&hdr_->control_present, 1u, __ATOMIC_RELAXED);  // mirror for tools
   seg::bump(&hdr_->main_counters.control_attaches);
 }
 
@@ -128,7 +129,7 @@ void Service::track_control(uint64_t now_ns) {
   // A channel (or this lcore) found a ring counter of this session's control
   // impossible: that control is done.
   if (control_present()) {
-    const uint64_t w = im.session.load(std::memory_order_relaxed);
+    const uint64_t w = im.session.load(std::memory_order_relaxed);  // our own store
     for (unsigned c = 0; c < im.n_channels; ++c)
       // acquire: pairs with the release store in channel_corrupt.
       if (im.ch[c].corrupt.load(std::memory_order_acquire) == w) {
@@ -310,6 +311,7 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
   uint32_t back[32];
   uint32_t nb = 0;
   for (uint32_t i = 0; i < n; ++i) {
+    // relaxed: the ring's prod/cons (acquire/release) order the entry
     const uint32_t idx = __atomic_load_n(im.inject.entry<uint32_t>(i), __ATOMIC_RELAXED);
     if (idx >= im.inject_count) {
       seg::bump(&k.injects_bad);
@@ -323,7 +325,8 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     back[nb++] = idx;
     const uint64_t so = seg::slot_offset(im.inject_offset, im.slot_size, idx);
     const flatnet_ipc_slot_meta* m = im.view.at<flatnet_ipc_slot_meta>(so);
-    // Read once: control may change the slot while we look at it.
+    // Read once (relaxed: only its value matters, and it is clamped):
+    // control may change the slot while we look at it.
     const uint32_t len = __atomic_load_n(&m->len, __ATOMIC_RELAXED);
     flatnet_ipc_phys_addr dst;
     memcpy(&dst, &m->addr, sizeof dst);
@@ -349,6 +352,7 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     nb = room;  // the rest come back with the next session
   }
   for (uint32_t i = 0; i < nb; ++i) {
+    // relaxed: the ring's prod/cons (acquire/release) order the entry
     __atomic_store_n(im.inject_free.entry<uint32_t>(i), back[i], __ATOMIC_RELAXED);
     im.inject_held[back[i]] = 1;
   }
