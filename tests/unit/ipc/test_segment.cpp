@@ -441,3 +441,48 @@ TEST(IpcSegment, StaleFileWithLivePidDoesNotBlockStart) {
   auto c = Client::attach(path, &err);
   EXPECT_TRUE(c) << err;
 }
+
+// A control that hands a punt slot back twice, or one that does not exist:
+// counted (slot_bad), ignored, and the slot is not used twice.
+TEST(IpcSegment, SlotReturnedTwiceOrUnknownCounted) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("twice")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  notice_control(*s);
+  uint8_t pkt[64] = {};
+  ASSERT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+  ASSERT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+  std::vector<uint32_t> lens;
+  ASSERT_EQ(c->poll_punts([&](auto&, auto, uint32_t len) { lens.push_back(len); }), 2u);
+  unsigned used = 0, slots = 0;
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  ASSERT_EQ(used, 0u);
+  // Now play a lying control on channel 0's punt_free ring directly: slot 0
+  // (already back) again, and slot 1000 (there are 64).
+  const flatnet_ipc_ring_ref r = s->header().channels[0].punt_free;
+  auto* st = reinterpret_cast<flatnet_ipc_ring_state*>(s->memory() + r.offset);
+  uint32_t prod = __atomic_load_n(&st->prod, __ATOMIC_RELAXED);
+  ASSERT_EQ(prod, 2u);
+  auto* entries = reinterpret_cast<uint32_t*>(s->memory() + r.offset + FLATNET_IPC_RING_STATE_SIZE);
+  entries[prod++ & (r.count - 1)] = 0;
+  entries[prod++ & (r.count - 1)] = 1000;
+  __atomic_store_n(&st->prod, prod, __ATOMIC_RELEASE);
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(used, 0u);
+  EXPECT_EQ(s->header().channel_trust[0].slot_bad, 2u);
+  EXPECT_EQ(s->header().channel_trust[0].ring_corrupt, 0u) << "bad indices are not a broken ring";
+  // Every slot is still used exactly once: 64 punts fit, the 65th does not.
+  int ok = 0;
+  for (int i = 0; i < 65; ++i) ok += s->punt(0, pkt, sizeof pkt, PuntMeta{});
+  EXPECT_EQ(ok, 64);
+  // An impossible counter is a broken ring: counted, and the control dropped.
+  __atomic_store_n(&st->prod, prod + 1000, __ATOMIC_RELEASE);
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(s->header().channel_trust[0].ring_corrupt, 1u);
+  notice_control(*s);
+  EXPECT_FALSE(s->control_present());
+  EXPECT_EQ(s->header().controls_dropped, 1u);
+  EXPECT_FALSE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+}
