@@ -145,7 +145,7 @@ struct flatnet_ipc_main_counters {
   uint64_t commands_ok;
   uint64_t commands_failed;
   uint64_t injects_ok;
-  uint64_t injects_bad;       /* oversize or bad index (len 0 = slot return, not counted) */
+  uint64_t injects_bad;       /* length 0 or over the slot, or an index out of range */
   uint64_t injects_no_mbuf;
   uint64_t resyncs;
   uint64_t control_attaches;  /* attaches seen by the data plane */
