@@ -25,7 +25,7 @@ inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** 
   const PathView* path = found;
   if (!path) {
     if (!w.hooks->sibling || !w.hooks->sibling(w.hooks->ctx, &sib)) {
-      report_unknown(w, pm->vl1_dst, pm->vl1_src);
+      report_unknown(w, pm->vl1_dst, pm->vl1_src, PuntInfo{pm->src_ip, pm->src_port, m->port, 0});
       p.fail(m, Drop::vl1_unknown_dest);
       return;
     }

@@ -2,7 +2,9 @@
 // bucket per worker) and (src,dst) pairs it relays, so control can send
 // RENDEZVOUS (spec §7.3). Pairs are de-duplicated in a small direct-mapped
 // table per worker: a pair is reported again only after the interval, and
-// new pairs are capped by a token bucket (pairs per second per worker).
+// new pairs are capped by a token bucket (pairs per second per worker). A
+// report carries how many packets of the pair were relayed since the last
+// one (a pair evicted by a colliding one loses its unreported count).
 #include "dataplane/fastpath/relay_events.hpp"
 
 #include <rte_cycles.h>
@@ -27,9 +29,9 @@ void worker_init(Worker& w, uint64_t hz, double pair_interval_s, unsigned unknow
   bucket_init(w.pair_events, hz, pair_events_per_s, 64);
 }
 
-void report_unknown(Worker& w, uint64_t dst, uint64_t src) {
+void report_unknown(Worker& w, uint64_t dst, uint64_t src, const PuntInfo& from) {
   if (!w.hooks->unknown_dest || !w.unknown_events.take(w.now)) return;
-  if (w.hooks->unknown_dest(w.hooks->ctx, w.id, dst, src))
+  if (w.hooks->unknown_dest(w.hooks->ctx, w.id, dst, src, from))
     ++w.c->unknown_dest_events;
   else
     ++w.c->events_dropped;
@@ -42,17 +44,25 @@ void report_pair(Worker& w, uint64_t src, uint64_t dst) {
   uint64_t h = (lo * 0x9E3779B97F4A7C15ull) ^ (hi * 0xC2B2AE3D27D4EB4Full);
   unsigned s = unsigned(h >> 54) & (PairFilter::kSlots - 1);
   PairFilter::Slot& f = w.pairs.slot[s];
-  if (f.lo == lo && f.hi == hi && w.now - f.when < w.pairs.interval) return;
+  const bool same = f.lo == lo && f.hi == hi;
+  if (same && w.now - f.when < w.pairs.interval) {
+    if (f.count != UINT32_MAX) ++f.count;
+    return;
+  }
+  const uint32_t count = same && f.count != UINT32_MAX ? f.count + 1 : same ? f.count : 1;
   // A new pair, but over the budget: not remembered, so it is reported as
   // soon as the budget allows. Counted, so control can see what it missed.
+  // (A known pair keeps its count for the next report.)
   if (!w.pair_events.take(w.now)) {
+    if (same) f.count = count;
     ++w.c->rendezvous_capped;
     return;
   }
   f.lo = lo;
   f.hi = hi;
   f.when = w.now;
-  if (w.hooks->relaying_pair(w.hooks->ctx, w.id, src, dst))
+  f.count = 0;
+  if (w.hooks->relaying_pair(w.hooks->ctx, w.id, src, dst, count))
     ++w.c->rendezvous_events;
   else
     ++w.c->events_dropped;

@@ -7,7 +7,7 @@
 
 namespace flatnet::fastpath {
 
-void report_unknown(Worker& w, uint64_t dst, uint64_t src);
+void report_unknown(Worker& w, uint64_t dst, uint64_t src, const PuntInfo& from);
 void report_pair(Worker& w, uint64_t src, uint64_t dst);
 
 }  // namespace flatnet::fastpath

@@ -93,9 +93,13 @@ struct ControlHooks {
   // The worker's punt ring: slots in use (queued or held by control) of
   // *slots. false = unknown (no reserve for known peers is applied).
   bool (*punt_fill)(void* ctx, unsigned worker, unsigned* used, unsigned* slots) = nullptr;
-  // Rate-limited notices; false when the event ring was full.
-  bool (*unknown_dest)(void* ctx, unsigned worker, uint64_t dst, uint64_t src) = nullptr;
-  bool (*relaying_pair)(void* ctx, unsigned worker, uint64_t src, uint64_t dst) = nullptr;
+  // Rate-limited notices; false when the event ring was full. from = the
+  // packet's physical source; count = packets of the pair relayed since its
+  // last report (this one included).
+  bool (*unknown_dest)(void* ctx, unsigned worker, uint64_t dst, uint64_t src,
+                       const PuntInfo& from) = nullptr;
+  bool (*relaying_pair)(void* ctx, unsigned worker, uint64_t src, uint64_t dst,
+                        uint32_t count) = nullptr;
   // Called once per poll, between bursts: the worker holds no table pointer.
   void (*quiescent)(void* ctx, unsigned worker) = nullptr;
   // Around idle sleeps: the worker reads no table while asleep.
@@ -110,6 +114,7 @@ struct PairFilter {
     uint64_t lo = 0;    // smaller address of the unordered pair
     uint64_t hi = 0;
     uint64_t when = 0;  // TSC of the last report
+    uint32_t count = 0; // packets relayed since then, not yet reported
   };
   Slot slot[kSlots];    // one cache line touched per relayed head
   uint64_t interval = 0;  // TSC cycles

@@ -10,9 +10,12 @@
  * process maps it at its own address.
  *
  * Plain C so that any language can read it; no DPDK types. The rings are
- * struct rte_ring objects placed at the recorded offsets with rte_ring_init()
- * (single-producer / single-consumer) whose elements are the structs or slot
- * indices named below (rte_ring_*_elem with esize = sizeof(element)).
+ * our own single-producer / single-consumer rings (struct
+ * flatnet_ipc_ring_state below): the only shared state of a ring is its two
+ * counters; each side keeps the ring's geometry (offset, capacity, mask,
+ * element size) privately, taken from the layout it created or validated
+ * once, and clamps the peer's counter before using it. Neither side trusts
+ * what the other can write.
  *
  * Versioning: any change of a size, offset, enum value or meaning bumps
  * FLATNET_IPC_ABI_VERSION. A reader refuses a segment whose version differs.
@@ -34,7 +37,7 @@ extern "C" {
 
 /* "FLNETIPC" read as a little-endian uint64. */
 #define FLATNET_IPC_MAGIC 0x43504954454e4c46ULL
-#define FLATNET_IPC_ABI_VERSION 2u
+#define FLATNET_IPC_ABI_VERSION 3u
 
 /* Channel = one producer of punts and events: worker 0..n-1, and the main
  * lcore as the last channel (n_channels - 1). */
@@ -71,19 +74,41 @@ struct flatnet_ipc_phys_addr {
   uint8_t ip[16];
 };
 
-/* Where a ring lives and what it carries. count is the rte_ring size
- * (power of two; usable count - 1); esize the element size in bytes. */
+/* Where a ring lives and what it carries: a struct flatnet_ipc_ring_state
+ * at offset, followed by count elements of esize bytes. count is the
+ * capacity, a power of two, every entry usable; element i of the stream sits
+ * at offset + FLATNET_IPC_RING_STATE_SIZE + (i & (count - 1)) * esize.
+ * Written once by the data plane; each side copies it at start / attach and
+ * never reads it again. */
 struct flatnet_ipc_ring_ref {
   uint64_t offset;
   uint32_t count;
   uint32_t esize;
 };
 
+/* The shared state of one ring: two free-running 32-bit counters, each on
+ * its own cache line. prod = elements ever published by the producer,
+ * cons = elements ever consumed by the consumer; each is written only by its
+ * side (store-release after the elements / after reading them) and read by
+ * the other (load-acquire). A reader clamps: prod - cons (mod 2^32) is at
+ * most count, anything else is corruption (counted; that control is no
+ * longer trusted). Both start at 0 for every control session (docs/ipc-abi.md
+ * "Sessions"). */
+#define FLATNET_IPC_RING_STATE_SIZE 128u
+struct flatnet_ipc_ring_state {
+  uint32_t prod;              /* producer's line */
+  uint32_t reserved0[15];
+  uint32_t cons;              /* consumer's line */
+  uint32_t reserved1[15];
+};
+
 /* Per channel: punt ring (dp -> control, elements: uint32 slot index),
  * punt_free ring (control -> dp, uint32 slot index: slots handed back),
  * event ring (dp -> control, struct flatnet_ipc_event). The punt slots of
  * the channel are slot_count slots of header.slot_size bytes at
- * slots_offset; slot indices are local to the channel. */
+ * slots_offset; slot indices are local to the channel. The data plane keeps
+ * which slots it has handed to control privately: a returned index that is
+ * out of range or not held by control is counted (slot_bad) and ignored. */
 struct flatnet_ipc_channel_desc {
   struct flatnet_ipc_ring_ref punt;
   struct flatnet_ipc_ring_ref punt_free;
@@ -108,12 +133,19 @@ struct flatnet_ipc_channel_counters {
   uint64_t event_ring_full;
 };
 
+/* Per channel, how much of what control wrote the data plane refused
+ * (one writer each: the channel's producer, relaxed). */
+struct flatnet_ipc_channel_trust {
+  uint64_t ring_corrupt;      /* a ring counter of control out of range: control dropped */
+  uint64_t slot_bad;          /* a slot index out of range, or handed back twice / not held */
+};
+
 /* Main lcore counters (commands and injects). */
 struct flatnet_ipc_main_counters {
   uint64_t commands_ok;
   uint64_t commands_failed;
   uint64_t injects_ok;
-  uint64_t injects_bad;       /* oversize or bad index (len 0 = slot return, not counted) */
+  uint64_t injects_bad;       /* length 0 or over the slot, or an index out of range */
   uint64_t injects_no_mbuf;
   uint64_t resyncs;
   uint64_t control_attaches;  /* attaches seen by the data plane */
@@ -121,8 +153,11 @@ struct flatnet_ipc_main_counters {
 };
 
 /* Written by the attached control only. control_pid 0 = none attached.
- * attach_epoch increments on each attach (so the data plane sees a new
- * control even if a pid is reused). */
+ * attach_epoch is a new random nonzero value on each attach (so the data
+ * plane sees a new control even if a pid is reused, and a stale
+ * channel_ready cannot match it by accident). Attaching stores epoch 0,
+ * zeroes the control's ring counters, stores the pid, then the new epoch
+ * (release); the data plane loads the epoch with acquire. */
 struct flatnet_ipc_control_line {
   uint32_t control_pid;
   uint32_t attach_epoch;
@@ -186,7 +221,8 @@ struct flatnet_ipc_header {
   uint32_t n_channels;        /* workers + 1 (main lcore last) */
   uint32_t slot_size;         /* bytes per slot: 64 meta + data */
   uint64_t created_ns;        /* CLOCK_REALTIME at creation */
-  uint32_t control_present;   /* dp's view: 1 = a live control is attached */
+  uint32_t control_present;   /* dp's view: 1 = a live, trusted control is attached
+                                 (a mirror for tools; the data plane never reads it) */
   uint16_t udp_port;          /* the data plane's primary UDP port, host order; 0 = not
                                  published (a data plane from before this field) */
   uint16_t secondary_port;    /* its secondary UDP port; 0 = none */
@@ -207,23 +243,28 @@ struct flatnet_ipc_header {
   char instance[64];          /* NUL-terminated instance name */
   /* line 37 */
   struct flatnet_ipc_stats_desc stats;     /* the counters block */
-  uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2432];
+  /* line 38: channel_ready[c] = the attach_epoch of the control whose
+   * session channel c's producer has set up (its ring counters are 0 for
+   * it, its punt slots all free); written by that producer (release). A
+   * control reads a channel's rings only once this equals its epoch. */
+  uint32_t channel_ready[FLATNET_IPC_MAX_CHANNELS];
+  /* lines 39..42 */
+  struct flatnet_ipc_channel_trust channel_trust[FLATNET_IPC_MAX_CHANNELS];
+  /* line 43 (main lcore) */
+  uint64_t controls_dropped;  /* controls no longer trusted after corrupting the segment */
+  uint64_t reserved_line43[7];
+  uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2816];
 };
 
 /* ---- slots ---------------------------------------------------------------
  * A slot is FLATNET_IPC_SLOT_META_SIZE bytes of meta followed by
- * slot_size - 64 bytes of packet. The state word tracks who holds the slot
- * so that a new control can take back slots a crashed control was holding
- * (docs/ipc-abi.md "Restart"). */
-enum flatnet_ipc_slot_state {
-  FLATNET_IPC_SLOT_FREE = 0,     /* in a free ring, or held by the data plane */
-  FLATNET_IPC_SLOT_QUEUED = 1,   /* in a punt or inject ring */
-  FLATNET_IPC_SLOT_CONTROL = 2,  /* held by the control process */
-};
-
+ * slot_size - 64 bytes of packet. Who holds a slot is known only from the
+ * rings: the data plane tracks it privately and takes every slot back when a
+ * new control session starts (docs/ipc-abi.md "Sessions"). */
 struct flatnet_ipc_slot_meta {
-  uint32_t state;             /* enum flatnet_ipc_slot_state (atomic) */
-  uint32_t len;               /* packet bytes following the meta */
+  uint32_t reserved0;
+  uint32_t len;               /* packet bytes following the meta; the data
+                                 plane clamps an inject's len to its slot */
   uint64_t time_ns;           /* punt: rx time (CLOCK_MONOTONIC) */
   struct flatnet_ipc_phys_addr addr; /* punt: physical source;
                                         inject: physical destination */
@@ -262,15 +303,31 @@ struct flatnet_ipc_command {
 };
 
 /* ---- events (dp -> control) --------------------------------------------- */
+/* Which event fields carry what (every other field is 0; time_ns is always
+ * CLOCK_MONOTONIC of when the event was made unless said otherwise):
+ *   RESULT        seq = command seq, status = enum flatnet_ipc_status,
+ *                 addr = command addr, count = command type
+ *   RELAY_PAIR    addr = VL1 source, addr2 = VL1 destination,
+ *                 count = relayed packets of the pair since its last report (>= 1)
+ *   UNKNOWN_DEST  addr = VL1 destination, addr2 = VL1 source,
+ *                 path = physical source of the packet
+ *   RESYNC_BEGIN  seq = RESYNC seq, count = live peers (PEER events to follow)
+ *   CONFIG        seq = RESYNC seq, status = key (enum flatnet_ipc_config_key),
+ *                 addr = value (as SET_CONFIG's value), path = the sibling
+ *                 root's path for SIBLING_ROOT with value 1
+ *   PEER          seq = RESYNC seq, addr, path, time_ns = last receive
+ *                 (or insertion) time
+ *   RESYNC_END    seq = RESYNC seq, count = PEER events sent (= BEGIN's count)
+ *   PATH_EXPIRED  addr, path, time_ns = last receive: aged out by the data plane */
 enum flatnet_ipc_event_type {
-  FLATNET_IPC_EV_RESULT = 1,        /* seq = command seq, status */
-  FLATNET_IPC_EV_RELAY_PAIR = 2,    /* addr = src, addr2 = dst, count = pkts */
-  FLATNET_IPC_EV_UNKNOWN_DEST = 3,  /* addr = dst, addr2 = src, path = phys src */
-  FLATNET_IPC_EV_RESYNC_BEGIN = 4,  /* seq, count = live peers */
-  FLATNET_IPC_EV_PEER = 5,          /* addr, path, time_ns = last rx (0 never) */
-  FLATNET_IPC_EV_CONFIG = 6,        /* key, value, path (sibling) */
-  FLATNET_IPC_EV_RESYNC_END = 7,    /* seq, count = peers dumped */
-  FLATNET_IPC_EV_PATH_EXPIRED = 8,  /* addr, path: aged out by the data plane */
+  FLATNET_IPC_EV_RESULT = 1,
+  FLATNET_IPC_EV_RELAY_PAIR = 2,
+  FLATNET_IPC_EV_UNKNOWN_DEST = 3,
+  FLATNET_IPC_EV_RESYNC_BEGIN = 4,
+  FLATNET_IPC_EV_PEER = 5,
+  FLATNET_IPC_EV_CONFIG = 6,
+  FLATNET_IPC_EV_RESYNC_END = 7,
+  FLATNET_IPC_EV_PATH_EXPIRED = 8,
 };
 
 enum flatnet_ipc_status {
@@ -292,7 +349,7 @@ struct flatnet_ipc_event {
   uint64_t addr2;
   struct flatnet_ipc_phys_addr path;
   uint32_t status;            /* RESULT: enum flatnet_ipc_status; CONFIG: key */
-  uint32_t count;
+  uint32_t count;             /* see the table above */
 };
 
 /* ---- layout checks: these are the ABI ------------------------------------ */
@@ -314,6 +371,11 @@ FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channels) == 256, "channe
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_counters) == 1280, "counters");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, instance) == 2304, "instance");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, stats) == 2368, "stats");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_ready) == 2432, "ready");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_trust) == 2496, "trust");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, controls_dropped) == 2752, "dropped");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_ring_state) == FLATNET_IPC_RING_STATE_SIZE, "ring state");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_ring_state, cons) == 64, "ring cons line");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_stats_desc) == 64, "stats_desc size");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_stats_head) == 64, "stats_head size");
 FLATNET_IPC_ASSERT(FLATNET_IPC_STATS_NAME_SIZE % 8 == 0, "names are whole 8-byte words");

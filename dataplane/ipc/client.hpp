@@ -5,8 +5,16 @@
 //
 // Only one control may be attached at a time (an flock on the segment file;
 // it goes away with the process, so a crashed control never blocks the next).
-// On attach the client takes back whatever a crashed predecessor left
-// half-done: ring ends it owns, and slots it was holding.
+// Each attach starts a new session: the client puts its ring ends at 0 and
+// registers; the data plane takes every slot back, puts its ends at 0 and
+// marks each channel ready for this control (docs/ipc-abi.md "Sessions").
+// Until a channel is ready the client reads nothing from it; commands may be
+// queued at once.
+//
+// The client refuses a segment that is not a regular file of our own user
+// with mode 0600 (opened without following links), or that no running data
+// plane holds (its lock on the file), besides checking the header. It keeps
+// the layout it validated and clamps every counter and index it reads.
 //
 // Not thread-safe: one thread uses one Client.
 #pragma once
@@ -49,6 +57,9 @@ class Client {
   // nullptr + *err (one sentence naming the problem, e.g. "ABI version 2 of
   // the data plane differs from this control's 1") on failure.
   static std::unique_ptr<Client> attach(const std::string& path, std::string* err);
+  // Tests: attach to a segment a Service made in memory (ServiceParams::
+  // in_memory), in this process. The same header checks; no file, no lock.
+  static std::unique_ptr<Client> attach_memory(uint8_t* base, size_t size, std::string* err);
   ~Client();  // detach()
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -57,14 +68,15 @@ class Client {
   const flatnet_ipc_header& header() const { return *hdr_; }
   uint64_t generation() const { return generation_; }
   // False once the data plane that made this segment is gone: it stopped,
-  // its pid is dead, or the path now names a newer segment. Then detach and
-  // attach again (tables come back with resync()).
+  // its lock on the file is gone, or the path now names a newer segment.
+  // Then detach and attach again (tables come back with resync()).
   bool dataplane_alive() const;
 
   // ---- control -> data plane -------------------------------------------
   // false = command ring full (retry after polling events).
   bool send_command(const flatnet_ipc_command& c);
-  // Send up to n commands; returns how many were queued.
+  // Send up to n commands; returns how many were queued (0 also when the
+  // data plane's counter of the ring is impossible: see corrupt()).
   unsigned send_commands(const flatnet_ipc_command* c, unsigned n);
   // Ask for a dump: RESYNC_BEGIN, CONFIG..., PEER..., RESYNC_END events.
   bool resync(uint32_t seq);
@@ -86,26 +98,34 @@ class Client {
   bool read_counters(CounterSnapshot* out, std::string* err) const;
 
   uint32_t max_packet() const;  // slot data size
-  uint64_t punts_dropped_on_attach() const { return stale_punts_; }
-  // Punt slots a previous control held when it died, given back on attach.
-  uint32_t slots_recovered() const { return recovered_; }
+  // True once the data plane has set up this session on every channel's
+  // rings it has used (the main channel at least): results can arrive.
+  bool session_ready() const;
+  // Ring counters or slot indices of the data plane found impossible (this
+  // client then stops using that ring): a corrupt segment.
+  uint64_t corrupt() const { return corrupt_; }
 
  private:
-  Client() = default;
+  Client();
+  static std::unique_ptr<Client> setup(std::unique_ptr<Client> c, const flatnet_ipc_header& h,
+                                       std::string* err);
   void heartbeat();
-  void recover();
+  bool ready(unsigned channel) const;
 
+  struct Rings;
+  std::unique_ptr<Rings> rings_;
   flatnet_ipc_header* hdr_ = nullptr;  // live: state, control line, counters
   flatnet_ipc_header layout_{};        // validated copy: every offset and size
   uint8_t* base_ = nullptr;
   size_t size_ = 0;
+  bool mapped_ = false;                // munmap on detach (not for attach_memory)
   int fd_ = -1;
   uint64_t generation_ = 0;
   uint64_t ino_ = 0;
+  uint32_t epoch_ = 0;                 // this session's attach_epoch
   std::string path_;
   unsigned next_channel_ = 0;  // round-robin start for fairness
-  uint64_t stale_punts_ = 0;
-  uint32_t recovered_ = 0;
+  uint64_t corrupt_ = 0;
 };
 
 // A read-only look at a segment for tools and monitors: the same header
@@ -129,6 +149,7 @@ class Observer {
   flatnet_ipc_header layout_{};
   const uint8_t* base_ = nullptr;
   size_t size_ = 0;
+  int fd_ = -1;  // kept open to ask whether the data plane still holds its lock
 };
 
 // Command builders.

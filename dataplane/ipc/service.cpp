@@ -3,13 +3,14 @@
 #include "dataplane/ipc/service.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "dataplane/ipc/segment.hpp"
@@ -28,14 +29,19 @@ bool pow2(uint32_t v) { return v && !(v & (v - 1)); }
 constexpr const char* kIpcStatNames[] = {
     "ipc_punt_ok",          "ipc_punt_no_control",  "ipc_punt_no_slot",   "ipc_punt_ring_full",
     "ipc_punt_too_big",     "ipc_event_ok",         "ipc_event_no_control", "ipc_event_ring_full",
+    "ipc_ring_corrupt",     "ipc_slot_bad",
     "ipc_commands_ok",      "ipc_commands_failed",  "ipc_injects_ok",     "ipc_injects_bad",
     "ipc_injects_no_mbuf",  "ipc_resyncs",          "ipc_control_attaches", "ipc_control_losses",
+    "ipc_controls_dropped",
 };
 constexpr uint32_t kIpcStatCount = sizeof kIpcStatNames / sizeof kIpcStatNames[0];
 constexpr uint32_t kChannelStatCount = sizeof(flatnet_ipc_channel_counters) / sizeof(uint64_t);
-static_assert(kChannelStatCount == 8 && kIpcStatCount == kChannelStatCount +
-              sizeof(flatnet_ipc_main_counters) / sizeof(uint64_t),
-              "kIpcStatNames lists every channel and main counter, in struct order");
+constexpr uint32_t kTrustStatCount = sizeof(flatnet_ipc_channel_trust) / sizeof(uint64_t);
+constexpr uint32_t kMainStatCount = sizeof(flatnet_ipc_main_counters) / sizeof(uint64_t);
+static_assert(kChannelStatCount == 8 && kTrustStatCount == 2 &&
+              kIpcStatCount == kChannelStatCount + kTrustStatCount + kMainStatCount + 1,
+              "kIpcStatNames lists every channel, trust and main counter, in struct order, "
+              "then controls_dropped");
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
@@ -45,18 +51,15 @@ uint64_t realtime_ns() {
   return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
-// Refuse to replace the segment of a data plane that is still running.
+// Refuse to replace the segment of a data plane that is still running: it
+// holds the lock on its file (seg::dp_lock_take). A pid in the header is not
+// asked: it may have been reused, or the file planted.
 bool other_instance_running(const std::string& path, uint32_t* pid) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return false;
+  bool running = seg::dp_lock_held(fd);
   flatnet_ipc_header h{};
-  bool running = false;
-  if (pread(fd, &h, sizeof h, 0) == ssize_t(sizeof h) && h.magic == FLATNET_IPC_MAGIC &&
-      h.state == FLATNET_IPC_STATE_READY && h.dp_pid != 0 && uint32_t(getpid()) != h.dp_pid &&
-      (kill(pid_t(h.dp_pid), 0) == 0 || errno == EPERM)) {
-    running = true;
-    *pid = h.dp_pid;
-  }
+  *pid = running && pread(fd, &h, sizeof h, 0) == ssize_t(sizeof h) ? h.dp_pid : 0;
   close(fd);
   return running;
 }
@@ -72,6 +75,9 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
     return fail("ipc: workers must be 1.." + std::to_string(FLATNET_IPC_MAX_CHANNELS - 1));
   if (!pow2(p.punt_slots) || !pow2(p.inject_slots) || !pow2(p.event_ring) || !pow2(p.command_ring))
     return fail("ipc: punt_slots, inject_slots, event_ring and command_ring must be powers of two");
+  if (p.punt_slots > (1u << 20) || p.inject_slots > (1u << 20) || p.event_ring > (1u << 20) ||
+      p.command_ring > (1u << 20))
+    return fail("ipc: punt_slots, inject_slots, event_ring and command_ring must be at most 2^20");
   if (p.slot_data < 64 || p.slot_data % 64 || p.slot_data > 65536)
     return fail("ipc: slot_data must be a multiple of 64 in 64..65536");
   if (p.instance.empty() || p.instance.size() >= 64 || p.instance.find('/') != std::string::npos)
@@ -83,12 +89,17 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
   std::unique_ptr<Service> s(new Service());
   s->impl_ = std::make_unique<Impl>();
   Impl& im = *s->impl_;
-  s->path_ = p.path.empty() ? std::string(FLATNET_IPC_PATH_PREFIX) + p.instance + ".ipc" : p.path;
+  s->path_ = p.in_memory ? std::string()
+             : p.path.empty() ? std::string(FLATNET_IPC_PATH_PREFIX) + p.instance + ".ipc"
+                              : p.path;
 
   // ---- layout: header, rings, then slot areas (page aligned) ------------
+  // Every ring holds as many entries as the slots it carries indices of:
+  // the data plane queues only slots it knows are free, so it never needs
+  // more room than that.
   im.n_channels = p.workers + 1;
   im.slot_data = p.slot_data;
-  const uint32_t slot_size = FLATNET_IPC_SLOT_META_SIZE + p.slot_data;
+  im.slot_size = FLATNET_IPC_SLOT_META_SIZE + p.slot_data;
   flatnet_ipc_header h{};
   uint64_t off = FLATNET_IPC_HEADER_SIZE;
   auto place = [&](flatnet_ipc_ring_ref& r, uint32_t count, uint32_t esize) {
@@ -97,15 +108,14 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
     r.esize = esize;
     off += seg::ring_bytes(count, esize);
   };
-  // A ring that may hold every slot of its area needs count > slots.
   for (unsigned c = 0; c < im.n_channels; ++c) {
-    place(h.channels[c].punt, p.punt_slots * 2, sizeof(uint32_t));
-    place(h.channels[c].punt_free, p.punt_slots * 2, sizeof(uint32_t));
+    place(h.channels[c].punt, p.punt_slots, sizeof(uint32_t));
+    place(h.channels[c].punt_free, p.punt_slots, sizeof(uint32_t));
     place(h.channels[c].event, p.event_ring, sizeof(flatnet_ipc_event));
   }
   place(h.command, p.command_ring, sizeof(flatnet_ipc_command));
-  place(h.inject, p.inject_slots * 2, sizeof(uint32_t));
-  place(h.inject_free, p.inject_slots * 2, sizeof(uint32_t));
+  place(h.inject, p.inject_slots, sizeof(uint32_t));
+  place(h.inject_free, p.inject_slots, sizeof(uint32_t));
   // The counters block: after the rings (so 64-byte aligned), before the slots.
   h.stats.offset = off;
   h.stats.max_entries = p.stats_entries;
@@ -118,115 +128,211 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
   for (unsigned c = 0; c < im.n_channels; ++c) {
     h.channels[c].slots_offset = off;
     h.channels[c].slot_count = p.punt_slots;
-    off += uint64_t(p.punt_slots) * slot_size;
+    off += uint64_t(p.punt_slots) * im.slot_size;
   }
   h.inject_slots_offset = off;
   h.inject_slot_count = p.inject_slots;
-  off += uint64_t(p.inject_slots) * slot_size;
-  im.size = align_up(off, 4096);
+  off += uint64_t(p.inject_slots) * im.slot_size;
+  const uint64_t size = align_up(off, 4096);
 
-  // ---- the file ---------------------------------------------------------
-  uint32_t other = 0;
-  if (other_instance_running(s->path_, &other))
-    return fail("ipc: " + s->path_ + " belongs to a running data plane (pid " +
-                std::to_string(other) + "); pick another instance name");
-  unlink(s->path_.c_str());  // a stale segment of a dead data plane
-  int fd = open(s->path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return fail("ipc: cannot create " + s->path_ + ": " + strerror(errno));
-  // The mode is the access control (umask can only narrow it): make sure.
-  if (fchmod(fd, 0600) != 0 || ftruncate(fd, off_t(im.size)) != 0) {
-    std::string e = strerror(errno);
-    close(fd);
-    unlink(s->path_.c_str());
-    return fail("ipc: cannot size " + s->path_ + ": " + e);
+  // ---- the memory: a locked file, or (tests) the heap -------------------
+  uint8_t* base = nullptr;
+  if (p.in_memory) {
+    base = static_cast<uint8_t*>(aligned_alloc(4096, size));
+    if (!base) return fail("ipc: cannot allocate " + std::to_string(size) + " bytes");
+    memset(base, 0, size);
+    im.heap = true;
+  } else {
+    uint32_t other = 0;
+    if (other_instance_running(s->path_, &other))
+      return fail("ipc: " + s->path_ + " belongs to a running data plane (pid " +
+                  std::to_string(other) + "); pick another instance name");
+    // A stale segment (no data plane holds its lock), or whatever else was
+    // left at the name: remove it. O_EXCL below neither follows a link nor
+    // opens a file someone else made.
+    if (unlink(s->path_.c_str()) != 0 && errno != ENOENT)
+      return fail("ipc: cannot remove the stale " + s->path_ + ": " + strerror(errno));
+    int fd = open(s->path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return fail("ipc: cannot create " + s->path_ + ": " + strerror(errno));
+    im.fd = fd;
+    if (!seg::dp_lock_take(fd)) {
+      std::string e = strerror(errno);
+      return fail("ipc: cannot lock " + s->path_ + " (another data plane starting?): " + e);
+    }
+    // The mode is the access control (umask can only narrow it): make sure.
+    if (fchmod(fd, 0600) != 0 || ftruncate(fd, off_t(size)) != 0) {
+      std::string e = strerror(errno);
+      unlink(s->path_.c_str());
+      return fail("ipc: cannot size " + s->path_ + ": " + e);
+    }
+    void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED) {
+      std::string e = strerror(errno);
+      unlink(s->path_.c_str());
+      return fail("ipc: cannot map " + s->path_ + ": " + e);
+    }
+    base = static_cast<uint8_t*>(m);
   }
-  void* m = mmap(nullptr, im.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  close(fd);
-  if (m == MAP_FAILED) {
-    unlink(s->path_.c_str());
-    return fail("ipc: cannot map " + s->path_ + ": " + strerror(errno));
-  }
-  im.base = static_cast<uint8_t*>(m);
+  im.view = seg::View(base, size);
 
-  // ---- header, rings, free lists ----------------------------------------
+  // ---- header ------------------------------------------------------------
   h.magic = FLATNET_IPC_MAGIC;
   h.abi_version = FLATNET_IPC_ABI_VERSION;
   h.header_size = FLATNET_IPC_HEADER_SIZE;
-  h.segment_size = im.size;
+  h.segment_size = size;
   while (h.generation == 0)
     if (getrandom(&h.generation, sizeof h.generation, 0) != sizeof h.generation)
       h.generation = realtime_ns() ^ (uint64_t(getpid()) << 32);
   h.dp_pid = uint32_t(getpid());
   h.state = FLATNET_IPC_STATE_INIT;
   h.n_channels = im.n_channels;
-  h.slot_size = slot_size;
+  h.slot_size = im.slot_size;
   h.created_ns = realtime_ns();
   h.udp_port = p.udp_port;
   h.secondary_port = p.secondary_port;
   memcpy(h.instance, p.instance.data(), p.instance.size());
-  memcpy(im.base, &h, sizeof h);
-  s->hdr_ = reinterpret_cast<flatnet_ipc_header*>(im.base);
+  im.layout = h;
+  s->hdr_ = im.view.at<flatnet_ipc_header>(0);
+  memcpy(s->hdr_, &h, sizeof h);
 
-  auto init = [&](const flatnet_ipc_ring_ref& r, const std::string& name) {
-    rte_ring* rr = seg::ring(im.base, r);
-    return rte_ring_init(rr, name.c_str(), r.count, seg::kRingFlags) == 0 ? rr : nullptr;
-  };
-  bool ok = true;
-  for (unsigned c = 0; c < im.n_channels && ok; ++c) {
-    const auto& d = h.channels[c];
-    im.punt[c] = init(d.punt, "punt" + std::to_string(c));
-    im.punt_free[c] = init(d.punt_free, "puntfree" + std::to_string(c));
-    im.event[c] = init(d.event, "event" + std::to_string(c));
-    ok = im.punt[c] && im.punt_free[c] && im.event[c];
-    for (uint32_t i = 0; ok && i < d.slot_count; ++i)
-      ok = rte_ring_enqueue_elem(im.punt_free[c], &i, sizeof i) == 0;
+  // ---- private geometry: every address the data plane will use ---------
+  for (unsigned c = 0; c < im.n_channels; ++c) {
+    const flatnet_ipc_channel_desc& d = h.channels[c];
+    ChannelState& cs = im.ch[c];
+    cs.punt.bind(im.view, seg::geom(d.punt));
+    cs.event.bind(im.view, seg::geom(d.event));
+    cs.punt_free.bind(im.view, seg::geom(d.punt_free));
+    cs.slots_offset = d.slots_offset;
+    cs.slot_count = d.slot_count;
+    im.view.at<uint8_t>(d.slots_offset, uint64_t(d.slot_count) * im.slot_size);
+    cs.free.reserve(d.slot_count);
+    cs.held.assign(d.slot_count, 0);
   }
-  im.command = init(h.command, "command");
-  im.inject = init(h.inject, "inject");
-  im.inject_free = init(h.inject_free, "injectfree");
-  ok = ok && im.command && im.inject && im.inject_free;
-  for (uint32_t i = 0; ok && i < h.inject_slot_count; ++i)
-    ok = rte_ring_enqueue_elem(im.inject_free, &i, sizeof i) == 0;
-  if (!ok) {
-    munmap(im.base, im.size);
-    unlink(s->path_.c_str());
-    s->hdr_ = nullptr;
-    return fail("ipc: rte_ring_init failed inside the segment");
-  }
-  im.stats_block = im.base + h.stats.offset;  // zero (seq 0: never written) until stats_define
+  im.command.bind(im.view, seg::geom(h.command));
+  im.inject.bind(im.view, seg::geom(h.inject));
+  im.inject_free.bind(im.view, seg::geom(h.inject_free));
+  im.inject_offset = h.inject_slots_offset;
+  im.inject_count = h.inject_slot_count;
+  im.view.at<uint8_t>(im.inject_offset, uint64_t(im.inject_count) * im.slot_size);
+  im.inject_held.assign(im.inject_count, 0);
   im.stats_desc = h.stats;
+  im.stats_block = im.view.at<uint8_t>(h.stats.offset, h.stats.size);  // zero until stats_define
   // release: a client that reads READY sees the finished layout
   __atomic_store_n(&s->hdr_->state, uint32_t(FLATNET_IPC_STATE_READY), __ATOMIC_RELEASE);
   return s;
 }
 
 Service::~Service() {
-  if (!impl_ || !impl_->base) return;
-  __atomic_store_n(&hdr_->state, uint32_t(FLATNET_IPC_STATE_STOPPED), __ATOMIC_RELEASE);
-  // Unlink only our own file: a newer data plane may have replaced it.
-  struct stat st{};
-  flatnet_ipc_header h{};
-  int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    if (pread(fd, &h, sizeof h, 0) == ssize_t(sizeof h) && h.generation == hdr_->generation)
-      unlink(path_.c_str());
-    close(fd);
+  if (!impl_) return;
+  Impl& im = *impl_;
+  if (!im.view.base()) {  // create() failed after opening the file
+    if (im.fd >= 0) close(im.fd);
+    return;
   }
-  (void)st;
-  munmap(impl_->base, impl_->size);
+  __atomic_store_n(&hdr_->state, uint32_t(FLATNET_IPC_STATE_STOPPED), __ATOMIC_RELEASE);
+  if (im.heap) {
+    free(im.view.base());
+    return;
+  }
+  // Unlink only our own file: a newer data plane may have replaced it.
+  struct stat ours{}, now{};
+  if (fstat(im.fd, &ours) == 0 && stat(path_.c_str(), &now) == 0 && ours.st_ino == now.st_ino &&
+      ours.st_dev == now.st_dev)
+    unlink(path_.c_str());
+  munmap(im.view.base(), im.view.size());
+  close(im.fd);  // drops the lock
 }
 
 unsigned Service::n_channels() const { return impl_->n_channels; }
-uint64_t Service::generation() const { return hdr_->generation; }
+uint64_t Service::generation() const { return impl_->layout.generation; }
+uint8_t* Service::memory() const { return impl_->view.base(); }
+size_t Service::memory_size() const { return size_t(impl_->view.size()); }
 
 bool Service::control_present() const {
-  return __atomic_load_n(&hdr_->control_present, __ATOMIC_RELAXED) != 0;
+  // acquire: pairs with the release in accept_control, so a producer that
+  // sees 1 also sees the session word it belongs to.
+  return impl_->present.load(std::memory_order_acquire) != 0;
 }
+
+// ---- sessions (each channel's own thread) ------------------------------------
+
+// Set channel ch up for the current session if it is not yet: both ends of
+// its rings at 0 (the control starts its own at 0 when it attaches), every
+// punt slot free again (whatever a previous control held is ours now), then
+// tell the control (channel_ready) that it may read.
+void Service::sync_channel(unsigned ch) {
+  Impl& im = *impl_;
+  ChannelState& c = im.ch[ch];
+  // acquire: pairs with the main lcore's release store in accept_control.
+  const uint64_t w = im.session.load(std::memory_order_acquire);
+  if (w == c.session) return;
+  c.session = w;
+  c.punt.reset(0);
+  c.event.reset(0);
+  c.punt_free.reset(0);
+  c.free.clear();
+  for (uint32_t i = c.slot_count; i-- > 0;) c.free.push_back(i);
+  std::fill(c.held.begin(), c.held.end(), uint8_t(0));
+  c.held_n = 0;
+  c.trusted = true;
+  // release: the control reads channel_ready (acquire) before our counters.
+  __atomic_store_n(&hdr_->channel_ready[ch], uint32_t(w), __ATOMIC_RELEASE);
+}
+
+// A ring counter of control was impossible. If the control line still names
+// the control of this session, that control wrote garbage: count it and ask
+// the main lcore to drop it. (If a new control has just attached, its fresh
+// counters only look wrong to the old session: not corruption.)
+void Service::channel_corrupt(unsigned ch) {
+  Impl& im = *impl_;
+  ChannelState& c = im.ch[ch];
+  c.trusted = false;
+  // relaxed is enough: the acquire load of the counter that looked wrong
+  // pairs with the client's release stores, which come after its epoch 0.
+  const uint32_t epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_RELAXED);
+  if (epoch != uint32_t(c.session)) return;
+  seg::bump(&hdr_->channel_trust[ch].ring_corrupt);
+  // release: pairs with the main lcore's acquire load in track_control.
+  c.corrupt.store(c.session, std::memory_order_release);
+}
+
+// Slots control handed back on punt_free: each must be one we handed out
+// and not yet got back; anything else is counted and ignored.
+void Service::take_returns(unsigned ch) {
+  Impl& im = *impl_;
+  ChannelState& c = im.ch[ch];
+  uint32_t n;
+  if (!c.punt_free.avail(&n)) {
+    channel_corrupt(ch);
+    return;
+  }
+  if (n == 0) return;
+  for (uint32_t i = 0; i < n; ++i) {
+    // relaxed: the ring's prod/cons (acquire/release) order the entry
+    const uint32_t idx = __atomic_load_n(c.punt_free.entry<uint32_t>(i), __ATOMIC_RELAXED);
+    if (idx >= c.slot_count || !c.held[idx]) {
+      seg::bump(&hdr_->channel_trust[ch].slot_bad);
+      continue;
+    }
+    c.held[idx] = 0;
+    --c.held_n;
+    c.free.push_back(idx);
+  }
+  c.punt_free.consume(n);
+}
+
+// ---- producers -----------------------------------------------------------------
 
 bool Service::punt(unsigned ch, const uint8_t* pkt, uint32_t len, const PuntMeta& m) {
   Impl& im = *impl_;
+  ChannelState& c = im.ch[ch];
   flatnet_ipc_channel_counters& k = hdr_->channel_counters[ch];
   if (!control_present()) {
+    seg::bump(&k.punt_no_control);
+    return false;
+  }
+  sync_channel(ch);
+  if (!c.trusted) {
     seg::bump(&k.punt_no_control);
     return false;
   }
@@ -234,54 +340,84 @@ bool Service::punt(unsigned ch, const uint8_t* pkt, uint32_t len, const PuntMeta
     seg::bump(&k.punt_too_big);
     return false;
   }
-  uint32_t idx;
-  if (rte_ring_dequeue_elem(im.punt_free[ch], &idx, sizeof idx) != 0) {
+  if (c.free.empty()) take_returns(ch);
+  if (!c.trusted) {
+    seg::bump(&k.punt_no_control);
+    return false;
+  }
+  if (c.free.empty()) {
     seg::bump(&k.punt_no_slot);
     return false;
   }
-  const flatnet_ipc_channel_desc& d = hdr_->channels[ch];
-  if (idx >= d.slot_count) {  // only a corrupt control could cause this
-    seg::bump(&k.punt_no_slot);
-    return false;
-  }
-  uint8_t* s = seg::slot(im.base, d.slots_offset, hdr_->slot_size, idx);
-  flatnet_ipc_slot_meta* meta = seg::slot_meta(s);
-  memcpy(seg::slot_data(s), pkt, len);
+  const uint32_t idx = c.free.back();
+  c.free.pop_back();
+  const uint64_t so = seg::slot_offset(c.slots_offset, im.slot_size, idx);
+  flatnet_ipc_slot_meta* meta = im.view.at<flatnet_ipc_slot_meta>(so);
+  memcpy(im.view.at<uint8_t>(so + FLATNET_IPC_SLOT_META_SIZE, len), pkt, len);
+  meta->reserved0 = 0;
   meta->len = len;
   meta->time_ns = m.time_ns;
   meta->addr = m.src;
   meta->local = m.local;
-  // relaxed is enough: the enqueue below is a release store of the tail.
-  __atomic_store_n(&meta->state, uint32_t(FLATNET_IPC_SLOT_QUEUED), __ATOMIC_RELAXED);
-  if (rte_ring_enqueue_elem(im.punt[ch], &idx, sizeof idx) != 0) {
-    // Cannot happen while the ring is larger than the slot count; keep the
-    // slot rather than lose it.
-    __atomic_store_n(&meta->state, uint32_t(FLATNET_IPC_SLOT_FREE), __ATOMIC_RELAXED);
-    rte_ring_enqueue_elem(im.punt_free[ch], &idx, sizeof idx);
-    seg::bump(&k.punt_ring_full);
-    return false;
-  }
+  c.held[idx] = 1;
+  ++c.held_n;
+  // The ring never needs its consumer's count: we queue only slots we know
+  // are free, at most slot_count = capacity of them.
+  // relaxed: the ring's prod/cons (acquire/release) order the entry
+  __atomic_store_n(c.punt.entry<uint32_t>(0), idx, __ATOMIC_RELAXED);
+  c.punt.publish(1);
   seg::bump(&k.punt_ok);
   return true;
 }
 
+bool Service::punt_fill(unsigned ch, unsigned* used, unsigned* slots) {
+  Impl& im = *impl_;
+  ChannelState& c = im.ch[ch];
+  if (control_present()) {
+    sync_channel(ch);
+    if (c.trusted) take_returns(ch);
+  }
+  *used = c.held_n;
+  *slots = c.slot_count;
+  return true;
+}
+
 bool Service::event(unsigned ch, const flatnet_ipc_event& ev) {
+  Impl& im = *impl_;
+  ChannelState& c = im.ch[ch];
   flatnet_ipc_channel_counters& k = hdr_->channel_counters[ch];
   if (!control_present()) {
     seg::bump(&k.event_no_control);
     return false;
   }
-  flatnet_ipc_event e = ev;
-  e.channel = uint16_t(ch);
-  if (rte_ring_enqueue_elem(impl_->event[ch], &e, sizeof e) != 0) {
+  sync_channel(ch);
+  uint32_t room = 0;
+  if (c.trusted && !c.event.room(&room)) channel_corrupt(ch);
+  if (!c.trusted) {
+    seg::bump(&k.event_no_control);
+    return false;
+  }
+  if (room == 0) {
     seg::bump(&k.event_ring_full);
     return false;
   }
+  flatnet_ipc_event* e = c.event.entry<flatnet_ipc_event>(0);
+  memcpy(e, &ev, sizeof ev);
+  e->channel = uint16_t(ch);
+  c.event.publish(1);
   seg::bump(&k.event_ok);
   return true;
 }
 
-unsigned Service::event_room(unsigned ch) const { return rte_ring_free_count(impl_->event[ch]); }
+unsigned Service::event_room(unsigned ch) const {
+  const Impl& im = *impl_;
+  const ChannelState& c = im.ch[ch];
+  uint32_t room = 0;
+  if (!control_present() || !c.trusted ||
+      c.session != im.session.load(std::memory_order_acquire) || !c.event.room(&room))
+    return 0;
+  return room;
+}
 
 // ---- counters block -----------------------------------------------------------
 
@@ -320,13 +456,24 @@ void Service::stats_publish(const uint64_t* values, uint64_t now_ns) {
     }
     row[0] = sum;
   }
+  for (uint32_t k = 0; k < kTrustStatCount; ++k, row += cols) {
+    uint64_t sum = 0;
+    for (unsigned c = 0; c < nch; ++c) {
+      const uint64_t* cc = reinterpret_cast<const uint64_t*>(&hdr_->channel_trust[c]);
+      sum += row[1 + c] = __atomic_load_n(cc + k, __ATOMIC_RELAXED);
+    }
+    row[0] = sum;
+  }
   const uint64_t* mc = reinterpret_cast<const uint64_t*>(&hdr_->main_counters);
-  for (uint32_t k = 0; k < kIpcStatCount - kChannelStatCount; ++k, row += cols) {
+  for (uint32_t k = 0; k <= kMainStatCount; ++k, row += cols) {
     for (unsigned c = 0; c < cols; ++c) row[c] = 0;
-    row[0] = row[nch] = __atomic_load_n(mc + k, __ATOMIC_RELAXED);  // main lcore's column
+    // main lcore's column; the last row is controls_dropped
+    const uint64_t* src = k < kMainStatCount ? mc + k : &hdr_->controls_dropped;
+    row[0] = row[nch] = __atomic_load_n(src, __ATOMIC_RELAXED);
   }
   stats::publish(im.stats_block, im.stats_desc, im.stats_rows.data(),
                  uint32_t(im.stats_names.size()), now_ns);
+  im.stats_last_ns = now_ns;
   const uint64_t period = uint64_t(im.stats_desc.interval_ms) * 1000000ull;
   im.stats_next_ns = now_ns + (period ? period : 1);
 }

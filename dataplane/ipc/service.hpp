@@ -1,12 +1,16 @@
 // The data-plane side of the shared-memory boundary (docs/ipc-abi.md).
 //
-// Service::create() builds the segment: a 0600 file under /dev/shm, header,
-// rings initialised with rte_ring_init (SP/SC), slot areas with their free
-// rings filled. Workers call punt()/event() on their own channel; the main
-// lcore calls poll_main() which applies commands to the PeerTable, streams
-// resync dumps, hands injected packets to the caller, and tracks whether a
-// control is attached. When no control is attached, punts and events are
+// Service::create() builds the segment: a 0600 file under /dev/shm (locked
+// for as long as this data plane runs), header, our own SPSC rings and slot
+// areas. Workers call punt()/event() on their own channel; the main lcore
+// calls poll_main() which applies commands to the PeerTable, streams resync
+// dumps, hands injected packets to the caller, and tracks whether a control
+// is attached. When no trusted control is attached, punts and events are
 // counted (no_control) and dropped instead of queued.
+//
+// Nothing in the segment is trusted: the geometry is kept privately, every
+// counter and index control wrote is bounded, and a control that writes an
+// impossible ring counter is dropped (counted) until the next one attaches.
 //
 // Threading: channel c's punt()/event() from one thread only (worker c, or
 // the main lcore for main_channel()); everything else from the main lcore.
@@ -38,6 +42,10 @@ struct ServiceParams {
   uint32_t stats_interval_ms = 100;  // counters block publish period (stats_due)
   uint16_t udp_port = 0;             // published in the header for control (0 = unknown)
   uint16_t secondary_port = 0;       // 0 = none
+  // Tests: the segment in a heap buffer instead of a file (no path, no
+  // lock), so AddressSanitizer watches every access the data plane makes;
+  // a control reaches it with Client::attach_memory().
+  bool in_memory = false;
 };
 
 // What a worker knows about a punted packet.
@@ -74,6 +82,9 @@ class Service {
   bool event(unsigned channel, const flatnet_ipc_event& ev);
   // Free room in the channel's event ring (producers may check before bursts).
   unsigned event_room(unsigned channel) const;
+  // The channel's punt slots handed to control (queued or held there) of
+  // *slots, counting the ones it has given back. Channel c's thread only.
+  bool punt_fill(unsigned channel, unsigned* used, unsigned* slots);
 
   // ---- main lcore ------------------------------------------------------
   struct PollResult {
@@ -89,8 +100,15 @@ class Service {
   PollResult poll_main(tables::PeerTable& table, uint64_t now_ns,
                        const std::function<bool(const Inject&)>& sink,
                        unsigned max_commands = 64, unsigned max_injects = 32);
-  // True if a live control is attached (as of the last poll_main).
+  // True if a live, trusted control is attached (as of the last poll_main).
   bool control_present() const;
+  // The control-tracking step of poll_main on its own (tests without a
+  // table): notice a control attach, detach, die or corrupt the segment;
+  // start a session for a new one. Main lcore.
+  void track_control(uint64_t now_ns);
+  // The segment's memory (for in_memory tests: what a control attaches to).
+  uint8_t* memory() const;
+  size_t memory_size() const;
 
   // ---- counters block (main lcore; docs/ipc-abi.md "The counters block") --
   // Names the counters the caller will publish; the service appends its own
@@ -109,6 +127,14 @@ class Service {
 
  private:
   Service() = default;
+  void accept_control(uint32_t epoch);
+  void end_session();
+  void drop_control();
+  void repair_header();
+  void repair_stats();
+  void sync_channel(unsigned channel);
+  void channel_corrupt(unsigned channel);
+  void take_returns(unsigned channel);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   flatnet_ipc_header* hdr_ = nullptr;

@@ -1,8 +1,9 @@
 #include "dataplane/runtime/control_bridge.hpp"
 
 #include <rte_prefetch.h>
-#include <rte_ring.h>
 #include <time.h>
+
+#include <cstring>
 
 
 namespace flatnet::runtime {
@@ -64,21 +65,13 @@ bool known_peer(void* ctx, unsigned, uint64_t addr, const fastpath::PuntInfo& in
   return true;
 }
 
-// Slots of the worker's punt channel not in its free ring are queued for or
-// held by control. Read from the segment header's ring offsets (abi.h); the
-// free ring's producer is control, so this reads one line control writes.
+// Slots of the worker's punt channel handed to control and not yet given
+// back: the service keeps that count privately (it reads nothing of the
+// segment's layout for it).
 bool punt_fill(void* ctx, unsigned worker, unsigned* used, unsigned* slots) {
   auto* b = static_cast<ControlBridge*>(ctx);
-  if (!b->service) return false;
-  const flatnet_ipc_header& h = b->service->header();
-  if (worker >= h.n_channels) return false;
-  const flatnet_ipc_channel_desc& d = h.channels[worker];
-  const auto* r = reinterpret_cast<const rte_ring*>(reinterpret_cast<const uint8_t*>(&h) +
-                                                    d.punt_free.offset);
-  unsigned free = rte_ring_count(r);
-  *slots = d.slot_count;
-  *used = free >= d.slot_count ? 0 : d.slot_count - free;
-  return true;
+  if (!b->service || worker >= b->service->n_channels()) return false;
+  return b->service->punt_fill(worker, used, slots);
 }
 
 bool punt(void* ctx, unsigned worker, const uint8_t* d, uint16_t len, const fastpath::PuntInfo& info) {
@@ -92,24 +85,42 @@ bool punt(void* ctx, unsigned worker, const uint8_t* d, uint16_t len, const fast
   return b->service->punt(worker, d, len, m);
 }
 
-bool unknown_dest(void* ctx, unsigned worker, uint64_t dst, uint64_t src) {
-  auto* b = static_cast<ControlBridge*>(ctx);
+}  // namespace
+
+// The events as abi.h defines their fields (the table above enum
+// flatnet_ipc_event_type).
+flatnet_ipc_event unknown_dest_event(uint64_t dst, uint64_t src, const fastpath::PuntInfo& from,
+                                     uint64_t now_ns) {
   flatnet_ipc_event ev{};
   ev.type = FLATNET_IPC_EV_UNKNOWN_DEST;
-  ev.time_ns = mono_ns();
+  ev.time_ns = now_ns;
   ev.addr = dst;
   ev.addr2 = src;
-  return b->service->event(worker, ev);
+  ev.path = to_phys(from.src, from.src_port, from.rx_port);
+  return ev;
 }
 
-bool relaying_pair(void* ctx, unsigned worker, uint64_t src, uint64_t dst) {
-  auto* b = static_cast<ControlBridge*>(ctx);
+flatnet_ipc_event relay_pair_event(uint64_t src, uint64_t dst, uint32_t count, uint64_t now_ns) {
   flatnet_ipc_event ev{};
   ev.type = FLATNET_IPC_EV_RELAY_PAIR;
-  ev.time_ns = mono_ns();
+  ev.time_ns = now_ns;
   ev.addr = src;
   ev.addr2 = dst;
-  return b->service->event(worker, ev);
+  ev.count = count;
+  return ev;
+}
+
+namespace {
+
+bool unknown_dest(void* ctx, unsigned worker, uint64_t dst, uint64_t src,
+                  const fastpath::PuntInfo& from) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  return b->service->event(worker, unknown_dest_event(dst, src, from, mono_ns()));
+}
+
+bool relaying_pair(void* ctx, unsigned worker, uint64_t src, uint64_t dst, uint32_t count) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  return b->service->event(worker, relay_pair_event(src, dst, count, mono_ns()));
 }
 
 void quiescent(void* ctx, unsigned worker) {

@@ -19,6 +19,11 @@ struct ControlBridge {
 // Fills hooks with functions that call into b (which must outlive them).
 void bind_hooks(ControlBridge& b, fastpath::ControlHooks* hooks);
 
+// The events the bridge queues, built field by field as abi.h says.
+flatnet_ipc_event unknown_dest_event(uint64_t dst, uint64_t src, const fastpath::PuntInfo& from,
+                                     uint64_t now_ns);
+flatnet_ipc_event relay_pair_event(uint64_t src, uint64_t dst, uint32_t count, uint64_t now_ns);
+
 flatnet_ipc_phys_addr to_phys(const fastpath::IpAddr& ip, uint16_t udp_port, uint16_t port_id);
 bool from_phys(const flatnet_ipc_phys_addr& a, fastpath::PathView* out);
 

@@ -364,8 +364,8 @@ def main():
                   "shm %s %s == telemetry %d" % (name, c.get(name, ["missing"])[0], tel[name]))
         check(c["relayed"][0] >= 8 and sum(c["relayed"][1:]) == c["relayed"][0],
               "shm relayed %d >= 8, per-channel %s adds up" % (c["relayed"][0], c["relayed"][1:]))
-        check(len(c) == len([k for k in tel if k != "pollers"]) + 16,
-              "every telemetry counter plus 16 ipc_* counters (%d entries)" % len(c))
+        check(len(c) == len([k for k in tel if k != "pollers"]) + 19,
+              "every telemetry counter plus 19 ipc_* counters (%d entries)" % len(c))
         check(c["ipc_commands_ok"][0] >= 4 and c["ipc_punt_no_control"][0] >= 1,
               "ipc_commands_ok %d, ipc_punt_no_control %d" % (c["ipc_commands_ok"][0],
                                                               c["ipc_punt_no_control"][0]))

@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
     return true;
   };
   hooks.unknown_dest = nullptr;
-  hooks.relaying_pair = [](void*, unsigned, uint64_t, uint64_t) { return false; };  // no control
+  hooks.relaying_pair = [](void*, unsigned, uint64_t, uint64_t, uint32_t) { return false; };  // no control
   if (!pairs) hooks.relaying_pair = nullptr;
   if (fake)
     hooks.lookup = [](void*, const uint64_t*, unsigned n, PathView* p, bool* f) {

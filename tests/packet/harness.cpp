@@ -82,12 +82,14 @@ static bool fill_cb(void* ctx, unsigned, unsigned* used, unsigned* slots) {
   *slots = h->punt_slots;
   return true;
 }
-static bool unknown_cb(void* ctx, unsigned, uint64_t dst, uint64_t src) {
+static bool unknown_cb(void* ctx, unsigned, uint64_t dst, uint64_t src, const PuntInfo& from) {
   static_cast<Harness*>(ctx)->unknown_events.emplace_back(dst, src);
+  static_cast<Harness*>(ctx)->unknown_from.push_back(from);
   return true;
 }
-static bool pair_cb(void* ctx, unsigned, uint64_t src, uint64_t dst) {
+static bool pair_cb(void* ctx, unsigned, uint64_t src, uint64_t dst, uint32_t count) {
   static_cast<Harness*>(ctx)->pair_events.emplace_back(src, dst);
+  static_cast<Harness*>(ctx)->pair_counts.push_back(count);
   return true;
 }
 

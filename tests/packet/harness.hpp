@@ -91,6 +91,8 @@ class Harness {
   unsigned punt_slots = 0, punt_used = 0;
   std::vector<Punted> punts;
   std::vector<std::pair<uint64_t, uint64_t>> unknown_events, pair_events;
+  std::vector<PuntInfo> unknown_from;   // physical source of each unknown_events entry
+  std::vector<uint32_t> pair_counts;    // count of each pair_events entry
   unsigned quiescent_calls = 0;
 };
 

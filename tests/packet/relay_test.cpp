@@ -119,6 +119,11 @@ TEST_F(Relay, UnknownDestinationEventIsRateLimited) {
   EXPECT_EQ(h.unknown_events[0].first, 0x0c0c0c0c0cu);
   EXPECT_EQ(h.unknown_events[0].second, kA);
   EXPECT_LE(h.unknown_events.size(), 17u) << "bucket of 16 plus refill";
+  // UNKNOWN_DEST carries the packet's physical source (abi.h).
+  ASSERT_EQ(h.unknown_from.size(), h.unknown_events.size());
+  EXPECT_EQ(h.unknown_from[0].src.family, Family::kV4);
+  EXPECT_EQ(memcmp(h.unknown_from[0].src.b, kIpA.b, 4), 0);
+  EXPECT_EQ(h.unknown_from[0].src_port, 5000);
 }
 
 TEST_F(Relay, UnknownDestinationGoesToSibling) {
@@ -140,7 +145,14 @@ TEST_F(Relay, PairReportedOncePerInterval) {
   EXPECT_EQ(out.size(), 50u);
   ASSERT_EQ(h.pair_events.size(), 1u);
   EXPECT_EQ(h.pair_events[0], std::make_pair(kA, kB));
+  EXPECT_EQ(h.pair_counts[0], 1u) << "the first report counts the packet that made it";
   EXPECT_EQ(h.counters.rendezvous_events, 1u);
+  // Once the interval has passed the next report says how many packets of
+  // the pair were relayed since the last one: 49 quiet ones and this one.
+  h.w.pairs.interval = 0;
+  out = h.run({udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 5000, 9993, vl1_packet(kB, kA, 0))});
+  ASSERT_EQ(h.pair_events.size(), 2u);
+  EXPECT_EQ(h.pair_counts[1], 50u);
 }
 
 TEST_F(Relay, NewPairReportsAreCapped) {

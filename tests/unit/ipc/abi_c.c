@@ -16,5 +16,10 @@ const size_t flatnet_c_sizes[] = {
   offsetof(struct flatnet_ipc_header, stats),
   sizeof(struct flatnet_ipc_stats_desc),
   sizeof(struct flatnet_ipc_stats_head),
+  sizeof(struct flatnet_ipc_ring_state),
+  offsetof(struct flatnet_ipc_ring_state, cons),
+  offsetof(struct flatnet_ipc_header, channel_ready),
+  offsetof(struct flatnet_ipc_header, channel_trust),
+  offsetof(struct flatnet_ipc_header, controls_dropped),
 };
 const size_t flatnet_c_sizes_n = sizeof flatnet_c_sizes / sizeof flatnet_c_sizes[0];

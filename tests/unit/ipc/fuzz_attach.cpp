@@ -1,7 +1,9 @@
 // Fuzz target: a segment file of arbitrary bytes must be refused with a
 // message or attached and used (counters block included, also through the
-// read-only Observer) without reading or writing outside the mapping. The input is written to a private file under /dev/shm; dp_pid is
-// set to this process so the liveness check does not stop every input.
+// read-only Observer) without reading or writing outside the mapping. The
+// input is written to a private 0600 file under /dev/shm, and this process
+// holds the data plane's lock on it so the liveness check does not stop
+// every input.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -12,19 +14,19 @@
 #include <vector>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/segment.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (1u << 20)) return 0;
   std::vector<uint8_t> buf(data, data + size);
-  if (size >= offsetof(flatnet_ipc_header, state)) {
-    uint32_t me = uint32_t(getpid());
-    memcpy(buf.data() + offsetof(flatnet_ipc_header, dp_pid), &me, sizeof me);
-  }
   std::string path = "/dev/shm/flatnet-fuzz-" + std::to_string(getpid()) + ".ipc";
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
+  unlink(path.c_str());
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
   if (fd < 0) return 0;
-  bool ok = write(fd, buf.data(), buf.size()) == ssize_t(buf.size());
-  close(fd);
+  // The lock is kept until the end: as far as the client can tell, a data
+  // plane runs behind the file.
+  bool ok = write(fd, buf.data(), buf.size()) == ssize_t(buf.size()) &&
+            flatnet::ipc::seg::dp_lock_take(fd);
   if (ok) {
     std::string err;
     {  // the read-only view sees the same header checks
@@ -58,6 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();  // a refusal must say why
     }
   }
+  close(fd);
   unlink(path.c_str());
   return 0;
 }

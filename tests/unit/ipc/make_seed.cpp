@@ -5,6 +5,7 @@
 #include <iterator>
 #include <vector>
 
+#include "dataplane/ipc/client.hpp"
 #include "dataplane/ipc/service.hpp"
 
 int main(int argc, char** argv) {
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
   const uint64_t values[] = {3, 4, 0, 1};  // relayed, drop_tx_full: worker 0, main
   s->stats_publish(values, 1);
   uint8_t pkt[40] = {0x11};
-  __atomic_store_n(&const_cast<flatnet_ipc_header&>(s->header()).control_present, 1u, __ATOMIC_RELAXED);
+  auto c = flatnet::ipc::Client::attach(s->path(), &err);
+  if (!c) { fprintf(stderr, "%s\n", err.c_str()); return 1; }
+  s->track_control(1);  // the session starts: the punt and the event are queued
   s->punt(0, pkt, sizeof pkt, flatnet::ipc::PuntMeta{});
   flatnet_ipc_event ev{};
   ev.type = FLATNET_IPC_EV_RELAY_PAIR;

@@ -24,6 +24,11 @@ TEST(IpcAbi, CAndCppAgree) {
       offsetof(flatnet_ipc_header, stats),
       sizeof(flatnet_ipc_stats_desc),
       sizeof(flatnet_ipc_stats_head),
+      sizeof(flatnet_ipc_ring_state),
+      offsetof(flatnet_ipc_ring_state, cons),
+      offsetof(flatnet_ipc_header, channel_ready),
+      offsetof(flatnet_ipc_header, channel_trust),
+      offsetof(flatnet_ipc_header, controls_dropped),
   };
   ASSERT_EQ(flatnet_c_sizes_n, sizeof cpp / sizeof cpp[0]);
   for (size_t i = 0; i < flatnet_c_sizes_n; ++i) EXPECT_EQ(flatnet_c_sizes[i], cpp[i]) << "item " << i;
@@ -45,6 +50,12 @@ TEST(IpcAbi, FixedSizes) {
   EXPECT_EQ(offsetof(flatnet_ipc_header, stats), 2368u);
   EXPECT_EQ(offsetof(flatnet_ipc_header, stats) % 64, 0u);
   EXPECT_EQ(sizeof(flatnet_ipc_stats_head), 64u);
+  // A ring's two counters on lines of their own (one writer each).
+  EXPECT_EQ(sizeof(flatnet_ipc_ring_state), 128u);
+  EXPECT_EQ(offsetof(flatnet_ipc_ring_state, cons), 64u);
+  EXPECT_EQ(offsetof(flatnet_ipc_header, channel_ready) % 64, 0u);
+  EXPECT_EQ(offsetof(flatnet_ipc_header, channel_trust) % 64, 0u);
+  EXPECT_EQ(offsetof(flatnet_ipc_header, controls_dropped) % 64, 0u);
 }
 
 TEST(IpcAbi, MagicSpellsName) {

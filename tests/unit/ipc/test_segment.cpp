@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "tests/unit/ipc/test_util.hpp"
 
@@ -36,11 +37,24 @@ ServiceParams small_params(const std::string& inst, uint32_t workers = 1) {
   return p;
 }
 
-// Pretend the main lcore noticed the control (poll_main does this; the
-// table-free tests here flip the flag the same way poll_main would).
-void mark_present(Service& s, bool on) {
-  __atomic_store_n(&const_cast<flatnet_ipc_header&>(s.header()).control_present, uint32_t(on),
-                   __ATOMIC_RELAXED);
+uint64_t mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+// The main lcore's control tracking (the part of poll_main the table-free
+// tests here need): it notices the attached control and starts its session.
+void notice_control(Service& s) { s.track_control(mono_ns()); }
+
+// Stand in for a data plane behind a segment file: hold its lock.
+int hold_dp_lock(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR);
+  if (fd >= 0 && !seg::dp_lock_take(fd)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 }  // namespace
@@ -154,7 +168,15 @@ TEST(IpcSegment, NoControlMeansCountedNotQueued) {
   }
   EXPECT_EQ(s->header().channel_counters[0].punt_no_control, 1000u);
   EXPECT_EQ(s->header().channel_counters[0].event_no_control, 1000u);
-  EXPECT_EQ(s->event_room(0), 127u) << "nothing may be queued without a control";
+  // A control that attaches now finds nothing queued.
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  notice_control(*s);
+  EXPECT_TRUE(s->event(0, ev));
+  unsigned events = 0;
+  c->poll_events([&](const flatnet_ipc_event&) { ++events; });
+  EXPECT_EQ(events, 1u) << "nothing may be queued without a control";
+  EXPECT_EQ(c->poll_punts([](auto&, auto, auto) {}, 1000), 0u);
 }
 
 TEST(IpcSegment, FullRingsCountDrops) {
@@ -163,7 +185,7 @@ TEST(IpcSegment, FullRingsCountDrops) {
   ASSERT_TRUE(s) << err;
   auto c = Client::attach(s->path(), &err);
   ASSERT_TRUE(c) << err;
-  mark_present(*s, true);
+  notice_control(*s);
   uint8_t pkt[64] = {};
   int ok = 0;
   for (int i = 0; i < 100; ++i) ok += s->punt(0, pkt, sizeof pkt, PuntMeta{});
@@ -175,8 +197,8 @@ TEST(IpcSegment, FullRingsCountDrops) {
   flatnet_ipc_event ev{};
   int eok = 0;
   for (int i = 0; i < 200; ++i) eok += s->event(0, ev);
-  EXPECT_EQ(eok, 127);
-  EXPECT_EQ(s->header().channel_counters[0].event_ring_full, 73u);
+  EXPECT_EQ(eok, 128) << "every entry of our ring is usable";
+  EXPECT_EQ(s->header().channel_counters[0].event_ring_full, 72u);
   // Draining frees slots again.
   EXPECT_EQ(c->poll_punts([](auto&, auto, auto) {}, 1000), 64u);
   EXPECT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
@@ -190,7 +212,7 @@ TEST(IpcSegment, PuntRoundTripBetweenThreads) {
   ASSERT_TRUE(s) << err;
   auto c = Client::attach(s->path(), &err);
   ASSERT_TRUE(c) << err;
-  mark_present(*s, true);
+  notice_control(*s);
   constexpr uint32_t kN = 20000;
   std::atomic<bool> stop{false};
   auto producer = [&](unsigned ch) {
@@ -237,7 +259,7 @@ TEST(IpcSegment, EventRoundTripBetweenThreads) {
   ASSERT_TRUE(s) << err;
   auto c = Client::attach(s->path(), &err);
   ASSERT_TRUE(c) << err;
-  mark_present(*s, true);
+  notice_control(*s);
   constexpr uint32_t kN = 50000;
   std::thread w([&] {
     for (uint32_t i = 0; i < kN;) {
@@ -264,12 +286,12 @@ TEST(IpcSegment, EventRoundTripBetweenThreads) {
   EXPECT_EQ(next, kN);
 }
 
-// A control that dies holding slots: the next one gets them all back.
+// A control that dies holding slots: the next one starts a session in which
+// every slot is free again and none of the old punts shows up.
 TEST(IpcSegment, CrashedControlSlotsRecovered) {
   std::string err;
   auto s = Service::create(small_params(ipc_unique_instance("crash")), &err);
   ASSERT_TRUE(s) << err;
-  mark_present(*s, true);
   uint8_t pkt[64] = {};
   int to_parent[2], to_child[2];
   ASSERT_EQ(pipe(to_parent), 0);
@@ -293,6 +315,8 @@ TEST(IpcSegment, CrashedControlSlotsRecovered) {
   char b = 0;
   ASSERT_EQ(read(to_parent[0], &b, 1), 1);
   ASSERT_EQ(b, 'a');
+  notice_control(*s);
+  ASSERT_TRUE(s->control_present());
   for (int i = 0; i < 64; ++i) ASSERT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
   ASSERT_EQ(write(to_child[1], &b, 1), 1);
   for (int fd : {to_parent[0], to_parent[1], to_child[0], to_child[1]}) close(fd);
@@ -300,14 +324,19 @@ TEST(IpcSegment, CrashedControlSlotsRecovered) {
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
-  // 9 slots went back before the death; 55 still queued or held.
+  unsigned used = 0, slots = 0;
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(used, 55u) << "9 slots went back before the death";
   auto c = Client::attach(s->path(), &err);
   ASSERT_TRUE(c) << err;
-  EXPECT_EQ(c->punts_dropped_on_attach(), 54u);  // stale, never read
-  EXPECT_EQ(c->slots_recovered(), 55u);          // 54 stale + 1 held at death
+  notice_control(*s);
+  EXPECT_EQ(c->poll_punts([](auto&, auto, auto) {}, 1000), 0u) << "stale punts are not delivered";
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(used, 0u) << "the new session starts with every slot free";
   int ok = 0;
   for (int i = 0; i < 100; ++i) ok += s->punt(0, pkt, sizeof pkt, PuntMeta{});
   EXPECT_EQ(ok, 64) << "every slot must be usable again";
+  EXPECT_EQ(c->poll_punts([](auto&, auto, auto) {}, 1000), 64u);
 }
 
 // The fuzz seeds, as files a control might find: the valid one attaches
@@ -323,7 +352,6 @@ TEST(IpcSegment, CorruptSegmentsRefused) {
       {"bad-version.bin", "ABI version mismatch"},
       {"truncated.bin", "segment size in header differs"},
       {"punt-ring-offset-out.bin", "bad layout of channel 0"},
-      {"ring-mask-corrupt.bin", "a ring's size or sync mode differs"},
       {"stats-block-out.bin", "bad counters block: block reaches past the file"},
   };
   for (const Case& k : cases) {
@@ -331,20 +359,130 @@ TEST(IpcSegment, CorruptSegmentsRefused) {
     ASSERT_TRUE(in) << k.file;
     std::vector<char> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     ASSERT_GE(b.size(), sizeof(flatnet_ipc_header)) << k.file;
-    uint32_t me = uint32_t(getpid());  // the seed's data plane is long gone
-    memcpy(b.data() + offsetof(flatnet_ipc_header, dp_pid), &me, sizeof me);
     std::string path = "/dev/shm/" + ipc_unique_instance("corpus");
-    std::ofstream(path, std::ios::binary).write(b.data(), std::streamsize(b.size()));
+    {
+      int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+      ASSERT_GE(fd, 0);
+      ASSERT_EQ(write(fd, b.data(), b.size()), ssize_t(b.size()));
+      close(fd);
+    }
+    int lock = hold_dp_lock(path);  // the seed's data plane, as far as the client can tell
+    ASSERT_GE(lock, 0);
     std::string err;
     auto c = Client::attach(path, &err);
     if (k.expect == nullptr) {
       EXPECT_TRUE(c) << k.file << ": " << err;
-      if (c) EXPECT_EQ(c->slots_recovered(), 1u) << "the seed holds one queued punt";
     } else {
       EXPECT_FALSE(c) << k.file;
       EXPECT_NE(err.find(k.expect), std::string::npos) << k.file << ": " << err;
     }
     c.reset();
+    close(lock);
     unlink(path.c_str());
   }
+}
+
+// Only a segment of our own user's data plane: a regular file (no link
+// followed), ours, mode 0600, held by a running data plane.
+TEST(IpcSegment, ForeignFilesRefused) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("foreign")), &err);
+  ASSERT_TRUE(s) << err;
+  std::string link = "/dev/shm/" + ipc_unique_instance("link");
+  ASSERT_EQ(symlink(s->path().c_str(), link.c_str()), 0);
+  EXPECT_FALSE(Client::attach(link, &err));
+  EXPECT_NE(err.find("symbolic link"), std::string::npos) << err;
+  EXPECT_FALSE(Observer::open(link, &err));
+  unlink(link.c_str());
+
+  ASSERT_EQ(chmod(s->path().c_str(), 0644), 0);
+  EXPECT_FALSE(Client::attach(s->path(), &err));
+  EXPECT_NE(err.find("mode 0644, not 0600"), std::string::npos) << err;
+  ASSERT_EQ(chmod(s->path().c_str(), 0600), 0);
+
+  if (geteuid() == 0) {  // only root can give a file away
+    ASSERT_EQ(chown(s->path().c_str(), 65534, 65534), 0);
+    EXPECT_FALSE(Client::attach(s->path(), &err));
+    EXPECT_NE(err.find("owned by uid 65534"), std::string::npos) << err;
+    ASSERT_EQ(chown(s->path().c_str(), 0, 0), 0);
+  }
+  auto c = Client::attach(s->path(), &err);
+  EXPECT_TRUE(c) << err;
+}
+
+// A segment file whose header names a live pid (our own: pid reuse, or a
+// planted file) but that no data plane holds: the client calls it stale and
+// a new data plane starts over it.
+TEST(IpcSegment, StaleFileWithLivePidDoesNotBlockStart) {
+  std::string inst = ipc_unique_instance("stale"), err;
+  std::string path;
+  std::vector<char> image;
+  {
+    auto s = Service::create(small_params(inst), &err);
+    ASSERT_TRUE(s) << err;
+    path = s->path();
+    image.assign(reinterpret_cast<const char*>(s->memory()),
+                 reinterpret_cast<const char*>(s->memory()) + s->memory_size());
+  }
+  ASSERT_NE(access(path.c_str(), F_OK), 0);
+  // The image still says READY and names this (live) process as its data plane.
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, image.data(), image.size()), ssize_t(image.size()));
+  close(fd);
+  EXPECT_FALSE(Client::attach(path, &err));
+  EXPECT_NE(err.find("no running data plane holds it"), std::string::npos) << err;
+  auto s2 = Service::create(small_params(inst), &err);
+  ASSERT_TRUE(s2) << "a stale file must not stop the data plane: " << err;
+  // ... while a running one still does.
+  auto s3 = Service::create(small_params(inst), &err);
+  EXPECT_FALSE(s3);
+  EXPECT_NE(err.find("belongs to a running data plane"), std::string::npos) << err;
+  auto c = Client::attach(path, &err);
+  EXPECT_TRUE(c) << err;
+}
+
+// A control that hands a punt slot back twice, or one that does not exist:
+// counted (slot_bad), ignored, and the slot is not used twice.
+TEST(IpcSegment, SlotReturnedTwiceOrUnknownCounted) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("twice")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  notice_control(*s);
+  uint8_t pkt[64] = {};
+  ASSERT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+  ASSERT_TRUE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+  std::vector<uint32_t> lens;
+  ASSERT_EQ(c->poll_punts([&](auto&, auto, uint32_t len) { lens.push_back(len); }), 2u);
+  unsigned used = 0, slots = 0;
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  ASSERT_EQ(used, 0u);
+  // Now play a lying control on channel 0's punt_free ring directly: slot 0
+  // (already back) again, and slot 1000 (there are 64).
+  const flatnet_ipc_ring_ref r = s->header().channels[0].punt_free;
+  auto* st = reinterpret_cast<flatnet_ipc_ring_state*>(s->memory() + r.offset);
+  uint32_t prod = __atomic_load_n(&st->prod, __ATOMIC_RELAXED);
+  ASSERT_EQ(prod, 2u);
+  auto* entries = reinterpret_cast<uint32_t*>(s->memory() + r.offset + FLATNET_IPC_RING_STATE_SIZE);
+  entries[prod++ & (r.count - 1)] = 0;
+  entries[prod++ & (r.count - 1)] = 1000;
+  __atomic_store_n(&st->prod, prod, __ATOMIC_RELEASE);
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(used, 0u);
+  EXPECT_EQ(s->header().channel_trust[0].slot_bad, 2u);
+  EXPECT_EQ(s->header().channel_trust[0].ring_corrupt, 0u) << "bad indices are not a broken ring";
+  // Every slot is still used exactly once: 64 punts fit, the 65th does not.
+  int ok = 0;
+  for (int i = 0; i < 65; ++i) ok += s->punt(0, pkt, sizeof pkt, PuntMeta{});
+  EXPECT_EQ(ok, 64);
+  // An impossible counter is a broken ring: counted, and the control dropped.
+  __atomic_store_n(&st->prod, prod + 1000, __ATOMIC_RELEASE);
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(s->header().channel_trust[0].ring_corrupt, 1u);
+  notice_control(*s);
+  EXPECT_FALSE(s->control_present());
+  EXPECT_EQ(s->header().controls_dropped, 1u);
+  EXPECT_FALSE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
 }

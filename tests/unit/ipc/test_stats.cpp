@@ -248,7 +248,7 @@ TEST(IpcStats, ServicePublishesClientAndObserverRead) {
   ASSERT_TRUE(svc) << err;
   EXPECT_FALSE(svc->stats_define({"ipc_punt_ok"}, &err)) << "the service's own names are taken";
   ASSERT_TRUE(svc->stats_define({"relayed", "drop_tx_full"}, &err)) << err;
-  EXPECT_EQ(svc->stats_names().size(), 2u + 16u);
+  EXPECT_EQ(svc->stats_names().size(), 2u + 19u);
   EXPECT_EQ(svc->stats_names()[2], "ipc_punt_ok");
 
   uint8_t pkt[40] = {};
@@ -271,7 +271,7 @@ TEST(IpcStats, ServicePublishesClientAndObserverRead) {
   EXPECT_EQ(a.names, b.names);
   EXPECT_EQ(a.values, b.values);
   EXPECT_EQ(a.channels, 3u);
-  ASSERT_EQ(a.size(), 18u);
+  ASSERT_EQ(a.size(), 21u);
   EXPECT_EQ(a.names[0], "relayed");
   EXPECT_EQ(a.total(0), 31u);
   EXPECT_EQ(a.channel(0, 2), 1u);

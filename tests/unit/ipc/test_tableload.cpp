@@ -138,7 +138,7 @@ TEST(TableLoad, LoadsListsDeletesSyntheticPeers) {
   const uint64_t attaches = dp.svc->header().main_counters.control_attaches;
   r = run(base + "stats");
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_NE(r.out.find("counters block: 17 counters"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("counters block: 20 counters"), std::string::npos) << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\\nrelayed +12 +5 +7\\n"))) << r.out;
   r = run(base + "stats --json");
   EXPECT_EQ(r.status, 0) << r.out;
