@@ -16,6 +16,7 @@ const char* to_string(CredentialStatus s) {
     case CredentialStatus::kChainTooLong: return "custody chain longer than its maximum";
     case CredentialStatus::kBadSignatureLength: return "bad signature length";
     case CredentialStatus::kTooManyThings: return "too many owned things";
+    case CredentialStatus::kTooManyCredentials: return "too many credentials in one section";
   }
   return "?";
 }

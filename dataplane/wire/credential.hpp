@@ -38,6 +38,7 @@ enum class CredentialStatus : uint8_t {
   kChainTooLong,       // more custody entries than the max length allows
   kBadSignatureLength, // signature type 1 with a length other than 96
   kTooManyThings,      // certificate of ownership over 16 things
+  kTooManyCredentials, // a NETWORK_CREDENTIALS section over its bound
 };
 const char* to_string(CredentialStatus s);
 
