@@ -74,7 +74,8 @@ int64_t Dictionary::get_i64(std::string_view key, int64_t dfl) const {
   if (!v || v->empty()) return dfl;
   bool neg = false;
   const uint64_t x = parse_hex(*v, &neg);
-  return neg ? -int64_t(x) : int64_t(x);
+  // Negated in unsigned arithmetic: "-8000000000000000" is INT64_MIN, not UB.
+  return int64_t(neg ? uint64_t(0) - x : x);
 }
 
 bool Dictionary::get_bool(std::string_view key, bool dfl) const {
