@@ -187,7 +187,8 @@ TEST(ConformanceNetconf, SavedConfigsDecodeVerifyAndReencode) {
 
 TEST(ConformanceNetconf, CapturedConfigExchanges) {
   FLATNET_REQUIRE_VECTORS(V);
-  size_t requests = 0, chunks = 0, configs = 0, credentials = 0, coms_seen = 0, inline_coms = 0;
+  size_t requests = 0, chunks = 0, pushes = 0, configs = 0, credentials = 0, coms_seen = 0, gather_coms = 0,
+         ext_frame_coms = 0;
   for (const auto& t : testnets(V)) {
     const auto ids = load_node_identities(t);
     for (const auto& f : fs::directory_iterator(t)) {
@@ -212,6 +213,7 @@ TEST(ConformanceNetconf, CapturedConfigExchanges) {
           chunk = pl;
         if (!chunk.empty()) {
           ++chunks;
+          pushes += verb == Verb::kNetworkConfig;
           EXPECT_EQ(src, kA);
           ConfigChunk c;
           ASSERT_EQ(parse_config_chunk(chunk, c), ChunkStatus::kOk);
@@ -288,7 +290,7 @@ TEST(ConformanceNetconf, CapturedConfigExchanges) {
         if (verb == Verb::kMulticastGather && pl.size() > 23 && (pl[8] & 0x01)) com_at = 23;
         if (verb == Verb::kExtFrame && pl.size() > 9 && (pl[8] & 0x01)) com_at = 9;
         if (com_at) {
-          ++inline_coms;
+          ++(verb == Verb::kMulticastGather ? gather_coms : ext_frame_coms);
           CertificateOfMembership c;
           ASSERT_EQ(decode_com(pl.subspan(com_at), c), CredentialStatus::kOk);
           EXPECT_EQ(com_verify(c, lookup_in(ids)), VerifyResult::kOk);
@@ -297,11 +299,12 @@ TEST(ConformanceNetconf, CapturedConfigExchanges) {
       }
     }
   }
-  std::printf("captures: %zu NETWORK_CONFIG_REQUEST, %zu config chunks -> %zu configs, "
-              "%zu NETWORK_CREDENTIALS with %zu COMs, %zu inline COMs\n",
-              requests, chunks, configs, credentials, coms_seen, inline_coms);
+  std::printf("captures: %zu NETWORK_CONFIG_REQUEST, %zu config chunks (%zu NETWORK_CONFIG) -> %zu configs, "
+              "%zu NETWORK_CREDENTIALS with %zu COMs, inline COMs: %zu MULTICAST_GATHER, %zu EXT_FRAME\n",
+              requests, chunks, pushes, configs, credentials, coms_seen, gather_coms, ext_frame_coms);
   EXPECT_GT(requests, 0u);
   EXPECT_GT(configs, 0u);
   EXPECT_GT(credentials, 0u);
   EXPECT_GT(coms_seen, 0u);
+  EXPECT_GT(gather_coms, 0u);
 }
