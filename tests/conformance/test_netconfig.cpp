@@ -188,7 +188,7 @@ TEST(ConformanceNetconf, SavedConfigsDecodeVerifyAndReencode) {
 TEST(ConformanceNetconf, CapturedConfigExchanges) {
   FLATNET_REQUIRE_VECTORS(V);
   size_t requests = 0, chunks = 0, pushes = 0, configs = 0, credentials = 0, coms_seen = 0, gather_coms = 0,
-         ext_frame_coms = 0;
+         ext_frame_coms = 0, multicast_frame_coms = 0, multicast_frames = 0;
   for (const auto& t : testnets(V)) {
     const auto ids = load_node_identities(t);
     for (const auto& f : fs::directory_iterator(t)) {
@@ -285,12 +285,16 @@ TEST(ConformanceNetconf, CapturedConfigExchanges) {
           seed("wire_credentials", tag, pl, 5);
           continue;
         }
-        // Inline COMs: MULTICAST_GATHER / EXT_FRAME with flag 0x01.
+        // Inline COMs: MULTICAST_GATHER / EXT_FRAME / MULTICAST_FRAME with flag 0x01.
         size_t com_at = 0;
+        multicast_frames += verb == Verb::kMulticastFrame;
+        if (verb == Verb::kMulticastFrame && pl.size() > 9 && (pl[8] & 0x01)) com_at = 9;
         if (verb == Verb::kMulticastGather && pl.size() > 23 && (pl[8] & 0x01)) com_at = 23;
         if (verb == Verb::kExtFrame && pl.size() > 9 && (pl[8] & 0x01)) com_at = 9;
         if (com_at) {
-          ++(verb == Verb::kMulticastGather ? gather_coms : ext_frame_coms);
+          ++(verb == Verb::kMulticastGather ? gather_coms
+             : verb == Verb::kExtFrame      ? ext_frame_coms
+                                            : multicast_frame_coms);
           CertificateOfMembership c;
           ASSERT_EQ(decode_com(pl.subspan(com_at), c), CredentialStatus::kOk);
           EXPECT_EQ(com_verify(c, lookup_in(ids)), VerifyResult::kOk);
@@ -300,8 +304,10 @@ TEST(ConformanceNetconf, CapturedConfigExchanges) {
     }
   }
   std::printf("captures: %zu NETWORK_CONFIG_REQUEST, %zu config chunks (%zu NETWORK_CONFIG) -> %zu configs, "
-              "%zu NETWORK_CREDENTIALS with %zu COMs, inline COMs: %zu MULTICAST_GATHER, %zu EXT_FRAME\n",
-              requests, chunks, pushes, configs, credentials, coms_seen, gather_coms, ext_frame_coms);
+              "%zu NETWORK_CREDENTIALS with %zu COMs, inline COMs: %zu MULTICAST_GATHER, %zu EXT_FRAME, "
+              "%zu MULTICAST_FRAME (of %zu)\n",
+              requests, chunks, pushes, configs, credentials, coms_seen, gather_coms, ext_frame_coms,
+              multicast_frame_coms, multicast_frames);
   EXPECT_GT(requests, 0u);
   EXPECT_GT(configs, 0u);
   EXPECT_GT(credentials, 0u);
