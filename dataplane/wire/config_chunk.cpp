@@ -99,6 +99,8 @@ ConfigAssembler::Result ConfigAssembler::add(std::span<const uint8_t> payload,
                                              ConfigChunk* chunk_out) {
   ConfigChunk c;
   if (parse_config_chunk(payload, c) != ChunkStatus::kOk) return Result::kBadChunk;
+  // Update ID 0 marks a free slot here; stock controllers never send it.
+  if (c.update_id == 0) return Result::kBadChunk;
   if (c.network_id != network_id_) return Result::kWrongNetwork;
   if (chunk_out) *chunk_out = c;
 

@@ -71,7 +71,7 @@ class ConfigAssembler {
   enum class Result : uint8_t {
     kPending = 0,   // verified and stored; more chunks to come
     kComplete,      // verified; *dict holds the whole text
-    kBadChunk,      // does not parse (see ChunkStatus), or legacy unsigned
+    kBadChunk,      // does not parse (see ChunkStatus), legacy unsigned, or update ID 0
     kWrongNetwork,  // another network's chunk
     kBadSignature,  // does not verify with the controller's identity
     kDuplicate,     // this exact chunk was already stored

@@ -114,6 +114,9 @@ TEST(ConfigChunk, Refusals) {
   ConfigAssembler elsewhere(test_nwid() + 1);
   EXPECT_EQ(elsewhere.add(chunks[0], controller_id(), &out), Result::kWrongNetwork);
   EXPECT_EQ(a.add(std::vector<uint8_t>{1, 2, 3}, controller_id(), &out), Result::kBadChunk);
+  auto zero_id = chunks[0];
+  std::fill(zero_id.begin() + 10 + 9740 + 1, zero_id.begin() + 10 + 9740 + 9, 0);
+  EXPECT_EQ(a.add(zero_id, controller_id(), &out), Result::kBadChunk);
   EXPECT_EQ(a.add(chunks[0], other_id(), &out), Result::kBadSignature);
   auto flipped = chunks[0];
   flipped[100] ^= 1;
