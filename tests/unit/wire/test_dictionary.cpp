@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "dataplane/wire/config_request.hpp"
 #include "dataplane/wire/dictionary.hpp"
 
 using namespace flatnet::wire;
@@ -143,5 +144,32 @@ TEST(Dictionary, Limits) {
   EXPECT_EQ(encode_dictionary(nul, out), DictStatus::kBadKey);
   for (auto s : {DictStatus::kOk, DictStatus::kTooLong, DictStatus::kEmbeddedNul,
                  DictStatus::kTooManyEntries, DictStatus::kBadKey})
+    EXPECT_STRNE(to_string(s), "?");
+}
+
+TEST(ConfigRequest, RoundTripAndStatuses) {
+  ConfigRequest q;
+  q.network_id = 0xee420f0cda000001ULL;
+  q.metadata = stock_request_metadata(1, 14, 1, "linux/x86_64");
+  q.have_revision = 3;
+  q.have_timestamp = 4;
+  std::vector<uint8_t> b;
+  ASSERT_TRUE(encode_config_request(q, b));
+  EXPECT_EQ(b.size(), 8u + 2 + 263 + 16);  // stock 1.14.1 metadata is 263 bytes
+  ConfigRequest back;
+  ASSERT_EQ(decode_config_request(b, back), RequestStatus::kOk);
+  EXPECT_EQ(back, q);
+  // Older members stop after the metadata: revision and timestamp read 0.
+  ASSERT_EQ(decode_config_request(std::span<const uint8_t>(b.data(), b.size() - 16), back), RequestStatus::kOk);
+  EXPECT_EQ(back.have_revision, 0u);
+  EXPECT_EQ(back.metadata, q.metadata);
+  EXPECT_EQ(decode_config_request(std::span<const uint8_t>(b.data(), 20), back), RequestStatus::kTruncated);
+  std::vector<uint8_t> nul = {0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 'a', '=', 0};
+  EXPECT_EQ(decode_config_request(nul, back), RequestStatus::kBadMetadata);
+  ConfigRequest big = q;
+  big.metadata.add("x", std::string(kMetadataDictCapacity, 'y'));
+  std::vector<uint8_t> o;
+  EXPECT_FALSE(encode_config_request(big, o));
+  for (auto s : {RequestStatus::kOk, RequestStatus::kTruncated, RequestStatus::kBadMetadata})
     EXPECT_STRNE(to_string(s), "?");
 }
