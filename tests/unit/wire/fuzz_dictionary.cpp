@@ -1,13 +1,30 @@
-// libFuzzer target: dictionary text and the NetworkConfig read from it.
+// libFuzzer target: dictionary text and the NetworkConfig read from it,
+// and the same bytes as a NETWORK_CONFIG_REQUEST payload.
 // Whatever parses must re-encode to text that parses to the same thing;
 // a config that decodes must re-encode and decode to the same config.
 #include <cstdlib>
 #include <vector>
 
+#include "dataplane/wire/config_request.hpp"
 #include "dataplane/wire/network_config.hpp"
+
+namespace {
+
+void request(const uint8_t* data, size_t size) {
+  using namespace flatnet::wire;
+  ConfigRequest q;
+  if (decode_config_request({data, size}, q) != RequestStatus::kOk) return;
+  std::vector<uint8_t> out;
+  if (!encode_config_request(q, out)) return;  // bad key or escapes over capacity
+  ConfigRequest back;
+  if (decode_config_request(out, back) != RequestStatus::kOk || !(back == q)) std::abort();
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace flatnet::wire;
+  request(data, size);
   Dictionary d;
   if (parse_dictionary({data, size}, d) != DictStatus::kOk) return 0;
   std::vector<uint8_t> text;
