@@ -259,7 +259,9 @@ TEST(ConformanceNetconf, CapturedConfigExchanges) {
           // Exactly what a stock 1.14.1 member sends.
           EXPECT_EQ(d, stock_request_metadata(1, 14, 1, "linux/x86_64"));
           // The held revision/timestamp: 0 before the first config.
-          if (q.have_revision != 0) EXPECT_EQ(q.have_revision, 1u);
+          if (q.have_revision != 0) {
+            EXPECT_EQ(q.have_revision, 1u);
+          }
           std::vector<uint8_t> again;
           ASSERT_TRUE(encode_config_request(q, again));
           EXPECT_TRUE(std::equal(again.begin(), again.end(), pl.begin(), pl.end()))
