@@ -31,12 +31,15 @@ struct LinkInfo {
   uint32_t flags = 0;      // IFF_*
   uint32_t tx_queues = 0;  // IFLA_NUM_TX_QUEUES
   uint32_t rx_queues = 0;
+  int master = 0;          // IFLA_MASTER: the bridge it is enslaved to, 0 none
 };
 
 struct LinkChange {
   std::optional<bool> up;
   std::optional<uint32_t> mtu;
   std::optional<Mac> mac;
+  // Bridge mode: enslave to the bridge of this index; 0 releases.
+  std::optional<int> master;
 };
 
 class Netlink {

@@ -4,7 +4,8 @@
 // by stock's names, sets MAC/MTU/up, addresses and routes through the
 // port's netlink code, checks them with a netlink dump and with `ip -j`
 // (an independent reader, when iproute2 is installed), exchanges frames with
-// the kernel (ARP, ICMP echo, the kernel's own ARP request), opens two
+// the kernel (ARP, ICMP echo, the kernel's own ARP request), enslaves a tap
+// to a bridge (bridge mode), opens two
 // queues, turns the vnet header on and splits a real TSO super-frame, and
 // checks that closing removes the device. Skipped when not root. Every wait
 // is a poll with a deadline.
@@ -219,6 +220,23 @@ TEST_F(PortTap, NamedAndConfiguredAsStock) {
     EXPECT_EQ(j[0]["mtu"], 2800);
     const auto& flags = j[0]["flags"];
     EXPECT_NE(std::find(flags.begin(), flags.end(), "UP"), flags.end());
+  }
+  // Bridge mode: enslaved to a Linux bridge (made here by iproute2, the
+  // test's setup) and released again.
+  if (have_ip()) {
+    run("ip link add flportbr0 type bridge");
+    int br = 0;
+    ASSERT_EQ(nl->link_index("flportbr0", &br), 0);
+    LinkChange m;
+    m.master = br;
+    ASSERT_EQ(nl->link_set(ifindex, m), 0);
+    ASSERT_EQ(nl->link_get(ifindex, &li), 0);
+    EXPECT_EQ(li.master, br);
+    m.master = 0;
+    ASSERT_EQ(nl->link_set(ifindex, m), 0);
+    ASSERT_EQ(nl->link_get(ifindex, &li), 0);
+    EXPECT_EQ(li.master, 0);
+    run("ip link del flportbr0");
   }
   LinkChange down;
   down.up = false;
