@@ -150,7 +150,7 @@ size_t gso_split(const VnetHdr& h, const uint8_t* frame, size_t len, std::span<F
       *err = GsoError::kNoRoom;
       return 0;
     }
-    std::memcpy(out[0].data, frame, len);
+    if (len != 0) std::memcpy(out[0].data, frame, len);
     out[0].len = uint32_t(len);
     if (!complete_checksum(h, out[0].data, len)) {
       *err = GsoError::kMalformed;
