@@ -35,9 +35,11 @@ std::optional<Tap> Tap::open(const TapOptions& o, std::string* err) {
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
     if (o.queues > 1) ifr.ifr_flags |= IFF_MULTI_QUEUE;
     if (o.vnet_hdr) ifr.ifr_flags |= IFF_VNET_HDR;
+    // TUNSETIFF on the name of an existing (persistent) tap attaches to it
+    // instead of failing; the first queue must make a new device.
+    if (q == 0 && device_exists(o.name)) return fail("a device of this name exists", 0);
     if (::ioctl(fd, TUNSETIFF, &ifr) < 0) return fail("TUNSETIFF", errno);
-    // The name must be the one asked for: TUNSETIFF on an existing tap of
-    // that name would attach to it instead of failing.
+    // A name with a format ("zt%d") would be filled in by the kernel.
     if (std::strncmp(ifr.ifr_name, o.name.c_str(), IFNAMSIZ) != 0) return fail("kernel renamed it", 0);
     if (o.vnet_hdr) {
       // The plain 10-byte virtio_net_hdr (no num_buffers): nothing here

@@ -375,6 +375,35 @@ TEST_F(PortTap, FramesBothWaysAndSubscriptions) {
   ASSERT_TRUE(read_until(*tap, [](const uint8_t* f, size_t n) { return is_arp(f, n, 1, "10.77.1.3"); }, &got));
   EXPECT_EQ(mac_from_bytes(got.data()), 0xffffffffffffULL);
 
+  // Bursts: eight ARP requests in one write_burst, the eight replies
+  // collected with read_burst.
+  std::vector<Bytes> reqs;
+  std::vector<FrameView> views;
+  for (int i = 0; i < 8; ++i) {
+    const std::string ip = "10.77.1." + std::to_string(10 + i);
+    reqs.push_back(arp_frame(1, kPeerMac + 16 + i, ip.c_str(), 0, "10.77.1.1"));
+  }
+  for (const auto& r : reqs) views.push_back(FrameView{r.data(), uint32_t(r.size())});
+  int werr = 0;
+  ASSERT_EQ(tap->write_burst(0, views, &werr), 8u);
+  EXPECT_EQ(werr, 0);
+  std::vector<Bytes> bufs(16, Bytes(3000));
+  unsigned replies = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(3);
+  while (replies < 8 && Clock::now() < deadline) {
+    pollfd pf{tap->fd(0), POLLIN, 0};
+    if (::poll(&pf, 1, 100) <= 0) continue;
+    std::vector<FrameSlot> slots;
+    for (auto& b : bufs) slots.push_back(FrameSlot{b.data(), uint32_t(b.size()), 0});
+    int rerr = 0;
+    const size_t n = tap->read_burst(0, slots, &rerr);
+    EXPECT_EQ(rerr, 0);
+    for (size_t i = 0; i < n; ++i)
+      replies += slots[i].len >= 42 && slots[i].data[12] == 0x08 && slots[i].data[13] == 0x06 &&
+                 slots[i].data[21] == 2;
+  }
+  EXPECT_EQ(replies, 8u);
+
   // Subscriptions: what the kernel joined, plus the ARP group of our IPv4.
   const auto text = read_dev_mcast();
   ASSERT_TRUE(text.has_value());
@@ -515,6 +544,11 @@ TEST_F(PortTap, CloseRemovesTheDevice) {
   bad.name = "zttest";
   bad.queues = 0;
   EXPECT_FALSE(Tap::open(bad, &err));
+  // A device of the name exists: refused, not attached to.
+  TapOptions lo;
+  lo.name = "lo";
+  EXPECT_FALSE(Tap::open(lo, &err));
+  EXPECT_NE(err.find("exists"), std::string::npos) << err;
 }
 
 }  // namespace
