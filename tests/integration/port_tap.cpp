@@ -26,11 +26,14 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "control/port/addressing.hpp"
+#include "control/port/flow.hpp"
 #include "control/port/managed.hpp"
 #include "control/port/naming.hpp"
 #include "control/port/netlink.hpp"
@@ -437,6 +440,52 @@ TEST_F(PortTap, TwoQueues) {
   ASSERT_TRUE(read_until(*tap, [](const uint8_t* f, size_t n) { return is_arp(f, n, 2, "10.77.2.2"); }, &got));
   ASSERT_TRUE(write_frame(*tap, 0, arp_frame(1, kPeerMac + 1, "10.77.2.3", 0, "10.77.2.1")));
   ASSERT_TRUE(read_until(*tap, [](const uint8_t* f, size_t n) { return is_arp(f, n, 2, "10.77.2.3"); }, &got));
+  // Out: two UDP flows from the namespace; the kernel keeps each on one
+  // queue (the property the member relies on to never reorder a flow).
+  // The ARP requests above taught the kernel the peer's MAC.
+  std::map<uint16_t, std::set<unsigned>> queues_of;
+  std::map<uint16_t, unsigned> count;
+  for (uint16_t port : {41000, 41001}) {
+    const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(s, 0);
+    sockaddr_in me{};
+    me.sin_family = AF_INET;
+    me.sin_port = htons(port);
+    ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&me), sizeof me), 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(9);
+    ::inet_pton(AF_INET, "10.77.2.2", &to.sin_addr);
+    for (int i = 0; i < 10; ++i)
+      EXPECT_EQ(::sendto(s, "flow", 4, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 4);
+    ::close(s);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(3);
+  Bytes buf(3000);
+  while (count[41000] + count[41001] < 20 && Clock::now() < deadline) {
+    pollfd pf[2] = {{tap->fd(0), POLLIN, 0}, {tap->fd(1), POLLIN, 0}};
+    if (::poll(pf, 2, 100) <= 0) continue;
+    for (unsigned q = 0; q < 2; ++q) {
+      FrameSlot slot{buf.data(), uint32_t(buf.size()), 0};
+      int err = 0;
+      while (tap->read_burst(q, {&slot, 1}, &err) == 1) {
+        const uint8_t* f = slot.data;
+        if (slot.len < 42 || f[12] != 0x08 || f[13] != 0 || f[23] != 17) continue;
+        const uint16_t sport = uint16_t((f[34] << 8) | f[35]);
+        queues_of[sport].insert(q);
+        ++count[sport];
+      }
+    }
+  }
+  EXPECT_EQ(count[41000], 10u);
+  EXPECT_EQ(count[41001], 10u);
+  EXPECT_EQ(queues_of[41000].size(), 1u);
+  EXPECT_EQ(queues_of[41001].size(), 1u);
+  // Our side: flow_queue gives both directions of a flow the same queue.
+  const Bytes there = ipv4_frame(kPeerMac, 1, "10.77.2.1", "10.77.2.2", 17, 8);
+  const Bytes back = ipv4_frame(1, kPeerMac, "10.77.2.2", "10.77.2.1", 17, 8);
+  EXPECT_EQ(flow_queue(there.data(), there.size(), 2), flow_queue(back.data(), back.size(), 2));
+
   // Bad arguments are refused, not crashed on.
   FrameSlot slot{got.data(), uint32_t(got.size()), 0};
   int err = 0;
