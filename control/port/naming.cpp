@@ -24,7 +24,8 @@ std::string tap_name(uint64_t nwid, uint64_t trial) {
 bool valid_ifname(std::string_view name) {
   if (name.empty() || name.size() > kMaxIfNameLen || name == "." || name == "..") return false;
   for (char c : name) {
-    if (c <= ' ' || c >= 0x7f || c == '/' || c == ':') return false;
+    // '%' would make the kernel fill in a number ("zt%d").
+    if (c <= ' ' || c >= 0x7f || c == '/' || c == ':' || c == '%') return false;
   }
   return true;
 }

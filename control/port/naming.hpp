@@ -28,8 +28,8 @@ inline constexpr size_t kMaxIfNameLen = 15;  // IFNAMSIZ - 1
 // "zt" + 8 base32 characters for (nwid ^ (nwid >> 24)) + trial, low 40 bits.
 std::string tap_name(uint64_t nwid, uint64_t trial = 0);
 
-// A Linux interface name: 1..15 bytes, printable, no '/', ':' or white
-// space, not "." or "..". Devicemap entries failing this are ignored (stock
+// A Linux interface name: 1..15 bytes, printable, no '/', ':', '%' or
+// white space, not "." or "..". Devicemap entries failing this are ignored (stock
 // would hand them to the kernel truncated).
 bool valid_ifname(std::string_view name);
 

@@ -164,6 +164,7 @@ TEST(PortNaming, ValidIfname) {
   EXPECT_FALSE(valid_ifname(".."));
   EXPECT_FALSE(valid_ifname("a b"));
   EXPECT_FALSE(valid_ifname("a:b"));
+  EXPECT_FALSE(valid_ifname("zt%d"));
 }
 
 }  // namespace
