@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -134,7 +135,11 @@ std::unique_ptr<Netlink> Netlink::open(std::string* err) {
 }
 
 Netlink::Netlink(mnl_socket* nl, uint32_t portid)
-    : nl_(nl), portid_(portid), seq_(uint32_t(::time(nullptr))), buf_(MNL_SOCKET_BUFFER_SIZE) {}
+    : nl_(nl),
+      portid_(portid),
+      seq_(uint32_t(::time(nullptr))),
+      buf_(MNL_SOCKET_BUFFER_SIZE),
+      rx_(MNL_SOCKET_BUFFER_SIZE) {}
 
 Netlink::~Netlink() { mnl_socket_close(nl_); }
 
@@ -147,11 +152,11 @@ nlmsghdr* Netlink::start(uint16_t type, uint16_t flags) {
 }
 
 int Netlink::transact(nlmsghdr* nlh, MsgCb cb, void* data) {
-  // The request is built in buf_; answers are read into a buffer of their
-  // own so the request stays intact for error reporting.
+  // The request is built in buf_; answers are read into rx_, so the request
+  // stays intact while they are parsed.
   if (mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0) return -errno;
   const uint32_t seq = nlh->nlmsg_seq;
-  std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
+  std::vector<char>& rx = rx_;
   // A dump of a busy host's routes is many datagrams; bound the loop anyway.
   for (int i = 0; i < 100000; ++i) {
     const ssize_t n = mnl_socket_recvfrom(nl_, rx.data(), rx.size());
@@ -213,6 +218,16 @@ int Netlink::address_request(uint16_t type, uint16_t flags, int ifindex, const w
   ifa->ifa_scope = RT_SCOPE_UNIVERSE;
   if (af == AF_INET) mnl_attr_put(nlh, IFA_LOCAL, 4, a.ip.data());
   mnl_attr_put(nlh, IFA_ADDRESS, len_of(a), a.ip.data());
+  // Stock gives an IPv4 address its subnet's broadcast address; /31 and /32
+  // have none (RFC 3021).
+  if (af == AF_INET && type == RTM_NEWADDR && a.port < 31) {
+    uint8_t brd[4];
+    for (int i = 0; i < 4; ++i) {
+      const int host_bits = std::max(0, std::min(8, (i + 1) * 8 - int(a.port)));
+      brd[i] = uint8_t(a.ip[i] | ((1u << host_bits) - 1));
+    }
+    mnl_attr_put(nlh, IFA_BROADCAST, 4, brd);
+  }
   return transact(nlh, nullptr, nullptr);
 }
 

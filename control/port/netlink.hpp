@@ -81,7 +81,8 @@ class Netlink {
   mnl_socket* nl_;
   uint32_t portid_;
   uint32_t seq_;
-  std::vector<char> buf_;
+  std::vector<char> buf_;  // the request being built
+  std::vector<char> rx_;   // answers
 };
 
 }  // namespace flatnet::control::port

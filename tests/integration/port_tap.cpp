@@ -291,8 +291,10 @@ TEST_F(PortTap, ManagedAddressesAndRoutesSynced) {
     // Independent reader: iproute2's view of the same link.
     const auto ja = nlohmann::json::parse(run("ip -j addr show dev " + dev));
     std::vector<std::string> seen;
-    for (const auto& ai : ja[0]["addr_info"])
+    for (const auto& ai : ja[0]["addr_info"]) {
       seen.push_back(ai["local"].get<std::string>() + "/" + std::to_string(ai["prefixlen"].get<int>()));
+      if (ai["local"] == "10.77.0.1") EXPECT_EQ(ai.value("broadcast", ""), "10.77.0.255");
+    }
     EXPECT_NE(std::find(seen.begin(), seen.end(), "10.77.0.1/24"), seen.end());
     EXPECT_NE(std::find(seen.begin(), seen.end(), "fd80:56c2:e21c:0:199:93ee:420f:cda/88"), seen.end());
     const auto jr = nlohmann::json::parse(run("ip -j -4 route show dev " + dev));
