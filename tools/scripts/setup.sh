@@ -10,6 +10,7 @@ PACKAGES=(
   dpdk dpdk-dev libdpdk-dev libsodium-dev libipsec-mb-dev libssl-dev liblz4-dev libpcap-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   iproute2 iputils-ping ethtool nftables iptables tcpdump tcpreplay netsniff-ng python3 python3-matplotlib
+  libmnl-dev
 )
 
 log() { printf 'flatnet-setup: %s\n' "$*"; }
