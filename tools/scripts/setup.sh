@@ -11,6 +11,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   iproute2 iputils-ping ethtool nftables iptables tcpdump tcpreplay netsniff-ng python3 python3-matplotlib
 )
+# The controller's embedded store (control/controller/store/).
+PACKAGES+=(libsqlite3-dev)
 
 log() { printf 'flatnet-setup: %s\n' "$*"; }
 

@@ -146,7 +146,8 @@ const char* status_name(Status s) {
   return "?";
 }
 
-std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* err) {
+std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* err,
+                                               Options opt) {
   if (!create_private(path, false, err)) return nullptr;
   std::unique_ptr<SqliteStore> s(new SqliteStore);
   s->path_ = path;
@@ -160,9 +161,10 @@ std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::str
     return nullptr;
   }
   // FULL: in WAL mode every commit syncs the WAL, so an acknowledged change
-  // survives power loss too, not only kill -9 (NORMAL would suffice for
-  // that); the cost is in docs/bench-controller.md.
-  if (!s->db_.exec("PRAGMA synchronous=FULL", err)) return nullptr;
+  // survives power loss too, not only kill -9 (NORMAL suffices for that);
+  // the cost is in docs/bench-controller.md.
+  if (!s->db_.exec(opt.power_safe ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err))
+    return nullptr;
   if (!sqlite::migrate(s->db_, sqlite::kSchemaLatest, &s->version_, err)) return nullptr;
   if (!s->prepare_all(err)) return nullptr;
   return s;

@@ -19,9 +19,21 @@ inline constexpr const char* kDefaultFileName = "controller.db";
 
 class SqliteStore final : public Store {
  public:
+  struct Options {
+    // true: synchronous=FULL, every commit synced to disk before the call
+    // returns (survives power loss). false: synchronous=NORMAL, which in WAL
+    // mode still survives kill -9 of the process (the commit is in the
+    // kernel's page cache) but may lose the last commits on power loss; it
+    // saves one fsync per change (docs/bench-controller.md).
+    bool power_safe = true;
+  };
   // Opens (creating if missing) and migrates to the latest schema.
   // nullptr + *err.
-  static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* err);
+  static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* err,
+                                           Options opt);
+  static std::unique_ptr<SqliteStore> open(const std::string& path, std::string* err) {
+    return open(path, err, Options{});
+  }
   ~SqliteStore() override;
 
   int schema_version() const { return version_; }
