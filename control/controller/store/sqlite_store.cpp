@@ -182,15 +182,25 @@ bool SqliteStore::prepare_all(std::string* err) {
          network_list_.prepare(d, "SELECT nwid FROM networks ORDER BY nwid", err) &&
          member_get_.prepare(d, ("SELECT " + cols + " FROM members WHERE nwid = ? AND address = ?")
                                     .c_str(), err) &&
-         member_put_.prepare(d, "INSERT OR REPLACE INTO members (address, revision, authorized,"
+         // An upsert, not INSERT OR REPLACE: a replace is a delete the
+         // count triggers would not see (schema v3).
+         member_put_.prepare(d, "INSERT INTO members (address, revision, authorized,"
                                 " active_bridge, identity, last_authorized_time,"
                                 " last_deauthorized_time, doc, nwid)"
-                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", err) &&
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                " ON CONFLICT (nwid, address) DO UPDATE SET"
+                                " revision = excluded.revision, authorized = excluded.authorized,"
+                                " active_bridge = excluded.active_bridge,"
+                                " identity = excluded.identity,"
+                                " last_authorized_time = excluded.last_authorized_time,"
+                                " last_deauthorized_time = excluded.last_deauthorized_time,"
+                                " doc = excluded.doc", err) &&
          member_delete_.prepare(d, "DELETE FROM members WHERE nwid = ? AND address = ?", err) &&
          member_page_.prepare(d, ("SELECT " + cols + " FROM members WHERE nwid = ? AND address > ?"
                                   " ORDER BY address LIMIT ?").c_str(), err) &&
-         member_count_.prepare(d, "SELECT count(*), coalesce(sum(authorized), 0) FROM members"
-                                  " WHERE nwid = ?", err) &&
+         member_count_.prepare(d, "SELECT total, authorized FROM member_counts WHERE nwid = ?",
+                               err) &&
+         counts_delete_.prepare(d, "DELETE FROM member_counts WHERE nwid = ?", err) &&
          members_of_network_.prepare(d, "SELECT address, revision FROM members WHERE nwid = ?"
                                         " ORDER BY address", err) &&
          members_delete_all_.prepare(d, "DELETE FROM members WHERE nwid = ?", err) &&
@@ -357,10 +367,12 @@ Status SqliteStore::delete_network(uint64_t nwid, std::string* err) {
     if (st == Status::kOk && rc != SQLITE_DONE) st = db_error(err, "delete network members");
   }
   if (st == Status::kOk) {
-    sqlite::Use u1(members_delete_all_), u2(network_delete_);
+    sqlite::Use u1(members_delete_all_), u2(network_delete_), u3(counts_delete_);
     members_delete_all_.bind(1, id);
     network_delete_.bind(1, id);
-    if (members_delete_all_.step() != SQLITE_DONE || network_delete_.step() != SQLITE_DONE)
+    counts_delete_.bind(1, id);
+    if (members_delete_all_.step() != SQLITE_DONE || network_delete_.step() != SQLITE_DONE ||
+        counts_delete_.step() != SQLITE_DONE)
       st = db_error(err, "delete network");
     else if (!journal(id, std::nullopt, ChangeOp::kDelete, old.revision, err))
       st = Status::kError;
@@ -524,7 +536,10 @@ Status SqliteStore::count_members(uint64_t nwid, MemberCounts& out, std::string*
   std::lock_guard<std::mutex> l(mu_);
   sqlite::Use u(member_count_);
   member_count_.bind(1, format_network_id(nwid));
-  if (member_count_.step() != SQLITE_ROW) return db_error(err, "count members");
+  out = {};
+  int rc = member_count_.step();
+  if (rc == SQLITE_DONE) return Status::kOk;  // no member was ever stored
+  if (rc != SQLITE_ROW) return db_error(err, "count members");
   out.total = uint64_t(member_count_.column_int(0));
   out.authorized = uint64_t(member_count_.column_int(1));
   return Status::kOk;

@@ -86,7 +86,7 @@ class SqliteStore final : public Store {
   uint64_t journal_writes_ = 0;
   sqlite::Stmt network_get_, network_put_, network_delete_, network_list_;
   sqlite::Stmt member_get_, member_put_, member_delete_, member_page_, member_count_;
-  sqlite::Stmt members_of_network_, members_delete_all_;
+  sqlite::Stmt members_of_network_, members_delete_all_, counts_delete_;
   sqlite::Stmt change_put_, change_last_, change_first_, change_since_, change_trim_;
 };
 

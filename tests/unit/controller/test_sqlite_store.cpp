@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include <map>
+#include <random>
 #include <set>
 
 #include "control/controller/limits.hpp"
@@ -339,7 +341,7 @@ TEST(SqliteStore, MigratesFromVersionOne) {
   std::string err;
   auto s = SqliteStore::open(path, &err);
   ASSERT_TRUE(s) << err;
-  EXPECT_EQ(s->schema_version(), 2);
+  EXPECT_EQ(s->schema_version(), sqlite::kSchemaLatest);
   Member got;
   ASSERT_EQ(s->get_member(kNwid, m.address, got, &err), Status::kOk) << err;
   EXPECT_EQ(got, m);
@@ -424,4 +426,46 @@ TEST(SqliteStore, BackupRestoresTheSameState) {
   EXPECT_NE(s2->restore_from(junk, &err), Status::kOk);
   ASSERT_EQ(s2->count_members(kNwid, c, &err), Status::kOk);
   EXPECT_EQ(c.total, 501u);
+}
+
+// The counts (kept by triggers since schema v3) follow any mix of creates,
+// authorization flips, rewrites and deletes, across two networks.
+TEST(SqliteStore, CountsFollowRandomChanges) {
+  TempDir d;
+  auto s = open_store(d);
+  ASSERT_TRUE(s);
+  std::string err;
+  const uint64_t nets[2] = {kNwid, 0xee420f0cda000002ULL};
+  for (uint64_t nw : nets) ASSERT_EQ(s->put_network(make_network(nw), nullptr, &err), Status::kOk);
+  std::map<std::pair<uint64_t, uint64_t>, bool> model;  // (nwid, address) -> authorized
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 800; ++i) {
+    uint64_t nw = nets[rng() % 2], addr = 1 + rng() % 40;
+    int op = int(rng() % 4);
+    if (op == 3) {
+      Status st = s->delete_member(nw, addr, &err);
+      EXPECT_EQ(st, model.erase({nw, addr}) ? Status::kOk : Status::kNotFound);
+    } else {
+      Member m = make_member(addr, nw);
+      m.authorized = op != 0;
+      m.name = std::to_string(rng() % 3);  // sometimes a rewrite, sometimes no change
+      ASSERT_EQ(s->put_member(m, nullptr, &err), Status::kOk) << err;
+      model[{nw, addr}] = m.authorized;
+    }
+  }
+  for (uint64_t nw : nets) {
+    MemberCounts c;
+    ASSERT_EQ(s->count_members(nw, c, &err), Status::kOk);
+    uint64_t total = 0, auth = 0;
+    for (const auto& [k, a] : model)
+      if (k.first == nw) ++total, auth += a;
+    EXPECT_EQ(c.total, total);
+    EXPECT_EQ(c.authorized, auth);
+  }
+  ASSERT_EQ(s->delete_network(nets[0], &err), Status::kOk);
+  ASSERT_EQ(s->put_network(make_network(nets[0]), nullptr, &err), Status::kOk);
+  MemberCounts c;
+  ASSERT_EQ(s->count_members(nets[0], c, &err), Status::kOk);
+  EXPECT_EQ(c.total, 0u);
+  EXPECT_EQ(c.authorized, 0u);
 }
