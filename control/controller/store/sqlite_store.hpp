@@ -55,8 +55,9 @@ class SqliteStore final : public Store {
   Status changes_since(uint64_t since, std::size_t limit, ChangeBatch& out,
                        std::string* err) override;
 
-  // A consistent copy of the whole database (SQLite's online backup API),
-  // taken while the store stays usable; the file is created 0600.
+  // A consistent copy of the whole database (SQLite's online backup API)
+  // into a new file, created 0600. Other calls of this store wait for it
+  // (it copies all pages in one step); other processes can still read.
   Status backup_to(const std::string& path, std::string* err);
   // Replaces the whole content with a backup's, then migrates it if the
   // backup is older. A controller reloads what it caches afterwards: the
