@@ -576,10 +576,14 @@ Status SqliteStore::changes_since(uint64_t since, std::size_t limit, ChangeBatch
   std::lock_guard<std::mutex> l(mu_);
   out = {};
   {
-    sqlite::Use u(change_first_);
-    if (change_first_.step() != SQLITE_ROW) return db_error(err, "changes");
+    // A gap either way: entries after `since` trimmed, or `since` beyond
+    // the newest entry (the database was restored from an older backup).
+    sqlite::Use u1(change_first_), u2(change_last_);
+    if (change_first_.step() != SQLITE_ROW || change_last_.step() != SQLITE_ROW)
+      return db_error(err, "changes");
     if (!change_first_.column_is_null(0) && uint64_t(change_first_.column_int(0)) > since + 1)
       out.gap = true;
+    if (uint64_t(change_last_.column_int(0)) < since) out.gap = true;
   }
   sqlite::Use u(change_since_);
   change_since_.bind(1, int64_t(since));

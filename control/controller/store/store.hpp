@@ -65,7 +65,8 @@ struct Change {
 struct ChangeBatch {
   std::vector<Change> changes;
   // The journal no longer holds entries right after the `since` asked for
-  // (they were trimmed); the caller must reload what it caches.
+  // (they were trimmed), or `since` is beyond its newest entry (restored
+  // from an older backup); the caller must reload what it caches.
   bool gap = false;
 };
 

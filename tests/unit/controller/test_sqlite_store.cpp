@@ -469,3 +469,48 @@ TEST(SqliteStore, CountsFollowRandomChanges) {
   EXPECT_EQ(c.total, 0u);
   EXPECT_EQ(c.authorized, 0u);
 }
+
+// Two stores on one file (a running controller and flatnet-ctlstore, or two
+// API instances): each sees the other's changes, and the journal tells the
+// one that did not make a change about it.
+TEST(SqliteStore, TwoConnectionsShareOneFile) {
+  TempDir d;
+  auto a = open_store(d);
+  auto b = open_store(d);
+  ASSERT_TRUE(a && b);
+  std::string err;
+  ASSERT_EQ(a->put_network(make_network(), nullptr, &err), Status::kOk);
+  uint64_t seen;
+  ASSERT_EQ(b->last_change(seen, &err), Status::kOk);
+  for (uint64_t i = 1; i <= 20; ++i) {
+    Store& w = i % 2 ? static_cast<Store&>(*a) : static_cast<Store&>(*b);
+    ASSERT_EQ(w.put_member(make_member(i), nullptr, &err), Status::kOk) << err;
+  }
+  MemberCounts ca, cb;
+  ASSERT_EQ(a->count_members(kNwid, ca, &err), Status::kOk);
+  ASSERT_EQ(b->count_members(kNwid, cb, &err), Status::kOk);
+  EXPECT_EQ(ca.total, 20u);
+  EXPECT_EQ(cb.total, 20u);
+  auto ch = all_changes(*b, seen);
+  ASSERT_EQ(ch.size(), 20u);
+  for (uint64_t i = 1; i <= 20; ++i) EXPECT_EQ(ch[i - 1].address, i);
+}
+
+TEST(SqliteStore, JournalGapAfterRestoreOfOlderBackup) {
+  TempDir d;
+  auto s = open_store(d);
+  ASSERT_TRUE(s);
+  std::string err;
+  ASSERT_EQ(s->put_network(make_network(), nullptr, &err), Status::kOk);
+  ASSERT_EQ(s->backup_to(d.file("b.db"), &err), Status::kOk) << err;
+  for (uint64_t i = 1; i <= 5; ++i)
+    ASSERT_EQ(s->put_member(make_member(i), nullptr, &err), Status::kOk);
+  uint64_t seq;
+  ASSERT_EQ(s->last_change(seq, &err), Status::kOk);
+  ChangeBatch b;
+  ASSERT_EQ(s->changes_since(seq, 10, b, &err), Status::kOk);
+  EXPECT_FALSE(b.gap);
+  ASSERT_EQ(s->restore_from(d.file("b.db"), &err), Status::kOk) << err;
+  ASSERT_EQ(s->changes_since(seq, 10, b, &err), Status::kOk);
+  EXPECT_TRUE(b.gap);  // a controller at `seq` must reload
+}
