@@ -16,7 +16,7 @@ constexpr const char* kKnown[] = {
     "v6AssignMode", "mtu", "multicastLimit", "routes", "ipAssignmentPools", "rules",
     "capabilities", "tags", "rulesSource", "dns", "authTokens", "ssoEnabled", "clientId",
     "authorizationEndpoint", "creationTime", "revision", "remoteTraceTarget",
-    "remoteTraceLevel"};
+    "remoteTraceLevel", "certificateTimeoutWindowSize"};
 // Computed per API request by stock and never stored (DB::cleanNetwork).
 constexpr const char* kComputed[] = {"clock", "authorizedMemberCount", "activeMemberCount",
                                      "totalMemberCount", "lastModified"};
@@ -216,6 +216,8 @@ bool network_from_json(const json& j, int64_t now_ms, Network& out, std::string*
   n.revision = r.unsigned_int("revision", 0);
   n.remote_trace_target = r.nullable_string("remoteTraceTarget");
   n.remote_trace_level = r.signed_int("remoteTraceLevel", 0);
+  if (j.contains("certificateTimeoutWindowSize"))
+    n.certificate_timeout_window_size = r.signed_int("certificateTimeoutWindowSize", 0);
   if (!r.ok()) return fail(r.error());
 
   for (auto it = j.begin(); it != j.end(); ++it)
@@ -278,6 +280,8 @@ json network_to_json(const Network& n) {
   j["revision"] = n.revision;
   j["remoteTraceTarget"] = n.remote_trace_target ? json(*n.remote_trace_target) : json();
   j["remoteTraceLevel"] = n.remote_trace_level;
+  if (n.certificate_timeout_window_size)
+    j["certificateTimeoutWindowSize"] = *n.certificate_timeout_window_size;
   return j;
 }
 

@@ -70,6 +70,9 @@ struct Network {
   uint64_t revision = 0;
   std::optional<std::string> remote_trace_target;  // 10 hex digits or null
   int64_t remote_trace_level = 0;
+  // Stock reads it (the COM time window, ms) but its API never writes it;
+  // absent unless an operator put it in the record.
+  std::optional<int64_t> certificate_timeout_window_size;
   // Fields this model does not know, kept verbatim so import/export of a
   // stock controller.d loses nothing.
   nlohmann::json extra = nlohmann::json::object();

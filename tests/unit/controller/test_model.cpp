@@ -168,6 +168,20 @@ TEST(ControllerModel, UnknownFieldsKeptComputedDropped) {
   EXPECT_FALSE(j.contains("recentLog"));
 }
 
+// Read by stock's config builder but never written by its API.
+TEST(ControllerModel, CertificateTimeoutWindowSizeOptional) {
+  Network n;
+  std::string err;
+  ASSERT_TRUE(parse_network(R"({"id":"ee420f0cda000002","certificateTimeoutWindowSize":7200000})",
+                            0, n, &err)) << err;
+  EXPECT_EQ(n.certificate_timeout_window_size, 7200000);
+  EXPECT_EQ(network_to_json(n)["certificateTimeoutWindowSize"], 7200000);
+  ASSERT_TRUE(parse_network(R"({"id":"ee420f0cda000002"})", 0, n, &err));
+  EXPECT_FALSE(network_to_json(n).contains("certificateTimeoutWindowSize"));
+  EXPECT_FALSE(parse_network(R"({"id":"ee420f0cda000002","certificateTimeoutWindowSize":"1"})", 0,
+                             n, &err));
+}
+
 // A partial v6AssignMode (stock's POST writes only the keys it was given)
 // stays partial.
 TEST(ControllerModel, PartialV6AssignModeKept) {
