@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "control/controller/limits.hpp"
@@ -107,10 +108,14 @@ Status import_stock_dir(Store& store, const std::string& dir, int64_t now_ms, Im
     if (err) *err = p.string() + ": " + why;
     return Status::kInvalid;
   };
+  std::vector<fs::path> dirs;
   for (const auto& e : fs::directory_iterator(root, ec)) {
     const std::string name = e.path().filename().string();
     std::string id;
-    if (e.is_directory()) continue;  // a network's member/ directory, read below
+    if (e.is_directory()) {  // a network's member/ directory, read with its network
+      dirs.push_back(e.path());
+      continue;
+    }
     if (!record_name(name, 16, id)) {
       st.skipped.push_back(e.path().string());
       continue;
@@ -144,6 +149,12 @@ Status import_stock_dir(Store& store, const std::string& dir, int64_t now_ms, Im
     if (err) *err = root.string() + ": " + ec.message();
     return Status::kError;
   }
+  // Member directories of a network that has no record: stock ignores
+  // them too, but they are somebody's data, so they are listed.
+  std::set<std::string> owned;
+  for (const Network& n : networks) owned.insert(format_network_id(n.id));
+  for (const fs::path& p : dirs)
+    if (!owned.count(p.filename().string())) st.skipped.push_back(p.string());
   Status s = store.import_records(networks, members, err);
   if (s == Status::kOk) {
     st.networks = networks.size();

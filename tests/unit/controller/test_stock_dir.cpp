@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -133,6 +134,8 @@ TEST(StockDir, BadFileFailsTheImportNamingIt) {
   spit(root / "ee420f0cda000001" / "member" / "1111111111.json",
        R"({"id":"1111111111","nwid":"ee420f0cda000001","authorized":"yes"})");
   spit(root / "README", "not a record");  // stock skips it; so do we, and say so
+  spit(root / "ee420f0cda000009" / "member" / "c989c90153.json",  // no network record
+       R"({"id":"c989c90153","nwid":"ee420f0cda000009"})");
   std::string err;
   auto s = SqliteStore::open(d.file(kDefaultFileName), &err);
   ASSERT_TRUE(s) << err;
@@ -158,8 +161,10 @@ TEST(StockDir, BadFileFailsTheImportNamingIt) {
   fs::remove(root / "ee420f0cda000001" / "member" / "1111111111.json");
   ASSERT_EQ(import_stock_dir(*s, d.file("controller.d"), 0, &st, &err), Status::kOk) << err;
   EXPECT_EQ(st.members, 1u);
-  ASSERT_EQ(st.skipped.size(), 1u);
+  ASSERT_EQ(st.skipped.size(), 2u);
+  std::sort(st.skipped.begin(), st.skipped.end());
   EXPECT_NE(st.skipped[0].find("README"), std::string::npos);
+  EXPECT_NE(st.skipped[1].find("ee420f0cda000009"), std::string::npos);
 
   EXPECT_EQ(import_stock_dir(*s, d.file("nowhere"), 0, &st, &err), Status::kNotFound);
 }
