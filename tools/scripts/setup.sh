@@ -12,6 +12,8 @@ PACKAGES=(
   iproute2 iputils-ping ethtool nftables iptables tcpdump tcpreplay netsniff-ng python3 python3-matplotlib
   libmnl-dev
 )
+# The controller's embedded store (control/controller/store/).
+PACKAGES+=(libsqlite3-dev)
 
 log() { printf 'flatnet-setup: %s\n' "$*"; }
 
