@@ -87,7 +87,7 @@ else
     frc=${PIPESTATUS[0]}
     set -e
     [ "$frc" -ne 0 ] && rc=$frc
-    fuzz_summary=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$asan/meson-logs/fuzz.txt" | tail -1)
+    fuzz_summary=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$asan/meson-logs/fuzz.txt" | tail -1 || true)
     [ -z "$fuzz_summary" ] && fuzz_summary="fuzz: 0 passed, 1 failed"
   else
     echo "flatnet: libFuzzer run LEFT OUT (FLATNET_FUZZ_SECONDS=0 or no sanitizer build)"
