@@ -33,15 +33,24 @@ void arp_one(Worker& w, rte_mbuf* m, Partition& p) {
     p.fail(m, Drop::arp_malformed);
     return;
   }
+  // A sender MAC we could neither learn nor answer, or a reply that says
+  // nothing (0.0.0.0 is only meaningful in a request: an RFC 5227 probe,
+  // which we answer without learning). Counted, so that every ARP frame
+  // ends as a drop, a learned entry or a reply.
+  if (rte_is_zero_ether_addr(&d.arp_sha) || rte_is_multicast_ether_addr(&d.arp_sha) ||
+      (op == RTE_ARP_OP_REPLY && d.arp_sip == 0)) {
+    p.fail(m, Drop::arp_bad_sender);
+    return;
+  }
   IpAddr sender = IpAddr::v4(reinterpret_cast<const uint8_t*>(&d.arp_sip));
   Mac smac;
   std::memcpy(smac.b, d.arp_sha.addr_bytes, 6);
-  if (d.arp_sip != 0 && !rte_is_multicast_ether_addr(&d.arp_sha)) {
+  if (d.arp_sip != 0) {
     w.neigh->learn(sender, smac);
     ++w.c->arp_learned;
   }
   if (op == RTE_ARP_OP_REPLY) {
-    rte_pktmbuf_free(m);  // learned; nothing to send
+    rte_pktmbuf_free(m);  // learned (counted above); nothing to send
     return;
   }
   // Request for us: reply in place.

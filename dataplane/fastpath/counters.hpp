@@ -22,6 +22,7 @@ namespace flatnet::fastpath {
   X(eth_type, "ethertype other than ARP, IPv4, IPv6 (VLAN tags included)")      \
   X(arp_malformed, "ARP not Ethernet/IPv4 or truncated")                        \
   X(arp_not_for_us, "ARP request for an address that is not ours")             \
+  X(arp_bad_sender, "ARP sender MAC zero or multicast, or a reply from 0.0.0.0") \
   X(ip4_malformed, "bad IPv4 version, header length or total length")           \
   X(ip4_checksum, "IPv4 header checksum wrong")                                 \
   X(ip4_fragment, "IPv4 fragment (flatnet fragments at VL1, never at IP)")      \
@@ -36,6 +37,8 @@ namespace flatnet::fastpath {
   X(icmp6_type, "ICMPv6 other than echo request, NS, NA")                       \
   X(nd_malformed, "neighbour discovery message invalid (RFC 4861 7.1)")         \
   X(nd_not_for_us, "neighbour solicitation for an address that is not ours")    \
+  X(nd_no_lladdr, "neighbour advertisement without a usable target link-layer address") \
+  X(nd_unsolicited, "neighbour advertisement for an address we neither asked for nor know") \
   X(udp_malformed, "UDP length inconsistent with the IP length")                \
   X(udp_checksum, "UDP checksum wrong, or zero over IPv6")                      \
   X(udp_port, "UDP destination port is not flatnet's")                          \

@@ -1,7 +1,8 @@
 // ICMPv6 on the underlay port: echo request -> reply, and neighbour
 // discovery (RFC 4861): answer solicitations for our addresses, learn
-// link-layer addresses from solicitations and advertisements, and solicit
-// next hops the relay needs. Everything else is a counted drop.
+// link-layer addresses from advertisements we solicited (and refresh known
+// neighbours from advertisements and solicitations), and solicit next hops
+// the relay needs. Everything else is a counted drop.
 #include <rte_ether.h>
 #include <rte_ip.h>
 
@@ -44,6 +45,12 @@ const uint8_t* find_ll_option(const uint8_t* p, size_t len, uint8_t type, bool* 
     len -= olen;
   }
   return nullptr;
+}
+
+// A link-layer address a neighbour can have: not zero, not multicast.
+bool usable_mac(const uint8_t* mac) {
+  static constexpr uint8_t z[6] = {};
+  return (mac[0] & 1) == 0 && std::memcmp(mac, z, 6) != 0;
 }
 
 uint16_t l4_cksum(const rte_ipv6_hdr* ip, const void* l4) {
@@ -117,12 +124,22 @@ void icmp6_input(Worker& w, rte_mbuf* m) {
     return;
   }
   if (type == kNa) {
-    if (ll) {
-      Mac mac;
-      std::memcpy(mac.b, ll, 6);
-      w.neigh->learn(IpAddr::v6(target), mac);
-      ++w.c->nd_learned;
+    // An advertisement only updates a next hop we solicited (its entry is
+    // waiting, created when a packet was held for it) or one we already
+    // know: anyone on the link can send advertisements, and learning
+    // unasked-for ones would let them fill the table and evict real next
+    // hops. Everything else is a counted drop.
+    if (!ll || !usable_mac(ll)) {
+      drop_one(w, m, Drop::nd_no_lladdr);
+      return;
     }
+    Mac mac;
+    std::memcpy(mac.b, ll, 6);
+    if (!w.neigh->refresh(IpAddr::v6(target), mac)) {
+      drop_one(w, m, Drop::nd_unsolicited);
+      return;
+    }
+    ++w.c->nd_learned;
     rte_pktmbuf_free(m);
     return;
   }
@@ -137,11 +154,13 @@ void icmp6_input(Worker& w, rte_mbuf* m) {
     drop_one(w, m, Drop::nd_malformed);
     return;
   }
-  if (ll) {
+  // The solicitation is answered whoever sent it, but its source
+  // link-layer address only refreshes a neighbour we already know (as for
+  // advertisements above): a solicitation creates no entry.
+  if (ll && usable_mac(ll)) {
     Mac mac;
     std::memcpy(mac.b, ll, 6);
-    w.neigh->learn(IpAddr::v6(ip->src_addr), mac);
-    ++w.c->nd_learned;
+    if (w.neigh->refresh(IpAddr::v6(ip->src_addr), mac)) ++w.c->nd_learned;
   }
   // Advertisement: to the soliciting node, or all-nodes for DAD.
   uint8_t peer[16];

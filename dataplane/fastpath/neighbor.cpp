@@ -4,6 +4,9 @@
 #include <rte_ether.h>
 #include <rte_malloc.h>
 
+#include <sodium.h>
+
+#include <cstdlib>
 #include <new>
 
 namespace flatnet::fastpath {
@@ -32,6 +35,11 @@ NeighborTable::NeighborTable(const Limits& l, uint64_t hz) : lim_(l), hz_(hz) {
   held_ = std::make_unique<Held[]>(lim_.pending_max);
   pending_timeout_ = uint64_t(l.pending_timeout_s * double(hz));
   request_interval_ = uint64_t(l.request_interval_s * double(hz));
+  // randombytes_buf aborts rather than return a weak key; sodium_init makes
+  // it safe to call from any thread and is a no-op after the first time.
+  if (sodium_init() < 0) std::abort();
+  randombytes_buf(key_, sizeof key_);
+  static_assert(sizeof key_ == crypto_shorthash_siphash24_KEYBYTES);
   rte_spinlock_init(&lock_);
 }
 
@@ -41,10 +49,17 @@ NeighborTable::~NeighborTable() {
 }
 
 uint32_t NeighborTable::slot_of(const IpAddr& ip) const {
-  // FNV-1a over the address: cheap and good enough for a few hundred hosts.
-  uint32_t h = 2166136261u ^ uint32_t(ip.family);
-  for (size_t i = 0; i < ip.size(); ++i) h = (h ^ ip.b[i]) * 16777619u;
-  return h & mask_;
+  // Keyed: with an unkeyed hash (FNV, or CRC even with a random initial
+  // value, whose collisions do not depend on it) anyone who can make us
+  // learn or resolve addresses could pick ones that land in one window.
+  uint8_t in[1 + sizeof ip.b];
+  in[0] = uint8_t(ip.family);
+  std::memcpy(in + 1, ip.b, ip.size());
+  uint8_t h[crypto_shorthash_siphash24_BYTES];
+  crypto_shorthash_siphash24(h, in, 1 + ip.size(), key_);
+  uint32_t v;
+  std::memcpy(&v, h, sizeof v);
+  return v & mask_;
 }
 
 bool NeighborTable::lookup(const IpAddr& ip, Mac* mac) const {
@@ -124,6 +139,15 @@ void NeighborTable::learn(const IpAddr& ip, const Mac& mac, bool is_static) {
   if (!e) e = claim_locked(ip);
   if (e) publish(e, is_static ? kStatic : kReachable, &mac, now);
   rte_spinlock_unlock(&lock_);
+}
+
+bool NeighborTable::refresh(const IpAddr& ip, const Mac& mac) {
+  uint64_t now = rte_get_tsc_cycles();
+  rte_spinlock_lock(&lock_);
+  Entry* e = find_locked(ip);
+  if (e && e->state != kStatic) publish(e, kReachable, &mac, now);
+  rte_spinlock_unlock(&lock_);
+  return e != nullptr;
 }
 
 NeighborTable::Hold NeighborTable::hold(const IpAddr& ip, rte_mbuf* m, uint64_t now) {

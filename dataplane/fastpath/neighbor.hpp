@@ -6,7 +6,10 @@
 // of times); writes are rare (ARP/ND traffic, housekeeping) and take one
 // spinlock. The cache is bounded: an entry lands in one of kProbe slots after
 // its hash and, when all are taken, evicts the least recently updated
-// dynamic entry. The awaiting queue is bounded too; packets in it time out.
+// dynamic entry. The hash is SipHash-2-4 under a random key drawn when the
+// table is made, so a sender on the link cannot choose addresses that share
+// one probe window and evict the next hops the relay needs. The awaiting
+// queue is bounded too; packets in it time out.
 #pragma once
 
 #include <rte_mbuf.h>
@@ -43,6 +46,11 @@ class NeighborTable {
   // Records ip -> mac (from ARP, ND or config). Static entries never age out
   // and are never replaced by learned ones.
   void learn(const IpAddr& ip, const Mac& mac, bool is_static = false);
+  // Records ip -> mac only if ip already has an entry: a next hop we are
+  // resolving (a packet is held for it) or one we know. Creates nothing.
+  // True if ip has an entry (a static one keeps its MAC). ND uses this so
+  // that unasked-for advertisements cannot fill the table.
+  bool refresh(const IpAddr& ip, const Mac& mac);
 
   enum class Hold { kQueued, kQueuedSendRequest, kFull };
   // Keeps m until ip resolves. kQueuedSendRequest: the caller should send an
@@ -86,6 +94,7 @@ class NeighborTable {
   std::atomic<unsigned> pending_hint_{0};
   uint64_t pending_timeout_;
   uint64_t request_interval_;
+  uint8_t key_[16];  // SipHash key, random per table (see slot_of)
   mutable rte_spinlock_t lock_;
   std::atomic<uint32_t> gen_{0};
 };

@@ -47,6 +47,22 @@ const DropCase kCases[] = {
                         MacA{}, Ip4{{10, 0, 0, 77}});
      },
      Drop::arp_not_for_us},
+    // The fuzz finding (tests/packet/corpus/arp_reply_from_zero): a reply
+    // from 0.0.0.0 teaches nothing and used to vanish without a count.
+    {"arp_reply_from_zero",
+     [](const Harness& h) {
+       return arp_frame(h.dp_mac, kPeerMac, 2, kPeerMac, Ip4{}, MacA{}, h.dp_ip4);
+     },
+     Drop::arp_bad_sender},
+    {"arp_request_multicast_sender",
+     [](const Harness& h) {
+       MacA mc{{0x01, 0, 0x5e, 0, 0, 1}};
+       return arp_frame(MacA{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, kPeerMac, 1, mc, kPeer4, MacA{}, h.dp_ip4);
+     },
+     Drop::arp_bad_sender},
+    {"arp_reply_zero_sender_mac",
+     [](const Harness& h) { return arp_frame(h.dp_mac, kPeerMac, 2, MacA{}, kPeer4, h.dp_mac, h.dp_ip4); },
+     Drop::arp_bad_sender},
     {"ip4_truncated_header", [](const Harness& h) { return cat({eth(h.dp_mac, kPeerMac, 0x0800), Bytes(12, 0x45)}); },
      Drop::ip4_malformed},
     {"ip4_total_length_past_frame",
@@ -153,6 +169,25 @@ const DropCase kCases[] = {
        return cat({eth(h.dp_mac, kPeerMac, 0x86dd), ip6(kPeer6, h.dp_ip6, 58, m.size(), 255), m});
      },
      Drop::nd_not_for_us},
+    {"nd_na_unsolicited",
+     [](const Harness& h) {
+       Bytes m = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x60, kPeer6, 2, &kPeerMac));
+       return cat({eth(h.dp_mac, kPeerMac, 0x86dd), ip6(kPeer6, h.dp_ip6, 58, m.size(), 255), m});
+     },
+     Drop::nd_unsolicited},
+    {"nd_na_without_target_lladdr",
+     [](const Harness& h) {
+       Bytes m = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x60, kPeer6, 2, nullptr));
+       return cat({eth(h.dp_mac, kPeerMac, 0x86dd), ip6(kPeer6, h.dp_ip6, 58, m.size(), 255), m});
+     },
+     Drop::nd_no_lladdr},
+    {"nd_na_multicast_lladdr",
+     [](const Harness& h) {
+       MacA mc{{0x33, 0x33, 0, 0, 0, 1}};
+       Bytes m = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x60, kPeer6, 2, &mc));
+       return cat({eth(h.dp_mac, kPeerMac, 0x86dd), ip6(kPeer6, h.dp_ip6, 58, m.size(), 255), m});
+     },
+     Drop::nd_no_lladdr},
     {"nd_hop_limit_not_255",
      [](const Harness& h) {
        Bytes m = icmp6(kPeer6, h.dp_ip6, nd_msg(135, 0, h.dp_ip6, 1, &kPeerMac));

@@ -21,6 +21,17 @@ TEST(Arp, RequestForUsIsAnsweredAndSenderLearned) {
   EXPECT_EQ(h.counters.arp_replies, 1u);
 }
 
+// RFC 5227 probe: sender 0.0.0.0. Answered (we defend our address), and
+// nothing is learned for 0.0.0.0.
+TEST(Arp, ProbeIsAnsweredNotLearned) {
+  Harness h;
+  auto out = h.run1(arp_frame(kBcast, kPeerMac, 1, kPeerMac, Ip4{}, MacA{}, h.dp_ip4));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(out[0], arp_frame(kPeerMac, h.dp_mac, 2, h.dp_mac, h.dp_ip4, kPeerMac, Ip4{}, 60));
+  EXPECT_EQ(h.counters.arp_learned, 0u);
+  EXPECT_EQ(h.neigh->size(), 0u);
+}
+
 TEST(Arp, PaddedRequestGetsMinimumSizeReply) {
   Harness h;
   auto out = h.run1(arp_frame(kBcast, kPeerMac, 1, kPeerMac, kPeer4, MacA{}, h.dp_ip4, 60));
@@ -51,9 +62,25 @@ TEST(Nd, SolicitationForOurAddressAnswered) {
   ASSERT_EQ(out.size(), 1u) << h.drop_reason();
   Bytes na = icmp6(h.dp_ip6, kPeer6, nd_msg(136, 0x60, h.dp_ip6, 2, &h.dp_mac));
   EXPECT_EQ(out[0], nd_frame(kPeerMac, h.dp_mac, h.dp_ip6, kPeer6, na));
+  // Answered, but a solicitation from an unknown neighbour creates no entry.
   Mac m;
-  EXPECT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_FALSE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(h.neigh->size(), 0u);
   EXPECT_EQ(h.counters.nd_adverts, 1u);
+  EXPECT_EQ(h.counters.nd_learned, 0u);
+}
+
+TEST(Nd, SolicitationRefreshesKnownNeighbour) {
+  Harness h;
+  const MacA kNewMac{{0x02, 0, 0, 0, 0, 0x22}};
+  h.neigh->learn(IpAddr::v6(kPeer6.b), Mac{{0x02, 0, 0, 0, 0, 0x02}});
+  Bytes ns = icmp6(kPeer6, h.dp_ip6, nd_msg(135, 0, h.dp_ip6, 1, &kNewMac));
+  auto out = h.run1(nd_frame(h.dp_mac, kNewMac, kPeer6, h.dp_ip6, ns));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kNewMac.b, 6));
+  EXPECT_EQ(h.counters.nd_learned, 1u);
 }
 
 TEST(Nd, LinkLocalSolicitationAnswered) {
@@ -65,15 +92,75 @@ TEST(Nd, LinkLocalSolicitationAnswered) {
   EXPECT_EQ(out[0], nd_frame(kPeerMac, h.dp_mac, h.dp_ll, kPeerLl, na));
 }
 
-TEST(Nd, AdvertisementIsLearned) {
+TEST(Nd, UnsolicitedAdvertisementIsNotLearned) {
   Harness h;
   Bytes na = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x60, kPeer6, 2, &kPeerMac));
   auto out = h.run1(nd_frame(h.dp_mac, kPeerMac, kPeer6, h.dp_ip6, na));
   EXPECT_TRUE(out.empty());
   Mac m;
+  EXPECT_FALSE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(h.neigh->size(), 0u);
+  EXPECT_EQ(h.drops(Drop::nd_unsolicited), 1u);
+}
+
+// A flood of advertisements for addresses nobody asked about leaves the
+// table empty, so it cannot evict the next hops the relay resolves.
+TEST(Nd, AdvertisementFloodLeavesTableEmpty) {
+  Harness h;
+  for (int i = 0; i < 200; ++i) {
+    Ip6 t = kPeer6;
+    t.b[14] = uint8_t(i >> 8);
+    t.b[15] = uint8_t(i);
+    Bytes na = icmp6(t, h.dp_ip6, nd_msg(136, 0x60, t, 2, &kPeerMac));
+    EXPECT_TRUE(h.run1(nd_frame(h.dp_mac, kPeerMac, t, h.dp_ip6, na)).empty());
+  }
+  EXPECT_EQ(h.neigh->size(), 0u);
+  EXPECT_EQ(h.drops(Drop::nd_unsolicited), 200u);
+}
+
+TEST(Nd, SolicitedAdvertisementIsLearnedAndReleasesHeldPacket) {
+  Harness h;
+  h.add_path6(0x0b0b0b0b0b, kPeer6, 6000);
+  Bytes vl1 = vl1_packet(0x0b0b0b0b0b, 0x0a0a0a0a0a, 0);
+  const Ip6 kSrc{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9}};
+  auto out = h.run1(udp6_frame(h.dp_mac, kPeerMac, kSrc, h.dp_ip6, 5000, 9993, vl1));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();  // our solicitation
+  ASSERT_EQ(h.neigh->pending(), 1u);
+  const MacA kNextMac{{0x02, 0, 0, 0, 0, 0x0b}};
+  Bytes na = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x60, kPeer6, 2, &kNextMac));
+  EXPECT_TRUE(h.run1(nd_frame(h.dp_mac, kNextMac, kPeer6, h.dp_ip6, na)).empty());
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kNextMac.b, 6));
+  EXPECT_EQ(h.counters.nd_learned, 1u);
+  out = h.housekeeping();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(0, std::memcmp(out[0].data(), kNextMac.b, 6));  // the held packet, to the learned MAC
+  EXPECT_EQ(h.neigh->pending(), 0u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST(Nd, AdvertisementUpdatesKnownNeighbour) {
+  Harness h;
+  h.neigh->learn(IpAddr::v6(kPeer6.b), Mac{{0x02, 0, 0, 0, 0, 0x02}});
+  const MacA kMoved{{0x02, 0, 0, 0, 0, 0x33}};
+  Bytes na = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x20, kPeer6, 2, &kMoved));
+  EXPECT_TRUE(h.run1(nd_frame(h.dp_mac, kMoved, kPeer6, h.dp_ip6, na)).empty());
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kMoved.b, 6));
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST(Nd, AdvertisementDoesNotReplaceStaticNeighbour) {
+  Harness h;
+  h.add_neighbor6(kPeer6, kPeerMac);
+  const MacA kOther{{0x02, 0, 0, 0, 0, 0x44}};
+  Bytes na = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x20, kPeer6, 2, &kOther));
+  EXPECT_TRUE(h.run1(nd_frame(h.dp_mac, kOther, kPeer6, h.dp_ip6, na)).empty());
+  Mac m;
   ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
   EXPECT_EQ(0, std::memcmp(m.b, kPeerMac.b, 6));
-  EXPECT_EQ(h.drops_total(), 0u);
 }
 
 TEST(Nd, UnresolvedIp6NextHopSendsSolicitation) {

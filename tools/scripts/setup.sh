@@ -6,7 +6,8 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
+  build-essential pkg-config meson ninja-build
+  clang libclang-rt-14-dev llvm   # the sanitizer build and libFuzzer; llvm: llvm-symbolizer for reports
   dpdk dpdk-dev libdpdk-dev libsodium-dev libipsec-mb-dev libssl-dev liblz4-dev libpcap-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   iproute2 iputils-ping ethtool nftables iptables tcpdump tcpreplay netsniff-ng python3 python3-matplotlib

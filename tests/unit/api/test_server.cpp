@@ -494,7 +494,9 @@ TEST(ApiRoutes, StuckServiceIs503) {
 // next request (Python's http.client, Prometheus): with Nagle on the
 // server's socket, the body of every response after the first waited for
 // the client's delayed ACK of the headers (~40 ms). The accepted socket
-// must have TCP_NODELAY, and requests must not take tens of ms each.
+// must have TCP_NODELAY -- checked on the socket itself, on every connection,
+// not by timing requests (a loaded machine makes any time limit flaky; the
+// latency is a benchmark's business).
 TEST(ApiLatency, KeepAliveRequestsAreNotHeldBackByNagle) {
   Running api;
   const std::string req = std::string("GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-ZT1-Auth: ") +
@@ -533,48 +535,40 @@ TEST(ApiLatency, KeepAliveRequestsAreNotHeldBackByNagle) {
     return in.compare(0, 12, "HTTP/1.1 200") == 0;
   };
 
-  int fd = connect_api();
-  ASSERT_GE(fd, 0) << std::strerror(errno);
-  ASSERT_TRUE(exchange(fd));
-  // The server's end of this connection lives in this process: the socket
-  // whose peer is our local port.
-  sockaddr_in mine{};
-  socklen_t ml = sizeof mine;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &ml), 0);
-  int accepted = -1;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-    const int other = std::stoi(e.path().filename().string());
-    sockaddr_in peer{};
-    socklen_t pl = sizeof peer;
-    if (other == fd || ::getpeername(other, reinterpret_cast<sockaddr*>(&peer), &pl) != 0 ||
-        peer.sin_family != AF_INET)
-      continue;
-    if (peer.sin_port == mine.sin_port) accepted = other;
-  }
-  ASSERT_GE(accepted, 0) << "the server's socket of our connection was not found";
-  int nodelay = 0;
-  socklen_t nl = sizeof nodelay;
-  ASSERT_EQ(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &nl), 0);
-  EXPECT_NE(nodelay, 0) << "TCP_NODELAY is off on the accepted socket";
-  ::close(fd);
+  // The server's end of a connection lives in this process: the socket
+  // whose peer is the client's local port.
+  auto server_side = [](int fd) {
+    sockaddr_in mine{};
+    socklen_t ml = sizeof mine;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &ml) != 0) return -1;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+      const int other = std::stoi(e.path().filename().string());
+      sockaddr_in peer{};
+      socklen_t pl = sizeof peer;
+      if (other == fd || ::getpeername(other, reinterpret_cast<sockaddr*>(&peer), &pl) != 0 ||
+          peer.sin_family != AF_INET)
+        continue;
+      if (peer.sin_port == mine.sin_port) return other;
+    }
+    return -1;
+  };
 
-  // And the effect. The server closes a connection after 5 requests
-  // (cpp-httplib's keep-alive count), and the first one on a fresh
-  // connection is ACKed at once; the 2nd to 4th are the ones that waited
-  // ~40 ms each without TCP_NODELAY. Allow a few slow ones on a loaded box.
-  int slow = 0, timed = 0;
-  for (int c = 0; c < 5; ++c) {
-    fd = connect_api();
+  // Several connections (cpp-httplib closes one after 5 requests), each
+  // used for keep-alive requests: every one completes, and the server's
+  // socket of every connection has TCP_NODELAY.
+  for (int c = 0; c < 3; ++c) {
+    const int fd = connect_api();
     ASSERT_GE(fd, 0) << std::strerror(errno);
     ASSERT_TRUE(exchange(fd));
-    for (int i = 0; i < 3; ++i, ++timed) {
-      const auto t0 = std::chrono::steady_clock::now();
-      ASSERT_TRUE(exchange(fd)) << c << "/" << i;
-      if (std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(30)) ++slow;
-    }
+    const int accepted = server_side(fd);
+    ASSERT_GE(accepted, 0) << "the server's socket of connection " << c << " was not found";
+    int nodelay = 0;
+    socklen_t nl = sizeof nodelay;
+    ASSERT_EQ(::getsockopt(accepted, IPPROTO_TCP, TCP_NODELAY, &nodelay, &nl), 0);
+    EXPECT_NE(nodelay, 0) << "TCP_NODELAY is off on the accepted socket of connection " << c;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(exchange(fd)) << c << "/" << i;
     ::close(fd);
   }
-  EXPECT_LE(slow, 4) << "of " << timed << " keep-alive requests took >= 30 ms (Nagle + delayed ACK?)";
 }
 
 TEST(ApiMetrics, FormatAndAuth) {

@@ -330,9 +330,10 @@ TEST_F(DaemonLoop, StuckLoopAnswersUnavailable) {
   ASSERT_TRUE(backend_->wait_until(&SleepyBackend::in_poll_));
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_THROW(daemon_->node(), Unavailable);
-  const auto waited = std::chrono::steady_clock::now() - t0;
-  EXPECT_GE(waited, std::chrono::milliseconds(100));
-  EXPECT_LT(waited, std::chrono::seconds(5));
+  // It waited its api_wait_ms before giving up (a lower bound a correct
+  // wait always meets); no upper bound: how late it woke is the machine's
+  // load, and a call that never returns fails the test by its timeout.
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(100));
   EXPECT_THROW(daemon_->peers(), Unavailable);
   EXPECT_THROW(daemon_->metrics(), Unavailable);
   std::string err;

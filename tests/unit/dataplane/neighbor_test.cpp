@@ -42,6 +42,34 @@ TEST(Neighbor, StaticEntriesStay) {
   EXPECT_EQ(m, mac(1));
 }
 
+// refresh() (used by ND) only updates entries that exist: a next hop held
+// for resolution, or a known neighbour. It never creates one.
+TEST(Neighbor, RefreshCreatesNothing) {
+  NeighborTable t({}, kHz);
+  EXPECT_FALSE(t.refresh(ip4(10, 0, 0, 1), mac(1)));
+  Mac m;
+  EXPECT_FALSE(t.lookup(ip4(10, 0, 0, 1), &m));
+  EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(Neighbor, RefreshResolvesHeldNextHopAndUpdatesKnown) {
+  NeighborTable t({}, kHz);
+  EXPECT_EQ(t.hold(ip4(10, 0, 0, 5), nullptr, 1000), NeighborTable::Hold::kQueuedSendRequest);
+  EXPECT_TRUE(t.refresh(ip4(10, 0, 0, 5), mac(5)));
+  Mac m;
+  ASSERT_TRUE(t.lookup(ip4(10, 0, 0, 5), &m));
+  EXPECT_EQ(m, mac(5));
+  EXPECT_TRUE(t.refresh(ip4(10, 0, 0, 5), mac(6)));
+  ASSERT_TRUE(t.lookup(ip4(10, 0, 0, 5), &m));
+  EXPECT_EQ(m, mac(6));
+  t.learn(ip4(10, 0, 0, 7), mac(7), true);
+  EXPECT_TRUE(t.refresh(ip4(10, 0, 0, 7), mac(8))) << "known";
+  ASSERT_TRUE(t.lookup(ip4(10, 0, 0, 7), &m));
+  EXPECT_EQ(m, mac(7)) << "static entries keep their MAC";
+  rte_mbuf* out[1];
+  EXPECT_EQ(t.take_expired(1000 + 10 * kHz, out, 1), 1u);  // drop the null "packet"
+}
+
 TEST(Neighbor, CacheIsBounded) {
   NeighborTable::Limits l;
   l.capacity = 16;

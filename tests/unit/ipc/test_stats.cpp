@@ -119,10 +119,12 @@ TEST(IpcStats, ReaderNeverSeesATornPublish) {
       if (k % 8 == 0) std::this_thread::sleep_for(std::chrono::microseconds(20));
     }
   });
+  // Bounded by counts, not by time: 200 accepted snapshots, or give up
+  // after a million attempts (a reader that never gets through is a bug,
+  // however slow the machine or the sanitizer build).
   unsigned ok = 0, busy = 0, bad = 0;
   uint64_t last_seq = 0;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-  while (std::chrono::steady_clock::now() < end) {
+  for (unsigned attempt = 0; ok < 200 && attempt < 1000000; ++attempt) {
     CounterSnapshot s;
     if (!b.read(&s, &err, 50)) {
       ++busy;
@@ -142,7 +144,7 @@ TEST(IpcStats, ReaderNeverSeesATornPublish) {
   stop = true;
   writer.join();
   EXPECT_EQ(bad, 0u);
-  EXPECT_GT(ok, 100u) << busy << " reads gave up";
+  EXPECT_EQ(ok, 200u) << busy << " reads gave up";
 }
 
 TEST(IpcStats, StuckMidWriteGivesUpBounded) {
@@ -151,9 +153,8 @@ TEST(IpcStats, StuckMidWriteGivesUpBounded) {
   ASSERT_TRUE(stats::define(b.p(), b.d, {"x"}, &err)) << err;
   b.head().seq = 7;  // a writer that died between its two seq stores
   CounterSnapshot s;
-  const auto t0 = std::chrono::steady_clock::now();
+  // Bounded by its count of tries (the message says how many), not by time.
   EXPECT_FALSE(b.read(&s, &err));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
   EXPECT_NE(err.find("still being written after 200 tries"), std::string::npos) << err;
   // The next publish makes it readable again.
   const uint64_t row[] = {1, 1, 0};

@@ -63,10 +63,22 @@ class StandIn {
     if (!svc || !table) return;
     poller = std::thread([this] {
       while (!stop) {
-        auto r = svc->poll_main(*table, mono_ns(), [](const ipc::Inject&) { return true; }, 512);
+        auto r = svc->poll_main(*table, mono_ns() + skew_ns.load(), [](const ipc::Inject&) { return true; },
+                                512);
+        rounds.fetch_add(1);
         if (r.commands == 0 && r.events == 0) std::this_thread::sleep_for(std::chrono::microseconds(20));
       }
     });
+  }
+  // Returns once the poller has run a control presence check that started
+  // after this call: the stand-in's clock jumps past the check interval
+  // (20 ms) and two more rounds complete (the first may have read the clock
+  // before the jump). Waits on rounds, not on time; a bounded count of
+  // rounds would mean a stuck poller, which the test's timeout reports.
+  void presence_check() {
+    skew_ns.fetch_add(25'000'000);
+    const uint64_t r0 = rounds.load();
+    while (rounds.load() < r0 + 2) std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   ~StandIn() {
     stop = true;
@@ -75,6 +87,8 @@ class StandIn {
   std::unique_ptr<ipc::Service> svc;
   std::unique_ptr<tables::PeerTable> table;
   std::atomic<bool> stop{false};
+  std::atomic<uint64_t> skew_ns{0};  // added to the poller's clock (presence_check)
+  std::atomic<uint64_t> rounds{0};   // poll_main rounds completed
   std::thread poller;
 };
 
@@ -134,7 +148,7 @@ TEST(TableLoad, LoadsListsDeletesSyntheticPeers) {
   dp.svc->stats_publish(v, mono_ns());
   auto ctl = ipc::Client::attach(dp.svc->path(), &err);
   ASSERT_TRUE(ctl) << err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // > one presence check (20 ms)
+  dp.presence_check();  // the data plane has seen ctl
   const uint64_t attaches = dp.svc->header().main_counters.control_attaches;
   r = run(base + "stats");
   EXPECT_EQ(r.status, 0) << r.out;
@@ -145,7 +159,7 @@ TEST(TableLoad, LoadsListsDeletesSyntheticPeers) {
   EXPECT_NE(r.out.find("\"relayed\":[12,5,7]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"ipc_commands_ok\":["), std::string::npos) << r.out;
   EXPECT_EQ(ctl->header().control.control_pid, uint32_t(getpid())) << "stats must not attach";
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  dp.presence_check();  // a check after stats ran: no attach was counted meanwhile
   EXPECT_EQ(dp.svc->header().main_counters.control_attaches, attaches);
 }
 
