@@ -20,12 +20,6 @@ std::string hex10(uint64_t a) {
 
 }  // namespace
 
-bool same_path(const flatnet_ipc_phys_addr& a, const flatnet_ipc_phys_addr& b) {
-  if (a.family != b.family || a.udp_port != b.udp_port || a.port_id != b.port_id) return false;
-  const size_t n = a.family == FLATNET_IPC_AF_INET ? 4 : a.family == FLATNET_IPC_AF_INET6 ? 16 : 0;
-  return std::memcmp(a.ip, b.ip, n) == 0;
-}
-
 TableReconciler::TableReconciler(Logger log) : log_(std::move(log)) {}
 
 uint32_t TableReconciler::next_seq() {
@@ -79,7 +73,7 @@ void TableReconciler::want_upsert(uint64_t addr, const flatnet_ipc_phys_addr& pa
     else enqueue(addr, e);
     return;
   }
-  if (e.want && same_path(e.path, path)) {
+  if (e.want && ipc::same_phys_addr(e.path, path)) {
     // Nothing new. A path refused as bad stays refused until it changes.
     if (e.state == State::kPending) ++st_.coalesced;
     return;
@@ -116,7 +110,7 @@ void TableReconciler::want_sibling(const std::optional<flatnet_ipc_phys_addr>& p
   Entry& e = it->second;
   if (fresh) ++counts_[size_t(e.state)];
   const bool want = path.has_value();
-  if (!fresh && e.want == want && (!want || same_path(e.path, *path))) return;
+  if (!fresh && e.want == want && (!want || ipc::same_phys_addr(e.path, *path))) return;
   e.want = want;
   e.path = want ? *path : flatnet_ipc_phys_addr{};
   e.tries = 0;
@@ -227,7 +221,7 @@ bool TableReconciler::on_event(const flatnet_ipc_event& ev, uint64_t now) {
       // for it (UNKNOWN_DEST), or the core's path for it changes.
       ++st_.path_expired;
       Entry* e = find(ev.addr);
-      if (e && e->want && e->state == State::kConfirmed && same_path(e->path, ev.path))
+      if (e && e->want && e->state == State::kConfirmed && ipc::same_phys_addr(e->path, ev.path))
         set_state(*e, State::kExpired);
       return false;
     }
@@ -330,7 +324,7 @@ void TableReconciler::dump_end(bool complete) {
       // CONFIG: compare the data plane's sibling with ours, correct it.
       if (e.state == State::kUnknown) {
         const bool match = dump_sibling_seen_ && e.want == dump_sibling_.has_value() &&
-                           (!e.want || same_path(e.path, *dump_sibling_));
+                           (!e.want || ipc::same_phys_addr(e.path, *dump_sibling_));
         if (match) {
           set_state(e, State::kConfirmed);
         } else {
@@ -348,7 +342,7 @@ void TableReconciler::dump_end(bool complete) {
       continue;
     }
     auto d = dump_.find(addr);
-    const bool there = d != dump_.end() && same_path(d->second, e.path);
+    const bool there = d != dump_.end() && ipc::same_phys_addr(d->second, e.path);
     if (!e.want && d == dump_.end()) {
       --counts_[size_t(e.state)];  // the delete holds
       it = table_.erase(it);

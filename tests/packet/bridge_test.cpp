@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/runtime/control_bridge.hpp"

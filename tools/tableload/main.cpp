@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "tools/tableload/peers_file.hpp"
 
 using namespace flatnet;

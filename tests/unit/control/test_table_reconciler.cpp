@@ -182,7 +182,7 @@ TEST(TableReconciler, RepeatedUpdatesOfOneAddressCoalesce) {
   size_t upserts = 0;
   for (const auto& c : g.dp.applied) upserts += c.type == FLATNET_IPC_CMD_PEER_UPSERT;
   EXPECT_EQ(upserts, 1u);
-  EXPECT_TRUE(same_path(g.dp.table.at(7), path(49)));
+  EXPECT_TRUE(ipc::same_phys_addr(g.dp.table.at(7), path(49)));
   EXPECT_EQ(g.r.stats().coalesced, 49u);
   // Same path again: nothing sent.
   const size_t before = g.dp.applied.size();
@@ -222,7 +222,7 @@ TEST(TableReconciler, ControlRestartSendsOnlyWhatDiffersAndDeletesStaleAfterGrac
   size_t upserts = 0;
   for (const auto& c : g.dp.applied) upserts += c.type == FLATNET_IPC_CMD_PEER_UPSERT;
   EXPECT_EQ(upserts, 1u);
-  EXPECT_TRUE(same_path(g.dp.table.at(10), path(777)));
+  EXPECT_TRUE(ipc::same_phys_addr(g.dp.table.at(10), path(777)));
   EXPECT_EQ(g.r.stats().confirmed, 1000u);
   // Not complete yet: the stale peer stays.
   EXPECT_TRUE(g.dp.table.count(5000));

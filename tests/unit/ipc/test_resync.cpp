@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/ipc/synthetic.hpp"
