@@ -48,11 +48,6 @@ bool sibling(void* ctx, PathView* out) {
   return s && from_phys(s->path, out);
 }
 
-bool same_path(const flatnet_ipc_phys_addr& a, const fastpath::PuntInfo& i) {
-  return a.family == uint8_t(i.src.family) && a.udp_port == i.src_port &&
-         std::memcmp(a.ip, i.src.b, i.src.size()) == 0;
-}
-
 // The punt stage asks this for every punted packet head, before its limits:
 // a known peer over its known path is served first. It also ages paths by
 // last receive even while control is away: such a head refreshes the path.
@@ -144,6 +139,11 @@ flatnet_ipc_phys_addr to_phys(const fastpath::IpAddr& ip, uint16_t udp_port, uin
   a.port_id = port_id;
   std::memcpy(a.ip, ip.b, 16);
   return a;
+}
+
+bool same_path(const flatnet_ipc_phys_addr& a, const fastpath::PuntInfo& i) {
+  return a.family == uint8_t(i.src.family) && a.udp_port == i.src_port &&
+         std::memcmp(a.ip, i.src.b, i.src.size()) == 0;
 }
 
 bool from_phys(const flatnet_ipc_phys_addr& a, PathView* out) {
