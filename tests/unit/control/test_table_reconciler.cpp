@@ -9,19 +9,13 @@
 #include <vector>
 
 #include "control/boundary/table_reconciler.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 
 namespace flatnet::control::boundary {
 namespace {
 
 flatnet_ipc_phys_addr path(uint32_t n, uint16_t port = 9993) {
-  flatnet_ipc_phys_addr a{};
-  a.family = FLATNET_IPC_AF_INET;
-  a.udp_port = port;
-  a.ip[0] = 10;
-  a.ip[1] = uint8_t(n >> 16);
-  a.ip[2] = uint8_t(n >> 8);
-  a.ip[3] = uint8_t(n);
-  return a;
+  return ipc::phys_v4(0x0a000000u | (n & 0xffffffu), port);
 }
 
 // What flatnet-dataplane's main lcore does with commands (service_main.cpp),
