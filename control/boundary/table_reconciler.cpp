@@ -2,8 +2,9 @@
 #include "control/boundary/table_reconciler.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
+
+#include "dataplane/wire/hex.hpp"
 
 namespace flatnet::control::boundary {
 
@@ -11,12 +12,6 @@ namespace {
 
 // Serial-number order of 32-bit sequence numbers (they wrap).
 bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
-
-std::string hex10(uint64_t a) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(a));
-  return b;
-}
 
 }  // namespace
 
@@ -264,7 +259,7 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
       if (e->tries < 255) ++e->tries;
       // One line when the table fills (no entry was waiting yet), not one per address.
       if (ev.status == FLATNET_IPC_E_TABLE_FULL && counts_[size_t(State::kBackoff)] == 0)
-        log(now, "data plane table full at " + hex10(addr) +
+        log(now, "data plane table full at " + wire::hex_address(addr) +
                      ": refused entries are retried with backoff (flatnet_boundary_backoff)");
       e->retry_at = now + back;
       set_state(*e, State::kBackoff);
@@ -277,7 +272,7 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
       if (ev.status == FLATNET_IPC_E_BAD_ARGUMENT) ++st_.failures_bad_argument;
       else ++st_.failures_other;
       log(now, "data plane refused the table entry for " +
-                   (addr == kSiblingAddr ? std::string("the sibling root") : hex10(addr)) +
+                   (addr == kSiblingAddr ? std::string("the sibling root") : wire::hex_address(addr)) +
                    " (status " + std::to_string(ev.status) + "): dropped");
       if (!e->want) {
         --counts_[size_t(e->state)];
