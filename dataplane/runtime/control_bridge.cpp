@@ -1,3 +1,4 @@
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 
 #include <rte_prefetch.h>
@@ -13,11 +14,7 @@ using fastpath::PathView;
 
 namespace {
 
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
+using flatnet::ipc::mono_ns;
 
 void lookup(void* ctx, const uint64_t* addrs, unsigned n, PathView* paths, bool* found) {
   using tables::PathWord;

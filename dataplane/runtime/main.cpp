@@ -27,6 +27,7 @@
 
 #include "dataplane/fastpath/meta.hpp"
 #include "dataplane/fastpath/stage.hpp"
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/runtime/config.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
@@ -43,11 +44,7 @@ namespace {
 
 void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
+using flatnet::ipc::mono_ns;
 
 int die(const std::string& msg) {
   std::fprintf(stderr, "flatnet-dataplane: %s\n", msg.c_str());
