@@ -2,8 +2,9 @@
 #include "control/boundary/table_reconciler.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
+
+#include "dataplane/wire/hex.hpp"
 
 namespace flatnet::control::boundary {
 
@@ -12,19 +13,7 @@ namespace {
 // Serial-number order of 32-bit sequence numbers (they wrap).
 bool seq_before(uint32_t a, uint32_t b) { return int32_t(a - b) < 0; }
 
-std::string hex10(uint64_t a) {
-  char b[16];
-  std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(a));
-  return b;
-}
-
 }  // namespace
-
-bool same_path(const flatnet_ipc_phys_addr& a, const flatnet_ipc_phys_addr& b) {
-  if (a.family != b.family || a.udp_port != b.udp_port || a.port_id != b.port_id) return false;
-  const size_t n = a.family == FLATNET_IPC_AF_INET ? 4 : a.family == FLATNET_IPC_AF_INET6 ? 16 : 0;
-  return std::memcmp(a.ip, b.ip, n) == 0;
-}
 
 TableReconciler::TableReconciler(Logger log) : log_(std::move(log)) {}
 
@@ -79,7 +68,7 @@ void TableReconciler::want_upsert(uint64_t addr, const flatnet_ipc_phys_addr& pa
     else enqueue(addr, e);
     return;
   }
-  if (e.want && same_path(e.path, path)) {
+  if (e.want && ipc::same_phys_addr(e.path, path)) {
     // Nothing new. A path refused as bad stays refused until it changes.
     if (e.state == State::kPending) ++st_.coalesced;
     return;
@@ -116,7 +105,7 @@ void TableReconciler::want_sibling(const std::optional<flatnet_ipc_phys_addr>& p
   Entry& e = it->second;
   if (fresh) ++counts_[size_t(e.state)];
   const bool want = path.has_value();
-  if (!fresh && e.want == want && (!want || same_path(e.path, *path))) return;
+  if (!fresh && e.want == want && (!want || ipc::same_phys_addr(e.path, *path))) return;
   e.want = want;
   e.path = want ? *path : flatnet_ipc_phys_addr{};
   e.tries = 0;
@@ -227,7 +216,7 @@ bool TableReconciler::on_event(const flatnet_ipc_event& ev, uint64_t now) {
       // for it (UNKNOWN_DEST), or the core's path for it changes.
       ++st_.path_expired;
       Entry* e = find(ev.addr);
-      if (e && e->want && e->state == State::kConfirmed && same_path(e->path, ev.path))
+      if (e && e->want && e->state == State::kConfirmed && ipc::same_phys_addr(e->path, ev.path))
         set_state(*e, State::kExpired);
       return false;
     }
@@ -270,7 +259,7 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
       if (e->tries < 255) ++e->tries;
       // One line when the table fills (no entry was waiting yet), not one per address.
       if (ev.status == FLATNET_IPC_E_TABLE_FULL && counts_[size_t(State::kBackoff)] == 0)
-        log(now, "data plane table full at " + hex10(addr) +
+        log(now, "data plane table full at " + wire::hex_address(addr) +
                      ": refused entries are retried with backoff (flatnet_boundary_backoff)");
       e->retry_at = now + back;
       set_state(*e, State::kBackoff);
@@ -283,7 +272,7 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
       if (ev.status == FLATNET_IPC_E_BAD_ARGUMENT) ++st_.failures_bad_argument;
       else ++st_.failures_other;
       log(now, "data plane refused the table entry for " +
-                   (addr == kSiblingAddr ? std::string("the sibling root") : hex10(addr)) +
+                   (addr == kSiblingAddr ? std::string("the sibling root") : wire::hex_address(addr)) +
                    " (status " + std::to_string(ev.status) + "): dropped");
       if (!e->want) {
         --counts_[size_t(e->state)];
@@ -330,7 +319,7 @@ void TableReconciler::dump_end(bool complete) {
       // CONFIG: compare the data plane's sibling with ours, correct it.
       if (e.state == State::kUnknown) {
         const bool match = dump_sibling_seen_ && e.want == dump_sibling_.has_value() &&
-                           (!e.want || same_path(e.path, *dump_sibling_));
+                           (!e.want || ipc::same_phys_addr(e.path, *dump_sibling_));
         if (match) {
           set_state(e, State::kConfirmed);
         } else {
@@ -348,7 +337,7 @@ void TableReconciler::dump_end(bool complete) {
       continue;
     }
     auto d = dump_.find(addr);
-    const bool there = d != dump_.end() && same_path(d->second, e.path);
+    const bool there = d != dump_.end() && ipc::same_phys_addr(d->second, e.path);
     if (!e.want && d == dump_.end()) {
       --counts_[size_t(e.state)];  // the delete holds
       it = table_.erase(it);

@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "dataplane/ipc/abi.h"
+#include "dataplane/ipc/phys_addr.hpp"
 
 namespace flatnet::control::boundary {
 
@@ -213,8 +214,5 @@ class TableReconciler {
 
   ReconcilerStats st_;
 };
-
-// Equal physical addresses (only the fields the data plane uses).
-bool same_path(const flatnet_ipc_phys_addr& a, const flatnet_ipc_phys_addr& b);
 
 }  // namespace flatnet::control::boundary

@@ -15,8 +15,13 @@
 
 namespace flatnet::control {
 
-// A physical path: which local socket, which remote IP:port. The local
-// socket is the caller's opaque handle (the data plane's port/queue id later).
+// A physical path: which local socket, which remote IP:port -- a pair, not
+// an address type of its own: the IP:port is wire::InetAddress, the one
+// IP:port type outside the fast path's per-packet code. The local socket is
+// the backend's opaque handle: the UDP backend's socket index, or the data
+// plane's DPDK port id (the port_id of the ABI's flatnet_ipc_phys_addr; the
+// conversion is dataplane/ipc/phys_addr.hpp, called by
+// control/service/dataplane_backend.cpp).
 struct PhysicalPath {
   int64_t local_socket = -1;
   wire::InetAddress remote;

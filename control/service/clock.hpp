@@ -7,13 +7,13 @@
 
 #include <cstdint>
 
+#include "dataplane/ipc/clock.hpp"
+
 namespace flatnet::control::service {
 
-inline uint64_t mono_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
-}
+// The boundary's clock (dataplane/ipc/clock.hpp) in milliseconds: the data
+// plane's time_ns stamps and control's `now` are one clock.
+inline uint64_t mono_ms() { return flatnet::ipc::mono_ns() / 1000000; }
 
 inline int64_t wall_ms() {
   timespec ts;

@@ -8,32 +8,22 @@
 #include "control/service/backend.hpp"
 #include "control/service/clock.hpp"
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 
 namespace flatnet::control::service {
 namespace {
 
+// PhysicalPath <-> the ABI: the InetAddress converts in dataplane/ipc
+// (phys_addr.hpp); the local socket here is the data plane's DPDK port id.
 PhysicalPath from_phys(const flatnet_ipc_phys_addr& a) {
   PhysicalPath p;
   p.local_socket = a.port_id;
-  if (a.family == FLATNET_IPC_AF_INET) p.remote = wire::InetAddress::v4(a.ip, a.udp_port);
-  else if (a.family == FLATNET_IPC_AF_INET6) p.remote = wire::InetAddress::v6(a.ip, a.udp_port);
+  p.remote = ipc::to_inet(a);
   return p;
 }
 
 bool to_phys(const PhysicalPath& p, flatnet_ipc_phys_addr& a) {
-  std::memset(&a, 0, sizeof a);
-  a.port_id = uint16_t(p.local_socket < 0 ? 0 : p.local_socket);
-  a.udp_port = p.remote.port;
-  if (p.remote.family == wire::InetAddress::Family::kV4) {
-    a.family = FLATNET_IPC_AF_INET;
-    std::memcpy(a.ip, p.remote.ip.data(), 4);
-  } else if (p.remote.family == wire::InetAddress::Family::kV6) {
-    a.family = FLATNET_IPC_AF_INET6;
-    std::memcpy(a.ip, p.remote.ip.data(), 16);
-  } else {
-    return false;
-  }
-  return true;
+  return ipc::to_phys(p.remote, uint16_t(p.local_socket < 0 ? 0 : p.local_socket), &a);
 }
 
 // The table goes through control/boundary's reconciler: Backend::table()

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "control/service/settings.hpp"
+#include "dataplane/wire/hex.hpp"
 
 namespace flatnet::control::service {
 
@@ -21,9 +22,7 @@ PeersCache::~PeersCache() {
 }
 
 std::string PeersCache::file_of(uint64_t addr) const {
-  char b[32];
-  std::snprintf(b, sizeof b, "/%010llx.peer", static_cast<unsigned long long>(addr));
-  return dir_ + b;
+  return dir_ + "/" + wire::hex_address(addr) + ".peer";
 }
 
 void PeersCache::start_load() {

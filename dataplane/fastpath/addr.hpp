@@ -1,6 +1,24 @@
 // Underlay addresses as the fast path keeps them: an IP of either family in
 // 16 bytes (IPv4 in the first 4) plus a prefix test. No DPDK types here, so
 // the config parser and the tests can use it too.
+//
+// Why the fast path keeps its own compact form instead of wire::InetAddress,
+// the IP:port type of everything else (docs/architecture.md, "Vocabulary"):
+// IpAddr is an IP *without* a port -- the neighbour table's key, the
+// gateway and own addresses, the prefix test, the policer's source key, the
+// next-hop cache -- and is compared per packet with inline fixed-width loads
+// (below). InetAddress always carries a port (or prefix bits), and its
+// equality and text forms are out of line in the flatnet_wire library,
+// which the fast path does not link (dataplane/wire/README.md). The one
+// IP:port of the fast path, PathView (worker.hpp), never leaves the data
+// plane: it is filled by the peer table's lookup and read by the relay and
+// inject. The layouts cost the same (PathView 22 bytes, {InetAddress,
+// tx_port} also 22; PktMeta stays 56 either way), so the choice is not
+// about speed but about not giving IP-only keys a port and not mixing two
+// Family enums in the relay's per-packet compares. The conversions between
+// these forms and the ABI's flatnet_ipc_phys_addr exist once, in
+// dataplane/runtime/control_bridge.hpp (to_phys, from_phys, same_path);
+// InetAddress <-> ABI is dataplane/ipc/phys_addr.hpp.
 #pragma once
 
 #include <array>

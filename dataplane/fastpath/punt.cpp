@@ -31,6 +31,8 @@ uint16_t punt(Worker& w, rte_mbuf** pkts, uint16_t n) {
   unsigned used = 0, unknown_max = ~0u;
   // One clock read for the burst: the packets arrived together, and the
   // hooks stamp punts and refresh paths with it (a vDSO call is ~60 cycles).
+  // The boundary's clock (ipc::mono_ns in dataplane/ipc/clock.hpp), read
+  // here directly because the fast path includes nothing of dataplane/ipc.
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   uint64_t now_ns = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);

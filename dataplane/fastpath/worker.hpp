@@ -59,7 +59,9 @@ struct Switches {
   std::atomic<uint64_t> self_address{0};  // our 40-bit VL1 address, 0 = unknown
 };
 
-// A destination's physical path, as the relay needs it.
+// A destination's physical path, as the relay needs it: the fast path's
+// compact IP:port (+ DPDK port); why it is not wire::InetAddress is in
+// addr.hpp. Converted from the ABI only in runtime/control_bridge.cpp.
 struct PathView {
   Family family;
   uint16_t port;      // UDP port, host order

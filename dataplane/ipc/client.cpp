@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/stats_block.hpp"
 
@@ -133,7 +134,7 @@ int open_checked(const std::string& path, int flags, flatnet_ipc_header* h, uint
 uint32_t new_epoch(uint32_t old) {
   uint32_t e = 0;
   while (e == 0 || e == old)
-    if (getrandom(&e, sizeof e, 0) != sizeof e) e = uint32_t(seg::now_mono_ns()) ^ uint32_t(getpid());
+    if (getrandom(&e, sizeof e, 0) != sizeof e) e = uint32_t(mono_ns()) ^ uint32_t(getpid());
   return e;
 }
 
@@ -244,7 +245,7 @@ std::unique_ptr<Client> Client::setup(std::unique_ptr<Client> c, const flatnet_i
   r.inject.reset(0);
   r.inject_free.reset(0);
   cl.control_abi = FLATNET_IPC_ABI_VERSION;
-  cl.heartbeat_ns = seg::now_mono_ns();
+  cl.heartbeat_ns = mono_ns();
   __atomic_store_n(&cl.control_pid, uint32_t(getpid()), __ATOMIC_RELAXED);
   // The new epoch last (release): pairs with the data plane's acquire load
   // of attach_epoch; a data plane that sees it also sees our pid and our
@@ -295,7 +296,7 @@ bool Client::ready(unsigned ch) const {
 bool Client::session_ready() const { return hdr_ && ready(layout_.n_channels - 1); }
 
 void Client::heartbeat() {
-  __atomic_store_n(&hdr_->control.heartbeat_ns, seg::now_mono_ns(), __ATOMIC_RELAXED);
+  __atomic_store_n(&hdr_->control.heartbeat_ns, mono_ns(), __ATOMIC_RELAXED);
 }
 
 bool Client::read_counters(CounterSnapshot* out, std::string* err) const {
@@ -364,7 +365,7 @@ bool Client::inject(const uint8_t* pkt, uint32_t len, const flatnet_ipc_phys_add
   m->len = len;
   m->addr = dst;
   m->local = flatnet_ipc_phys_addr{};
-  m->time_ns = seg::now_mono_ns();
+  m->time_ns = mono_ns();
   // relaxed: the ring's prod/cons (acquire/release) order the entry
   __atomic_store_n(r.inject.entry<uint32_t>(0), idx, __ATOMIC_RELAXED);
   r.inject.publish(1);

@@ -158,8 +158,6 @@ flatnet_ipc_command make_upsert(uint64_t addr, const flatnet_ipc_phys_addr& path
 flatnet_ipc_command make_delete(uint64_t addr, uint32_t seq = 0, uint16_t flags = 0);
 flatnet_ipc_command make_config(uint32_t key, uint64_t value, uint32_t seq = 0,
                                 uint16_t flags = FLATNET_IPC_CMD_F_ACK);
-// "1.2.3.4:9993" or "[2001:db8::1]:9993" -> path; false on bad text.
-bool parse_phys_addr(const std::string& s, flatnet_ipc_phys_addr* out);
-std::string format_phys_addr(const flatnet_ipc_phys_addr& a);
+// Physical addresses (text, InetAddress) are in phys_addr.hpp.
 
 }  // namespace flatnet::ipc

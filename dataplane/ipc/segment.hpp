@@ -21,6 +21,7 @@
 #include <ctime>
 
 #include "dataplane/ipc/abi.h"
+#include "dataplane/ipc/clock.hpp"
 
 namespace flatnet::ipc::seg {
 
@@ -181,12 +182,6 @@ inline uint64_t slot_offset(uint64_t slots_offset, uint32_t slot_size, uint32_t 
 // have been scribbled by a control: it is only a number.
 inline void bump(uint64_t* c, uint64_t n = 1) {
   __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
-}
-
-inline uint64_t now_mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
 // The data plane holds an open-file-description write lock on byte 0 of its

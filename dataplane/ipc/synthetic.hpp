@@ -2,12 +2,13 @@
 // packet generator addresses: peer i of a seed has a 40-bit address from a
 // hash of (seed, i) and the path 10.128.0.0 + i + 1 : 20000 + i % 40000.
 // Both tools include this one definition so they cannot drift apart.
-// Header-only, no dependencies beyond the ABI.
+// Header-only: the ABI and the inline parts of phys_addr.hpp.
 #pragma once
 
 #include <cstdint>
 
 #include "dataplane/ipc/abi.h"
+#include "dataplane/ipc/phys_addr.hpp"
 
 namespace flatnet::ipc {
 
@@ -32,15 +33,7 @@ inline SyntheticPeer synthetic_peer(uint64_t seed, uint32_t i) {
 }
 
 inline flatnet_ipc_phys_addr synthetic_path(const SyntheticPeer& p, uint16_t port_id = 0) {
-  flatnet_ipc_phys_addr a{};
-  a.family = FLATNET_IPC_AF_INET;
-  a.udp_port = p.port;
-  a.port_id = port_id;
-  a.ip[0] = uint8_t(p.ip >> 24);
-  a.ip[1] = uint8_t(p.ip >> 16);
-  a.ip[2] = uint8_t(p.ip >> 8);
-  a.ip[3] = uint8_t(p.ip);
-  return a;
+  return phys_v4(p.ip, p.port, port_id);
 }
 
 }  // namespace flatnet::ipc

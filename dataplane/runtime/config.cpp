@@ -1,5 +1,7 @@
 #include "dataplane/runtime/config.hpp"
 
+#include "dataplane/ipc/phys_addr.hpp"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -69,31 +71,13 @@ IpAddr get_ip(const json& j, const std::string& key, fastpath::Family fam) {
   return ip;
 }
 
-// "ip:port" or "[ip6]:port".
-std::pair<IpAddr, uint16_t> get_endpoint(const json& j, const std::string& key) {
+// "ip:port" or "[ip6]:port", in the boundary's one text form (ipc/phys_addr).
+wire::InetAddress get_endpoint(const json& j, const std::string& key) {
   std::string s = get_string(j, key);
-  std::string host, port;
-  if (!s.empty() && s[0] == '[') {
-    auto close = s.find("]:");
-    if (close == std::string::npos) fail(key, "expected [ipv6]:port, got '" + s + "'");
-    host = s.substr(1, close - 1);
-    port = s.substr(close + 2);
-  } else {
-    auto colon = s.rfind(':');
-    if (colon == std::string::npos) fail(key, "expected ip:port, got '" + s + "'");
-    host = s.substr(0, colon);
-    port = s.substr(colon + 1);
-  }
-  auto ip = fastpath::parse_ip(host);
-  if (!ip) fail(key, "'" + host + "' is not an IP address");
-  unsigned long p = 0;
-  try {
-    p = std::stoul(port);
-  } catch (...) {
-    fail(key, "bad port in '" + s + "'");
-  }
-  if (p == 0 || p > 65535) fail(key, "port must be 1..65535");
-  return {*ip, uint16_t(p)};
+  flatnet_ipc_phys_addr a{};
+  if (!ipc::parse_phys_addr(s, &a))
+    fail(key, "expected ip:port or [ipv6]:port with port 1..65535, got '" + s + "'");
+  return ipc::to_inet(a);
 }
 
 const std::set<std::string> kKnownKeys = {

@@ -11,6 +11,7 @@
 
 #include "dataplane/fastpath/addr.hpp"
 #include "dataplane/fastpath/police.hpp"
+#include "dataplane/wire/inet_address.hpp"
 
 namespace flatnet::runtime {
 
@@ -38,7 +39,7 @@ struct Config {
   uint16_t secondary_port = 0;         // 0 = random at start (choose_secondary_port)
   uint64_t address = 0;                // own 40-bit VL1 address, 0 = none yet
   bool relay = true;                   // roots relay; leaves set false
-  std::optional<std::pair<IpAddr, uint16_t>> sibling;
+  std::optional<wire::InetAddress> sibling;  // the ABI adds the DPDK port at start
   unsigned workers = 1;                // worker lcores; 0 = the main lcore polls too
   unsigned rx_desc = 1024, tx_desc = 1024;
   unsigned pool_size = 0;              // mbufs; 0 = sized from queues

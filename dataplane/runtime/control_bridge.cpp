@@ -1,3 +1,4 @@
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 
 #include <rte_prefetch.h>
@@ -13,11 +14,7 @@ using fastpath::PathView;
 
 namespace {
 
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
+using flatnet::ipc::mono_ns;
 
 void lookup(void* ctx, const uint64_t* addrs, unsigned n, PathView* paths, bool* found) {
   using tables::PathWord;
@@ -46,11 +43,6 @@ bool sibling(void* ctx, PathView* out) {
   auto* b = static_cast<ControlBridge*>(ctx);
   const tables::PeerPath* s = b->table->sibling();
   return s && from_phys(s->path, out);
-}
-
-bool same_path(const flatnet_ipc_phys_addr& a, const fastpath::PuntInfo& i) {
-  return a.family == uint8_t(i.src.family) && a.udp_port == i.src_port &&
-         std::memcmp(a.ip, i.src.b, i.src.size()) == 0;
 }
 
 // The punt stage asks this for every punted packet head, before its limits:
@@ -144,6 +136,11 @@ flatnet_ipc_phys_addr to_phys(const fastpath::IpAddr& ip, uint16_t udp_port, uin
   a.port_id = port_id;
   std::memcpy(a.ip, ip.b, 16);
   return a;
+}
+
+bool same_path(const flatnet_ipc_phys_addr& a, const fastpath::PuntInfo& i) {
+  return a.family == uint8_t(i.src.family) && a.udp_port == i.src_port &&
+         std::memcmp(a.ip, i.src.b, i.src.size()) == 0;
 }
 
 bool from_phys(const flatnet_ipc_phys_addr& a, PathView* out) {

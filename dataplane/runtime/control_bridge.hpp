@@ -24,7 +24,17 @@ flatnet_ipc_event unknown_dest_event(uint64_t dst, uint64_t src, const fastpath:
                                      uint64_t now_ns);
 flatnet_ipc_event relay_pair_event(uint64_t src, uint64_t dst, uint32_t count, uint64_t now_ns);
 
+// The fast path's compact addresses (fastpath/addr.hpp: IpAddr + port,
+// PathView) <-> the ABI's flatnet_ipc_phys_addr: the only copy of these
+// conversions. Everything outside the per-packet code speaks
+// wire::InetAddress and converts in dataplane/ipc/phys_addr.hpp instead.
+// to_phys: a punt's source or our local address (port_id = rx port).
 flatnet_ipc_phys_addr to_phys(const fastpath::IpAddr& ip, uint16_t udp_port, uint16_t port_id);
+// from_phys: a table path or an inject's destination; false if the family
+// is neither IPv4 nor IPv6.
 bool from_phys(const flatnet_ipc_phys_addr& a, fastpath::PathView* out);
+// A table path equals a punted packet's source (IP, UDP port; the DPDK port
+// is not compared: a path may be learned on either port).
+bool same_path(const flatnet_ipc_phys_addr& a, const fastpath::PuntInfo& i);
 
 }  // namespace flatnet::runtime

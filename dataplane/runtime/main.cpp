@@ -27,6 +27,8 @@
 
 #include "dataplane/fastpath/meta.hpp"
 #include "dataplane/fastpath/stage.hpp"
+#include "dataplane/ipc/clock.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/runtime/config.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 #include "dataplane/runtime/eal_args.hpp"
@@ -42,11 +44,7 @@ namespace {
 
 void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
+using flatnet::ipc::mono_ns;
 
 int die(const std::string& msg) {
   std::fprintf(stderr, "flatnet-dataplane: %s\n", msg.c_str());
@@ -157,9 +155,9 @@ int main(int argc, char** argv) {
   auto table = tables::PeerTable::create(tp, &err);
   if (!table) return die("peer table: " + err);
   table->set_config(FLATNET_IPC_CFG_RELAY, cfg->relay ? 1 : 0, flatnet_ipc_phys_addr{});
-  if (cfg->sibling)
-    table->set_config(FLATNET_IPC_CFG_SIBLING_ROOT, 1,
-                      to_phys(cfg->sibling->first, cfg->sibling->second, port.port_id));
+  flatnet_ipc_phys_addr sibling{};
+  if (cfg->sibling && ipc::to_phys(*cfg->sibling, port.port_id, &sibling))
+    table->set_config(FLATNET_IPC_CFG_SIBLING_ROOT, 1, sibling);
   if (cfg->path_max_idle_s)
     table->set_config(FLATNET_IPC_CFG_PATH_MAX_IDLE_MS, uint64_t(cfg->path_max_idle_s) * 1000,
                       flatnet_ipc_phys_addr{});

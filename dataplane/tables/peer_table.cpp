@@ -1,5 +1,6 @@
 // Peer/path table: rte_hash (lock-free readers, one writer) over a private
 // pool of PeerPath entries, with QSBR delete-then-reclaim (peer_table.hpp).
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/tables/peer_table.hpp"
 
 #include <rte_errno.h>
@@ -44,11 +45,7 @@ int key8_cmp(const void* a, const void* b, size_t) {
   return x != y;
 }
 
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
+using flatnet::ipc::mono_ns;
 
 inline hash_sig_t sig_of(uint64_t key) { return rte_hash_crc_8byte(key, 0); }  // = key8_hash
 

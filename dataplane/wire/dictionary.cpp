@@ -1,7 +1,8 @@
 // Dictionary text codec (see dictionary.hpp).
 #include "dataplane/wire/dictionary.hpp"
 
-#include <cstdio>
+#include "dataplane/wire/hex.hpp"
+
 #include <limits>
 
 namespace flatnet::wire {
@@ -99,22 +100,19 @@ void Dictionary::add(std::string_view key, std::span<const uint8_t> value) {
 }
 
 void Dictionary::add_u64(std::string_view key, uint64_t v) {
-  char b[17];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
-  add(key, std::string_view(b, 16));
+  const std::string h = hex_id(v);  // 16 digits, as stock writes them
+  add(key, std::string_view(h));
 }
 
 void Dictionary::add_i64(std::string_view key, int64_t v) {
   if (v >= 0) return add_u64(key, uint64_t(v));
-  char b[18];
-  std::snprintf(b, sizeof b, "-%016llx", static_cast<unsigned long long>(uint64_t(0) - uint64_t(v)));
-  add(key, std::string_view(b, 17));
+  const std::string h = "-" + hex_id(uint64_t(0) - uint64_t(v));
+  add(key, std::string_view(h));
 }
 
 void Dictionary::add_address(std::string_view key, uint64_t a) {
-  char b[11];
-  std::snprintf(b, sizeof b, "%010llx", static_cast<unsigned long long>(a & 0xffffffffffULL));
-  add(key, std::string_view(b, 10));
+  const std::string h = hex_address(a);
+  add(key, std::string_view(h));
 }
 
 void Dictionary::add_bool(std::string_view key, bool v) { add(key, v ? "1" : "0"); }

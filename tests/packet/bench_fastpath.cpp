@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "dataplane/fastpath/stage.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 #include "dataplane/runtime/lcore.hpp"
 #include "tests/packet/ring_pair.hpp"
@@ -214,13 +215,8 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(1);
   for (unsigned i = 0; i < peers; ++i) {
     uint64_t ad = (rng() & 0xfeffffffffULL) | 0x0100000000ULL;  // never reserved
-    flatnet_ipc_phys_addr p{};
-    p.family = FLATNET_IPC_AF_INET;
-    p.udp_port = uint16_t(10000 + i % 50000);
-    p.ip[0] = 10;
-    p.ip[1] = uint8_t(1 + (i >> 16) % 250);
-    p.ip[2] = uint8_t(i >> 8);
-    p.ip[3] = uint8_t(i);
+    const uint32_t ip = 0x0a000000u | (1 + (i >> 16) % 250) << 16 | (i & 0xffffu);
+    flatnet_ipc_phys_addr p = ipc::phys_v4(ip, uint16_t(10000 + i % 50000));
     if (table->upsert(ad, p) == FLATNET_IPC_OK) {
       addrs.push_back(ad);
       addr_paths.push_back(p);

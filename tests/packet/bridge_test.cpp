@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
@@ -38,7 +40,7 @@ TEST(Bridge, EventsCarryTheDocumentedFields) {
 
   auto c = ipc::Client::attach_memory(svc->memory(), svc->memory_size(), &err);
   ASSERT_TRUE(c) << err;
-  svc->track_control(ipc::seg::now_mono_ns());
+  svc->track_control(ipc::mono_ns());
   ASSERT_TRUE(svc->control_present());
 
   const uint8_t ip[4] = {192, 0, 2, 9};

@@ -20,6 +20,8 @@
 #include <thread>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "tools/tableload/peers_file.hpp"
 
 using namespace flatnet;
@@ -29,11 +31,7 @@ namespace {
 
 constexpr uint32_t kDoneSeq = 0xfffffff0u;
 
-uint64_t now_mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
+using flatnet::ipc::mono_ns;
 
 const char* status_name(uint32_t s) {
   switch (s) {
@@ -117,7 +115,7 @@ int print_stats(const std::string& segment, bool json) {
     return 1;
   }
   const flatnet_ipc_header& h = o->header();
-  const double age_ms = snap.seq ? double(int64_t(now_mono_ns() - snap.updated_ns)) / 1e6 : -1;
+  const double age_ms = snap.seq ? double(int64_t(mono_ns() - snap.updated_ns)) / 1e6 : -1;
   if (json) {
     nlohmann::json j;
     j["instance"] = std::string(h.instance, strnlen(h.instance, sizeof h.instance));

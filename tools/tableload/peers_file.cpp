@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/ipc/synthetic.hpp"
 
 namespace flatnet::tableload {

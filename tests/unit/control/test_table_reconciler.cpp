@@ -9,19 +9,13 @@
 #include <vector>
 
 #include "control/boundary/table_reconciler.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 
 namespace flatnet::control::boundary {
 namespace {
 
 flatnet_ipc_phys_addr path(uint32_t n, uint16_t port = 9993) {
-  flatnet_ipc_phys_addr a{};
-  a.family = FLATNET_IPC_AF_INET;
-  a.udp_port = port;
-  a.ip[0] = 10;
-  a.ip[1] = uint8_t(n >> 16);
-  a.ip[2] = uint8_t(n >> 8);
-  a.ip[3] = uint8_t(n);
-  return a;
+  return ipc::phys_v4(0x0a000000u | (n & 0xffffffu), port);
 }
 
 // What flatnet-dataplane's main lcore does with commands (service_main.cpp),
@@ -182,7 +176,7 @@ TEST(TableReconciler, RepeatedUpdatesOfOneAddressCoalesce) {
   size_t upserts = 0;
   for (const auto& c : g.dp.applied) upserts += c.type == FLATNET_IPC_CMD_PEER_UPSERT;
   EXPECT_EQ(upserts, 1u);
-  EXPECT_TRUE(same_path(g.dp.table.at(7), path(49)));
+  EXPECT_TRUE(ipc::same_phys_addr(g.dp.table.at(7), path(49)));
   EXPECT_EQ(g.r.stats().coalesced, 49u);
   // Same path again: nothing sent.
   const size_t before = g.dp.applied.size();
@@ -222,7 +216,7 @@ TEST(TableReconciler, ControlRestartSendsOnlyWhatDiffersAndDeletesStaleAfterGrac
   size_t upserts = 0;
   for (const auto& c : g.dp.applied) upserts += c.type == FLATNET_IPC_CMD_PEER_UPSERT;
   EXPECT_EQ(upserts, 1u);
-  EXPECT_TRUE(same_path(g.dp.table.at(10), path(777)));
+  EXPECT_TRUE(ipc::same_phys_addr(g.dp.table.at(10), path(777)));
   EXPECT_EQ(g.r.stats().confirmed, 1000u);
   // Not complete yet: the stale peer stays.
   EXPECT_TRUE(g.dp.table.count(5000));

@@ -38,7 +38,8 @@ TEST(Config, GoodFileParses) {
   EXPECT_EQ(c->prefix6, 64u);
   EXPECT_EQ(c->address, 0x89e92ceee5u);
   ASSERT_TRUE(c->sibling);
-  EXPECT_EQ(c->sibling->second, 9993);
+  EXPECT_EQ(c->sibling->port, 9993);
+  EXPECT_EQ(c->sibling->family, wire::InetAddress::Family::kV4);
   EXPECT_EQ(c->idle_sleep_max_us, 500u);
   ASSERT_EQ(c->neighbors.size(), 1u);
   EXPECT_EQ(fastpath::to_string(c->neighbors[0].mac), "02:00:00:00:00:fe");

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 
 using namespace flatnet::ipc;
 
@@ -22,14 +23,7 @@ bool timed_out(std::chrono::steady_clock::time_point dl) {
 }
 
 flatnet_ipc_phys_addr path_for(uint32_t i) {
-  flatnet_ipc_phys_addr p{};
-  p.family = FLATNET_IPC_AF_INET;
-  p.ip[0] = 10;
-  p.ip[1] = uint8_t(i >> 16);
-  p.ip[2] = uint8_t(i >> 8);
-  p.ip[3] = uint8_t(i);
-  p.udp_port = uint16_t(9993 + i % 100);
-  return p;
+  return phys_v4(0x0a000000u | (i & 0xffffffu), uint16_t(9993 + i % 100));
 }
 
 }  // namespace

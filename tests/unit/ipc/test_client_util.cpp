@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/ipc/synthetic.hpp"
 
 using namespace flatnet::ipc;
@@ -28,6 +29,44 @@ TEST(IpcClientUtil, ParsesAndFormatsPaths) {
   }
   flatnet_ipc_phys_addr none{};
   EXPECT_EQ(format_phys_addr(none), "none");
+}
+
+// The one place the ABI's address meets the C++ IP:port type: both families
+// round-trip with the DPDK port beside them, a null address has no ABI form
+// and an ABI address of no known family becomes null.
+TEST(IpcPhysAddr, ConvertsToAndFromInetAddress) {
+  for (const char* text : {"192.0.2.7:9993", "[2001:db8::1]:65535"}) {
+    flatnet_ipc_phys_addr a{};
+    ASSERT_TRUE(parse_phys_addr(text, &a)) << text;
+    a.port_id = 3;
+    flatnet::wire::InetAddress ip = to_inet(a);
+    EXPECT_FALSE(ip.is_null()) << text;
+    EXPECT_EQ(uint8_t(ip.family), a.family) << text;
+    EXPECT_EQ(ip.port, a.udp_port) << text;
+    flatnet_ipc_phys_addr back{};
+    ASSERT_TRUE(to_phys(ip, 3, &back)) << text;
+    EXPECT_TRUE(same_phys_addr(a, back)) << text;
+    EXPECT_EQ(format_phys_addr(back), text);
+  }
+  flatnet::wire::InetAddress ip4;  // fields only: this test does not link flatnet_wire
+  ip4.family = flatnet::wire::InetAddress::Family::kV4;
+  ip4.ip = {10, 1, 2, 3};
+  ip4.port = 20000;
+  flatnet_ipc_phys_addr p{};
+  ASSERT_TRUE(to_phys(ip4, 0, &p));
+  EXPECT_EQ(format_phys_addr(p), "10.1.2.3:20000");
+  EXPECT_TRUE(same_phys_addr(p, phys_v4(0x0a010203, 20000)));
+  EXPECT_FALSE(same_phys_addr(p, phys_v4(0x0a010203, 20000, 1))) << "the DPDK port is part of a path";
+  EXPECT_FALSE(same_phys_addr(p, phys_v4(0x0a010204, 20000)));
+
+  flatnet_ipc_phys_addr untouched = p;
+  EXPECT_FALSE(to_phys(flatnet::wire::InetAddress{}, 0, &untouched));
+  EXPECT_TRUE(same_phys_addr(untouched, p)) << "a failed conversion writes nothing";
+  flatnet_ipc_phys_addr odd{};
+  odd.family = 5;
+  odd.udp_port = 1;
+  EXPECT_TRUE(to_inet(odd).is_null());
+  EXPECT_TRUE(to_inet(flatnet_ipc_phys_addr{}).is_null());
 }
 
 TEST(IpcClientUtil, CommandBuilders) {

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/tables/peer_table.hpp"
@@ -32,7 +33,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-uint64_t mono_ns() { return ipc::seg::now_mono_ns(); }
+using flatnet::ipc::mono_ns;
 
 // The worker's punts: 4-byte sequence, then bytes derived from it.
 uint32_t punt_len(uint32_t seq) { return 40 + seq % 200; }

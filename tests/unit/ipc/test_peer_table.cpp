@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/tables/peer_table.hpp"
 #include "tests/unit/ipc/test_util.hpp"
@@ -74,11 +75,7 @@ bool consistent(const PeerPath& e) {
   return a == e.addr && memcmp(&want, &e.path, sizeof want) == 0;
 }
 
-uint64_t mono_ns() {
-  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch())
-                      .count());
-}
+using flatnet::ipc::mono_ns;
 
 }  // namespace
 

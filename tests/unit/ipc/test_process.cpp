@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/tables/peer_table.hpp"
 #include "tests/unit/ipc/test_util.hpp"
@@ -21,11 +22,7 @@ using namespace flatnet;
 
 namespace {
 
-uint64_t mono_ns() {
-  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch())
-                      .count());
-}
+using flatnet::ipc::mono_ns;
 
 }  // namespace
 

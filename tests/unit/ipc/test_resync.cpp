@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
+#include "dataplane/ipc/phys_addr.hpp"
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/ipc/synthetic.hpp"
@@ -67,7 +69,7 @@ TEST(IpcResync, HundredThousandPeersUnderBackPressure) {
   std::atomic<bool> stop{false};
   std::thread main_lcore([&] {
     while (!stop.load(std::memory_order_relaxed)) {
-      auto r = svc->poll_main(*table, ipc::seg::now_mono_ns(), [](const ipc::Inject&) { return true; });
+      auto r = svc->poll_main(*table, ipc::mono_ns(), [](const ipc::Inject&) { return true; });
       if (r.events == 0) std::this_thread::yield();
     }
   });

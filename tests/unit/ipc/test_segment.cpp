@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/segment.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "tests/unit/ipc/test_util.hpp"
@@ -37,11 +38,7 @@ ServiceParams small_params(const std::string& inst, uint32_t workers = 1) {
   return p;
 }
 
-uint64_t mono_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
+using flatnet::ipc::mono_ns;
 
 // The main lcore's control tracking (the part of poll_main the table-free
 // tests here need): it notices the attached control and starts its session.

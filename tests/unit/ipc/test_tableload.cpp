@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/ipc/synthetic.hpp"
 #include "dataplane/tables/peer_table.hpp"
@@ -40,11 +41,7 @@ ToolRun run(const std::string& cmd) {
   return r;
 }
 
-uint64_t mono_ns() {
-  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch())
-                      .count());
-}
+using flatnet::ipc::mono_ns;
 
 class StandIn {
  public:
