@@ -254,3 +254,45 @@ TEST(Subscriptions, GatherTimingAsStock) {
   EXPECT_EQ(p.gather_limit, 1u);
   EXPECT_EQ(s.plan_gather(g, 0, 600'000).gather_limit, 0u);  // multicast disabled
 }
+
+// The numbers of docs/vl2-multicast.md: how often the 10 peers we talk to
+// (and everyone else) hear one broadcast, stock's order (no recency table)
+// against the social one, in groups of 1,000 and 1,000,000 with limit 32
+// and 2 bridges.
+namespace {
+struct Rates {
+  double friend_rate;
+  double other_rate;
+};
+Rates measure(Fixture& f, size_t n, bool social, int trials, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto in = f.input(32);
+  if (!social) in.recent = nullptr;
+  std::set<uint64_t> friends(f.recents.begin(), f.recents.end());
+  uint64_t friend_hits = 0, other_hits = 0;
+  for (int t = 0; t < trials; ++t) {
+    const auto out = select_recipients(in, rng);
+    EXPECT_EQ(out.size(), 32u);
+    for (size_t i = 2; i < out.size(); ++i) (friends.count(out[i]) ? friend_hits : other_hits)++;
+  }
+  return {double(friend_hits) / (double(trials) * friends.size()),
+          double(other_hits) / (double(trials) * double(n - 2 - friends.size()))};
+}
+}  // namespace
+
+TEST(MulticastSelect, SocialAgainstStockOrder) {
+  for (size_t n : {size_t(1000), size_t(1'000'000)}) {
+    Fixture f(n, 2, 10);
+    const int trials = 4000;
+    const Rates stock = measure(f, n, false, trials, 11);
+    const Rates social = measure(f, n, true, trials, 11);
+    std::printf("n=%zu limit=32 bridges=2 friends=10: stock friend %.5f other %.6f | "
+                "social friend %.5f other %.6f\n",
+                n, stock.friend_rate, stock.other_rate, social.friend_rate, social.other_rate);
+    EXPECT_EQ(social.friend_rate, 1.0);
+    // Stock's order treats friends like anyone: 30 random slots of n - 2.
+    const double p = 30.0 / double(n - 2);
+    EXPECT_NEAR(stock.friend_rate, p, 5 * std::sqrt(p * (1 - p) / (trials * 10.0)) + 1e-9);
+    EXPECT_NEAR(social.other_rate, 20.0 / double(n - 12), 20.0 / double(n - 12) * 0.1);
+  }
+}
