@@ -104,7 +104,9 @@ void Subscriptions::expire(uint64_t now) {
     Group& grp = it->second;
     size_t w = 0;
     for (size_t r = 0; r < grp.members.size(); ++r) {
-      if (now - grp.members[r].last < expire_ms_) grp.members[w++] = grp.members[r];
+      // A LIKE stamped after `now` (a caller's clock step) counts as fresh.
+      const uint64_t last = grp.members[r].last;
+      if (last >= now || now - last < expire_ms_) grp.members[w++] = grp.members[r];
     }
     count_ -= grp.members.size() - w;
     grp.members.resize(w);
