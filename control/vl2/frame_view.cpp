@@ -28,24 +28,26 @@ bool ipv6_upper_layer(std::span<const uint8_t> ip, uint32_t& offset, uint8_t& pr
   if (ip.size() < 40) return false;
   size_t p = 40;
   uint8_t next = ip[6];
-  while (p + 8 <= ip.size()) {
+  while (p <= ip.size()) {
     switch (next) {
       case 0:    // hop-by-hop options
       case 43:   // routing
       case 60:   // destination options
       case 135:  // mobility
+        // An extension header needs its first 8 bytes in the packet.
+        if (p + 8 > ip.size()) return false;
         next = ip[p];
         p += size_t(ip[p + 1]) * 8 + 8;
         break;
       default:
         // Fragments (44) and IPsec (50, 51) end the walk too: stock cannot
-        // see past them either.
+        // see past them either. The upper header may be empty (p == size).
         offset = uint32_t(p);
         protocol = next;
         return true;
     }
   }
-  return false;
+  return false;  // an extension header claims more than the packet holds
 }
 
 }  // namespace flatnet::vl2

@@ -43,11 +43,11 @@ enum class VlanMode : uint8_t {
 bool parse_ethernet(std::span<const uint8_t> frame, FrameView& out,
                     VlanMode mode = VlanMode::kStock);
 
-// Walks an IPv6 payload's extension headers as stock does (hop-by-hop,
+// Walks an IPv6 packet's extension headers as stock does (hop-by-hop,
 // routing, destination options and mobility are skipped; anything else is
-// the upper protocol). Stock stops when fewer than 8 bytes remain after the
-// current header, so a header-only packet has no payload. Returns false
-// when the walk finds nothing.
+// the upper protocol, whose header starts at `offset` and may be empty).
+// Returns false for a packet under 40 bytes or an extension header that
+// does not fit.
 bool ipv6_upper_layer(std::span<const uint8_t> ip, uint32_t& offset, uint8_t& protocol);
 
 inline bool is_multicast(const Mac& m) { return (m[0] & 1) != 0; }

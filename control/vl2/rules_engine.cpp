@@ -257,7 +257,8 @@ TableOutput evaluate_table(const FilterInput& in, std::span<const Rule> rules, u
           } else {
             // Only the last TEE/WATCH taken is kept, as stock.
             out.copy.address = to;
-            out.copy.length = r.fwd_length ? r.fwd_length : uint32_t(f.payload.size());
+            const auto whole = uint32_t(f.payload.size());
+            out.copy.length = r.fwd_length ? std::min<uint32_t>(r.fwd_length, whole) : whole;
             out.copy.flags = r.fwd_flags;
             out.copy.watch = rt == RuleType::kActionWatch;
           }

@@ -60,8 +60,8 @@ struct TagSet {
 // Whether the sender of the frame owns an address, for the
 // SENDER_IP/MAC_AUTHENTICATED characteristics. Asked at most once per table
 // evaluation and only when a MATCH_CHARACTERISTICS rule is reached. Outbound,
-// stock answers from our own certificates of ownership; inbound, from the
-// sender's (and the unspoofable addresses derived from its identity).
+// stock answers from our own certificates of ownership (the config's);
+// inbound, from the certificates of ownership the sender presented.
 class Ownership {
  public:
   virtual ~Ownership() = default;
@@ -110,7 +110,7 @@ struct FilterInput {
 // A copy of the frame to send to another member (TEE or WATCH).
 struct CopyTarget {
   uint64_t address = 0;  // 0: none
-  uint32_t length = 0;   // bytes of the Ethernet payload to copy
+  uint32_t length = 0;   // bytes of the Ethernet payload to copy (rule's, at most all)
   uint32_t flags = 0;    // as in the rule (stock 1.14.1 does not act on them)
   bool watch = false;    // WATCH (the target is told it is a watch copy)
   bool operator==(const CopyTarget&) const = default;

@@ -155,6 +155,11 @@ std::vector<MatchCase> match_cases() {
   r.icmp_code = 0;
   add("icmp_echo_code_0", icmp_echo(), r, true);
   add("icmp_on_tcp", tcp_syn_22(), r, false);
+  // An IPv6 header with nothing after it still has an upper protocol.
+  r = match(RuleType::kMatchIpProtocol); r.ip_protocol = 59;
+  add("ip_protocol_v6_header_only",
+      eth(kMacB, kMacA, kEthertypeIpv6, [] { std::vector<uint8_t> h(40, 0); h[0] = 0x60; h[6] = 59; return h; }()),
+      r, true);
   r = match(RuleType::kMatchIcmp); r.icmp_type = 0x87;
   add("icmpv6_neighbor_solicitation", ipv6_ns(), r, true);
   r = match(RuleType::kMatchIpSourcePortRange); r.range = {40000, 40000};
@@ -297,7 +302,7 @@ TEST(RulesEngine, CapabilitiesOnlyAfterNoMatchFirstAcceptWins) {
   const std::vector<Rule> cap_other{match(RuleType::kMatchEthertype), act(RuleType::kActionAccept)};
   // An action ends its set whether taken or not, so the ACCEPT after the
   // TEE needs the match again (a lone ACCEPT there would take everything).
-  const std::vector<Rule> cap_ssh{tcp22, fwd(RuleType::kActionTee, kOther, 64), tcp22,
+  const std::vector<Rule> cap_ssh{tcp22, fwd(RuleType::kActionTee, kOther, 32), tcp22,
                                   act(RuleType::kActionAccept)};
   const std::vector<Rule> cap_all{act(RuleType::kActionAccept)};
   const std::span<const Rule> caps[] = {cap_drop, cap_other, cap_ssh, cap_all};
@@ -308,7 +313,7 @@ TEST(RulesEngine, CapabilitiesOnlyAfterNoMatchFirstAcceptWins) {
   EXPECT_EQ(r.verdict, Verdict::kAccept);
   EXPECT_EQ(r.capability, 2);
   EXPECT_EQ(r.capability_copy.address, kOther);
-  EXPECT_EQ(r.capability_copy.length, 64u);
+  EXPECT_EQ(r.capability_copy.length, 32u);
   EXPECT_EQ(r.copy.address, 0u);
   r = Eval(udp_dns()).run({}, caps);
   EXPECT_EQ(r.capability, 3);
@@ -328,6 +333,9 @@ TEST(RulesEngine, TeeWatchRedirect) {
   EXPECT_EQ(r.copy, (CopyTarget{kOther, 40, 0, false}));
   r = e.run({fwd(RuleType::kActionWatch, kOther, 16), act(RuleType::kActionAccept)});
   EXPECT_EQ(r.copy, (CopyTarget{kOther, 16, 0, true}));
+  // A length past the frame copies the frame.
+  r = e.run({fwd(RuleType::kActionTee, kOther, 1500), act(RuleType::kActionAccept)});
+  EXPECT_EQ(r.copy.length, 40u);
   // The last TEE/WATCH taken wins; one to the sender or the destination is a no-op.
   r = e.run({fwd(RuleType::kActionTee, kOther), fwd(RuleType::kActionWatch, 0x4444444444),
              fwd(RuleType::kActionTee, kPeer), fwd(RuleType::kActionTee, kSelf),
