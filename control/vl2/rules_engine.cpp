@@ -64,9 +64,8 @@ bool has_ports(uint8_t proto) {
   return proto == 0x06 || proto == 0x11 || proto == 0x84 || proto == 0x88;
 }
 
-bool match_port(const Rule& r, const FrameView& f, bool dest) {
+bool match_port(const Rule& r, const FrameView& f, const Upper& u, bool dest) {
   const auto p = f.payload;
-  const Upper u = upper_layer(f);
   if (!u.ok || !has_ports(u.protocol) || p.size() <= size_t(u.offset) + 4) return false;
   const int port = be16(p, u.offset + (dest ? 2 : 0));
   // Stock's IPv6 branch requires a port above 0; its IPv4 branch takes 0.
@@ -74,9 +73,8 @@ bool match_port(const Rule& r, const FrameView& f, bool dest) {
   return port >= r.range[0] && port <= r.range[1];
 }
 
-bool match_icmp(const Rule& r, const FrameView& f) {
+bool match_icmp(const Rule& r, const FrameView& f, const Upper& u) {
   const auto p = f.payload;
-  const Upper u = upper_layer(f);
   if (!u.ok) return false;
   const uint8_t want = f.ethertype == kEthertypeIpv4 ? 0x01 : 0x3a;
   if (u.protocol != want || p.size() < size_t(u.offset) + 2) return false;
@@ -99,10 +97,7 @@ bool match_tos(const Rule& r, const FrameView& f) {
   return tos >= r.tos_range[0] && tos <= r.tos_range[1];
 }
 
-bool match_protocol(const Rule& r, const FrameView& f) {
-  const Upper u = upper_layer(f);
-  return u.ok && u.protocol == r.ip_protocol;
-}
+bool match_protocol(const Rule& r, const Upper& u) { return u.ok && u.protocol == r.ip_protocol; }
 
 // SENDER_IP/MAC_AUTHENTICATED, from the sender address stock picks: IPv4
 // source, ARP sender protocol address, IPv6 source, except that a neighbor
@@ -134,19 +129,14 @@ uint64_t ownership_bits(const FilterInput& in) {
   return bits;
 }
 
-uint64_t tcp_flag_bits(const FrameView& f) {
+uint64_t tcp_flag_bits(const FrameView& f, const Upper& u) {
   const auto p = f.payload;
-  if (f.ethertype == kEthertypeIpv4 && p.size() >= 20 && p[9] == 0x06) {
-    const size_t h = size_t(p[0] & 0x0f) * 4;
-    // Stock reads these two bytes unchecked; a frame too short has no flags here.
-    if (p.size() > h + 13) return uint64_t(p[h + 13]) | (uint64_t(p[h + 12] & 0x0f) << 8);
-  } else if (f.ethertype == kEthertypeIpv6) {
-    uint32_t off;
-    uint8_t proto;
-    if (ipv6_upper_layer(p, off, proto) && proto == 0x06 && p.size() > size_t(off) + 14)
-      return uint64_t(p[off + 13]) | (uint64_t(p[off + 12] & 0x0f) << 8);
-  }
-  return 0;
+  if (!u.ok || u.protocol != 0x06) return 0;
+  // IPv6 wants more than 14 bytes of TCP, as stock; stock reads IPv4's two
+  // bytes unchecked, here a frame too short to hold them has no flags.
+  const size_t need = f.ethertype == kEthertypeIpv6 ? size_t(u.offset) + 14 : size_t(u.offset) + 13;
+  if (p.size() <= need) return 0;
+  return uint64_t(p[u.offset + 13]) | (uint64_t(p[u.offset + 12] & 0x0f) << 8);
 }
 
 bool match_integer_range(const Rule& r, const FrameView& f) {
@@ -209,6 +199,16 @@ TableOutput evaluate_table(const FilterInput& in, std::span<const Rule> rules, u
   bool set_matches = true;    // an action with no match before it is taken
   bool have_ownership = false;
   uint64_t ownership = 0;
+  // The IP header walk is done once per table, when a rule first needs it.
+  bool have_upper = false;
+  Upper upper;
+  auto up = [&]() -> const Upper& {
+    if (!have_upper) {
+      upper = upper_layer(f);
+      have_upper = true;
+    }
+    return upper;
+  };
 
   for (const Rule& r : rules) {
     const RuleType rt = r.type();
@@ -301,11 +301,11 @@ TableOutput evaluate_table(const FilterInput& in, std::span<const Rule> rules, u
         m = f.ethertype == kEthertypeIpv6 && p.size() >= 40 && ipv6_contains(r, p.subspan(24, 16));
         break;
       case RuleType::kMatchIpTos: m = match_tos(r, f); break;
-      case RuleType::kMatchIpProtocol: m = match_protocol(r, f); break;
+      case RuleType::kMatchIpProtocol: m = match_protocol(r, up()); break;
       case RuleType::kMatchEthertype: m = r.ethertype == f.ethertype; break;
-      case RuleType::kMatchIcmp: m = match_icmp(r, f); break;
-      case RuleType::kMatchIpSourcePortRange: m = match_port(r, f, false); break;
-      case RuleType::kMatchIpDestPortRange: m = match_port(r, f, true); break;
+      case RuleType::kMatchIcmp: m = match_icmp(r, f, up()); break;
+      case RuleType::kMatchIpSourcePortRange: m = match_port(r, f, up(), false); break;
+      case RuleType::kMatchIpDestPortRange: m = match_port(r, f, up(), true); break;
       case RuleType::kMatchCharacteristics: {
         uint64_t c = inbound ? kCharInbound : 0;
         if (is_multicast(f.dest)) c |= kCharMulticast;
@@ -314,7 +314,7 @@ TableOutput evaluate_table(const FilterInput& in, std::span<const Rule> rules, u
           ownership = ownership_bits(in);
           have_ownership = true;
         }
-        c |= ownership | tcp_flag_bits(f);
+        c |= ownership | tcp_flag_bits(f, up());
         m = (c & r.characteristics) != 0;
         break;
       }
