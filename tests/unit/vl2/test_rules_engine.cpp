@@ -364,6 +364,28 @@ TEST(RulesEngine, TeeWatchRedirect) {
             Verdict::kAccept);
 }
 
+TEST(RulesEngine, BaseCopyAndCapabilityCopyAndRedirect) {
+  // A TEE in a base table that ends without a decision still counts when
+  // a capability accepts; a REDIRECT in a capability re-targets the frame.
+  const std::vector<Rule> base{fwd(RuleType::kActionTee, kOther)};
+  const std::vector<Rule> cap{fwd(RuleType::kActionWatch, 0x4444444444, 8),
+                              act(RuleType::kActionAccept)};
+  const std::span<const Rule> caps[] = {cap};
+  for (auto d : {Direction::kOutbound, Direction::kInbound}) {
+    const FilterResult r = Eval(udp_dns(), d).run(base, caps);
+    EXPECT_EQ(r.verdict, Verdict::kAccept);
+    EXPECT_EQ(r.copy.address, kOther);
+    EXPECT_EQ(r.capability_copy, (CopyTarget{0x4444444444, 8, 0, true}));
+  }
+  EXPECT_EQ(Eval(udp_dns()).run(base).copy.address, 0u);  // dropped: no copy
+  const std::vector<Rule> cap_redirect{fwd(RuleType::kActionRedirect, kOther)};
+  const std::span<const Rule> caps2[] = {cap_redirect};
+  const FilterResult r = Eval(udp_dns(), Direction::kInbound).run({}, caps2);
+  EXPECT_EQ(r.verdict, Verdict::kRedirect);
+  EXPECT_EQ(r.redirect_to, kOther);
+  EXPECT_EQ(r.capability, 0);
+}
+
 TEST(RulesEngine, TagsBothDirections) {
   const TagValue local[] = {{1, 10}, {2, 0x0f}, {3, 7}};
   const TagValue remote_v[] = {{1, 12}, {2, 0xf3}, {3, 7}};
