@@ -11,7 +11,7 @@ namespace {
 
 constexpr uint64_t kAddressMask = 0xffffffffffULL;  // ZeroTier addresses are 40 bits
 
-// Bytes left in `p` from `off`; reads below are guarded by these counts.
+// A big-endian u16 at `off`; callers check that off + 2 is in the payload.
 inline uint16_t be16(std::span<const uint8_t> p, size_t off) {
   return uint16_t((p[off] << 8) | p[off + 1]);
 }
