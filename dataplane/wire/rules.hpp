@@ -1,7 +1,7 @@
 // The rule table binary format of spec §10.9 (stock Capability::
 // serializeRules / deserializeRules): the base rules of a network config
 // (dictionary key "R") and the rules inside each capability. Codec only;
-// the evaluator lives with the member.
+// the evaluator is control/vl2/rules_engine.
 //
 // Each entry is u8 t, u8 len, len bytes. t = type (low 6 bits) | 0x80 NOT |
 // 0x40 OR. Unknown types are kept with their t and re-encoded with length
