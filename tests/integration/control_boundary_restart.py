@@ -301,16 +301,7 @@ class Test(Procs):
         say("ok: B aged out by the data plane came back on its next packets")
 
     def cleanup(self):
-        for name in list(self.procs):
-            if name != "dp":
-                self.stop(name)
-        self.stop("dp")
-        for ns in self.created:
-            run("ip", "netns", "del", ns, check=False)
-        if os.environ.get("FLATNET_KEEP_LOGS"):
-            print("logs kept in " + self.work)
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
+        self.teardown(self.created)
 
 
 def main():
@@ -330,13 +321,8 @@ def main():
         return 0
     except Exception as e:
         print("FAIL: %s" % e)
-        for name in list(t.procs):
-            if name != "dp":
-                t.stop(name)
-        for name in ["root%d" % i for i in range(1, t.roots + 1)] + ["dp"]:
-            text = t.logtext(name)
-            if text:
-                print("---- %s.log (tail) ----\n%s" % (name, "\n".join(text.splitlines()[-25:])))
+        t.stop_controls()
+        t.print_tails(["root%d" % i for i in range(1, t.roots + 1)] + ["dp"])
         return 1
     finally:
         t.cleanup()

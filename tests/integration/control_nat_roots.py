@@ -176,17 +176,7 @@ class Test(Procs):
               % (",".join(addrs), len(tail)))
 
     def cleanup(self):
-        for name in list(self.procs):
-            if not name.startswith("dp"):
-                self.stop(name)
-        for name in list(self.procs):
-            self.stop(name)
-        for ns in reversed(self.created):
-            run("ip", "netns", "del", ns, check=False)
-        if os.environ.get("FLATNET_KEEP_LOGS"):
-            print("logs kept in " + self.work)
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
+        self.teardown(self.created)
 
 
 def main():
@@ -204,13 +194,8 @@ def main():
         return 0
     except Exception as e:
         print("FAIL: %s" % e)
-        for name in list(t.procs):
-            if not name.startswith("dp"):
-                t.stop(name)  # SIGTERM: each flatnetd logs its counters
-        for name in ("r1", "r2", "a", "b", "dpr1", "dpr2"):
-            text = t.logtext(name)
-            if text:
-                print("---- %s.log (tail) ----\n%s" % (name, "\n".join(text.splitlines()[-25:])))
+        t.stop_controls()
+        t.print_tails(("r1", "r2", "a", "b", "dpr1", "dpr2"))
         return 1
     finally:
         t.cleanup()

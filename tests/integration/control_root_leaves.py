@@ -224,17 +224,9 @@ class Test(Procs):
             print("note: flatnetd built without control/api; step 7 not run")
 
     def cleanup(self):
-        for name in list(self.procs):
-            if name != "dp":
-                self.stop(name)
+        self.stop_controls()
         self.stopped_cleanly = True
-        self.stop("dp")
-        for ns in self.created:
-            run("ip", "netns", "del", ns, check=False)
-        if os.environ.get("FLATNET_KEEP_LOGS"):
-            print("logs kept in " + self.work)
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
+        self.teardown(self.created)
 
 
 def main():
@@ -252,13 +244,8 @@ def main():
         return 0
     except Exception as e:
         print("FAIL: %s" % e)
-        for name in list(t.procs):
-            if name != "dp":
-                t.stop(name)  # SIGTERM: each flatnetd logs its counters
-        for name in ("root", "root2", "a", "b", "c", "dp"):
-            text = t.logtext(name)
-            if text:
-                print("---- %s.log (tail) ----\n%s" % (name, "\n".join(text.splitlines()[-25:])))
+        t.stop_controls()
+        t.print_tails(("root", "root2", "a", "b", "c", "dp"))
         return 1
     finally:
         t.cleanup()

@@ -88,6 +88,29 @@ class Procs:
             if name not in keep:
                 self.stop(name)
 
+    def stop_controls(self):
+        """SIGTERM every process but the data planes ("dp*"): each flatnetd
+        logs its counters, and the data planes outlive their controls."""
+        self.stop_all(keep=[n for n in self.procs if n.startswith("dp")])
+
+    def print_tails(self, names, lines=25):
+        for name in names:
+            text = self.logtext(name)
+            if text:
+                print("---- %s.log (tail) ----\n%s" % (name, "\n".join(text.splitlines()[-lines:])))
+
+    def teardown(self, namespaces):
+        """Stops what is left (controls first), deletes the test's namespaces
+        and its work directory (kept with FLATNET_KEEP_LOGS=1)."""
+        self.stop_controls()
+        self.stop_all()
+        for ns in reversed(namespaces):
+            run("ip", "netns", "del", ns, check=False)
+        if os.environ.get("FLATNET_KEEP_LOGS"):
+            print("logs kept in " + self.work)
+        else:
+            shutil.rmtree(self.work, ignore_errors=True)
+
 
 def identities_and_planet(idtool, work, names, roots):
     """A fresh identity in <work>/<name>/ for every name, and a planet listing
