@@ -10,6 +10,33 @@
 
 namespace flatnet::control {
 
+namespace {
+
+// A second WHOIS before the path is confirmed adds to what waits rather than
+// replacing it, so the first one's answers are not lost. What waits follows
+// the latest request (its packet ID and path: the path the peer uses now).
+// It is bounded like one answer (`cap`, whois_max_answers), which is also all
+// a single OK(WHOIS) may carry; the requester asks again for anything beyond.
+// `rest` holds no duplicates (on_whois de-duplicated it). Returns how many
+// addresses were added.
+size_t merge_deferred(Peer::DeferredWhois& d, const PhysicalPath& from, uint64_t in_re,
+                      const std::vector<uint64_t>& rest, size_t cap) {
+  d.in_re = in_re;
+  d.path = from;
+  std::vector<uint64_t> had(d.addresses);
+  std::sort(had.begin(), had.end());
+  size_t added = 0;
+  for (uint64_t a : rest) {
+    if (d.addresses.size() >= cap) break;
+    if (std::binary_search(had.begin(), had.end(), a)) continue;
+    d.addresses.push_back(a);
+    ++added;
+  }
+  return added;
+}
+
+}  // namespace
+
 void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> payload,
                     std::vector<uint8_t>& packet, size_t wire_len, uint64_t now, Actions& out) {
   Whois q;
@@ -32,9 +59,9 @@ void Core::on_whois(Peer& p, const PhysicalPath& from, std::span<const uint8_t> 
   answer_whois(p, from, wire::packet_id(packet.data()), q.addresses,
                confirmed ? wire::kMaxPacketLength : wire_len, true, now, out, &rest);
   if (rest.empty() || confirmed || !direct) return;
-  m_.whois_deferred += rest.size();
-  p.whois_deferred = std::make_unique<Peer::DeferredWhois>(
-      Peer::DeferredWhois{wire::packet_id(packet.data()), from, std::move(rest)});
+  if (!p.whois_deferred) p.whois_deferred = std::make_unique<Peer::DeferredWhois>();
+  m_.whois_deferred += merge_deferred(*p.whois_deferred, from, wire::packet_id(packet.data()),
+                                      rest, cfg_.limits.whois_max_answers);
   sender_.challenge(p, from, now, out);
 }
 

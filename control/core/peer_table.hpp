@@ -74,7 +74,8 @@ struct Peer {
   bool announced = false;             // a kPeerUpsert is in force for `announced_path`
   uint64_t gather_tat = 0;            // MULTICAST_GATHER rate (GCRA theoretical arrival time)
   // The part of a WHOIS not answered because its path was unconfirmed: sent
-  // once that path answers our challenge. One request per peer (the latest);
+  // once that path answers our challenge. One list per peer: later requests
+  // merge into it (Core::defer_whois), bounded by whois_max_answers;
   // allocated only while one waits, so other peers pay 8 bytes.
   struct DeferredWhois {
     uint64_t in_re = 0;               // the WHOIS's packet ID

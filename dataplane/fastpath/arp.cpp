@@ -1,6 +1,10 @@
 // Stage: ARP. Answers requests for our IPv4 address by turning the request
-// into the reply in place, learns the sender of anything addressed to us into
-// the neighbour table, and builds requests for next hops the relay needs.
+// into the reply in place, and builds requests for next hops the relay needs.
+// The sender of an ARP aimed at us is recorded only for a next hop we are
+// resolving (a packet is held for it) or a neighbour we already know: anyone
+// on the link can send ARP with any sender address, and learning them all
+// would cycle the table's probe windows and evict the gateway (as for ND in
+// icmp6.cpp).
 #include <rte_arp.h>
 #include <rte_ether.h>
 
@@ -45,15 +49,21 @@ void arp_one(Worker& w, rte_mbuf* m, Partition& p) {
   IpAddr sender = IpAddr::v4(reinterpret_cast<const uint8_t*>(&d.arp_sip));
   Mac smac;
   std::memcpy(smac.b, d.arp_sha.addr_bytes, 6);
-  if (d.arp_sip != 0) {
-    w.neigh->learn(sender, smac);
-    ++w.c->arp_learned;
-  }
+  // ARP has no Override flag: a known neighbour that answers from another
+  // MAC has moved (or failed over), so the new MAC replaces the old one.
+  bool known = d.arp_sip != 0 &&
+               w.neigh->refresh(sender, smac) != NeighborTable::Refresh::kUnknown;
+  if (known) ++w.c->arp_learned;
   if (op == RTE_ARP_OP_REPLY) {
+    if (!known) {
+      p.fail(m, Drop::arp_unsolicited);
+      return;
+    }
     rte_pktmbuf_free(m);  // learned (counted above); nothing to send
     return;
   }
-  // Request for us: reply in place.
+  // Request for us: reply in place, to the sender's MAC from the frame (the
+  // reply needs no table entry; an unknown sender stays unknown).
   arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
   arp->arp_data.arp_tha = d.arp_sha;
   std::memcpy(arp->arp_data.arp_sha.addr_bytes, w.u->mac.b, 6);

@@ -23,6 +23,7 @@ namespace flatnet::fastpath {
   X(arp_malformed, "ARP not Ethernet/IPv4 or truncated")                        \
   X(arp_not_for_us, "ARP request for an address that is not ours")             \
   X(arp_bad_sender, "ARP sender MAC zero or multicast, or a reply from 0.0.0.0") \
+  X(arp_unsolicited, "ARP reply from a sender we neither asked for nor know") \
   X(ip4_malformed, "bad IPv4 version, header length or total length")           \
   X(ip4_checksum, "IPv4 header checksum wrong")                                 \
   X(ip4_fragment, "IPv4 fragment (flatnet fragments at VL1, never at IP)")      \
@@ -39,6 +40,7 @@ namespace flatnet::fastpath {
   X(nd_not_for_us, "neighbour solicitation for an address that is not ours")    \
   X(nd_no_lladdr, "neighbour advertisement without a usable target link-layer address") \
   X(nd_unsolicited, "neighbour advertisement for an address we neither asked for nor know") \
+  X(nd_no_override, "neighbour advertisement without Override naming another MAC for a known neighbour") \
   X(udp_malformed, "UDP length inconsistent with the IP length")                \
   X(udp_checksum, "UDP checksum wrong, or zero over IPv6")                      \
   X(udp_port, "UDP destination port is not flatnet's")                          \

@@ -133,10 +133,21 @@ void icmp6_input(Worker& w, rte_mbuf* m) {
       drop_one(w, m, Drop::nd_no_lladdr);
       return;
     }
+    // RFC 4861 7.2.5: without the Override flag an advertisement completes
+    // a next hop we are resolving, or refreshes a neighbour with the same
+    // MAC, but never re-points a known neighbour to another MAC.
     Mac mac;
     std::memcpy(mac.b, ll, 6);
-    if (!w.neigh->refresh(IpAddr::v6(target), mac)) {
+    bool override_flag = (icmp[4] & 0x20) != 0;
+    auto r = w.neigh->refresh(IpAddr::v6(target), mac,
+                              override_flag ? NeighborTable::Update::kOverride
+                                            : NeighborTable::Update::kNoOverride);
+    if (r == NeighborTable::Refresh::kUnknown) {
       drop_one(w, m, Drop::nd_unsolicited);
+      return;
+    }
+    if (r == NeighborTable::Refresh::kKept) {
+      drop_one(w, m, Drop::nd_no_override);
       return;
     }
     ++w.c->nd_learned;
@@ -155,12 +166,17 @@ void icmp6_input(Worker& w, rte_mbuf* m) {
     return;
   }
   // The solicitation is answered whoever sent it, but its source
-  // link-layer address only refreshes a neighbour we already know (as for
-  // advertisements above): a solicitation creates no entry.
+  // link-layer address only completes a next hop we are resolving or
+  // refreshes a known neighbour with the same MAC: a solicitation creates no
+  // entry and never re-points one (RFC 4861 7.2.3 would mark the entry
+  // stale under the new MAC and probe it; we have no stale state, so a
+  // moved neighbour is re-learned from an NA with Override or ARP instead).
   if (ll && usable_mac(ll)) {
     Mac mac;
     std::memcpy(mac.b, ll, 6);
-    if (w.neigh->refresh(IpAddr::v6(ip->src_addr), mac)) ++w.c->nd_learned;
+    if (w.neigh->refresh(IpAddr::v6(ip->src_addr), mac, NeighborTable::Update::kNoOverride) ==
+        NeighborTable::Refresh::kUpdated)
+      ++w.c->nd_learned;
   }
   // Advertisement: to the soliciting node, or all-nodes for DAD.
   uint8_t peer[16];

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 namespace flatnet::fastpath {
@@ -141,13 +142,23 @@ void NeighborTable::learn(const IpAddr& ip, const Mac& mac, bool is_static) {
   rte_spinlock_unlock(&lock_);
 }
 
-bool NeighborTable::refresh(const IpAddr& ip, const Mac& mac) {
+NeighborTable::Refresh NeighborTable::refresh(const IpAddr& ip, const Mac& mac, Update how) {
   uint64_t now = rte_get_tsc_cycles();
   rte_spinlock_lock(&lock_);
-  Entry* e = find_locked(ip);
-  if (e && e->state != kStatic) publish(e, kReachable, &mac, now);
+  Refresh r = Refresh::kUnknown;
+  if (Entry* e = find_locked(ip)) {
+    r = Refresh::kUpdated;
+    if (e->state == kStatic) {
+      // configured: never replaced by what the link says
+    } else if (how == Update::kNoOverride && e->state == kReachable &&
+               std::memcmp(e->mac.b, mac.b, 6) != 0) {
+      r = Refresh::kKept;
+    } else {
+      publish(e, kReachable, &mac, now);
+    }
+  }
   rte_spinlock_unlock(&lock_);
-  return e != nullptr;
+  return r;
 }
 
 NeighborTable::Hold NeighborTable::hold(const IpAddr& ip, rte_mbuf* m, uint64_t now) {

@@ -48,9 +48,19 @@ class NeighborTable {
   void learn(const IpAddr& ip, const Mac& mac, bool is_static = false);
   // Records ip -> mac only if ip already has an entry: a next hop we are
   // resolving (a packet is held for it) or one we know. Creates nothing.
-  // True if ip has an entry (a static one keeps its MAC). ND uses this so
-  // that unasked-for advertisements cannot fill the table.
-  bool refresh(const IpAddr& ip, const Mac& mac);
+  // ARP and ND use this so that unasked-for messages cannot fill the table.
+  // kOverride may re-point a known neighbour to another MAC (an ARP message,
+  // an NA with the Override flag); kNoOverride only completes a next hop we
+  // are resolving or refreshes one whose MAC is the same (an NA without
+  // Override, RFC 4861 7.2.5; an NS's source link-layer address, 7.2.3).
+  // A static entry always keeps its MAC.
+  enum class Update { kOverride, kNoOverride };
+  enum class Refresh {
+    kUnknown,  // no entry: nothing recorded
+    kUpdated,  // entry completed, refreshed or re-pointed (static: kept)
+    kKept,     // kNoOverride and a different MAC: the entry is unchanged
+  };
+  Refresh refresh(const IpAddr& ip, const Mac& mac, Update how = Update::kOverride);
 
   enum class Hold { kQueued, kQueuedSendRequest, kFull };
   // Keeps m until ip resolves. kQueuedSendRequest: the caller should send an

@@ -60,6 +60,11 @@ const DropCase kCases[] = {
        return arp_frame(MacA{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}, kPeerMac, 1, mc, kPeer4, MacA{}, h.dp_ip4);
      },
      Drop::arp_bad_sender},
+    // A reply nobody asked for, from a sender we do not know: learning it
+    // would let spoofed senders cycle the neighbour table.
+    {"arp_reply_unsolicited",
+     [](const Harness& h) { return arp_frame(h.dp_mac, kPeerMac, 2, kPeerMac, kPeer4, h.dp_mac, h.dp_ip4); },
+     Drop::arp_unsolicited},
     {"arp_reply_zero_sender_mac",
      [](const Harness& h) { return arp_frame(h.dp_mac, kPeerMac, 2, MacA{}, kPeer4, h.dp_mac, h.dp_ip4); },
      Drop::arp_bad_sender},
@@ -175,6 +180,14 @@ const DropCase kCases[] = {
        return cat({eth(h.dp_mac, kPeerMac, 0x86dd), ip6(kPeer6, h.dp_ip6, 58, m.size(), 255), m});
      },
      Drop::nd_unsolicited},
+    // RFC 4861 7.2.5: no Override flag, another MAC for a known neighbour.
+    {"nd_na_no_override",
+     [](const Harness& h) {
+       Bytes m = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x40, kPeer6, 2, &kOtherMac));
+       return cat({eth(h.dp_mac, kOtherMac, 0x86dd), ip6(kPeer6, h.dp_ip6, 58, m.size(), 255), m});
+     },
+     Drop::nd_no_override,
+     [](Harness& h) { h.neigh->learn(IpAddr::v6(kPeer6.b), Mac{{0x02, 0, 0, 0, 0, 0x02}}); }},
     {"nd_na_without_target_lladdr",
      [](const Harness& h) {
        Bytes m = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x60, kPeer6, 2, nullptr));

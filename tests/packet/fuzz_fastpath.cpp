@@ -138,7 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Checked before housekeeping, which can flush or expire packets held by
   // earlier inputs and so move the same counters and queues: only this
   // packet's fate is visible here. One packet may move several counters
-  // (an ARP request for us is learned and answered); at least one must move.
+  // (an ARP request from a known neighbour is learned and answered); at least one must move.
   uint64_t after = accounted(x);
   bool seen = after > before || x.neigh->pending() > held_before || x.w.tx.n > 0;
   if (!seen) {

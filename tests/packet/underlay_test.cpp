@@ -10,15 +10,85 @@ const Ip4 kPeer4{{10, 0, 0, 2}};
 const Ip6 kPeer6{{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
 const Ip6 kPeerLl{{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}};
 
-TEST(Arp, RequestForUsIsAnsweredAndSenderLearned) {
+// Answered to the sender's MAC from the frame, but an unknown sender is not
+// learned: anyone can send ARP with any sender address.
+TEST(Arp, RequestFromUnknownSenderIsAnsweredNotLearned) {
   Harness h;
   auto out = h.run1(arp_frame(kBcast, kPeerMac, 1, kPeerMac, kPeer4, MacA{}, h.dp_ip4));
   ASSERT_EQ(out.size(), 1u) << h.drop_reason();
   EXPECT_EQ(out[0], arp_frame(kPeerMac, h.dp_mac, 2, h.dp_mac, h.dp_ip4, kPeerMac, kPeer4, 60));
   Mac m;
-  EXPECT_TRUE(h.neigh->lookup(IpAddr::v4(kPeer4.b), &m));
-  EXPECT_EQ(0, std::memcmp(m.b, kPeerMac.b, 6));
+  EXPECT_FALSE(h.neigh->lookup(IpAddr::v4(kPeer4.b), &m));
+  EXPECT_EQ(h.neigh->size(), 0u);
   EXPECT_EQ(h.counters.arp_replies, 1u);
+  EXPECT_EQ(h.counters.arp_learned, 0u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+// A known neighbour's request refreshes it; ARP has no Override flag, so a
+// new MAC replaces the old one (the neighbour moved).
+TEST(Arp, RequestFromKnownNeighbourRefreshesIt) {
+  Harness h;
+  h.neigh->learn(IpAddr::v4(kPeer4.b), Mac{{0x02, 0, 0, 0, 0, 0x99}});
+  auto out = h.run1(arp_frame(kBcast, kPeerMac, 1, kPeerMac, kPeer4, MacA{}, h.dp_ip4));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v4(kPeer4.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kPeerMac.b, 6));
+  EXPECT_EQ(h.counters.arp_learned, 1u);
+}
+
+TEST(Arp, UnsolicitedReplyIsNotLearned) {
+  Harness h;
+  auto out = h.run1(arp_frame(h.dp_mac, kPeerMac, 2, kPeerMac, kPeer4, h.dp_mac, h.dp_ip4));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(h.neigh->size(), 0u);
+  EXPECT_EQ(h.drops(Drop::arp_unsolicited), 1u);
+}
+
+// 200 spoofed senders (requests and replies) against a table of 64 entries:
+// nothing new is learned and the gateway's entry survives. Before, each
+// sender took a slot and the oldest dynamic entry, the gateway, was evicted.
+TEST(Arp, SpoofedSenderFloodLeavesGatewayIntact) {
+  Harness h;
+  const Ip4 kGw{{10, 0, 0, 1}};
+  const MacA kGwMac{{0x02, 0, 0, 0, 0, 0x01}};
+  h.neigh->learn(IpAddr::v4(kGw.b), Mac{{0x02, 0, 0, 0, 0, 0x01}});
+  for (int i = 0; i < 200; ++i) {
+    Ip4 s{{10, 1, uint8_t(i >> 8), uint8_t(i)}};
+    MacA sm{{0x02, 0, 0, 1, uint8_t(i >> 8), uint8_t(i)}};
+    uint16_t op = (i & 1) ? 2 : 1;
+    auto out = h.run1(arp_frame(op == 1 ? kBcast : h.dp_mac, sm, op, sm, s, MacA{}, h.dp_ip4));
+    EXPECT_EQ(out.size(), op == 1 ? 1u : 0u) << i;
+  }
+  EXPECT_EQ(h.neigh->size(), 1u);
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v4(kGw.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kGwMac.b, 6));
+  EXPECT_EQ(h.counters.arp_replies, 100u);
+  EXPECT_EQ(h.counters.arp_learned, 0u);
+  EXPECT_EQ(h.drops(Drop::arp_unsolicited), 100u);
+}
+
+TEST(Arp, SolicitedReplyIsLearnedAndReleasesHeldPacket) {
+  Harness h;
+  const Ip4 kNext{{10, 0, 0, 12}};
+  const MacA kNextMac{{0x02, 0, 0, 0, 0, 0x0c}};
+  h.add_path4(0x0b0b0b0b0b, kNext, 6000);
+  Bytes vl1 = vl1_packet(0x0b0b0b0b0b, 0x0a0a0a0a0a, 0);
+  auto out = h.run1(udp4_frame(h.dp_mac, kPeerMac, kPeer4, h.dp_ip4, 5000, 9993, vl1));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();  // our request
+  ASSERT_EQ(h.neigh->pending(), 1u);
+  EXPECT_TRUE(h.run1(arp_frame(h.dp_mac, kNextMac, 2, kNextMac, kNext, h.dp_mac, h.dp_ip4)).empty());
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v4(kNext.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kNextMac.b, 6));
+  EXPECT_EQ(h.counters.arp_learned, 1u);
+  out = h.housekeeping();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(0, std::memcmp(out[0].data(), kNextMac.b, 6));  // the held packet, to the learned MAC
+  EXPECT_EQ(h.neigh->pending(), 0u);
+  EXPECT_EQ(h.drops_total(), 0u);
 }
 
 // RFC 5227 probe: sender 0.0.0.0. Answered (we defend our address), and
@@ -72,6 +142,17 @@ TEST(Nd, SolicitationForOurAddressAnswered) {
 
 TEST(Nd, SolicitationRefreshesKnownNeighbour) {
   Harness h;
+  h.neigh->learn(IpAddr::v6(kPeer6.b), Mac{{0x02, 0, 0, 0, 0, 0x02}});
+  Bytes ns = icmp6(kPeer6, h.dp_ip6, nd_msg(135, 0, h.dp_ip6, 1, &kPeerMac));
+  auto out = h.run1(nd_frame(h.dp_mac, kPeerMac, kPeer6, h.dp_ip6, ns));
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(h.counters.nd_learned, 1u);
+}
+
+// An NS's source link-layer address never re-points a known neighbour (our
+// simplification of RFC 4861 7.2.3): answered, entry unchanged.
+TEST(Nd, SolicitationDoesNotRepointKnownNeighbour) {
+  Harness h;
   const MacA kNewMac{{0x02, 0, 0, 0, 0, 0x22}};
   h.neigh->learn(IpAddr::v6(kPeer6.b), Mac{{0x02, 0, 0, 0, 0, 0x02}});
   Bytes ns = icmp6(kPeer6, h.dp_ip6, nd_msg(135, 0, h.dp_ip6, 1, &kNewMac));
@@ -79,8 +160,9 @@ TEST(Nd, SolicitationRefreshesKnownNeighbour) {
   ASSERT_EQ(out.size(), 1u) << h.drop_reason();
   Mac m;
   ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
-  EXPECT_EQ(0, std::memcmp(m.b, kNewMac.b, 6));
-  EXPECT_EQ(h.counters.nd_learned, 1u);
+  EXPECT_EQ(0, std::memcmp(m.b, kPeerMac.b, 6));
+  EXPECT_EQ(h.counters.nd_learned, 0u);
+  EXPECT_EQ(h.drops_total(), 0u);
 }
 
 TEST(Nd, LinkLocalSolicitationAnswered) {
@@ -150,6 +232,21 @@ TEST(Nd, AdvertisementUpdatesKnownNeighbour) {
   ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
   EXPECT_EQ(0, std::memcmp(m.b, kMoved.b, 6));
   EXPECT_EQ(h.drops_total(), 0u);
+}
+
+// RFC 4861 7.2.5: without Override, another MAC does not replace a known
+// neighbour's (the test above, with Override, does).
+TEST(Nd, AdvertisementWithoutOverrideDoesNotReplace) {
+  Harness h;
+  h.neigh->learn(IpAddr::v6(kPeer6.b), Mac{{0x02, 0, 0, 0, 0, 0x02}});
+  const MacA kMoved{{0x02, 0, 0, 0, 0, 0x33}};
+  Bytes na = icmp6(kPeer6, h.dp_ip6, nd_msg(136, 0x40, kPeer6, 2, &kMoved));
+  EXPECT_TRUE(h.run1(nd_frame(h.dp_mac, kMoved, kPeer6, h.dp_ip6, na)).empty());
+  Mac m;
+  ASSERT_TRUE(h.neigh->lookup(IpAddr::v6(kPeer6.b), &m));
+  EXPECT_EQ(0, std::memcmp(m.b, kPeerMac.b, 6));
+  EXPECT_EQ(h.drops(Drop::nd_no_override), 1u);
+  EXPECT_EQ(h.counters.nd_learned, 0u);
 }
 
 TEST(Nd, AdvertisementDoesNotReplaceStaticNeighbour) {

@@ -85,6 +85,7 @@ class UnconfirmedPath : public ::testing::Test {
     Config c;
     c.identity = root;
     c.planet = test::make_planet(root, v4(10, 99, 0, 1));
+    c.limits.whois_max_answers = max_answers;
     core = std::make_unique<Core>(c, now);
     // 100 peers the root knows (restored, as from its cache).
     for (uint64_t i = 0; i < 100; ++i) {
@@ -112,7 +113,67 @@ class UnconfirmedPath : public ::testing::Test {
   std::unique_ptr<Core> core;
   std::vector<crypto::Identity> known;
   uint64_t challenge_id = 0;
+  size_t max_answers = Config{}.limits.whois_max_answers;
+
+  // WHOIS for `asked` from a_at; the addresses answered at once.
+  std::vector<uint64_t> ask(const std::vector<uint64_t>& asked) {
+    Actions out;
+    core->receive(path_from(a_at),
+                  test::build_packet(a, root, wire::Verb::kWhois, whois_payload(asked),
+                                     crypto::Suite::kAesGmacSiv),
+                  ++now, out);
+    return whois_answers(a, root, out.send, nullptr);
+  }
+  // a_at answers the challenge; the addresses then answered.
+  std::vector<uint64_t> confirm() {
+    std::vector<uint8_t> ok;
+    wire::Writer w(ok);
+    encode_reply_header(ReplyHeader{wire::Verb::kEcho, challenge_id}, w);
+    Actions after;
+    core->receive(path_from(a_at),
+                  test::build_packet(a, root, wire::Verb::kOk, ok, crypto::Suite::kAesGmacSiv),
+                  ++now, after);
+    return whois_answers(a, root, after.send, nullptr);
+  }
 };
+
+// A second WHOIS before the path is confirmed adds to what waits (it used to
+// replace the first one's remaining addresses, which were then never sent).
+TEST_F(UnconfirmedPath, ASecondWhoisMergesIntoWhatWaits) {
+  std::vector<uint64_t> first_asked, second_asked;
+  for (size_t i = 0; i < 60; ++i) first_asked.push_back(known[i].address());
+  for (size_t i = 40; i < 100; ++i) second_asked.push_back(known[i].address());
+  auto got = ask(first_asked);
+  auto got2 = ask(second_asked);
+  got.insert(got.end(), got2.begin(), got2.end());
+  const auto later = confirm();
+  EXPECT_EQ(std::set<uint64_t>(later.begin(), later.end()).size(), later.size())
+      << "each address once in what waited";
+  EXPECT_LE(core->metrics().whois_deferred, 100u);
+  got.insert(got.end(), later.begin(), later.end());
+  std::set<uint64_t> all(got.begin(), got.end());
+  EXPECT_EQ(all.size(), 100u) << "both requests answered whole";
+}
+
+class UnconfirmedPathFewAnswers : public UnconfirmedPath {
+ protected:
+  UnconfirmedPathFewAnswers() { max_answers = 10; }
+};
+
+// What waits is bounded by whois_max_answers however many requests merge
+// into it, and the first request's addresses keep their places.
+TEST_F(UnconfirmedPathFewAnswers, MergedWhoisIsBoundedByTheAnswerCap) {
+  std::vector<uint64_t> first_asked, second_asked;
+  for (size_t i = 0; i < 50; ++i) first_asked.push_back(known[i].address());
+  for (size_t i = 50; i < 100; ++i) second_asked.push_back(known[i].address());
+  ask(first_asked);
+  ask(second_asked);
+  EXPECT_LE(core->metrics().whois_deferred, 10u);
+  const auto later = confirm();
+  EXPECT_EQ(later.size(), 10u);
+  for (uint64_t x : later)
+    EXPECT_NE(std::find(first_asked.begin(), first_asked.end(), x), first_asked.end());
+}
 
 TEST_F(UnconfirmedPath, RepliesNoLargerThanTheRequestUntilConfirmed) {
   std::vector<uint64_t> asked;

@@ -42,11 +42,14 @@ TEST(Neighbor, StaticEntriesStay) {
   EXPECT_EQ(m, mac(1));
 }
 
-// refresh() (used by ND) only updates entries that exist: a next hop held
+using Refresh = NeighborTable::Refresh;
+using Update = NeighborTable::Update;
+
+// refresh() (used by ARP and ND) only updates entries that exist: a next hop held
 // for resolution, or a known neighbour. It never creates one.
 TEST(Neighbor, RefreshCreatesNothing) {
   NeighborTable t({}, kHz);
-  EXPECT_FALSE(t.refresh(ip4(10, 0, 0, 1), mac(1)));
+  EXPECT_EQ(t.refresh(ip4(10, 0, 0, 1), mac(1)), Refresh::kUnknown);
   Mac m;
   EXPECT_FALSE(t.lookup(ip4(10, 0, 0, 1), &m));
   EXPECT_EQ(t.size(), 0u);
@@ -55,15 +58,20 @@ TEST(Neighbor, RefreshCreatesNothing) {
 TEST(Neighbor, RefreshResolvesHeldNextHopAndUpdatesKnown) {
   NeighborTable t({}, kHz);
   EXPECT_EQ(t.hold(ip4(10, 0, 0, 5), nullptr, 1000), NeighborTable::Hold::kQueuedSendRequest);
-  EXPECT_TRUE(t.refresh(ip4(10, 0, 0, 5), mac(5)));
+  EXPECT_EQ(t.refresh(ip4(10, 0, 0, 5), mac(5), Update::kNoOverride), Refresh::kUpdated)
+      << "a next hop we resolve is completed without Override";
   Mac m;
   ASSERT_TRUE(t.lookup(ip4(10, 0, 0, 5), &m));
   EXPECT_EQ(m, mac(5));
-  EXPECT_TRUE(t.refresh(ip4(10, 0, 0, 5), mac(6)));
+  EXPECT_EQ(t.refresh(ip4(10, 0, 0, 5), mac(6), Update::kNoOverride), Refresh::kKept);
+  ASSERT_TRUE(t.lookup(ip4(10, 0, 0, 5), &m));
+  EXPECT_EQ(m, mac(5)) << "without Override a known MAC stays";
+  EXPECT_EQ(t.refresh(ip4(10, 0, 0, 5), mac(5), Update::kNoOverride), Refresh::kUpdated);
+  EXPECT_EQ(t.refresh(ip4(10, 0, 0, 5), mac(6)), Refresh::kUpdated);
   ASSERT_TRUE(t.lookup(ip4(10, 0, 0, 5), &m));
   EXPECT_EQ(m, mac(6));
   t.learn(ip4(10, 0, 0, 7), mac(7), true);
-  EXPECT_TRUE(t.refresh(ip4(10, 0, 0, 7), mac(8))) << "known";
+  EXPECT_EQ(t.refresh(ip4(10, 0, 0, 7), mac(8)), Refresh::kUpdated) << "known";
   ASSERT_TRUE(t.lookup(ip4(10, 0, 0, 7), &m));
   EXPECT_EQ(m, mac(7)) << "static entries keep their MAC";
   rte_mbuf* out[1];
