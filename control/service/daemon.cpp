@@ -62,6 +62,9 @@ void boundary_metrics(const boundary::ReconcilerStats& t, std::vector<MetricSamp
   counter("unknown_dest_resent", t.unknown_dest_resent, "UNKNOWN_DEST for a wanted peer: re-sent");
   counter("unknown_dest_unwanted", t.unknown_dest_unwanted, "UNKNOWN_DEST for a peer control does not know");
   counter("path_expired", t.path_expired, "PATH_EXPIRED events");
+  counter("expired_resent", t.expired_resent, "aged-out peer wanted again by the core: re-sent");
+  counter("heard_resent", t.heard_resent, "punted packet from an aged-out peer over its path: re-sent");
+  counter("barrier_lost_events", t.barrier_lost_events, "barriers reporting lost events: table read again");
   counter("config_corrected", t.config_corrected, "sibling root corrected after a dump");
 }
 
