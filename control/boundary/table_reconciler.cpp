@@ -46,6 +46,12 @@ void TableReconciler::set_state(Entry& e, State s) {
   e.state = s;
 }
 
+TableReconciler::Table::iterator TableReconciler::erase(Table::iterator it) {
+  --counts_[size_t(it->second.state)];
+  if (!it->second.want && it->first != kSiblingAddr) --deletes_;
+  return table_.erase(it);
+}
+
 void TableReconciler::enqueue(uint64_t addr, Entry& e) {
   set_state(e, State::kPending);
   if (!e.queued) {
@@ -70,10 +76,17 @@ void TableReconciler::want_upsert(uint64_t addr, const flatnet_ipc_phys_addr& pa
   }
   if (e.want && ipc::same_phys_addr(e.path, path)) {
     // Nothing new. A path refused as bad stays refused until it changes.
+    // An aged-out entry is the exception: the core never re-announces an
+    // unchanged path, so its wanting it again is the cue to put it back.
     if (e.state == State::kPending) ++st_.coalesced;
+    if (e.state == State::kExpired) {
+      ++st_.expired_resent;
+      enqueue(addr, e);
+    }
     return;
   }
   if (e.state == State::kPending) ++st_.coalesced;
+  if (!e.want) --deletes_;
   e.want = true;
   e.path = path;
   e.tries = 0;
@@ -87,13 +100,13 @@ void TableReconciler::want_delete(uint64_t addr) {
   if (!e->want) return;
   if (e->state == State::kPending) ++st_.coalesced;
   e->want = false;
+  ++deletes_;
   e->tries = 0;
   // Never sent for this attach (pending and not queued before, or refused
   // as bad): nothing to undo in the data plane... except that a dump may
   // show it, so a delete is sent anyway unless it was rejected.
   if (e->state == State::kRejected) {
-    --counts_[size_t(e->state)];
-    table_.erase(addr);
+    erase(table_.find(addr));
     return;
   }
   if (e->state == State::kUnknown) return;  // the dump decides
@@ -134,8 +147,7 @@ void TableReconciler::attached(uint64_t now) {
     e.queued = false;
     if (!e.want && it->first != kSiblingAddr) {
       // A delete not yet confirmed: the dump says whether it is needed.
-      --counts_[size_t(e.state)];
-      it = table_.erase(it);
+      it = erase(it);
       continue;
     }
     e.tries = 0;
@@ -225,11 +237,39 @@ bool TableReconciler::on_event(const flatnet_ipc_event& ev, uint64_t now) {
   }
 }
 
+bool TableReconciler::on_heard(uint64_t addr, const flatnet_ipc_phys_addr& path, uint64_t now) {
+  // A packet punted from a peer the data plane aged out, over the path
+  // control wants for it: the peer is active again, so put it back. Only
+  // kExpired qualifies (anything else is on its way or confirmed); at most
+  // once per kUnknownResendMs per address, like UNKNOWN_DEST.
+  if (addr == kSiblingAddr) return false;
+  Entry* e = find(addr);
+  if (!e || !e->want || e->state != State::kExpired) return false;
+  if (!ipc::same_phys_addr(e->path, path)) return false;
+  if (e->last_unknown && now < e->last_unknown + kUnknownResendMs) return false;
+  e->last_unknown = now;
+  ++st_.heard_resent;
+  enqueue(addr, *e);
+  return true;
+}
+
 void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
   // A barrier's answer (an earlier barrier's may have been lost: this one
   // covers its batch too).
   for (size_t i = 0; i < barriers_.size(); ++i) {
     if (barriers_[i].seq != ev.seq) continue;
+    if (ev.count > 0) {
+      // The data plane could not queue `count` RESULT/PATH_EXPIRED events
+      // since its previous barrier: a refusal or an ageing we never saw
+      // would be taken for success. What its table holds is unknown, so
+      // read it as on attach (a dump) instead of resolving the batch.
+      // (A data plane from before this answer sends the NOP's type, 0.)
+      ++st_.barrier_lost_events;
+      log(now, "data plane lost " + std::to_string(ev.count) +
+                   " table events (its event ring was full): reading its table again");
+      attached(now);
+      return;
+    }
     resolve_barrier(ev.seq);
     barriers_.erase(barriers_.begin(), barriers_.begin() + long(i) + 1);
     return;
@@ -245,10 +285,7 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
   switch (ev.status) {
     case FLATNET_IPC_E_NOT_FOUND:
       // A delete of something not there: the wanted state holds.
-      if (!e->want) {
-        --counts_[size_t(e->state)];
-        table_.erase(addr);
-      }
+      if (!e->want) erase(table_.find(addr));
       return;
     case FLATNET_IPC_E_TABLE_FULL:
     case FLATNET_IPC_E_BUSY: {
@@ -275,8 +312,7 @@ void TableReconciler::on_result(const flatnet_ipc_event& ev, uint64_t now) {
                    (addr == kSiblingAddr ? std::string("the sibling root") : wire::hex_address(addr)) +
                    " (status " + std::to_string(ev.status) + "): dropped");
       if (!e->want) {
-        --counts_[size_t(e->state)];
-        table_.erase(addr);
+        erase(table_.find(addr));
       } else {
         set_state(*e, State::kRejected);
       }
@@ -295,8 +331,7 @@ void TableReconciler::resolve_barrier(uint32_t seq) {
     Entry& e = it->second;
     if (e.seq != s.seq || e.state != State::kInFlight) continue;  // superseded or refused
     if (!e.want && s.addr != kSiblingAddr) {
-      --counts_[size_t(e.state)];
-      table_.erase(it);
+      erase(it);
     } else {
       e.tries = 0;
       set_state(e, State::kConfirmed);
@@ -339,8 +374,7 @@ void TableReconciler::dump_end(bool complete) {
     auto d = dump_.find(addr);
     const bool there = d != dump_.end() && ipc::same_phys_addr(d->second, e.path);
     if (!e.want && d == dump_.end()) {
-      --counts_[size_t(e.state)];  // the delete holds
-      it = table_.erase(it);
+      it = erase(it);  // the delete holds
       continue;
     }
     if (e.want && there) {
@@ -369,6 +403,7 @@ void TableReconciler::delete_orphans() {
     Entry& e = table_[addr];
     ++counts_[size_t(e.state)];
     e.want = false;
+    ++deletes_;
     ++st_.dump_stale_deleted;
     enqueue(addr, e);
   }
@@ -500,15 +535,14 @@ ReconcilerStats TableReconciler::stats() const {
   std::copy(std::begin(counts_), std::end(counts_), c);
   // The sibling root is config, not a peer: not counted in the gauges.
   if (auto it = table_.find(kSiblingAddr); it != table_.end()) --c[size_t(it->second.state)];
-  uint64_t deletes = 0;  // entries whose wanted state is "not there"
-  for (const auto& [addr, e] : table_) deletes += !e.want && addr != kSiblingAddr;
   s.pending = c[size_t(State::kPending)] + c[size_t(State::kUnknown)];
   s.in_flight = c[size_t(State::kInFlight)];
   s.confirmed = c[size_t(State::kConfirmed)];
   s.expired = c[size_t(State::kExpired)];
   s.backoff = c[size_t(State::kBackoff)];
   s.rejected = c[size_t(State::kRejected)];
-  s.desired = table_.size() - (table_.count(kSiblingAddr) ? 1 : 0) - deletes;
+  // O(1): a scrape must not walk a table of a million peers.
+  s.desired = table_.size() - (table_.count(kSiblingAddr) ? 1 : 0) - deletes_;
   return s;
 }
 

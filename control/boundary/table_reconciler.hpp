@@ -15,7 +15,9 @@
 //          └── on_event(): RESULT (failure: retry with backoff / drop; barrier:
 //              everything before it is applied), RESYNC dump (reconcile),
 //              UNKNOWN_DEST (re-upsert a wanted address), PATH_EXPIRED
-//              (unconfirmed; not re-sent until traffic asks for it)
+//              (unconfirmed; re-sent when traffic asks for it: UNKNOWN_DEST,
+//              a punted packet from the peer over its path (on_heard), or
+//              the core wanting it again, even with the same path)
 //
 // Confirmation: the data plane applies commands in order and answers every
 // failure with a RESULT, a success only with F_ACK. So after a batch we send
@@ -23,6 +25,13 @@
 // before it that did not fail is in the table. A barrier not answered in
 // kBarrierTimeoutMs (its RESULT lost, the data plane gone) makes its batch
 // pending again: upserts and deletes are idempotent, sending twice is safe.
+// The data plane's event ring can be full, though, and a lost failure
+// RESULT or PATH_EXPIRED would then read as success. So the barrier's RESULT
+// carries in `count` how many RESULT/PATH_EXPIRED events the data plane
+// failed to queue since the previous barrier; count > 0 means "table state
+// unknown": nothing is confirmed and the table is read again with a RESYNC
+// dump, exactly as on attach (flatnet_boundary_barrier_lost_events). A data
+// plane from before this sends the command type there, NOP = 0.
 //
 // Attach: every wanted entry becomes "unknown" and a RESYNC dump is asked
 // for; at RESYNC_END what the dump shows with the wanted path is confirmed,
@@ -81,6 +90,9 @@ struct ReconcilerStats {
   uint64_t dump_stale_deleted = 0;  // dumped peers control did not want, deleted
   uint64_t unknown_dest_resent = 0; // UNKNOWN_DEST for a wanted address: re-upserted
   uint64_t unknown_dest_unwanted = 0;  // UNKNOWN_DEST for an address control does not know
+  uint64_t expired_resent = 0;    // an aged-out peer wanted again by the core: re-upserted
+  uint64_t heard_resent = 0;      // a punted packet from an aged-out peer: re-upserted
+  uint64_t barrier_lost_events = 0;  // a barrier said events were lost: table read again
   uint64_t path_expired = 0;
   uint64_t config_corrected = 0;  // the dump's sibling root differed: sent again
 };
@@ -133,6 +145,11 @@ class TableReconciler {
     dump_done_ = false;
     return d;
   }
+  // A punted packet from VL1 address `addr` arrived over physical `path`.
+  // If that peer aged out of the data plane (PATH_EXPIRED) and `path` is
+  // the one control wants for it, it is sent again (rate-limited per
+  // address); true if it was. One hash lookup: cheap enough per punt.
+  bool on_heard(uint64_t addr, const flatnet_ipc_phys_addr& path, uint64_t now);
   // Sends what the ring takes; returns how many commands were queued.
   unsigned pump(uint64_t now, const Sink& sink);
   // True while there is something pump() could send now.
@@ -160,6 +177,7 @@ class TableReconciler {
     uint64_t retry_at = 0;
     uint64_t last_unknown = 0;
   };
+  using Table = std::unordered_map<uint64_t, Entry>;
   struct Sent {
     uint32_t seq;
     uint64_t addr;             // kSiblingAddr for the sibling config
@@ -172,6 +190,8 @@ class TableReconciler {
 
   void log(uint64_t now, const std::string& line);
   void enqueue(uint64_t addr, Entry& e);
+  // Erases an entry, keeping the running counts (counts_, deletes_).
+  Table::iterator erase(Table::iterator it);
   void set_state(Entry& e, State s);
   Entry* find(uint64_t addr);
   void on_result(const flatnet_ipc_event& e, uint64_t now);
@@ -184,7 +204,8 @@ class TableReconciler {
   Logger log_;
   uint64_t log_window_ = 0;
   unsigned log_lines_ = 0;
-  std::unordered_map<uint64_t, Entry> table_;   // addr -> entry; kSiblingAddr = sibling
+  Table table_;                                 // addr -> entry; kSiblingAddr = sibling
+  uint64_t deletes_ = 0;                        // entries (not the sibling) with want = false
   std::deque<uint64_t> queue_;                  // addresses to send, each once
   std::deque<Sent> in_flight_;                  // in seq order
   std::deque<Barrier> barriers_;

@@ -20,6 +20,9 @@ namespace {
 
 constexpr unsigned kInputsPerTurn = 256;     // bounded work per loop turn
 constexpr uint64_t kCacheIntervalMs = 5000;  // peers cache: changed peers written
+// While a save left changed peers for later (PeersCache::kMaxOpsPerSave per
+// call), the next slice follows this soon instead of kCacheIntervalMs.
+constexpr uint64_t kCacheBacklogMs = 100;
 constexpr size_t kRestorePerTurn = 256;      // peers cache: restored per loop turn
 constexpr uint64_t kHelloRetryMs = 2000;    // HELLO to roots until one answers
 const char* kLevelNames[] = {"debug", "info", "warn", "error"};
@@ -62,6 +65,9 @@ void boundary_metrics(const boundary::ReconcilerStats& t, std::vector<MetricSamp
   counter("unknown_dest_resent", t.unknown_dest_resent, "UNKNOWN_DEST for a wanted peer: re-sent");
   counter("unknown_dest_unwanted", t.unknown_dest_unwanted, "UNKNOWN_DEST for a peer control does not know");
   counter("path_expired", t.path_expired, "PATH_EXPIRED events");
+  counter("expired_resent", t.expired_resent, "aged-out peer wanted again by the core: re-sent");
+  counter("heard_resent", t.heard_resent, "punted packet from an aged-out peer over its path: re-sent");
+  counter("barrier_lost_events", t.barrier_lost_events, "barriers reporting lost events: table read again");
   counter("config_corrected", t.config_corrected, "sibling root corrected after a dump");
 }
 
@@ -169,8 +175,8 @@ unsigned Daemon::turn(uint64_t now) {
   }
   ping_tick(now);
   if (now >= next_cache_) {
-    next_cache_ = now + kCacheIntervalMs;
-    save_peers_cache();
+    const bool more = save_peers_cache(PeersCache::kMaxOpsPerSave);
+    next_cache_ = now + (more ? kCacheBacklogMs : kCacheIntervalMs);
   }
   return handled;
 }
@@ -206,7 +212,7 @@ void Daemon::run(const std::atomic<bool>& stop) {
     backend_->wait(handled ? 0 : int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100)));
   }
   std::lock_guard<std::timed_mutex> g(mu_);
-  save_peers_cache();
+  save_peers_cache(SIZE_MAX);  // stopping: everything, the loop serves nobody now
   if (opt_.log_level <= LogLevel::kDebug) {
     std::string counters;
     for (const CounterSample& c : metric_samples(core_->metrics()))
@@ -220,7 +226,7 @@ void Daemon::run(const std::atomic<bool>& stop) {
 
 // Only peers whose path changed since the last write are written, so the
 // short interval costs a walk of the table, not a file per peer.
-void Daemon::save_peers_cache() {
+bool Daemon::save_peers_cache(size_t max_ops) {
   const uint64_t now = mono_ms();
   const PeersCache::SaveStats st = cache_.save([&](const PeersCache::Visit& visit) {
     core_->peers().for_each([&](const Peer& p) {
@@ -233,7 +239,9 @@ void Daemon::save_peers_cache() {
     log(st.failed ? LogLevel::kWarn : LogLevel::kDebug,
         "peers cache: " + std::to_string(st.written) + " written, " +
             std::to_string(st.removed) + " removed" +
-            (st.failed ? ", " + std::to_string(st.failed) + " could not be written" : ""));
+            (st.failed ? ", " + std::to_string(st.failed) + " could not be written" : "") +
+            (st.deferred ? ", " + std::to_string(st.deferred) + " left for the next slice" : ""));
+  return st.deferred > 0;
 }
 
 void Daemon::load_peers_cache() {
@@ -258,7 +266,8 @@ unsigned Daemon::restore_cached_peers(uint64_t now) {
     cache_done_ = true;
     const PeersCache::LoadStats st = cache_.load_stats();
     log(LogLevel::kInfo, "peers cache: " + std::to_string(cache_restored_) + " restored" +
-                             (st.bad ? ", " + std::to_string(st.bad) + " unreadable (removed)" : "") +
+                             (st.bad ? ", " + std::to_string(st.bad) + " unparsable (removed)" : "") +
+                             (st.errors ? ", " + std::to_string(st.errors) + " could not be read (kept)" : "") +
                              (st.over ? ", " + std::to_string(st.over) + " over the bound (removed)" : ""));
     backend_->table_complete(now);
   }

@@ -52,7 +52,8 @@ class Daemon final : public StatusSource {
   // starts a reader thread; the loop restores what it read a bounded number
   // per turn (run() starts it if nobody did). Saving writes changed peers
   // and removes the files of peers no longer in the table.
-  void save_peers_cache();
+  // Writes at most `max_ops` cache files; true if more are left.
+  bool save_peers_cache(size_t max_ops);
   void load_peers_cache();
 
  private:

@@ -9,6 +9,7 @@
 #include "control/service/clock.hpp"
 #include "dataplane/ipc/client.hpp"
 #include "dataplane/ipc/phys_addr.hpp"
+#include "dataplane/wire/vl1.hpp"
 
 namespace flatnet::control::service {
 namespace {
@@ -24,6 +25,15 @@ PhysicalPath from_phys(const flatnet_ipc_phys_addr& a) {
 
 bool to_phys(const PhysicalPath& p, flatnet_ipc_phys_addr& a) {
   return ipc::to_phys(p.remote, uint16_t(p.local_socket < 0 ? 0 : p.local_socket), &a);
+}
+
+// The VL1 source address of a punted packet (a packet head: spec §2.1), 0
+// for a fragment or a runt (0 is not a valid address). Not authenticated
+// yet: it only lets an aged-out peer's wanted path be re-sent, rate-limited.
+uint64_t vl1_source(const uint8_t* pkt, uint32_t len) {
+  if (len < wire::kPacketHeaderLength || pkt[wire::kFragIdxIndicator] == wire::kFragmentIndicator)
+    return 0;
+  return wire::packet_source(pkt);
 }
 
 // The table goes through control/boundary's reconciler: Backend::table()
@@ -65,6 +75,10 @@ class DataplaneBackend final : public Backend {
     logs_.clear();
     n += client_->poll_punts(
         [&](const flatnet_ipc_slot_meta& m, const uint8_t* pkt, uint32_t len) {
+          // A packet from a peer the data plane aged out, over the path
+          // control wants for it, puts it back in the table (the core does
+          // not re-announce an unchanged path, UNKNOWN_DEST is lossy).
+          if (uint64_t src = vl1_source(pkt, len)) table_.on_heard(src, m.addr, now);
           ev.datagram(from_phys(m.addr), std::span<const uint8_t>(pkt, len));
         },
         std::max(1u, budget / 4));

@@ -1,7 +1,9 @@
 // Whole-file reads and crash-safe writes (see files.hpp).
 #include "control/service/files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,12 +144,49 @@ bool write_file_atomic(const std::string& path, std::string_view data, unsigned 
   } else if (int e = place_no_replace(tmp, path)) {
     return abandon(e == EEXIST ? path + " appeared meanwhile; not replaced" : "create " + path, e);
   }
+  if (why) why->clear();
   if (sync == Sync::kNone) return true;
-  if (int e = fsync_dir(dir_of(path))) {
-    fail(why, "fsync of the directory of " + path, e);
-    return false;
-  }
+  // The new file is in place and every reader sees it: a failure here only
+  // means the rename may not survive a power loss. Success, with a warning
+  // (files.hpp), so callers do not report a failure for a file that is there.
+  if (int e = fsync_dir(dir_of(path)))
+    fail(why, "warning: fsync of the directory of " + path + " (written, but a power loss may undo it)", e);
   return true;
+}
+
+// "<name>.tmp-<pid>-<n>": the pid of the writer, or 0 if not such a name.
+long temp_file_pid(const char* name) {
+  const char* t = std::strstr(name, ".tmp-");
+  if (!t || t == name) return 0;
+  while (const char* next = std::strstr(t + 1, ".tmp-")) t = next;  // the last one
+  const char* p = t + 5;
+  long pid = 0;
+  const char* q = p;
+  for (; *q >= '0' && *q <= '9' && q - p < 10; ++q) pid = pid * 10 + (*q - '0');
+  if (q == p || *q != '-' || !q[1]) return 0;
+  for (const char* r = q + 1; *r; ++r)
+    if (*r < '0' || *r > '9') return 0;
+  return pid;
+}
+
+size_t remove_stale_temp_files(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  size_t removed = 0;
+  const long self = long(::getpid());
+  while (dirent* e = ::readdir(d)) {
+    const long pid = temp_file_pid(e->d_name);
+    if (pid <= 0 || pid == self) continue;
+    // A live writer (another flatnetd, flatnet-idtool) is still using it;
+    // a pid reused by an unrelated process keeps the file too (safe side).
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;
+    const std::string p = dir + "/" + e->d_name;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    if (::unlink(p.c_str()) == 0) ++removed;
+  }
+  ::closedir(d);
+  return removed;
 }
 
 }  // namespace flatnet::control::service

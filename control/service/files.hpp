@@ -47,8 +47,22 @@ enum class Sync : uint8_t { kFileAndDir, kNone };
 // nothing is there, else EEXIST) and the directory fsync'd so the rename
 // itself survives a power loss. On failure the temp file is removed and
 // *why, if given, names the step and the errno.
+// Only the directory fsync failing (after the rename: the new file is in
+// place and is what every reader sees) returns true, with *why, if given,
+// starting "warning: ": the write succeeded but may not survive a power
+// loss. A caller reports a non-empty *why after success as a warning, not
+// a failure. On any other success *why is cleared.
 bool write_file_atomic(const std::string& path, std::string_view data, unsigned mode,
                        std::string* why = nullptr, Replace replace = Replace::kYes,
                        Sync sync = Sync::kFileAndDir);
+
+// The temp files write_file_atomic leaves when its process is killed
+// between create and rename ("<name>.tmp-<pid>-<n>") may hold secrets
+// (identity.secret, authtoken.secret) and nothing else removes them:
+// removes those in `dir` whose writer pid is not running (kill(pid, 0) says
+// ESRCH; our own pid and live ones are kept). Returns how many it removed.
+size_t remove_stale_temp_files(const std::string& dir);
+// The writer pid in a temp file's name, 0 if the name is not one.
+long temp_file_pid(const char* name);
 
 }  // namespace flatnet::control::service

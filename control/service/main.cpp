@@ -74,6 +74,13 @@ int main(int argc, char** argv) {
                  k.c_str());
   const Settings s = merge({&cli, &conf, &local});
 
+  // Before anything here writes: temp files of writers killed mid-write
+  // may hold secret keys (files.hpp).
+  for (const char* sub : {"", "/peers.d", "/moons.d"})
+    if (size_t n = remove_stale_temp_files(home + sub))
+      std::fprintf(stderr, "flatnetd: info: removed %zu stale temp file(s) in %s%s\n", n,
+                   home.c_str(), sub);
+
   Home h;
   std::vector<std::string> notes;
   if (!load_home(home, s.planet_file, h, &notes, &err)) {

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <unordered_set>
@@ -43,16 +44,22 @@ void PeersCache::load_thread() {
       const fs::path& p = it->path();
       if (p.extension() != ".peer") continue;
       std::error_code ec2;
-      const auto size = fs::file_size(p, ec2);
       LoadStats add;
       std::string text;
       std::optional<crypto::Identity> id;
       std::optional<wire::InetAddress> addr;
+      // Only the file's content condemns it (too big, unparsable): a failure
+      // to read it (EMFILE, EIO, EACCES) says nothing about the file, which
+      // is kept for the next start. ENOENT: gone meanwhile, nothing to do.
+      const int err = n >= max_peers_ ? 0 : read_whole_file(p.string(), text, kMaxFileBytes);
       if (n >= max_peers_) {
         add.over = 1;
-      } else if (ec2 || size > kMaxFileBytes || !read_file(p.string(), text) ||
-                 text.size() > kMaxFileBytes) {
+      } else if (err == EFBIG || err == EISDIR || err == EINVAL) {
         add.bad = 1;
+      } else if (err == ENOENT) {
+        continue;
+      } else if (err) {
+        add.errors = 1;
       } else {
         const size_t nl = text.find('\n');
         const size_t nl2 = nl == std::string::npos ? nl : text.find('\n', nl + 1);
@@ -68,6 +75,10 @@ void PeersCache::load_thread() {
           add.bad = 1;
       }
       std::lock_guard<std::mutex> g(mu_);
+      if (add.errors) {
+        ++stats_.errors;
+        continue;
+      }
       if (add.bad || add.over) {
         stats_.bad += add.bad;
         stats_.over += add.over;
@@ -88,7 +99,9 @@ size_t PeersCache::take(std::vector<CachedPeer>& out, size_t max) {
   size_t n = 0;
   while (n < max && !ready_.empty()) {
     CachedPeer& c = ready_.front();
-    files_[c.identity.address()] = c.path.to_string();
+    // Generation 0: not visited by any save yet, so the next save removes
+    // the file unless the caller kept the peer.
+    files_[c.identity.address()] = FileState{c.path.to_string(), 0};
     out.push_back(std::move(c));
     ready_.pop_front();
     ++n;
@@ -107,24 +120,40 @@ PeersCache::LoadStats PeersCache::load_stats() const {
   return stats_;
 }
 
-PeersCache::SaveStats PeersCache::save(const std::function<void(const Visit&)>& for_each) {
+PeersCache::SaveStats PeersCache::save(const std::function<void(const Visit&)>& for_each,
+                                       size_t max_ops) {
   SaveStats s;
   std::error_code ec;
   if (!fs::is_directory(dir_, ec)) {
     fs::create_directories(dir_, ec);
     ::chmod(dir_.c_str(), 0700);
   }
-  std::unordered_set<uint64_t> seen;
-  seen.reserve(files_.size());
+  // Each walk stamps the files of the peers it visits with a new
+  // generation; files left with an older one belong to departed peers.
+  // No set of the visited peers is built: a walk costs lookups, and the
+  // file operations (write, remove) are capped at max_ops per call.
+  ++gen_;
+  size_t visited = 0, ops = 0;
   for_each([&](const crypto::Identity& id, const std::string& path) {
-    if (seen.size() >= max_peers_) return;  // the bound holds even if the caller's does not
+    if (visited >= max_peers_) return;  // the bound holds even if the caller's does not
+    ++visited;
     const uint64_t a = id.address();
-    seen.insert(a);
     auto it = files_.find(a);
-    if (it != files_.end() && it->second == path) return;
+    if (it != files_.end()) {
+      it->second.gen = gen_;
+      if (it->second.path == path) return;
+    }
+    // Over the budget, or a new file while departed peers' files still
+    // fill the bound: the next call writes it.
+    if (ops >= max_ops || (it == files_.end() && files_.size() >= max_peers_)) {
+      ++s.deferred;
+      return;
+    }
+    ++ops;
     if (write_file_atomic(file_of(a), id.to_string(false) + "\n" + path + "\n", 0600, nullptr,
                           Replace::kYes, Sync::kNone)) {
-      files_[a] = path;
+      if (it == files_.end()) files_.emplace(a, FileState{path, gen_});
+      else it->second.path = path;
       ++s.written;
     } else {
       ++s.failed;
@@ -132,10 +161,16 @@ PeersCache::SaveStats PeersCache::save(const std::function<void(const Visit&)>& 
   });
   // Peers no longer in the table (evicted, forgotten): their files go.
   for (auto it = files_.begin(); it != files_.end();) {
-    if (seen.count(it->first)) {
+    if (it->second.gen == gen_) {
       ++it;
       continue;
     }
+    if (ops >= max_ops) {
+      ++s.deferred;
+      ++it;
+      continue;
+    }
+    ++ops;
     fs::remove(file_of(it->first), ec);
     it = files_.erase(it);
     ++s.removed;

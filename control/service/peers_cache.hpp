@@ -52,8 +52,9 @@ class PeersCache {
   PeersCache(const PeersCache&) = delete;
   PeersCache& operator=(const PeersCache&) = delete;
 
-  // Starts the loader thread (once). Files that are too big, unreadable
-  // or unparsable, or beyond max_peers, are removed and counted.
+  // Starts the loader thread (once). Files that are too big or
+  // unparsable, or beyond max_peers, are removed and counted; files that
+  // cannot be read (EMFILE, EIO, EACCES...) are counted and kept.
   void start_load();
   // Moves up to `max` loaded peers to `out`; their files count as current
   // (a save removes them if the caller did not keep the peer).
@@ -63,19 +64,28 @@ class PeersCache {
 
   struct LoadStats {
     size_t loaded = 0;   // parsed and handed over
-    size_t bad = 0;      // too big, unreadable or unparsable: removed
+    size_t bad = 0;      // too big or unparsable: removed
     size_t over = 0;     // beyond max_peers: removed
+    size_t errors = 0;   // could not be read (EMFILE, EIO...): kept
   };
   LoadStats load_stats() const;
 
   // Writes the file of every peer `for_each` visits whose path changed
   // since its file was written, and removes the files of peers it no
-  // longer visits. visit(identity, "ip/port").
+  // longer visits. visit(identity, "ip/port"). At most `max_ops` file
+  // operations (writes and removals) per call, so a fresh root with 100k
+  // peers does not hold its loop for seconds: the rest is `deferred`, and
+  // the caller calls again soon (each call walks the table; what was
+  // written no longer counts as changed). A new file is deferred too while
+  // the files of departed peers still fill the max_peers bound.
   using Visit = std::function<void(const crypto::Identity&, const std::string&)>;
   struct SaveStats {
     size_t written = 0, removed = 0, failed = 0;
+    size_t deferred = 0;  // changed or departed peers left for the next call
   };
-  SaveStats save(const std::function<void(const Visit&)>& for_each);
+  static constexpr size_t kMaxOpsPerSave = 512;
+  SaveStats save(const std::function<void(const Visit&)>& for_each,
+                 size_t max_ops = kMaxOpsPerSave);
 
   size_t files() const { return files_.size(); }
 
@@ -85,7 +95,12 @@ class PeersCache {
 
   const std::string dir_;
   const size_t max_peers_;
-  std::unordered_map<uint64_t, std::string> files_;  // loop only: address -> path written
+  struct FileState {
+    std::string path;  // written in the file
+    uint64_t gen;      // the last save that visited its peer
+  };
+  std::unordered_map<uint64_t, FileState> files_;  // loop only: address -> file
+  uint64_t gen_ = 0;
 
   mutable std::mutex mu_;            // guards ready_ and stats_
   std::deque<CachedPeer> ready_;     // loaded, not yet taken (<= max_peers_)

@@ -7,14 +7,32 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <fstream>
 
 #include <filesystem>
 #include <thread>
 
 #include "control/service/settings.hpp"
 #include "tests/unit/control/harness.hpp"
+
+// fsync as the files library sees it: this definition in the test binary
+// takes the place of libc's, so a test can make the directory fsync fail
+// (EIO) -- nothing else can make it fail on demand.
+static std::atomic<bool> g_fail_dir_fsync{false};
+extern "C" int fsync(int fd) {
+  struct stat st {};
+  if (g_fail_dir_fsync.load() && ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    errno = EIO;
+    return -1;
+  }
+  return int(::syscall(SYS_fsync, fd));
+}
 
 namespace flatnet::control::service {
 namespace {
@@ -213,6 +231,60 @@ TEST_F(Files, KillNineAtAnyMomentOfPlanetUpdatesLeavesOldOrNew) {
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
     expect_old_or_new(file, p);
   }
+}
+
+TEST_F(Files, FailedDirectoryFsyncAfterTheRenameIsSuccessWithAWarning) {
+  const std::string p = (dir_ / "planet").string();
+  std::string why = "stale";
+  ASSERT_TRUE(write_file_atomic(p, "old", 0644, &why));
+  EXPECT_TRUE(why.empty());
+  g_fail_dir_fsync = true;
+  const bool ok = write_file_atomic(p, "new", 0644, &why);
+  g_fail_dir_fsync = false;
+  EXPECT_TRUE(ok);  // the new file is in place: not a failure
+  EXPECT_EQ(why.rfind("warning: ", 0), 0u) << why;
+  EXPECT_NE(why.find("Input/output error"), std::string::npos) << why;
+  std::string text;
+  ASSERT_EQ(read_whole_file(p, text), 0);
+  EXPECT_EQ(text, "new");
+  EXPECT_EQ(temps(), 0u);
+}
+
+TEST(TempFileNames, WriterPidIsParsedFromTheName) {
+  EXPECT_EQ(temp_file_pid("identity.secret.tmp-1234-0"), 1234);
+  EXPECT_EQ(temp_file_pid("a.tmp-1.tmp-77-12"), 77);
+  EXPECT_EQ(temp_file_pid("identity.secret"), 0);
+  EXPECT_EQ(temp_file_pid(".tmp-12-1"), 0);
+  EXPECT_EQ(temp_file_pid("x.tmp-12-"), 0);
+  EXPECT_EQ(temp_file_pid("x.tmp--1"), 0);
+  EXPECT_EQ(temp_file_pid("x.tmp-12-3a"), 0);
+  EXPECT_EQ(temp_file_pid("x.tmp-99999999999999-1"), 0);
+}
+
+TEST_F(Files, StaleTempFilesOfDeadWritersAreRemoved) {
+  // A pid that is certainly not running: a child that has exited and been reaped.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const std::string dead = std::to_string(child), self = std::to_string(::getpid());
+  auto make = [&](const std::string& name) { std::ofstream((dir_ / name).string()) << "secret"; };
+  make("identity.secret.tmp-" + dead + "-0");   // killed mid-write: removed
+  make("authtoken.secret.tmp-" + dead + "-3");  // removed
+  make("planet.tmp-1-0");                       // pid 1 is running: kept
+  make("planet.tmp-" + self + "-0");            // ours: kept
+  make("identity.secret");                      // not a temp file
+  make("notes.tmp-abc");
+  std::filesystem::create_directories(dir_ / ("d.tmp-" + dead + "-1"));  // not a file: kept
+  EXPECT_EQ(remove_stale_temp_files(dir_.string()), 2u);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ("identity.secret.tmp-" + dead + "-0")));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / ("authtoken.secret.tmp-" + dead + "-3")));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "planet.tmp-1-0"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / ("planet.tmp-" + self + "-0")));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "identity.secret"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "notes.tmp-abc"));
+  EXPECT_EQ(remove_stale_temp_files((dir_ / "absent").string()), 0u);
 }
 
 }  // namespace

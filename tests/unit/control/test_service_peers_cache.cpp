@@ -2,7 +2,9 @@
 // in count and size, files of peers that left removed, bad files removed,
 // loaded on a thread and taken in batches.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -138,6 +140,102 @@ TEST(PeersCache, LoadsOnAThreadRemovesBadAndExtraFiles) {
     for (size_t i = 0; i < 30; ++i) v(got[i].identity, "10.0.0.1/9993");
   });
   EXPECT_EQ(count_files(t.path), 30u);
+}
+
+TEST(PeersCache, ManyChangedPeersAreWrittenInCappedSlices) {
+  TempDir t;
+  PeersCache c(t.path, 10000);
+  std::vector<crypto::Identity> ids;
+  for (uint64_t a = 1; a <= 5000; ++a) ids.push_back(synthetic(0x5000000000ull + a));
+  auto visit_all = [&](size_t n, const std::string& path) {
+    return [&, n, path](const PeersCache::Visit& v) {
+      for (size_t i = 0; i < n; ++i) v(ids[i], path);
+    };
+  };
+  size_t calls = 0, written = 0;
+  for (; calls < 100; ++calls) {
+    const PeersCache::SaveStats s = c.save(visit_all(5000, "10.0.0.1/9993"));
+    EXPECT_LE(s.written + s.removed + s.failed, PeersCache::kMaxOpsPerSave);
+    written += s.written;
+    if (!s.deferred) break;
+  }
+  EXPECT_GE(calls, 5000 / PeersCache::kMaxOpsPerSave);  // several calls, not one
+  EXPECT_EQ(written, 5000u);
+  EXPECT_EQ(count_files(t.path), 5000u);
+  EXPECT_EQ(c.save(visit_all(5000, "10.0.0.1/9993")).written, 0u);
+  // 4,000 leave: removals are capped the same way, and all happen.
+  size_t removed = 0;
+  for (calls = 0; calls < 100; ++calls) {
+    const PeersCache::SaveStats s = c.save(visit_all(1000, "10.0.0.1/9993"));
+    EXPECT_LE(s.written + s.removed + s.failed, PeersCache::kMaxOpsPerSave);
+    removed += s.removed;
+    if (!s.deferred) break;
+  }
+  EXPECT_EQ(removed, 4000u);
+  EXPECT_EQ(count_files(t.path), 1000u);
+}
+
+TEST(PeersCache, FileBoundHoldsWhileRemovalsAreDeferred) {
+  TempDir t;
+  PeersCache c(t.path, 100);
+  std::vector<crypto::Identity> ids;
+  for (uint64_t a = 1; a <= 200; ++a) ids.push_back(synthetic(0x6000000000ull + a));
+  auto visit_range = [&](size_t from, size_t to) {
+    return [&, from, to](const PeersCache::Visit& v) {
+      for (size_t i = from; i < to; ++i) v(ids[i], "10.0.0.1/9993");
+    };
+  };
+  for (int i = 0; i < 10 && c.save(visit_range(0, 100), 30).deferred; ++i) {
+  }
+  EXPECT_EQ(count_files(t.path), 100u);
+  // The table is replaced by 100 others: never more than 100 files.
+  for (int i = 0; i < 20; ++i) {
+    const PeersCache::SaveStats s = c.save(visit_range(100, 200), 30);
+    EXPECT_LE(count_files(t.path), 100u);
+    if (!s.deferred) break;
+  }
+  EXPECT_EQ(count_files(t.path), 100u);
+  EXPECT_TRUE(fs::exists(t.path + "/" + ids[150].address_string() + ".peer"));
+  EXPECT_FALSE(fs::exists(t.path + "/" + ids[50].address_string() + ".peer"));
+}
+
+TEST(PeersCache, ReadErrorsKeepTheFiles) {
+  TempDir t;
+  {
+    PeersCache w(t.path, 1000);
+    w.save([&](const PeersCache::Visit& v) {
+      for (uint64_t a = 1; a <= 20; ++a) v(synthetic(0x7000000000ull + a), "10.0.0.1/9993");
+    });
+  }
+  ASSERT_EQ(count_files(t.path), 20u);
+  // Out of descriptors (EMFILE): the loader can open the directory and no
+  // file. The lowest free descriptor is the only one under the limit.
+  const int lowest = ::dup(0);
+  ASSERT_GE(lowest, 0);
+  ::close(lowest);
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
+  rlimit low = old;
+  low.rlim_cur = rlim_t(lowest) + 1;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  PeersCache::LoadStats st;
+  std::vector<CachedPeer> got;
+  {
+    PeersCache c(t.path, 1000);
+    c.start_load();
+    drain(c, got);
+    st = c.load_stats();
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_EQ(st.errors, 20u);
+  EXPECT_EQ(st.bad, 0u);
+  EXPECT_TRUE(got.empty());
+  EXPECT_EQ(count_files(t.path), 20u);  // kept: the next start reads them
+  PeersCache again(t.path, 1000);
+  again.start_load();
+  drain(again, got);
+  EXPECT_EQ(got.size(), 20u);
+  EXPECT_EQ(again.load_stats().errors, 0u);
 }
 
 TEST(PeersCache, NoDirectoryLoadsNothing) {

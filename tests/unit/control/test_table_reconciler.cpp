@@ -25,6 +25,8 @@ struct ModelDataplane {
   size_t per_poll = 64;          // commands applied per poll
   size_t capacity = 1u << 20;    // table capacity
   bool drop_dump_tail = false;   // lose PEER events (an incomplete dump)
+  bool lose_failures = false;    // the event ring is full: failure RESULTs are lost
+  uint32_t lost = 0;             // ...counted, and reported in the next barrier's count
   std::deque<flatnet_ipc_command> ring;
   std::map<uint64_t, flatnet_ipc_phys_addr> table;
   bool has_sibling = false;
@@ -39,12 +41,13 @@ struct ModelDataplane {
       return true;
     };
   }
-  void result(const flatnet_ipc_command& c, uint32_t st) {
+  void result(const flatnet_ipc_command& c, uint32_t st, uint32_t count = 0) {
     flatnet_ipc_event e{};
     e.type = FLATNET_IPC_EV_RESULT;
     e.seq = c.seq;
     e.addr = c.addr;
     e.status = st;
+    e.count = count;
     events.push_back(e);
   }
   void poll() {
@@ -68,6 +71,15 @@ struct ModelDataplane {
           sibling = c.path;
           break;
         case FLATNET_IPC_CMD_RESYNC: dump(c.seq); break;
+      }
+      if (st != FLATNET_IPC_OK && lose_failures) {
+        ++lost;
+        continue;
+      }
+      if (c.type == FLATNET_IPC_CMD_NOP && (c.flags & FLATNET_IPC_CMD_F_ACK)) {
+        result(c, st, lost);  // a barrier: how many events it could not queue
+        lost = 0;
+        continue;
       }
       if (st != FLATNET_IPC_OK || (c.flags & FLATNET_IPC_CMD_F_ACK)) result(c, st);
     }
@@ -316,6 +328,112 @@ TEST(TableReconciler, AgedOutPeerComesBackOnItsNextPacket) {
   g.settle();
   EXPECT_EQ(g.r.stats().unknown_dest_unwanted, 1u);
   EXPECT_FALSE(g.dp.table.count(6));
+}
+
+TEST(TableReconciler, AgedOutPeerWantedAgainWithTheSamePathIsResent) {
+  Rig g;
+  g.r.attached(g.now);
+  g.r.want_upsert(5, path(5));
+  g.settle();
+  g.dp.age_out(5);
+  g.settle();
+  EXPECT_FALSE(g.dp.table.count(5));
+  // The core says the same thing again (it never re-announces an unchanged
+  // path on its own, so this is the cue): the peer goes back in.
+  g.r.want_upsert(5, path(5));
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5));
+  EXPECT_EQ(g.r.stats().expired_resent, 1u);
+  EXPECT_EQ(g.r.stats().confirmed, 1u);
+  // Confirmed now: the same want again sends nothing.
+  const size_t applied = g.dp.applied.size();
+  g.r.want_upsert(5, path(5));
+  g.settle();
+  EXPECT_EQ(g.dp.applied.size(), applied);
+}
+
+TEST(TableReconciler, AgedOutPeerHeardOverItsPathIsResent) {
+  Rig g;
+  g.r.attached(g.now);
+  g.r.want_upsert(5, path(5));
+  g.r.want_upsert(7, path(7));
+  g.settle();
+  EXPECT_FALSE(g.r.on_heard(5, path(5), g.now));  // confirmed: nothing to do
+  g.dp.age_out(5);
+  g.settle();
+  EXPECT_FALSE(g.r.on_heard(5, path(6), g.now));  // not over its wanted path
+  EXPECT_FALSE(g.r.on_heard(9, path(9), g.now));  // not a wanted peer
+  EXPECT_TRUE(g.r.on_heard(5, path(5), g.now));
+  EXPECT_FALSE(g.r.on_heard(5, path(5), g.now));  // on its way already
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5));
+  EXPECT_EQ(g.r.stats().heard_resent, 1u);
+  EXPECT_EQ(g.r.stats().confirmed, 2u);
+  // Aged out again within the rate limit: waits for it.
+  g.dp.age_out(5);
+  g.settle();
+  EXPECT_FALSE(g.r.on_heard(5, path(5), g.now));
+  g.now += TableReconciler::kUnknownResendMs;
+  EXPECT_TRUE(g.r.on_heard(5, path(5), g.now));
+  g.settle();
+  EXPECT_TRUE(g.dp.table.count(5));
+}
+
+TEST(TableReconciler, BarrierReportingLostEventsRereadsTheTable) {
+  Rig g;
+  g.dp.capacity = 1;
+  g.r.attached(g.now);
+  g.settle();
+  // The event ring is full while 6 is refused: its failure RESULT is lost,
+  // and the barrier says so.
+  g.dp.lose_failures = true;
+  g.r.want_upsert(5, path(5));
+  g.r.want_upsert(6, path(6));
+  g.r.pump(g.now, g.dp.sink());
+  g.dp.poll();
+  g.dp.lose_failures = false;
+  g.settle();
+  const ReconcilerStats s = g.r.stats();
+  EXPECT_EQ(s.barrier_lost_events, 1u);
+  EXPECT_EQ(s.dumps, 2u);  // attach, then the re-read
+  EXPECT_TRUE(g.dp.table.count(5));
+  EXPECT_FALSE(g.dp.table.count(6));
+  EXPECT_EQ(s.confirmed, 1u);  // 6 is not taken for confirmed...
+  EXPECT_EQ(s.backoff, 1u);    // ...it was sent again and refused in the open
+  EXPECT_EQ(s.failures_table_full, 1u);
+}
+
+TEST(TableReconciler, BarrierWithZeroCountIsAnOrdinaryBarrier) {
+  Rig g;  // a data plane that loses nothing (or predates the count) sends 0
+  g.r.attached(g.now);
+  g.r.want_upsert(5, path(5));
+  g.settle();
+  EXPECT_EQ(g.r.stats().barrier_lost_events, 0u);
+  EXPECT_EQ(g.r.stats().dumps, 1u);
+  EXPECT_EQ(g.r.stats().confirmed, 1u);
+}
+
+TEST(TableReconciler, DesiredGaugeFollowsDeletesWithoutAWalk) {
+  Rig g;
+  g.r.attached(g.now);
+  for (uint32_t i = 1; i <= 10; ++i) g.r.want_upsert(i, path(i));
+  g.r.want_sibling(path(99));
+  g.settle();
+  EXPECT_EQ(g.r.stats().desired, 10u);
+  g.r.want_delete(3);
+  g.r.want_delete(4);
+  EXPECT_EQ(g.r.stats().desired, 8u);  // a delete wanted, not yet confirmed
+  g.r.want_upsert(4, path(4));         // changed its mind
+  EXPECT_EQ(g.r.stats().desired, 9u);
+  g.settle();
+  EXPECT_EQ(g.r.stats().desired, 9u);  // 3's delete confirmed and forgotten
+  g.r.attached(g.now);                 // a re-attach keeps what is wanted
+  g.r.want_delete(5);                  // unknown: the dump decides
+  g.settle();
+  EXPECT_EQ(g.r.stats().desired, 8u);
+  EXPECT_FALSE(g.dp.table.count(5));
+  const ReconcilerStats s = g.r.stats();
+  EXPECT_EQ(s.confirmed + s.pending + s.in_flight, 8u);
 }
 
 TEST(TableReconciler, ConfirmedPeerLostByTheDataPlaneIsResentOnUnknownDest) {
