@@ -306,7 +306,10 @@ struct flatnet_ipc_command {
 /* Which event fields carry what (every other field is 0; time_ns is always
  * CLOCK_MONOTONIC of when the event was made unless said otherwise):
  *   RESULT        seq = command seq, status = enum flatnet_ipc_status,
- *                 addr = command addr, count = command type
+ *                 addr = command addr, count = command type; for a barrier
+ *                 (NOP with F_ACK) count = RESULT events the data plane
+ *                 failed to queue since the previous barrier (0 normally;
+ *                 > 0 means control's view may be wrong: RESYNC)
  *   RELAY_PAIR    addr = VL1 source, addr2 = VL1 destination,
  *                 count = relayed packets of the pair since its last report (>= 1)
  *   UNKNOWN_DEST  addr = VL1 destination, addr2 = VL1 source,

@@ -69,6 +69,9 @@ struct Service::Impl {
   uint32_t dump_count = 0;
   bool have_pending = false;  // a command the table answered BUSY for, or a RESYNC waiting
   flatnet_ipc_command pending{};
+  // RESULT events this session's control missed since the last barrier
+  // RESULT, which reports (and resets) it in its count.
+  uint32_t events_dropped = 0;
   uint32_t expire_cursor = 0;
   uint64_t next_expire_ns = 0;
   // counters block (main lcore)

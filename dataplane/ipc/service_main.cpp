@@ -28,14 +28,20 @@ bool pid_alive(uint32_t pid) {
   return int32_t(pid) > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM);
 }
 
-flatnet_ipc_event result(const flatnet_ipc_command& c, flatnet_ipc_status st, uint64_t now) {
+// count is the command type, except for a barrier (a NOP with ACK), whose
+// type its seq already implies: there it is the number of RESULT and
+// PATH_EXPIRED events this lcore failed to queue since the previous barrier
+// (abi.h, the event table).
+flatnet_ipc_event result(const flatnet_ipc_command& c, flatnet_ipc_status st, uint64_t now,
+                         uint32_t dropped) {
   flatnet_ipc_event e{};
   e.type = FLATNET_IPC_EV_RESULT;
   e.seq = c.seq;
   e.time_ns = now;
   e.addr = c.addr;
   e.status = st;
-  e.count = c.type;
+  const bool barrier = c.type == FLATNET_IPC_CMD_NOP && (c.flags & FLATNET_IPC_CMD_F_ACK);
+  e.count = barrier ? dropped : c.type;
   return e;
 }
 
@@ -117,6 +123,7 @@ void Service::accept_control(uint32_t epoch) {
   sync_channel(main_channel());
   im.have_pending = false;
   im.dumping = false;
+  im.events_dropped = 0;
   im.serving = true;
   // release: pairs with control_present()'s acquire in the producers.
   im.present.store(1, std::memory_order_release);
@@ -271,6 +278,15 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
       if (event(mc, cfg)) ++r.events;
       break;  // the dump streams from the next round on
     }
+    // A command is applied only when its RESULT (a refusal may have one
+    // whatever the flags) is sure to fit, beside the reserve a dump keeps:
+    // a refusal control never hears of would be confirmed by its next
+    // barrier. Until then it waits, like a RESYNC does.
+    if (event_room(mc) < 1 + kResultReserve) {
+      im.pending = c;
+      im.have_pending = true;
+      break;
+    }
     flatnet_ipc_status st = table.apply(c);
     if (st == FLATNET_IPC_E_BUSY) {  // retired entries not yet reclaimable
       im.pending = c;
@@ -279,8 +295,15 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     }
     ++r.commands;
     seg::bump(st == FLATNET_IPC_OK ? &k.commands_ok : &k.commands_failed);
-    if (st != FLATNET_IPC_OK || (c.flags & FLATNET_IPC_CMD_F_ACK))
-      if (event(mc, result(c, st, now_ns))) ++r.events;
+    if (st != FLATNET_IPC_OK || (c.flags & FLATNET_IPC_CMD_F_ACK)) {
+      const bool barrier = c.type == FLATNET_IPC_CMD_NOP && (c.flags & FLATNET_IPC_CMD_F_ACK);
+      if (event(mc, result(c, st, now_ns, im.events_dropped))) {
+        ++r.events;
+        if (barrier) im.events_dropped = 0;  // reported
+      } else {
+        ++im.events_dropped;
+      }
+    }
   }
 
   table.reclaim();
@@ -288,13 +311,19 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
   // ---- ageing ----------------------------------------------------------------
   if (table.path_max_idle_ms() && now_ns >= im.next_expire_ns && !im.dumping) {
     im.next_expire_ns = now_ns + kExpireIntervalNs;
+    // A path is deleted only once control was told (or there is no control:
+    // the next one learns the table from its RESYNC). A full ring stops the
+    // sweep on that path until the next round.
     table.expire(now_ns, &im.expire_cursor, kExpirePerRound, [&](const tables::PeerPath& e) {
+      if (!control_present()) return true;
       flatnet_ipc_event ev{};
       ev.type = FLATNET_IPC_EV_PATH_EXPIRED;
       ev.time_ns = e.last_rx_ns.load(std::memory_order_relaxed);
       ev.addr = e.addr;
       ev.path = e.path;
-      if (event(mc, ev)) ++r.events;
+      if (event_room(mc) <= kResultReserve || !event(mc, ev)) return false;
+      ++r.events;
+      return true;
     });
   }
 

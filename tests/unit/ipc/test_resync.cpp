@@ -144,3 +144,59 @@ TEST(IpcResync, HundredThousandPeersUnderBackPressure) {
   EXPECT_EQ(svc->header().channel_counters[svc->main_channel()].event_ring_full, 0u)
       << "the dump waits for room instead of losing events";
 }
+
+// A command is applied only when its possible RESULT fits in the event ring
+// (beside the 16 entries kept for RESULTs): refusals queued faster than
+// control drains events wait instead of being applied and their RESULT
+// dropped. The barrier behind them reports 0 lost RESULTs in its count.
+TEST(IpcResync, CommandWaitsForResultRoom) {
+  std::string err;
+  ipc::ServiceParams sp;
+  sp.instance = test::ipc_unique_instance("resroom");
+  sp.event_ring = 32;
+  sp.command_ring = 128;
+  sp.punt_slots = 16;
+  sp.inject_slots = 16;
+  auto svc = ipc::Service::create(sp, &err);
+  ASSERT_TRUE(svc) << err;
+  tables::TableParams tp;
+  tp.name = "resroom";
+  tp.capacity = 1024;
+  tp.max_readers = 1;
+  auto table = tables::PeerTable::create(tp, &err);
+  ASSERT_TRUE(table) << err;
+  auto c = ipc::Client::attach(svc->path(), &err);
+  ASSERT_TRUE(c) << err;
+  auto poll = [&] { svc->poll_main(*table, ipc::mono_ns(), [](const ipc::Inject&) { return true; }); };
+  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
+    poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(c->session_ready());
+  constexpr uint32_t kRefused = 100;  // each a NOT_FOUND RESULT, 3 ring-fulls' worth
+  for (uint32_t i = 0; i < kRefused; ++i) ASSERT_TRUE(c->send_command(ipc::make_delete(1000 + i, i + 1)));
+  flatnet_ipc_command barrier{};
+  barrier.type = FLATNET_IPC_CMD_NOP;
+  barrier.flags = FLATNET_IPC_CMD_F_ACK;
+  barrier.seq = 5000;
+  ASSERT_TRUE(c->send_command(barrier));
+  for (int i = 0; i < 10; ++i) poll();  // nobody drains: the ring fills, commands wait
+  uint32_t refused = 0, barriers = 0, barrier_count = 99;
+  for (int round = 0; round < 200 && barriers == 0; ++round) {
+    c->poll_events([&](const flatnet_ipc_event& e) {
+      if (e.type != FLATNET_IPC_EV_RESULT) return;
+      if (e.seq == 5000) {
+        ++barriers;
+        barrier_count = e.count;
+      } else if (e.status == FLATNET_IPC_E_NOT_FOUND) {
+        ++refused;
+        EXPECT_EQ(e.count, uint32_t(FLATNET_IPC_CMD_PEER_DELETE));  // non-barrier: command type
+      }
+    });
+    poll();
+  }
+  EXPECT_EQ(refused, kRefused) << "every refusal reached control";
+  EXPECT_EQ(barriers, 1u);
+  EXPECT_EQ(barrier_count, 0u) << "no RESULT lost";
+  EXPECT_EQ(c->header().channel_counters[svc->main_channel()].event_ring_full, 0u);
+}
