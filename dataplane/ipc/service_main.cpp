@@ -173,7 +173,7 @@ void Service::track_control(uint64_t now_ns) {
 }
 
 Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns,
-                                       const std::function<bool(const Inject&)>& sink,
+                                       const std::function<int(const Inject&)>& sink,
                                        unsigned max_commands, unsigned max_injects) {
   Impl& im = *impl_;
   PollResult r;
@@ -361,11 +361,12 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     memcpy(&dst, &m->addr, sizeof dst);
     if (len == 0 || len > im.slot_data) {
       seg::bump(&k.injects_bad);
-    } else if (sink(Inject{im.view.at<uint8_t>(so + FLATNET_IPC_SLOT_META_SIZE, len), len, dst})) {
-      seg::bump(&k.injects_ok);
-      ++r.injects;
     } else {
-      seg::bump(&k.injects_no_mbuf);
+      const int v = sink(Inject{im.view.at<uint8_t>(so + FLATNET_IPC_SLOT_META_SIZE, len), len, dst});
+      ++r.injects;
+      if (v == kInjectTaken) seg::bump(&k.injects_ok);
+      else if (v == kInjectNoRoom) seg::bump(&k.injects_no_mbuf);
+      // kInjectRefused: the sink counted it
     }
   }
   im.inject.consume(n);

@@ -200,3 +200,47 @@ TEST(IpcResync, CommandWaitsForResultRoom) {
   EXPECT_EQ(barrier_count, 0u) << "no RESULT lost";
   EXPECT_EQ(c->header().channel_counters[svc->main_channel()].event_ring_full, 0u);
 }
+
+// An inject the sink refuses (the fast path counted it inject_bad) is not
+// also counted injects_ok or injects_no_mbuf: each outcome is counted once.
+TEST(IpcResync, RefusedInjectCountedOnce) {
+  std::string err;
+  ipc::ServiceParams sp;
+  sp.instance = test::ipc_unique_instance("injverdict");
+  sp.event_ring = 64;
+  sp.command_ring = 64;
+  sp.punt_slots = 16;
+  sp.inject_slots = 16;
+  auto svc = ipc::Service::create(sp, &err);
+  ASSERT_TRUE(svc) << err;
+  tables::TableParams tp;
+  tp.name = "injverdict";
+  tp.capacity = 64;
+  tp.max_readers = 1;
+  auto table = tables::PeerTable::create(tp, &err);
+  ASSERT_TRUE(table) << err;
+  auto c = ipc::Client::attach(svc->path(), &err);
+  ASSERT_TRUE(c) << err;
+  int verdict = ipc::kInjectRefused;
+  auto poll = [&] { svc->poll_main(*table, ipc::mono_ns(), [&](const ipc::Inject&) { return verdict; }); };
+  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
+    poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(c->session_ready());
+  flatnet_ipc_phys_addr dst{};
+  ASSERT_TRUE(ipc::parse_phys_addr("192.0.2.9:9993", &dst));
+  const uint8_t pkt[40] = {1};
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, dst));
+  poll();
+  verdict = ipc::kInjectNoRoom;
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, dst));
+  poll();
+  verdict = ipc::kInjectTaken;
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, dst));
+  poll();
+  const flatnet_ipc_main_counters& k = c->header().main_counters;
+  EXPECT_EQ(k.injects_ok, 1u);
+  EXPECT_EQ(k.injects_no_mbuf, 1u);
+  EXPECT_EQ(k.injects_bad, 0u);
+}
