@@ -106,7 +106,9 @@ std::string check_header(const flatnet_ipc_header& h, uint64_t file_size) {
 // fd >= 0 and "" on success (header in *h, size in *size).
 int open_checked(const std::string& path, int flags, flatnet_ipc_header* h, uint64_t* size,
                  uint64_t* ino, std::string* bad, bool exclusive) {
-  int fd = open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted at the name fails check_file instead of
+  // hanging the open (it changes nothing for a regular file).
+  int fd = open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     *bad = errno == ELOOP ? std::string("is a symbolic link")
                           : std::string(strerror(errno)) + " (is the data plane running?)";

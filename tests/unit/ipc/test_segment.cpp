@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <cstring>
 #include <thread>
@@ -437,6 +438,77 @@ TEST(IpcSegment, StaleFileWithLivePidDoesNotBlockStart) {
   EXPECT_NE(err.find("belongs to a running data plane"), std::string::npos) << err;
   auto c = Client::attach(path, &err);
   EXPECT_TRUE(c) << err;
+}
+
+// Runs fn on a thread, bounded: something that would hang on the segment's
+// name fails the test instead of hanging it. On timeout `unblock` releases
+// the stuck open (it opens the FIFO's other end). False = it hung.
+bool bounded(const std::function<void()>& fn, const std::function<void()>& unblock) {
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    fn();
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool hung = !done;
+  for (int i = 0; i < 100 && !done; ++i) {
+    unblock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  t.join();
+  return !hung;
+}
+
+std::unique_ptr<Service> create_bounded(const ServiceParams& p, std::string* err,
+                                        const std::function<void()>& unblock) {
+  std::unique_ptr<Service> s;
+  if (!bounded([&] { s = Service::create(p, err); }, unblock)) {
+    *err = "Service::create hung";
+    s.reset();
+  }
+  return s;
+}
+
+// A FIFO planted at the segment's name neither hangs a control's attach or
+// an observer's open nor the data plane's start.
+TEST(IpcSegment, FifoAtSegmentPathDoesNotHangStart) {
+  std::string inst = ipc_unique_instance("fifo"), err;
+  const std::string path = std::string(FLATNET_IPC_PATH_PREFIX) + inst + ".ipc";
+  unlink(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0) << strerror(errno);
+  auto release = [&] {
+    int w = open(path.c_str(), O_RDWR | O_NONBLOCK);
+    if (w >= 0) close(w);
+  };
+  bool attached = true, observed = true;
+  EXPECT_TRUE(bounded([&] { attached = bool(Client::attach(path, &err)); }, release)) << "attach hung";
+  EXPECT_FALSE(attached);
+  EXPECT_TRUE(bounded([&] { observed = bool(Observer::open(path, &err)); }, release)) << "open hung";
+  EXPECT_FALSE(observed);
+  auto s = create_bounded(small_params(inst), &err, release);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  EXPECT_TRUE(c) << err;
+  unlink(path.c_str());
+}
+
+// A 0644 file of another user at the segment's name, with a lock held on
+// byte 0 as a data plane would: its lock means nothing, and (as root, who
+// may remove it from sticky /dev/shm) the data plane starts over it.
+TEST(IpcSegment, ForeignLockedFileDoesNotBlockStart) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a file away";
+  std::string inst = ipc_unique_instance("planted"), err;
+  const std::string path = std::string(FLATNET_IPC_PATH_PREFIX) + inst + ".ipc";
+  unlink(path.c_str());
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fchmod(fd, 0644), 0);
+  ASSERT_EQ(fchown(fd, 65534, 65534), 0);
+  ASSERT_TRUE(seg::dp_lock_take(fd));
+  auto s = create_bounded(small_params(inst), &err, [] {});
+  EXPECT_TRUE(s) << "a planted file must not stop the data plane: " << err;
+  close(fd);
+  if (!s) unlink(path.c_str());
 }
 
 // A control that hands a punt slot back twice, or one that does not exist:
