@@ -221,10 +221,16 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
   }
 
   // ---- commands ------------------------------------------------------------
-  // Commands and injects a control queued are served until the next session
-  // starts, even if it has exited since (its last packets still go out);
-  // not after it was dropped for corrupting the segment.
-  const bool serving = im.serving && im.ch[mc].trusted;
+  // Injects a control queued are served until the next session starts, even
+  // if it has exited since (its last packets still go out); its commands
+  // wait for event room, which only a present control has. Neither is
+  // served after it was dropped for corrupting the segment, nor once
+  // another control began attaching (attach_epoch no longer the session's,
+  // 0 included): what is in the rings then may be the new control's early
+  // commands, which belong to its own session.
+  const uint32_t live_epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_ACQUIRE);
+  const uint32_t session_epoch = uint32_t(im.session.load(std::memory_order_relaxed));
+  const bool serving = im.serving && im.ch[mc].trusted && live_epoch == session_epoch;
   uint32_t queued = 0;
   if (serving && !im.have_pending && !im.command.avail(&queued)) corrupt();
   while (serving && im.ch[mc].trusted && !im.dumping && r.commands < max_commands) {

@@ -244,3 +244,56 @@ TEST(IpcResync, RefusedInjectCountedOnce) {
   EXPECT_EQ(k.injects_no_mbuf, 1u);
   EXPECT_EQ(k.injects_bad, 0u);
 }
+
+// Once another control began attaching (attach_epoch changed, 0 included),
+// the main lcore no longer reads the command or inject ring under the old
+// session: what is there may be the new control's, queued before its session.
+TEST(IpcResync, NothingServedWhileAnotherControlAttaches) {
+  std::string err;
+  ipc::ServiceParams sp;
+  sp.instance = test::ipc_unique_instance("epochgate");
+  sp.event_ring = 64;
+  sp.command_ring = 64;
+  sp.punt_slots = 16;
+  sp.inject_slots = 16;
+  auto svc = ipc::Service::create(sp, &err);
+  ASSERT_TRUE(svc) << err;
+  tables::TableParams tp;
+  tp.name = "epochgate";
+  tp.capacity = 64;
+  tp.max_readers = 1;
+  auto table = tables::PeerTable::create(tp, &err);
+  ASSERT_TRUE(table) << err;
+  auto c = ipc::Client::attach(svc->path(), &err);
+  ASSERT_TRUE(c) << err;
+  unsigned sunk = 0;
+  auto poll = [&] {
+    svc->poll_main(*table, ipc::mono_ns(), [&](const ipc::Inject&) {
+      ++sunk;
+      return true;
+    });
+  };
+  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
+    poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(c->session_ready());
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(svc->memory());
+  const uint32_t epoch = hdr->control.attach_epoch;
+  // A new control's first step: epoch 0 ("a control is changing").
+  __atomic_store_n(&hdr->control.attach_epoch, 0u, __ATOMIC_RELEASE);
+  const ipc::SyntheticPeer p = ipc::synthetic_peer(5, 1);
+  ASSERT_TRUE(c->send_command(ipc::make_upsert(p.address, ipc::synthetic_path(p), 1)));
+  const uint8_t pkt[40] = {1};
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, ipc::synthetic_path(p)));
+  for (int i = 0; i < 5; ++i) poll();
+  EXPECT_EQ(table->lookup(p.address), nullptr) << "applied under a session that is over";
+  EXPECT_EQ(hdr->main_counters.commands_ok, 0u);
+  EXPECT_EQ(sunk, 0u) << "an inject read under a session that is over";
+  // A different nonzero epoch: still not served under the old session.
+  __atomic_store_n(&hdr->control.attach_epoch, epoch ^ 0x5a5a5a5au, __ATOMIC_RELEASE);
+  hdr->control.control_pid = 0;  // not alive: no new session is accepted either
+  for (int i = 0; i < 5; ++i) poll();
+  EXPECT_EQ(table->lookup(p.address), nullptr);
+  EXPECT_EQ(sunk, 0u);
+}
