@@ -315,18 +315,16 @@ void Service::sync_channel(unsigned ch) {
   __atomic_store_n(&hdr_->channel_ready[ch], uint32_t(w), __ATOMIC_RELEASE);
 }
 
-// A ring counter of control was impossible. If the control line still names
-// the control of this session, that control wrote garbage: count it and ask
-// the main lcore to drop it. (If a new control has just attached, its fresh
-// counters only look wrong to the old session: not corruption.)
+// A ring counter of control was impossible: count it and ask the main lcore
+// to drop this session's control, whatever attach_epoch says now. (Excusing
+// a changed epoch let a corrupting control escape by rewriting it; the cost
+// is that a new control's fresh counters, read by a channel in the moment
+// before the main lcore accepts it, count once against the old session.)
 void Service::channel_corrupt(unsigned ch) {
   Impl& im = *impl_;
   ChannelState& c = im.ch[ch];
+  if (!c.trusted) return;  // counted once per session
   c.trusted = false;
-  // relaxed is enough: the acquire load of the counter that looked wrong
-  // pairs with the client's release stores, which come after its epoch 0.
-  const uint32_t epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_RELAXED);
-  if (epoch != uint32_t(c.session)) return;
   seg::bump(&hdr_->channel_trust[ch].ring_corrupt);
   // release: pairs with the main lcore's acquire load in track_control.
   c.corrupt.store(c.session, std::memory_order_release);

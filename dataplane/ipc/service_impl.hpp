@@ -62,6 +62,7 @@ struct Service::Impl {
   bool serving = false;  // main lcore: reading this session's command and inject rings
   uint32_t acc_pid = 0, acc_epoch = 0;  // the control the main lcore last looked at
   uint64_t next_presence_ns = 0;
+  uint64_t next_accept_ns = 0;  // no new session before this (rate limit)
   // main lcore state
   bool dumping = false;
   uint32_t dump_cursor = 0;

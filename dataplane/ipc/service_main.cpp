@@ -17,6 +17,10 @@ namespace flatnet::ipc {
 namespace {
 
 constexpr uint64_t kPresenceIntervalNs = 20'000'000;  // 20 ms
+// Sessions start at most this often: a control that keeps rewriting
+// attach_epoch gets a new session (and a header and counters repair) ten
+// times a second, not on every poll.
+constexpr uint64_t kAcceptIntervalNs = 100'000'000;   // 100 ms
 constexpr uint64_t kExpireIntervalNs = 100'000'000;   // 100 ms
 constexpr unsigned kExpirePerRound = 256;
 constexpr unsigned kDumpPerRound = 256;
@@ -166,10 +170,15 @@ void Service::track_control(uint64_t now_ns) {
   }
   // Another control (or none) registered since we last looked.
   if (control_present()) end_session();
+  if (pid != 0 && epoch != 0 && alive && now_ns < im.next_accept_ns) return;  // later
   im.acc_pid = pid;
   im.acc_epoch = epoch;
-  if (pid != 0 && epoch != 0 && alive) accept_control(epoch);
-  else repair_header();
+  if (pid != 0 && epoch != 0 && alive) {
+    im.next_accept_ns = now_ns + kAcceptIntervalNs;
+    accept_control(epoch);
+  } else {
+    repair_header();
+  }
 }
 
 Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns,

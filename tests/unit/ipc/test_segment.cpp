@@ -327,6 +327,7 @@ TEST(IpcSegment, CrashedControlSlotsRecovered) {
   EXPECT_EQ(used, 55u) << "9 slots went back before the death";
   auto c = Client::attach(s->path(), &err);
   ASSERT_TRUE(c) << err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(110));  // sessions start >= 100 ms apart
   notice_control(*s);
   EXPECT_EQ(c->poll_punts([](auto&, auto, auto) {}, 1000), 0u) << "stale punts are not delivered";
   ASSERT_TRUE(s->punt_fill(0, &used, &slots));
@@ -554,4 +555,38 @@ TEST(IpcSegment, SlotReturnedTwiceOrUnknownCounted) {
   EXPECT_FALSE(s->control_present());
   EXPECT_EQ(s->header().controls_dropped, 1u);
   EXPECT_FALSE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+}
+
+// A control that corrupts a ring and rewrites attach_epoch in the same
+// breath is still counted (ring_corrupt, controls_dropped), and however
+// often it rewrites the epoch it gets at most one new session per 100 ms.
+TEST(IpcSegment, EpochRewriteNeitherHidesCorruptionNorForcesAccepts) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("rewrite")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  const uint64_t t0 = mono_ns();
+  s->track_control(t0);
+  ASSERT_TRUE(s->control_present());
+  unsigned used = 0, slots = 0;
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));  // channel 0 set up for the session
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(s->memory());
+  EXPECT_EQ(hdr->main_counters.control_attaches, 1u);
+  const flatnet_ipc_ring_ref r = s->header().channels[0].punt_free;
+  auto* st = reinterpret_cast<flatnet_ipc_ring_state*>(s->memory() + r.offset);
+  __atomic_store_n(&st->prod, 5000u, __ATOMIC_RELEASE);                   // impossible
+  __atomic_store_n(&hdr->control.attach_epoch, 0x1234567u, __ATOMIC_RELEASE);  // and hide
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(s->header().channel_trust[0].ring_corrupt, 1u);
+  s->track_control(t0 + 1'000'000);
+  EXPECT_EQ(s->header().controls_dropped, 1u);
+  // New epochs on every poll: no new session within 100 ms of the last.
+  for (uint32_t i = 1; i <= 20; ++i) {
+    __atomic_store_n(&hdr->control.attach_epoch, 0x1234567u + i, __ATOMIC_RELEASE);
+    s->track_control(t0 + 2'000'000 + i * 1'000'000);
+  }
+  EXPECT_EQ(hdr->main_counters.control_attaches, 1u);
+  s->track_control(t0 + 150'000'000);
+  EXPECT_EQ(hdr->main_counters.control_attaches, 2u);
 }
