@@ -26,8 +26,9 @@ constexpr unsigned kExpirePerRound = 256;
 constexpr unsigned kDumpPerRound = 256;
 constexpr unsigned kResultReserve = 16;  // event room kept for RESULTs during a dump
 
-// The pid comes from the segment: only a positive one names one process
-// (kill(-1, 0) would ask about every process we may signal).
+// Tests over a heap buffer (no file, control in this process): the pid
+// from the segment; only a positive one names one process (kill(-1, 0)
+// would ask about every process we may signal).
 bool pid_alive(uint32_t pid) {
   return int32_t(pid) > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM);
 }
@@ -79,6 +80,7 @@ void Service::end_session() {
   // release: producers that see 0 stop queueing; nothing else is published.
   im.present.store(0, std::memory_order_release);
   __atomic_store_n(&hdr_->control_present, 0u, __ATOMIC_RELAXED);  // mirror for tools
+  __atomic_store_n(&hdr_->accepted_epoch, 0u, __ATOMIC_RELEASE);
   im.dumping = false;  // nobody to dump to; a pending command waits for the next session
 }
 
@@ -132,6 +134,8 @@ void Service::accept_control(uint32_t epoch) {
   // release: pairs with control_present()'s acquire in the producers.
   im.present.store(1, std::memory_order_release);
   __atomic_store_n(&hdr_->control_present, 1u, __ATOMIC_RELAXED);  // mirror for tools
+  // release: a control that reads its epoch here finds its session set up.
+  __atomic_store_n(&hdr_->accepted_epoch, epoch, __ATOMIC_RELEASE);
   seg::bump(&hdr_->main_counters.control_attaches);
 }
 
@@ -158,7 +162,9 @@ void Service::track_control(uint64_t now_ns) {
   const bool same = pid == im.acc_pid && epoch == im.acc_epoch;
   if (same && now_ns < im.next_presence_ns) return;
   im.next_presence_ns = now_ns + kPresenceIntervalNs;
-  const bool alive = pid_alive(pid);
+  // A control is alive while it holds its lock on byte 1 of the file (the
+  // kernel drops it when it dies); the pid is asked only without a file.
+  const bool alive = im.fd >= 0 ? seg::ctl_lock_held(im.fd) : pid_alive(pid);
   if (same) {
     if (control_present() && !alive) {  // it died without detaching
       seg::bump(&hdr_->main_counters.control_losses);

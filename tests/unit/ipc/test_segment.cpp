@@ -590,3 +590,43 @@ TEST(IpcSegment, EpochRewriteNeitherHidesCorruptionNorForcesAccepts) {
   s->track_control(t0 + 150'000'000);
   EXPECT_EQ(hdr->main_counters.control_attaches, 2u);
 }
+
+// Control liveness is the control's lock on byte 1, not its pid: a control
+// line naming a live pid (ours: pid reuse, or a pid from another namespace)
+// without the lock starts no session; a real attach (which takes it) does.
+TEST(IpcSegment, ControlLivenessIsItsLockNotItsPid) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("ctllock")), &err);
+  ASSERT_TRUE(s) << err;
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(s->memory());
+  __atomic_store_n(&hdr->control.control_pid, uint32_t(getpid()), __ATOMIC_RELAXED);
+  __atomic_store_n(&hdr->control.attach_epoch, 4242u, __ATOMIC_RELEASE);
+  notice_control(*s);
+  EXPECT_FALSE(s->control_present()) << "a live pid without the control lock";
+  EXPECT_EQ(hdr->accepted_epoch, 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(25));  // past the presence interval
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  notice_control(*s);
+  EXPECT_TRUE(s->control_present());
+  EXPECT_EQ(hdr->accepted_epoch, hdr->control.attach_epoch) << "the data plane names whom it serves";
+  EXPECT_FALSE(c->session_lost());
+}
+
+// A client whose epoch the data plane does not name (it serves another, or
+// none) calls its session lost after the grace; then a fresh attach works.
+TEST(IpcSegment, SessionLostWhenNotServed) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("lost")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  notice_control(*s);
+  ASSERT_TRUE(c->session_ready());
+  EXPECT_FALSE(c->session_lost());
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(s->memory());
+  __atomic_store_n(&hdr->accepted_epoch, 7u, __ATOMIC_RELEASE);  // the data plane serves another
+  EXPECT_FALSE(c->session_lost()) << "not before the grace";
+  std::this_thread::sleep_for(std::chrono::nanoseconds(Client::kSessionGraceNs + 100'000'000));
+  EXPECT_TRUE(c->session_lost());
+}
