@@ -48,11 +48,26 @@ class DataplaneBackend final : public Backend {
   bool attach(std::string* err) {
     client_ = ipc::Client::attach(ipc::segment_path(instance_), err);
     if (!client_) return false;
-    table_.attached(mono_ms());  // asks for a dump on the next poll
+    attached_ms_ = mono_ms();
+    table_.attached(attached_ms_);  // asks for a dump on the next poll
     return true;
   }
 
   unsigned poll(const BackendEvents& ev, unsigned budget) override {
+    // A data plane that runs but does not serve us (it lost or never
+    // started our session, or we saw it corrupt a ring): a new attach, a
+    // new epoch, a new session.
+    if (client_ && client_->dataplane_alive()) {
+      const bool lost = client_->session_lost();
+      if (lost || (!client_->session_ready() && mono_ms() - attached_ms_ > 2000)) {
+        ev.log(LogLevel::kWarn,
+               lost ? "dataplane: session lost (not served, or a corrupt ring); re-attaching"
+                    : "dataplane: session not ready after 2 s; re-attaching");
+        table_.detached();
+        client_.reset();
+        next_attach_ = 0;
+      }
+    }
     if (!client_ || !client_->dataplane_alive()) {
       if (client_) table_.detached();
       client_.reset();
@@ -148,6 +163,7 @@ class DataplaneBackend final : public Backend {
   boundary::TableReconciler table_;
   std::vector<std::string> logs_;  // the reconciler's lines, handed to ev.log
   uint64_t next_attach_ = 0;
+  uint64_t attached_ms_ = 0;  // when client_ attached
   unsigned idle_ = 0;
 };
 

@@ -24,8 +24,11 @@ inline void relay_one(Worker& w, rte_mbuf* m, const PathView* found, rte_mbuf** 
   PathView sib;
   const PathView* path = found;
   if (!path) {
+    // Control hears of the miss either way: with a sibling root the packet
+    // still goes out, but a peer control wants may have aged out of the
+    // table and only this event tells it (rate-limited like any other).
+    report_unknown(w, pm->vl1_dst, pm->vl1_src, PuntInfo{pm->src_ip, pm->src_port, m->port, 0});
     if (!w.hooks->sibling || !w.hooks->sibling(w.hooks->ctx, &sib)) {
-      report_unknown(w, pm->vl1_dst, pm->vl1_src, PuntInfo{pm->src_ip, pm->src_port, m->port, 0});
       p.fail(m, Drop::vl1_unknown_dest);
       return;
     }

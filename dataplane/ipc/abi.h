@@ -252,7 +252,10 @@ struct flatnet_ipc_header {
   struct flatnet_ipc_channel_trust channel_trust[FLATNET_IPC_MAX_CHANNELS];
   /* line 43 (main lcore) */
   uint64_t controls_dropped;  /* controls no longer trusted after corrupting the segment */
-  uint64_t reserved_line43[7];
+  uint32_t accepted_epoch;    /* attach_epoch of the control the data plane serves (0: none);
+                                 a control whose epoch stays absent here lost its session */
+  uint32_t reserved_line43a;
+  uint64_t reserved_line43[6];
   uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2816];
 };
 
@@ -306,7 +309,10 @@ struct flatnet_ipc_command {
 /* Which event fields carry what (every other field is 0; time_ns is always
  * CLOCK_MONOTONIC of when the event was made unless said otherwise):
  *   RESULT        seq = command seq, status = enum flatnet_ipc_status,
- *                 addr = command addr, count = command type
+ *                 addr = command addr, count = command type; for a barrier
+ *                 (NOP with F_ACK) count = RESULT events the data plane
+ *                 failed to queue since the previous barrier (0 normally;
+ *                 > 0 means control's view may be wrong: RESYNC)
  *   RELAY_PAIR    addr = VL1 source, addr2 = VL1 destination,
  *                 count = relayed packets of the pair since its last report (>= 1)
  *   UNKNOWN_DEST  addr = VL1 destination, addr2 = VL1 source,
@@ -374,6 +380,7 @@ FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, stats) == 2368, "stats");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_ready) == 2432, "ready");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_trust) == 2496, "trust");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, controls_dropped) == 2752, "dropped");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, accepted_epoch) == 2760, "accepted_epoch");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_ring_state) == FLATNET_IPC_RING_STATE_SIZE, "ring state");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_ring_state, cons) == 64, "ring cons line");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_stats_desc) == 64, "stats_desc size");

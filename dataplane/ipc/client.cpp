@@ -106,7 +106,9 @@ std::string check_header(const flatnet_ipc_header& h, uint64_t file_size) {
 // fd >= 0 and "" on success (header in *h, size in *size).
 int open_checked(const std::string& path, int flags, flatnet_ipc_header* h, uint64_t* size,
                  uint64_t* ino, std::string* bad, bool exclusive) {
-  int fd = open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO planted at the name fails check_file instead of
+  // hanging the open (it changes nothing for a regular file).
+  int fd = open(path.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     *bad = errno == ELOOP ? std::string("is a symbolic link")
                           : std::string(strerror(errno)) + " (is the data plane running?)";
@@ -117,6 +119,11 @@ int open_checked(const std::string& path, int flags, flatnet_ipc_header* h, uint
   else *bad = check_file(st);
   if (bad->empty() && exclusive && flock(fd, LOCK_EX | LOCK_NB) != 0)
     *bad = "another control process is attached (flock held)";
+  // Our liveness for the data plane: the OFD lock on byte 1, held as long
+  // as this descriptor is open (the flock keeps other controls out; this
+  // lock is what the data plane can ask about, seg::ctl_lock_held).
+  if (bad->empty() && exclusive && !seg::ctl_lock_take(fd))
+    *bad = std::string("cannot take the control lock on byte 1: ") + strerror(errno);
   if (bad->empty() && pread(fd, h, sizeof *h, 0) != ssize_t(sizeof *h)) *bad = "cannot read header";
   if (bad->empty()) *bad = check_header(*h, uint64_t(st.st_size));
   if (bad->empty() && !seg::dp_lock_held(fd))
@@ -294,6 +301,24 @@ bool Client::ready(unsigned ch) const {
 }
 
 bool Client::session_ready() const { return hdr_ && ready(layout_.n_channels - 1); }
+
+// The data plane publishes the epoch of the control it serves; a live data
+// plane that names another one (or none) for longer than it takes to
+// notice and accept us has lost or never started our session. A ring
+// counter of the data plane that was impossible also ends it for us.
+bool Client::session_lost() const {
+  if (!hdr_) return false;
+  if (corrupt_ > 0) return true;
+  if (!dataplane_alive()) return false;  // a restart: the caller re-attaches on that
+  const uint32_t acc = __atomic_load_n(&hdr_->accepted_epoch, __ATOMIC_ACQUIRE);
+  if (acc == epoch_) {
+    lost_since_ns_ = 0;
+    return false;
+  }
+  const uint64_t now = mono_ns();
+  if (lost_since_ns_ == 0) lost_since_ns_ = now;
+  return now - lost_since_ns_ > kSessionGraceNs;
+}
 
 void Client::heartbeat() {
   __atomic_store_n(&hdr_->control.heartbeat_ns, mono_ns(), __ATOMIC_RELAXED);

@@ -104,6 +104,11 @@ class Client {
   // Ring counters or slot indices of the data plane found impossible (this
   // client then stops using that ring): a corrupt segment.
   uint64_t corrupt() const { return corrupt_; }
+  // True when this session is over though the data plane runs: its
+  // accepted_epoch has not named ours for kSessionGraceNs, or we saw a
+  // corrupt ring (corrupt() > 0). The caller re-attaches (a new epoch).
+  bool session_lost() const;
+  static constexpr uint64_t kSessionGraceNs = 1'000'000'000;  // 1 s
 
  private:
   Client();
@@ -126,6 +131,7 @@ class Client {
   std::string path_;
   unsigned next_channel_ = 0;  // round-robin start for fairness
   uint64_t corrupt_ = 0;
+  mutable uint64_t lost_since_ns_ = 0;  // session_lost: when accepted_epoch stopped naming us
 };
 
 // A read-only look at a segment for tools and monitors: the same header

@@ -207,4 +207,25 @@ inline bool dp_lock_held(int fd) {
   return fcntl(fd, F_OFD_GETLK, &l) == 0 && l.l_type != F_UNLCK;
 }
 
+// The attached control holds the same kind of lock on byte 1 for its
+// lifetime (Client::attach): the data plane asks it (F_OFD_GETLK from its
+// own descriptor, whose lock is on byte 0) to learn whether its control
+// still runs, which a pid cannot tell across PID namespaces or after reuse.
+inline bool ctl_lock_take(int fd) {
+  struct flock l{};
+  l.l_type = F_WRLCK;
+  l.l_whence = SEEK_SET;
+  l.l_start = 1;
+  l.l_len = 1;
+  return fcntl(fd, F_OFD_SETLK, &l) == 0;
+}
+inline bool ctl_lock_held(int fd) {
+  struct flock l{};
+  l.l_type = F_WRLCK;
+  l.l_whence = SEEK_SET;
+  l.l_start = 1;
+  l.l_len = 1;
+  return fcntl(fd, F_OFD_GETLK, &l) == 0 && l.l_type != F_UNLCK;
+}
+
 }  // namespace flatnet::ipc::seg

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -51,17 +52,45 @@ uint64_t realtime_ns() {
   return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
 }
 
+// What is at the segment's name before we create ours.
+struct Existing {
+  bool running = false;  // a segment of ours that a data plane holds the lock on
+  bool foreign = false;  // not a 0600 regular file of our euid: its lock means nothing
+  uint32_t pid = 0;      // the running data plane's pid, from its header (for the message)
+  uid_t uid = 0;
+  mode_t mode = 0;
+};
+
 // Refuse to replace the segment of a data plane that is still running: it
 // holds the lock on its file (seg::dp_lock_take). A pid in the header is not
-// asked: it may have been reused, or the file planted.
-bool other_instance_running(const std::string& path, uint32_t* pid) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool running = seg::dp_lock_held(fd);
+// asked: it may have been reused, or the file planted. Nor is the lock of a
+// file we did not make: any local user can plant a file at the name and
+// hold a lock on it, so only a 0600 regular file of our own euid counts.
+// O_NONBLOCK: a FIFO planted at the name must not hang the start.
+Existing look_at_existing(const std::string& path) {
+  Existing x;
+  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return x;  // nothing there, or a link (ELOOP): unlink handles both
+  struct stat st{};
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return x;
+  }
+  x.uid = st.st_uid;
+  x.mode = st.st_mode;
+  x.foreign = !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777) != 0600;
+  x.running = !x.foreign && seg::dp_lock_held(fd);
   flatnet_ipc_header h{};
-  *pid = running && pread(fd, &h, sizeof h, 0) == ssize_t(sizeof h) ? h.dp_pid : 0;
+  x.pid = x.running && pread(fd, &h, sizeof h, 0) == ssize_t(sizeof h) ? h.dp_pid : 0;
   close(fd);
-  return running;
+  return x;
+}
+
+std::string describe(const Existing& x) {
+  char mode[16];
+  snprintf(mode, sizeof mode, "%04o", unsigned(x.mode & 07777));
+  const char* kind = S_ISREG(x.mode) ? "a file" : S_ISFIFO(x.mode) ? "a FIFO" : "not a regular file";
+  return std::string(kind) + " owned by uid " + std::to_string(x.uid) + ", mode " + mode;
 }
 
 }  // namespace
@@ -143,15 +172,22 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
     memset(base, 0, size);
     im.heap = true;
   } else {
-    uint32_t other = 0;
-    if (other_instance_running(s->path_, &other))
+    const Existing x = look_at_existing(s->path_);
+    if (x.running)
       return fail("ipc: " + s->path_ + " belongs to a running data plane (pid " +
-                  std::to_string(other) + "); pick another instance name");
+                  std::to_string(x.pid) + "); pick another instance name");
     // A stale segment (no data plane holds its lock), or whatever else was
     // left at the name: remove it. O_EXCL below neither follows a link nor
-    // opens a file someone else made.
-    if (unlink(s->path_.c_str()) != 0 && errno != ENOENT)
-      return fail("ipc: cannot remove the stale " + s->path_ + ": " + strerror(errno));
+    // opens a file someone else made. In sticky /dev/shm only root (or the
+    // owner) can remove another user's file: otherwise say whose it is.
+    if (unlink(s->path_.c_str()) != 0 && errno != ENOENT) {
+      const std::string e = strerror(errno);
+      return fail("ipc: cannot remove " + s->path_ +
+                  (x.foreign ? " (foreign: " + describe(x) + ", not a 0600 file of uid " +
+                                   std::to_string(geteuid()) + ")"
+                             : std::string(" (stale)")) +
+                  ": " + e + "; remove it or pick another instance name");
+    }
     int fd = open(s->path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return fail("ipc: cannot create " + s->path_ + ": " + strerror(errno));
     im.fd = fd;
@@ -279,18 +315,16 @@ void Service::sync_channel(unsigned ch) {
   __atomic_store_n(&hdr_->channel_ready[ch], uint32_t(w), __ATOMIC_RELEASE);
 }
 
-// A ring counter of control was impossible. If the control line still names
-// the control of this session, that control wrote garbage: count it and ask
-// the main lcore to drop it. (If a new control has just attached, its fresh
-// counters only look wrong to the old session: not corruption.)
+// A ring counter of control was impossible: count it and ask the main lcore
+// to drop this session's control, whatever attach_epoch says now. (Excusing
+// a changed epoch let a corrupting control escape by rewriting it; the cost
+// is that a new control's fresh counters, read by a channel in the moment
+// before the main lcore accepts it, count once against the old session.)
 void Service::channel_corrupt(unsigned ch) {
   Impl& im = *impl_;
   ChannelState& c = im.ch[ch];
+  if (!c.trusted) return;  // counted once per session
   c.trusted = false;
-  // relaxed is enough: the acquire load of the counter that looked wrong
-  // pairs with the client's release stores, which come after its epoch 0.
-  const uint32_t epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_RELAXED);
-  if (epoch != uint32_t(c.session)) return;
   seg::bump(&hdr_->channel_trust[ch].ring_corrupt);
   // release: pairs with the main lcore's acquire load in track_control.
   c.corrupt.store(c.session, std::memory_order_release);

@@ -62,6 +62,11 @@ struct Inject {
   flatnet_ipc_phys_addr dst;
 };
 
+// What the inject sink did with a packet. Each outcome is counted once:
+// taken = injects_ok, no room = injects_no_mbuf (both here), refused = by
+// the sink's owner (the fast path's drop_inject_bad), not here.
+enum InjectVerdict : int { kInjectNoRoom = 0, kInjectTaken = 1, kInjectRefused = 2 };
+
 class Service {
  public:
   static std::unique_ptr<Service> create(const ServiceParams& p, std::string* err);
@@ -95,10 +100,10 @@ class Service {
   // One round: control presence check, up to max_commands commands applied
   // to `table` (a pending resync dump is continued first, and commands wait
   // until it is done so the dump is exact), table reclaim, expiry sweep,
-  // and up to max_injects injects given to `sink` (return false = the sink
-  // could not take it; it is counted injects_no_mbuf and dropped).
+  // and up to max_injects injects given to `sink`, which returns an
+  // InjectVerdict (a bool works too: true = taken, false = no room).
   PollResult poll_main(tables::PeerTable& table, uint64_t now_ns,
-                       const std::function<bool(const Inject&)>& sink,
+                       const std::function<int(const Inject&)>& sink,
                        unsigned max_commands = 64, unsigned max_injects = 32);
   // True if a live, trusted control is attached (as of the last poll_main).
   bool control_present() const;

@@ -62,6 +62,7 @@ struct Service::Impl {
   bool serving = false;  // main lcore: reading this session's command and inject rings
   uint32_t acc_pid = 0, acc_epoch = 0;  // the control the main lcore last looked at
   uint64_t next_presence_ns = 0;
+  uint64_t next_accept_ns = 0;  // no new session before this (rate limit)
   // main lcore state
   bool dumping = false;
   uint32_t dump_cursor = 0;
@@ -69,6 +70,9 @@ struct Service::Impl {
   uint32_t dump_count = 0;
   bool have_pending = false;  // a command the table answered BUSY for, or a RESYNC waiting
   flatnet_ipc_command pending{};
+  // RESULT events this session's control missed since the last barrier
+  // RESULT, which reports (and resets) it in its count.
+  uint32_t events_dropped = 0;
   uint32_t expire_cursor = 0;
   uint64_t next_expire_ns = 0;
   // counters block (main lcore)

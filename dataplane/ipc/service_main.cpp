@@ -17,25 +17,36 @@ namespace flatnet::ipc {
 namespace {
 
 constexpr uint64_t kPresenceIntervalNs = 20'000'000;  // 20 ms
+// Sessions start at most this often: a control that keeps rewriting
+// attach_epoch gets a new session (and a header and counters repair) ten
+// times a second, not on every poll.
+constexpr uint64_t kAcceptIntervalNs = 100'000'000;   // 100 ms
 constexpr uint64_t kExpireIntervalNs = 100'000'000;   // 100 ms
 constexpr unsigned kExpirePerRound = 256;
 constexpr unsigned kDumpPerRound = 256;
 constexpr unsigned kResultReserve = 16;  // event room kept for RESULTs during a dump
 
-// The pid comes from the segment: only a positive one names one process
-// (kill(-1, 0) would ask about every process we may signal).
+// Tests over a heap buffer (no file, control in this process): the pid
+// from the segment; only a positive one names one process (kill(-1, 0)
+// would ask about every process we may signal).
 bool pid_alive(uint32_t pid) {
   return int32_t(pid) > 0 && (kill(pid_t(pid), 0) == 0 || errno == EPERM);
 }
 
-flatnet_ipc_event result(const flatnet_ipc_command& c, flatnet_ipc_status st, uint64_t now) {
+// count is the command type, except for a barrier (a NOP with ACK), whose
+// type its seq already implies: there it is the number of RESULT and
+// PATH_EXPIRED events this lcore failed to queue since the previous barrier
+// (abi.h, the event table).
+flatnet_ipc_event result(const flatnet_ipc_command& c, flatnet_ipc_status st, uint64_t now,
+                         uint32_t dropped) {
   flatnet_ipc_event e{};
   e.type = FLATNET_IPC_EV_RESULT;
   e.seq = c.seq;
   e.time_ns = now;
   e.addr = c.addr;
   e.status = st;
-  e.count = c.type;
+  const bool barrier = c.type == FLATNET_IPC_CMD_NOP && (c.flags & FLATNET_IPC_CMD_F_ACK);
+  e.count = barrier ? dropped : c.type;
   return e;
 }
 
@@ -69,6 +80,7 @@ void Service::end_session() {
   // release: producers that see 0 stop queueing; nothing else is published.
   im.present.store(0, std::memory_order_release);
   __atomic_store_n(&hdr_->control_present, 0u, __ATOMIC_RELAXED);  // mirror for tools
+  __atomic_store_n(&hdr_->accepted_epoch, 0u, __ATOMIC_RELEASE);
   im.dumping = false;  // nobody to dump to; a pending command waits for the next session
 }
 
@@ -117,10 +129,13 @@ void Service::accept_control(uint32_t epoch) {
   sync_channel(main_channel());
   im.have_pending = false;
   im.dumping = false;
+  im.events_dropped = 0;
   im.serving = true;
   // release: pairs with control_present()'s acquire in the producers.
   im.present.store(1, std::memory_order_release);
   __atomic_store_n(&hdr_->control_present, 1u, __ATOMIC_RELAXED);  // mirror for tools
+  // release: a control that reads its epoch here finds its session set up.
+  __atomic_store_n(&hdr_->accepted_epoch, epoch, __ATOMIC_RELEASE);
   seg::bump(&hdr_->main_counters.control_attaches);
 }
 
@@ -147,7 +162,9 @@ void Service::track_control(uint64_t now_ns) {
   const bool same = pid == im.acc_pid && epoch == im.acc_epoch;
   if (same && now_ns < im.next_presence_ns) return;
   im.next_presence_ns = now_ns + kPresenceIntervalNs;
-  const bool alive = pid_alive(pid);
+  // A control is alive while it holds its lock on byte 1 of the file (the
+  // kernel drops it when it dies); the pid is asked only without a file.
+  const bool alive = im.fd >= 0 ? seg::ctl_lock_held(im.fd) : pid_alive(pid);
   if (same) {
     if (control_present() && !alive) {  // it died without detaching
       seg::bump(&hdr_->main_counters.control_losses);
@@ -159,14 +176,19 @@ void Service::track_control(uint64_t now_ns) {
   }
   // Another control (or none) registered since we last looked.
   if (control_present()) end_session();
+  if (pid != 0 && epoch != 0 && alive && now_ns < im.next_accept_ns) return;  // later
   im.acc_pid = pid;
   im.acc_epoch = epoch;
-  if (pid != 0 && epoch != 0 && alive) accept_control(epoch);
-  else repair_header();
+  if (pid != 0 && epoch != 0 && alive) {
+    im.next_accept_ns = now_ns + kAcceptIntervalNs;
+    accept_control(epoch);
+  } else {
+    repair_header();
+  }
 }
 
 Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns,
-                                       const std::function<bool(const Inject&)>& sink,
+                                       const std::function<int(const Inject&)>& sink,
                                        unsigned max_commands, unsigned max_injects) {
   Impl& im = *impl_;
   PollResult r;
@@ -214,10 +236,16 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
   }
 
   // ---- commands ------------------------------------------------------------
-  // Commands and injects a control queued are served until the next session
-  // starts, even if it has exited since (its last packets still go out);
-  // not after it was dropped for corrupting the segment.
-  const bool serving = im.serving && im.ch[mc].trusted;
+  // Injects a control queued are served until the next session starts, even
+  // if it has exited since (its last packets still go out); its commands
+  // wait for event room, which only a present control has. Neither is
+  // served after it was dropped for corrupting the segment, nor once
+  // another control began attaching (attach_epoch no longer the session's,
+  // 0 included): what is in the rings then may be the new control's early
+  // commands, which belong to its own session.
+  const uint32_t live_epoch = __atomic_load_n(&hdr_->control.attach_epoch, __ATOMIC_ACQUIRE);
+  const uint32_t session_epoch = uint32_t(im.session.load(std::memory_order_relaxed));
+  const bool serving = im.serving && im.ch[mc].trusted && live_epoch == session_epoch;
   uint32_t queued = 0;
   if (serving && !im.have_pending && !im.command.avail(&queued)) corrupt();
   while (serving && im.ch[mc].trusted && !im.dumping && r.commands < max_commands) {
@@ -271,6 +299,15 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
       if (event(mc, cfg)) ++r.events;
       break;  // the dump streams from the next round on
     }
+    // A command is applied only when its RESULT (a refusal may have one
+    // whatever the flags) is sure to fit, beside the reserve a dump keeps:
+    // a refusal control never hears of would be confirmed by its next
+    // barrier. Until then it waits, like a RESYNC does.
+    if (event_room(mc) < 1 + kResultReserve) {
+      im.pending = c;
+      im.have_pending = true;
+      break;
+    }
     flatnet_ipc_status st = table.apply(c);
     if (st == FLATNET_IPC_E_BUSY) {  // retired entries not yet reclaimable
       im.pending = c;
@@ -279,8 +316,15 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     }
     ++r.commands;
     seg::bump(st == FLATNET_IPC_OK ? &k.commands_ok : &k.commands_failed);
-    if (st != FLATNET_IPC_OK || (c.flags & FLATNET_IPC_CMD_F_ACK))
-      if (event(mc, result(c, st, now_ns))) ++r.events;
+    if (st != FLATNET_IPC_OK || (c.flags & FLATNET_IPC_CMD_F_ACK)) {
+      const bool barrier = c.type == FLATNET_IPC_CMD_NOP && (c.flags & FLATNET_IPC_CMD_F_ACK);
+      if (event(mc, result(c, st, now_ns, im.events_dropped))) {
+        ++r.events;
+        if (barrier) im.events_dropped = 0;  // reported
+      } else {
+        ++im.events_dropped;
+      }
+    }
   }
 
   table.reclaim();
@@ -288,13 +332,19 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
   // ---- ageing ----------------------------------------------------------------
   if (table.path_max_idle_ms() && now_ns >= im.next_expire_ns && !im.dumping) {
     im.next_expire_ns = now_ns + kExpireIntervalNs;
+    // A path is deleted only once control was told (or there is no control:
+    // the next one learns the table from its RESYNC). A full ring stops the
+    // sweep on that path until the next round.
     table.expire(now_ns, &im.expire_cursor, kExpirePerRound, [&](const tables::PeerPath& e) {
+      if (!control_present()) return true;
       flatnet_ipc_event ev{};
       ev.type = FLATNET_IPC_EV_PATH_EXPIRED;
       ev.time_ns = e.last_rx_ns.load(std::memory_order_relaxed);
       ev.addr = e.addr;
       ev.path = e.path;
-      if (event(mc, ev)) ++r.events;
+      if (event_room(mc) <= kResultReserve || !event(mc, ev)) return false;
+      ++r.events;
+      return true;
     });
   }
 
@@ -332,11 +382,12 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     memcpy(&dst, &m->addr, sizeof dst);
     if (len == 0 || len > im.slot_data) {
       seg::bump(&k.injects_bad);
-    } else if (sink(Inject{im.view.at<uint8_t>(so + FLATNET_IPC_SLOT_META_SIZE, len), len, dst})) {
-      seg::bump(&k.injects_ok);
-      ++r.injects;
     } else {
-      seg::bump(&k.injects_no_mbuf);
+      const int v = sink(Inject{im.view.at<uint8_t>(so + FLATNET_IPC_SLOT_META_SIZE, len), len, dst});
+      ++r.injects;
+      if (v == kInjectTaken) seg::bump(&k.injects_ok);
+      else if (v == kInjectNoRoom) seg::bump(&k.injects_no_mbuf);
+      // kInjectRefused: the sink counted it
     }
   }
   im.inject.consume(n);

@@ -267,11 +267,18 @@ int main(int argc, char** argv) {
     fastpath::PathView dst;
     if (!from_phys(in.dst, &dst)) {
       inj.c->count_drop(fastpath::Drop::inject_bad);
-      return true;
+      return int(ipc::kInjectRefused);
     }
     inj.now = rte_get_tsc_cycles();
-    fastpath::InjectResult r = fastpath::inject(inj, in.data, in.len, dst);
-    return r != fastpath::InjectResult::kNoMbuf;
+    // The fast path counts what it refuses (drop_inject_bad); the service
+    // counts only what was taken or found no mbuf, so each inject counts once.
+    switch (fastpath::inject(inj, in.data, in.len, dst)) {
+      case fastpath::InjectResult::kNoMbuf: return int(ipc::kInjectNoRoom);
+      case fastpath::InjectResult::kBad:
+      case fastpath::InjectResult::kNoRoute:
+      case fastpath::InjectResult::kTooBig: return int(ipc::kInjectRefused);
+      default: return int(ipc::kInjectTaken);
+    }
   };
   while (!g_stop.load(std::memory_order_relaxed)) {
     const uint64_t now = mono_ns();

@@ -373,13 +373,14 @@ bool PeerTable::dump(uint32_t* cursor, unsigned max,
 }
 
 unsigned PeerTable::expire(uint64_t now_ns, uint32_t* cursor, unsigned max,
-                           const std::function<void(const PeerPath&)>& expired) {
+                           const std::function<bool(const PeerPath&)>& expired) {
   if (max_idle_ms_ == 0) return 0;
   const uint64_t idle_ns = max_idle_ms_ * 1000000ull;
   const void* key;
   void* data;
   unsigned gone = 0;
   for (unsigned n = 0; n < max; ++n) {
+    const uint32_t at_cursor = *cursor;
     int32_t pos = rte_hash_iterate(hash_, &key, &data, cursor);
     if (pos < 0) {
       *cursor = 0;  // wrap: the next sweep starts over
@@ -389,8 +390,10 @@ unsigned PeerTable::expire(uint64_t now_ns, uint32_t* cursor, unsigned max,
     if (!e) continue;
     uint64_t rx = e->last_rx_ns.load(std::memory_order_relaxed);
     if (rx >= now_ns || now_ns - rx <= idle_ns) continue;
-    if (!can_retire()) break;  // next sweep
-    expired(*e);
+    if (!can_retire() || !expired(*e)) {  // next sweep, from this entry
+      *cursor = at_cursor;
+      break;
+    }
     uint64_t k = e->addr;
     if (rte_hash_del_key_with_hash(hash_, &k, sig_of(k)) < 0) continue;
     unpublish(pos);

@@ -129,9 +129,12 @@ class PeerTable {
   bool dump(uint32_t* cursor, unsigned max, const std::function<bool(const PeerPath&)>& fn) const;
   // Deletes up to max entries idle for longer than path_max_idle_ms
   // (never-received entries are aged from their insertion time), calling
-  // expired(entry) before each delete. Resumable like dump().
+  // expired(entry) before each delete. Resumable like dump(). When expired()
+  // returns false (its report could not be queued) the entry stays, the
+  // cursor stays on it and the sweep stops: a path control was never told
+  // about is not deleted behind its back.
   unsigned expire(uint64_t now_ns, uint32_t* cursor, unsigned max,
-                  const std::function<void(const PeerPath&)>& expired);
+                  const std::function<bool(const PeerPath&)>& expired);
   // Runs QSBR reclaim of retired entries; cheap, call from the main loop.
   void reclaim();
 

@@ -304,13 +304,44 @@ TEST(PeerTable, ExpireByLastReceive) {
   uint32_t cursor = 0;
   unsigned n = 0;
   for (int round = 0; round < 10; ++round)
-    n += t->expire(later, &cursor, 16, [&](const PeerPath& e) { gone.push_back(e.addr); });
+    n += t->expire(later, &cursor, 16, [&](const PeerPath& e) {
+      gone.push_back(e.addr);
+      return true;
+    });
   EXPECT_EQ(n, 25u);
   EXPECT_EQ(gone.size(), 25u);
   for (uint64_t a : gone) EXPECT_EQ(a % 2, 0u);
   EXPECT_EQ(t->size(), 25u);
   EXPECT_NE(t->lookup(1), nullptr);
   EXPECT_EQ(t->lookup(2), nullptr);
+}
+
+// An expiry whose report cannot be queued leaves the entry in the table and
+// the cursor on it: the next sweep reports and deletes it.
+TEST(PeerTable, ExpireKeepsEntryWhenNotReported) {
+  auto t = make_table("age-refuse", 100);
+  ASSERT_TRUE(t);
+  for (uint32_t i = 1; i <= 10; ++i) ASSERT_EQ(t->upsert(i, path_of(i, 0)), FLATNET_IPC_OK);
+  ASSERT_EQ(t->set_config(FLATNET_IPC_CFG_PATH_MAX_IDLE_MS, 1000, {}), FLATNET_IPC_OK);
+  const uint64_t later = mono_ns() + 5'000'000'000ull;
+  uint32_t cursor = 0;
+  unsigned calls = 0;
+  EXPECT_EQ(t->expire(later, &cursor, 16, [&](const PeerPath&) {
+    ++calls;
+    return false;
+  }), 0u);
+  EXPECT_EQ(calls, 1u);  // the sweep stopped at the first refusal
+  EXPECT_EQ(t->size(), 10u);
+  std::vector<uint64_t> gone;
+  for (int round = 0; round < 4; ++round) {
+    t->reclaim();
+    t->expire(later, &cursor, 16, [&](const PeerPath& e) {
+      gone.push_back(e.addr);
+      return true;
+    });
+  }
+  EXPECT_EQ(gone.size(), 10u);
+  EXPECT_EQ(t->size(), 0u);
 }
 
 // Commands in through the command ring, dump out through the event ring

@@ -144,3 +144,156 @@ TEST(IpcResync, HundredThousandPeersUnderBackPressure) {
   EXPECT_EQ(svc->header().channel_counters[svc->main_channel()].event_ring_full, 0u)
       << "the dump waits for room instead of losing events";
 }
+
+// A command is applied only when its possible RESULT fits in the event ring
+// (beside the 16 entries kept for RESULTs): refusals queued faster than
+// control drains events wait instead of being applied and their RESULT
+// dropped. The barrier behind them reports 0 lost RESULTs in its count.
+TEST(IpcResync, CommandWaitsForResultRoom) {
+  std::string err;
+  ipc::ServiceParams sp;
+  sp.instance = test::ipc_unique_instance("resroom");
+  sp.event_ring = 32;
+  sp.command_ring = 128;
+  sp.punt_slots = 16;
+  sp.inject_slots = 16;
+  auto svc = ipc::Service::create(sp, &err);
+  ASSERT_TRUE(svc) << err;
+  tables::TableParams tp;
+  tp.name = "resroom";
+  tp.capacity = 1024;
+  tp.max_readers = 1;
+  auto table = tables::PeerTable::create(tp, &err);
+  ASSERT_TRUE(table) << err;
+  auto c = ipc::Client::attach(svc->path(), &err);
+  ASSERT_TRUE(c) << err;
+  auto poll = [&] { svc->poll_main(*table, ipc::mono_ns(), [](const ipc::Inject&) { return true; }); };
+  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
+    poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(c->session_ready());
+  constexpr uint32_t kRefused = 100;  // each a NOT_FOUND RESULT, 3 ring-fulls' worth
+  for (uint32_t i = 0; i < kRefused; ++i) ASSERT_TRUE(c->send_command(ipc::make_delete(1000 + i, i + 1)));
+  flatnet_ipc_command barrier{};
+  barrier.type = FLATNET_IPC_CMD_NOP;
+  barrier.flags = FLATNET_IPC_CMD_F_ACK;
+  barrier.seq = 5000;
+  ASSERT_TRUE(c->send_command(barrier));
+  for (int i = 0; i < 10; ++i) poll();  // nobody drains: the ring fills, commands wait
+  uint32_t refused = 0, barriers = 0, barrier_count = 99;
+  for (int round = 0; round < 200 && barriers == 0; ++round) {
+    c->poll_events([&](const flatnet_ipc_event& e) {
+      if (e.type != FLATNET_IPC_EV_RESULT) return;
+      if (e.seq == 5000) {
+        ++barriers;
+        barrier_count = e.count;
+      } else if (e.status == FLATNET_IPC_E_NOT_FOUND) {
+        ++refused;
+        EXPECT_EQ(e.count, uint32_t(FLATNET_IPC_CMD_PEER_DELETE));  // non-barrier: command type
+      }
+    });
+    poll();
+  }
+  EXPECT_EQ(refused, kRefused) << "every refusal reached control";
+  EXPECT_EQ(barriers, 1u);
+  EXPECT_EQ(barrier_count, 0u) << "no RESULT lost";
+  EXPECT_EQ(c->header().channel_counters[svc->main_channel()].event_ring_full, 0u);
+}
+
+// An inject the sink refuses (the fast path counted it inject_bad) is not
+// also counted injects_ok or injects_no_mbuf: each outcome is counted once.
+TEST(IpcResync, RefusedInjectCountedOnce) {
+  std::string err;
+  ipc::ServiceParams sp;
+  sp.instance = test::ipc_unique_instance("injverdict");
+  sp.event_ring = 64;
+  sp.command_ring = 64;
+  sp.punt_slots = 16;
+  sp.inject_slots = 16;
+  auto svc = ipc::Service::create(sp, &err);
+  ASSERT_TRUE(svc) << err;
+  tables::TableParams tp;
+  tp.name = "injverdict";
+  tp.capacity = 64;
+  tp.max_readers = 1;
+  auto table = tables::PeerTable::create(tp, &err);
+  ASSERT_TRUE(table) << err;
+  auto c = ipc::Client::attach(svc->path(), &err);
+  ASSERT_TRUE(c) << err;
+  int verdict = ipc::kInjectRefused;
+  auto poll = [&] { svc->poll_main(*table, ipc::mono_ns(), [&](const ipc::Inject&) { return verdict; }); };
+  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
+    poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(c->session_ready());
+  flatnet_ipc_phys_addr dst{};
+  ASSERT_TRUE(ipc::parse_phys_addr("192.0.2.9:9993", &dst));
+  const uint8_t pkt[40] = {1};
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, dst));
+  poll();
+  verdict = ipc::kInjectNoRoom;
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, dst));
+  poll();
+  verdict = ipc::kInjectTaken;
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, dst));
+  poll();
+  const flatnet_ipc_main_counters& k = c->header().main_counters;
+  EXPECT_EQ(k.injects_ok, 1u);
+  EXPECT_EQ(k.injects_no_mbuf, 1u);
+  EXPECT_EQ(k.injects_bad, 0u);
+}
+
+// Once another control began attaching (attach_epoch changed, 0 included),
+// the main lcore no longer reads the command or inject ring under the old
+// session: what is there may be the new control's, queued before its session.
+TEST(IpcResync, NothingServedWhileAnotherControlAttaches) {
+  std::string err;
+  ipc::ServiceParams sp;
+  sp.instance = test::ipc_unique_instance("epochgate");
+  sp.event_ring = 64;
+  sp.command_ring = 64;
+  sp.punt_slots = 16;
+  sp.inject_slots = 16;
+  auto svc = ipc::Service::create(sp, &err);
+  ASSERT_TRUE(svc) << err;
+  tables::TableParams tp;
+  tp.name = "epochgate";
+  tp.capacity = 64;
+  tp.max_readers = 1;
+  auto table = tables::PeerTable::create(tp, &err);
+  ASSERT_TRUE(table) << err;
+  auto c = ipc::Client::attach(svc->path(), &err);
+  ASSERT_TRUE(c) << err;
+  unsigned sunk = 0;
+  auto poll = [&] {
+    svc->poll_main(*table, ipc::mono_ns(), [&](const ipc::Inject&) {
+      ++sunk;
+      return true;
+    });
+  };
+  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
+    poll();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(c->session_ready());
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(svc->memory());
+  const uint32_t epoch = hdr->control.attach_epoch;
+  // A new control's first step: epoch 0 ("a control is changing").
+  __atomic_store_n(&hdr->control.attach_epoch, 0u, __ATOMIC_RELEASE);
+  const ipc::SyntheticPeer p = ipc::synthetic_peer(5, 1);
+  ASSERT_TRUE(c->send_command(ipc::make_upsert(p.address, ipc::synthetic_path(p), 1)));
+  const uint8_t pkt[40] = {1};
+  ASSERT_TRUE(c->inject(pkt, sizeof pkt, ipc::synthetic_path(p)));
+  for (int i = 0; i < 5; ++i) poll();
+  EXPECT_EQ(table->lookup(p.address), nullptr) << "applied under a session that is over";
+  EXPECT_EQ(hdr->main_counters.commands_ok, 0u);
+  EXPECT_EQ(sunk, 0u) << "an inject read under a session that is over";
+  // A different nonzero epoch: still not served under the old session.
+  __atomic_store_n(&hdr->control.attach_epoch, epoch ^ 0x5a5a5a5au, __ATOMIC_RELEASE);
+  hdr->control.control_pid = 0;  // not alive: no new session is accepted either
+  for (int i = 0; i < 5; ++i) poll();
+  EXPECT_EQ(table->lookup(p.address), nullptr);
+  EXPECT_EQ(sunk, 0u);
+}

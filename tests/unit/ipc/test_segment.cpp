@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <cstring>
 #include <thread>
@@ -326,6 +327,7 @@ TEST(IpcSegment, CrashedControlSlotsRecovered) {
   EXPECT_EQ(used, 55u) << "9 slots went back before the death";
   auto c = Client::attach(s->path(), &err);
   ASSERT_TRUE(c) << err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(110));  // sessions start >= 100 ms apart
   notice_control(*s);
   EXPECT_EQ(c->poll_punts([](auto&, auto, auto) {}, 1000), 0u) << "stale punts are not delivered";
   ASSERT_TRUE(s->punt_fill(0, &used, &slots));
@@ -439,6 +441,77 @@ TEST(IpcSegment, StaleFileWithLivePidDoesNotBlockStart) {
   EXPECT_TRUE(c) << err;
 }
 
+// Runs fn on a thread, bounded: something that would hang on the segment's
+// name fails the test instead of hanging it. On timeout `unblock` releases
+// the stuck open (it opens the FIFO's other end). False = it hung.
+bool bounded(const std::function<void()>& fn, const std::function<void()>& unblock) {
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    fn();
+    done = true;
+  });
+  for (int i = 0; i < 500 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const bool hung = !done;
+  for (int i = 0; i < 100 && !done; ++i) {
+    unblock();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  t.join();
+  return !hung;
+}
+
+std::unique_ptr<Service> create_bounded(const ServiceParams& p, std::string* err,
+                                        const std::function<void()>& unblock) {
+  std::unique_ptr<Service> s;
+  if (!bounded([&] { s = Service::create(p, err); }, unblock)) {
+    *err = "Service::create hung";
+    s.reset();
+  }
+  return s;
+}
+
+// A FIFO planted at the segment's name neither hangs a control's attach or
+// an observer's open nor the data plane's start.
+TEST(IpcSegment, FifoAtSegmentPathDoesNotHangStart) {
+  std::string inst = ipc_unique_instance("fifo"), err;
+  const std::string path = std::string(FLATNET_IPC_PATH_PREFIX) + inst + ".ipc";
+  unlink(path.c_str());
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0) << strerror(errno);
+  auto release = [&] {
+    int w = open(path.c_str(), O_RDWR | O_NONBLOCK);
+    if (w >= 0) close(w);
+  };
+  bool attached = true, observed = true;
+  EXPECT_TRUE(bounded([&] { attached = bool(Client::attach(path, &err)); }, release)) << "attach hung";
+  EXPECT_FALSE(attached);
+  EXPECT_TRUE(bounded([&] { observed = bool(Observer::open(path, &err)); }, release)) << "open hung";
+  EXPECT_FALSE(observed);
+  auto s = create_bounded(small_params(inst), &err, release);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  EXPECT_TRUE(c) << err;
+  unlink(path.c_str());
+}
+
+// A 0644 file of another user at the segment's name, with a lock held on
+// byte 0 as a data plane would: its lock means nothing, and (as root, who
+// may remove it from sticky /dev/shm) the data plane starts over it.
+TEST(IpcSegment, ForeignLockedFileDoesNotBlockStart) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give a file away";
+  std::string inst = ipc_unique_instance("planted"), err;
+  const std::string path = std::string(FLATNET_IPC_PATH_PREFIX) + inst + ".ipc";
+  unlink(path.c_str());
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fchmod(fd, 0644), 0);
+  ASSERT_EQ(fchown(fd, 65534, 65534), 0);
+  ASSERT_TRUE(seg::dp_lock_take(fd));
+  auto s = create_bounded(small_params(inst), &err, [] {});
+  EXPECT_TRUE(s) << "a planted file must not stop the data plane: " << err;
+  close(fd);
+  if (!s) unlink(path.c_str());
+}
+
 // A control that hands a punt slot back twice, or one that does not exist:
 // counted (slot_bad), ignored, and the slot is not used twice.
 TEST(IpcSegment, SlotReturnedTwiceOrUnknownCounted) {
@@ -482,4 +555,78 @@ TEST(IpcSegment, SlotReturnedTwiceOrUnknownCounted) {
   EXPECT_FALSE(s->control_present());
   EXPECT_EQ(s->header().controls_dropped, 1u);
   EXPECT_FALSE(s->punt(0, pkt, sizeof pkt, PuntMeta{}));
+}
+
+// A control that corrupts a ring and rewrites attach_epoch in the same
+// breath is still counted (ring_corrupt, controls_dropped), and however
+// often it rewrites the epoch it gets at most one new session per 100 ms.
+TEST(IpcSegment, EpochRewriteNeitherHidesCorruptionNorForcesAccepts) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("rewrite")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  const uint64_t t0 = mono_ns();
+  s->track_control(t0);
+  ASSERT_TRUE(s->control_present());
+  unsigned used = 0, slots = 0;
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));  // channel 0 set up for the session
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(s->memory());
+  EXPECT_EQ(hdr->main_counters.control_attaches, 1u);
+  const flatnet_ipc_ring_ref r = s->header().channels[0].punt_free;
+  auto* st = reinterpret_cast<flatnet_ipc_ring_state*>(s->memory() + r.offset);
+  __atomic_store_n(&st->prod, 5000u, __ATOMIC_RELEASE);                   // impossible
+  __atomic_store_n(&hdr->control.attach_epoch, 0x1234567u, __ATOMIC_RELEASE);  // and hide
+  ASSERT_TRUE(s->punt_fill(0, &used, &slots));
+  EXPECT_EQ(s->header().channel_trust[0].ring_corrupt, 1u);
+  s->track_control(t0 + 1'000'000);
+  EXPECT_EQ(s->header().controls_dropped, 1u);
+  // New epochs on every poll: no new session within 100 ms of the last.
+  for (uint32_t i = 1; i <= 20; ++i) {
+    __atomic_store_n(&hdr->control.attach_epoch, 0x1234567u + i, __ATOMIC_RELEASE);
+    s->track_control(t0 + 2'000'000 + i * 1'000'000);
+  }
+  EXPECT_EQ(hdr->main_counters.control_attaches, 1u);
+  s->track_control(t0 + 150'000'000);
+  EXPECT_EQ(hdr->main_counters.control_attaches, 2u);
+}
+
+// Control liveness is the control's lock on byte 1, not its pid: a control
+// line naming a live pid (ours: pid reuse, or a pid from another namespace)
+// without the lock starts no session; a real attach (which takes it) does.
+TEST(IpcSegment, ControlLivenessIsItsLockNotItsPid) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("ctllock")), &err);
+  ASSERT_TRUE(s) << err;
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(s->memory());
+  __atomic_store_n(&hdr->control.control_pid, uint32_t(getpid()), __ATOMIC_RELAXED);
+  __atomic_store_n(&hdr->control.attach_epoch, 4242u, __ATOMIC_RELEASE);
+  notice_control(*s);
+  EXPECT_FALSE(s->control_present()) << "a live pid without the control lock";
+  EXPECT_EQ(hdr->accepted_epoch, 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(25));  // past the presence interval
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  notice_control(*s);
+  EXPECT_TRUE(s->control_present());
+  EXPECT_EQ(hdr->accepted_epoch, hdr->control.attach_epoch) << "the data plane names whom it serves";
+  EXPECT_FALSE(c->session_lost());
+}
+
+// A client whose epoch the data plane does not name (it serves another, or
+// none) calls its session lost after the grace; then a fresh attach works.
+TEST(IpcSegment, SessionLostWhenNotServed) {
+  std::string err;
+  auto s = Service::create(small_params(ipc_unique_instance("lost")), &err);
+  ASSERT_TRUE(s) << err;
+  auto c = Client::attach(s->path(), &err);
+  ASSERT_TRUE(c) << err;
+  notice_control(*s);
+  ASSERT_TRUE(c->session_ready());
+  EXPECT_FALSE(c->session_lost());
+  auto* hdr = reinterpret_cast<flatnet_ipc_header*>(s->memory());
+  __atomic_store_n(&hdr->accepted_epoch, 7u, __ATOMIC_RELEASE);  // the data plane serves another
+  EXPECT_FALSE(c->session_lost()) << "not before the grace";
+  std::this_thread::sleep_for(std::chrono::nanoseconds(Client::kSessionGraceNs + 100'000'000));
+  EXPECT_TRUE(c->session_lost());
 }

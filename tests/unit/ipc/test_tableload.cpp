@@ -145,6 +145,7 @@ TEST(TableLoad, LoadsListsDeletesSyntheticPeers) {
   dp.svc->stats_publish(v, mono_ns());
   auto ctl = ipc::Client::attach(dp.svc->path(), &err);
   ASSERT_TRUE(ctl) << err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(110));  // sessions start >= 100 ms apart
   dp.presence_check();  // the data plane has seen ctl
   const uint64_t attaches = dp.svc->header().main_counters.control_attaches;
   r = run(base + "stats");
