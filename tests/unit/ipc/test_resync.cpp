@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +27,42 @@ using namespace flatnet;
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr uint32_t kPeers = 100000;
+
+// A data plane (service and peer table, 64-entry rings, 16 slots each) and
+// one control attached to it, its session accepted: the setup the tests
+// below share. `sink` is the inject sink poll() serves.
+struct Served {
+  std::unique_ptr<ipc::Service> svc;
+  std::unique_ptr<tables::PeerTable> table;
+  std::unique_ptr<ipc::Client> c;
+  std::function<int(const ipc::Inject&)> sink = [](const ipc::Inject&) { return int(ipc::kInjectTaken); };
+
+  void poll() { svc->poll_main(*table, ipc::mono_ns(), sink); }
+
+  // Empty on success, else what failed.
+  std::string start(const char* name, uint32_t event_ring, uint32_t command_ring,
+                    uint32_t capacity) {
+    std::string err;
+    ipc::ServiceParams sp;
+    sp.instance = test::ipc_unique_instance(name);
+    sp.event_ring = event_ring;
+    sp.command_ring = command_ring;
+    sp.punt_slots = 16;
+    sp.inject_slots = 16;
+    if (!(svc = ipc::Service::create(sp, &err))) return err;
+    tables::TableParams tp;
+    tp.name = name;
+    tp.capacity = capacity;
+    tp.max_readers = 1;
+    if (!(table = tables::PeerTable::create(tp, &err))) return err;
+    if (!(c = ipc::Client::attach(svc->path(), &err))) return err;
+    for (int i = 0; i < 100 && !c->session_ready(); ++i) {
+      poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return c->session_ready() ? "" : "the session was not accepted in 100 polls";
+  }
+};
 }  // namespace
 
 TEST(IpcResync, HundredThousandPeersUnderBackPressure) {
@@ -150,29 +188,11 @@ TEST(IpcResync, HundredThousandPeersUnderBackPressure) {
 // control drains events wait instead of being applied and their RESULT
 // dropped. The barrier behind them reports 0 lost RESULTs in its count.
 TEST(IpcResync, CommandWaitsForResultRoom) {
-  std::string err;
-  ipc::ServiceParams sp;
-  sp.instance = test::ipc_unique_instance("resroom");
-  sp.event_ring = 32;
-  sp.command_ring = 128;
-  sp.punt_slots = 16;
-  sp.inject_slots = 16;
-  auto svc = ipc::Service::create(sp, &err);
-  ASSERT_TRUE(svc) << err;
-  tables::TableParams tp;
-  tp.name = "resroom";
-  tp.capacity = 1024;
-  tp.max_readers = 1;
-  auto table = tables::PeerTable::create(tp, &err);
-  ASSERT_TRUE(table) << err;
-  auto c = ipc::Client::attach(svc->path(), &err);
-  ASSERT_TRUE(c) << err;
-  auto poll = [&] { svc->poll_main(*table, ipc::mono_ns(), [](const ipc::Inject&) { return true; }); };
-  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
-    poll();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(c->session_ready());
+  Served d;
+  ASSERT_EQ(d.start("resroom", 32, 128, 1024), "");
+  auto& c = d.c;
+  auto& svc = d.svc;
+  auto poll = [&] { d.poll(); };
   constexpr uint32_t kRefused = 100;  // each a NOT_FOUND RESULT, 3 ring-fulls' worth
   for (uint32_t i = 0; i < kRefused; ++i) ASSERT_TRUE(c->send_command(ipc::make_delete(1000 + i, i + 1)));
   flatnet_ipc_command barrier{};
@@ -204,30 +224,12 @@ TEST(IpcResync, CommandWaitsForResultRoom) {
 // An inject the sink refuses (the fast path counted it inject_bad) is not
 // also counted injects_ok or injects_no_mbuf: each outcome is counted once.
 TEST(IpcResync, RefusedInjectCountedOnce) {
-  std::string err;
-  ipc::ServiceParams sp;
-  sp.instance = test::ipc_unique_instance("injverdict");
-  sp.event_ring = 64;
-  sp.command_ring = 64;
-  sp.punt_slots = 16;
-  sp.inject_slots = 16;
-  auto svc = ipc::Service::create(sp, &err);
-  ASSERT_TRUE(svc) << err;
-  tables::TableParams tp;
-  tp.name = "injverdict";
-  tp.capacity = 64;
-  tp.max_readers = 1;
-  auto table = tables::PeerTable::create(tp, &err);
-  ASSERT_TRUE(table) << err;
-  auto c = ipc::Client::attach(svc->path(), &err);
-  ASSERT_TRUE(c) << err;
+  Served d;
+  ASSERT_EQ(d.start("injverdict", 64, 64, 64), "");
+  auto& c = d.c;
   int verdict = ipc::kInjectRefused;
-  auto poll = [&] { svc->poll_main(*table, ipc::mono_ns(), [&](const ipc::Inject&) { return verdict; }); };
-  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
-    poll();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(c->session_ready());
+  d.sink = [&](const ipc::Inject&) { return verdict; };
+  auto poll = [&] { d.poll(); };
   flatnet_ipc_phys_addr dst{};
   ASSERT_TRUE(ipc::parse_phys_addr("192.0.2.9:9993", &dst));
   const uint8_t pkt[40] = {1};
@@ -249,35 +251,17 @@ TEST(IpcResync, RefusedInjectCountedOnce) {
 // the main lcore no longer reads the command or inject ring under the old
 // session: what is there may be the new control's, queued before its session.
 TEST(IpcResync, NothingServedWhileAnotherControlAttaches) {
-  std::string err;
-  ipc::ServiceParams sp;
-  sp.instance = test::ipc_unique_instance("epochgate");
-  sp.event_ring = 64;
-  sp.command_ring = 64;
-  sp.punt_slots = 16;
-  sp.inject_slots = 16;
-  auto svc = ipc::Service::create(sp, &err);
-  ASSERT_TRUE(svc) << err;
-  tables::TableParams tp;
-  tp.name = "epochgate";
-  tp.capacity = 64;
-  tp.max_readers = 1;
-  auto table = tables::PeerTable::create(tp, &err);
-  ASSERT_TRUE(table) << err;
-  auto c = ipc::Client::attach(svc->path(), &err);
-  ASSERT_TRUE(c) << err;
+  Served d;
+  ASSERT_EQ(d.start("epochgate", 64, 64, 64), "");
+  auto& c = d.c;
+  auto& svc = d.svc;
+  auto& table = d.table;
   unsigned sunk = 0;
-  auto poll = [&] {
-    svc->poll_main(*table, ipc::mono_ns(), [&](const ipc::Inject&) {
-      ++sunk;
-      return true;
-    });
+  d.sink = [&](const ipc::Inject&) {
+    ++sunk;
+    return int(ipc::kInjectTaken);
   };
-  for (int i = 0; i < 100 && !c->session_ready(); ++i) {
-    poll();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_TRUE(c->session_ready());
+  auto poll = [&] { d.poll(); };
   auto* hdr = reinterpret_cast<flatnet_ipc_header*>(svc->memory());
   const uint32_t epoch = hdr->control.attach_epoch;
   // A new control's first step: epoch 0 ("a control is changing").
