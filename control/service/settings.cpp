@@ -69,8 +69,8 @@ void check_public_file(const std::string& path, const crypto::Identity& id,
   const std::string mine = id.to_string(false);
   if (e == ENOENT) {
     std::string why;
-    if (!write_file_atomic(path, mine, 0644, &why, Replace::kNo) && notes)
-      notes->push_back("could not write " + path + ": " + why);
+    const bool ok = write_file_atomic(path, mine, 0644, &why, Replace::kNo);
+    if (notes && !why.empty()) notes->push_back((ok ? "wrote " : "could not write ") + path + ": " + why);
     return;
   }
   if (e != 0) {
@@ -115,12 +115,15 @@ bool load_identity(const std::string& dir, Home& out, std::vector<std::string>* 
     *err = "cannot write the new identity: " + why;
     return false;
   }
+  if (notes && !why.empty()) notes->push_back("wrote " + secret + ": " + why);
   const std::string pub = dir + "/identity.public";
   if (!write_file_atomic(pub, out.identity.to_string(false), 0644, &why)) {
     *err = "cannot write " + pub + ": " + why;
     return false;
   }
   if (notes) notes->push_back("created identity " + out.identity.address_string());
+  // A write that succeeded but whose directory could not be synced says so.
+  if (notes && !why.empty()) notes->push_back("wrote " + pub + ": " + why);
   return true;
 }
 
@@ -147,6 +150,7 @@ bool load_authtoken(const std::string& dir, Home& out, std::vector<std::string>*
     return false;
   }
   if (e == 0 && notes) notes->push_back(token + " was empty: wrote a new token");
+  if (notes && !why.empty()) notes->push_back("wrote " + token + ": " + why);
   return true;
 }
 
