@@ -13,6 +13,33 @@ namespace flatnet::control {
 
 namespace {
 
+bool is_vl2_reply(wire::Verb v) {
+  switch (v) {
+    case wire::Verb::kFrame:
+    case wire::Verb::kExtFrame:
+    case wire::Verb::kMulticastFrame:
+    case wire::Verb::kMulticastGather:
+    case wire::Verb::kNetworkCredentials:
+    case wire::Verb::kNetworkConfigRequest:
+    case wire::Verb::kNetworkConfig:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Vl2Packet vl2_packet(const Peer& p, const PhysicalPath& from, wire::Verb verb, uint64_t id,
+                     unsigned hops) {
+  Vl2Packet pk;
+  pk.source = p.identity.address();
+  pk.identity = &p.identity;
+  pk.verb = verb;
+  pk.packet_id = id;
+  pk.hops = hops;
+  pk.from = from;
+  return pk;
+}
+
 // Opaque reassembly key for a physical path (a relay's two legs share a
 // packet ID, Appendix E.7; keying by path keeps them apart).
 uint64_t path_key(const PhysicalPath& p) {
@@ -164,12 +191,22 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
       break;
     case wire::Verb::kError: {
       Error e;
-      if (decode_error(payload, e) != DecodeStatus::kOk) count(Drop::malformed);
-      // An IDENTITY_COLLISION from an upstream is fatal for a leaf; the
-      // process glue decides what to do with the log line.
-      else if (e.code == ErrorCode::kIdentityCollision && p.is_upstream())
+      if (decode_error(payload, e) != DecodeStatus::kOk) {
+        count(Drop::malformed);
+      } else if (e.code == ErrorCode::kIdentityCollision && p.is_upstream()) {
+        // Fatal for a leaf; the process glue decides what to do with the line.
         sender_.log(out, LogLevel::kError, now,
                     "upstream reports an identity collision for our address");
+      } else if (is_vl2_reply(e.re.in_re_verb) || e.code == ErrorCode::kNeedMembershipCertificate ||
+                 e.code == ErrorCode::kUnwantedMulticast) {
+        Vl2Packet pk = vl2_packet(p, from, verb, id, hops);
+        pk.kind = Vl2Packet::Kind::kError;
+        pk.in_re_verb = e.re.in_re_verb;
+        pk.in_re_packet_id = e.re.in_re_packet_id;
+        pk.error_code = uint8_t(e.code);
+        pk.payload = payload.subspan(std::min(payload.size(), kReplyHeaderLength + 1));
+        to_member(pk, now, out);
+      }
       break;
     }
     case wire::Verb::kWhois:
@@ -183,10 +220,27 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
       break;
     case wire::Verb::kMulticastLike: {
       MulticastLike m;
-      if (decode_multicast_like(payload, m) != DecodeStatus::kOk)
+      if (decode_multicast_like(payload, m) != DecodeStatus::kOk) {
         count(Drop::malformed);
-      else
+      } else {
         role_->multicast_like(p, m, now);
+        // A member keeps its peers' subscriptions too (stock's Multicaster).
+        if (member_) {
+          Vl2Packet pk = vl2_packet(p, from, verb, id, hops);
+          pk.payload = payload;
+          member_->packet(pk, now, out);
+        }
+      }
+      break;
+    }
+    case wire::Verb::kFrame:
+    case wire::Verb::kExtFrame:
+    case wire::Verb::kMulticastFrame:
+    case wire::Verb::kNetworkCredentials:
+    case wire::Verb::kNetworkConfig: {
+      Vl2Packet pk = vl2_packet(p, from, verb, id, hops);
+      pk.payload = payload;
+      to_member(pk, now, out);
       break;
     }
     case wire::Verb::kMulticastGather: {
@@ -198,7 +252,13 @@ void Core::dispatch(Peer& p, const PhysicalPath& from, std::vector<uint8_t>& pac
       break;
     }
     case wire::Verb::kNetworkConfigRequest:
-      on_network_config_request(p, from, payload, id, now, out);
+      if (controller_) {
+        Vl2Packet pk = vl2_packet(p, from, verb, id, hops);
+        pk.payload = payload;
+        controller_->packet(pk, now, out);
+      } else {
+        on_network_config_request(p, from, payload, id, now, out);
+      }
       break;
     case wire::Verb::kPushDirectPaths: {
       PushDirectPaths pd;
@@ -280,8 +340,20 @@ void Core::on_ok(Peer& p, const PhysicalPath& from, std::span<const uint8_t> pay
       break;
     }
     default:
-      // OK(MULTICAST_GATHER) and the config acknowledgements only
-      // refresh the peer here; their consumers are later work.
+      // OK(NETWORK_CONFIG_REQUEST) carries a config chunk, OK(MULTICAST_GATHER)
+      // subscribers, OK(MULTICAST_FRAME) a COM request and gathered members,
+      // OK(NETWORK_CONFIG) a controller's acknowledgement: the member's.
+      if (is_vl2_reply(re.in_re_verb)) {
+        Vl2Packet pk = vl2_packet(p, from, wire::Verb::kOk, 0, hops);
+        pk.kind = Vl2Packet::Kind::kOk;
+        pk.in_re_verb = re.in_re_verb;
+        pk.in_re_packet_id = re.in_re_packet_id;
+        pk.payload = payload.subspan(std::min(payload.size(), kReplyHeaderLength));
+        if (re.in_re_verb == wire::Verb::kNetworkConfig && controller_)
+          controller_->packet(pk, now, out);
+        else
+          to_member(pk, now, out);
+      }
       break;
   }
 }
@@ -373,8 +445,9 @@ bool Core::deorbit(uint64_t world_id, uint64_t now, Actions& out) {
 // ---- timers --------------------------------------------------------------------------
 
 uint64_t Core::next_deadline(uint64_t now) {
-  const uint64_t t = std::min({timers_.next(), role_->next_deadline(), worlds_.next_seed_try(),
-                               identity_gate_.next_deadline(now)});
+  uint64_t t = std::min({timers_.next(), role_->next_deadline(), worlds_.next_seed_try(),
+                         identity_gate_.next_deadline(now)});
+  if (!outbox_.empty()) t = std::min(t, outbox_.oldest() + timers::kHeldMs);
   return std::max(t, now);
 }
 

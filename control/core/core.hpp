@@ -29,6 +29,7 @@
 #include "control/core/config.hpp"
 #include "control/core/identity_gate.hpp"
 #include "control/core/metrics.hpp"
+#include "control/core/outbox.hpp"
 #include "control/core/packet.hpp"
 #include "control/core/peer_table.hpp"
 #include "control/core/peers.hpp"
@@ -37,6 +38,7 @@
 #include "control/core/sender.hpp"
 #include "control/core/timers.hpp"
 #include "control/core/verbs.hpp"
+#include "control/core/vl2_hook.hpp"
 #include "control/core/worlds.hpp"
 #include "crypto/identity.hpp"
 #include "dataplane/wire/fragment.hpp"
@@ -80,6 +82,25 @@ class Core {
   // answer comes back in Actions::echo_replies. Returns the packet ID (what
   // the OK quotes), 0 if the peer is unknown or nothing can reach it.
   uint64_t send_echo(uint64_t to, std::span<const uint8_t> payload, uint64_t now, Actions& out);
+
+  // ---- VL2 (vl2_hook.hpp) ----
+  // Who gets the VL2 verbs; nullptr = nobody (not owned; must outlive the
+  // core or be reset first).
+  void set_member(Vl2Handler* h) { member_ = h; }
+  void set_controller(Vl2Handler* h) { controller_ = h; }
+  // Sends `verb` with `payload` (after the verb byte) to `to`: over its live
+  // direct path, else relayed by the freshest upstream, else a stale direct
+  // path; sealed with the peer's suite and fragmented to the physical MTU.
+  // An unknown `to` is asked of an upstream and the packet held (outbox.hpp)
+  // until it is learned or kHeldMs pass. Returns the packet ID it has (or
+  // will have) on the wire, 0 if it was dropped (counted).
+  uint64_t send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
+                   Actions& out);
+  // The identity of a peer we know (ourselves included), or nullptr. Valid
+  // until the next call into the core.
+  const crypto::Identity* identity_of(uint64_t address) const;
+  // True if `to` is known and a packet to it would leave directly (not relayed).
+  bool direct_path_to(uint64_t to, uint64_t now) const;
 
   // ---- upkeep ----
   // HELLO every upstream on every stable endpoint of its world (spec §7.8:
@@ -194,8 +215,17 @@ class Core {
                                  std::span<const uint8_t> payload, uint64_t in_re, uint64_t now,
                                  Actions& out);
 
+  // VL2 (core_vl2.cpp)
+  void to_member(Vl2Packet& pk, uint64_t now, Actions& out);
+  uint64_t seal_to(Peer& p, wire::Verb verb, uint64_t packet_id,
+                   std::span<const uint8_t> payload, uint64_t now, Actions& out);
+  void flush_outbox(uint64_t now, Actions& out);
+
   void count(Drop d) { ++m_.drops[size_t(d)]; }
-  void finish(uint64_t now, Actions& out) { out.next_deadline = next_deadline(now); }
+  void finish(uint64_t now, Actions& out) {
+    if (!outbox_.empty()) flush_outbox(now, out);
+    out.next_deadline = next_deadline(now);
+  }
 
   // Declaration order is construction order: modules take references to
   // the ones before them (and Sender/Worlds to each other).
@@ -208,6 +238,9 @@ class Core {
   Timers timers_;  // kHousekeeping
   wire::Reassembler reassembler_;
   IdentityGate identity_gate_;
+  Outbox outbox_;
+  Vl2Handler* member_ = nullptr;
+  Vl2Handler* controller_ = nullptr;
 };
 
 }  // namespace flatnet::control

@@ -43,6 +43,8 @@ std::vector<CounterSample> metric_samples(const Metrics& m) {
   add("relayed", "datagrams relayed in software (a root without a data plane)", m.relayed);
   add("held_for_whois", "packets from unknown senders held for a WHOIS answer", m.held_for_whois);
   add("held_released", "held packets decoded once their sender was known", m.held_released);
+  add("vl2_sent", "packets sent for the VL2 member or controller", m.vl2_sent);
+  add("outbox_held", "VL2 packets held until their destination's identity arrived", m.outbox_held);
   add("heartbeats_sent", "ECHO heartbeats on paths unused for 14 s", m.heartbeats_sent);
   add("surface_addresses_learned", "external addresses reported by upstreams",
       m.surface_addresses_learned);

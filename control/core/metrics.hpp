@@ -49,6 +49,10 @@ namespace flatnet::control {
   X(world_unwanted, "world neither our planet's ID nor an orbited or wanted moon")          \
   X(world_not_newer, "world update not newer than the one we hold")                         \
   X(world_bad_signature, "world update not signed by the current updatesMustBeSignedBy")    \
+  X(outbox_expired, "packet for an unknown peer not sent: no WHOIS answer within 5 s")        \
+  X(outbox_full, "packet for an unknown peer pushed out of the full outbox")                \
+  X(outbox_no_route, "packet for a known peer not sent: no path and no upstream")          \
+  X(no_vl2_handler, "VL2 verb for a role that has no member or controller")                 \
   X(log_suppressed, "log line over the per-second log budget")
 
 enum class Drop : uint8_t {
@@ -103,6 +107,8 @@ struct Metrics {
   uint64_t relayed = 0;                 // datagrams relayed in software (Config::relay)
   uint64_t held_for_whois = 0;          // leaf: packets from unknown senders held
   uint64_t held_released = 0;           // of those, decoded once the WHOIS answer came
+  uint64_t vl2_sent = 0;                // packets sent for VL2 (Core::send_to)
+  uint64_t outbox_held = 0;             // of those, held for a WHOIS answer first
 
   // leaf paths (leaf_role.cpp)
   uint64_t heartbeats_sent = 0;         // ECHO on a path unused for 14 s
