@@ -30,7 +30,7 @@ TEST(ControlCore, MetricSamplesNameEveryCounterOnce) {
   }
   // 36 counters + every drop reason + the verbs seen (HELLO, and the OK
   // answering the root's challenge of the new path).
-  EXPECT_EQ(samples.size(), 36u + size_t(Drop::kCount) + 2);
+  EXPECT_EQ(samples.size(), 38u + size_t(Drop::kCount) + 2);
   auto find = [&](const std::string& n) {
     for (const auto& s : samples)
       if (s.name == n) return s.value;

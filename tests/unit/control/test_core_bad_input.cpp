@@ -176,7 +176,7 @@ TEST_F(ControlBadInput, NetworkConfigRequestIsRefusedAsUnsupported) {
 }
 
 TEST_F(ControlBadInput, UnknownVerbsAreAcceptedSilently) {
-  for (uint8_t v : {0x06, 0x0a, 0x0f, 0x11, 0x15, 0x1f}) {
+  for (uint8_t v : {0x0f, 0x11, 0x15, 0x1f}) {
     Actions out;
     core->receive(path_from(a_at), from_a(wire::Verb(v), {1, 2, 3}), ++now, out);
     EXPECT_TRUE(out.send.empty());
@@ -185,6 +185,17 @@ TEST_F(ControlBadInput, UnknownVerbsAreAcceptedSilently) {
   uint64_t total = 0;
   for (uint64_t d : core->metrics().drops) total += d;
   EXPECT_EQ(total, 0u);
+}
+
+// A FRAME or NETWORK_CREDENTIALS to a node with no VL2 member: no reply,
+// counted (vl2_hook.hpp).
+TEST_F(ControlBadInput, Vl2VerbsWithoutAMemberAreCounted) {
+  for (uint8_t v : {0x06, 0x07, 0x0a, 0x0c, 0x0e}) {
+    Actions out;
+    core->receive(path_from(a_at), from_a(wire::Verb(v), {1, 2, 3}), ++now, out);
+    EXPECT_TRUE(out.send.empty());
+  }
+  EXPECT_EQ(core->metrics().drop(Drop::no_vl2_handler), 5u);
 }
 
 }  // namespace
