@@ -50,7 +50,7 @@ namespace flatnet::control {
 // construction, the timers) and runs the receive path common to both
 // roles -- framing, authentication, HELLO and its new-identity gate, OK
 // handling, WHOIS and ECHO -- handing role-specific work to the role.
-class Core {
+class Core final : public Vl1Link {
  public:
   // Agrees keys with every other root of the planet/moons (they become
   // upstreams). `now` starts the timers. The role is chosen here, once: a
@@ -94,13 +94,16 @@ class Core {
   // An unknown `to` is asked of an upstream and the packet held (outbox.hpp)
   // until it is learned or kHeldMs pass. Returns the packet ID it has (or
   // will have) on the wire, 0 if it was dropped (counted).
+  // Sending to ourselves is delivered in process (Vl1Link::send_to).
   uint64_t send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
-                   Actions& out);
+                   Actions& out) override;
   // The identity of a peer we know (ourselves included), or nullptr. Valid
   // until the next call into the core.
-  const crypto::Identity* identity_of(uint64_t address) const;
+  const crypto::Identity* identity_of(uint64_t address) const override;
+  void want_identity(uint64_t address, uint64_t now, Actions& out) override;
   // True if `to` is known and a packet to it would leave directly (not relayed).
-  bool direct_path_to(uint64_t to, uint64_t now) const;
+  bool direct_path_to(uint64_t to, uint64_t now) const override;
+  const crypto::Identity& self() const override { return cfg_.identity; }
 
   // ---- upkeep ----
   // HELLO every upstream on every stable endpoint of its world (spec §7.8:
@@ -115,7 +118,7 @@ class Core {
   // restarted root answers it at once. False if known, invalid or no room.
   bool restore_peer(const crypto::Identity& id, const PhysicalPath& path, uint64_t now,
                     Actions& out);
-  const std::vector<uint64_t>& upstreams() const { return peers_.upstreams(); }
+  const std::vector<uint64_t>& upstreams() const override { return peers_.upstreams(); }
   const Config& config() const { return cfg_; }
 
   // ---- worlds: planet updates and moons (worlds.hpp, spec §6.3, §6.4) ----
@@ -220,6 +223,8 @@ class Core {
   uint64_t seal_to(Peer& p, wire::Verb verb, uint64_t packet_id,
                    std::span<const uint8_t> payload, uint64_t now, Actions& out);
   void flush_outbox(uint64_t now, Actions& out);
+  uint64_t deliver_locally(wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
+                           Actions& out);
 
   void count(Drop d) { ++m_.drops[size_t(d)]; }
   void finish(uint64_t now, Actions& out) {
@@ -241,6 +246,7 @@ class Core {
   Outbox outbox_;
   Vl2Handler* member_ = nullptr;
   Vl2Handler* controller_ = nullptr;
+  unsigned local_depth_ = 0;  // deliver_locally nesting
 };
 
 }  // namespace flatnet::control

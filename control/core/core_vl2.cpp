@@ -32,7 +32,7 @@ uint64_t Core::seal_to(Peer& p, wire::Verb verb, uint64_t packet_id,
 uint64_t Core::send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload,
                        uint64_t now, Actions& out) {
   to &= wire::kAddressMask;
-  if (to == address()) return 0;
+  if (to == address()) return deliver_locally(verb, payload, now, out);
   const uint64_t id = random_packet_id();
   if (Peer* p = peers_.find(to)) return seal_to(*p, verb, id, payload, now, out);
   const unsigned pushed = outbox_.hold(
@@ -50,6 +50,55 @@ void Core::flush_outbox(uint64_t now, Actions& out) {
   m_.drops[size_t(Drop::outbox_expired)] += expired;
   for (OutboxEntry& e : ready)
     if (Peer* p = peers_.find(e.to)) seal_to(*p, e.verb, e.packet_id, e.payload, now, out);
+}
+
+uint64_t Core::deliver_locally(wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
+                               Actions& out) {
+  // Depth 1 is a request to our controller or a frame/reply to our member;
+  // a handler answering in the same call makes depth 2. Deeper would be a
+  // loop between the two.
+  if (local_depth_ >= 2) return 0;
+  ++local_depth_;
+  const uint64_t id = random_packet_id();
+  Vl2Packet pk;
+  pk.source = address();
+  pk.identity = &cfg_.identity;
+  pk.verb = verb;
+  pk.packet_id = id;
+  pk.payload = payload;
+  if (verb == wire::Verb::kNetworkConfigRequest) {
+    if (controller_) controller_->packet(pk, now, out);
+    else count(Drop::no_vl2_handler);
+  } else if (verb == wire::Verb::kOk || verb == wire::Verb::kError) {
+    ReplyHeader re;
+    if (decode_reply_header(payload, re) == DecodeStatus::kOk) {
+      pk.kind = verb == wire::Verb::kOk ? Vl2Packet::Kind::kOk : Vl2Packet::Kind::kError;
+      pk.in_re_verb = re.in_re_verb;
+      pk.in_re_packet_id = re.in_re_packet_id;
+      size_t skip = kReplyHeaderLength;
+      if (verb == wire::Verb::kError && payload.size() > skip) {
+        pk.error_code = payload[skip];
+        ++skip;
+      }
+      pk.payload = payload.subspan(std::min(payload.size(), skip));
+      if (pk.kind == Vl2Packet::Kind::kOk && re.in_re_verb == wire::Verb::kNetworkConfig &&
+          controller_)
+        controller_->packet(pk, now, out);
+      else
+        to_member(pk, now, out);
+    } else {
+      count(Drop::malformed);
+    }
+  } else {
+    to_member(pk, now, out);
+  }
+  --local_depth_;
+  return id;
+}
+
+void Core::want_identity(uint64_t address_, uint64_t now, Actions& out) {
+  if (address_ == address() || peers_.find(address_)) return;
+  sender_.ask_upstream(address_, 0, now, out);
 }
 
 const crypto::Identity* Core::identity_of(uint64_t address_) const {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "control/core/actions.hpp"
 #include "dataplane/wire/vl1.hpp"
@@ -45,6 +46,28 @@ struct Vl2Packet {
   unsigned hops = 0;              // > 0: it came through a relay
   PhysicalPath from;              // the physical path it arrived on
   std::span<const uint8_t> payload;
+};
+
+// What VL2 code may ask of VL1 (the core implements it): its own
+// identity, the identities of peers it knows, the roots, and sending.
+class Vl1Link {
+ public:
+  virtual ~Vl1Link() = default;
+  virtual const crypto::Identity& self() const = 0;  // with its secret key
+  // See Core::send_to. Sending to ourselves is delivered at once, in
+  // process, to our own member or controller (a node that is the
+  // controller of a network it is a member of talks to itself so, as stock
+  // does), with Vl2Packet::hops 0 and an empty `from`.
+  virtual uint64_t send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload,
+                           uint64_t now, Actions& out) = 0;
+  // A known peer's identity (ours included), nullptr if unknown.
+  virtual const crypto::Identity* identity_of(uint64_t address) const = 0;
+  // Asks an upstream for `address`'s identity (WHOIS), bounded per address.
+  virtual void want_identity(uint64_t address, uint64_t now, Actions& out) = 0;
+  // The roots of our planet and moons, in preference order.
+  virtual const std::vector<uint64_t>& upstreams() const = 0;
+  // True if `to` is known and reachable directly (not through a root).
+  virtual bool direct_path_to(uint64_t to, uint64_t now) const = 0;
 };
 
 class Vl2Handler {

@@ -61,8 +61,38 @@ TEST(ControlCoreVl2, HeldPacketExpiresWhenNobodyNamesThePeer) {
   Actions later;
   t.core("a").run_background(t.now + timers::kHeldMs + 1, later);
   EXPECT_EQ(t.core("a").metrics().drop(Drop::outbox_expired), 1u);
-  EXPECT_EQ(t.core("a").send_to(t.a.address(), wire::Verb::kFrame, p, t.now, out), 0u)
-      << "sending to ourselves is refused";
+}
+
+// A node that is the controller of a network it is a member of: the request
+// and its answer never leave the process.
+TEST(ControlCoreVl2, SendingToOurselvesIsDeliveredInProcess) {
+  Net t;
+  struct Answering : Vl2Handler {
+    Vl1Link* vl1 = nullptr;
+    uint64_t asked = 0;
+    void packet(const Vl2Packet& pk, uint64_t now, Actions& out) override {
+      asked = pk.packet_id;
+      std::vector<uint8_t> ok = {uint8_t(wire::Verb::kNetworkConfigRequest)};
+      ok.resize(9);
+      wire::write_be64(ok.data() + 1, pk.packet_id);
+      ok.push_back(0x77);
+      vl1->send_to(pk.source, wire::Verb::kOk, ok, now, out);
+    }
+  } controller;
+  controller.vl1 = &t.core("a");
+  Recorder member;
+  t.core("a").set_controller(&controller);
+  t.core("a").set_member(&member);
+  const uint8_t req[8] = {0x36, 0x88, 0x5e, 0x5e, 0x08, 0, 0, 1};
+  Actions out;
+  const uint64_t id =
+      t.core("a").send_to(t.a.address(), wire::Verb::kNetworkConfigRequest, req, t.now, out);
+  EXPECT_TRUE(out.send.empty());
+  EXPECT_EQ(controller.asked, id);
+  ASSERT_EQ(member.seen.size(), 1u);
+  EXPECT_EQ(member.seen[0].kind, Vl2Packet::Kind::kOk);
+  EXPECT_EQ(member.seen[0].in_re_packet_id, id);
+  EXPECT_EQ(member.seen[0].payload, std::vector<uint8_t>{0x77});
 }
 
 TEST(ControlCoreVl2, ConfigRequestGoesToTheControllerAndItsOkToTheMember) {
