@@ -148,7 +148,10 @@ void MemberHost::open_port(uint64_t nwid, Port& p) {
     log(LogLevel::kWarn, "network " + port::nwid_hex(nwid) + ": tap " + p.name + ": " + err);
     return;
   }
-  if (auto m = map->find(port::nwid_hex(nwid)); m == map->end() || m->second != p.name) {
+  // A name stock would not pick by itself (a collision bump) is remembered
+  // in the devicemap, so the next start picks it again.
+  if (auto m = map->find(port::nwid_hex(nwid));
+      p.name != port::tap_name(nwid) && (m == map->end() || m->second != p.name)) {
     (*map)[port::nwid_hex(nwid)] = p.name;
     if (!port::write_devicemap(opt_.home, *map, &err)) log(LogLevel::kWarn, "devicemap: " + err);
   }
@@ -336,6 +339,7 @@ NetworkStatusView MemberHost::make_view(const vl2::NetworkInfo& info, const Port
   v.mac = info.mac ? info.mac : port::member_mac(core_.address(), info.nwid);
   v.status = (p && !p->tap) ? "PORT_ERROR" : vl2::to_string(info.status);
   v.mtu = wire::kDefaultMtu;
+  v.type = "PRIVATE";  // stock's zeroed config says PRIVATE until one arrives
   v.allow_managed = info.settings.allow_managed;
   v.allow_global = info.settings.allow_global;
   v.allow_default = info.settings.allow_default;

@@ -29,7 +29,7 @@ struct NetworkStatusView {
   uint64_t mac = 0;                // our MAC on the network (48 bits)
   std::string name;                // from the config, "" before one
   std::string status;              // "REQUESTING_CONFIGURATION", "OK", ...
-  std::string type;                // "PRIVATE" / "PUBLIC" ("" before a config, as stock)
+  std::string type;                // "PRIVATE" / "PUBLIC" (PRIVATE before a config, as stock)
   unsigned mtu = 0;
   bool dhcp = false;
   bool bridge = false;             // we are an active bridge on it
