@@ -2,4 +2,4 @@
 // from (control/vl2/member.hpp, VL2-PLAN.md).
 #pragma once
 
-#include "control/service/member_standin.hpp"
+#include "control/vl2/member.hpp"

@@ -53,16 +53,15 @@ MemberHost::~MemberHost() {
 
 void MemberHost::start(uint64_t now, Actions& out) {
   for (uint64_t nwid : joined_networks(opt_.home)) {
-    std::string err;
-    if (!join(nwid, {}, now, out, &err)) {
-      log(LogLevel::kWarn, "network " + port::nwid_hex(nwid) + ": " + err);
-      continue;
-    }
+    // The saved config first (the member joins with it, status OK), then
+    // the join proper: settings, tap, files.
     const std::vector<uint8_t> bytes = read_network_conf(opt_.home, nwid);
     if (!bytes.empty() && !member_->restore(nwid, bytes, now))
       log(LogLevel::kWarn, "network " + port::nwid_hex(nwid) +
                                ": saved config not restored (asking the controller again)");
-    reconcile(nwid, now, false);
+    std::string err;
+    if (!join(nwid, {}, now, out, &err))
+      log(LogLevel::kWarn, "network " + port::nwid_hex(nwid) + ": " + err);
   }
 }
 
@@ -89,9 +88,13 @@ bool MemberHost::join(uint64_t nwid, const NetworkSettingsChange& change, uint64
   if (change.allow_managed) lc.allow_managed_whitelist.clear();
 
   if (!joined) {
+    // restore() (start) may have joined the member already.
     if (!member_->join(nwid, s, now, out)) {
-      *err = "the member refused to join " + port::nwid_hex(nwid);
-      return false;
+      if (!member_->network(nwid)) {
+        *err = "the member refused to join " + port::nwid_hex(nwid);
+        return false;
+      }
+      member_->set_settings(nwid, s);
     }
     Port& p = ports_[nwid];
     p.whitelist = lc.allow_managed_whitelist;
