@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The README's main job: a virtual Ethernet LAN on one machine.
 #
-#                         br0 in ns <tag>r: the "internet", 10.88.0.0/24
+#                        br0 in ns <tag>r: the "internet", 172.31.88.0/24
 #        ┌───────────────────────────┼──────────────────────────────┐
-#   d0: flatnet-dataplane      ns <tag>na: NAT 10.88.0.21      ns <tag>nb: NAT 10.88.0.22
-#   (the root, 10.88.0.1:9993,       │ masquerade                     │ masquerade
+#   d0: flatnet-dataplane      ns <tag>na: NAT 172.31.88.21    ns <tag>nb: NAT 172.31.88.22
+#   (the root, 172.31.88.1:9993,     │ masquerade                     │ masquerade
 #    net_af_packet; no kernel  ns <tag>a: member A 192.168.101.2 ns <tag>b: member B 192.168.102.2
 #    address on d0)                  tap zt…: 10.x.y.z/8             tap zt…: 10.x.y.z/8
 #
@@ -22,6 +22,10 @@
 # datagrams (every frame relayed by the root's fast path, never decrypted
 # there), then again once it is lifted and the root's RENDEZVOUS has let A
 # and B punch through both NATs (direct). `flatnet listnetworks` on each.
+#
+# The underlay is 172.31.88.0/24, outside the virtual network's 10.0.0.0/8:
+# a member whose root sat inside its own network's prefix would route its
+# underlay datagrams into the tap.
 #
 # Everything runs in namespaces created here and is removed on exit.
 set -euo pipefail
@@ -64,15 +68,15 @@ done
 addr() { cut -d: -f1 "$work/$1/identity.public"; }
 "$flatnet" idtool initmoon "$work/root/identity.public" | python3 -c '
 import json, sys
-j = json.load(sys.stdin); j["worldType"] = "planet"; j["roots"][0]["stableEndpoints"] = ["10.88.0.1/9993"]
+j = json.load(sys.stdin); j["worldType"] = "planet"; j["roots"][0]["stableEndpoints"] = ["172.31.88.1/9993"]
 json.dump(j, sys.stdout)' >"$work/planet.json"
 planet=$(cd "$work" && "$flatnet" idtool genmoon planet.json | sed -n 's/.*wrote \([^ ]*\).*/\1/p')
 for n in root a b; do cp "$work/$planet" "$work/$n/planet"; done
-echo "  planet $planet: one root, $(addr root) at 10.88.0.1/9993"
+echo "  planet $planet: one root, $(addr root) at 172.31.88.1/9993"
 
 step "namespaces: root in $R, NAT routers in $NA and $NB, nodes in $A and $B"
 for ns in "$R" "$NA" "$NB" "$A" "$B"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-# The "internet": bridge br0 in the root's namespace, 10.88.0.0/24, no uplink.
+# The "internet": bridge br0 in the root's namespace, 172.31.88.0/24, no uplink.
 ip -n "$R" link add br0 type bridge && ip -n "$R" link set br0 up
 ip -n "$R" link add d0 type veth peer name d0p
 ip netns exec "$R" sysctl -qw net.ipv6.conf.d0.disable_ipv6=1 || true
@@ -113,15 +117,15 @@ node_behind() { # node_behind <router ns> <node ns> <lan prefix>
   ip -n "$ns" route add default via "$lan.1"
   ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1 || true
 }
-nat_router "$NA" 10.88.0.21 192.168.101
-nat_router "$NB" 10.88.0.22 192.168.102
+nat_router "$NA" 172.31.88.21 192.168.101
+nat_router "$NB" 172.31.88.22 192.168.102
 node_behind "$NA" "$A" 192.168.101
 node_behind "$NB" "$B" 192.168.102
-echo "  A 192.168.101.2 behind NAT 10.88.0.21; B 192.168.102.2 behind NAT 10.88.0.22; root 10.88.0.1"
+echo "  A 192.168.101.2 behind NAT 172.31.88.21; B 192.168.102.2 behind NAT 172.31.88.22; root 172.31.88.1"
 
-step "root: flatnet-dataplane on net_af_packet (d0), 10.88.0.1:9993, relay on"
+step "root: flatnet-dataplane on net_af_packet (d0), 172.31.88.1:9993, relay on"
 ip netns exec "$R" "$dataplane" --instance "$tag" --port net_af_packet0,iface=d0 \
-  --ipv4 10.88.0.1/24 --address "$(addr root)" --workers 0 --relay on --memory-mb 256 \
+  --ipv4 172.31.88.1/24 --address "$(addr root)" --workers 0 --relay on --memory-mb 256 \
   -- --log-level='*:warning' >"$work/dataplane.log" 2>&1 &
 dp_pid=$!
 for _ in $(seq 1 300); do
@@ -150,6 +154,22 @@ for _ in $(seq 1 150); do
     cli "$R" "$work/root" listpeers 2>/dev/null | grep -q "$(addr b)" && break
   sleep 0.2
 done
+
+# A firewall in the bridge drops NAT-to-NAT datagrams at first, as a
+# symmetric NAT or a strict firewall would: all A<->B traffic must cross the
+# root. Lifting it lets the root's RENDEZVOUS punch a direct path.
+nft_block() {
+  ip netns exec "$R" nft -f - <<NFT
+table bridge fndemo {
+  chain blockab { type filter hook forward priority 0; policy accept;
+    iifname "${NA}w" oifname "${NB}w" drop
+    iifname "${NB}w" oifname "${NA}w" drop
+  }
+}
+NFT
+}
+nft_block
+echo "  a firewall in br0 now drops datagrams between the two NATs: A<->B must cross the root"
 
 nwid=${FLATNET_DEMO_NETWORK:-ff0a000000000001}
 step "members A and B: flatnet join $nwid"
@@ -182,7 +202,8 @@ transfer() {
     local srv=$!
     sleep 0.5
     ip netns exec "$A" timeout 20 iperf3 -c "$VB" -t 3 -f m 2>&1 | grep -E 'sender|receiver' | sed 's/^/  /' || true
-    kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null || true
+    kill "$srv" 2>/dev/null || true
+    wait "$srv" 2>/dev/null || true
   else
     ip netns exec "$B" timeout 20 python3 -c '
 import socket, sys
@@ -204,21 +225,7 @@ s.close(); print("  sent 8 MiB in %.2f s" % (time.time() - t))' "$VB" || true
   fi
 }
 
-# A firewall in the bridge drops NAT-to-NAT datagrams at first, as a
-# symmetric NAT or a strict firewall would: all A<->B traffic must cross the
-# root. Lifting it lets the root's RENDEZVOUS punch a direct path.
-nft_block() {
-  ip netns exec "$R" nft -f - <<NFT
-table bridge fndemo {
-  chain blockab { type filter hook forward priority 0; policy accept;
-    iifname "${NA}w" oifname "${NB}w" drop
-    iifname "${NB}w" oifname "${NA}w" drop
-  }
-}
-NFT
-}
-step "relayed: direct A<->B blocked; A pings B's virtual IP $VB (ARP, then ICMP through the root)"
-nft_block
+step "relayed: direct A<->B blocked since before the join; A pings B's virtual IP $VB (ARP, then ICMP through the root)"
 ip netns exec "$A" ping -c 4 -i 0.5 -W 2 "$VB" | sed 's/^/  /' || true
 echo "  A's neighbour entry: $(ip -n "$A" neigh show "$VB" | tr -s ' ')"
 cli "$A" "$work/a" ping "$(addr b)" -c 2 -t 2000 | sed 's/^/  /' || true
