@@ -129,6 +129,15 @@ bool verified(wire::VerifyResult r, uint64_t need, Counters& counters, Link& vl1
 }
 }  // namespace
 
+AddResult Member::add_com(Network& n, const wire::CertificateOfMembership& com, Ctx& c) {
+  if (com.network_id() != n.nwid || com.issued_to() == 0) return AddResult::kRejected;
+  const wire::IdentityLookup lookup = [this](uint64_t a) { return vl1_.identity_of(a); };
+  uint64_t need = 0;
+  if (!verified(wire::com_verify(com, lookup, &need), need, counters_, vl1_, c.now, c.out))
+    return AddResult::kRedundant;  // counted already
+  return membership(n, com.issued_to(), c.now).add_com(com);
+}
+
 void Member::on_credentials(const Vl2Packet& pk, Ctx& c) {
   auto [seen, fresh] = credentials_seen_.try_emplace(pk.source, c.now);
   if (!fresh) {
@@ -150,13 +159,8 @@ void Member::on_credentials(const Vl2Packet& pk, Ctx& c) {
     if (r == AddResult::kRejected) counters_.drop(Vl2Drop::credential_rejected);
   };
   uint64_t need = 0;
-  for (const auto& com : nc.coms) {
-    Network* n = find(com.network_id());
-    if (!n || com.issued_to() == 0) continue;
-    if (!verified(wire::com_verify(com, lookup, &need), need, counters_, vl1_, c.now, c.out))
-      continue;
-    note(membership(*n, com.issued_to(), c.now).add_com(com));
-  }
+  for (const auto& com : nc.coms)
+    if (Network* n = find(com.network_id())) note(add_com(*n, com, c));
   for (const auto& cap : nc.capabilities) {
     Network* n = find(cap.network_id);
     if (!n || cap.issued_to() == 0) continue;

@@ -197,7 +197,7 @@ void Member::drain(MemberOutput& out) {
 
 std::vector<CounterSample> Member::metrics() const {
   static constexpr const char* kDropNames[] = {
-#define FLATNET_X(name, text) "vl2_drop_" #name,
+#define FLATNET_X(name, text) "flatnet_vl2_drop_" #name,
       FLATNET_VL2_DROPS(FLATNET_X)
 #undef FLATNET_X
   };
@@ -207,7 +207,7 @@ std::vector<CounterSample> Member::metrics() const {
 #undef FLATNET_X
   };
   static constexpr const char* kCountNames[] = {
-#define FLATNET_X(name, text) "vl2_" #name,
+#define FLATNET_X(name, text) "flatnet_vl2_" #name,
       FLATNET_VL2_COUNTS(FLATNET_X)
 #undef FLATNET_X
   };
@@ -221,7 +221,7 @@ std::vector<CounterSample> Member::metrics() const {
     v.push_back({kDropNames[i], kDropHelp[i], counters_.drops[i]});
   for (size_t i = 0; i < counters_.counts.size(); ++i)
     v.push_back({kCountNames[i], kCountHelp[i], counters_.counts[i]});
-  v.push_back({"vl2_networks", "networks joined", networks_.size()});
+  v.push_back({"flatnet_vl2_networks", "networks joined", networks_.size()});
   return v;
 }
 

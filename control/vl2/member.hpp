@@ -90,6 +90,8 @@ class Member final : public Vl2Handler {
   void push_credentials(Network& n, uint64_t peer, Ctx& c);
   void push_credentials_if_needed(Network& n, uint64_t peer, Ctx& c);
   void on_credentials(const Vl2Packet& pk, Ctx& c);
+  // A COM from NETWORK_CREDENTIALS or inline in a frame: verified, stored.
+  AddResult add_com(Network& n, const wire::CertificateOfMembership& com, Ctx& c);
   void on_need_credentials(const Vl2Packet& pk, Ctx& c);
   // Gate failed: ask for credentials and hold the frame.
   void hold(Network& n, const Vl2Packet& pk, Ctx& c);

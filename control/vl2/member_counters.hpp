@@ -54,7 +54,8 @@ namespace flatnet::control::vl2 {
   X(revocations_forwarded, "fast-propagating revocations re-broadcast")         \
   X(gathers_sent, "MULTICAST_GATHERs sent")                                     \
   X(likes_sent, "MULTICAST_LIKE payloads sent")                                 \
-  X(bridge_routes_learned, "MACs learned behind a bridge")
+  X(bridge_routes_learned, "MACs learned behind a bridge")                     \
+  X(ndp_answered, "IPv6 neighbor solicitations answered locally (NDP emulation)")
 
 enum class Vl2Drop : uint8_t {
 #define FLATNET_X(name, text) name,

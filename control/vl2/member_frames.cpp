@@ -142,6 +142,7 @@ void Member::on_ext_frame(const Vl2Packet& pk, Ctx& c) {
   Network* n = find(m.nwid);
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
+  if (m.com) add_com(*n, *m.com, c);  // the deprecated inline COM still counts
   if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
   if (m.payload.size() > n->config->mtu) return counters_.drop(Vl2Drop::oversize);
   const auto src = port::mac_bytes(m.source);

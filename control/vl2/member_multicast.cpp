@@ -8,6 +8,7 @@
 #include "control/port/addressing.hpp"
 #include "control/vl2/frame_codec.hpp"
 #include "control/vl2/member.hpp"
+#include "control/vl2/ndp_emulation.hpp"
 #include "crypto/identity.hpp"
 
 namespace flatnet::control::vl2 {
@@ -103,6 +104,12 @@ void Member::send_multicast_copy(Network& n, uint64_t to, const PendingMulticast
 
 void Member::multicast_from_tap(Network& n, const fv::FrameView& f, uint64_t src_mac, Ctx& c) {
   const wire::NetworkConfig& k = *n.config;
+  // NDP emulation answers locally, even where multicast is off (stock).
+  if (auto na = ndp_answer(k, self(), n.mac, f)) {
+    pending_.to_tap.push_back({n.nwid, std::move(*na)});
+    counters_.count(Vl2Count::ndp_answered);
+    return;
+  }
   const size_t limit = k.multicast_limit;
   if (limit == 0) return counters_.drop(Vl2Drop::multicast_disabled);
   const uint64_t dest = port::mac_from_bytes(f.dest.data());
@@ -217,6 +224,7 @@ void Member::on_multicast_frame(const Vl2Packet& pk, Ctx& c) {
   Network* n = find(m.nwid);
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
+  if (m.com) add_com(*n, *m.com, c);  // the deprecated inline COM still counts
   if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
   if (n->config->multicast_limit == 0) return counters_.drop(Vl2Drop::multicast_disabled);
   if (!(port::mac_bytes(m.group.mac)[0] & 1)) return counters_.drop(Vl2Drop::malformed);
