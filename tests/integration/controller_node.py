@@ -2,6 +2,7 @@
 loopback port, for the controller API tests. No namespace, no root: the
 node's UDP socket and API bind 127.0.0.1 only, and its planet names a root
 at a loopback port nobody listens on, so it sends nothing off the host."""
+import http.client
 import json
 import os
 import socket
@@ -73,7 +74,12 @@ class Node:
         req.add_header("X-ZT1-Auth", self.token)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
-                text = r.read().decode()
+                try:
+                    text = r.read().decode()
+                except http.client.IncompleteRead:
+                    # The status line came, the body was cut (the node was
+                    # killed while writing it): the answer stands.
+                    return r.status, None
                 return r.status, (json.loads(text) if text else None)
         except urllib.error.HTTPError as e:
             text = e.read().decode(errors="replace")
