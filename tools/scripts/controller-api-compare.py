@@ -125,6 +125,13 @@ def steps():
     add("post empty containers", "POST", "/controller/network/{nw1}", json.dumps({
         "routes": [], "ipAssignmentPools": [], "rules": [], "capabilities": [], "tags": [],
         "authTokens": {}, "dns": {"domain": 5}}))
+    add("post odd numbers", "POST", "/controller/network/{nw1}",
+        '{"multicastLimit": -5, "mtu": -1, "private": 0.5, "enableBroadcast": 3.7, "name": 4.9}')
+    add("post partial v6AssignMode", "POST", "/controller/network/{nw1}",
+        '{"v6AssignMode": {"zt": true}, "multicastLimit": 3.7}')
+    add("put is post", "PUT", "/controller/network/{nw1}", '{"name": "put"}')
+    add("get network, upper-case ID", "GET", "/controller/network/{NW1}")
+    add("create network, upper-case address", "POST", "/controller/network/{CTL}______", "{}")
     add("post a non-object body", "POST", "/controller/network/{nw1}", "[1,2]")
     add("post bad JSON", "POST", "/controller/network/{nw1}", '{"name":')
     add("post empty body", "POST", "/controller/network/{nw1}", "")
@@ -138,6 +145,8 @@ def steps():
         json.dumps({"rules": [{"type": "ACTION_ACCEPT"}] * BIG}), differs=400)
     add("routes over the array limit", "POST", "/controller/network/{nw3}",
         json.dumps({"routes": [{"target": "10.0.0.0/8"}] * BIG}), differs=400)
+    add("trace level over 2^63", "POST", "/controller/network/{nw3}",
+        '{"remoteTraceLevel": -1}', differs=400)
     add("nothing stored by refused posts", "GET", "/controller/network/{nw3}",
         same_as="post creates an unknown ID")
     add("delete the over-limit network", "DELETE", "/controller/network/{nw3}", differs=200)
@@ -176,6 +185,13 @@ def steps():
     add("member unchanged by the refused post", "GET",
         "/controller/network/{nw1}/member/5555555555", same_as="create member for the limit")
     add("delete the over-limit member", "DELETE", "/controller/network/{nw1}/member/5555555555",
+        differs=200)
+    add("member non-object body", "POST", "/controller/network/{nw1}/member/1111111111", "[]")
+    add("member null values", "POST", "/controller/network/{nw1}/member/1111111111",
+        '{"name": null, "activeBridge": null, "authorized": null, "tags": null}')
+    add("member upper-case address", "POST", "/controller/network/{nw1}/member/ABCDEF0123",
+        "{}", differs=200)
+    add("delete upper-case member", "DELETE", "/controller/network/{nw1}/member/abcdef0123",
         differs=200)
     add("create second member", "POST", "/controller/network/{nw1}/member/2222222222",
         '{"authorized":true,"name":"two"}')
@@ -219,7 +235,7 @@ def request(url, token, step, names, timeout=30):
 
 def fill(text, names):
     for k, v in names.items():
-        text = text.replace("{" + k + "}", v)
+        text = text.replace("{" + k + "}", v).replace("{" + k.upper() + "}", v.upper())
     return text
 
 
