@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   using namespace flatnet::control;
   using namespace flatnet::control::service;
   CLI::App app{"flatnetd: the flatnet control process (ZeroTier protocol 12 node)"};
-  std::string home = "/var/lib/flatnet", config_file, udp, dataplane, ping;
+  std::string home = "/var/lib/flatnet", config_file, udp, dataplane, ping, bridge;
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
@@ -52,6 +52,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--ping", ping, "ECHO these addresses (10 hex digits, comma-separated) every second; log replies");
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
+  app.add_option("--bridge", bridge,
+                 "bridge mode: enslave every joined network's tap to this Linux bridge");
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   CLI11_PARSE(app, argc, argv);
@@ -123,6 +125,7 @@ int main(int argc, char** argv) {
     opt.ping_targets.push_back(std::strtoull(ping.substr(at, comma - at).c_str(), nullptr, 16));
     at = comma + 1;
   }
+  opt.bridge = bridge;
 
   std::unique_ptr<ControllerHost> controller;
   if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {
