@@ -473,7 +473,8 @@ std::vector<MetricSample> Daemon::metrics() {
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
   if (controller_)
     for (MetricSample& m : controller_->metrics()) out.push_back(std::move(m));
-  for (MetricSample& m : member_->metrics()) out.push_back(std::move(m));
+  if (member_)  // gone once run() has stopped
+    for (MetricSample& m : member_->metrics()) out.push_back(std::move(m));
   return out;
 }
 

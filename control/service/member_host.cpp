@@ -401,10 +401,12 @@ std::vector<MetricSample> MemberHost::metrics() const {
   c("flatnet_member_tap_rx_errors_total", tap_rx_errors_, "tap reads that failed");
   c("flatnet_member_sync_errors_total", sync_errors_,
     "link, address or route changes the kernel refused");
-  out.push_back(MetricSample{"flatnet_member_networks", {}, double(ports_.size()),
-                             "networks joined", MetricType::kGauge});
-  for (const CounterSample& s : member_->metrics())
-    out.push_back(MetricSample{s.name + "_total", {}, double(s.value), s.help, MetricType::kCounter});
+  // The member's counters, but its network count is a gauge.
+  for (const CounterSample& s : member_->metrics()) {
+    const bool gauge = s.name == "flatnet_vl2_networks";
+    out.push_back(MetricSample{gauge ? s.name : s.name + "_total", {}, double(s.value), s.help,
+                               gauge ? MetricType::kGauge : MetricType::kCounter});
+  }
   return out;
 }
 
