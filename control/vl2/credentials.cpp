@@ -192,15 +192,14 @@ void Member::on_credentials(const Vl2Packet& pk, Ctx& c) {
     if (membership(*n, rev.target, c.now).revoke(rev) != AddResult::kAccepted) continue;
     counters_.count(Vl2Count::revocations_applied);
     if (!rev.fast_propagate()) continue;
-    // Stock's re-broadcast: the revocation alone, to every member we know
-    // but the one it came from (and the controller, which issued it).
+    // Stock's re-broadcast: the revocation alone, to every member we hold
+    // a record of but the one it came from and its signer.
     wire::NetworkCredentials fwd;
     fwd.revocations.push_back(rev);
     std::vector<uint8_t> payload;
     if (!wire::encode_network_credentials(fwd, payload)) continue;
     for (const auto& [peer, m] : n->members) {
-      if (peer == pk.source || peer == wire::controller_of(n->nwid) || peer == rev.target)
-        continue;
+      if (peer == pk.source || peer == rev.signed_by || peer == self()) continue;
       send(peer, wire::Verb::kNetworkCredentials, payload, c);
       counters_.count(Vl2Count::revocations_forwarded);
     }

@@ -66,17 +66,18 @@ fv::FilterResult Member::filter(Network& n, fv::Direction dir, uint64_t peer,
   in.unsupported_match_result = (k.flags & wire::kConfigFlagUnsupportedMatchIsMatch) != 0;
   auto it = peer ? n.members.find(peer) : n.members.end();
   const Membership* m = it == n.members.end() ? nullptr : &it->second;
-  fv::TagSet remote{m ? m->tags() : std::span<const fv::TagValue>{}};
+  const auto remote_values = m ? m->tags(k) : std::vector<fv::TagValue>{};
+  fv::TagSet remote{remote_values};
   if (m) in.remote_tags = &remote;
   if (dir == fv::Direction::kOutbound) {
     CooOwnership own(k.coos);
     in.ownership = &own;
     return fv::evaluate(in, k.rules, n.local_capabilities);
   }
-  CooOwnership own(m ? std::span<const wire::CertificateOfOwnership>(m->coos())
-                     : std::span<const wire::CertificateOfOwnership>{});
+  const auto coos = m ? m->coos(k) : std::vector<wire::CertificateOfOwnership>{};
+  CooOwnership own(coos);
   in.ownership = &own;
-  const auto caps = m ? m->capability_rules() : std::vector<std::span<const wire::Rule>>{};
+  const auto caps = m ? m->capability_rules(k) : std::vector<std::span<const wire::Rule>>{};
   return fv::evaluate(in, k.rules, caps);
 }
 
