@@ -20,6 +20,12 @@ bool Member::gate(const Network& n, uint64_t peer, const crypto::Identity* id) c
   return it != n.members.end() && it->second.admits(*n.config, *id);
 }
 
+bool Member::pass_gate(Network& n, const Vl2Packet& pk, Ctx& c) {
+  if (!gate(n, pk.source, pk.identity)) return false;
+  membership(n, pk.source, c.now);
+  return true;
+}
+
 Membership& Member::membership(Network& n, uint64_t peer, uint64_t now) {
   auto it = n.members.find(peer);
   if (it == n.members.end()) {

@@ -131,7 +131,7 @@ void Member::on_frame(const Vl2Packet& pk, Ctx& c) {
   Network* n = find(m.nwid);
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
-  if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
+  if (!pass_gate(*n, pk, c)) return hold(*n, pk, c);
   if (m.payload.size() > n->config->mtu) return counters_.drop(Vl2Drop::oversize);
   deliver(*n, pk.source, n->mac, port::member_mac(pk.source, m.nwid), m.ethertype, m.payload,
           false, c);
@@ -144,7 +144,7 @@ void Member::on_ext_frame(const Vl2Packet& pk, Ctx& c) {
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
   if (m.com) add_com(*n, *m.com, c);  // the deprecated inline COM still counts
-  if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
+  if (!pass_gate(*n, pk, c)) return hold(*n, pk, c);
   if (m.payload.size() > n->config->mtu) return counters_.drop(Vl2Drop::oversize);
   const auto src = port::mac_bytes(m.source);
   if (m.source == 0 || m.source == n->mac || (src[0] & 1))

@@ -225,7 +225,7 @@ void Member::on_multicast_frame(const Vl2Packet& pk, Ctx& c) {
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
   if (m.com) add_com(*n, *m.com, c);  // the deprecated inline COM still counts
-  if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
+  if (!pass_gate(*n, pk, c)) return hold(*n, pk, c);
   if (n->config->multicast_limit == 0) return counters_.drop(Vl2Drop::multicast_disabled);
   if (!(port::mac_bytes(m.group.mac)[0] & 1)) return counters_.drop(Vl2Drop::malformed);
   if (m.payload.size() > n->config->mtu) return counters_.drop(Vl2Drop::oversize);
