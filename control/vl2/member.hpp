@@ -104,6 +104,7 @@ class Member final : public Vl2Handler {
   // member_frames.cpp
   void on_frame(const Vl2Packet& pk, Ctx& c);
   void on_ext_frame(const Vl2Packet& pk, Ctx& c);
+  void learn_bridge_route(Network& n, uint64_t mac, uint64_t bridge);
   void unicast_from_tap(Network& n, const ::flatnet::vl2::FrameView& f, uint64_t dest_mac,
                         uint64_t src_mac, Ctx& c);
   // Inbound rules then the tap; false if dropped.

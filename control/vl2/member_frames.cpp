@@ -122,6 +122,18 @@ bool Member::deliver(Network& n, uint64_t peer, uint64_t dest_mac, uint64_t src_
   return true;
 }
 
+void Member::learn_bridge_route(Network& n, uint64_t mac, uint64_t bridge) {
+  auto it = n.bridge_routes.find(mac);
+  if (it != n.bridge_routes.end()) {
+    it->second = bridge;  // the host moved behind another bridge
+    return;
+  }
+  // Bounded: an arbitrary old route makes room (relearned on its next frame).
+  if (n.bridge_routes.size() >= kMaxBridgeRoutes) n.bridge_routes.erase(n.bridge_routes.begin());
+  n.bridge_routes.emplace(mac, bridge);
+  counters_.count(Vl2Count::bridge_routes_learned);
+}
+
 void Member::on_frame(const Vl2Packet& pk, Ctx& c) {
   FrameMsg m;
   if (!decode_frame(pk.payload, m)) {
@@ -153,12 +165,7 @@ void Member::on_ext_frame(const Vl2Packet& pk, Ctx& c) {
     // A host behind the sender: only an active bridge may speak for one.
     if (std::find(n->bridges.begin(), n->bridges.end(), pk.source) == n->bridges.end())
       return counters_.drop(Vl2Drop::not_bridge);
-    auto [it, added] = n->bridge_routes.try_emplace(m.source, pk.source);
-    if (added) {
-      counters_.count(Vl2Count::bridge_routes_learned);
-      if (n->bridge_routes.size() > kMaxBridgeRoutes) n->bridge_routes.erase(n->bridge_routes.begin());
-    }
-    it->second = pk.source;
+    learn_bridge_route(*n, m.source, pk.source);
   }
   const bool multicast = (port::mac_bytes(m.dest)[0] & 1) != 0;
   if (!multicast && m.dest != n->mac && !n->we_are_bridge)

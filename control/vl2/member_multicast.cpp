@@ -236,9 +236,7 @@ void Member::on_multicast_frame(const Vl2Packet& pk, Ctx& c) {
   if (src != theirs) {
     if (std::find(n->bridges.begin(), n->bridges.end(), pk.source) == n->bridges.end())
       return counters_.drop(Vl2Drop::not_bridge);
-    if (n->bridge_routes.try_emplace(src, pk.source).second)
-      counters_.count(Vl2Count::bridge_routes_learned);
-    if (n->bridge_routes.size() > kMaxBridgeRoutes) n->bridge_routes.erase(n->bridge_routes.begin());
+    learn_bridge_route(*n, src, pk.source);
   }
   if (!deliver(*n, pk.source, m.group.mac, src, m.ethertype, m.payload, true, c)) return;
   if (m.gather_limit == 0) return;
