@@ -168,8 +168,9 @@ void Member::multicast_from_tap(Network& n, const fv::FrameView& f, uint64_t src
     send_multicast_copy(n, to, m, c);
     m.sent.push_back(to);
   }
-  // Too few known: later gather answers get copies until the limit or 5 s.
-  if (m.sent.size() < limit && plan.explicit_gather) {
+  // Too few known: later gather answers get copies until the limit or 5 s
+  // (stock queues the multicast whenever it knew fewer than the limit).
+  if (m.sent.size() < limit && n.subscriptions.known(g) < limit) {
     if (n.pending.size() >= kMaxPendingMulticasts) {
       if (n.pending.front().sent.empty()) counters_.drop(Vl2Drop::no_recipients);
       n.pending.pop_front();
