@@ -46,6 +46,8 @@ std::vector<uint64_t> Member::like_targets(Network& n, uint64_t now) const {
   const uint64_t ctrl = wire::controller_of(n.nwid);
   if ((n.nwid >> 56) != 0xff) add(ctrl);
   for (uint64_t u : vl1_.upstreams()) add(u);
+  for (uint64_t s : n.config->specialists)
+    if (s & (wire::kSpecialistAnchor | wire::kSpecialistMulticastReplicator)) add(s & 0xffffffffffULL);
   for (const auto& [peer, m] : n.members)
     if (gate(n, peer, vl1_.identity_of(peer))) add(peer);
   return t;
