@@ -124,7 +124,7 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
   om.identity = id;
   if (request_id) om.metadata = metadata;
   om.authorized = authorized;
-  om.network_revision = n.revision;
+  om.network_hash = network_hash(n);
   if (authorized && request_id) {
     m.v_major = int64_t(metadata.get_u64("majv", 0));
     m.v_minor = int64_t(metadata.get_u64("minv", 0));
@@ -153,11 +153,9 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
       return;
     }
     m.revision = res.revision;
-    om.answered_revision = res.revision;
     index_.update(m);
-  } else {
-    om.answered_revision = m.revision;
   }
+  om.member_hash = record_hash(m);
 
   if (!authorized) {
     ++c_.access_denied;
@@ -173,6 +171,14 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
     ++c_.configs_sent;
     if (!request_id) ++c_.pushes;
   }
+}
+
+uint64_t ConfigService::network_hash(const Network& n) {
+  auto it = net_hash_.find(n.id);
+  if (it != net_hash_.end() && it->second.first == n.revision) return it->second.second;
+  const uint64_t h = record_hash(n);
+  net_hash_[n.id] = {n.revision, h};
+  return h;
 }
 
 void ConfigService::send_error(uint64_t nwid, uint64_t to, uint64_t request_id, uint8_t code,

@@ -67,6 +67,9 @@ class ConfigService final : public Vl2Handler {
   // Builds and sends the answer for one member: `request_id` 0 is a push.
   void answer(uint64_t nwid, const crypto::Identity& id, const wire::Dictionary& metadata,
               uint64_t request_id, uint64_t now, Actions& out);
+  // record_hash of a network, cached per revision (the journal drops an
+  // entry when the network changes).
+  uint64_t network_hash(const Network& n);
   void send_error(uint64_t nwid, uint64_t to, uint64_t request_id, uint8_t code, uint64_t now,
                   Actions& out);
   bool send_config(const wire::NetworkConfig& nc, uint64_t to, uint64_t request_id, uint64_t now,
@@ -83,6 +86,7 @@ class ConfigService final : public Vl2Handler {
   OnlineMembers online_;
   NetworkIndex index_;
   ControllerCounters c_;
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> net_hash_;  // nwid -> (revision, hash)
 
   // Journal following (push.cpp).
   bool journal_started_ = false;

@@ -291,6 +291,27 @@ TEST(ControllerService, NetworkChangeIsPushedToOnlineMembers) {
   EXPECT_EQ(c.member.configs.size(), 2u);
 }
 
+// An import or restore keeps revisions as given: a changed record with the
+// same revision is still a change.
+TEST(ControllerService, ImportedChangeWithTheSameRevisionIsPushed) {
+  ControllerNet c;
+  c.put(c.network());
+  c.authorize(c.t.a.address());
+  c.request();
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  Network n;
+  std::string err;
+  ASSERT_EQ(c.store->get_network(c.nwid, n, &err), store::Status::kOk);
+  n.name = "restored";
+  ASSERT_EQ(c.store->import_records({n}, {}, &err), store::Status::kOk);
+  c.run();
+  ASSERT_EQ(c.member.configs.size(), 2u);
+  EXPECT_EQ(c.member.configs[1].name, "restored");
+  ASSERT_EQ(c.store->import_records({n}, {}, &err), store::Status::kOk);  // same content again
+  c.run();
+  EXPECT_EQ(c.member.configs.size(), 2u);
+}
+
 TEST(ControllerService, RestartKeepsAddresses) {
   ControllerNet c;
   c.put(c.network());
