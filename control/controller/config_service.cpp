@@ -135,9 +135,22 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
   wire::NetworkConfig nc;
   bool sign_ok = true;
   if (authorized) {
-    const NetworkIndex::Entry* e = index_.get(nwid, &err);
-    if (!e) {
+    bool failed = false;
+    const NetworkIndex::Entry* e = index_.get(nwid, kIndexPagesPerRequest, &failed, &err);
+    if (failed) {
       ++c_.store_errors;
+      return;
+    }
+    if (!e) {
+      // A large network's index is still loading: answer from run() once
+      // it is, rather than stall the loop for the whole load.
+      if (!request_id) return;  // a push: the next change or request brings it
+      if (deferred_.size() >= kMaxDeferred && !deferred_.count({nwid, addr})) {
+        ++c_.deferred_dropped;
+        return;
+      }
+      deferred_[{nwid, addr}] = request_id;
+      ++c_.deferred;
       return;
     }
     std::vector<uint64_t> bridges(e->bridges.begin(), e->bridges.end());
@@ -170,6 +183,27 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
   if (send_config(nc, addr, request_id, now, out)) {
     ++c_.configs_sent;
     if (!request_id) ++c_.pushes;
+  }
+}
+
+void ConfigService::answer_deferred(uint64_t now, Actions& out) {
+  if (deferred_.empty()) return;
+  std::string err;
+  if (index_.loading()) index_.step(kIndexPagesPerRun, &err);
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    const auto [nwid, addr] = it->first;
+    const uint64_t request_id = it->second;
+    bool failed = false;
+    if (!index_.get(nwid, 0, &failed, &err) && !failed) {
+      ++it;
+      continue;
+    }
+    it = deferred_.erase(it);
+    OnlineMember* om = online_.find(nwid, addr);
+    if (!om) continue;
+    const crypto::Identity id = om->identity;
+    const wire::Dictionary md = om->metadata;
+    answer(nwid, id, md, request_id, now, out);
   }
 }
 

@@ -36,9 +36,10 @@ bool ConfigService::run(uint64_t now, Actions& out) {
     }
     more = b.changes.size() == kJournalBatch;
   }
+  answer_deferred(now, out);
   online_.prune(now);
   send_pushes(now, out);
-  return more;
+  return more || !deferred_.empty();
 }
 
 void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& out) {

@@ -52,6 +52,8 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   add("not_found", c.not_found, "ERROR(OBJ_NOT_FOUND) answers");
   add("access_denied", c.access_denied, "ERROR(NETWORK_ACCESS_DENIED) answers");
   add("revocations_sent", c.revocations_sent, "revocations sent to online members");
+  add("deferred", c.deferred, "requests answered once their network's index had loaded");
+  add("deferred_dropped", c.deferred_dropped, "requests not deferred: too many waiting");
   add("store_errors", c.store_errors, "requests or changes the store failed on");
   add("sign_errors", c.sign_errors, "configs or credentials that could not be signed");
   add("journal_gaps", c.journal_gaps, "times the store journal lost entries we had not read");

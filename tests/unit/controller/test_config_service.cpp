@@ -312,6 +312,35 @@ TEST(ControllerService, ImportedChangeWithTheSameRevisionIsPushed) {
   EXPECT_EQ(c.member.configs.size(), 2u);
 }
 
+// A network larger than one request may load is answered from run() once
+// its index is loaded, quoting the request; the addresses others hold are
+// known by then.
+TEST(ControllerService, LargeNetworkRequestIsAnsweredOnceItsIndexIsLoaded) {
+  ControllerNet c;
+  c.put(c.network());
+  std::vector<Member> others;
+  for (uint64_t i = 0; i < kIndexPageMembers * (kIndexPagesPerRequest + 2); ++i) {
+    Member m;
+    m.nwid = c.nwid;
+    m.address = 0x0100000000ULL + i;
+    others.push_back(m);
+  }
+  // The address A would get first (10.147.17.x from its address) is held.
+  others.back().ip_assignments = {"10.147.17." + std::to_string(1 + (c.t.a.address() & 0xffffffff) % 253)};
+  std::string err;
+  ASSERT_EQ(c.store->put_members(others, &err), store::Status::kOk) << err;
+  c.authorize(c.t.a.address());
+  const uint64_t req = c.request();
+  EXPECT_TRUE(c.member.configs.empty());
+  EXPECT_EQ(c.svc->counters().deferred, 1u);
+  for (int i = 0; i < 10 && c.member.configs.empty(); ++i) c.run();
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  EXPECT_TRUE(c.member.config_was_ok[0]);
+  EXPECT_EQ(c.member.config_in_re[0], req);
+  ASSERT_EQ(c.member.configs[0].static_ips.size(), 1u);
+  EXPECT_NE(ip_string(c.member.configs[0].static_ips[0]), others.back().ip_assignments[0]);
+}
+
 TEST(ControllerService, RestartKeepsAddresses) {
   ControllerNet c;
   c.put(c.network());
