@@ -14,23 +14,12 @@
 #include "control/service/settings.hpp"
 #ifdef FLATNET_HAVE_API
 #include "control/api/api.hpp"
-#include "control/controller/store/sqlite_store.hpp"
 #endif
 
 namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
-#ifdef FLATNET_HAVE_API
-// The controller's store for the /controller API: <home>/controller.db.
-// Stands in until the controller host (control/service/controller_host.*)
-// opens the store and serves members from it; then the API takes its store.
-std::unique_ptr<flatnet::control::controller::store::Store> open_controller_store(
-    const std::string& home, std::string* err) {
-  using flatnet::control::controller::store::SqliteStore;
-  return SqliteStore::open(home + "/" + flatnet::control::controller::store::kDefaultFileName, err);
-}
-#endif
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -41,7 +30,7 @@ int main(int argc, char** argv) {
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
-  bool no_api = false;
+  bool no_api = false, no_controller = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
   app.add_option("--udp", udp, "kernel UDP backend: bind ip:port (a bare IPv4 address: the primary port)");
@@ -52,6 +41,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--ping", ping, "ECHO these addresses (10 hex digits, comma-separated) every second; log replies");
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
+  app.add_flag("--no-controller", no_controller,
+               "do not act as the controller of networks <address>xxxxxx");
   CLI11_PARSE(app, argc, argv);
   if (sodium_init() < 0) return 1;
   if (udp.empty() == dataplane.empty()) {
@@ -61,6 +52,7 @@ int main(int argc, char** argv) {
   if (port) cli.primary_port = *port;
   if (!planet.empty()) cli.planet_file = planet;
   if (!level.empty()) cli.log_level = level;
+  if (no_controller) cli.controller = false;
 
   std::string err, text;
   SettingsLayer conf, local;
@@ -121,7 +113,14 @@ int main(int argc, char** argv) {
     at = comma + 1;
   }
 
+  std::unique_ptr<ControllerHost> controller;
+  if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {
+    std::fprintf(stderr, "flatnetd: %s\n", err.c_str());
+    return 2;
+  }
+
   Daemon d(std::move(h), std::move(backend), opt);
+  if (controller) d.attach_controller(std::move(controller));
   d.load_peers_cache();
 
   struct sigaction sa {};
@@ -131,22 +130,16 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
 #ifdef FLATNET_HAVE_API
-  // Declared first so the server (whose threads use it) stops before it closes.
-  std::unique_ptr<controller::store::Store> controller_store;
-  std::unique_ptr<api::ApiServer> server;
+  std::unique_ptr<api::ApiServer> server;  // after d: stops before the controller's store closes
   if (!no_api) {
-    controller_store = open_controller_store(home, &err);
-    if (!controller_store) {
-      std::fprintf(stderr, "flatnetd: controller store: %s\n", err.c_str());
-      return 2;
-    }
     api::ApiConfig ac;
     ac.bind_addresses = {s.api_bind};
     ac.port = s.api_port ? s.api_port : s.primary_port;
     ac.auth_token = api::read_token_file(home + "/authtoken.secret");
     ac.metrics_token = api::read_token_file(home + "/metricstoken.secret");
     ac.home_dir = home;
-    ac.controller = {controller_store.get(), d.node().address};
+    // The /controller routes when this node is a controller (not --no-controller).
+    if (ControllerHost* c = d.controller()) ac.controller = {&c->store(), c->address()};
     auto st = api::start_http_api(d, ac);
     if (!st.server) {
       std::fprintf(stderr, "flatnetd: HTTP API: %s\n", st.error.c_str());
