@@ -5,11 +5,13 @@
 // serialized so two POSTs to one record cannot lose each other's change.
 #include "control/api/controller_routes.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <vector>
 
 #include <httplib.h>
 

@@ -14,8 +14,8 @@ namespace {
 uint64_t number_as_uint(const json& v) {
   if (v.is_number_unsigned()) return v.get<uint64_t>();
   if (v.is_number_integer()) return uint64_t(v.get<int64_t>());
-  // A float outside uint64_t's range has no defined cast; clamp as x86 would
-  // not, but predictably.
+  // Stock casts a float straight to uint64_t, which is undefined outside
+  // its range; here such a float saturates (0 or the maximum) instead.
   const double d = v.get<double>();
   if (!(d > -9.2e18)) return 0;
   if (d >= 1.8e19) return ~0ull;

@@ -14,23 +14,12 @@
 #include "control/service/settings.hpp"
 #ifdef FLATNET_HAVE_API
 #include "control/api/api.hpp"
-#include "control/controller/store/sqlite_store.hpp"
 #endif
 
 namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
-#ifdef FLATNET_HAVE_API
-// The controller's store for the /controller API: <home>/controller.db.
-// Stands in until the controller host (control/service/controller_host.*)
-// opens the store and serves members from it; then the API takes its store.
-std::unique_ptr<flatnet::control::controller::store::Store> open_controller_store(
-    const std::string& home, std::string* err) {
-  using flatnet::control::controller::store::SqliteStore;
-  return SqliteStore::open(home + "/" + flatnet::control::controller::store::kDefaultFileName, err);
-}
-#endif
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,15 +133,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
 #ifdef FLATNET_HAVE_API
-  // Declared first so the server (whose threads use it) stops before it closes.
-  std::unique_ptr<controller::store::Store> controller_store;
-  std::unique_ptr<api::ApiServer> server;
+  std::unique_ptr<api::ApiServer> server;  // after d: stops before the controller's store closes
   if (!no_api) {
-    controller_store = open_controller_store(home, &err);
-    if (!controller_store) {
-      std::fprintf(stderr, "flatnetd: controller store: %s\n", err.c_str());
-      return 2;
-    }
     api::ApiConfig ac;
     ac.bind_addresses = {s.api_bind};
     ac.port = s.api_port ? s.api_port : s.primary_port;
@@ -160,7 +142,8 @@ int main(int argc, char** argv) {
     ac.metrics_token = api::read_token_file(home + "/metricstoken.secret");
     ac.home_dir = home;
     ac.networks = &d;
-    ac.controller = {controller_store.get(), d.node().address};
+    // The /controller routes when this node is a controller (not --no-controller).
+    if (ControllerHost* c = d.controller()) ac.controller = {&c->store(), c->address()};
     auto st = api::start_http_api(d, ac);
     if (!st.server) {
       std::fprintf(stderr, "flatnetd: HTTP API: %s\n", st.error.c_str());
