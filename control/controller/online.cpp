@@ -1,13 +1,31 @@
 #include "control/controller/online.hpp"
 
+#include <functional>
+#include <string>
+
 namespace flatnet::control::controller {
 
-bool OnlineMembers::admit(uint64_t nwid, uint64_t address, uint64_t now) {
-  OnlineMember& m = get(nwid, address);
-  if (m.last_request != 0 && now - m.last_request <= kMinRequestPeriodMs) return false;
-  m.last_request = now;
-  return true;
+uint64_t record_hash(const Member& m) {
+  Member c = m;
+  c.revision = 0;
+  return std::hash<std::string>{}(member_to_json(c).dump());
 }
+
+uint64_t record_hash(const Network& n) {
+  Network c = n;
+  c.revision = 0;
+  return std::hash<std::string>{}(network_to_json(c).dump());
+}
+
+OnlineMembers::Admit OnlineMembers::admit(uint64_t nwid, uint64_t address, uint64_t now) {
+  if (m_.size() >= kMaxOnlineEntries && !find(nwid, address)) return Admit::kFull;
+  OnlineMember& m = get(nwid, address);
+  if (m.last_request != 0 && now - m.last_request <= kMinRequestPeriodMs) return Admit::kTooSoon;
+  m.last_request = now;
+  return Admit::kYes;
+}
+
+void OnlineMembers::erase(uint64_t nwid, uint64_t address) { m_.erase({nwid, address}); }
 
 OnlineMember* OnlineMembers::find(uint64_t nwid, uint64_t address) {
   auto it = m_.find({nwid, address});

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "control/controller/member.hpp"
+#include "control/controller/network.hpp"
 #include "crypto/identity.hpp"
 #include "dataplane/wire/dictionary.hpp"
 
@@ -21,6 +23,9 @@ namespace flatnet::control::controller {
 
 inline constexpr uint64_t kMinRequestPeriodMs = 1000;
 inline constexpr uint64_t kOnlineMs = 120000;
+// Entries kept at most: a bound on memory whatever requesters do (each
+// needs an authenticated identity and an existing network of ours).
+inline constexpr std::size_t kMaxOnlineEntries = 1'000'000;
 
 struct OnlineMember {
   uint64_t nwid = 0, address = 0;
@@ -28,15 +33,26 @@ struct OnlineMember {
   crypto::Identity identity;       // public part
   wire::Dictionary metadata;       // of its last request
   bool authorized = false;         // its last answer was a config
-  uint64_t answered_revision = 0;  // member record revision its last answer was built from
-  uint64_t network_revision = 0;   // network record revision of its last config
+  // What its last answer was built from (record_hash of the member and the
+  // network): a journal entry whose record still hashes the same (our own
+  // write after answering, an import of the same content) pushes nothing.
+  uint64_t member_hash = 0;
+  uint64_t network_hash = 0;
 };
+
+// A record's content, its revision left out (revisions count writes; an
+// import or restore may change content without a new one).
+uint64_t record_hash(const Member& m);
+uint64_t record_hash(const Network& n);
 
 class OnlineMembers {
  public:
-  // A genuine request: false if the member asked less than
-  // kMinRequestPeriodMs ago (ignore it); else records it.
-  bool admit(uint64_t nwid, uint64_t address, uint64_t now);
+  enum class Admit : uint8_t { kYes, kTooSoon, kFull };
+  // A genuine request: kTooSoon if the member asked less than
+  // kMinRequestPeriodMs ago, kFull if it is new and the table is full
+  // (ignore it either way); else records it.
+  Admit admit(uint64_t nwid, uint64_t address, uint64_t now);
+  void erase(uint64_t nwid, uint64_t address);
   OnlineMember* find(uint64_t nwid, uint64_t address);
   OnlineMember& get(uint64_t nwid, uint64_t address);  // creates
   // Members of `nwid` online at `now`.

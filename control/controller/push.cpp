@@ -10,51 +10,58 @@
 
 namespace flatnet::control::controller {
 
-void ConfigService::run(uint64_t now, Actions& out) {
+bool ConfigService::run(uint64_t now, Actions& out) {
   std::string err;
   if (!journal_started_) {
     if (store_.last_change(journal_seq_, &err) != store::Status::kOk) {
       ++c_.store_errors;
-      return;
+      return false;
     }
     journal_started_ = true;
   }
-  for (unsigned batch = 0; batch < 8; ++batch) {
-    store::ChangeBatch b;
-    if (store_.changes_since(journal_seq_, kJournalBatch, b, &err) != store::Status::kOk) {
-      ++c_.store_errors;
-      break;
-    }
-    if (b.gap) {
-      // Entries were lost: what we cache may be stale, and every online
-      // member may have changed.
-      ++c_.journal_gaps;
-      index_.clear();
-      if (store_.last_change(journal_seq_, &err) != store::Status::kOk) ++c_.store_errors;
-      break;
-    }
+  bool more = false;
+  store::ChangeBatch b;
+  if (store_.changes_since(journal_seq_, kJournalBatch, b, &err) != store::Status::kOk) {
+    ++c_.store_errors;
+  } else if (b.gap) {
+    // Entries were lost (trimmed, or a restore went back in time): what we
+    // cache may be stale. Members get the truth at their next request.
+    ++c_.journal_gaps;
+    index_.clear();
+    if (store_.last_change(journal_seq_, &err) != store::Status::kOk) ++c_.store_errors;
+  } else {
     for (const store::Change& ch : b.changes) {
       journal_seq_ = ch.seq;
       on_change(ch, now, out);
     }
-    if (b.changes.size() < kJournalBatch) break;
+    more = b.changes.size() == kJournalBatch;
   }
+  answer_deferred(now, out);
   online_.prune(now);
   send_pushes(now, out);
+  return more || !deferred_.empty();
 }
 
 void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& out) {
   if (wire::controller_of(ch.nwid) != address()) return;
   std::string err;
   if (!ch.address) {
+    net_hash_.erase(ch.nwid);
     if (ch.op == store::ChangeOp::kDelete) {
       // Its members' own delete entries revoke them.
       index_.forget(ch.nwid);
       return;
     }
-    // Members answered from this revision or a later one have it already.
+    Network n;
+    const store::Status st = store_.get_network(ch.nwid, n, &err);
+    if (st != store::Status::kOk) {
+      if (st != store::Status::kNotFound) ++c_.store_errors;
+      return;
+    }
+    // Members whose last config came from this very content need nothing.
+    const uint64_t h = network_hash(n);
     for (OnlineMember* om : online_.online(ch.nwid, now))
-      if (om->authorized && om->network_revision < ch.revision) queue_push(ch.nwid, om->address);
+      if (om->authorized && om->network_hash != h) queue_push(ch.nwid, om->address);
     return;
   }
   const uint64_t addr = *ch.address;
@@ -91,19 +98,21 @@ void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& ou
     return;
   }
   revoked_.erase(key);
-  // Nothing newer than what we answered it with (our own write after an
-  // answer, or a change we read while answering) needs no push.
-  if (om && om->answered_revision >= m.revision) return;
+  // The content its last answer came from (our own write after an answer,
+  // or a change we read while answering) needs no push.
+  if (om && om->member_hash == record_hash(m)) return;
   if (om && now - om->last_request < kOnlineMs) queue_push(ch.nwid, addr);
 }
 
 void ConfigService::revoke(uint64_t nwid, uint64_t target, uint64_t now, Actions& out) {
+  const auto to = online_.online(nwid, now);
+  if (to.empty()) return;  // nobody to tell; offline members' COMs expire (§10.5)
   std::vector<uint8_t> payload;
   if (!revocation_payload(nwid, target, uint64_t(wall_()), vl1_.self(), payload)) {
     ++c_.sign_errors;
     return;
   }
-  for (OnlineMember* om : online_.online(nwid, now)) {
+  for (OnlineMember* om : to) {
     vl1_.send_to(om->address, wire::Verb::kNetworkCredentials, payload, now, out);
     ++c_.revocations_sent;
   }

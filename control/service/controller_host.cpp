@@ -30,8 +30,8 @@ controller::ConfigService& ControllerHost::start(Vl1Link& vl1) {
 
 void ControllerHost::run(uint64_t now, Actions& out) {
   if (!service_ || now < next_run_) return;
-  next_run_ = now + kControllerRunMs;
-  service_->run(now, out);
+  // A backlog (a bulk change) is read on the next turn, not 100 ms later.
+  next_run_ = service_->run(now, out) ? now : now + kControllerRunMs;
 }
 
 std::vector<MetricSample> ControllerHost::metrics() const {
@@ -44,6 +44,7 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   };
   add("requests", c.requests, "NETWORK_CONFIG_REQUESTs for our networks");
   add("rate_limited", c.rate_limited, "requests ignored: the same member within 1,000 ms");
+  add("online_full", c.online_full, "requests ignored: the online table was full");
   add("malformed", c.malformed, "requests that did not decode");
   add("not_ours", c.not_ours, "requests for another controller's network");
   add("configs_sent", c.configs_sent, "configs sent (answers and pushes)");
@@ -51,6 +52,8 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   add("not_found", c.not_found, "ERROR(OBJ_NOT_FOUND) answers");
   add("access_denied", c.access_denied, "ERROR(NETWORK_ACCESS_DENIED) answers");
   add("revocations_sent", c.revocations_sent, "revocations sent to online members");
+  add("deferred", c.deferred, "requests answered once their network's index had loaded");
+  add("deferred_dropped", c.deferred_dropped, "requests not deferred: too many waiting");
   add("store_errors", c.store_errors, "requests or changes the store failed on");
   add("sign_errors", c.sign_errors, "configs or credentials that could not be signed");
   add("journal_gaps", c.journal_gaps, "times the store journal lost entries we had not read");

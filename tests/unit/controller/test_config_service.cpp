@@ -234,6 +234,34 @@ TEST(ControllerService, DeletedMemberIsRevoked) {
   EXPECT_EQ(c.member.revocations[0].target, c.t.a.address());
 }
 
+TEST(ControllerService, DeletedNetworkRevokesItsMembers) {
+  ControllerNet c;
+  c.put(c.network());
+  c.authorize(c.t.a.address());
+  c.request();
+  std::string err;
+  ASSERT_EQ(c.store->delete_network(c.nwid, &err), store::Status::kOk);
+  c.run();
+  ASSERT_EQ(c.member.revocations.size(), 1u);
+  EXPECT_EQ(c.member.revocations[0].target, c.t.a.address());
+  c.t.now += 2000;
+  c.request();
+  ASSERT_EQ(c.member.errors.size(), 1u);
+  EXPECT_EQ(c.member.errors[0].code, uint8_t(ErrorCode::kObjNotFound));
+}
+
+TEST(ControllerService, AuthorizingAnOnlineMemberPushesItsConfig) {
+  ControllerNet c;
+  c.put(c.network());
+  c.request();  // denied; now online
+  ASSERT_EQ(c.member.errors.size(), 1u);
+  c.authorize(c.t.a.address());
+  c.run();
+  ASSERT_EQ(c.member.configs.size(), 1u);  // without waiting for its next request
+  EXPECT_FALSE(c.member.config_was_ok[0]);
+  EXPECT_EQ(c.member.configs[0].static_ips.size(), 1u);
+}
+
 TEST(ControllerService, NetworkChangeIsPushedToOnlineMembers) {
   ControllerNet c;
   Network n = c.network();
@@ -261,6 +289,56 @@ TEST(ControllerService, NetworkChangeIsPushedToOnlineMembers) {
   c.put(n);
   c.run();
   EXPECT_EQ(c.member.configs.size(), 2u);
+}
+
+// An import or restore keeps revisions as given: a changed record with the
+// same revision is still a change.
+TEST(ControllerService, ImportedChangeWithTheSameRevisionIsPushed) {
+  ControllerNet c;
+  c.put(c.network());
+  c.authorize(c.t.a.address());
+  c.request();
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  Network n;
+  std::string err;
+  ASSERT_EQ(c.store->get_network(c.nwid, n, &err), store::Status::kOk);
+  n.name = "restored";
+  ASSERT_EQ(c.store->import_records({n}, {}, &err), store::Status::kOk);
+  c.run();
+  ASSERT_EQ(c.member.configs.size(), 2u);
+  EXPECT_EQ(c.member.configs[1].name, "restored");
+  ASSERT_EQ(c.store->import_records({n}, {}, &err), store::Status::kOk);  // same content again
+  c.run();
+  EXPECT_EQ(c.member.configs.size(), 2u);
+}
+
+// A network larger than one request may load is answered from run() once
+// its index is loaded, quoting the request; the addresses others hold are
+// known by then.
+TEST(ControllerService, LargeNetworkRequestIsAnsweredOnceItsIndexIsLoaded) {
+  ControllerNet c;
+  c.put(c.network());
+  std::vector<Member> others;
+  for (uint64_t i = 0; i < kIndexPageMembers * (kIndexPagesPerRequest + 2); ++i) {
+    Member m;
+    m.nwid = c.nwid;
+    m.address = 0x0100000000ULL + i;
+    others.push_back(m);
+  }
+  // The address A would get first (10.147.17.x from its address) is held.
+  others.back().ip_assignments = {"10.147.17." + std::to_string(1 + (c.t.a.address() & 0xffffffff) % 253)};
+  std::string err;
+  ASSERT_EQ(c.store->put_members(others, &err), store::Status::kOk) << err;
+  c.authorize(c.t.a.address());
+  const uint64_t req = c.request();
+  EXPECT_TRUE(c.member.configs.empty());
+  EXPECT_EQ(c.svc->counters().deferred, 1u);
+  for (int i = 0; i < 10 && c.member.configs.empty(); ++i) c.run();
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  EXPECT_TRUE(c.member.config_was_ok[0]);
+  EXPECT_EQ(c.member.config_in_re[0], req);
+  ASSERT_EQ(c.member.configs[0].static_ips.size(), 1u);
+  EXPECT_NE(ip_string(c.member.configs[0].static_ips[0]), others.back().ip_assignments[0]);
 }
 
 TEST(ControllerService, RestartKeepsAddresses) {
