@@ -66,6 +66,43 @@ void store_failed(httplib::Response& res, Status st, const std::string& err) {
        err.empty() ? ctl::store::status_name(st) : err);
 }
 
+// How deep a body's arrays and objects may nest. Stock's records nest five
+// levels (network, capabilities, rules, a rule, its fields); a deeper body
+// is refused before parsing, because rendering or comparing JSON recurses
+// once per level and a few hundred thousand levels overflow a thread's stack.
+constexpr size_t kMaxBodyDepth = 64;
+
+bool nesting_within(const std::string& text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+// The request body as JSON: a body nested too deep is answered 400 here
+// (false); one that does not parse throws, which the API answers with
+// stock's 500.
+bool body_json(const httplib::Request& req, httplib::Response& res, json& out) {
+  if (!nesting_within(req.body, kMaxBodyDepth)) {
+    fail(res, 400, "request body nested deeper than " + std::to_string(kMaxBodyDepth) + " levels");
+    return false;
+  }
+  out = json::parse(req.body);
+  return true;
+}
+
 uint64_t hex(const httplib::Request& req, int i) {
   return stock::hex_to_uint(req.matches[i].str());
 }
@@ -104,7 +141,8 @@ struct Context {
 
   // POST to a network (also how networks are created): 200 + the record.
   void post_network(const httplib::Request& req, httplib::Response& res, uint64_t nwid) {
-    const json body = json::parse(req.body);  // bad JSON: stock's 500
+    json body;
+    if (!body_json(req, res, body)) return;
     const int64_t now = now_ms();
     ctl::Network cur;
     std::string err;
@@ -159,7 +197,8 @@ struct Context {
     } else if (st != Status::kOk) {
       return store_failed(res, st, err);
     }
-    const json body = json::parse(req.body);  // after the network check, as stock
+    json body;  // read after the network check, as stock
+    if (!body_json(req, res, body)) return;
     ctl::Member next;
     if (!ctl::member_from_json(member_post(ctl::member_to_json(cur), body, now), now, next, &err))
       return fail(res, 400, err);

@@ -72,6 +72,10 @@ class Node:
         req = urllib.request.Request(self.url + path, method=method,
                                      data=None if data is None else data.encode())
         req.add_header("X-ZT1-Auth", self.token)
+        if data is not None:
+            # Not urllib's default form type: cpp-httplib (stock's too) caps
+            # form bodies at 8 KiB.
+            req.add_header("Content-Type", "application/json")
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 try:

@@ -161,6 +161,26 @@ TEST_F(ControllerApi, RefusedBodiesStoreNothing) {
   EXPECT_EQ(get(mpath)->body, mbefore);
 }
 
+TEST_F(ControllerApi, DeepNestingRefusedNotACrash) {
+  auto r = post("/controller/network", "{}");
+  ASSERT_TRUE(r && r->status == 200);
+  const std::string id = json::parse(r->body)["id"];
+  // 500,000 levels: enough to overflow a server thread's stack if rendered.
+  const std::string deep = R"({"dns":{"domain":)" + std::string(500000, '[') +
+                           std::string(500000, ']') + "}}";
+  r = post("/controller/network/" + id, deep);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  r = post("/controller/network/" + id + "/member/abcdef0123", deep);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  // Brackets inside strings do not count.
+  r = post("/controller/network/" + id, R"({"name":")" + std::string(1000, '[') + R"("})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(get("/controller/network/" + id)->status, 200);
+}
+
 TEST_F(ControllerApi, ConcurrentMemberPostsAllLand) {
   auto r = post("/controller/network", "{}");
   ASSERT_TRUE(r && r->status == 200);
