@@ -11,7 +11,10 @@ Checks, each bounded:
  2. `flatnet controller authorize` both: each goes OK with an address from
     the pool on its tap (up, stock name, member MAC, the config's MTU);
     networks.d/<nwid>.conf holds the controller's config;
- 3. ARP, ping A -> B, and a 4 MiB TCP transfer A -> B;
+ 3. ARP, ping A -> B, and a 4 MiB TCP transfer A -> B; then the network's
+    rules set to drop TCP to port 22 (stock's rule JSON through the
+    controller): once the new config is in, A -> B:22 does not connect,
+    A -> B:2222 does;
  4. B deauthorized while A pings it every 100 ms: no reply from B later
     than 2 s after the deauthorization was acknowledged, and B's status
     turns ACCESS_DENIED with its tap down (pushed by the controller, or at
@@ -33,6 +36,28 @@ from netns_topology import in_ns, run, skip
 from vl2_net import Nodes, planet_for, underlay
 
 
+# Stock's rule JSON: TCP to destination port 22 dropped, the rest accepted.
+DROP_TCP_22 = [
+    {"type": "MATCH_IP_PROTOCOL", "not": False, "or": False, "ipProtocol": 6},
+    {"type": "MATCH_IP_DEST_PORT_RANGE", "not": False, "or": False, "start": 22, "end": 22},
+    {"type": "ACTION_DROP"},
+    {"type": "ACTION_ACCEPT"},
+]
+LISTEN = r"""
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4); print("ready", flush=True)
+time.sleep(20)
+"""
+CONNECT = r"""
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()
+except OSError:
+    sys.exit(1)
+"""
+
+
 class Test(Nodes):
     def __init__(self, flatnetd, cli, ctl, idtool):
         super().__init__(tempfile.mkdtemp(prefix="fnh-ctl."), "fnh%dc" % (os.getpid() % 1000),
@@ -42,6 +67,19 @@ class Test(Nodes):
 
     def controller(self, *args):
         return run("ip", "netns", "exec", self.ns("c"), self.ctl, "-D" + self.home("c"), *args)
+
+    def tcp_connects(self, client, server, ip, port):
+        """Whether a TCP connection from `client` to ip:port (a listener in
+        `server`'s namespace) is accepted within 3 s."""
+        srv = subprocess.Popen(["ip", "netns", "exec", self.ns(server), "python3", "-c",
+                                LISTEN, ip, str(port)], stdout=subprocess.PIPE, text=True)
+        try:
+            assert srv.stdout.readline().strip() == "ready"
+            r = in_ns(self.ns(client), "python3", "-c", CONNECT, ip, str(port), check=False)
+            return r.returncode == 0
+        finally:
+            srv.kill()
+            srv.wait()
 
     def status(self, name, nwid):
         n = self.network(name, nwid)
@@ -92,6 +130,16 @@ class Test(Nodes):
         got, secs = self.tcp_transfer("b", "a", ip["b"])
         assert got == 4 << 20, got
         print("ok: TCP A -> B: %d bytes in %.2f s" % (got, secs))
+
+        # 3b. a rule that drops TCP to port 22 drops it; other TCP passes
+        rev = {n: self.network(n, nwid)["netconfRevision"] for n in ("a", "b")}
+        self.controller("set", nwid, 'rules=' + json.dumps(DROP_TCP_22))
+        for n in ("a", "b"):
+            wait_for("%s: the config with the new rules" % n,
+                     lambda: (self.network(n, nwid) or {}).get("netconfRevision", 0) > rev[n], 75)
+        assert not self.tcp_connects("a", "b", ip["b"], 22), "TCP to port 22 was not dropped"
+        assert self.tcp_connects("a", "b", ip["b"], 2222), "TCP to port 2222 was dropped"
+        print("ok: rules (drop TCP dport 22, accept the rest): A -> B:22 dropped, A -> B:2222 connects")
 
         # 4. deauthorized while online: cut off within 2 s
         pinger = subprocess.Popen(["ip", "netns", "exec", self.ns("a"), "ping", "-D", "-n",
