@@ -230,9 +230,12 @@ void Daemon::run(const std::atomic<bool>& stop) {
     const int ms = handled ? 0 : int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100));
     // With taps, wake for their frames too (a backend without a pollable
     // fd is polled at least every millisecond then).
-    if (taps.empty()) backend_->wait(ms);
-    else if (backend_->wait_fd() >= 0) wait_for_input(backend_->wait_fd(), taps, ms);
-    else {
+    if (taps.empty()) {
+      backend_->wait(ms);
+    } else if (backend_->wait_fd() >= 0) {
+      backend_->wait(0);  // the backend's own pre-sleep work (a batching backend flushes)
+      wait_for_input(backend_->wait_fd(), taps, ms);
+    } else {
       wait_for_input(-1, taps, std::min(ms, 1));
       backend_->wait(0);
     }
