@@ -43,6 +43,9 @@ class Member final : public Vl2Handler {
   // is not ours (the network is still joined, requesting).
   bool restore(uint64_t nwid, std::span<const uint8_t> config_bytes, uint64_t now);
   bool set_settings(uint64_t nwid, const LocalSettings&);
+  // The host could not open or configure the network's tap: the status is
+  // PORT_ERROR until cleared (stock's _portError). False if not joined.
+  bool set_port_error(uint64_t nwid, bool error);
   void from_tap(uint64_t nwid, std::span<const uint8_t> frame, uint64_t now, Actions& out);
   // The tap's groups (control/port/subscriptions); the broadcast group is
   // added here when the config enables broadcast.

@@ -69,6 +69,7 @@ struct Network {
   uint64_t mac;  // ours on this network (§5.2)
   LocalSettings settings;
   Failure failure = Failure::kNone;
+  bool port_error = false;  // set by the host (tap trouble)
 
   std::optional<wire::NetworkConfig> config;
   std::vector<uint8_t> config_bytes;

@@ -74,6 +74,11 @@ TEST(Vl2MemberConfig, AccessDeniedAndNotFound) {
   t.now += kConfigCheckMs;
   t.run("b");
   EXPECT_EQ(t.status("b"), NetworkStatus::kOk);
+  // The host reports tap trouble: PORT_ERROR until cleared.
+  EXPECT_TRUE(t.mb->set_port_error(t.nwid, true));
+  EXPECT_EQ(t.status("b"), NetworkStatus::kPortError);
+  EXPECT_TRUE(t.mb->set_port_error(t.nwid, false));
+  EXPECT_EQ(t.status("b"), NetworkStatus::kOk);
   // Leaving forgets the network.
   Actions out;
   EXPECT_TRUE(t.mb->leave(t.nwid, t.now, out));
