@@ -39,6 +39,7 @@ class ControllerHost {
   // Core::set_controller. Once.
   controller::ConfigService& start(Vl1Link& vl1);
   void run(uint64_t now, Actions& out);  // at most every kControllerRunMs
+  uint64_t next_run() const { return next_run_; }  // when run() has work next (loop deadline)
 
   controller::store::Store& store() { return *store_; }
   // The controller's address: the node's (networks <address>xxxxxx).

@@ -213,7 +213,8 @@ void Daemon::run(const std::atomic<bool>& stop) {
       handled = turn(now);
       deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
                            member_->next_deadline(),
-                           opt_.ping_targets.empty() ? UINT64_MAX : next_ping_});
+                           opt_.ping_targets.empty() ? UINT64_MAX : next_ping_,
+                           controller_ ? controller_->next_run() : UINT64_MAX});
       taps.clear();
       member_->tap_fds(taps);
     }

@@ -99,6 +99,8 @@ bool MemberHost::join(uint64_t nwid, const NetworkSettingsChange& change, uint64
     Port& p = ports_[nwid];
     p.whitelist = lc.allow_managed_whitelist;
     open_port(nwid, p);
+    // A network without a working tap shows PORT_ERROR, as stock's.
+    if (p.error) member_->set_port_error(nwid, true);
     std::string why;
     if (read_network_conf(opt_.home, nwid).empty() &&
         !write_network_conf(opt_.home, nwid, {}, &why))
@@ -340,7 +342,7 @@ NetworkStatusView MemberHost::make_view(const vl2::NetworkInfo& info, const Port
   NetworkStatusView v;
   v.nwid = info.nwid;
   v.mac = info.mac ? info.mac : port::member_mac(core_.address(), info.nwid);
-  v.status = (p && !p->tap) ? "PORT_ERROR" : vl2::to_string(info.status);
+  v.status = vl2::to_string(info.status);
   v.mtu = wire::kDefaultMtu;
   v.type = "PRIVATE";  // stock's zeroed config says PRIVATE until one arrives
   v.allow_managed = info.settings.allow_managed;
@@ -349,7 +351,7 @@ NetworkStatusView MemberHost::make_view(const vl2::NetworkInfo& info, const Port
   v.allow_dns = info.settings.allow_dns;
   if (p) {
     v.port_device_name = p->name;
-    v.port_error = p->tap ? 0 : -p->error;
+    v.port_error = p->error ? -p->error : 0;
     for (const MulticastGroup& g : p->groups) v.multicast_subscriptions.push_back({g.mac, g.adi});
   }
   if (const auto& c = info.config) {
