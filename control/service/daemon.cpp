@@ -90,7 +90,7 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.relay = backend_->software_relay();
   cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
-  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge}, *core_,
+  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload}, *core_,
                                          [this](LogLevel l, const std::string& t) { log(l, t); });
 }
 

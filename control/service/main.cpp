@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
-  bool no_api = false, no_controller = false;
+  bool no_api = false, no_controller = false, tap_offload = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
   app.add_option("--udp", udp, "kernel UDP backend: bind ip:port (a bare IPv4 address: the primary port)");
@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
   app.add_option("--bridge", bridge,
                  "bridge mode: enslave every joined network's tap to this Linux bridge");
+  app.add_flag("--tap-offload", tap_offload,
+               "taps with the vnet header and TSO: TCP super-frames from the kernel, cut here");
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   CLI11_PARSE(app, argc, argv);
@@ -115,6 +117,7 @@ int main(int argc, char** argv) {
     at = comma + 1;
   }
   opt.bridge = bridge;
+  opt.tap_offload = tap_offload;
 
   std::unique_ptr<ControllerHost> controller;
   if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {
