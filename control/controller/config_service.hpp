@@ -89,6 +89,7 @@ class ConfigService final : public Vl2Handler {
   // push.cpp
   void on_change(const store::Change& ch, uint64_t now, Actions& out);
   void revoke(uint64_t nwid, uint64_t target, uint64_t now, Actions& out);
+  bool network_gone(uint64_t nwid);  // not in the store (cached for one run)
   void queue_push(uint64_t nwid, uint64_t address);
   void send_pushes(uint64_t now, Actions& out);
 
@@ -107,10 +108,12 @@ class ConfigService final : public Vl2Handler {
   bool journal_started_ = false;
   uint64_t journal_seq_ = 0;
   std::map<std::pair<uint64_t, uint64_t>, int64_t> revoked_;  // -> lastDeauthorizedTime revoked
+  std::map<uint64_t, bool> gone_;
   std::deque<std::pair<uint64_t, uint64_t>> push_queue_;
   std::set<std::pair<uint64_t, uint64_t>> push_queued_;
   double push_budget_ = double(kPushesPerSecond);  // a full bucket to start
   uint64_t last_run_ = 0;
+  uint64_t next_prune_ = 0;
 };
 
 }  // namespace flatnet::control::controller

@@ -20,6 +20,7 @@ bool ConfigService::run(uint64_t now, Actions& out) {
     journal_started_ = true;
   }
   bool more = false;
+  gone_.clear();  // per run: a network may be created again
   store::ChangeBatch b;
   if (store_.changes_since(journal_seq_, kJournalBatch, b, &err) != store::Status::kOk) {
     ++c_.store_errors;
@@ -37,7 +38,10 @@ bool ConfigService::run(uint64_t now, Actions& out) {
     more = b.changes.size() == kJournalBatch;
   }
   answer_deferred(now, out);
-  online_.prune(now);
+  if (now >= next_prune_) {  // a walk of the whole table: once a second is enough
+    online_.prune(now);
+    next_prune_ = now + 1000;
+  }
   send_pushes(now, out);
   return more || !deferred_.empty();
 }
@@ -69,8 +73,14 @@ void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& ou
   if (ch.op == store::ChangeOp::kDelete) {
     index_.remove(ch.nwid, addr);
     revoked_.erase(key);
-    revoke(ch.nwid, addr, now, out);
-    if (OnlineMember* om = online_.find(ch.nwid, addr)) om->authorized = false;
+    OnlineMember* om = online_.find(ch.nwid, addr);
+    // A deleted network's members: only the online ones hold COMs anyone
+    // is using, and revoking all of a large network to all its online
+    // members would be members x online packets. The rest learn NOT_FOUND
+    // at their next request.
+    if (!network_gone(ch.nwid) || (om && now - om->last_request < kOnlineMs))
+      revoke(ch.nwid, addr, now, out);
+    if (om) om->authorized = false;
     return;
   }
   Member m;
@@ -102,6 +112,15 @@ void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& ou
   // or a change we read while answering) needs no push.
   if (om && om->member_hash == record_hash(m)) return;
   if (om && now - om->last_request < kOnlineMs) queue_push(ch.nwid, addr);
+}
+
+bool ConfigService::network_gone(uint64_t nwid) {
+  auto it = gone_.find(nwid);
+  if (it != gone_.end()) return it->second;
+  Network n;
+  std::string err;
+  const bool gone = store_.get_network(nwid, n, &err) == store::Status::kNotFound;
+  return gone_[nwid] = gone;
 }
 
 void ConfigService::revoke(uint64_t nwid, uint64_t target, uint64_t now, Actions& out) {

@@ -123,6 +123,29 @@ TEST(ControllerPushRate, RevocationsAreNotLimitedAndGoToEveryOnlineMember) {
   EXPECT_EQ(m.svc->counters().revocations_sent, 5u * 300u);
 }
 
+// A deleted network: each online member's COM revoked to every online
+// member; the offline ones are not (members x online packets otherwise).
+TEST(ControllerPushRate, DeletedNetworkRevokesItsOnlineMembersOnly) {
+  Many m(50);
+  std::vector<Member> offline;
+  for (unsigned i = 0; i < 2000; ++i) {
+    Member x;
+    x.nwid = m.nwid;
+    x.address = 0x2000000000ULL + i;
+    x.authorized = true;
+    offline.push_back(x);
+  }
+  std::string err;
+  ASSERT_EQ(m.s->put_members(offline, &err), store::Status::kOk);
+  Actions out;
+  while (m.svc->run(m.now, out)) {
+  }
+  ASSERT_EQ(m.s->delete_network(m.nwid, &err), store::Status::kOk);
+  while (m.svc->run(m.now, out)) {
+  }
+  EXPECT_EQ(m.link.sent[wire::Verb::kNetworkCredentials], 50u * 50u);
+}
+
 TEST(ControllerPushRate, JournalIsReadInBoundedBatches) {
   Many m(1);
   std::vector<Member> batch;
