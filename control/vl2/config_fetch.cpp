@@ -28,8 +28,9 @@ void Member::request_config(Network& n, Ctx& c) {
       return;
     }
     std::vector<uint8_t> bytes;
-    if (wire::encode_network_config(*cfg, bytes) == wire::ConfigStatus::kOk)
-      apply_config(n, std::move(*cfg), std::move(bytes), c.now);
+    if (wire::encode_network_config(*cfg, bytes) == wire::ConfigStatus::kOk &&
+        apply_config(n, std::move(*cfg), std::move(bytes), c.now))
+      announce_added(n, c);
     return;
   }
   wire::ConfigRequest r;
@@ -90,6 +91,7 @@ void Member::on_config_chunk(const Vl2Packet& pk, bool pushed, Ctx& c) {
     return;
   }
   if (!apply_config(*n, std::move(cfg), std::move(dict), c.now)) return;
+  announce_added(*n, c);
   if (pushed) {
     // Stock 1.14.1 answers a pushed config with OK whose in-re verb is ECHO.
     uint8_t body[16];
@@ -159,12 +161,7 @@ bool Member::apply_config(Network& n, wire::NetworkConfig cfg, std::vector<uint8
   std::erase_if(n.bridge_routes, [&](const auto& e) {
     return std::find(n.bridges.begin(), n.bridges.end(), e.second) == n.bridges.end();
   });
-  n.groups = n.tap_groups;
-  if (k.broadcast_enabled()) {
-    const MulticastGroup bcast{0xffffffffffffULL, 0};
-    if (std::find(n.groups.begin(), n.groups.end(), bcast) == n.groups.end())
-      n.groups.push_back(bcast);
-  }
+  update_groups(n);  // the broadcast group follows the config
   counters_.count(Vl2Count::configs_applied);
   pending_.events.push_back({MemberEvent::Kind::kConfig, n.nwid});
   status_changed(n, before);

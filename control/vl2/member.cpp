@@ -155,6 +155,7 @@ void Member::run(uint64_t now, Actions& out) {
     // after the last accepted config.
     if (!n.config || now - n.last_config_update >= kConfigRefreshMs)
       request_config(n, c);
+    announce_added(n, c);  // groups that became ours without a context (restore)
     announce(n, c);
     n.subscriptions.expire(now);
     n.recent.expire(now);

@@ -128,6 +128,11 @@ class Member final : public Vl2Handler {
   void on_gather_result(const Vl2Packet& pk, Ctx& c);
   std::vector<uint64_t> like_targets(Network& n, uint64_t now) const;
   void announce(Network& n, Ctx& c);
+  // Recomputes our groups (tap + broadcast when enabled); new ones are
+  // queued and go out at once with announce_added (stock: a new group is
+  // announced immediately, not at the next 60 s round).
+  void update_groups(Network& n);
+  void announce_added(Network& n, Ctx& c);
   void expire_multicast(Network& n, uint64_t now);
 
   Vl1Link& vl1_;

@@ -65,35 +65,52 @@ void Member::announce(Network& n, Ctx& c) {
   }
 }
 
-void Member::set_subscriptions(uint64_t nwid, std::vector<MulticastGroup> groups, uint64_t now,
-                               Actions& out) {
-  Network* n = find(nwid);
-  if (!n) return;
-  auto less = [](const MulticastGroup& a, const MulticastGroup& b) {
-    return a.mac != b.mac ? a.mac < b.mac : a.adi < b.adi;
-  };
-  std::sort(groups.begin(), groups.end(), less);
-  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
-  std::vector<MulticastGroup> all = groups;
-  if (n->config && n->config->broadcast_enabled() &&
-      !std::binary_search(all.begin(), all.end(), MulticastGroup{kBroadcastMac, 0}, less)) {
+namespace {
+bool group_less(const MulticastGroup& a, const MulticastGroup& b) {
+  return a.mac != b.mac ? a.mac < b.mac : a.adi < b.adi;
+}
+}  // namespace
+
+void Member::update_groups(Network& n) {
+  std::vector<MulticastGroup> all = n.tap_groups;
+  if (n.config && n.config->broadcast_enabled() &&
+      !std::binary_search(all.begin(), all.end(), MulticastGroup{kBroadcastMac, 0}, group_less)) {
     all.push_back({kBroadcastMac, 0});
-    std::sort(all.begin(), all.end(), less);
+    std::sort(all.begin(), all.end(), group_less);
   }
-  std::vector<MulticastGroup> added;
   for (const auto& g : all)
-    if (std::find(n->groups.begin(), n->groups.end(), g) == n->groups.end()) added.push_back(g);
-  n->tap_groups = std::move(groups);
-  n->groups = std::move(all);
-  if (added.empty() || !n->config) return;
-  Ctx c{now, out};
+    if (!std::binary_search(n.groups.begin(), n.groups.end(), g, group_less) &&
+        std::find(n.unannounced.begin(), n.unannounced.end(), g) == n.unannounced.end())
+      n.unannounced.push_back(g);
+  n.groups = std::move(all);
+}
+
+void Member::announce_added(Network& n, Ctx& c) {
+  if (n.unannounced.empty() || !n.config) return;
+  // Only groups still ours (one may have come and gone before a config).
+  std::erase_if(n.unannounced, [&](const MulticastGroup& g) {
+    return !std::binary_search(n.groups.begin(), n.groups.end(), g, group_less);
+  });
   for (const LikeSend& s :
-       n->likes.on_added(added, like_targets(*n, now), like_payload_budget(kLikePhysMtu))) {
+       n.likes.on_added(n.unannounced, like_targets(n, c.now), like_payload_budget(kLikePhysMtu))) {
     for (const auto& p : s.payloads) {
       send(s.peer, wire::Verb::kMulticastLike, p, c);
       counters_.count(Vl2Count::likes_sent);
     }
   }
+  n.unannounced.clear();
+}
+
+void Member::set_subscriptions(uint64_t nwid, std::vector<MulticastGroup> groups, uint64_t now,
+                               Actions& out) {
+  Network* n = find(nwid);
+  if (!n) return;
+  std::sort(groups.begin(), groups.end(), group_less);
+  groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+  n->tap_groups = std::move(groups);
+  update_groups(*n);
+  Ctx c{now, out};
+  announce_added(*n, c);
 }
 
 void Member::send_multicast_copy(Network& n, uint64_t to, const PendingMulticast& m, Ctx& c) {

@@ -90,6 +90,7 @@ struct Network {
 
   std::vector<MulticastGroup> tap_groups;  // as the host last gave them
   std::vector<MulticastGroup> groups;      // ours, sorted (tap + broadcast)
+  std::vector<MulticastGroup> unannounced; // new in `groups`, LIKE not sent yet
   LikeAnnouncer likes;
   Subscriptions subscriptions;
   RecentPeers recent;

@@ -37,6 +37,36 @@ TEST(Vl2MemberMulticast, ArpReachesTheSubscriberThroughTheRootDirectory) {
   EXPECT_EQ(got[0].frame, reply);
 }
 
+// Three members (the controller node is one too, talking to its own
+// controller in process); with multicastLimit 1 a broadcast reaches one.
+TEST(Vl2MemberMulticast, BroadcastBoundedByTheLimitOverRealCores) {
+  MemberNet t;
+  t.ctl.nets[t.nwid].multicast_limit = 1;
+  t.ctl.nets[t.nwid].authorized.insert(t.c.address());
+  Member mc(t.core("c"));
+  t.core("c").set_member(&mc);
+  t.join("a");
+  t.join("b");
+  Actions out;
+  ASSERT_TRUE(mc.join(t.nwid, {}, t.now, out));
+  t.net.pump("c", out, t.now);
+  ASSERT_EQ(mc.network(t.nwid)->status, NetworkStatus::kOk);
+  // No set_subscriptions: the broadcast group comes with the config and is
+  // announced (LIKE to the root and controller) as soon as it is applied.
+  t.drain("b");
+  MemberOutput drop;
+  mc.drain(drop);
+  const auto frame = ether(kBroadcast, t.mac(t.a), 0x0800, std::vector<uint8_t>(40, 7));
+  t.tap("a", frame);
+  MemberOutput oc;
+  mc.drain(oc);
+  const size_t got = t.drain("b").size() + oc.to_tap.size();
+  EXPECT_EQ(got, 1u);
+  EXPECT_EQ(t.ma->counters().counted(Vl2Count::tx_multicast), 1u);
+  EXPECT_EQ(t.ma->known_subscribers(t.nwid, {kBroadcast, 0}), 2u);
+  t.core("c").set_member(nullptr);
+}
+
 TEST(Vl2MemberMulticast, BroadcastOnlyWhereEnabled) {
   MemberNet t;
   t.ctl.nets[t.nwid].flags = 0;  // no broadcast flag
