@@ -17,7 +17,10 @@ inline uint64_t json_uint(const nlohmann::json& j, uint64_t dfl) {
   if (j.is_number_unsigned()) return j.get<uint64_t>();
   if (j.is_number_integer()) return uint64_t(j.get<int64_t>());
   if (j.is_number_float()) {
+    // Stock converts with a plain cast, undefined out of range; here an
+    // out-of-range or NaN value reads as 0 rather than anything at all.
     const double d = j.get<double>();
+    if (!(d > -9.2e18 && d < 1.8e19)) return 0;
     return d < 0 ? uint64_t(int64_t(d)) : uint64_t(d);
   }
   if (j.is_string()) return std::strtoull(j.get_ref<const std::string&>().c_str(), nullptr, 10);

@@ -190,6 +190,27 @@ TEST(ControllerService, BridgesDnsRoutesAndLimitsAreInTheConfig) {
   EXPECT_EQ(nc.com->qualifiers[0].max_delta, 5u * 60 * 1000);
 }
 
+// A config over one chunk's 9,740 bytes arrives as several signed chunks,
+// each in its own OK quoting the request, and reassembles.
+TEST(ControllerService, LargeConfigIsChunked) {
+  ControllerNet c;
+  Network n = c.network();
+  n.rules = nlohmann::json::array();
+  for (int i = 0; i < 900; ++i)
+    n.rules.push_back({{"type", "MATCH_IPV6_DEST"}, {"ip", "fd00::" + std::to_string(i) + "/128"}});
+  n.rules.push_back({{"type", "ACTION_ACCEPT"}});
+  c.put(n);
+  c.authorize(c.t.a.address());
+  const uint64_t req = c.request();
+  ASSERT_EQ(c.member.bad, 0u);
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  EXPECT_GE(c.member.pending, 1u);  // more than one chunk
+  EXPECT_EQ(c.member.config_in_re[0], req);
+  ASSERT_EQ(c.member.configs[0].rules.size(), 901u);
+  EXPECT_EQ(c.member.configs[0].rules[899].ip[14], 0x08);  // "fd00::899": hex digits
+  EXPECT_EQ(c.member.configs[0].rules[899].ip[15], 0x99);
+}
+
 TEST(ControllerService, TagsCapabilitiesAndRulesAreCompiledAndSigned) {
   ControllerNet c;
   Network n = c.network();

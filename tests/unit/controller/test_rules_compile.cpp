@@ -65,6 +65,13 @@ TEST(ControllerRulesCompile, Matches) {
   EXPECT_EQ(tos.tos_range[1], 16);
 }
 
+TEST(ControllerRulesCompile, OutOfRangeNumbersAreDefined) {
+  EXPECT_EQ(one(R"({"type":"MATCH_ETHERTYPE","etherType":1e300})").ethertype, 0);
+  EXPECT_EQ(one(R"({"type":"MATCH_ETHERTYPE","etherType":-1e300})").ethertype, 0);
+  EXPECT_EQ(one(R"({"type":"MATCH_ETHERTYPE","etherType":2048.7})").ethertype, 2048);
+  EXPECT_EQ(one(R"({"type":"MATCH_VLAN_ID","vlanId":-1})").vlan_id, 0xffff);  // as stock's cast
+}
+
 TEST(ControllerRulesCompile, SkippedAsStockSkipsThem) {
   wire::Rule r;
   EXPECT_FALSE(compile_rule(nlohmann::json::parse(R"({"type":"MATCH_NOTHING"})"), r));
