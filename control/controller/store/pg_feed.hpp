@@ -24,6 +24,8 @@ class PgFeed final : public ChangeFeed {
   // entries committed meanwhile are in the journal, so none is missed.
   Status drain(std::size_t limit, ChangeBatch& out, std::string* err) override;
   uint64_t last_seen() const override { return last_; }
+  // The feed connection's server process (pg_terminate_backend in tests).
+  int backend_pid() const { return PQbackendPID(conn_.get()); }
 
  private:
   PgFeed() = default;

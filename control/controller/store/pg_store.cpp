@@ -130,15 +130,21 @@ bool PgStore::journal(const std::string& nwid, std::optional<uint64_t> address, 
   }
   ++next_seq_;
   journaled_ = true;
-  if (++journal_writes_ % kJournalTrimEvery == 0 && int64_t(next_seq_) > kJournalKeep) {
-    // A failed trim only leaves the journal longer; it must not fail the
-    // change, so it runs in a savepoint.
-    pg::exec_ok(c(), "SAVEPOINT trim", nullptr);
-    Result t = pg::exec(c(), "DELETE FROM changes WHERE seq <= $1",
-                        Params().add(int64_t(next_seq_) - kJournalKeep));
-    pg::exec_ok(c(), t.ok() ? "RELEASE SAVEPOINT trim" : "ROLLBACK TO SAVEPOINT trim", nullptr);
-  }
+  maybe_trim(1);
   return true;
+}
+
+void PgStore::maybe_trim(uint64_t added) {
+  const uint64_t before = journal_writes_;
+  journal_writes_ += added;
+  if (journal_writes_ / kJournalTrimEvery == before / kJournalTrimEvery) return;
+  if (int64_t(next_seq_) <= kJournalKeep) return;
+  // A failed trim only leaves the journal longer; it must not fail the
+  // change, so it runs in a savepoint.
+  pg::exec_ok(c(), "SAVEPOINT trim", nullptr);
+  Result t = pg::exec(c(), "DELETE FROM changes WHERE seq <= $1",
+                      Params().add(int64_t(next_seq_) - kJournalKeep));
+  pg::exec_ok(c(), t.ok() ? "RELEASE SAVEPOINT trim" : "ROLLBACK TO SAVEPOINT trim", nullptr);
 }
 
 // ---- networks ----
@@ -220,6 +226,7 @@ Status PgStore::delete_network(uint64_t nwid, std::string* err) {
   const uint64_t removed = std::strtoull(PQcmdTuples(j.get()), nullptr, 10);
   next_seq_ += removed;
   journaled_ = journaled_ || removed > 0;
+  maybe_trim(removed);
   for (const char* sql : {"DELETE FROM members WHERE nwid = $1", "DELETE FROM networks WHERE nwid = $1",
                           "DELETE FROM member_counts WHERE nwid = $1"}) {
     Result d = pg::exec(c(), sql, Params().add(id));
@@ -263,7 +270,7 @@ Status PgStore::put_member_locked(const Member& in, bool keep_revision, PutResul
   MemberRow row = encode_member(m);
   // The network row and the member's old row in one round trip.
   Result r = pg::exec(c(),
-                      (std::string("SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+                      (std::string("SELECT true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
                                    " FROM networks WHERE nwid = $1 UNION ALL SELECT false, ") +
                        kMemberColumns + " FROM members WHERE nwid = $1 AND address = $2")
                           .c_str(),
@@ -343,12 +350,10 @@ Status PgStore::put_member(const Member& m, PutResult* res, std::string* err) {
 Status PgStore::put_members(const std::vector<Member>& ms, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   if (Status st = begin_write(err); st != Status::kOk) return st;
-  for (const Member& m : ms) {
-    Status st = put_member_locked(m, false, nullptr, err);
-    if (st != Status::kOk) {
-      rollback();
-      return st;
-    }
+  Status st = put_members_locked(ms, false, err);
+  if (st != Status::kOk) {
+    rollback();
+    return st;
   }
   return commit(err);
 }
@@ -417,8 +422,7 @@ Status PgStore::import_records(const std::vector<Network>& networks,
   Status st = Status::kOk;
   for (std::size_t i = 0; i < networks.size() && st == Status::kOk; ++i)
     st = put_network_locked(networks[i], true, nullptr, err);
-  for (std::size_t i = 0; i < members.size() && st == Status::kOk; ++i)
-    st = put_member_locked(members[i], true, nullptr, err);
+  if (st == Status::kOk) st = put_members_locked(members, true, err);
   if (st != Status::kOk) {
     rollback();
     return st;

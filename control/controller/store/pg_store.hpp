@@ -70,6 +70,11 @@ class PgStore final : public Store {
                             std::string* err);
   Status put_member_locked(const Member& m, bool keep_revision, PutResult* res,
                            std::string* err);
+  // Many members in a few statements per chunk (pg_store_bulk.cpp): the
+  // same result as put_member_locked for each in turn.
+  Status put_members_locked(const std::vector<Member>& ms, bool keep_revision, std::string* err);
+  Status put_member_chunk(std::vector<MemberRow>& rows, bool keep_revision, std::string* err);
+  void maybe_trim(uint64_t added);
   bool journal(const std::string& nwid, std::optional<uint64_t> address, ChangeOp op,
                uint64_t revision, std::string* err);
 
