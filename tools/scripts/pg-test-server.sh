@@ -49,6 +49,20 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The watchdog: if this script dies without its traps (SIGKILL from a test
+# runner's timeout), at any point from here on, the server must not outlive
+# it. It waits a moment after the death so that a pg_ctl start still under
+# way has written postmaster.pid.
+me=$$
+( trap '' INT TERM HUP
+  while kill -0 "$me" 2>/dev/null; do sleep 1; done
+  sleep 3
+  if [ -f "$data/postmaster.pid" ]; then
+    "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -m immediate -w -t 20 stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$dir" ) </dev/null >/dev/null 2>&1 &
+disown
+
 "${as_owner[@]}" "$bindir/initdb" -D "$data" -U "$user" -A trust -E UTF8 --locale=C \
   --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
 # No TCP (listen_addresses empty); fsync off: test data need not survive a
@@ -58,17 +72,6 @@ if ! "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$dir/server.log" 
   cat "$dir/server.log" >&2
   exit 1
 fi
-
-# The watchdog: if this script dies without its traps (SIGKILL from a test
-# runner's timeout), the server must not outlive it.
-me=$$
-( trap '' INT TERM HUP
-  while kill -0 "$me" 2>/dev/null; do sleep 1; done
-  if [ -f "$data/postmaster.pid" ]; then
-    "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -m immediate -w -t 20 stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$dir" ) </dev/null >/dev/null 2>&1 &
-disown
 
 set +e
 FLATNET_PG_HOST=$dir FLATNET_PG_PORT=$port FLATNET_PG_USER=$user "$@"

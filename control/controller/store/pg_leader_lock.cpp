@@ -35,7 +35,7 @@ LeaderLock::~LeaderLock() { release(); }
 
 Status LeaderLock::ensure_connected(std::string* err) {
   if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return Status::kOk;
-  held_ = waiting_ = false;
+  held_ = waiting_ = checking_ = false;
   conn_ = pg::connect(conninfo_, err);
   if (!conn_) return Status::kError;
   // The server's side of noticing a dead holder host: keepalives on the
@@ -43,8 +43,9 @@ Status LeaderLock::ensure_connected(std::string* err) {
   // once), and no statement timeout for the wait itself.
   std::string e;
   if (!pg::exec_ok(conn_.get(),
-                   "SET tcp_keepalives_idle = 4; SET tcp_keepalives_interval = 2;"
-                   " SET tcp_keepalives_count = 3; SET statement_timeout = 0",
+                   "SET tcp_keepalives_idle = 3; SET tcp_keepalives_interval = 1;"
+                   " SET tcp_keepalives_count = 3; SET tcp_user_timeout = 5000;"
+                   " SET statement_timeout = 0",
                    &e)) {
     conn_.reset();
     return failed(err, "session settings", e);
@@ -53,7 +54,7 @@ Status LeaderLock::ensure_connected(std::string* err) {
 }
 
 void LeaderLock::lose() {
-  held_ = waiting_ = false;
+  held_ = waiting_ = checking_ = false;
   conn_.reset();  // ends the session: the server frees whatever it held
 }
 
@@ -163,37 +164,76 @@ Status LeaderLock::acquire(std::chrono::milliseconds wait, std::string* err) {
   return Status::kOk;  // not held: the holder is alive
 }
 
-Status LeaderLock::check(std::chrono::milliseconds timeout, std::string* err) {
-  if (!held_) return Status::kOk;
-  PGconn* c = conn_.get();
-  // Asks whether the server still counts the lock as ours, which also
-  // proves the session is alive.
+namespace {
+
+// Whether the server still counts the lock as ours, which also proves the
+// session is alive.
+constexpr const char* kCheckSql =
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    " AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1";
+
+}  // namespace
+
+Status LeaderLock::begin_check(std::string* err) {
+  if (!held_ || checking_) return Status::kOk;
   Params p;
   p.add(key_);
   auto v = p.pointers();
-  bool ok = PQsendQueryParams(c,
-                              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                              " AND pid = pg_backend_pid() AND granted"
-                              " AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1",
-                              1, nullptr, v.data(), nullptr, nullptr, 0) &&
-            wait_result(timeout);
-  std::string why = ok ? "" : "no answer within the check's timeout";
+  if (!PQsendQueryParams(conn_.get(), kCheckSql, 1, nullptr, v.data(), nullptr, nullptr, 0)) {
+    std::string why = pg::message(conn_.get());
+    lose();
+    return failed(err, "lost", why);
+  }
+  checking_ = true;
+  return Status::kOk;
+}
+
+Status LeaderLock::poll_check(bool* answered, std::string* err) {
+  *answered = false;
+  if (!checking_) return Status::kOk;
+  if (!PQconsumeInput(conn_.get())) {
+    std::string why = pg::message(conn_.get());
+    lose();
+    *answered = true;
+    return failed(err, "lost", why);
+  }
+  if (PQisBusy(conn_.get())) return Status::kOk;
+  *answered = true;
+  return read_check(err);
+}
+
+Status LeaderLock::read_check(std::string* err) {
+  checking_ = false;
   bool still = false;
-  if (ok) {
-    while (PGresult* raw = PQgetResult(c)) {
-      Result r(raw);
-      if (r.ok() && r.rows() == 1) still = r.int64(0, 0) == 1;
-      else why = r.error();
-    }
+  std::string why;
+  while (PGresult* raw = PQgetResult(conn_.get())) {
+    Result r(raw);
+    if (r.ok() && r.rows() == 1) still = r.int64(0, 0) == 1;
+    else why = r.error();
   }
   if (still) return Status::kOk;
   lose();
   return failed(err, "lost", why.empty() ? "the server no longer counts it as ours" : why);
 }
 
+Status LeaderLock::check(std::chrono::milliseconds timeout, std::string* err) {
+  if (!held_) return Status::kOk;
+  if (Status st = begin_check(err); st != Status::kOk) return st;
+  if (!wait_result(timeout)) {
+    lose();
+    return failed(err, "lost", "no answer within the check's timeout");
+  }
+  return read_check(err);
+}
+
 void LeaderLock::release() {
   if (!conn_) return;
   if (waiting_) cancel_wait();
+  if (checking_) {
+    if (wait_result(std::chrono::milliseconds(2000))) read_check(nullptr);
+    else lose();
+  }
+  if (!conn_) return;
   if (held_ && conn_) pg::exec(conn_.get(), "SELECT pg_advisory_unlock($1)", Params().add(key_));
   held_ = false;
   conn_.reset();

@@ -59,6 +59,13 @@ class LeaderLock {
   // the connection is closed (so the server frees the lock, if it still
   // thinks we hold it) and a later try reconnects.
   Status check(std::chrono::milliseconds timeout, std::string* err);
+  // The same check without blocking: begin_check() sends it, poll_check()
+  // reads the answer when fd() is readable (*answered false while none
+  // came; the caller decides when it waited too long and calls lose()).
+  Status begin_check(std::string* err);
+  Status poll_check(bool* answered, std::string* err);
+  // Drops the connection (and so the lock, or a queued wait).
+  void lose();
   // Frees the lock (ending the session), for an orderly handover.
   void release();
 
@@ -68,7 +75,7 @@ class LeaderLock {
  private:
   LeaderLock() = default;
   Status ensure_connected(std::string* err);
-  void lose();
+  Status read_check(std::string* err);  // the check's answer, which has come
   // Waits for the connection to have a complete answer; false on timeout.
   bool wait_result(std::chrono::milliseconds timeout);
 
@@ -76,7 +83,8 @@ class LeaderLock {
   int64_t key_ = 0;
   pg::Conn conn_;
   bool held_ = false;
-  bool waiting_ = false;  // a pg_advisory_lock request is queued
+  bool waiting_ = false;   // a pg_advisory_lock request is queued
+  bool checking_ = false;  // a check is sent, its answer not yet read
 };
 
 }  // namespace flatnet::control::controller::store

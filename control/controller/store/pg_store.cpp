@@ -484,12 +484,12 @@ std::unique_ptr<ChangeFeed> PgStore::open_feed(uint64_t since, std::string* err)
 
 // ---- online members ----
 
-Status PgStore::put_online(const std::vector<OnlineMember>& ms, std::string* err) {
+Status PgStore::put_online(const std::vector<OnlineRecord>& ms, std::string* err) {
   if (ms.empty()) return Status::kOk;
   // One statement over arrays; duplicates folded first (an upsert may not
   // touch a row twice), and keys in order so two writers never deadlock.
   std::map<std::pair<uint64_t, uint64_t>, int64_t> rows;
-  for (const OnlineMember& m : ms) {
+  for (const OnlineRecord& m : ms) {
     auto [it, fresh] = rows.emplace(std::make_pair(m.nwid, m.address), m.last_seen_ms);
     if (!fresh) it->second = std::max(it->second, m.last_seen_ms);
   }
@@ -512,7 +512,7 @@ Status PgStore::put_online(const std::vector<OnlineMember>& ms, std::string* err
   return r.ok() ? Status::kOk : fail(err, "put online", r);
 }
 
-Status PgStore::list_online(uint64_t nwid, int64_t seen_since_ms, std::vector<OnlineMember>& out,
+Status PgStore::list_online(uint64_t nwid, int64_t seen_since_ms, std::vector<OnlineRecord>& out,
                             std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   out.clear();

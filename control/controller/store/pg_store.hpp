@@ -53,8 +53,8 @@ class PgStore final : public Store {
   // A feed on its own connection that LISTENs on kChannel: its wait_fd is
   // that connection's socket.
   std::unique_ptr<ChangeFeed> open_feed(uint64_t since, std::string* err) override;
-  Status put_online(const std::vector<OnlineMember>& ms, std::string* err) override;
-  Status list_online(uint64_t nwid, int64_t seen_since_ms, std::vector<OnlineMember>& out,
+  Status put_online(const std::vector<OnlineRecord>& ms, std::string* err) override;
+  Status list_online(uint64_t nwid, int64_t seen_since_ms, std::vector<OnlineRecord>& out,
                      std::string* err) override;
   Status expire_online(int64_t seen_before_ms, std::string* err) override;
 

@@ -22,9 +22,10 @@ std::string one_line(const char* m) {
 Conn connect(const std::string& conninfo, std::string* err) {
   // Our defaults come first and the caller's string (expanded from
   // `dbname`) after, so anything it says wins.
-  const char* keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", "application_name", "dbname", nullptr};
-  const char* vals[] = {"10", "1", "4", "2", "3", "flatnetd", conninfo.c_str(), nullptr};
+  const char* keys[] = {"connect_timeout",  "keepalives",       "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                        "application_name", "dbname",           nullptr};
+  const char* vals[] = {"10", "1", "3", "1", "3", "5000", "flatnetd", conninfo.c_str(), nullptr};
   Conn c(PQconnectdbParams(keys, vals, 1));
   if (!c) {
     if (err) *err = "postgresql: out of memory";

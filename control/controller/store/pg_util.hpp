@@ -23,8 +23,9 @@ using Conn = std::unique_ptr<PGconn, ConnClose>;
 
 // Opens a connection: `conninfo` is a libpq connection string, either a URI
 // (postgresql://...) or key=value pairs; its values override flatnet's
-// defaults (connect_timeout 10 s, TCP keepalives that notice a dead peer
-// within about 10 s, application_name flatnetd). nullptr + *err.
+// defaults (connect_timeout 10 s; TCP keepalives and a user timeout that
+// notice a dead server within about 6 s; application_name flatnetd).
+// nullptr + *err.
 Conn connect(const std::string& conninfo, std::string* err);
 // Whether `s` names a PostgreSQL database rather than a file path.
 bool is_conninfo(std::string_view s);

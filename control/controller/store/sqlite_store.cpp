@@ -525,10 +525,10 @@ Status SqliteStore::changes_since(uint64_t since, std::size_t limit, ChangeBatch
 
 // ---- online members ----
 
-Status SqliteStore::put_online(const std::vector<OnlineMember>& ms, std::string* err) {
+Status SqliteStore::put_online(const std::vector<OnlineRecord>& ms, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   if (Status st = begin(err); st != Status::kOk) return st;
-  for (const OnlineMember& m : ms) {
+  for (const OnlineRecord& m : ms) {
     sqlite::Use u(online_put_);
     online_put_.bind(1, format_network_id(m.nwid));
     online_put_.bind(2, int64_t(m.address));
@@ -543,7 +543,7 @@ Status SqliteStore::put_online(const std::vector<OnlineMember>& ms, std::string*
 }
 
 Status SqliteStore::list_online(uint64_t nwid, int64_t seen_since_ms,
-                                std::vector<OnlineMember>& out, std::string* err) {
+                                std::vector<OnlineRecord>& out, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   out.clear();
   sqlite::Use u(online_list_);

@@ -54,8 +54,8 @@ class SqliteStore final : public Store {
   Status last_change(uint64_t& seq, std::string* err) override;
   Status changes_since(uint64_t since, std::size_t limit, ChangeBatch& out,
                        std::string* err) override;
-  Status put_online(const std::vector<OnlineMember>& ms, std::string* err) override;
-  Status list_online(uint64_t nwid, int64_t seen_since_ms, std::vector<OnlineMember>& out,
+  Status put_online(const std::vector<OnlineRecord>& ms, std::string* err) override;
+  Status list_online(uint64_t nwid, int64_t seen_since_ms, std::vector<OnlineRecord>& out,
                      std::string* err) override;
   Status expire_online(int64_t seen_before_ms, std::string* err) override;
 

@@ -76,11 +76,11 @@ struct ChangeBatch {
 
 // A member that asked its controller for a config lately: the controller
 // sends revocations to these when a member is deauthorized or deleted.
-struct OnlineMember {
+struct OnlineRecord {
   uint64_t nwid = 0;
   uint64_t address = 0;
   int64_t last_seen_ms = 0;  // wall clock, ms since the epoch
-  bool operator==(const OnlineMember&) const = default;
+  bool operator==(const OnlineRecord&) const = default;
 };
 
 // Follows the journal for the controller that serves members: drain() gives
@@ -147,11 +147,11 @@ class Store {
   // Online members. Not journaled: they are the serving controller's own
   // state, kept here so a standby or restarted controller inherits them.
   // Upserts; a member's last_seen_ms only moves forward. One transaction.
-  virtual Status put_online(const std::vector<OnlineMember>& ms, std::string* err) = 0;
+  virtual Status put_online(const std::vector<OnlineRecord>& ms, std::string* err) = 0;
   // The network's online members seen at or after `seen_since_ms`,
   // ascending address.
   virtual Status list_online(uint64_t nwid, int64_t seen_since_ms,
-                             std::vector<OnlineMember>& out, std::string* err) = 0;
+                             std::vector<OnlineRecord>& out, std::string* err) = 0;
   // Forgets members last seen before `seen_before_ms` (all networks).
   virtual Status expire_online(int64_t seen_before_ms, std::string* err) = 0;
 };

@@ -14,6 +14,7 @@
 #include "control/controller/store/open_store.hpp"
 #include "control/controller/store/pg_feed.hpp"
 #include "control/controller/store/pg_leader_lock.hpp"
+#include "control/controller/store/pg_leadership.hpp"
 #include "control/controller/store/pg_schema.hpp"
 #include "control/controller/store/pg_store.hpp"
 #include "tests/unit/controller/pg_fixture.hpp"
@@ -290,4 +291,85 @@ TEST_F(LeaderLockTest, StandbyTakesOverWhenTheHoldersSessionIsKilled) {
   // The old holder can come back only as a standby now.
   ASSERT_EQ(a->try_acquire(&err), Status::kOk) << err;
   EXPECT_FALSE(a->held());
+}
+
+namespace {
+
+uint64_t mono_ms() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+
+// One turn of a daemon loop with two instances: poll both descriptors up
+// to the nearer deadline (at most 200 ms), then run both.
+void turn(Leadership& a, Leadership& b, Leadership::Change* ca, Leadership::Change* cb) {
+  const uint64_t now = mono_ms();
+  uint64_t wait = 200;
+  for (Leadership* l : {&a, &b})
+    if (l->next_deadline() > now) wait = std::min<uint64_t>(wait, l->next_deadline() - now);
+    else wait = 0;
+  pollfd p[2] = {{a.fd(), POLLIN, 0}, {b.fd(), POLLIN, 0}};
+  ::poll(p, 2, int(wait));
+  std::string err;
+  *ca = a.run(mono_ms(), &err);
+  *cb = b.run(mono_ms(), &err);
+}
+
+}  // namespace
+
+// The standby as flatnetd drives it (Leadership over LeaderLock, never
+// blocking the loop): the first instance leads and keeps leading through
+// its checks, the second stays silent; the first's session is killed, the
+// second leads within 10 s and the first reports the loss (go silent).
+TEST_F(LeaderLockTest, LeadershipHandsOverWithinTenSeconds) {
+  std::string err;
+  Leadership::Options opt;
+  opt.check_every_ms = 300;  // quicker checks, the same logic
+  opt.check_timeout_ms = 2000;
+  auto a = Leadership::open(conninfo(), 0xee420f0cda, opt, &err);
+  ASSERT_TRUE(a) << err;
+  // The answer comes asynchronously: poll its descriptor as the loop would.
+  Leadership::Change first = Leadership::Change::kNone;
+  for (uint64_t end = mono_ms() + 5000; first == Leadership::Change::kNone && mono_ms() < end;) {
+    first = a->run(mono_ms(), &err);
+    pollfd p{a->fd(), POLLIN, 0};
+    if (first == Leadership::Change::kNone) ::poll(&p, 1, 100);
+  }
+  ASSERT_EQ(first, Leadership::Change::kGained) << err;
+  auto b = Leadership::open(conninfo(), 0xee420f0cda, opt, &err);
+  ASSERT_TRUE(b) << err;
+  Leadership::Change ca, cb;
+  // A second of normal operation: several checks, no change.
+  for (uint64_t end = mono_ms() + 1000; mono_ms() < end;) {
+    turn(*a, *b, &ca, &cb);
+    ASSERT_EQ(ca, Leadership::Change::kNone);
+    ASSERT_EQ(cb, Leadership::Change::kNone);
+  }
+  EXPECT_TRUE(a->leader());
+  EXPECT_FALSE(b->leader());
+
+  terminate(a->lock().backend_pid());
+  const uint64_t killed = mono_ms();
+  bool a_lost = false, b_gained = false;
+  while ((!a_lost || !b_gained) && mono_ms() < killed + 15'000) {
+    turn(*a, *b, &ca, &cb);
+    ASSERT_NE(ca, Leadership::Change::kGained) << "the old holder came back while b holds it";
+    if (ca == Leadership::Change::kLost) a_lost = true;
+    if (cb == Leadership::Change::kGained) {
+      b_gained = true;
+      EXPECT_LE(mono_ms() - killed, 10'000u) << "takeover after more than 10 s";
+    }
+  }
+  EXPECT_TRUE(a_lost);
+  EXPECT_TRUE(b_gained);
+  EXPECT_TRUE(b->leader());
+  EXPECT_FALSE(a->leader());
+  // The old holder keeps trying, as a standby now, without taking it.
+  for (uint64_t end = mono_ms() + 1500; mono_ms() < end;) {
+    turn(*a, *b, &ca, &cb);
+    ASSERT_EQ(ca, Leadership::Change::kNone);
+    ASSERT_EQ(cb, Leadership::Change::kNone);
+  }
+  EXPECT_FALSE(a->leader());
 }

@@ -461,20 +461,20 @@ TEST_P(StoreContract, OnlineMembersKeepTheNewestSighting) {
             Status::kOk) << err;
   // An older sighting never moves last_seen back.
   ASSERT_EQ(s->put_online({{kNwid, 0x1111111111, 100}}, &err), Status::kOk) << err;
-  std::vector<OnlineMember> on;
+  std::vector<OnlineRecord> on;
   ASSERT_EQ(s->list_online(kNwid, 0, on, &err), Status::kOk) << err;
-  EXPECT_EQ(on, (std::vector<OnlineMember>{{kNwid, 0x1111111111, 1500},
+  EXPECT_EQ(on, (std::vector<OnlineRecord>{{kNwid, 0x1111111111, 1500},
                                            {kNwid, 0x2222222222, 1200}}));
   ASSERT_EQ(s->list_online(kNwid, 1300, on, &err), Status::kOk);
-  EXPECT_EQ(on, (std::vector<OnlineMember>{{kNwid, 0x1111111111, 1500}}));
+  EXPECT_EQ(on, (std::vector<OnlineRecord>{{kNwid, 0x1111111111, 1500}}));
   // Another instance on the database (a standby taking over) sees them.
   auto t = open();
   ASSERT_TRUE(t);
   ASSERT_EQ(t->list_online(other, 0, on, &err), Status::kOk);
-  EXPECT_EQ(on, (std::vector<OnlineMember>{{other, 0x1111111111, 900}}));
+  EXPECT_EQ(on, (std::vector<OnlineRecord>{{other, 0x1111111111, 900}}));
   ASSERT_EQ(t->expire_online(1300, &err), Status::kOk) << err;
   ASSERT_EQ(s->list_online(kNwid, 0, on, &err), Status::kOk);
-  EXPECT_EQ(on, (std::vector<OnlineMember>{{kNwid, 0x1111111111, 1500}}));
+  EXPECT_EQ(on, (std::vector<OnlineRecord>{{kNwid, 0x1111111111, 1500}}));
   ASSERT_EQ(s->list_online(other, 0, on, &err), Status::kOk);
   EXPECT_TRUE(on.empty());
   EXPECT_EQ(s->put_online({}, &err), Status::kOk);
