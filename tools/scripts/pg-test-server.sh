@@ -66,9 +66,10 @@ disown
 "${as_owner[@]}" "$bindir/initdb" -D "$data" -U "$user" -A trust -E UTF8 --locale=C \
   --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
 # No TCP (listen_addresses empty); fsync off: test data need not survive a
-# power loss, and the machine's disk is shared.
+# power loss, and the machine's disk is shared (FLATNET_PG_FSYNC=on for
+# benchmarks that should pay for it).
 if ! "${as_owner[@]}" "$bindir/pg_ctl" -D "$data" -w -t 60 -l "$dir/server.log" \
-     -o "-c listen_addresses= -k $dir -p $port -c fsync=off -c max_connections=50" start >/dev/null; then
+     -o "-c listen_addresses= -k $dir -p $port -c fsync=${FLATNET_PG_FSYNC:-off} -c max_connections=50" start >/dev/null; then
   cat "$dir/server.log" >&2
   exit 1
 fi
