@@ -69,43 +69,33 @@ Status PgStore::begin_write(std::string* err) {
   if (Status st = connected(err); st != Status::kOk) return st;
   if (PQtransactionStatus(c()) != PQTRANS_IDLE) rollback();
   journaled_ = false;
-  std::string e;
-  if (!pg::exec_ok(c(), "BEGIN", &e)) {
-    if (err) *err = "begin: " + e;
-    return Status::kError;
-  }
-  // One writer at a time across every instance on the database (see
-  // pg_store.hpp); the lock goes with the transaction.
-  Result lock = pg::exec(c(), "SELECT pg_advisory_xact_lock($1, $2)",
-                         Params().add(pg::kLockSpace).add(pg::kLockJournal));
-  if (!lock.ok()) {
-    rollback();
-    return fail(err, "journal lock", lock);
-  }
-  Result r = pg::exec(c(), "SELECT coalesce(max(seq), 0) + 1 FROM changes");
+  // One round trip: begin, then one writer at a time across every instance
+  // on the database (see pg_store.hpp; the lock goes with the transaction),
+  // then where the journal stands.
+  static const std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(" +
+                                 std::to_string(pg::kLockSpace) + ", " +
+                                 std::to_string(pg::kLockJournal) +
+                                 "); SELECT coalesce(max(seq), 0) + 1 FROM changes";
+  Result r(PQexec(c(), sql.c_str()));
   if (!r.ok() || r.rows() != 1) {
+    Status st = fail(err, "begin", r);
     rollback();
-    return fail(err, "journal head", r);
+    return st;
   }
   next_seq_ = uint64_t(r.int64(0, 0));
   return Status::kOk;
 }
 
 Status PgStore::commit(std::string* err) {
-  if (journaled_) {
-    // Delivered to listeners when (and only if) the transaction commits.
-    Result n = pg::exec(c(), "SELECT pg_notify($1, $2)",
-                        Params().add(std::string(pg::kChannel)).add(int64_t(next_seq_ - 1)));
-    if (!n.ok()) {
-      Status st = fail(err, "notify", n);
-      rollback();
-      return st;
-    }
-  }
-  Result r(PQexec(c(), "COMMIT"));
+  // The notification goes with the commit, in one round trip; listeners
+  // get it when (and only if) the transaction commits.
+  std::string sql = "COMMIT";
+  if (journaled_)
+    sql = "SELECT pg_notify('" + std::string(pg::kChannel) + "', '" +
+          std::to_string(next_seq_ - 1) + "'); COMMIT";
+  Result r(PQexec(c(), sql.c_str()));
   // A COMMIT of a failed transaction "succeeds" as ROLLBACK: check the tag.
-  if (r.ok() && std::strcmp(PQcmdStatus(r.get()), "COMMIT") == 0)
-    return Status::kOk;
+  if (r.ok() && std::strcmp(PQcmdStatus(r.get()), "COMMIT") == 0) return Status::kOk;
   Status st = fail(err, "commit", r);
   rollback();
   return st;
