@@ -173,6 +173,10 @@ unsigned Daemon::turn(uint64_t now) {
     core_->run_background(now, a);
     execute(a);
   }
+  if (controller_) {
+    controller_->run(now, a);
+    execute(a);
+  }
   ping_tick(now);
   if (now >= next_cache_) {
     const bool more = save_peers_cache(PeersCache::kMaxOpsPerSave);
@@ -444,7 +448,17 @@ std::vector<MetricSample> Daemon::metrics() {
                              "table commands with a path the backend cannot express",
                              MetricType::kCounter});
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
+  if (controller_)
+    for (MetricSample& m : controller_->metrics()) out.push_back(std::move(m));
   return out;
+}
+
+void Daemon::attach_controller(std::unique_ptr<ControllerHost> c) {
+  std::lock_guard<std::timed_mutex> g(mu_);
+  controller_ = std::move(c);
+  core_->set_controller(&controller_->start(*core_));
+  log(LogLevel::kInfo, "controller of networks " + home_.identity.address_string() +
+                           "xxxxxx, store " + controller_->location());
 }
 
 // Stock Node::orbit: a moons.d/<id>.moon already there is joined as it is

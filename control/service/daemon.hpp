@@ -19,6 +19,7 @@
 #include "control/core/core.hpp"
 #include "control/service/backend.hpp"
 #include "control/service/clock.hpp"
+#include "control/service/controller_host.hpp"
 #include "control/service/peers_cache.hpp"
 #include "control/service/settings.hpp"
 #include "control/service/status.hpp"
@@ -55,6 +56,12 @@ class Daemon final : public StatusSource {
   // Writes at most `max_ops` cache files; true if more are left.
   bool save_peers_cache(size_t max_ops);
   void load_peers_cache();
+
+  // The controller role (controller_host.hpp): plugged into the core, run
+  // from the loop. Call before run(); the API reaches its store through
+  // controller().
+  void attach_controller(std::unique_ptr<ControllerHost> c);
+  ControllerHost* controller() { return controller_.get(); }
 
  private:
   unsigned turn(uint64_t now);        // one bounded loop iteration (mu_ held); inputs handled
@@ -93,6 +100,7 @@ class Daemon final : public StatusSource {
   std::map<uint64_t, uint64_t> orbit_seeds_;  // moon -> seed it was orbited through (for /moon)
   uint64_t send_failures_ = 0;
   uint64_t table_failures_ = 0;
+  std::unique_ptr<ControllerHost> controller_;  // after core_: destroyed before it
 };
 
 }  // namespace flatnet::control::service

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
-  bool no_api = false;
+  bool no_api = false, no_controller = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
   app.add_option("--udp", udp, "kernel UDP backend: bind ip:port (a bare IPv4 address: the primary port)");
@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--ping", ping, "ECHO these addresses (10 hex digits, comma-separated) every second; log replies");
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
+  app.add_flag("--no-controller", no_controller,
+               "do not act as the controller of networks <address>xxxxxx");
   CLI11_PARSE(app, argc, argv);
   if (sodium_init() < 0) return 1;
   if (udp.empty() == dataplane.empty()) {
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
   if (port) cli.primary_port = *port;
   if (!planet.empty()) cli.planet_file = planet;
   if (!level.empty()) cli.log_level = level;
+  if (no_controller) cli.controller = false;
 
   std::string err, text;
   SettingsLayer conf, local;
@@ -109,7 +112,14 @@ int main(int argc, char** argv) {
     at = comma + 1;
   }
 
+  std::unique_ptr<ControllerHost> controller;
+  if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {
+    std::fprintf(stderr, "flatnetd: %s\n", err.c_str());
+    return 2;
+  }
+
   Daemon d(std::move(h), std::move(backend), opt);
+  if (controller) d.attach_controller(std::move(controller));
   d.load_peers_cache();
 
   struct sigaction sa {};

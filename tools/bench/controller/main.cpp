@@ -3,7 +3,8 @@
 // bulk insert, authorize one member (read, change, write: one transaction),
 // read one member, list members paged, count, and disk/memory per member.
 // SQLite by default; --pg CONNINFO runs the same against PostgreSQL (an
-// empty database; e.g. under tools/scripts/pg-test-server.sh). Not a test; numbers and the machine they came from: docs/bench-controller.md.
+// empty database; e.g. under tools/scripts/pg-test-server.sh). Not a test;
+// numbers and the machine they came from: docs/bench-controller.md.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 
 #include "control/controller/store/pg_store.hpp"
 #include "control/controller/store/sqlite_store.hpp"
+#include "tools/bench/controller/config_bench.hpp"
 
 using namespace flatnet::control::controller;
 using namespace flatnet::control::controller::store;
@@ -35,6 +37,7 @@ struct Options {
   bool keep = false;
   bool power_safe = true;   // --sync full (default) | normal
   std::string pg;           // --pg: a PostgreSQL connection string instead of SQLite
+  uint64_t online = 10'000; // members online for the push row
 };
 
 double us(Clock::time_point a, Clock::time_point b) {
@@ -89,13 +92,14 @@ Member make_member(uint64_t nwid, uint64_t address, int64_t now) {
   m.v_minor = 14;
   m.v_rev = 1;
   m.v_proto = 12;
+  m.authorized = true;
   return m;
 }
 
 int usage() {
   std::fprintf(stderr,
                "usage: flatnet-bench-controller [--dir DIR] [--members N] [--samples N]"
-               " [--page N] [--sync full|normal] [--pg CONNINFO] [--keep]\n");
+               " [--page N] [--online N] [--sync full|normal] [--pg CONNINFO] [--keep]\n");
   return 2;
 }
 
@@ -115,6 +119,7 @@ int main(int argc, char** argv) {
     else if (a == "--members" && (v = next())) o.members = std::strtoull(v, nullptr, 10);
     else if (a == "--samples" && (v = next())) o.samples = std::atoi(v);
     else if (a == "--page" && (v = next())) o.page = std::strtoull(v, nullptr, 10);
+    else if (a == "--online" && (v = next())) o.online = std::strtoull(v, nullptr, 10);
     else return usage();
   }
   if (o.members == 0 || o.samples <= 0 || o.page == 0) return usage();
@@ -141,7 +146,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", err.c_str());
     return 1;
   }
-  const uint64_t nwid = 0xee420f0cda000001ULL;
+  // The controller's identity must be real (its network IDs start with its
+  // address, and it signs); the members' need not (config_bench.cpp).
+  const flatnet::crypto::Identity controller = flatnet::crypto::Identity::generate();
+  const uint64_t nwid = controller.address() << 24 | 1;
   const int64_t now = 1795571972850;
   Network n;
   n.id = nwid;
@@ -264,6 +272,12 @@ int main(int argc, char** argv) {
   }
 
   const long rss1 = rss_kib();
+  // The controller role on the same network (config_bench.cpp).
+  if (!flatnet::bench::bench_config_requests(*s, controller, nwid, addrs, o.samples,
+                                              o.online)) {
+    std::fprintf(stderr, "config requests: store failure\n");
+    return 1;
+  }
   s.reset();  // closing checkpoints the WAL into the database file
   uint64_t bytes = file_bytes(path) + file_bytes(path + "-wal");
   if (!o.pg.empty()) {

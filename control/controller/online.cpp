@@ -1,0 +1,38 @@
+#include "control/controller/online.hpp"
+
+namespace flatnet::control::controller {
+
+bool OnlineMembers::admit(uint64_t nwid, uint64_t address, uint64_t now) {
+  OnlineMember& m = get(nwid, address);
+  if (m.last_request != 0 && now - m.last_request <= kMinRequestPeriodMs) return false;
+  m.last_request = now;
+  return true;
+}
+
+OnlineMember* OnlineMembers::find(uint64_t nwid, uint64_t address) {
+  auto it = m_.find({nwid, address});
+  return it == m_.end() ? nullptr : &it->second;
+}
+
+OnlineMember& OnlineMembers::get(uint64_t nwid, uint64_t address) {
+  OnlineMember& m = m_[{nwid, address}];
+  m.nwid = nwid;
+  m.address = address;
+  return m;
+}
+
+std::vector<OnlineMember*> OnlineMembers::online(uint64_t nwid, uint64_t now) {
+  std::vector<OnlineMember*> out;
+  for (auto it = m_.lower_bound({nwid, 0}); it != m_.end() && it->first.first == nwid; ++it)
+    if (it->second.last_request != 0 && now - it->second.last_request < kOnlineMs)
+      out.push_back(&it->second);
+  return out;
+}
+
+void OnlineMembers::prune(uint64_t now) {
+  for (auto it = m_.begin(); it != m_.end();)
+    if (now - it->second.last_request >= kOnlineMs) it = m_.erase(it);
+    else ++it;
+}
+
+}  // namespace flatnet::control::controller

@@ -1,0 +1,52 @@
+// The members that asked for a network's config recently: stock's
+// _MemberStatus. It gives the 1,000 ms request floor
+// (ZT_NETCONF_MIN_REQUEST_PERIOD), the "online" set revocations and config
+// pushes go to (a request within the last 120 s, stock's 2 x
+// ZT_NETWORK_AUTOCONF_DELAY), and what a push needs to rebuild a config
+// without a request (identity, request metadata). In memory only; the
+// PostgreSQL backend will keep the online set in the database so a standby
+// can take over (issue 11).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "crypto/identity.hpp"
+#include "dataplane/wire/dictionary.hpp"
+
+namespace flatnet::control::controller {
+
+inline constexpr uint64_t kMinRequestPeriodMs = 1000;
+inline constexpr uint64_t kOnlineMs = 120000;
+
+struct OnlineMember {
+  uint64_t nwid = 0, address = 0;
+  uint64_t last_request = 0;       // `now` clock
+  crypto::Identity identity;       // public part
+  wire::Dictionary metadata;       // of its last request
+  bool authorized = false;         // its last answer was a config
+  uint64_t answered_revision = 0;  // member record revision its last answer was built from
+  uint64_t network_revision = 0;   // network record revision of its last config
+};
+
+class OnlineMembers {
+ public:
+  // A genuine request: false if the member asked less than
+  // kMinRequestPeriodMs ago (ignore it); else records it.
+  bool admit(uint64_t nwid, uint64_t address, uint64_t now);
+  OnlineMember* find(uint64_t nwid, uint64_t address);
+  OnlineMember& get(uint64_t nwid, uint64_t address);  // creates
+  // Members of `nwid` online at `now`.
+  std::vector<OnlineMember*> online(uint64_t nwid, uint64_t now);
+  // Forgets members silent for longer than the online window (bounded memory).
+  void prune(uint64_t now);
+  std::size_t size() const { return m_.size(); }
+
+ private:
+  std::map<std::pair<uint64_t, uint64_t>, OnlineMember> m_;
+};
+
+}  // namespace flatnet::control::controller

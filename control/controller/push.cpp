@@ -1,0 +1,134 @@
+// ConfigService::run: following the store's journal to revoke and push
+// (stock's onNetworkMemberDeauthorize / onNetworkUpdate /
+// onNetworkMemberUpdate), so a change made by the API, another flatnetd on
+// the same database, or an import reaches online members without waiting
+// for their next request.
+#include <algorithm>
+
+#include "control/controller/config_service.hpp"
+#include "control/controller/revocations.hpp"
+
+namespace flatnet::control::controller {
+
+void ConfigService::run(uint64_t now, Actions& out) {
+  std::string err;
+  if (!journal_started_) {
+    if (store_.last_change(journal_seq_, &err) != store::Status::kOk) {
+      ++c_.store_errors;
+      return;
+    }
+    journal_started_ = true;
+  }
+  for (unsigned batch = 0; batch < 8; ++batch) {
+    store::ChangeBatch b;
+    if (store_.changes_since(journal_seq_, kJournalBatch, b, &err) != store::Status::kOk) {
+      ++c_.store_errors;
+      break;
+    }
+    if (b.gap) {
+      // Entries were lost: what we cache may be stale, and every online
+      // member may have changed.
+      ++c_.journal_gaps;
+      index_.clear();
+      if (store_.last_change(journal_seq_, &err) != store::Status::kOk) ++c_.store_errors;
+      break;
+    }
+    for (const store::Change& ch : b.changes) {
+      journal_seq_ = ch.seq;
+      on_change(ch, now, out);
+    }
+    if (b.changes.size() < kJournalBatch) break;
+  }
+  online_.prune(now);
+  send_pushes(now, out);
+}
+
+void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& out) {
+  if (wire::controller_of(ch.nwid) != address()) return;
+  std::string err;
+  if (!ch.address) {
+    if (ch.op == store::ChangeOp::kDelete) {
+      // Its members' own delete entries revoke them.
+      index_.forget(ch.nwid);
+      return;
+    }
+    // Members answered from this revision or a later one have it already.
+    for (OnlineMember* om : online_.online(ch.nwid, now))
+      if (om->authorized && om->network_revision < ch.revision) queue_push(ch.nwid, om->address);
+    return;
+  }
+  const uint64_t addr = *ch.address;
+  const auto key = std::make_pair(ch.nwid, addr);
+  if (ch.op == store::ChangeOp::kDelete) {
+    index_.remove(ch.nwid, addr);
+    revoked_.erase(key);
+    revoke(ch.nwid, addr, now, out);
+    if (OnlineMember* om = online_.find(ch.nwid, addr)) om->authorized = false;
+    return;
+  }
+  Member m;
+  const store::Status st = store_.get_member(ch.nwid, addr, m, &err);
+  if (st == store::Status::kNotFound) return;  // deleted since; its delete entry follows
+  if (st != store::Status::kOk) {
+    ++c_.store_errors;
+    return;
+  }
+  index_.update(m);
+  OnlineMember* om = online_.find(ch.nwid, addr);
+  if (!m.authorized) {
+    // Revoke once per deauthorization: when the member held a config from
+    // us, or the record says it was deauthorized after its last
+    // authorization (lastDeauthorizedTime, set by the API).
+    const bool had_config = om && om->authorized;
+    const bool deauthorized = m.last_deauthorized_time > m.last_authorized_time;
+    auto it = revoked_.find(key);
+    const bool done = it != revoked_.end() && it->second == m.last_deauthorized_time;
+    if ((had_config || deauthorized) && !done) {
+      revoke(ch.nwid, addr, now, out);
+      revoked_[key] = m.last_deauthorized_time;
+    }
+    if (om) om->authorized = false;
+    return;
+  }
+  revoked_.erase(key);
+  // Nothing newer than what we answered it with (our own write after an
+  // answer, or a change we read while answering) needs no push.
+  if (om && om->answered_revision >= m.revision) return;
+  if (om && now - om->last_request < kOnlineMs) queue_push(ch.nwid, addr);
+}
+
+void ConfigService::revoke(uint64_t nwid, uint64_t target, uint64_t now, Actions& out) {
+  std::vector<uint8_t> payload;
+  if (!revocation_payload(nwid, target, uint64_t(wall_()), vl1_.self(), payload)) {
+    ++c_.sign_errors;
+    return;
+  }
+  for (OnlineMember* om : online_.online(nwid, now)) {
+    vl1_.send_to(om->address, wire::Verb::kNetworkCredentials, payload, now, out);
+    ++c_.revocations_sent;
+  }
+}
+
+void ConfigService::queue_push(uint64_t nwid, uint64_t address) {
+  if (push_queued_.insert({nwid, address}).second) push_queue_.emplace_back(nwid, address);
+}
+
+void ConfigService::send_pushes(uint64_t now, Actions& out) {
+  const uint64_t elapsed = now - last_run_;
+  last_run_ = now;
+  push_budget_ = std::min<double>(double(kPushesPerSecond),
+                                  push_budget_ + double(elapsed) * kPushesPerSecond / 1000.0);
+  while (!push_queue_.empty() && push_budget_ >= 1) {
+    const auto key = push_queue_.front();
+    push_queue_.pop_front();
+    push_queued_.erase(key);
+    OnlineMember* om = online_.find(key.first, key.second);
+    if (!om || now - om->last_request >= kOnlineMs) continue;
+    push_budget_ -= 1;
+    const crypto::Identity id = om->identity;
+    const wire::Dictionary md = om->metadata;
+    answer(key.first, id, md, 0, now, out);
+  }
+}
+
+}  // namespace flatnet::control::controller
