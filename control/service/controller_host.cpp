@@ -1,5 +1,7 @@
 #include "control/service/controller_host.hpp"
 
+#include "control/controller/online.hpp"
+#include "control/controller/store/open_store.hpp"
 #include "control/controller/store/sqlite_store.hpp"
 #include "control/service/clock.hpp"
 
@@ -8,13 +10,13 @@ namespace flatnet::control::service {
 std::unique_ptr<ControllerHost> ControllerHost::open(const std::string& home,
                                                      const std::string& db, std::string* err) {
   auto h = std::make_unique<ControllerHost>();
-  if (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0) {
-    *err = "controllerDb: the PostgreSQL backend is not built into this flatnetd";
-    return nullptr;
-  }
-  h->location_ = db.empty() ? home + "/controller.db" : db;
+  const std::string where = db.empty() ? home + "/" + controller::store::kDefaultFileName : db;
+  // A connection string may hold a password: it is never logged.
+  const bool pg = controller::store::names_postgresql(where);
+  h->location_ = pg ? "PostgreSQL" : where;
+  if (pg) h->conninfo_ = where;
   std::string why;
-  h->store_ = controller::store::SqliteStore::open(h->location_, &why);
+  h->store_ = controller::store::open_store(where, &why);
   if (!h->store_) {
     *err = "controller store " + h->location_ + ": " + why;
     return nullptr;
@@ -22,16 +24,71 @@ std::unique_ptr<ControllerHost> ControllerHost::open(const std::string& home,
   return h;
 }
 
-controller::ConfigService& ControllerHost::start(Vl1Link& vl1) {
+namespace {
+
+constexpr uint64_t kOnlineFlushMs = 1000;       // sightings written at most once a second
+constexpr uint64_t kOnlineExpireMs = 600'000;   // old sightings dropped every 10 min
+constexpr int64_t kOnlineKeepMs = 3'600'000;    // ... when older than an hour
+
+}  // namespace
+
+Vl2Handler& ControllerHost::start(Vl1Link& vl1) {
+  vl1_ = &vl1;
   address_ = vl1.self().address();
   service_ = std::make_unique<controller::ConfigService>(vl1, *store_, [] { return wall_ms(); });
-  return *service_;
+  gate_ = std::make_unique<controller::StandbyGate>(*service_, [] { return wall_ms(); });
+  // SQLite: the only instance, leading from the start. PostgreSQL: a
+  // standby until run() holds the lock.
+  gate_->set_leader(conninfo_.empty());
+  return *gate_;
+}
+
+void ControllerHost::leadership(uint64_t now, Actions& out) {
+  if (!leadership_) {
+    if (now < next_run_) return;  // retrying the lock's connection
+    leadership_ = controller::store::Leadership::open(conninfo_, address_, &lock_error_);
+    if (!leadership_) {
+      next_run_ = now + 1000;
+      return;
+    }
+  }
+  switch (leadership_->run(now, &lock_error_)) {
+    case controller::store::Leadership::Change::kGained: {
+      ++takeovers_;
+      gate_->set_leader(true);
+      // What the old leader may not have sent before it died.
+      const auto c = controller::revoke_on_takeover(
+          *store_, *vl1_, controller::kTakeoverWindow, wall_ms(),
+          int64_t(controller::kOnlineMs), now, out);
+      takeover_revocations_ += c.revocations;
+      break;
+    }
+    case controller::store::Leadership::Change::kLost:
+      ++losses_;
+      gate_->set_leader(false);
+      break;
+    case controller::store::Leadership::Change::kNone:
+      break;
+  }
 }
 
 void ControllerHost::run(uint64_t now, Actions& out) {
-  if (!service_ || now < next_run_) return;
+  if (!service_) return;
+  if (!conninfo_.empty()) leadership(now, out);
+  if (!gate_->leader() || now < next_run_) return;
   next_run_ = now + kControllerRunMs;
   service_->run(now, out);
+  if (now >= next_flush_) {
+    next_flush_ = now + kOnlineFlushMs;
+    std::string err;
+    if (gate_->flush_online(*store_, &err) != controller::store::Status::kOk) ++online_errors_;
+  }
+  if (now >= next_expire_) {
+    next_expire_ = now + kOnlineExpireMs;
+    std::string err;
+    if (store_->expire_online(wall_ms() - kOnlineKeepMs, &err) != controller::store::Status::kOk)
+      ++online_errors_;
+  }
 }
 
 std::vector<MetricSample> ControllerHost::metrics() const {
@@ -54,6 +111,13 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   add("store_errors", c.store_errors, "requests or changes the store failed on");
   add("sign_errors", c.sign_errors, "configs or credentials that could not be signed");
   add("journal_gaps", c.journal_gaps, "times the store journal lost entries we had not read");
+  add("standby_dropped", gate_ ? gate_->dropped() : 0, "requests ignored as a standby");
+  add("takeovers", takeovers_, "times this instance took the leader lock");
+  add("leader_losses", losses_, "times this instance lost the leader lock and went silent");
+  add("takeover_revocations", takeover_revocations_, "revocations sent on taking over");
+  add("online_store_errors", online_errors_, "failed writes of the online set");
+  out.push_back(MetricSample{"flatnet_controller_leader", {}, leader() ? 1.0 : 0.0,
+                             "1 while this instance speaks for the controller", MetricType::kGauge});
   out.push_back(MetricSample{"flatnet_controller_online_members", {},
                              double(service_->online_count()),
                              "members that asked for a config in the last 120 s",
