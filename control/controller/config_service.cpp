@@ -50,9 +50,10 @@ void ConfigService::packet(const Vl2Packet& pk, uint64_t now, Actions& out) {
     ++c_.not_ours;
     return;
   }
-  if (!online_.admit(req.network_id, pk.source, now)) {
-    ++c_.rate_limited;
-    return;
+  switch (online_.admit(req.network_id, pk.source, now)) {
+    case OnlineMembers::Admit::kYes: break;
+    case OnlineMembers::Admit::kTooSoon: ++c_.rate_limited; return;
+    case OnlineMembers::Admit::kFull: ++c_.online_full; return;
   }
   ++c_.requests;
   answer(req.network_id, *pk.identity, req.metadata, pk.packet_id, now, out);
@@ -68,6 +69,9 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
   switch (store_.get_network(nwid, n, &err)) {
     case store::Status::kOk: break;
     case store::Status::kNotFound:
+      // No entry kept for a network that does not exist: requests for any
+      // of 2^24 IDs must not grow the table.
+      online_.erase(nwid, addr);
       ++c_.not_found;
       send_error(nwid, addr, request_id, uint8_t(ErrorCode::kObjNotFound), now, out);
       return;

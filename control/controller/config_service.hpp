@@ -35,6 +35,7 @@ inline constexpr std::size_t kJournalBatch = 1000;
 struct ControllerCounters {
   uint64_t requests = 0;          // NETWORK_CONFIG_REQUEST received (ours, well formed)
   uint64_t rate_limited = 0;      // ignored: same member within 1,000 ms
+  uint64_t online_full = 0;       // ignored: a new member while the online table is full
   uint64_t malformed = 0;         // payload did not decode
   uint64_t not_ours = 0;          // network of another controller: ignored as stock
   uint64_t configs_sent = 0;      // answers and pushes with a config
@@ -53,9 +54,10 @@ class ConfigService final : public Vl2Handler {
   ConfigService(Vl1Link& vl1, store::Store& store, WallClock wall);
 
   void packet(const Vl2Packet& pk, uint64_t now, Actions& out) override;
-  // Follows the journal and sends revocations and pushes; call every loop
-  // turn (cheap when nothing changed).
-  void run(uint64_t now, Actions& out);
+  // Follows the journal (at most kJournalBatch entries) and sends
+  // revocations and pushes; true if more journal is waiting (call again
+  // soon). Queued pushes drain at kPushesPerSecond across calls.
+  bool run(uint64_t now, Actions& out);
 
   uint64_t address() const;
   const ControllerCounters& counters() const { return c_; }

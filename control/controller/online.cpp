@@ -2,12 +2,15 @@
 
 namespace flatnet::control::controller {
 
-bool OnlineMembers::admit(uint64_t nwid, uint64_t address, uint64_t now) {
+OnlineMembers::Admit OnlineMembers::admit(uint64_t nwid, uint64_t address, uint64_t now) {
+  if (m_.size() >= kMaxOnlineEntries && !find(nwid, address)) return Admit::kFull;
   OnlineMember& m = get(nwid, address);
-  if (m.last_request != 0 && now - m.last_request <= kMinRequestPeriodMs) return false;
+  if (m.last_request != 0 && now - m.last_request <= kMinRequestPeriodMs) return Admit::kTooSoon;
   m.last_request = now;
-  return true;
+  return Admit::kYes;
 }
+
+void OnlineMembers::erase(uint64_t nwid, uint64_t address) { m_.erase({nwid, address}); }
 
 OnlineMember* OnlineMembers::find(uint64_t nwid, uint64_t address) {
   auto it = m_.find({nwid, address});

@@ -21,6 +21,9 @@ namespace flatnet::control::controller {
 
 inline constexpr uint64_t kMinRequestPeriodMs = 1000;
 inline constexpr uint64_t kOnlineMs = 120000;
+// Entries kept at most: a bound on memory whatever requesters do (each
+// needs an authenticated identity and an existing network of ours).
+inline constexpr std::size_t kMaxOnlineEntries = 1'000'000;
 
 struct OnlineMember {
   uint64_t nwid = 0, address = 0;
@@ -34,9 +37,12 @@ struct OnlineMember {
 
 class OnlineMembers {
  public:
-  // A genuine request: false if the member asked less than
-  // kMinRequestPeriodMs ago (ignore it); else records it.
-  bool admit(uint64_t nwid, uint64_t address, uint64_t now);
+  enum class Admit : uint8_t { kYes, kTooSoon, kFull };
+  // A genuine request: kTooSoon if the member asked less than
+  // kMinRequestPeriodMs ago, kFull if it is new and the table is full
+  // (ignore it either way); else records it.
+  Admit admit(uint64_t nwid, uint64_t address, uint64_t now);
+  void erase(uint64_t nwid, uint64_t address);
   OnlineMember* find(uint64_t nwid, uint64_t address);
   OnlineMember& get(uint64_t nwid, uint64_t address);  // creates
   // Members of `nwid` online at `now`.

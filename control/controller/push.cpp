@@ -10,37 +10,35 @@
 
 namespace flatnet::control::controller {
 
-void ConfigService::run(uint64_t now, Actions& out) {
+bool ConfigService::run(uint64_t now, Actions& out) {
   std::string err;
   if (!journal_started_) {
     if (store_.last_change(journal_seq_, &err) != store::Status::kOk) {
       ++c_.store_errors;
-      return;
+      return false;
     }
     journal_started_ = true;
   }
-  for (unsigned batch = 0; batch < 8; ++batch) {
-    store::ChangeBatch b;
-    if (store_.changes_since(journal_seq_, kJournalBatch, b, &err) != store::Status::kOk) {
-      ++c_.store_errors;
-      break;
-    }
-    if (b.gap) {
-      // Entries were lost: what we cache may be stale, and every online
-      // member may have changed.
-      ++c_.journal_gaps;
-      index_.clear();
-      if (store_.last_change(journal_seq_, &err) != store::Status::kOk) ++c_.store_errors;
-      break;
-    }
+  bool more = false;
+  store::ChangeBatch b;
+  if (store_.changes_since(journal_seq_, kJournalBatch, b, &err) != store::Status::kOk) {
+    ++c_.store_errors;
+  } else if (b.gap) {
+    // Entries were lost (trimmed, or a restore went back in time): what we
+    // cache may be stale. Members get the truth at their next request.
+    ++c_.journal_gaps;
+    index_.clear();
+    if (store_.last_change(journal_seq_, &err) != store::Status::kOk) ++c_.store_errors;
+  } else {
     for (const store::Change& ch : b.changes) {
       journal_seq_ = ch.seq;
       on_change(ch, now, out);
     }
-    if (b.changes.size() < kJournalBatch) break;
+    more = b.changes.size() == kJournalBatch;
   }
   online_.prune(now);
   send_pushes(now, out);
+  return more;
 }
 
 void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& out) {
@@ -98,12 +96,14 @@ void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& ou
 }
 
 void ConfigService::revoke(uint64_t nwid, uint64_t target, uint64_t now, Actions& out) {
+  const auto to = online_.online(nwid, now);
+  if (to.empty()) return;  // nobody to tell; offline members' COMs expire (§10.5)
   std::vector<uint8_t> payload;
   if (!revocation_payload(nwid, target, uint64_t(wall_()), vl1_.self(), payload)) {
     ++c_.sign_errors;
     return;
   }
-  for (OnlineMember* om : online_.online(nwid, now)) {
+  for (OnlineMember* om : to) {
     vl1_.send_to(om->address, wire::Verb::kNetworkCredentials, payload, now, out);
     ++c_.revocations_sent;
   }

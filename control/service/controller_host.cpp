@@ -76,8 +76,8 @@ void ControllerHost::run(uint64_t now, Actions& out) {
   if (!service_) return;
   if (!conninfo_.empty()) leadership(now, out);
   if (!gate_->leader() || now < next_run_) return;
-  next_run_ = now + kControllerRunMs;
-  service_->run(now, out);
+  // A backlog (a bulk change) is read on the next turn, not 100 ms later.
+  next_run_ = service_->run(now, out) ? now : now + kControllerRunMs;
   if (now >= next_flush_) {
     next_flush_ = now + kOnlineFlushMs;
     std::string err;
@@ -101,6 +101,7 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   };
   add("requests", c.requests, "NETWORK_CONFIG_REQUESTs for our networks");
   add("rate_limited", c.rate_limited, "requests ignored: the same member within 1,000 ms");
+  add("online_full", c.online_full, "requests ignored: the online table was full");
   add("malformed", c.malformed, "requests that did not decode");
   add("not_ours", c.not_ours, "requests for another controller's network");
   add("configs_sent", c.configs_sent, "configs sent (answers and pushes)");

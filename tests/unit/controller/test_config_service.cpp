@@ -234,6 +234,34 @@ TEST(ControllerService, DeletedMemberIsRevoked) {
   EXPECT_EQ(c.member.revocations[0].target, c.t.a.address());
 }
 
+TEST(ControllerService, DeletedNetworkRevokesItsMembers) {
+  ControllerNet c;
+  c.put(c.network());
+  c.authorize(c.t.a.address());
+  c.request();
+  std::string err;
+  ASSERT_EQ(c.store->delete_network(c.nwid, &err), store::Status::kOk);
+  c.run();
+  ASSERT_EQ(c.member.revocations.size(), 1u);
+  EXPECT_EQ(c.member.revocations[0].target, c.t.a.address());
+  c.t.now += 2000;
+  c.request();
+  ASSERT_EQ(c.member.errors.size(), 1u);
+  EXPECT_EQ(c.member.errors[0].code, uint8_t(ErrorCode::kObjNotFound));
+}
+
+TEST(ControllerService, AuthorizingAnOnlineMemberPushesItsConfig) {
+  ControllerNet c;
+  c.put(c.network());
+  c.request();  // denied; now online
+  ASSERT_EQ(c.member.errors.size(), 1u);
+  c.authorize(c.t.a.address());
+  c.run();
+  ASSERT_EQ(c.member.configs.size(), 1u);  // without waiting for its next request
+  EXPECT_FALSE(c.member.config_was_ok[0]);
+  EXPECT_EQ(c.member.configs[0].static_ips.size(), 1u);
+}
+
 TEST(ControllerService, NetworkChangeIsPushedToOnlineMembers) {
   ControllerNet c;
   Network n = c.network();
