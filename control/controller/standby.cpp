@@ -11,7 +11,7 @@
 namespace flatnet::control::controller {
 
 void StandbyGate::packet(const Vl2Packet& pk, uint64_t now, Actions& out) {
-  if (!leader_) {
+  if (!leader_ || !inner_) {
     ++dropped_;
     return;
   }
@@ -24,7 +24,7 @@ void StandbyGate::packet(const Vl2Packet& pk, uint64_t now, Actions& out) {
     for (int i = 0; i < 8; ++i) nwid = nwid << 8 | pk.payload[i];
     if (pending_.size() < 1'000'000) pending_[{nwid, pk.source}] = wall_();
   }
-  inner_.packet(pk, now, out);
+  inner_->packet(pk, now, out);
 }
 
 store::Status StandbyGate::flush_online(store::Store& s, std::string* err) {

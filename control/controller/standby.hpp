@@ -28,8 +28,12 @@ namespace flatnet::control::controller {
 class StandbyGate final : public Vl2Handler {
  public:
   using WallClock = std::function<int64_t()>;  // ms since the epoch
-  StandbyGate(Vl2Handler& inner, WallClock wall) : inner_(inner), wall_(std::move(wall)) {}
+  StandbyGate(Vl2Handler* inner, WallClock wall) : inner_(inner), wall_(std::move(wall)) {}
 
+  // Requests pass only while leading and with a service behind (a standby
+  // may make its service only when it takes over, so that the service's
+  // journal follower starts there).
+  void set_inner(Vl2Handler* inner) { inner_ = inner; }
   void set_leader(bool yes) { leader_ = yes; }
   bool leader() const { return leader_; }
   void packet(const Vl2Packet& pk, uint64_t now, Actions& out) override;
@@ -41,7 +45,7 @@ class StandbyGate final : public Vl2Handler {
   uint64_t dropped() const { return dropped_; }  // requests ignored as a standby
 
  private:
-  Vl2Handler& inner_;
+  Vl2Handler* inner_;
   WallClock wall_;
   bool leader_ = false;
   uint64_t dropped_ = 0;

@@ -1,6 +1,7 @@
 #include "control/service/controller_host.hpp"
 
 #include "control/controller/online.hpp"
+#include "control/controller/store/notified_store.hpp"
 #include "control/controller/store/open_store.hpp"
 #include "control/controller/store/sqlite_store.hpp"
 #include "control/service/clock.hpp"
@@ -21,6 +22,14 @@ std::unique_ptr<ControllerHost> ControllerHost::open(const std::string& home,
     *err = "controller store " + h->location_ + ": " + why;
     return nullptr;
   }
+  // The service follows the journal through a store that asks the
+  // database only after a NOTIFY (PostgreSQL; with SQLite it asks each run).
+  auto feed = h->store_->open_feed(0, &why);
+  if (!feed) {
+    *err = "controller store " + h->location_ + ": change feed: " + why;
+    return nullptr;
+  }
+  h->journal_ = std::make_unique<controller::store::NotifiedStore>(*h->store_, std::move(feed));
   return h;
 }
 
@@ -32,14 +41,25 @@ constexpr int64_t kOnlineKeepMs = 3'600'000;    // ... when older than an hour
 
 }  // namespace
 
+void ControllerHost::make_service() {
+  // A new service follows the journal from its end: what came before is in
+  // the records it reads on demand, and on a takeover revoke_on_takeover()
+  // covers what the old leader may not have acted on.
+  service_ = std::make_unique<controller::ConfigService>(*vl1_, *journal_,
+                                                         [] { return wall_ms(); });
+  gate_->set_inner(service_.get());
+}
+
 Vl2Handler& ControllerHost::start(Vl1Link& vl1) {
   vl1_ = &vl1;
   address_ = vl1.self().address();
-  service_ = std::make_unique<controller::ConfigService>(vl1, *store_, [] { return wall_ms(); });
-  gate_ = std::make_unique<controller::StandbyGate>(*service_, [] { return wall_ms(); });
+  gate_ = std::make_unique<controller::StandbyGate>(nullptr, [] { return wall_ms(); });
   // SQLite: the only instance, leading from the start. PostgreSQL: a
-  // standby until run() holds the lock.
-  gate_->set_leader(conninfo_.empty());
+  // standby (no service yet) until run() holds the lock.
+  if (conninfo_.empty()) {
+    make_service();
+    gate_->set_leader(true);
+  }
   return *gate_;
 }
 
@@ -55,6 +75,7 @@ void ControllerHost::leadership(uint64_t now, Actions& out) {
   switch (leadership_->run(now, &lock_error_)) {
     case controller::store::Leadership::Change::kGained: {
       ++takeovers_;
+      make_service();
       gate_->set_leader(true);
       // What the old leader may not have sent before it died.
       const auto c = controller::revoke_on_takeover(
@@ -73,9 +94,9 @@ void ControllerHost::leadership(uint64_t now, Actions& out) {
 }
 
 void ControllerHost::run(uint64_t now, Actions& out) {
-  if (!service_) return;
+  if (!gate_) return;  // not started
   if (!conninfo_.empty()) leadership(now, out);
-  if (!gate_->leader() || now < next_run_) return;
+  if (!service_ || !gate_->leader() || now < next_run_) return;
   // A backlog (a bulk change) is read on the next turn, not 100 ms later.
   next_run_ = service_->run(now, out) ? now : now + kControllerRunMs;
   if (now >= next_flush_) {
@@ -93,8 +114,10 @@ void ControllerHost::run(uint64_t now, Actions& out) {
 
 std::vector<MetricSample> ControllerHost::metrics() const {
   std::vector<MetricSample> out;
-  if (!service_) return out;
-  const controller::ControllerCounters& c = service_->counters();
+  if (!gate_) return out;
+  // A standby has no service yet: its counters read zero.
+  const controller::ControllerCounters c = service_ ? service_->counters()
+                                                    : controller::ControllerCounters{};
   auto add = [&](const char* what, uint64_t v, const char* help) {
     out.push_back(MetricSample{"flatnet_controller_" + std::string(what) + "_total", {}, double(v),
                                help, MetricType::kCounter});
@@ -119,8 +142,10 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   add("online_store_errors", online_errors_, "failed writes of the online set");
   out.push_back(MetricSample{"flatnet_controller_leader", {}, leader() ? 1.0 : 0.0,
                              "1 while this instance speaks for the controller", MetricType::kGauge});
+  add("journal_queries", journal_->journal_queries(), "journal reads (after a NOTIFY with PostgreSQL)");
+  add("journal_skips", journal_->journal_skips(), "journal reads saved: nothing was notified");
   out.push_back(MetricSample{"flatnet_controller_online_members", {},
-                             double(service_->online_count()),
+                             double(service_ ? service_->online_count() : 0),
                              "members that asked for a config in the last 120 s",
                              MetricType::kGauge});
   return out;

@@ -25,6 +25,7 @@
 
 #include "control/controller/config_service.hpp"
 #include "control/controller/standby.hpp"
+#include "control/controller/store/notified_store.hpp"
 #include "control/controller/store/pg_leadership.hpp"
 #include "control/controller/store/store.hpp"
 #include "control/service/status.hpp"
@@ -60,8 +61,10 @@ class ControllerHost {
 
  private:
   void leadership(uint64_t now, Actions& out);
+  void make_service();
 
   std::unique_ptr<controller::store::Store> store_;
+  std::unique_ptr<controller::store::NotifiedStore> journal_;  // store_ for the service
   std::unique_ptr<controller::ConfigService> service_;
   std::unique_ptr<controller::StandbyGate> gate_;
   std::unique_ptr<controller::store::Leadership> leadership_;  // PostgreSQL only

@@ -41,6 +41,17 @@ bool PgFeed::consume_notifications() {
   return any;
 }
 
+bool PgFeed::signalled() {
+  PGconn* c = conn_.get();
+  if (PQstatus(c) == CONNECTION_OK && consume_notifications()) return true;
+  if (PQstatus(c) == CONNECTION_OK) return false;
+  // Lost: whatever happened meanwhile is in the journal, so say yes, and
+  // listen again for what follows.
+  PQreset(c);
+  if (PQstatus(c) == CONNECTION_OK) listen(nullptr);
+  return true;
+}
+
 Status PgFeed::drain(std::size_t limit, ChangeBatch& out, std::string* err) {
   out = {};
   PGconn* c = conn_.get();

@@ -24,6 +24,9 @@ class PgFeed final : public ChangeFeed {
   // entries committed meanwhile are in the journal, so none is missed.
   Status drain(std::size_t limit, ChangeBatch& out, std::string* err) override;
   uint64_t last_seen() const override { return last_; }
+  // A NOTIFY arrived since the last call (or the connection was lost:
+  // reconnects and LISTENs again, and says true).
+  bool signalled() override;
   // The feed connection's server process (pg_terminate_backend in tests).
   int backend_pid() const { return PQbackendPID(conn_.get()); }
 

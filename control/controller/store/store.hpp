@@ -102,6 +102,10 @@ class ChangeFeed {
   virtual Status drain(std::size_t limit, ChangeBatch& out, std::string* err) = 0;
   // The seq of the newest entry drained (or the `since` it was opened at).
   virtual uint64_t last_seen() const = 0;
+  // Takes the pending wake-ups without reading the journal: true when some
+  // arrived (or the feed cannot tell: no signal, or its connection was
+  // lost and is being restored) -- then the journal may have grown.
+  virtual bool signalled() { return true; }
 };
 
 class Store {

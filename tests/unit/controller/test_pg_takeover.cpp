@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "control/controller/store/open_store.hpp"
 #include "control/service/controller_host.hpp"
 #include "tests/unit/controller/controller_net.hpp"
 #include "tests/unit/controller/pg_fixture.hpp"
@@ -115,14 +116,40 @@ TEST(PgTakeover, StandbyTakesOverWithinTenSecondsAndLosesNothing) {
   c.t.now += 2000;
   c.request();
   ASSERT_EQ(c.member.configs.size(), 2u) << "the new leader answers";
-  std::vector<MetricSample> ms = h2->metrics();
-  double dropped = -1, takeovers = -1;
-  for (const MetricSample& m : ms) {
-    if (m.name == "flatnet_controller_standby_dropped_total") dropped = m.value;
-    if (m.name == "flatnet_controller_takeovers_total") takeovers = m.value;
+  auto metric = [&](const std::string& name) {
+    for (const MetricSample& m : h2->metrics())
+      if (m.name == "flatnet_controller_" + name) return m.value;
+    return -1.0;
+  };
+  EXPECT_EQ(metric("standby_dropped_total"), 1.0);  // the first request, while it waited
+  EXPECT_EQ(metric("takeovers_total"), 1.0);
+  EXPECT_EQ(metric("leader"), 1.0);
+
+  // Idle, the new leader asks the database nothing: its journal follower
+  // reads only after a NOTIFY (its own writes for the request above
+  // included, so let those settle first).
+  turns_until([] { return false; }, 500ms, nullptr, h2.get());
+  const double queries = metric("journal_queries_total");
+  const double skips = metric("journal_skips_total");
+  turns_until([] { return false; }, 1s, nullptr, h2.get());
+  EXPECT_EQ(metric("journal_queries_total"), queries) << "an idle controller polled";
+  EXPECT_GT(metric("journal_skips_total"), skips);
+  // A change through another instance's store wakes it (NOTIFY): member A
+  // deauthorized is revoked to A, the member online now.
+  {
+    std::string e;
+    auto api = store::open_store(db.conninfo(), &e);
+    ASSERT_TRUE(api) << e;
+    Member m;
+    ASSERT_EQ(api->get_member(c.nwid, c.t.a.address(), m, &e), store::Status::kOk);
+    m.authorized = false;
+    m.last_deauthorized_time = c.wall + 1;
+    ASSERT_EQ(api->put_member(m, nullptr, &e), store::Status::kOk) << e;
   }
-  EXPECT_EQ(dropped, 1.0);  // the first request, while it waited
-  EXPECT_EQ(takeovers, 1.0);
+  ASSERT_TRUE(turns_until([&] { return c.member.revocations.size() == 2; }, 10s, nullptr,
+                          h2.get()));
+  EXPECT_EQ(c.member.revocations[1].target, c.t.a.address());
+  EXPECT_GT(metric("journal_queries_total"), queries);
 }
 
 }  // namespace

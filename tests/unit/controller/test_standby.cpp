@@ -15,7 +15,7 @@ namespace {
 
 TEST(StandbyGate, SilentUntilLeadingThenNotesWhoAsked) {
   ControllerNet c;
-  StandbyGate gate(*c.svc, [&c] { return c.wall; });
+  StandbyGate gate(c.svc.get(), [&c] { return c.wall; });
   c.t.core("b").set_controller(&gate);
   c.put(c.network());
   c.authorize(c.t.a.address());
