@@ -40,23 +40,24 @@ store::Status StandbyGate::flush_online(store::Store& s, std::string* err) {
 TakeoverCounts revoke_on_takeover(store::Store& s, Vl1Link& vl1, std::size_t window,
                                   int64_t wall_ms, int64_t online_ms, uint64_t now,
                                   Actions& out) {
-  TakeoverCounts c;
   std::string err;
   uint64_t last = 0;
-  if (s.last_change(last, &err) != store::Status::kOk) {
-    ++c.errors;
-    return c;
-  }
   store::ChangeBatch b;
-  const uint64_t from = last > window ? last - window : 0;
-  if (s.changes_since(from, window, b, &err) != store::Status::kOk) {
-    ++c.errors;
-    return c;
-  }
-  c.entries = b.changes.size();
+  if (s.last_change(last, &err) != store::Status::kOk ||
+      s.changes_since(last > window ? last - window : 0, window, b, &err) != store::Status::kOk)
+    return TakeoverCounts{0, 0, 0, 1};
+  return revoke_for_changes(s, vl1, b.changes, wall_ms, online_ms, now, out);
+}
+
+TakeoverCounts revoke_for_changes(store::Store& s, Vl1Link& vl1,
+                                  const std::vector<store::Change>& changes, int64_t wall_ms,
+                                  int64_t online_ms, uint64_t now, Actions& out) {
+  TakeoverCounts c;
+  std::string err;
+  c.entries = changes.size();
   const uint64_t self = vl1.self().address();
   std::set<std::pair<uint64_t, uint64_t>> targets;
-  for (const store::Change& ch : b.changes) {
+  for (const store::Change& ch : changes) {
     if (!ch.address || wire::controller_of(ch.nwid) != self) continue;
     const auto key = std::make_pair(ch.nwid, *ch.address);
     if (ch.op == store::ChangeOp::kDelete) {
@@ -65,7 +66,10 @@ TakeoverCounts revoke_on_takeover(store::Store& s, Vl1Link& vl1, std::size_t win
     }
     Member m;
     const store::Status st = s.get_member(ch.nwid, *ch.address, m, &err);
-    if (st == store::Status::kOk && !m.authorized) targets.insert(key);
+    // Deauthorized, not merely never authorized (a new member asking
+    // before anyone let it in holds no COM to revoke).
+    if (st == store::Status::kOk && !m.authorized && m.last_deauthorized_time > 0)
+      targets.insert(key);
     else if (st == store::Status::kError) ++c.errors;
   }
   std::vector<store::OnlineRecord> online;

@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "control/controller/store/store.hpp"
 #include "control/core/vl2_hook.hpp"
@@ -63,8 +64,15 @@ struct TakeoverCounts {
 // of the seconds a takeover takes, and bounded work (one member read each).
 inline constexpr std::size_t kTakeoverWindow = 10'000;
 
-// `online_ms`: how far back a sighting counts as online (the role's
-// kOnlineMs). `wall_ms` stamps the revocations.
+// Revocations for these journal entries: each member of our networks they
+// delete, or leave deauthorized, revoked to the network's members the store
+// saw online within `online_ms` (the role's kOnlineMs). `wall_ms` stamps
+// them.
+TakeoverCounts revoke_for_changes(store::Store& s, Vl1Link& vl1,
+                                  const std::vector<store::Change>& changes, int64_t wall_ms,
+                                  int64_t online_ms, uint64_t now, Actions& out);
+// The same for the journal's newest `window` entries: what a new leader
+// owes for changes the old one may have died before acting on.
 TakeoverCounts revoke_on_takeover(store::Store& s, Vl1Link& vl1, std::size_t window,
                                   int64_t wall_ms, int64_t online_ms, uint64_t now,
                                   Actions& out);

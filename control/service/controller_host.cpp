@@ -82,6 +82,13 @@ void ControllerHost::leadership(uint64_t now, Actions& out) {
           *store_, *vl1_, controller::kTakeoverWindow, wall_ms(),
           int64_t(controller::kOnlineMs), now, out);
       takeover_revocations_ += c.revocations;
+      // The new service knows no member online until they ask again
+      // (within kOnlineMs): until then the host also revokes, for each
+      // change, to the members the store saw online.
+      std::string err;
+      bridge_until_ = store_->last_change(bridge_seq_, &err) == controller::store::Status::kOk
+                          ? now + controller::kOnlineMs
+                          : 0;
       break;
     }
     case controller::store::Leadership::Change::kLost:
@@ -93,12 +100,29 @@ void ControllerHost::leadership(uint64_t now, Actions& out) {
   }
 }
 
+void ControllerHost::bridge(uint64_t now, Actions& out) {
+  // Only when the service's read found the journal signalled, so the
+  // bridge adds no query of its own to an idle controller.
+  controller::store::ChangeBatch b;
+  std::string err;
+  if (store_->changes_since(bridge_seq_, controller::kTakeoverWindow, b, &err) !=
+          controller::store::Status::kOk ||
+      b.changes.empty())
+    return;
+  bridge_seq_ = b.changes.back().seq;
+  const auto c = controller::revoke_for_changes(*store_, *vl1_, b.changes, wall_ms(),
+                                                int64_t(controller::kOnlineMs), now, out);
+  takeover_revocations_ += c.revocations;
+}
+
 void ControllerHost::run(uint64_t now, Actions& out) {
   if (!gate_) return;  // not started
   if (!conninfo_.empty()) leadership(now, out);
   if (!service_ || !gate_->leader() || now < next_run_) return;
   // A backlog (a bulk change) is read on the next turn, not 100 ms later.
+  const uint64_t queries = journal_->journal_queries();
   next_run_ = service_->run(now, out) ? now : now + kControllerRunMs;
+  if (now < bridge_until_ && journal_->journal_queries() != queries) bridge(now, out);
   if (now >= next_flush_) {
     next_flush_ = now + kOnlineFlushMs;
     std::string err;
@@ -138,7 +162,7 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   add("standby_dropped", gate_ ? gate_->dropped() : 0, "requests ignored as a standby");
   add("takeovers", takeovers_, "times this instance took the leader lock");
   add("leader_losses", losses_, "times this instance lost the leader lock and went silent");
-  add("takeover_revocations", takeover_revocations_, "revocations sent on taking over");
+  add("takeover_revocations", takeover_revocations_, "revocations sent on taking over and in the online window after");
   add("online_store_errors", online_errors_, "failed writes of the online set");
   out.push_back(MetricSample{"flatnet_controller_leader", {}, leader() ? 1.0 : 0.0,
                              "1 while this instance speaks for the controller", MetricType::kGauge});

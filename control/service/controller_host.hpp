@@ -62,6 +62,7 @@ class ControllerHost {
  private:
   void leadership(uint64_t now, Actions& out);
   void make_service();
+  void bridge(uint64_t now, Actions& out);
 
   std::unique_ptr<controller::store::Store> store_;
   std::unique_ptr<controller::store::NotifiedStore> journal_;  // store_ for the service
@@ -75,6 +76,7 @@ class ControllerHost {
   uint64_t next_run_ = 0;
   uint64_t next_flush_ = 0;
   uint64_t next_expire_ = 0;
+  uint64_t bridge_until_ = 0, bridge_seq_ = 0;  // after a takeover, see leadership()
   uint64_t takeovers_ = 0, losses_ = 0, takeover_revocations_ = 0, online_errors_ = 0;
   std::string lock_error_;
 };
