@@ -124,7 +124,7 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
   om.identity = id;
   if (request_id) om.metadata = metadata;
   om.authorized = authorized;
-  om.network_revision = n.revision;
+  om.network_hash = network_hash(n);
   if (authorized && request_id) {
     m.v_major = int64_t(metadata.get_u64("majv", 0));
     m.v_minor = int64_t(metadata.get_u64("minv", 0));
@@ -135,9 +135,22 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
   wire::NetworkConfig nc;
   bool sign_ok = true;
   if (authorized) {
-    const NetworkIndex::Entry* e = index_.get(nwid, &err);
-    if (!e) {
+    bool failed = false;
+    const NetworkIndex::Entry* e = index_.get(nwid, kIndexPagesPerRequest, &failed, &err);
+    if (failed) {
       ++c_.store_errors;
+      return;
+    }
+    if (!e) {
+      // A large network's index is still loading: answer from run() once
+      // it is, rather than stall the loop for the whole load.
+      if (!request_id) return;  // a push: the next change or request brings it
+      if (deferred_.size() >= kMaxDeferred && !deferred_.count({nwid, addr})) {
+        ++c_.deferred_dropped;
+        return;
+      }
+      deferred_[{nwid, addr}] = request_id;
+      ++c_.deferred;
       return;
     }
     std::vector<uint64_t> bridges(e->bridges.begin(), e->bridges.end());
@@ -153,11 +166,9 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
       return;
     }
     m.revision = res.revision;
-    om.answered_revision = res.revision;
     index_.update(m);
-  } else {
-    om.answered_revision = m.revision;
   }
+  om.member_hash = record_hash(m);
 
   if (!authorized) {
     ++c_.access_denied;
@@ -173,6 +184,35 @@ void ConfigService::answer(uint64_t nwid, const crypto::Identity& id,
     ++c_.configs_sent;
     if (!request_id) ++c_.pushes;
   }
+}
+
+void ConfigService::answer_deferred(uint64_t now, Actions& out) {
+  if (deferred_.empty()) return;
+  std::string err;
+  if (index_.loading()) index_.step(kIndexPagesPerRun, &err);
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    const auto [nwid, addr] = it->first;
+    const uint64_t request_id = it->second;
+    bool failed = false;
+    if (!index_.get(nwid, 0, &failed, &err) && !failed) {
+      ++it;
+      continue;
+    }
+    it = deferred_.erase(it);
+    OnlineMember* om = online_.find(nwid, addr);
+    if (!om) continue;
+    const crypto::Identity id = om->identity;
+    const wire::Dictionary md = om->metadata;
+    answer(nwid, id, md, request_id, now, out);
+  }
+}
+
+uint64_t ConfigService::network_hash(const Network& n) {
+  auto it = net_hash_.find(n.id);
+  if (it != net_hash_.end() && it->second.first == n.revision) return it->second.second;
+  const uint64_t h = record_hash(n);
+  net_hash_[n.id] = {n.revision, h};
+  return h;
 }
 
 void ConfigService::send_error(uint64_t nwid, uint64_t to, uint64_t request_id, uint8_t code,

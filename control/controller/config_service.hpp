@@ -31,6 +31,15 @@ namespace flatnet::control::controller {
 inline constexpr uint64_t kPushesPerSecond = 2000;
 // Journal entries read per run().
 inline constexpr std::size_t kJournalBatch = 1000;
+// Loading a network's index (network_index.hpp): pages a request may load
+// before it is deferred, and pages each run() loads while one is deferred.
+// A network of 3,000 members is answered at once; 100,000 take 20 turns
+// of the loop of ~50 ms each rather than one of seconds.
+inline constexpr unsigned kIndexPagesPerRequest = 3;
+inline constexpr unsigned kIndexPagesPerRun = 5;
+// Requests waiting for an index, at most (one per member; more are dropped
+// and counted, and the member asks again).
+inline constexpr std::size_t kMaxDeferred = 16384;
 
 struct ControllerCounters {
   uint64_t requests = 0;          // NETWORK_CONFIG_REQUEST received (ours, well formed)
@@ -43,6 +52,8 @@ struct ControllerCounters {
   uint64_t not_found = 0;         // ERROR(OBJ_NOT_FOUND)
   uint64_t access_denied = 0;     // ERROR(NETWORK_ACCESS_DENIED)
   uint64_t revocations_sent = 0;  // NETWORK_CREDENTIALS packets carrying a revocation
+  uint64_t deferred = 0;          // requests answered later, once the network's index loaded
+  uint64_t deferred_dropped = 0;  // not deferred: too many waiting
   uint64_t store_errors = 0;      // the store failed; nothing answered
   uint64_t sign_errors = 0;
   uint64_t journal_gaps = 0;
@@ -67,10 +78,14 @@ class ConfigService final : public Vl2Handler {
   // Builds and sends the answer for one member: `request_id` 0 is a push.
   void answer(uint64_t nwid, const crypto::Identity& id, const wire::Dictionary& metadata,
               uint64_t request_id, uint64_t now, Actions& out);
+  // record_hash of a network, cached per revision (the journal drops an
+  // entry when the network changes).
+  uint64_t network_hash(const Network& n);
   void send_error(uint64_t nwid, uint64_t to, uint64_t request_id, uint8_t code, uint64_t now,
                   Actions& out);
   bool send_config(const wire::NetworkConfig& nc, uint64_t to, uint64_t request_id, uint64_t now,
                    Actions& out);
+  void answer_deferred(uint64_t now, Actions& out);
   // push.cpp
   void on_change(const store::Change& ch, uint64_t now, Actions& out);
   void revoke(uint64_t nwid, uint64_t target, uint64_t now, Actions& out);
@@ -83,6 +98,10 @@ class ConfigService final : public Vl2Handler {
   OnlineMembers online_;
   NetworkIndex index_;
   ControllerCounters c_;
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> net_hash_;  // nwid -> (revision, hash)
+  // Requests waiting for their network's index: (nwid, address) -> the
+  // request's packet ID (identity and metadata are in online_).
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> deferred_;
 
   // Journal following (push.cpp).
   bool journal_started_ = false;

@@ -1,6 +1,21 @@
 #include "control/controller/online.hpp"
 
+#include <functional>
+#include <string>
+
 namespace flatnet::control::controller {
+
+uint64_t record_hash(const Member& m) {
+  Member c = m;
+  c.revision = 0;
+  return std::hash<std::string>{}(member_to_json(c).dump());
+}
+
+uint64_t record_hash(const Network& n) {
+  Network c = n;
+  c.revision = 0;
+  return std::hash<std::string>{}(network_to_json(c).dump());
+}
 
 OnlineMembers::Admit OnlineMembers::admit(uint64_t nwid, uint64_t address, uint64_t now) {
   if (m_.size() >= kMaxOnlineEntries && !find(nwid, address)) return Admit::kFull;

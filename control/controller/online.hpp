@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "control/controller/member.hpp"
+#include "control/controller/network.hpp"
 #include "crypto/identity.hpp"
 #include "dataplane/wire/dictionary.hpp"
 
@@ -31,9 +33,17 @@ struct OnlineMember {
   crypto::Identity identity;       // public part
   wire::Dictionary metadata;       // of its last request
   bool authorized = false;         // its last answer was a config
-  uint64_t answered_revision = 0;  // member record revision its last answer was built from
-  uint64_t network_revision = 0;   // network record revision of its last config
+  // What its last answer was built from (record_hash of the member and the
+  // network): a journal entry whose record still hashes the same (our own
+  // write after answering, an import of the same content) pushes nothing.
+  uint64_t member_hash = 0;
+  uint64_t network_hash = 0;
 };
+
+// A record's content, its revision left out (revisions count writes; an
+// import or restore may change content without a new one).
+uint64_t record_hash(const Member& m);
+uint64_t record_hash(const Network& n);
 
 class OnlineMembers {
  public:

@@ -36,23 +36,32 @@ bool ConfigService::run(uint64_t now, Actions& out) {
     }
     more = b.changes.size() == kJournalBatch;
   }
+  answer_deferred(now, out);
   online_.prune(now);
   send_pushes(now, out);
-  return more;
+  return more || !deferred_.empty();
 }
 
 void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& out) {
   if (wire::controller_of(ch.nwid) != address()) return;
   std::string err;
   if (!ch.address) {
+    net_hash_.erase(ch.nwid);
     if (ch.op == store::ChangeOp::kDelete) {
       // Its members' own delete entries revoke them.
       index_.forget(ch.nwid);
       return;
     }
-    // Members answered from this revision or a later one have it already.
+    Network n;
+    const store::Status st = store_.get_network(ch.nwid, n, &err);
+    if (st != store::Status::kOk) {
+      if (st != store::Status::kNotFound) ++c_.store_errors;
+      return;
+    }
+    // Members whose last config came from this very content need nothing.
+    const uint64_t h = network_hash(n);
     for (OnlineMember* om : online_.online(ch.nwid, now))
-      if (om->authorized && om->network_revision < ch.revision) queue_push(ch.nwid, om->address);
+      if (om->authorized && om->network_hash != h) queue_push(ch.nwid, om->address);
     return;
   }
   const uint64_t addr = *ch.address;
@@ -89,9 +98,9 @@ void ConfigService::on_change(const store::Change& ch, uint64_t now, Actions& ou
     return;
   }
   revoked_.erase(key);
-  // Nothing newer than what we answered it with (our own write after an
-  // answer, or a change we read while answering) needs no push.
-  if (om && om->answered_revision >= m.revision) return;
+  // The content its last answer came from (our own write after an answer,
+  // or a change we read while answering) needs no push.
+  if (om && om->member_hash == record_hash(m)) return;
   if (om && now - om->last_request < kOnlineMs) queue_push(ch.nwid, addr);
 }
 

@@ -1,5 +1,7 @@
 #include "control/service/controller_host.hpp"
 
+#include <algorithm>
+
 #include "control/controller/online.hpp"
 #include "control/controller/store/notified_store.hpp"
 #include "control/controller/store/open_store.hpp"
@@ -65,10 +67,10 @@ Vl2Handler& ControllerHost::start(Vl1Link& vl1) {
 
 void ControllerHost::leadership(uint64_t now, Actions& out) {
   if (!leadership_) {
-    if (now < next_run_) return;  // retrying the lock's connection
+    if (now < next_lock_retry_) return;  // retrying the lock's connection
     leadership_ = controller::store::Leadership::open(conninfo_, address_, &lock_error_);
     if (!leadership_) {
-      next_run_ = now + 1000;
+      next_lock_retry_ = now + 1000;
       return;
     }
   }
@@ -115,6 +117,13 @@ void ControllerHost::bridge(uint64_t now, Actions& out) {
   takeover_revocations_ += c.revocations;
 }
 
+uint64_t ControllerHost::next_run() const {
+  uint64_t t = service_ && gate_ && gate_->leader() ? next_run_ : UINT64_MAX;
+  if (!conninfo_.empty())
+    t = std::min(t, leadership_ ? leadership_->next_deadline() : next_lock_retry_);
+  return t;
+}
+
 void ControllerHost::run(uint64_t now, Actions& out) {
   if (!gate_) return;  // not started
   if (!conninfo_.empty()) leadership(now, out);
@@ -156,6 +165,8 @@ std::vector<MetricSample> ControllerHost::metrics() const {
   add("not_found", c.not_found, "ERROR(OBJ_NOT_FOUND) answers");
   add("access_denied", c.access_denied, "ERROR(NETWORK_ACCESS_DENIED) answers");
   add("revocations_sent", c.revocations_sent, "revocations sent to online members");
+  add("deferred", c.deferred, "requests answered once their network's index had loaded");
+  add("deferred_dropped", c.deferred_dropped, "requests not deferred: too many waiting");
   add("store_errors", c.store_errors, "requests or changes the store failed on");
   add("sign_errors", c.sign_errors, "configs or credentials that could not be signed");
   add("journal_gaps", c.journal_gaps, "times the store journal lost entries we had not read");

@@ -52,6 +52,9 @@ class ControllerHost {
   void run(uint64_t now, Actions& out);
   // False while a standby (PostgreSQL, another instance holds the lock).
   bool leader() const { return gate_ && gate_->leader(); }
+  // When run() has work next (the loop's deadline): the service's next run
+  // while leading, the leader lock's next step with PostgreSQL.
+  uint64_t next_run() const;
 
   controller::store::Store& store() { return *store_; }
   // The controller's address: the node's (networks <address>xxxxxx).
@@ -75,6 +78,7 @@ class ControllerHost {
   uint64_t address_ = 0;
   uint64_t next_run_ = 0;
   uint64_t next_flush_ = 0;
+  uint64_t next_lock_retry_ = 0;  // PostgreSQL: reconnecting the leader lock
   uint64_t next_expire_ = 0;
   uint64_t bridge_until_ = 0, bridge_seq_ = 0;  // after a takeover, see leadership()
   uint64_t takeovers_ = 0, losses_ = 0, takeover_revocations_ = 0, online_errors_ = 0;

@@ -201,7 +201,8 @@ void Daemon::run(const std::atomic<bool>& stop) {
       const uint64_t now = mono_ms();
       handled = turn(now);
       deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
-                           opt_.ping_targets.empty() ? UINT64_MAX : next_ping_});
+                           opt_.ping_targets.empty() ? UINT64_MAX : next_ping_,
+                           controller_ ? controller_->next_run() : UINT64_MAX});
     }
     {
       std::lock_guard<std::mutex> t(turn_mu_);

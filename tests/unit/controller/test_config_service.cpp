@@ -150,6 +150,46 @@ TEST(ControllerService, Rfc4193And6planeAreDerivedWithNdp) {
   EXPECT_EQ(nc.static_ips[1].ip[0], 0xfc);
 }
 
+TEST(ControllerService, BridgesDnsRoutesAndLimitsAreInTheConfig) {
+  ControllerNet c;
+  Network n = c.network();
+  n.routes.push_back({"192.168.7.0/24", std::string("10.147.17.1")});
+  n.routes.push_back({"fd00::/8", std::string("10.147.17.1")});  // via of another family: dropped
+  n.dns = nlohmann::json::parse(R"({"domain":"ctl.test","servers":["10.147.17.53","bogus"]})");
+  n.mtu = 100000;  // clamped as stock
+  n.multicast_limit = 7;
+  n.enable_broadcast = false;
+  n.certificate_timeout_window_size = 1000;  // below stock's 5 min floor
+  c.put(n);
+  std::string err;
+  Member bridge;
+  bridge.nwid = c.nwid;
+  bridge.address = 0x0123456789ULL;
+  bridge.authorized = true;
+  bridge.active_bridge = true;
+  Member unauthorized_bridge = bridge;
+  unauthorized_bridge.address = 0x0123456788ULL;
+  unauthorized_bridge.authorized = false;
+  ASSERT_EQ(c.store->put_members({bridge, unauthorized_bridge}, &err), store::Status::kOk);
+  c.authorize(c.t.a.address());
+  c.request();
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  const auto& nc = c.member.configs[0];
+  ASSERT_EQ(nc.specialists.size(), 1u);
+  EXPECT_EQ(nc.specialists[0], wire::kSpecialistActiveBridge | 0x0123456789ULL);
+  EXPECT_EQ(nc.dns.domain, "ctl.test");
+  ASSERT_EQ(nc.dns.servers.size(), 1u);
+  EXPECT_EQ(nc.dns.servers[0].to_string(), "10.147.17.53/0");
+  ASSERT_EQ(nc.routes.size(), 3u);
+  EXPECT_EQ(nc.routes[1].via.to_string(), "10.147.17.1/0");
+  EXPECT_TRUE(nc.routes[2].via.is_null());
+  EXPECT_EQ(nc.mtu, 10000u);
+  EXPECT_EQ(nc.multicast_limit, 7u);
+  EXPECT_FALSE(nc.broadcast_enabled());
+  EXPECT_EQ(nc.credential_time_max_delta, 5u * 60 * 1000);
+  EXPECT_EQ(nc.com->qualifiers[0].max_delta, 5u * 60 * 1000);
+}
+
 TEST(ControllerService, TagsCapabilitiesAndRulesAreCompiledAndSigned) {
   ControllerNet c;
   Network n = c.network();
@@ -289,6 +329,56 @@ TEST(ControllerService, NetworkChangeIsPushedToOnlineMembers) {
   c.put(n);
   c.run();
   EXPECT_EQ(c.member.configs.size(), 2u);
+}
+
+// An import or restore keeps revisions as given: a changed record with the
+// same revision is still a change.
+TEST(ControllerService, ImportedChangeWithTheSameRevisionIsPushed) {
+  ControllerNet c;
+  c.put(c.network());
+  c.authorize(c.t.a.address());
+  c.request();
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  Network n;
+  std::string err;
+  ASSERT_EQ(c.store->get_network(c.nwid, n, &err), store::Status::kOk);
+  n.name = "restored";
+  ASSERT_EQ(c.store->import_records({n}, {}, &err), store::Status::kOk);
+  c.run();
+  ASSERT_EQ(c.member.configs.size(), 2u);
+  EXPECT_EQ(c.member.configs[1].name, "restored");
+  ASSERT_EQ(c.store->import_records({n}, {}, &err), store::Status::kOk);  // same content again
+  c.run();
+  EXPECT_EQ(c.member.configs.size(), 2u);
+}
+
+// A network larger than one request may load is answered from run() once
+// its index is loaded, quoting the request; the addresses others hold are
+// known by then.
+TEST(ControllerService, LargeNetworkRequestIsAnsweredOnceItsIndexIsLoaded) {
+  ControllerNet c;
+  c.put(c.network());
+  std::vector<Member> others;
+  for (uint64_t i = 0; i < kIndexPageMembers * (kIndexPagesPerRequest + 2); ++i) {
+    Member m;
+    m.nwid = c.nwid;
+    m.address = 0x0100000000ULL + i;
+    others.push_back(m);
+  }
+  // The address A would get first (10.147.17.x from its address) is held.
+  others.back().ip_assignments = {"10.147.17." + std::to_string(1 + (c.t.a.address() & 0xffffffff) % 253)};
+  std::string err;
+  ASSERT_EQ(c.store->put_members(others, &err), store::Status::kOk) << err;
+  c.authorize(c.t.a.address());
+  const uint64_t req = c.request();
+  EXPECT_TRUE(c.member.configs.empty());
+  EXPECT_EQ(c.svc->counters().deferred, 1u);
+  for (int i = 0; i < 10 && c.member.configs.empty(); ++i) c.run();
+  ASSERT_EQ(c.member.configs.size(), 1u);
+  EXPECT_TRUE(c.member.config_was_ok[0]);
+  EXPECT_EQ(c.member.config_in_re[0], req);
+  ASSERT_EQ(c.member.configs[0].static_ips.size(), 1u);
+  EXPECT_NE(ip_string(c.member.configs[0].static_ips[0]), others.back().ip_assignments[0]);
 }
 
 TEST(ControllerService, RestartKeepsAddresses) {
