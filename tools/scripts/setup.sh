@@ -13,8 +13,10 @@ PACKAGES=(
   iproute2 iputils-ping ethtool nftables iptables tcpdump tcpreplay netsniff-ng python3 python3-matplotlib
   libmnl-dev
 )
-# The controller's embedded store (control/controller/store/).
-PACKAGES+=(libsqlite3-dev)
+# The controller's embedded store (control/controller/store/), and its
+# PostgreSQL backend: libpq to build, the server for the 'pg' test suite
+# (tools/scripts/pg-test-server.sh starts its own; nothing is left running).
+PACKAGES+=(libsqlite3-dev libpq-dev postgresql-15)
 
 log() { printf 'flatnet-setup: %s\n' "$*"; }
 

@@ -72,6 +72,15 @@ constexpr Migration kMigrations[] = {
      "    authorized = authorized - (OLD.authorized != 0) + (NEW.authorized != 0)"
      "    WHERE nwid = NEW.nwid;"
      "END;"},
+    {4,
+     // Members seen online, so a restarted controller still sends
+     // revocations to them (see store.hpp).
+     "CREATE TABLE online_members ("
+     "  nwid TEXT NOT NULL,"
+     "  address INTEGER NOT NULL,"
+     "  last_seen INTEGER NOT NULL,"
+     "  PRIMARY KEY (nwid, address)) WITHOUT ROWID;"
+     "CREATE INDEX online_members_seen ON online_members (last_seen);"},
 };
 
 bool current_version(Db& db, int* version, std::string* err) {

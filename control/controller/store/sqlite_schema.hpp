@@ -10,7 +10,7 @@
 
 namespace flatnet::control::controller::store::sqlite {
 
-inline constexpr int kSchemaLatest = 3;
+inline constexpr int kSchemaLatest = 4;
 
 // Brings the database to `target` (kSchemaLatest in production; tests ask
 // for an older one to test upgrades). *version gets the version reached.

@@ -1,5 +1,7 @@
 #include "control/controller/store/sqlite_store.hpp"
 
+#include "control/controller/store/record_rows.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,8 +11,6 @@
 
 namespace flatnet::control::controller::store {
 
-using nlohmann::json;
-
 namespace {
 
 // The journal keeps this many newest entries; a reader further behind is
@@ -18,44 +18,9 @@ namespace {
 constexpr int64_t kJournalKeep = 1'000'000;
 constexpr uint64_t kJournalTrimEvery = 4096;
 
-// A member row: the fields a controller looks up or counts as columns, the
-// rest of the record's JSON in `doc`.
-constexpr const char* kMemberColumnFields[] = {
-    "id", "address", "nwid", "objtype", "revision", "authorized", "activeBridge", "identity",
-    "lastAuthorizedTime", "lastDeauthorizedTime"};
-
 constexpr const char* kMemberColumns =
     "address, revision, authorized, active_bridge, identity, last_authorized_time,"
     " last_deauthorized_time, doc, nwid";
-
-struct MemberRow {
-  std::string nwid;
-  int64_t address = 0;
-  int64_t revision = 0;
-  int64_t authorized = 0;
-  int64_t active_bridge = 0;
-  std::optional<std::string> identity;
-  int64_t last_authorized_time = 0;
-  int64_t last_deauthorized_time = 0;
-  std::string doc;
-  bool operator==(const MemberRow&) const = default;
-};
-
-MemberRow encode_member(const Member& m) {
-  json j = member_to_json(m);
-  for (const char* k : kMemberColumnFields) j.erase(k);
-  MemberRow r;
-  r.nwid = format_network_id(m.nwid);
-  r.address = int64_t(m.address);
-  r.revision = int64_t(m.revision);
-  r.authorized = m.authorized;
-  r.active_bridge = m.active_bridge;
-  r.identity = m.identity;
-  r.last_authorized_time = m.last_authorized_time;
-  r.last_deauthorized_time = m.last_deauthorized_time;
-  r.doc = j.dump();
-  return r;
-}
 
 MemberRow row_from(const sqlite::Stmt& s) {
   MemberRow r;
@@ -69,44 +34,6 @@ MemberRow row_from(const sqlite::Stmt& s) {
   r.doc = s.column_text(7);
   r.nwid = s.column_text(8);
   return r;
-}
-
-bool decode_member(const MemberRow& r, Member& out, std::string* err) {
-  json j = json::parse(r.doc, nullptr, false);
-  if (!j.is_object()) {
-    if (err) *err = "stored member " + r.nwid + "/" + std::to_string(r.address) + ": bad JSON";
-    return false;
-  }
-  const std::string addr = format_member_address(uint64_t(r.address));
-  j["id"] = addr;
-  j["address"] = addr;
-  j["nwid"] = r.nwid;
-  j["revision"] = uint64_t(r.revision);
-  j["authorized"] = r.authorized != 0;
-  j["activeBridge"] = r.active_bridge != 0;
-  if (r.identity) j["identity"] = *r.identity;
-  j["lastAuthorizedTime"] = r.last_authorized_time;
-  j["lastDeauthorizedTime"] = r.last_deauthorized_time;
-  return member_from_json(j, 0, out, err);
-}
-
-// Records come in typed, but a caller can still have put more than
-// kMaxArrayEntries into a vector or a bad value into `extra`: each record is
-// checked by reading its JSON back as the model reads a stored record.
-bool canonical_member(const Member& in, Member& out, std::string* err) {
-  if (in.address == 0 || in.address > 0xffffffffffULL || in.nwid == 0) {
-    if (err) *err = "member: address must be 10 hex digits and nwid 16, neither zero";
-    return false;
-  }
-  return member_from_json(member_to_json(in), 0, out, err);
-}
-
-bool canonical_network(const Network& in, Network& out, std::string* err) {
-  if (in.id == 0) {
-    if (err) *err = "network: id must not be zero";
-    return false;
-  }
-  return network_from_json(network_to_json(in), 0, out, err);
 }
 
 // Creates the file 0600 (or tightens an existing one) before SQLite opens
@@ -135,16 +62,6 @@ bool pragma_value(sqlite::Db& db, const char* sql, std::string& out, std::string
 }
 
 }  // namespace
-
-const char* status_name(Status s) {
-  switch (s) {
-    case Status::kOk: return "ok";
-    case Status::kNotFound: return "not found";
-    case Status::kInvalid: return "invalid";
-    case Status::kError: return "database error";
-  }
-  return "?";
-}
 
 std::unique_ptr<SqliteStore> SqliteStore::open(const std::string& path, std::string* err,
                                                Options opt) {
@@ -210,7 +127,13 @@ bool SqliteStore::prepare_all(std::string* err) {
          change_first_.prepare(d, "SELECT min(seq) FROM changes", err) &&
          change_since_.prepare(d, "SELECT seq, nwid, address, op, revision FROM changes"
                                   " WHERE seq > ? ORDER BY seq LIMIT ?", err) &&
-         change_trim_.prepare(d, "DELETE FROM changes WHERE seq <= ?", err);
+         change_trim_.prepare(d, "DELETE FROM changes WHERE seq <= ?", err) &&
+         online_put_.prepare(d, "INSERT INTO online_members (nwid, address, last_seen)"
+                                " VALUES (?, ?, ?) ON CONFLICT (nwid, address) DO UPDATE SET"
+                                " last_seen = max(last_seen, excluded.last_seen)", err) &&
+         online_list_.prepare(d, "SELECT address, last_seen FROM online_members"
+                                 " WHERE nwid = ? AND last_seen >= ? ORDER BY address", err) &&
+         online_expire_.prepare(d, "DELETE FROM online_members WHERE last_seen < ?", err);
 }
 
 Status SqliteStore::db_error(std::string* err, const std::string& what) {
@@ -299,9 +222,7 @@ Status SqliteStore::put_network_locked(const Network& in, bool keep_revision, Pu
     int rc = network_get_.step();
     if (rc == SQLITE_ROW) {
       old_doc = network_get_.column_text(0);
-      json old = json::parse(old_doc, nullptr, false);
-      if (old.is_object() && old.contains("revision") && old["revision"].is_number_unsigned())
-        old_revision = old["revision"].get<uint64_t>();
+      old_revision = stored_network_revision(old_doc);
     } else if (rc != SQLITE_DONE) {
       return db_error(err, "put network");
     }
@@ -600,6 +521,45 @@ Status SqliteStore::changes_since(uint64_t since, std::size_t limit, ChangeBatch
     out.changes.push_back(c);
   }
   return rc == SQLITE_DONE ? Status::kOk : db_error(err, "changes");
+}
+
+// ---- online members ----
+
+Status SqliteStore::put_online(const std::vector<OnlineRecord>& ms, std::string* err) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (Status st = begin(err); st != Status::kOk) return st;
+  for (const OnlineRecord& m : ms) {
+    sqlite::Use u(online_put_);
+    online_put_.bind(1, format_network_id(m.nwid));
+    online_put_.bind(2, int64_t(m.address));
+    online_put_.bind(3, m.last_seen_ms);
+    if (online_put_.step() != SQLITE_DONE) {
+      Status st = db_error(err, "put online");
+      rollback();
+      return st;
+    }
+  }
+  return commit(err);
+}
+
+Status SqliteStore::list_online(uint64_t nwid, int64_t seen_since_ms,
+                                std::vector<OnlineRecord>& out, std::string* err) {
+  std::lock_guard<std::mutex> l(mu_);
+  out.clear();
+  sqlite::Use u(online_list_);
+  online_list_.bind(1, format_network_id(nwid));
+  online_list_.bind(2, seen_since_ms);
+  int rc;
+  while ((rc = online_list_.step()) == SQLITE_ROW)
+    out.push_back({nwid, uint64_t(online_list_.column_int(0)), online_list_.column_int(1)});
+  return rc == SQLITE_DONE ? Status::kOk : db_error(err, "list online");
+}
+
+Status SqliteStore::expire_online(int64_t seen_before_ms, std::string* err) {
+  std::lock_guard<std::mutex> l(mu_);
+  sqlite::Use u(online_expire_);
+  online_expire_.bind(1, seen_before_ms);
+  return online_expire_.step() == SQLITE_DONE ? Status::kOk : db_error(err, "expire online");
 }
 
 // ---- backup ----

@@ -54,6 +54,10 @@ class SqliteStore final : public Store {
   Status last_change(uint64_t& seq, std::string* err) override;
   Status changes_since(uint64_t since, std::size_t limit, ChangeBatch& out,
                        std::string* err) override;
+  Status put_online(const std::vector<OnlineRecord>& ms, std::string* err) override;
+  Status list_online(uint64_t nwid, int64_t seen_since_ms, std::vector<OnlineRecord>& out,
+                     std::string* err) override;
+  Status expire_online(int64_t seen_before_ms, std::string* err) override;
 
   // A consistent copy of the whole database (SQLite's online backup API)
   // into a new file, created 0600. Other calls of this store wait for it
@@ -89,6 +93,7 @@ class SqliteStore final : public Store {
   sqlite::Stmt member_get_, member_put_, member_delete_, member_page_, member_count_;
   sqlite::Stmt members_of_network_, members_delete_all_, counts_delete_;
   sqlite::Stmt change_put_, change_last_, change_first_, change_since_, change_trim_;
+  sqlite::Stmt online_put_, online_list_, online_expire_;
 };
 
 }  // namespace flatnet::control::controller::store

@@ -1,9 +1,12 @@
 // What the controller (issue 11) needs from its database, whatever the
-// backend: records by key, members of a network in pages, counts, and a
+// backend: records by key, members of a network in pages, counts, a
 // change journal so a controller that did not make a change (another API
-// instance, a restore, an import) can learn of it. SQLite implements it
-// here (sqlite_store.hpp); PostgreSQL, with LISTEN/NOTIFY on the journal,
-// comes with issue 11.
+// instance, a restore, an import) can learn of it, a feed that wakes the
+// controller when the journal grows, and the set of members seen online (so
+// a restarted or standby controller knows whom to send revocations).
+// SQLite implements it (sqlite_store.hpp), and PostgreSQL (pg_store.hpp)
+// with LISTEN/NOTIFY behind the feed. open_store.hpp picks one from a path
+// or a connection string.
 //
 // Every call that changes something is one transaction: it is entirely
 // stored (and durable, see the backend) when it returns kOk, and nothing of
@@ -13,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +74,40 @@ struct ChangeBatch {
   bool gap = false;
 };
 
+// A member that asked its controller for a config lately: the controller
+// sends revocations to these when a member is deauthorized or deleted.
+struct OnlineRecord {
+  uint64_t nwid = 0;
+  uint64_t address = 0;
+  int64_t last_seen_ms = 0;  // wall clock, ms since the epoch
+  bool operator==(const OnlineRecord&) const = default;
+};
+
+// Follows the journal for the controller that serves members: drain() gives
+// the entries after the last one it gave. wait_fd() is a descriptor that
+// becomes readable when another writer committed changes (PostgreSQL:
+// LISTEN/NOTIFY on the feed's own connection), so a daemon polls it with its
+// other descriptors and drains only when woken; -1 when the backend has no
+// such signal (SQLite: the controller drains on its own timer and after its
+// own writes). The descriptor may change after a drain (the feed reconnected
+// after losing its connection): read it again after every drain.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  virtual int wait_fd() const = 0;
+  // At most `limit` entries, oldest first; consumes the wake-up. On a gap
+  // (see ChangeBatch) the caller reloads, and the feed goes on after the
+  // newest entry it returned, or from the journal's newest when it returned
+  // none.
+  virtual Status drain(std::size_t limit, ChangeBatch& out, std::string* err) = 0;
+  // The seq of the newest entry drained (or the `since` it was opened at).
+  virtual uint64_t last_seen() const = 0;
+  // Takes the pending wake-ups without reading the journal: true when some
+  // arrived (or the feed cannot tell: no signal, or its connection was
+  // lost and is being restored) -- then the journal may have grown.
+  virtual bool signalled() { return true; }
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -106,6 +144,20 @@ class Store {
   // Entries with seq > `since`, oldest first, at most `limit`.
   virtual Status changes_since(uint64_t since, std::size_t limit, ChangeBatch& out,
                                std::string* err) = 0;
+  // A feed of the journal after `since`. The default follows changes_since
+  // and has no wait descriptor; PostgreSQL's listens for NOTIFY.
+  virtual std::unique_ptr<ChangeFeed> open_feed(uint64_t since, std::string* err);
+
+  // Online members. Not journaled: they are the serving controller's own
+  // state, kept here so a standby or restarted controller inherits them.
+  // Upserts; a member's last_seen_ms only moves forward. One transaction.
+  virtual Status put_online(const std::vector<OnlineRecord>& ms, std::string* err) = 0;
+  // The network's online members seen at or after `seen_since_ms`,
+  // ascending address.
+  virtual Status list_online(uint64_t nwid, int64_t seen_since_ms,
+                             std::vector<OnlineRecord>& out, std::string* err) = 0;
+  // Forgets members last seen before `seen_before_ms` (all networks).
+  virtual Status expire_online(int64_t seen_before_ms, std::string* err) = 0;
 };
 
 }  // namespace flatnet::control::controller::store

@@ -2,7 +2,9 @@
 // config), on a network of --members members made through the store:
 // bulk insert, authorize one member (read, change, write: one transaction),
 // read one member, list members paged, count, and disk/memory per member.
-// Not a test; numbers and the machine they came from: docs/bench-controller.md.
+// SQLite by default; --pg CONNINFO runs the same against PostgreSQL (an
+// empty database; e.g. under tools/scripts/pg-test-server.sh). Not a test;
+// numbers and the machine they came from: docs/bench-controller.md.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "control/controller/store/pg_store.hpp"
 #include "control/controller/store/sqlite_store.hpp"
 #include "tools/bench/controller/config_bench.hpp"
 
@@ -33,6 +36,7 @@ struct Options {
   std::size_t page = 100;
   bool keep = false;
   bool power_safe = true;   // --sync full (default) | normal
+  std::string pg;           // --pg: a PostgreSQL connection string instead of SQLite
   uint64_t online = 10'000; // members online for the push row
 };
 
@@ -95,7 +99,7 @@ Member make_member(uint64_t nwid, uint64_t address, int64_t now) {
 int usage() {
   std::fprintf(stderr,
                "usage: flatnet-bench-controller [--dir DIR] [--members N] [--samples N]"
-               " [--page N] [--online N] [--sync full|normal] [--keep]\n");
+               " [--page N] [--online N] [--sync full|normal] [--pg CONNINFO] [--keep]\n");
   return 2;
 }
 
@@ -109,6 +113,7 @@ int main(int argc, char** argv) {
     const char* v = nullptr;
     if (a == "--keep") o.keep = true;
     else if (a == "--dir" && (v = next())) o.dir = v;
+    else if (a == "--pg" && (v = next())) o.pg = v;
     else if (a == "--sync" && (v = next()) && (!std::strcmp(v, "full") || !std::strcmp(v, "normal")))
       o.power_safe = !std::strcmp(v, "full");
     else if (a == "--members" && (v = next())) o.members = std::strtoull(v, nullptr, 10);
@@ -128,7 +133,15 @@ int main(int argc, char** argv) {
   const std::string path = o.dir + "/" + kDefaultFileName;
   const long rss0 = rss_kib();
   std::string err;
-  auto s = SqliteStore::open(path, &err, SqliteStore::Options{o.power_safe});
+  std::unique_ptr<Store> s;
+  SqliteStore* sqlite = nullptr;  // backup/restore and the file's size are SQLite's
+  if (o.pg.empty()) {
+    auto sq = SqliteStore::open(path, &err, SqliteStore::Options{o.power_safe});
+    sqlite = sq.get();
+    s = std::move(sq);
+  } else {
+    s = PgStore::open(o.pg, &err);
+  }
   if (!s) {
     std::fprintf(stderr, "open: %s\n", err.c_str());
     return 1;
@@ -146,8 +159,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 1;
   }
-  std::printf("store: %s (SQLite %s, WAL, synchronous=%s)\n", path.c_str(), sqlite3_libversion(),
-              o.power_safe ? "FULL" : "NORMAL");
+  if (sqlite)
+    std::printf("store: %s (SQLite %s, WAL, synchronous=%s)\n", path.c_str(), sqlite3_libversion(),
+                o.power_safe ? "FULL" : "NORMAL");
+  else
+    std::printf("store: PostgreSQL (%s), libpq %d\n", o.pg.c_str(), PQlibVersion());
 
   // Bulk insert, 1,000 members per transaction.
   std::vector<uint64_t> addrs;
@@ -237,15 +253,15 @@ int main(int argc, char** argv) {
   row("count members (total+authorized)", summarise(lat), lat.size());
 
   // Backup and restore of the whole store (online backup API).
-  {
+  if (sqlite) {
     const std::string b = o.dir + "/backup.db";
     auto t = Clock::now();
-    if (s->backup_to(b, &err) != Status::kOk) {
+    if (sqlite->backup_to(b, &err) != Status::kOk) {
       std::fprintf(stderr, "backup: %s\n", err.c_str());
       return 1;
     }
     auto t2 = Clock::now();
-    if (s->restore_from(b, &err) != Status::kOk) {
+    if (sqlite->restore_from(b, &err) != Status::kOk) {
       std::fprintf(stderr, "restore: %s\n", err.c_str());
       return 1;
     }
@@ -263,7 +279,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   s.reset();  // closing checkpoints the WAL into the database file
-  const uint64_t bytes = file_bytes(path) + file_bytes(path + "-wal");
+  uint64_t bytes = file_bytes(path) + file_bytes(path + "-wal");
+  if (!o.pg.empty()) {
+    // The whole database on the server (tables, indexes, journal).
+    auto c = pg::connect(o.pg, &err);
+    pg::Result r;
+    if (c) r = pg::exec(c.get(), "SELECT pg_database_size(current_database())");
+    bytes = r.ok() && r.rows() == 1 ? uint64_t(r.int64(0, 0)) : 0;
+  }
   std::printf("%-34s %.0f bytes/member (%.1f MiB for %llu members)\n", "disk", double(bytes) / double(seen),
               double(bytes) / 1048576.0, (unsigned long long)seen);
   std::printf("%-34s %ld KiB RSS growth over the run (store keeps no per-member state in memory;"
