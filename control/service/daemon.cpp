@@ -161,7 +161,14 @@ unsigned Daemon::turn(uint64_t now) {
   handled += member_->poll_taps(now, kInputsPerTurn, a);
   execute(a);
 
-  if (now >= next_hello_) {
+  // A standby controller (PostgreSQL; another flatnetd with our identity
+  // holds the leader lock) stays silent on the network: a HELLO from it
+  // would move the roots' path for our address away from the leader. It
+  // greets the roots at once when it takes over.
+  const bool standby = controller_ && !controller_->leader();
+  if (standby) {
+    next_hello_ = 0;
+  } else if (now >= next_hello_) {
     // Until some root has answered (our first HELLO may be lost, or a
     // restarting root's control may not be attached yet), retry every 2 s.
     bool answered = core_->upstreams().empty();
