@@ -102,7 +102,7 @@ Vl2Tables::~Vl2Tables() {
     void* data;
     uint32_t next = 0;
     while (keys_ && rte_hash_iterate(keys_, &key, &data, &next) >= 0) {
-      delete static_cast<crypto::mb::PeerKeyset*>(data);
+      delete static_cast<PeerKey*>(data);
       ++ctr_.keys_wiped;
     }
     next = 0;
@@ -123,7 +123,7 @@ void Vl2Tables::free_cb(void* p, void* elems, unsigned n) {
   for (unsigned i = 0; i < n; ++i) {
     switch (r[i].what) {
       case kRetKey:
-        delete static_cast<crypto::mb::PeerKeyset*>(r[i].ptr);  // wipes (PeerKeyset's destructor)
+        delete static_cast<PeerKey*>(r[i].ptr);  // wipes (PeerKeyset's destructor)
         ++t->ctr_.keys_wiped;
         break;
       case kRetSubs: delete static_cast<SubscriberList*>(r[i].ptr); break;
@@ -322,21 +322,23 @@ flatnet_ipc_status Vl2Tables::member_remove(uint64_t nwid, uint64_t addr) {
 
 // ---- keys -------------------------------------------------------------------
 
-const crypto::mb::PeerKeyset* Vl2Tables::key(uint64_t addr) const {
+const PeerKey* Vl2Tables::key(uint64_t addr) const {
   uint64_t k = addr & kAddr40;
   void* data = nullptr;
   if (rte_hash_lookup_with_hash_data(keys_, &k, sig8(k), &data) < 0) return nullptr;
-  return static_cast<const crypto::mb::PeerKeyset*>(data);
+  return static_cast<const PeerKey*>(data);
 }
 
-flatnet_ipc_status Vl2Tables::key_set(uint64_t addr, const crypto::SharedKey& key48) {
+flatnet_ipc_status Vl2Tables::key_set(uint64_t addr, const crypto::SharedKey& key48, crypto::Suite suite) {
   if (addr == 0 || (addr & ~kAddr40)) return FLATNET_IPC_E_BAD_ARGUMENT;
+  if (suite != crypto::Suite::kSalsa2012Poly1305 && suite != crypto::Suite::kAesGmacSiv)
+    return FLATNET_IPC_E_BAD_ARGUMENT;
   uint64_t k = addr;
   void* old = nullptr;
   const bool exists = rte_hash_lookup_with_hash_data(keys_, &k, sig8(k), &old) >= 0;
   if (!exists && n_keys_ >= key_capacity_()) return FLATNET_IPC_E_TABLE_FULL;
   if (exists && !can_retire(1)) return FLATNET_IPC_E_BUSY;
-  auto* ks = new crypto::mb::PeerKeyset(key48);
+  auto* ks = new PeerKey(key48, suite);
   int rc = rte_hash_add_key_with_hash_data(keys_, &k, sig8(k), ks);
   if (rc < 0) {
     reclaim();

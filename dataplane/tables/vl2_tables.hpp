@@ -114,6 +114,16 @@ struct SubscriberList {
   uint64_t addr[kMaxSubscribers];  // ascending, no duplicates
 };
 
+// ---- keys -----------------------------------------------------------------
+
+// A peer's key set and the suite we armor with toward it (1 or 3: what the
+// peer's protocol version allows, decided by control). Immutable.
+struct PeerKey {
+  PeerKey(const crypto::SharedKey& key48, crypto::Suite s) : keys(key48), suite(s) {}
+  crypto::mb::PeerKeyset keys;  // wiped by its destructor
+  crypto::Suite suite;
+};
+
 // ---- learn events (workers -> writer) --------------------------------------
 
 struct LearnEvent {
@@ -171,7 +181,7 @@ class Vl2Tables {
   // Up to 64 MACs of one network at once; words[i] = 0 when unknown.
   void mac_burst(unsigned slot, const uint64_t* macs, unsigned n, uint64_t* words) const;
   // The peer's key set or nullptr. Valid until quiescent().
-  const crypto::mb::PeerKeyset* key(uint64_t addr) const;
+  const PeerKey* key(uint64_t addr) const;
   // Subscribers of (mac, adi) or nullptr. Valid until quiescent().
   const SubscriberList* subscribers(unsigned slot, uint64_t mac48, uint32_t adi) const;
   // Posts a learn event; false when the ring is full (counted).
@@ -185,7 +195,8 @@ class Vl2Tables {
   flatnet_ipc_status member_set(uint64_t nwid, uint64_t addr, uint64_t flags);
   flatnet_ipc_status member_remove(uint64_t nwid, uint64_t addr);
   // The 48-byte shared key; copied into a PeerKeyset, the caller wipes its copy.
-  flatnet_ipc_status key_set(uint64_t addr, const crypto::SharedKey& key48);
+  flatnet_ipc_status key_set(uint64_t addr, const crypto::SharedKey& key48,
+                             crypto::Suite suite = crypto::Suite::kSalsa2012Poly1305);
   flatnet_ipc_status key_remove(uint64_t addr);
   // A route installed by control: mac is behind member addr (kRemote).
   flatnet_ipc_status mac_set(uint64_t nwid, uint64_t mac48, uint64_t addr);

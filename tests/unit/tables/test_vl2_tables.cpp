@@ -79,15 +79,15 @@ TEST_F(Fixture, KeysReplacedAndWipedAfterGracePeriod) {
   rte_rcu_qsbr_thread_register(qs, 0);
   rte_rcu_qsbr_thread_online(qs, 0);
   ASSERT_EQ(t->key_set(0x1122334455, key_of(1)), FLATNET_IPC_OK);
-  const crypto::mb::PeerKeyset* k1 = t->key(0x1122334455);
+  const PeerKey* k1 = t->key(0x1122334455);
   ASSERT_NE(k1, nullptr);
-  EXPECT_EQ(k1->key48()[0], 1);
+  EXPECT_EQ(k1->keys.key48()[0], 1);
   ASSERT_EQ(t->key_set(0x1122334455, key_of(7)), FLATNET_IPC_OK);
   // The reader still holds k1: it must not be freed yet.
   t->reclaim();
   EXPECT_EQ(t->counters().keys_wiped, 0u);
-  EXPECT_EQ(k1->key48()[0], 1);
-  EXPECT_EQ(t->key(0x1122334455)->key48()[0], 7);
+  EXPECT_EQ(k1->keys.key48()[0], 1);
+  EXPECT_EQ(t->key(0x1122334455)->keys.key48()[0], 7);
   rte_rcu_qsbr_quiescent(qs, 0);
   t->reclaim();
   EXPECT_EQ(t->counters().keys_wiped, 1u);
@@ -232,7 +232,7 @@ TEST_F(Fixture, ConcurrentReadersSeeWholeObjects) {
     while (!stop.load(std::memory_order_relaxed)) {
       for (int i = 0; i < 64; ++i) {
         if (auto* k = t->key(0x55)) {
-          const uint8_t* b = k->key48();
+          const uint8_t* b = k->keys.key48();
           if (b[47] != uint8_t(b[0] + 47)) ++bad;
           ++seen;
         }
