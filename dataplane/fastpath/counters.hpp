@@ -62,6 +62,18 @@ namespace flatnet::fastpath {
   X(neigh_queue_full, "awaiting-resolution queue full")                         \
   X(neigh_timeout, "next hop did not resolve in time")                          \
   X(tx_full, "port transmit queue full")                                        \
+  X(vl2_bad_mac, "VL2: packet failed authentication with the peer's installed key") \
+  X(vl2_unknown_network, "VL2: frame for a network this gateway does not bridge") \
+  X(vl2_gate, "VL2: sender is not an admitted member (absent, or no valid COM on a private network)") \
+  X(vl2_malformed, "VL2: frame verb payload truncated, or a zero/multicast/own source MAC") \
+  X(vl2_foreign_source, "VL2: foreign source MAC from a member that is not a bridge") \
+  X(vl2_multicast_off, "VL2: multicast on a network whose multicastLimit is 0, or a unicast group MAC") \
+  X(vl2_oversize, "VL2: frame over the network MTU, or needing VL1 fragments (not yet on the fast path)") \
+  X(vl2_lan_malformed, "VL2: LAN frame runt, VLAN-tagged, or with a zero/multicast source MAC") \
+  X(vl2_lan_local, "VL2: LAN frame for a MAC on the LAN itself") \
+  X(vl2_no_key, "VL2: no key installed for the destination peer") \
+  X(vl2_no_path, "VL2: no path to the destination peer and no root") \
+  X(vl2_no_recipient, "VL2: multicast or unknown unicast with no recipient") \
   X(no_mbuf, "mbuf pool empty when building a reply")
 
 enum class Drop : uint8_t {

@@ -1,0 +1,387 @@
+// Fixtures for the gateway's VL2 stages (dataplane/fastpath/vl2_*.cpp):
+// VL1 packets armored with crypto::armor (the one-packet reference, not the
+// burst engine under test) go into vl2_decap and come out as Ethernet frames
+// for the LAN, unchanged punts, or one counted drop; LAN frames go into
+// vl2_encap and come out as datagrams that crypto::dearmor opens.
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "crypto/armor.hpp"
+#include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/wire/vl1.hpp"
+#include "dataplane/wire/vl2_frame.hpp"
+#include "tests/packet/harness.hpp"
+
+namespace flatnet::test {
+namespace {
+
+namespace v2 = flatnet::wire::vl2;
+using tables::vl2::MemberWord;
+using tables::vl2::Vl2Tables;
+
+constexpr uint64_t kNw = 0x8056c2e21c000001ull;
+constexpr uint64_t kSelf = Harness::kSelf;
+constexpr uint64_t kBridge = 0x0d0d0d0d0d;   // another bridge of the network
+constexpr uint64_t kStranger = 0x0e0e0e0e0e; // has a key, not a member
+
+crypto::SharedKey key_for(uint64_t addr) {
+  crypto::SharedKey k;
+  for (size_t i = 0; i < k.size(); ++i) k.data()[i] = uint8_t(addr * 7 + i);
+  return k;
+}
+
+struct Vl2Fixture : testing::Test {
+  Harness h;
+  rte_rcu_qsbr* qs = nullptr;
+  std::unique_ptr<Vl2Tables> t;
+  Vl2Port port;
+
+  void SetUp() override {
+    static int n = 0;
+    qs = static_cast<rte_rcu_qsbr*>(rte_zmalloc(nullptr, rte_rcu_qsbr_get_memsize(2), 64));
+    ASSERT_EQ(rte_rcu_qsbr_init(qs, 2), 0);
+    tables::vl2::Vl2Params p;
+    p.name = "v2f" + std::to_string(n++);
+    p.learn_ring_size = 256;
+    std::string err;
+    t = Vl2Tables::create(p, qs, &err);
+    ASSERT_TRUE(t) << err;
+    tables::vl2::NetworkSettings s;
+    s.nwid = kNw;
+    s.mtu = 2800;
+    ASSERT_EQ(t->network_set(s), FLATNET_IPC_OK);
+    const uint64_t member = MemberWord::kPresent | MemberWord::kComValid;
+    ASSERT_EQ(t->member_set(kNw, kA, member), FLATNET_IPC_OK);
+    ASSERT_EQ(t->member_set(kNw, kB, member), FLATNET_IPC_OK);
+    ASSERT_EQ(t->member_set(kNw, kBridge, member | MemberWord::kBridge), FLATNET_IPC_OK);
+    ASSERT_EQ(t->key_set(kA, key_for(kA), crypto::Suite::kSalsa2012Poly1305), FLATNET_IPC_OK);
+    ASSERT_EQ(t->key_set(kB, key_for(kB), crypto::Suite::kAesGmacSiv), FLATNET_IPC_OK);
+    ASSERT_EQ(t->key_set(kBridge, key_for(kBridge)), FLATNET_IPC_OK);
+    ASSERT_EQ(t->key_set(kStranger, key_for(kStranger)), FLATNET_IPC_OK);
+    port.tables = t.get();
+    port.nwid = kNw;
+    port.packet_id = 0x1000;
+    h.add_path4(kA, kIpA, 9993);
+    h.add_path4(kB, kIpB, 9993);
+    h.add_path4(kBridge, kIpC, 9993);
+    h.add_neighbor4(kIpA, kMacA);
+    h.add_neighbor4(kIpB, kMacB);
+    h.add_neighbor4(kIpC, kMacB);
+  }
+  void TearDown() override {
+    if (port.lan_tx.n) rte_pktmbuf_free_bulk(port.lan_tx.pkts, port.lan_tx.n);
+    if (h.w.tx.n) rte_pktmbuf_free_bulk(h.w.tx.pkts, h.w.tx.n);
+    h.w.tx.n = 0;
+    t.reset();
+    rte_free(qs);
+  }
+
+  // A VL1 packet from `src` to us with verb and payload, armored as `suite`.
+  static Bytes vl1(uint64_t src, uint8_t verb, const Bytes& payload, crypto::Suite suite,
+                   uint64_t id = 0x0102030405060708ull) {
+    Bytes p(wire::kPacketHeaderLength, 0);
+    wire::write_be64(p.data(), id);
+    wire::write_addr40(p.data() + wire::kIdxDest, kSelf);
+    wire::write_addr40(p.data() + wire::kIdxSource, src);
+    p[wire::kIdxVerb] = verb;
+    p.insert(p.end(), payload.begin(), payload.end());
+    crypto::PeerKeys k(key_for(src));
+    crypto::armor(p, k, suite);
+    return p;
+  }
+  static Bytes frame_payload(const Bytes& data, uint16_t type = 0x0800) {
+    Bytes b(8);
+    wire::write_be64(b.data(), kNw);
+    put16(b, type);
+    b.insert(b.end(), data.begin(), data.end());
+    return b;
+  }
+  static Bytes ext_payload(uint64_t dst, uint64_t src, const Bytes& data, uint8_t flags = 0) {
+    Bytes b(8);
+    wire::write_be64(b.data(), kNw);
+    b.push_back(flags);
+    uint8_t m[6];
+    v2::write_mac(m, dst);
+    put(b, m, 6);
+    v2::write_mac(m, src);
+    put(b, m, 6);
+    put16(b, 0x0800);
+    b.insert(b.end(), data.begin(), data.end());
+    return b;
+  }
+
+  // Feeds datagrams (as vl1_classify would leave them) to vl2_decap.
+  struct DecapOut {
+    std::vector<Bytes> lan, punted;
+  };
+  DecapOut decap(const std::vector<Bytes>& dgrams) {
+    rte_mbuf* pkts[kBurst];
+    uint16_t n = 0;
+    for (const Bytes& d : dgrams) {
+      rte_mbuf* m = rte_pktmbuf_alloc(EalEnv::pool());
+      char* at = rte_pktmbuf_append(m, uint16_t(d.size()));
+      EXPECT_NE(at, nullptr) << "datagram larger than an mbuf";
+      if (!at) {
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      std::memcpy(at, d.data(), d.size());
+      PktMeta* pm = meta(m);
+      *pm = PktMeta{};
+      pm->data_off = 0;
+      pm->data_len = uint16_t(d.size());
+      pm->vl1_dst = wire::packet_dest(d.data());
+      pm->vl1_src = wire::packet_source(d.data());
+      pm->action = Vl1Action::kPunt;
+      pkts[n++] = m;
+    }
+    rte_mbuf* punt[kBurst];
+    uint16_t np = 0;
+    h.w.now = 1;
+    vl2_decap(h.w, port, pkts, n, punt, &np);
+    DecapOut o;
+    for (uint16_t i = 0; i < port.lan_tx.n; ++i) o.lan.push_back(bytes_of(port.lan_tx.pkts[i]));
+    if (port.lan_tx.n) rte_pktmbuf_free_bulk(port.lan_tx.pkts, port.lan_tx.n);
+    port.lan_tx.n = 0;
+    for (uint16_t i = 0; i < np; ++i) {
+      PktMeta* pm = meta(punt[i]);
+      o.punted.push_back(Bytes(rte_pktmbuf_mtod_offset(punt[i], uint8_t*, pm->data_off),
+                               rte_pktmbuf_mtod_offset(punt[i], uint8_t*, pm->data_off) + pm->data_len));
+    }
+    if (np) rte_pktmbuf_free_bulk(punt, np);
+    return o;
+  }
+  static Bytes bytes_of(rte_mbuf* m) {
+    auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+    return Bytes(p, p + m->data_len);
+  }
+  static Bytes eth_frame(uint64_t dst, uint64_t src, uint16_t type, const Bytes& data) {
+    Bytes b(12);
+    v2::write_mac(b.data(), dst);
+    v2::write_mac(b.data() + 6, src);
+    put16(b, type);
+    b.insert(b.end(), data.begin(), data.end());
+    return b;
+  }
+  std::vector<Bytes> encap(const std::vector<Bytes>& frames) {
+    rte_mbuf* pkts[kBurst];
+    uint16_t n = 0;
+    for (const Bytes& f : frames) {
+      rte_mbuf* m = rte_pktmbuf_alloc(EalEnv::pool());
+      char* at = rte_pktmbuf_append(m, uint16_t(f.size()));
+      EXPECT_NE(at, nullptr) << "frame larger than an mbuf";
+      if (!at) {
+        rte_pktmbuf_free(m);
+        continue;
+      }
+      std::memcpy(at, f.data(), f.size());
+      pkts[n++] = m;
+    }
+    h.w.now = 1;
+    vl2_encap(h.w, port, pkts, n);
+    std::vector<Bytes> out;
+    for (uint16_t i = 0; i < h.w.tx.n; ++i) out.push_back(bytes_of(h.w.tx.pkts[i]));
+    if (h.w.tx.n) rte_pktmbuf_free_bulk(h.w.tx.pkts, h.w.tx.n);
+    h.w.tx.n = 0;
+    return out;
+  }
+  // Opens a datagram encap sent: checks the outer IPv4/UDP, returns the
+  // dearmored VL1 packet and its destination address.
+  static Bytes open(const Bytes& f, uint64_t* to) {
+    EXPECT_GE(f.size(), 42u + 28u);
+    Bytes p(f.begin() + 42, f.end());
+    EXPECT_EQ(get16(f, 12), 0x0800);
+    EXPECT_EQ(get16(f, 36), 9993);  // UDP destination
+    *to = wire::packet_dest(p.data());
+    EXPECT_EQ(wire::packet_source(p.data()), kSelf);
+    crypto::PeerKeys k(key_for(*to));
+    EXPECT_EQ(crypto::dearmor(p, k), crypto::DearmorResult::kOk);
+    return p;
+  }
+};
+
+const Bytes kIpData = [] {
+  Bytes b(60);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = uint8_t(0x40 + i);
+  return b;
+}();
+
+TEST_F(Vl2Fixture, DecapFrameBothSuitesToLan) {
+  const uint64_t our_mac = v2::mac_from_address(kSelf, kNw);
+  auto o = decap({vl1(kA, 0x06, frame_payload(kIpData), crypto::Suite::kSalsa2012Poly1305),
+                  vl1(kB, 0x06, frame_payload(kIpData), crypto::Suite::kAesGmacSiv)});
+  ASSERT_EQ(o.lan.size(), 2u) << h.drop_reason();
+  EXPECT_EQ(o.lan[0], eth_frame(our_mac, v2::mac_from_address(kA, kNw), 0x0800, kIpData));
+  EXPECT_EQ(o.lan[1], eth_frame(our_mac, v2::mac_from_address(kB, kNw), 0x0800, kIpData));
+  EXPECT_EQ(port.c.decap_frames, 2u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+TEST_F(Vl2Fixture, DecapExtFrameFromBridgeLearnsRoute) {
+  const uint64_t lan_host = 0x06aabbccdd01ull, remote_host = 0x06aabbccdd02ull;
+  auto o = decap({vl1(kBridge, 0x07, ext_payload(lan_host, remote_host, kIpData), crypto::Suite::kSalsa2012Poly1305)});
+  ASSERT_EQ(o.lan.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(o.lan[0], eth_frame(lan_host, remote_host, 0x0800, kIpData));
+  t->drain_learn(100);
+  uint64_t w = t->mac(t->network(kNw)->slot, remote_host);
+  EXPECT_EQ(tables::vl2::MacWord::kind(w), tables::vl2::MacWord::kRemote);
+  EXPECT_EQ(tables::vl2::MacWord::addr(w), kBridge);
+}
+
+TEST_F(Vl2Fixture, DecapOtherVerbsPuntedWithTheirReceivedBytes) {
+  Bytes echo1 = vl1(kA, 0x08, Bytes(40, 0x11), crypto::Suite::kSalsa2012Poly1305);
+  Bytes echo3 = vl1(kB, 0x08, Bytes(40, 0x22), crypto::Suite::kAesGmacSiv);
+  Bytes nokey = vl1(0x0f0f0f0f0f, 0x06, frame_payload(kIpData), crypto::Suite::kSalsa2012Poly1305);
+  Bytes com = vl1(kBridge, 0x07, ext_payload(1, 2, kIpData, v2::kExtFlagCom), crypto::Suite::kSalsa2012Poly1305);
+  auto o = decap({echo1, echo3, nokey, com});
+  EXPECT_TRUE(o.lan.empty());
+  ASSERT_EQ(o.punted.size(), 4u);
+  // Order: packets left before dearmor (no key) first, then the re-armored.
+  EXPECT_EQ(o.punted[0], nokey);
+  EXPECT_EQ(o.punted[1], echo1);
+  EXPECT_EQ(o.punted[2], echo3);
+  EXPECT_EQ(o.punted[3], com);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
+struct DecapDrop {
+  const char* name;
+  uint64_t src;
+  Bytes payload;
+  uint8_t verb;
+  Drop why;
+};
+
+TEST_F(Vl2Fixture, DecapDropsEachWithItsReason) {
+  const uint64_t our_mac = v2::mac_from_address(kSelf, kNw);
+  Bytes other_net = frame_payload(kIpData);
+  wire::write_be64(other_net.data(), kNw + 1);
+  const DecapDrop cases[] = {
+      {"not a member", kStranger, frame_payload(kIpData), 0x06, Drop::vl2_gate},
+      {"other network", kA, other_net, 0x06, Drop::vl2_unknown_network},
+      {"truncated", kA, Bytes(5, 0), 0x06, Drop::vl2_malformed},
+      {"foreign source from a non-bridge", kA, ext_payload(our_mac, 0x06aabbccdd02ull, kIpData), 0x07,
+       Drop::vl2_foreign_source},
+      {"our own MAC as source", kBridge, ext_payload(0x06aabbccdd01ull, our_mac, kIpData), 0x07,
+       Drop::vl2_malformed},
+      {"over the network MTU", kA, frame_payload(Bytes(1001, 0)), 0x06, Drop::vl2_oversize},
+  };
+  tables::vl2::NetworkSettings s = t->network(kNw)->s;
+  s.mtu = 1000;
+  ASSERT_EQ(t->network_set(s), FLATNET_IPC_OK);
+  for (const auto& c : cases) {
+    h.counters = CoreCounters{};
+    auto o = decap({vl1(c.src, c.verb, c.payload, crypto::Suite::kSalsa2012Poly1305)});
+    EXPECT_TRUE(o.lan.empty()) << c.name;
+    EXPECT_TRUE(o.punted.empty()) << c.name;
+    EXPECT_EQ(h.drop_reason(), kDropNames[size_t(c.why)]) << c.name;
+  }
+  // Forged: a flipped ciphertext byte.
+  h.counters = CoreCounters{};
+  Bytes forged = vl1(kA, 0x06, frame_payload(kIpData), crypto::Suite::kSalsa2012Poly1305);
+  forged[40] ^= 1;
+  EXPECT_TRUE(decap({forged}).lan.empty());
+  EXPECT_EQ(h.drop_reason(), "vl2_bad_mac");
+  // A duplicate is delivered again (ZeroTier 1.x has no replay protection)
+  // and changes no state.
+  h.counters = CoreCounters{};
+  Bytes ok = vl1(kA, 0x06, frame_payload(kIpData), crypto::Suite::kSalsa2012Poly1305);
+  EXPECT_EQ(decap({ok, ok}).lan.size(), 2u);
+}
+
+TEST_F(Vl2Fixture, EncapUnicastToMemberAndBridgedMac) {
+  const uint64_t lan_host = 0x06aabbccdd01ull;
+  const uint64_t member_mac = v2::mac_from_address(kA, kNw);
+  ASSERT_EQ(t->mac_set(kNw, 0x06aabbccdd02ull, kBridge), FLATNET_IPC_OK);
+  auto out = encap({eth_frame(member_mac, lan_host, 0x0800, kIpData),
+                    eth_frame(0x06aabbccdd02ull, lan_host, 0x0800, kIpData)});
+  ASSERT_EQ(out.size(), 2u) << h.drop_reason();
+  uint64_t to = 0;
+  Bytes p = open(out[0], &to);
+  EXPECT_EQ(to, kA);
+  EXPECT_EQ(p[wire::kIdxVerb] & 0x1f, 0x07);
+  Bytes want = ext_payload(member_mac, lan_host, kIpData);
+  EXPECT_EQ(Bytes(p.begin() + 28, p.end()), want);
+  EXPECT_EQ(std::memcmp(out[0].data(), kMacA.b, 6), 0);  // next hop's MAC
+  p = open(out[1], &to);
+  EXPECT_EQ(to, kBridge);
+  EXPECT_EQ(port.c.encap_unicast, 2u);
+  // The LAN host's MAC was posted to the writer and learned there.
+  t->drain_learn(100);
+  EXPECT_EQ(tables::vl2::MacWord::kind(t->mac(t->network(kNw)->slot, lan_host)), tables::vl2::MacWord::kLan);
+}
+
+TEST_F(Vl2Fixture, EncapSuite3ForPeersThatUseIt) {
+  auto out = encap({eth_frame(v2::mac_from_address(kB, kNw), 0x06aabbccdd01ull, 0x0800, kIpData)});
+  ASSERT_EQ(out.size(), 1u);
+  Bytes p(out[0].begin() + 42, out[0].end());
+  EXPECT_EQ(wire::packet_cipher(p.data()), wire::Cipher::kAesGmacSiv);
+  uint64_t to;
+  open(out[0], &to);
+  EXPECT_EQ(to, kB);
+}
+
+TEST_F(Vl2Fixture, EncapBroadcastArpToBridgesAndSubscribers) {
+  // ARP request for 10.1.2.3: group (ff:ff:ff:ff:ff:ff, 0x0a010203).
+  Bytes arp = {0, 1, 8, 0, 6, 4, 0, 1, 0x06, 0xaa, 0xbb, 0xcc, 0xdd, 0x01, 10, 1, 2, 1,
+               0, 0, 0, 0, 0, 0, 10, 1, 2, 3};
+  ASSERT_EQ(t->subscriber_add(kNw, v2::kBroadcastMac, 0x0a010203, kA), FLATNET_IPC_OK);
+  ASSERT_EQ(t->subscriber_add(kNw, v2::kBroadcastMac, 0x0a010203, kBridge), FLATNET_IPC_OK);
+  ASSERT_EQ(t->subscriber_add(kNw, v2::kBroadcastMac, 0, kB), FLATNET_IPC_OK);  // another group
+  auto out = encap({eth_frame(v2::kBroadcastMac, 0x06aabbccdd01ull, 0x0806, arp)});
+  ASSERT_EQ(out.size(), 2u) << h.drop_reason();
+  uint64_t to0, to1;
+  Bytes p0 = open(out[0], &to0);
+  open(out[1], &to1);
+  EXPECT_EQ(to0, kBridge);  // bridges first
+  EXPECT_EQ(to1, kA);       // the bridge is not sent twice
+  EXPECT_EQ(p0[wire::kIdxVerb] & 0x1f, 0x0e);
+  EXPECT_EQ(p0[28 + 8], v2::kMcFlagSource);
+  EXPECT_EQ(v2::read_mac(p0.data() + 28 + 9), 0x06aabbccdd01ull);
+  EXPECT_EQ(v2::read_mac(p0.data() + 28 + 15), v2::kBroadcastMac);
+  EXPECT_EQ(wire::read_be64(p0.data() + 28) , kNw);
+  EXPECT_EQ(p0[28 + 21], 10);
+  EXPECT_EQ(p0[28 + 24], 3);
+  EXPECT_EQ(port.c.encap_multicast, 2u);
+}
+
+TEST_F(Vl2Fixture, EncapUnknownUnicastFloodsBridgesLanLocalDropped) {
+  auto out = encap({eth_frame(0x06aabbccdd77ull, 0x06aabbccdd01ull, 0x0800, kIpData)});
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  uint64_t to;
+  open(out[0], &to);
+  EXPECT_EQ(to, kBridge);
+  EXPECT_EQ(port.c.encap_flooded, 1u);
+  t->drain_learn(100);  // 02:aa:bb:cc:dd:01 is now on the LAN
+  h.counters = CoreCounters{};
+  EXPECT_TRUE(encap({eth_frame(0x06aabbccdd01ull, 0x06aabbccdd05ull, 0x0800, kIpData)}).empty());
+  EXPECT_EQ(h.drop_reason(), "vl2_lan_local");
+}
+
+TEST_F(Vl2Fixture, EncapDropsEachWithItsReason) {
+  struct Case {
+    const char* name;
+    Bytes frame;
+    Drop why;
+  } cases[] = {
+      {"runt", Bytes(10, 0), Drop::vl2_lan_malformed},
+      {"multicast source", eth_frame(v2::mac_from_address(kA, kNw), 0x07aabbccdd01ull, 0x0800, kIpData),
+       Drop::vl2_lan_malformed},
+      {"VLAN tagged", eth_frame(v2::mac_from_address(kA, kNw), 0x06aabbccdd01ull, 0x8100, kIpData),
+       Drop::vl2_lan_malformed},
+      {"no key", eth_frame(v2::mac_from_address(0x0f0f0f0f0f, kNw), 0x06aabbccdd01ull, 0x0800, kIpData),
+       Drop::vl2_no_key},
+      {"needs two datagrams", eth_frame(v2::mac_from_address(kA, kNw), 0x06aabbccdd01ull, 0x0800, Bytes(1400, 0)),
+       Drop::vl2_oversize},
+      {"no path", eth_frame(v2::mac_from_address(kStranger, kNw), 0x06aabbccdd01ull, 0x0800, kIpData),
+       Drop::vl2_no_path},
+  };
+  for (const auto& c : cases) {
+    h.counters = CoreCounters{};
+    EXPECT_TRUE(encap({c.frame}).empty()) << c.name;
+    EXPECT_EQ(h.drop_reason(), kDropNames[size_t(c.why)]) << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace flatnet::test
