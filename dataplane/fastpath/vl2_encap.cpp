@@ -90,6 +90,43 @@ uint32_t build(rte_mbuf* m, uint64_t self, uint64_t to, uint64_t packet_id, uint
   return m->pkt_len;
 }
 
+constexpr unsigned kMaxDatagrams = kMaxOut * 3;  // a network MTU of 2800 takes at most 3
+
+// Splits an armored packet o (len > mtu) into its head, trimmed to mtu, and
+// fragment mbufs; writes the datagrams to dg and returns how many. Fragments
+// that cannot get an mbuf are counted (the peer will drop the incomplete
+// packet, as it would a lost datagram).
+unsigned fragment(Worker& w, const Out& o, uint32_t mtu, Out* dg) {
+  const uint8_t* p = rte_pktmbuf_mtod(o.m, const uint8_t*);
+  const uint32_t per = mtu - uint32_t(wire::kFragmentHeaderLength);
+  const uint32_t total = 1 + (o.vl1_len - mtu + per - 1) / per;
+  unsigned n = 0;
+  uint32_t pos = mtu;
+  for (uint32_t fno = 1; fno < total; ++fno) {
+    const uint32_t len = std::min(per, o.vl1_len - pos);
+    rte_mbuf* f = rte_pktmbuf_alloc(w.pool);
+    uint8_t* d = f ? reinterpret_cast<uint8_t*>(rte_pktmbuf_append(f, uint16_t(wire::kFragmentHeaderLength + len)))
+                   : nullptr;
+    if (!d) {
+      if (f) rte_pktmbuf_free(f);
+      w.c->count_drop(Drop::no_mbuf);
+      pos += len;
+      continue;
+    }
+    std::memcpy(d + wire::kFragIdxPacketId, p + wire::kIdxPacketId, 8);
+    std::memcpy(d + wire::kFragIdxDest, p + wire::kIdxDest, wire::kAddressLength);
+    d[wire::kFragIdxIndicator] = wire::kFragmentIndicator;
+    d[wire::kFragIdxNo] = uint8_t(total << 4 | fno);
+    d[wire::kFragIdxHops] = 0;
+    std::memcpy(d + wire::kFragIdxPayload, p + pos, len);
+    pos += len;
+    dg[1 + n++] = {f, o.to, uint32_t(wire::kFragmentHeaderLength + len), o.key};
+  }
+  rte_pktmbuf_trim(o.m, uint16_t(o.vl1_len - mtu));
+  dg[0] = {o.m, o.to, mtu, o.key};
+  return 1 + n;
+}
+
 }  // namespace
 
 void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
@@ -218,14 +255,14 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
         continue;
       }
       const uint32_t len = build(c, self, to[k], port.packet_id++, nwid, verb, dst, src, type, adi);
-      if (len == 0 || len > max_vl1) {
-        // Fragmenting on the fast path is not done yet: a frame whose VL1
-        // packet exceeds one datagram is counted here.
+      if (len == 0 || len > max_vl1 + (wire::kMaxFragments - 1) * (max_vl1 - wire::kFragmentHeaderLength)) {
         if (c == m) m = nullptr;
         rte_pktmbuf_free(c);
         w.c->count_drop(Drop::vl2_oversize);
         continue;
       }
+      // The flag is authenticated: set before armor (spec §2.5).
+      if (len > max_vl1) rte_pktmbuf_mtod(c, uint8_t*)[wire::kIdxFlags] |= wire::kFlagFragmented;
       if (c == m) m = nullptr;
       out[no++] = {c, to[k], len, key};
       if (verb == uint8_t(wire::Verb::kMulticastFrame)) ++port.c.encap_multicast;
@@ -249,20 +286,32 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
   if (n1) crypto::mb::armor_burst({b1, n1}, crypto::Suite::kSalsa2012Poly1305);
   if (n3) crypto::mb::armor_burst({b3, n3}, crypto::Suite::kAesGmacSiv);
 
+  // Packets over one datagram: the head keeps the first max_vl1 bytes, the
+  // rest goes into fragments of their own (spec §2.5, as wire::split_packet).
+  Out dg[kMaxDatagrams];
+  unsigned nd = 0;
+  for (unsigned k = 0; k < no; ++k) {
+    if (out[k].vl1_len <= max_vl1) {
+      dg[nd++] = out[k];
+      continue;
+    }
+    nd += fragment(w, out[k], max_vl1, dg + nd);
+  }
+
   // Paths, in lookups of at most a burst, then outer headers.
-  for (unsigned base = 0; base < no; base += kBurst) {
-    const unsigned cnt = std::min<unsigned>(kBurst, no - base);
+  for (unsigned base = 0; base < nd; base += kBurst) {
+    const unsigned cnt = std::min<unsigned>(kBurst, nd - base);
     uint64_t addrs[kBurst];
     PathView paths[kBurst];
     bool found[kBurst];
-    for (unsigned k = 0; k < cnt; ++k) addrs[k] = out[base + k].to;
+    for (unsigned k = 0; k < cnt; ++k) addrs[k] = dg[base + k].to;
     if (w.hooks->lookup) w.hooks->lookup(w.hooks->ctx, addrs, cnt, paths, found);
     else std::fill(found, found + cnt, false);
     PathView sib;
     bool have_sib = false, asked_sib = false;
     Partition p;
     for (unsigned k = 0; k < cnt; ++k) {
-      rte_mbuf* m = out[base + k].m;
+      rte_mbuf* m = dg[base + k].m;
       const PathView* path = found[k] ? &paths[k] : nullptr;
       if (!path) {
         if (!asked_sib) {
@@ -279,7 +328,7 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
       }
       PktMeta* pm = meta(m);
       pm->data_off = 0;
-      pm->data_len = uint16_t(out[base + k].vl1_len);
+      pm->data_len = uint16_t(dg[base + k].vl1_len);
       reshape_outer(m, pm, v4 ? kOuter4 : kOuter6);  // headroom >= 128: fits
       IpAddr dst;
       dst.family = path->family;

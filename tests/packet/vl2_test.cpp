@@ -358,6 +358,33 @@ TEST_F(Vl2Fixture, EncapUnknownUnicastFloodsBridgesLanLocalDropped) {
   EXPECT_EQ(h.drop_reason(), "vl2_lan_local");
 }
 
+// 1,395 bytes of LAN frame fill one 1,432-byte datagram as EXT_FRAME; one
+// byte more takes a head and a fragment, which join into the packet.
+TEST_F(Vl2Fixture, EncapFragmentsToThePathMtu) {
+  const uint64_t dst = v2::mac_from_address(kA, kNw);
+  Bytes fits(1395 - 14), over(1396 - 14);
+  for (size_t i = 0; i < over.size(); ++i) over[i] = uint8_t(i * 13);
+  std::copy(over.begin(), over.begin() + fits.size(), fits.begin());
+  auto one = encap({eth_frame(dst, 0x06aabbccdd01ull, 0x0800, fits)});
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].size(), 42u + 1432u);
+  auto two = encap({eth_frame(dst, 0x06aabbccdd01ull, 0x0800, over)});
+  ASSERT_EQ(two.size(), 2u) << h.drop_reason();
+  Bytes head(two[0].begin() + 42, two[0].end());
+  Bytes frag(two[1].begin() + 42, two[1].end());
+  ASSERT_EQ(head.size(), 1432u);
+  ASSERT_EQ(frag.size(), 16u + 1u);
+  EXPECT_TRUE(wire::packet_fragmented(head.data()));
+  EXPECT_EQ(frag[wire::kFragIdxIndicator], 0xff);
+  EXPECT_EQ(frag[wire::kFragIdxNo], 0x21);  // total 2, number 1
+  EXPECT_EQ(std::memcmp(frag.data(), head.data(), 13), 0);  // packet id and destination
+  Bytes whole = head;
+  whole.insert(whole.end(), frag.begin() + 16, frag.end());
+  crypto::PeerKeys k(key_for(kA));
+  ASSERT_EQ(crypto::dearmor(whole, k), crypto::DearmorResult::kOk);
+  EXPECT_EQ(Bytes(whole.begin() + 28, whole.end()), ext_payload(dst, 0x06aabbccdd01ull, over));
+}
+
 TEST_F(Vl2Fixture, EncapDropsEachWithItsReason) {
   struct Case {
     const char* name;
@@ -371,11 +398,14 @@ TEST_F(Vl2Fixture, EncapDropsEachWithItsReason) {
        Drop::vl2_lan_malformed},
       {"no key", eth_frame(v2::mac_from_address(0x0f0f0f0f0f, kNw), 0x06aabbccdd01ull, 0x0800, kIpData),
        Drop::vl2_no_key},
-      {"needs two datagrams", eth_frame(v2::mac_from_address(kA, kNw), 0x06aabbccdd01ull, 0x0800, Bytes(1400, 0)),
+      {"over the network MTU", eth_frame(v2::mac_from_address(kA, kNw), 0x06aabbccdd01ull, 0x0800, Bytes(1501, 0)),
        Drop::vl2_oversize},
       {"no path", eth_frame(v2::mac_from_address(kStranger, kNw), 0x06aabbccdd01ull, 0x0800, kIpData),
        Drop::vl2_no_path},
   };
+  tables::vl2::NetworkSettings s = t->network(kNw)->s;
+  s.mtu = 1500;
+  ASSERT_EQ(t->network_set(s), FLATNET_IPC_OK);
   for (const auto& c : cases) {
     h.counters = CoreCounters{};
     EXPECT_TRUE(encap({c.frame}).empty()) << c.name;
