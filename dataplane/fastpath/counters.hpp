@@ -105,7 +105,11 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(neigh_queued) X(neigh_flushed)                                \
   X(unknown_dest_events) X(rendezvous_events) X(rendezvous_capped)     \
   X(events_dropped)   \
-  X(idle_sleeps) X(polls) X(empty_polls)
+  X(idle_sleeps) X(polls) X(empty_polls)                          \
+  X(lan_rx_packets) X(lan_rx_bytes) X(lan_tx_packets) X(lan_tx_bytes) \
+  X(vl2_decap_frames) X(vl2_decap_punted)                         \
+  X(vl2_encap_unicast) X(vl2_encap_flooded) X(vl2_encap_multicast) \
+  X(vl2_encap_fragments) X(vl2_learn_posted)
 
 struct alignas(64) CoreCounters {
 #define FLATNET_X(name) uint64_t name = 0;

@@ -3,7 +3,8 @@
 // They read dataplane/tables' VL2 tables directly (lock-free, valid until the
 // worker's quiescent state, which the poll loop reports between bursts) and
 // post what they learn on the tables' learn ring; paths come through the
-// ControlHooks lookup like the relay's.
+// ControlHooks lookup like the relay's. What happened is counted in
+// CoreCounters (vl2_*, lan_*), what was dropped under the vl2_* reasons.
 #pragma once
 
 #include <cstdint>
@@ -13,16 +14,6 @@
 
 namespace flatnet::fastpath {
 
-// Things that happened on the VL2 path (not drops; drops are in counters.hpp).
-struct Vl2Counters {
-  uint64_t decap_frames = 0;      // FRAME / EXT_FRAME / MULTICAST_FRAME out of the LAN port
-  uint64_t decap_punted = 0;      // other verbs to us, re-armored and punted
-  uint64_t encap_unicast = 0;     // VL1 packets sent for LAN unicast
-  uint64_t encap_flooded = 0;     // copies of unknown unicast sent to bridges
-  uint64_t encap_multicast = 0;   // MULTICAST_FRAME copies sent
-  uint64_t learn_posted = 0;      // learn events posted to the writer
-};
-
 // One LAN port bridged into one network.
 struct Vl2Port {
   tables::vl2::Vl2Tables* tables = nullptr;
@@ -30,7 +21,6 @@ struct Vl2Port {
   uint16_t lan_port = 0;       // DPDK port of the LAN
   uint64_t packet_id = 0;      // next VL1 packet id (suite 1) / IV seed (suite 3)
   TxBuffer lan_tx;             // frames for the LAN port
-  Vl2Counters c;
 };
 
 // Underlay -> LAN. pkts: packet heads addressed to us (vl1_classify's

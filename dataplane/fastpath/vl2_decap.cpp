@@ -205,7 +205,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
           e.kind = LearnEvent::kRecent;
           e.slot = net->slot;
           e.addr = pm->vl1_src;
-          port.c.learn_posted += t.post(e);
+          w.c->vl2_learn_posted += t.post(e);
         }
         if (f.src != v2::mac_from_address(pm->vl1_src, nwid)) {
           uint64_t word = t.mac(net->slot, f.src);
@@ -216,11 +216,11 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
             e.slot = net->slot;
             e.mac = f.src;
             e.addr = pm->vl1_src;
-            port.c.learn_posted += t.post(e);
+            w.c->vl2_learn_posted += t.post(e);
           }
         }
         to_ethernet(m, pm->data_off, pm->data_len, f);
-        ++port.c.decap_frames;
+        ++w.c->vl2_decap_frames;
         if (port.lan_tx.n < TxBuffer::kCap) port.lan_tx.pkts[port.lan_tx.n++] = m;
         else fail.fail(m, Drop::tx_full);
         continue;
@@ -237,7 +237,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
     } else {
       rearm1[n1++] = mp[k];
     }
-    ++port.c.decap_punted;
+    ++w.c->vl2_decap_punted;
     to_punt[(*n_punt)++] = m;
   }
   if (n1) crypto::mb::armor_burst({rearm1, n1}, crypto::Suite::kSalsa2012Poly1305);

@@ -121,6 +121,7 @@ unsigned fragment(Worker& w, const Out& o, uint32_t mtu, Out* dg) {
     std::memcpy(d + wire::kFragIdxPayload, p + pos, len);
     pos += len;
     dg[1 + n++] = {f, o.to, uint32_t(wire::kFragmentHeaderLength + len), o.key};
+    ++w.c->vl2_encap_fragments;
   }
   rte_pktmbuf_trim(o.m, uint16_t(o.vl1_len - mtu));
   dg[0] = {o.m, o.to, mtu, o.key};
@@ -185,7 +186,7 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
         ev.kind = LearnEvent::kLanMac;
         ev.slot = net->slot;
         ev.mac = src;
-        port.c.learn_posted += t.post(ev);
+        w.c->vl2_learn_posted += t.post(ev);
       }
     }
     // Destinations.
@@ -265,9 +266,9 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
       if (len > max_vl1) rte_pktmbuf_mtod(c, uint8_t*)[wire::kIdxFlags] |= wire::kFlagFragmented;
       if (c == m) m = nullptr;
       out[no++] = {c, to[k], len, key};
-      if (verb == uint8_t(wire::Verb::kMulticastFrame)) ++port.c.encap_multicast;
-      else if (flood) ++port.c.encap_flooded;
-      else ++port.c.encap_unicast;
+      if (verb == uint8_t(wire::Verb::kMulticastFrame)) ++w.c->vl2_encap_multicast;
+      else if (flood) ++w.c->vl2_encap_flooded;
+      else ++w.c->vl2_encap_unicast;
     }
     if (m) rte_pktmbuf_free(m);  // every copy failed; each failure was counted
   }

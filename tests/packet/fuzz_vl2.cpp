@@ -127,7 +127,7 @@ World* world() {
 }
 
 uint64_t accounted(const World& x) {
-  return x.c.drops_total() + x.port.c.decap_frames + x.port.c.decap_punted;
+  return x.c.drops_total() + x.c.vl2_decap_frames + x.c.vl2_decap_punted;
 }
 
 }  // namespace

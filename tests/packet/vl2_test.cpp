@@ -213,7 +213,7 @@ TEST_F(Vl2Fixture, DecapFrameBothSuitesToLan) {
   ASSERT_EQ(o.lan.size(), 2u) << h.drop_reason();
   EXPECT_EQ(o.lan[0], eth_frame(our_mac, v2::mac_from_address(kA, kNw), 0x0800, kIpData));
   EXPECT_EQ(o.lan[1], eth_frame(our_mac, v2::mac_from_address(kB, kNw), 0x0800, kIpData));
-  EXPECT_EQ(port.c.decap_frames, 2u);
+  EXPECT_EQ(h.counters.vl2_decap_frames, 2u);
   EXPECT_EQ(h.drops_total(), 0u);
 }
 
@@ -305,7 +305,7 @@ TEST_F(Vl2Fixture, EncapUnicastToMemberAndBridgedMac) {
   EXPECT_EQ(std::memcmp(out[0].data(), kMacA.b, 6), 0);  // next hop's MAC
   p = open(out[1], &to);
   EXPECT_EQ(to, kBridge);
-  EXPECT_EQ(port.c.encap_unicast, 2u);
+  EXPECT_EQ(h.counters.vl2_encap_unicast, 2u);
   // The LAN host's MAC was posted to the writer and learned there.
   t->drain_learn(100);
   EXPECT_EQ(tables::vl2::MacWord::kind(t->mac(t->network(kNw)->slot, lan_host)), tables::vl2::MacWord::kLan);
@@ -342,7 +342,7 @@ TEST_F(Vl2Fixture, EncapBroadcastArpToBridgesAndSubscribers) {
   EXPECT_EQ(wire::read_be64(p0.data() + 28) , kNw);
   EXPECT_EQ(p0[28 + 21], 10);
   EXPECT_EQ(p0[28 + 24], 3);
-  EXPECT_EQ(port.c.encap_multicast, 2u);
+  EXPECT_EQ(h.counters.vl2_encap_multicast, 2u);
 }
 
 TEST_F(Vl2Fixture, EncapUnknownUnicastFloodsBridgesLanLocalDropped) {
@@ -351,7 +351,7 @@ TEST_F(Vl2Fixture, EncapUnknownUnicastFloodsBridgesLanLocalDropped) {
   uint64_t to;
   open(out[0], &to);
   EXPECT_EQ(to, kBridge);
-  EXPECT_EQ(port.c.encap_flooded, 1u);
+  EXPECT_EQ(h.counters.vl2_encap_flooded, 1u);
   t->drain_learn(100);  // 02:aa:bb:cc:dd:01 is now on the LAN
   h.counters = CoreCounters{};
   EXPECT_TRUE(encap({eth_frame(0x06aabbccdd01ull, 0x06aabbccdd05ull, 0x0800, kIpData)}).empty());
