@@ -32,6 +32,7 @@
 #include "dataplane/runtime/config.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 #include "dataplane/runtime/eal_args.hpp"
+#include "dataplane/runtime/gateway.hpp"
 #include "dataplane/runtime/lcore.hpp"
 #include "dataplane/runtime/options.hpp"
 #include "dataplane/runtime/port.hpp"
@@ -112,7 +113,7 @@ int main(int argc, char** argv) {
   rte_mempool* pool = fastpath::make_pool("flatnet_pkts", pool_n, int(rte_socket_id()));
   if (!pool) return die(std::string("mbuf pool of ") + std::to_string(pool_n) + ": " + rte_strerror(rte_errno));
 
-  const PortConfig& pc = cfg->ports[0];
+  const PortConfig& pc = *cfg->port("underlay");
   PortInfo port;
   if (!setup_port(port_name(pc.devargs), pollers, cfg->rx_desc, cfg->tx_desc, pc.mtu, pool, &port, &err))
     return die(err);
@@ -121,6 +122,18 @@ int main(int argc, char** argv) {
                  unsigned(port.queues));
     pollers = port.queues;
     if (want_workers) want_workers = pollers;
+  }
+  // A gateway: the LAN port, one queue pair per poller like the underlay's.
+  Gateway gw;
+  const PortConfig* lan_pc = cfg->port("lan");
+  if (lan_pc) {
+    if (!gateway_port(*lan_pc, pollers, cfg->rx_desc, cfg->tx_desc, pool, &gw, &err)) return die(err);
+    if (gw.lan.queues < pollers) {
+      std::fprintf(stderr, "flatnet-dataplane: lan port has %u queue pairs; running %u workers\n",
+                   unsigned(gw.lan.queues), unsigned(gw.lan.queues));
+      pollers = gw.lan.queues;
+      if (want_workers) want_workers = pollers;
+    }
   }
 
   fastpath::Underlay u;
@@ -161,6 +174,7 @@ int main(int argc, char** argv) {
   if (cfg->path_max_idle_s)
     table->set_config(FLATNET_IPC_CFG_PATH_MAX_IDLE_MS, uint64_t(cfg->path_max_idle_s) * 1000,
                       flatnet_ipc_phys_addr{});
+  if (lan_pc && !gateway_tables(*cfg, pollers, table->qsbr(), &gw, &err)) return die(err);
   ipc::ServiceParams sp;
   sp.instance = cfg->instance;
   sp.workers = pollers;
@@ -205,6 +219,7 @@ int main(int argc, char** argv) {
     p->idle.pause_after = cfg->idle_pause_after;
     p->idle.sleep_after = cfg->idle_sleep_after;
     p->idle.sleep_max_us = cfg->idle_sleep_max_us;
+    if (lan_pc) p->w.vl2 = gw.ports[i].get();
     table->reader_register(i);
     table->reader_online(i);
     ps.push_back(std::move(p));
@@ -245,6 +260,10 @@ int main(int argc, char** argv) {
   std::printf("flatnet-dataplane: ipv4 %s/%u ipv6 %s/%u udp %u secondary %s relay %s segment %s\n",
               fastpath::to_string(u.ip4).c_str(), u.prefix4, fastpath::to_string(u.ip6).c_str(), u.prefix6,
               unsigned(u.udp_port), secondary.c_str(), cfg->relay ? "on" : "off", service->path().c_str());
+  if (lan_pc)
+    std::printf("flatnet-dataplane: lan port %s (%s) mac %s queues %u bridged into network %016llx\n",
+                port_name(lan_pc->devargs).c_str(), gw.lan.driver.c_str(), fastpath::to_string(gw.lan.mac).c_str(),
+                unsigned(gw.lan.queues), static_cast<unsigned long long>(gw.nwid));
   std::printf("flatnet-dataplane: ready\n");
   std::fflush(stdout);
 
@@ -286,6 +305,7 @@ int main(int argc, char** argv) {
     if (service->stats_due(now)) publish_stats(now);
     sw.relay.store(table->relay_enabled(), std::memory_order_relaxed);
     unsigned work = r.commands + r.injects + r.events;
+    if (lan_pc) work += gateway_round(gw, now);
     if (want_workers) {
       if (main_w.neigh->pending()) fastpath::housekeeping(main_w);
       if (main_w.tx.n) {
@@ -313,7 +333,9 @@ int main(int argc, char** argv) {
   for (unsigned i = 0; i < pollers; ++i) table->reader_offline(i);
   publish_stats(mono_ns());  // final counts, for a reader still mapping the segment
   stop_port(port.port_id);
+  if (lan_pc) stop_port(gw.lan.port_id);
   service.reset();
+  gw.tables.reset();  // before the peer table: its QSBR variable is the tables'
   table.reset();
   rte_ring_free(main_ring);
   // DPDK 22.11 leaves the runtime directory (config, fbarrays, telemetry

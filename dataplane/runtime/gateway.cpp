@@ -1,0 +1,64 @@
+#include "dataplane/runtime/gateway.hpp"
+
+#include <rte_ethdev.h>
+
+#include <random>
+
+#include "dataplane/runtime/eal_args.hpp"
+
+namespace flatnet::runtime {
+
+bool gateway_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsigned tx_desc, rte_mempool* pool,
+                  Gateway* g, std::string* err) {
+  if (!setup_port(port_name(pc.devargs), queues, rx_desc, tx_desc, pc.mtu, pool, &g->lan, err)) return false;
+  // A bridge takes every frame on the LAN, whatever its destination MAC.
+  const int rc = rte_eth_promiscuous_enable(g->lan.port_id);
+  if (rc != 0 && rc != -ENOTSUP) {
+    *err = "lan port " + pc.devargs + ": cannot enable promiscuous mode";
+    return false;
+  }
+  g->nwid = pc.network;
+  return true;
+}
+
+bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gateway* g, std::string* err) {
+  tables::vl2::Vl2Params p;
+  p.name = "fn_" + c.instance;
+  p.mac_capacity = c.vl2_mac_capacity;
+  p.member_capacity = c.vl2_peer_capacity;
+  p.peer_capacity = c.vl2_peer_capacity;
+  p.mac_age_s = c.vl2_mac_age_s;
+  g->tables = tables::vl2::Vl2Tables::create(p, qsbr, err);
+  if (!g->tables) return false;
+  tables::vl2::NetworkSettings s;
+  s.nwid = g->nwid;
+  s.mac_capacity = c.vl2_mac_capacity;
+  if (g->tables->network_set(s) != FLATNET_IPC_OK) {
+    *err = "vl2 tables: cannot install the bridged network";
+    return false;
+  }
+  // Packet ids (suite 1 nonces) must never repeat under one key: a random
+  // start per poller, each poller in its own 2^56 range.
+  std::random_device rd;
+  for (unsigned i = 0; i < pollers; ++i) {
+    auto v = std::make_unique<fastpath::Vl2Port>();
+    v->tables = g->tables.get();
+    v->nwid = g->nwid;
+    v->lan_port = g->lan.port_id;
+    v->packet_id = (uint64_t(i) << 56) | ((uint64_t(rd()) << 32 | rd()) & ((1ull << 56) - 1));
+    g->ports.push_back(std::move(v));
+  }
+  return true;
+}
+
+unsigned gateway_round(Gateway& g, uint64_t now_ns) {
+  unsigned work = g.tables->drain_learn(256);
+  if (now_ns >= g.next_age_ns) {
+    work += g.tables->age_macs(tables::vl2::Vl2Tables::now_s(), 256);
+    g.next_age_ns = now_ns + 1'000'000'000ull;
+  }
+  g.tables->reclaim();
+  return work;
+}
+
+}  // namespace flatnet::runtime
