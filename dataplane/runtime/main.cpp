@@ -180,6 +180,10 @@ int main(int argc, char** argv) {
   sp.workers = pollers;
   sp.udp_port = u.udp_port;  // for control's /status
   sp.secondary_port = u.secondary_port;
+  if (lan_pc) {
+    sp.lan_network = gw.nwid;
+    sp.lan_port_id = gw.lan.port_id;
+  }
   auto service = ipc::Service::create(sp, &err);
   if (!service) return die("IPC segment: " + err);
 
@@ -299,9 +303,13 @@ int main(int argc, char** argv) {
       default: return int(ipc::kInjectTaken);
     }
   };
+  // A gateway's tables take the VL2 commands; applied on this (the writer) lcore.
+  const ipc::Service::CommandHook vl2_commands = [&gw](const flatnet_ipc_command& c) {
+    return gw.tables->apply(c);
+  };
   while (!g_stop.load(std::memory_order_relaxed)) {
     const uint64_t now = mono_ns();
-    ipc::Service::PollResult r = service->poll_main(*table, now, sink);
+    ipc::Service::PollResult r = service->poll_main(*table, now, sink, 64, 32, lan_pc ? &vl2_commands : nullptr);
     if (service->stats_due(now)) publish_stats(now);
     sw.relay.store(table->relay_enabled(), std::memory_order_relaxed);
     unsigned work = r.commands + r.injects + r.events;

@@ -203,6 +203,9 @@ class Vl2Tables {
   flatnet_ipc_status mac_remove(uint64_t nwid, uint64_t mac48);
   flatnet_ipc_status subscriber_add(uint64_t nwid, uint64_t mac48, uint32_t adi, uint64_t addr);
   flatnet_ipc_status subscriber_remove(uint64_t nwid, uint64_t mac48, uint32_t adi, uint64_t addr);
+  // Applies one VL2 command of the IPC ABI (FLATNET_IPC_CMD_VL2_*);
+  // vl2_apply.cpp. The caller wipes its copies of a PEER_KEY_SET.
+  flatnet_ipc_status apply(const flatnet_ipc_command& c);
   // Applies up to max queued learn events; returns how many.
   unsigned drain_learn(unsigned max);
   // Deletes up to max learned MACs not seen for mac_age_s (oldest first,
