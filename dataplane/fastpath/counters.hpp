@@ -74,6 +74,7 @@ namespace flatnet::fastpath {
   X(vl2_no_key, "VL2: no key installed for the destination peer") \
   X(vl2_no_path, "VL2: no path to the destination peer and no root") \
   X(vl2_no_recipient, "VL2: multicast or unknown unicast with no recipient") \
+  X(vl2_rules, "VL2: refused by the network's rules (DROP, no match, or REDIRECT, which the fast path does not do)") \
   X(no_mbuf, "mbuf pool empty when building a reply")
 
 enum class Drop : uint8_t {

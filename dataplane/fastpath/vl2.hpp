@@ -12,7 +12,26 @@
 #include "dataplane/fastpath/stage.hpp"
 #include "dataplane/tables/vl2_tables.hpp"
 
+namespace flatnet::tables::vl2 {
+struct CompiledRules;
+}
+
 namespace flatnet::fastpath {
+
+// One frame as the rules see it (vl2_rules.cpp).
+struct RuleFrame {
+  bool inbound = false;        // received from the network (decap) or from the LAN (encap)
+  uint64_t zt_source = 0;      // the sending member (us outbound)
+  uint64_t zt_dest = 0;        // the receiving member (us inbound; 0 for multicast outbound)
+  uint64_t mac_source = 0, mac_dest = 0;
+  uint16_t ethertype = 0;
+  const uint8_t* payload = nullptr;  // after the Ethernet header
+  uint32_t payload_len = 0;
+  bool unsupported_match = false;    // filled from the table
+};
+enum class RuleVerdict : uint8_t { kAccept, kDrop, kNoMatch, kUnsupported };
+// The base table; nullptr (no rules installed) accepts. Only kAccept delivers.
+RuleVerdict rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd);
 
 // One LAN port bridged into one network.
 struct Vl2Port {
@@ -20,6 +39,7 @@ struct Vl2Port {
   uint64_t nwid = 0;           // the network the LAN is bridged into
   uint16_t lan_port = 0;       // DPDK port of the LAN
   uint64_t packet_id = 0;      // next VL1 packet id (suite 1) / IV seed (suite 3)
+  uint64_t rnd = 0x9e3779b97f4a7c15ull;  // the rules' RANDOM draws (never 0)
   TxBuffer lan_tx;             // frames for the LAN port
 };
 

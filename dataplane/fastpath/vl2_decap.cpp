@@ -199,6 +199,19 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
           fail.fail(m, Drop::vl2_oversize);
           continue;
         }
+        RuleFrame rf;
+        rf.inbound = true;
+        rf.zt_source = pm->vl1_src;
+        rf.zt_dest = self;
+        rf.mac_source = f.src;
+        rf.mac_dest = f.dst;
+        rf.ethertype = f.type;
+        rf.payload = d + f.data_off;
+        rf.payload_len = pm->data_len - f.data_off;
+        if (rules_evaluate(net->rules, rf, &port.rnd) != RuleVerdict::kAccept) {
+          fail.fail(m, Drop::vl2_rules);
+          continue;
+        }
         // What we learned: the member talked to us; a bridged source MAC is behind it.
         if (MemberWord::recent_s(mw) + 30 < now_s) {
           LearnEvent e;

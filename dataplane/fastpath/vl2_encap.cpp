@@ -239,6 +239,22 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
       fail.fail(m, Drop::vl2_no_recipient);
       continue;
     }
+    // Outbound rules, once per frame: the destination member is named for
+    // a unicast to one member, 0 for multicast and floods (stock names
+    // each recipient of a flood; the difference matters only to rules on
+    // the destination address).
+    RuleFrame rf;
+    rf.zt_source = self;
+    rf.zt_dest = (nt == 1 && !v2::mac_is_multicast(dst)) ? to[0] : 0;
+    rf.mac_source = src;
+    rf.mac_dest = dst;
+    rf.ethertype = type;
+    rf.payload = e + sizeof(rte_ether_hdr);
+    rf.payload_len = m->data_len - uint32_t(sizeof(rte_ether_hdr));
+    if (rules_evaluate(net->rules, rf, &port.rnd) != RuleVerdict::kAccept) {
+      fail.fail(m, Drop::vl2_rules);
+      continue;
+    }
     // One VL1 packet per destination: copies for all but the last.
     for (unsigned k = 0; k < nt; ++k) {
       const tables::vl2::PeerKey* key = key_of(to[k]);

@@ -299,9 +299,13 @@ enum flatnet_ipc_command_type {
   FLATNET_IPC_CMD_VL2_MAC_DELETE = 23,     /* nwid, mac */
   FLATNET_IPC_CMD_VL2_SUBSCRIBE = 24,      /* nwid, group (mac, adi), member addr */
   FLATNET_IPC_CMD_VL2_UNSUBSCRIBE = 25,    /* nwid, group (mac, adi), member addr */
+  FLATNET_IPC_CMD_VL2_RULES_CHUNK = 26,    /* nwid, a piece of the network's rules (u.r) */
 };
 #define FLATNET_IPC_CMD_VL2_FIRST 16u
-#define FLATNET_IPC_CMD_VL2_LAST 25u
+#define FLATNET_IPC_CMD_VL2_LAST 26u
+#define FLATNET_IPC_VL2_RULES_CHUNK 28u        /* rule bytes per RULES_CHUNK */
+#define FLATNET_IPC_VL2_RULES_MAX 65536u       /* bytes of one network's rules */
+#define FLATNET_IPC_VL2_RULES_UNSUPPORTED 0x1u /* u.r.flags: RULES_RESULT_OF_UNSUPPORTED_MATCH */
 
 #define FLATNET_IPC_CMD_F_ACK 0x0001u /* send a RESULT event even on success */
 
@@ -353,6 +357,18 @@ struct flatnet_ipc_vl2_command {
       uint32_t reserved1;
       uint64_t reserved2;
     } t;
+    struct {                  /* RULES_CHUNK: bytes [offset, offset + len) of the
+                                 network's rules in the binary form of spec §10.9 (the
+                                 config's "R"), total bytes in all; offset 0 starts a new
+                                 table, the chunk that reaches total installs it */
+      uint64_t nwid;
+      uint32_t total;
+      uint32_t offset;
+      uint8_t len;            /* <= FLATNET_IPC_VL2_RULES_CHUNK */
+      uint8_t flags;          /* FLATNET_IPC_VL2_RULES_UNSUPPORTED */
+      uint8_t reserved[2];
+      uint8_t data[FLATNET_IPC_VL2_RULES_CHUNK];
+    } r;
     /* PEER_KEY_SET: the 48-byte shared key. The data plane wipes the ring
      * entry and every copy of it once applied; it never logs or echoes it. */
     uint8_t key[FLATNET_IPC_VL2_KEY_SIZE];

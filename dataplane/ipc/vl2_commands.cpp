@@ -1,5 +1,6 @@
 #include "dataplane/ipc/vl2_commands.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <strings.h>
 
@@ -98,6 +99,23 @@ flatnet_ipc_command unsubscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint6
   v.u.t.mac = mac;
   v.u.t.adi = adi;
   return as_command(v);
+}
+
+std::vector<flatnet_ipc_command> rules(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match,
+                                       uint32_t seq) {
+  std::vector<flatnet_ipc_command> out;
+  if (rules_bin.empty() || rules_bin.size() > FLATNET_IPC_VL2_RULES_MAX) return out;
+  for (size_t off = 0; off < rules_bin.size(); off += FLATNET_IPC_VL2_RULES_CHUNK) {
+    auto v = head(FLATNET_IPC_CMD_VL2_RULES_CHUNK, 0, seq, 0);
+    v.u.r.nwid = nwid;
+    v.u.r.total = uint32_t(rules_bin.size());
+    v.u.r.offset = uint32_t(off);
+    v.u.r.len = uint8_t(std::min<size_t>(FLATNET_IPC_VL2_RULES_CHUNK, rules_bin.size() - off));
+    v.u.r.flags = unsupported_match ? FLATNET_IPC_VL2_RULES_UNSUPPORTED : 0;
+    std::memcpy(v.u.r.data, rules_bin.data() + off, v.u.r.len);
+    out.push_back(as_command(v));
+  }
+  return out;
 }
 
 void wipe_command(flatnet_ipc_command& c) { explicit_bzero(&c, sizeof c); }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "dataplane/ipc/abi.h"
 
@@ -35,6 +37,10 @@ flatnet_ipc_command subscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint64_
                               uint16_t flags = 0);
 flatnet_ipc_command unsubscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint64_t member, uint32_t seq = 0,
                                 uint16_t flags = 0);
+// The network's rules (spec §10.9 binary form, the config's "R") as the
+// RULES_CHUNK commands that install them, in order; empty if too long.
+std::vector<flatnet_ipc_command> rules(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match,
+                                       uint32_t seq = 0);
 // Zeroes a command (a PEER_KEY_SET's key) so the compiler cannot skip it.
 void wipe_command(flatnet_ipc_command& c);
 

@@ -50,6 +50,37 @@ flatnet_ipc_status Vl2Tables::apply(const flatnet_ipc_command& cmd) {
     case FLATNET_IPC_CMD_VL2_MAC_DELETE: st = mac_remove(t.nwid, t.mac); break;
     case FLATNET_IPC_CMD_VL2_SUBSCRIBE: st = subscriber_add(t.nwid, t.mac, t.adi, c.addr); break;
     case FLATNET_IPC_CMD_VL2_UNSUBSCRIBE: st = subscriber_remove(t.nwid, t.mac, t.adi, c.addr); break;
+    case FLATNET_IPC_CMD_VL2_RULES_CHUNK: {
+      // Gathered per network; offset 0 starts over, the last piece installs.
+      const auto& r = c.u.r;
+      if (!network(r.nwid)) {
+        st = FLATNET_IPC_E_NOT_FOUND;
+        break;
+      }
+      if (r.total == 0 || r.total > FLATNET_IPC_VL2_RULES_MAX || r.len > FLATNET_IPC_VL2_RULES_CHUNK ||
+          uint64_t(r.offset) + r.len > r.total) {
+        st = FLATNET_IPC_E_BAD_ARGUMENT;
+        break;
+      }
+      std::vector<uint8_t>& buf = rules_staging_[r.nwid];
+      if (r.offset == 0) buf.clear();
+      if (buf.size() != r.offset) {  // a piece missing or out of order: start again
+        rules_staging_.erase(r.nwid);
+        st = FLATNET_IPC_E_BAD_ARGUMENT;
+        break;
+      }
+      buf.insert(buf.end(), r.data, r.data + r.len);
+      st = FLATNET_IPC_OK;
+      if (buf.size() == r.total) {
+        st = rules_set(r.nwid, buf, r.flags & FLATNET_IPC_VL2_RULES_UNSUPPORTED);
+        if (st == FLATNET_IPC_E_BUSY) {  // retried whole by the service: keep the pieces but this one
+          buf.resize(r.offset);
+          break;
+        }
+        rules_staging_.erase(r.nwid);
+      }
+      break;
+    }
     default: break;
   }
   sodium_memzero(&c, sizeof c);  // our copy of a key, if it was one

@@ -16,6 +16,7 @@
 #include <ctime>
 
 #include "dataplane/tables/vl2_internal.hpp"
+#include "dataplane/tables/vl2_rules.hpp"
 
 namespace flatnet::tables::vl2 {
 
@@ -97,7 +98,10 @@ Vl2Tables::~Vl2Tables() {
   // which waits for readers and runs free_cb (wiping key sets).
   if (dq_) {
     for (unsigned s = 0; s < kMaxNetworks; ++s)
-      if (auto* v = nets_[s].load(std::memory_order_relaxed)) delete v;
+      if (auto* v = nets_[s].load(std::memory_order_relaxed)) {
+        delete v->rules;
+        delete v;
+      }
     const void* key;
     void* data;
     uint32_t next = 0;
@@ -128,6 +132,7 @@ void Vl2Tables::free_cb(void* p, void* elems, unsigned n) {
         break;
       case kRetSubs: delete static_cast<SubscriberList*>(r[i].ptr); break;
       case kRetNet: delete static_cast<NetworkView*>(r[i].ptr); break;
+      case kRetRules: delete static_cast<CompiledRules*>(r[i].ptr); break;
       default: break;
     }
     if (r[i].key_pos >= 0) rte_hash_free_key_with_position(t->hash_of(r[i].hash), r[i].key_pos);
@@ -249,10 +254,33 @@ flatnet_ipc_status Vl2Tables::network_remove(uint64_t nwid) {
       !drop_all(groups_, kHashGroups,
                 [&](const void* k) { return static_cast<const GroupKey*>(k)->slot_mac >> 48 == s; }))
     return FLATNET_IPC_E_BUSY;
-  if (!can_retire(1)) return FLATNET_IPC_E_BUSY;
+  if (!can_retire(2)) return FLATNET_IPC_E_BUSY;
   const NetworkView* old = nets_[slot].load(std::memory_order_relaxed);
   nets_[slot].store(nullptr, std::memory_order_release);
+  if (old->rules) retire(const_cast<CompiledRules*>(old->rules), kRetRules, 0, -1);
   retire(const_cast<NetworkView*>(old), kRetNet, 0, -1);
+  rules_staging_.erase(nwid);
+  return FLATNET_IPC_OK;
+}
+
+flatnet_ipc_status Vl2Tables::rules_set(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match) {
+  int slot = slot_of(nwid);
+  if (slot < 0) return FLATNET_IPC_E_NOT_FOUND;
+  std::vector<wire::Rule> rules;
+  if (wire::decode_rules(rules_bin, rules) != wire::RuleStatus::kOk) return FLATNET_IPC_E_BAD_ARGUMENT;
+  if (!can_retire(2)) return FLATNET_IPC_E_BUSY;
+  auto compiled = std::make_unique<CompiledRules>();
+  if (!compile_rules(rules, unsupported_match, compiled.get())) return FLATNET_IPC_E_BAD_ARGUMENT;
+  const NetworkView* cur = nets_[slot].load(std::memory_order_relaxed);
+  const CompiledRules* old_rules = cur->rules;
+  NetworkView next = *cur;
+  next.rules = compiled.get();
+  // The view and its rules are retired together: a reader holding the old
+  // view may still be evaluating the old rules until its grace period ends.
+  flatnet_ipc_status st = publish_network(unsigned(slot), next);
+  if (st != FLATNET_IPC_OK) return st;
+  compiled.release();
+  if (old_rules) retire(const_cast<CompiledRules*>(old_rules), kRetRules, 0, -1);
   return FLATNET_IPC_OK;
 }
 

@@ -32,6 +32,8 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "crypto/mb/burst.hpp"
 #include "dataplane/ipc/abi.h"
@@ -59,9 +61,12 @@ struct NetworkSettings {
   uint32_t mac_capacity = 4096;    // MAC table entries of this network
 };
 
+struct CompiledRules;  // vl2_rules.hpp
+
 // One published, immutable view of a network. Workers hold it for a burst.
 struct NetworkView {
   NetworkSettings s;
+  const CompiledRules* rules = nullptr;  // the base rule table; nullptr = none installed (accept)
   uint8_t slot = 0;                // index used in the member/MAC keys
   uint8_t n_bridges = 0;
   uint64_t bridges[kMaxBridges] = {};  // members with the bridge flag, ascending
@@ -192,6 +197,10 @@ class Vl2Tables {
   // ---- writer (main lcore only) -------------------------------------------
   flatnet_ipc_status network_set(const NetworkSettings& s);
   flatnet_ipc_status network_remove(uint64_t nwid);  // its members, MACs and groups too
+  // The network's rules (spec §10.9 binary form, the config's "R"), decoded
+  // and compiled here; unsupported_match = the network's
+  // RULES_RESULT_OF_UNSUPPORTED_MATCH flag.
+  flatnet_ipc_status rules_set(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match);
   flatnet_ipc_status member_set(uint64_t nwid, uint64_t addr, uint64_t flags);
   flatnet_ipc_status member_remove(uint64_t nwid, uint64_t addr);
   // The 48-byte shared key; copied into a PeerKeyset, the caller wipes its copy.
@@ -260,6 +269,8 @@ class Vl2Tables {
   uint64_t leaked_ = 0;
   Vl2TableCounters ctr_;
   std::atomic<uint64_t> ring_full_{0};  // relaxed: a count bumped by several workers
+  // RULES_CHUNK commands being gathered, per network (writer only).
+  std::unordered_map<uint64_t, std::vector<uint8_t>> rules_staging_;
   std::string name_;
 };
 

@@ -23,6 +23,7 @@
 
 #include "crypto/armor.hpp"
 #include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/wire/rules.hpp"
 #include "dataplane/wire/vl1.hpp"
 
 using namespace flatnet::fastpath;
@@ -118,6 +119,38 @@ World* world() {
     x->t->member_set(kNw, kPeers[1], tv::MemberWord::kPresent | tv::MemberWord::kComValid | tv::MemberWord::kBridge);
     for (int i = 0; i < 3; ++i) x->t->key_set(kPeers[i], key_for(kPeers[i]));
     x->t->subscriber_add(kNw, 0xffffffffffffull, 0, kPeers[0]);
+    // Rules that reach most matches: each set drops a slice, the rest is accepted.
+    {
+      using wire::Rule;
+      using wire::RuleType;
+      std::vector<Rule> r;
+      auto match = [&](RuleType t, auto&& fill) {
+        Rule m;
+        m.t = uint8_t(t);
+        fill(m);
+        r.push_back(m);
+      };
+      match(RuleType::kMatchIpv4Dest, [](Rule& m) { m.ip[0] = 10; m.ip[1] = 9; m.ip_mask = 16; });
+      r.push_back(Rule::action(RuleType::kActionDrop));
+      match(RuleType::kMatchIpDestPortRange, [](Rule& m) { m.range = {7, 9}; });
+      match(RuleType::kMatchIcmp, [](Rule& m) { m.t |= wire::kRuleOr; m.icmp_type = 13; m.icmp_flags = 1; m.icmp_code = 0; });
+      r.push_back(Rule::action(RuleType::kActionDrop));
+      match(RuleType::kMatchIpv6Source, [](Rule& m) { m.ip[0] = 0xfd; m.ip_mask = 8; });
+      match(RuleType::kMatchCharacteristics, [](Rule& m) { m.characteristics = 0x2; });
+      match(RuleType::kMatchIpTos, [](Rule& m) { m.t |= wire::kRuleNot; m.tos_mask = 0xfc; m.tos_range = {0, 0}; });
+      r.push_back(Rule::action(RuleType::kActionDrop));
+      match(RuleType::kMatchFrameSizeRange, [](Rule& m) { m.range = {1000, 1010}; });
+      match(RuleType::kMatchRandom, [](Rule& m) { m.random_probability = 0x80000000u; });
+      r.push_back(Rule::action(RuleType::kActionBreak));
+      match(RuleType::kMatchTagsEqual, [](Rule& m) { m.tag_id = 1; });
+      r.push_back(Rule::action(RuleType::kActionRedirect));
+      match(RuleType::kMatchMacSource, [](Rule& m) { m.t |= wire::kRuleNot; m.mac = {0, 0, 0, 0, 0, 1}; });
+      r.push_back(Rule::action(RuleType::kActionAccept));
+      std::vector<uint8_t> bin;
+      wire::Writer w(bin);
+      wire::write_rules(w, r);
+      if (x->t->rules_set(kNw, bin, false) != FLATNET_IPC_OK) std::abort();
+    }
     for (int i = 0; i < 4; ++i) x->keys[i] = std::make_unique<flatnet::crypto::PeerKeys>(key_for(kPeers[i]));
     x->port.tables = x->t.get();
     x->port.nwid = kNw;

@@ -9,6 +9,7 @@
 #include "crypto/armor.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/wire/vl1.hpp"
+#include "dataplane/wire/rules.hpp"
 #include "dataplane/wire/vl2_frame.hpp"
 #include "tests/packet/harness.hpp"
 
@@ -411,6 +412,51 @@ TEST_F(Vl2Fixture, EncapDropsEachWithItsReason) {
     EXPECT_TRUE(encap({c.frame}).empty()) << c.name;
     EXPECT_EQ(h.drop_reason(), kDropNames[size_t(c.why)]) << c.name;
   }
+}
+
+// The network's rules on both paths: IPv4 to 10.9.0.0/16 dropped, other
+// IPv4 accepted, everything else (ARP here) falls off the end: no match,
+// and with no capability on the fast path that is a drop.
+TEST_F(Vl2Fixture, RulesAppliedBothWays) {
+  std::vector<wire::Rule> rules;
+  wire::Rule m;
+  m.t = uint8_t(wire::RuleType::kMatchIpv4Dest);
+  m.ip[0] = 10;
+  m.ip[1] = 9;
+  m.ip_mask = 16;
+  rules.push_back(m);
+  rules.push_back(wire::Rule::action(wire::RuleType::kActionDrop));
+  wire::Rule e;
+  e.t = uint8_t(wire::RuleType::kMatchEthertype);
+  e.ethertype = 0x0800;
+  rules.push_back(e);
+  rules.push_back(wire::Rule::action(wire::RuleType::kActionAccept));
+  Bytes bin;
+  wire::Writer w(bin);
+  wire::write_rules(w, rules);
+  ASSERT_EQ(t->rules_set(kNw, bin, false), FLATNET_IPC_OK);
+
+  Bytes ip_ok(40, 0), ip_no(40, 0);
+  ip_ok[0] = ip_no[0] = 0x45;
+  ip_ok[16] = 10, ip_ok[17] = 1;
+  ip_no[16] = 10, ip_no[17] = 9;
+  auto o = decap({vl1(kA, 0x06, frame_payload(ip_ok), crypto::Suite::kSalsa2012Poly1305),
+                  vl1(kA, 0x06, frame_payload(ip_no), crypto::Suite::kSalsa2012Poly1305),
+                  vl1(kA, 0x06, frame_payload(Bytes(28, 0), 0x0806), crypto::Suite::kSalsa2012Poly1305)});
+  EXPECT_EQ(o.lan.size(), 1u);
+  EXPECT_EQ(h.drops(Drop::vl2_rules), 2u);
+  h.counters = CoreCounters{};
+  const uint64_t to_a = v2::mac_from_address(kA, kNw);
+  auto out = encap({eth_frame(to_a, 0x06aabbccdd01ull, 0x0800, ip_ok), eth_frame(to_a, 0x06aabbccdd01ull, 0x0800, ip_no),
+                    eth_frame(to_a, 0x06aabbccdd01ull, 0x0806, Bytes(28, 0))});
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_EQ(h.drops(Drop::vl2_rules), 2u);
+  // Replacing the rules (old table retired with its view): accept all.
+  Bytes all = {0x01, 0x00};
+  ASSERT_EQ(t->rules_set(kNw, all, false), FLATNET_IPC_OK);
+  h.counters = CoreCounters{};
+  EXPECT_EQ(encap({eth_frame(to_a, 0x06aabbccdd01ull, 0x0806, Bytes(28, 0))}).size(), 1u);
+  EXPECT_EQ(t->rules_set(kNw, Bytes{0x25, 0x01}, false), FLATNET_IPC_E_BAD_ARGUMENT);  // truncated ETHERTYPE
 }
 
 }  // namespace

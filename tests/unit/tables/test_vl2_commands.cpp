@@ -17,6 +17,7 @@
 #include "dataplane/ipc/service.hpp"
 #include "dataplane/ipc/vl2_commands.hpp"
 #include "dataplane/tables/peer_table.hpp"
+#include "dataplane/tables/vl2_rules.hpp"
 #include "dataplane/tables/vl2_tables.hpp"
 #include "tests/unit/ipc/test_util.hpp"
 
@@ -110,6 +111,17 @@ TEST_F(Gateway, CommandsReachTheTables) {
   EXPECT_EQ(results[0].seq, 41u);
   EXPECT_EQ(results[0].status, uint32_t(FLATNET_IPC_E_BAD_ARGUMENT));
   EXPECT_EQ(results[1].status, uint32_t(FLATNET_IPC_E_NOT_FOUND));
+
+  // Rules in pieces: 80 bytes of ACCEPTs take three RULES_CHUNK commands.
+  std::vector<uint8_t> accepts;
+  for (int i = 0; i < 40; ++i) accepts.insert(accepts.end(), {0x01, 0x00});
+  auto pieces = ipc::vl2::rules(kNw, accepts, true);
+  ASSERT_EQ(pieces.size(), 3u);
+  for (auto& p : pieces) send(p);
+  ASSERT_NE(vl2->network(kNw)->rules, nullptr);
+  EXPECT_EQ(vl2->network(kNw)->rules->n, 40u);
+  EXPECT_TRUE(vl2->network(kNw)->rules->unsupported_match);
+  EXPECT_EQ(results.size(), 2u);
 
   // Nothing of the key is left in the segment (ring entries are wiped).
   const uint8_t* mem = svc->memory();
