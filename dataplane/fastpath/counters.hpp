@@ -75,6 +75,9 @@ namespace flatnet::fastpath {
   X(vl2_no_path, "VL2: no path to the destination peer and no root") \
   X(vl2_no_recipient, "VL2: multicast or unknown unicast with no recipient") \
   X(vl2_rules, "VL2: refused by the network's rules (DROP, no match, or REDIRECT, which the fast path does not do)") \
+  X(vl2_reasm_bad, "VL2: fragment with an impossible number or total, or a joined packet over 10,024 bytes") \
+  X(vl2_reasm_dup, "VL2: a piece of a packet being joined arrived twice") \
+  X(vl2_reasm_timeout, "VL2: piece of a packet not completed within 1 s, or pushed out by a newer one (32 per worker)") \
   X(no_mbuf, "mbuf pool empty when building a reply")
 
 enum class Drop : uint8_t {
@@ -110,7 +113,8 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(lan_rx_packets) X(lan_rx_bytes) X(lan_tx_packets) X(lan_tx_bytes) \
   X(vl2_decap_frames) X(vl2_decap_punted)                         \
   X(vl2_encap_unicast) X(vl2_encap_flooded) X(vl2_encap_multicast) \
-  X(vl2_encap_fragments) X(vl2_learn_posted)
+  X(vl2_encap_fragments) X(vl2_learn_posted)                     \
+  X(vl2_reasm_held) X(vl2_reasm_done)
 
 struct alignas(64) CoreCounters {
 #define FLATNET_X(name) uint64_t name = 0;

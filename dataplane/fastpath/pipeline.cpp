@@ -14,6 +14,7 @@
 // Every stage counts its drops under one reason; nothing is freed silently.
 #include <rte_cycles.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/fastpath/stage.hpp"
@@ -61,11 +62,15 @@ void process_burst(Worker& w, rte_mbuf** pkts, uint16_t n) {
     drop_tail(w, to_relay + r, nfail);
   }
   if (np && w.vl2) {
-    rte_mbuf* rest[kBurst];
+    rte_mbuf* rest[kDecapPuntMax];
     uint16_t nr2 = 0;
     vl2_decap(w, *w.vl2, to_punt, np, rest, &nr2);
-    std::memcpy(to_punt, rest, nr2 * sizeof(rte_mbuf*));
-    np = nr2;
+    for (uint16_t at = 0; at < nr2; at += kBurst) {  // punt takes a burst at a time
+      const uint16_t k2 = uint16_t(std::min<unsigned>(kBurst, nr2 - at));
+      const uint16_t ok = punt(w, rest + at, k2);
+      drop_tail(w, rest + at, uint16_t(k2 - ok));
+    }
+    np = 0;
   }
   if (np) {
     uint16_t ok = punt(w, to_punt, np);

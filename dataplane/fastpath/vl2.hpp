@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "dataplane/fastpath/stage.hpp"
+#include "dataplane/fastpath/vl2_reasm.hpp"
 #include "dataplane/tables/vl2_tables.hpp"
 
 namespace flatnet::tables::vl2 {
@@ -41,12 +42,17 @@ struct Vl2Port {
   uint64_t packet_id = 0;      // next VL1 packet id (suite 1) / IV seed (suite 3)
   uint64_t rnd = 0x9e3779b97f4a7c15ull;  // the rules' RANDOM draws (never 0)
   TxBuffer lan_tx;             // frames for the LAN port
+  Reasm reasm;                 // fragmented packets to us (reasm.big set by the runtime)
 };
 
-// Underlay -> LAN. pkts: packet heads addressed to us (vl1_classify's
-// punts that are not fragments). Frames for the LAN go to port.lan_tx; what
-// is not ours to decide (other verbs, fragmented packets, unknown peers) is
-// left, unchanged, in to_punt; failures are counted and freed here.
+// Room vl2_decap's to_punt needs: every piece of a completed packet may go back.
+inline constexpr unsigned kDecapPuntMax = Reasm::kMaxPieces * kBurst;
+
+// Underlay -> LAN. pkts: datagrams addressed to us (vl1_classify's punts).
+// Fragments are joined first (vl2_reasm.hpp). Frames for the LAN go to
+// port.lan_tx; what is not ours to decide (other verbs, unknown peers) is
+// left, unchanged, in to_punt (room: kDecapPuntMax); failures are counted
+// and freed here.
 void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf** to_punt, uint16_t* n_punt);
 
 // LAN -> underlay: whole Ethernet frames from the LAN port. Armored VL1

@@ -13,6 +13,7 @@
 
 #include "crypto/mb/burst.hpp"
 #include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/fastpath/vl2_reasm.hpp"
 #include "dataplane/wire/vl1.hpp"
 #include "dataplane/wire/vl2_frame.hpp"
 
@@ -123,33 +124,52 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   const uint64_t self = w.sw->self_address.load(std::memory_order_relaxed);  // relaxed: see Switches
   const NetworkView* net = t.network(port.nwid);
 
-  // 1. Which packets are ours to open: whole (unfragmented) heads from a
-  //    peer with a key, cipher 1 or 3. One key lookup per run of a peer.
+  // 1. Which packets are ours to open: whole packets (fragments joined)
+  //    from a peer with a key, cipher 1 or 3. One key lookup per run of a peer.
+  Reasm& ra = port.reasm;
+  const bool joining = ra.big != nullptr;
+  if (joining) reasm_expire(w, ra);
   crypto::mb::Packet mp[kBurst];
   rte_mbuf* mine[kBurst];
+  int8_t origin[kBurst];  // reassembler slot of a joined packet, -1 for a whole one
   uint16_t nm = 0;
   uint64_t last_src = 0;
   const tables::vl2::PeerKey* last_key = nullptr;
+  // A joined packet that is not ours to open: its pieces go to control.
+  auto punt_joined = [&](rte_mbuf* a, int slot) {
+    reasm_release(ra, slot, to_punt, n_punt);
+    rte_pktmbuf_free(a);
+  };
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     PktMeta* pm = meta(m);
     uint8_t* d = rte_pktmbuf_mtod_offset(m, uint8_t*, pm->data_off);
+    int slot = -1;
+    const bool piece = pm->is_fragment || (pm->data_len >= wire::kPacketHeaderLength && wire::packet_fragmented(d));
+    if (piece && joining) {
+      m = reasm_add(w, ra, m, &slot);
+      if (!m) continue;  // held for its other pieces, or dropped and counted
+      pm = meta(m);
+      d = rte_pktmbuf_mtod_offset(m, uint8_t*, pm->data_off);
+    }
     const auto c = wire::packet_cipher(d);
-    if (pm->is_fragment || pm->vl1_src == 0 || pm->data_len < wire::kPacketHeaderLength ||
-        wire::packet_fragmented(d) ||
+    if ((piece && !joining) || pm->vl1_src == 0 || pm->data_len < wire::kPacketHeaderLength ||
         (c != wire::Cipher::kSalsa2012Poly1305 && c != wire::Cipher::kAesGmacSiv)) {
-      to_punt[(*n_punt)++] = m;
+      if (slot >= 0) punt_joined(m, slot);
+      else to_punt[(*n_punt)++] = m;
       continue;
     }
     if (pm->vl1_src != last_src) {
       last_src = pm->vl1_src;
       last_key = t.key(last_src);
     }
-    if (!last_key) {
-      to_punt[(*n_punt)++] = m;  // control has not installed a key: its business
+    if (!last_key) {  // control has not installed a key: its business
+      if (slot >= 0) punt_joined(m, slot);
+      else to_punt[(*n_punt)++] = m;
       continue;
     }
     mp[nm] = {d, pm->data_len, &last_key->keys};
+    origin[nm] = int8_t(slot);
     mine[nm++] = m;
   }
   if (nm == 0) return;
@@ -167,7 +187,13 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
     rte_mbuf* m = mine[k];
     PktMeta* pm = meta(m);
     uint8_t* d = mp[k].data;
+    // A joined packet's pieces are freed once its fate is known (a drop
+    // is counted once, on the joined packet), or punted instead of it.
+    auto settle = [&](rte_mbuf** out, uint16_t* n_out) {
+      if (origin[k] >= 0) reasm_release(ra, origin[k], out, n_out);
+    };
     if (verdict[k] != crypto::DearmorResult::kOk) {
+      settle(nullptr, nullptr);
       fail.fail(m, Drop::vl2_bad_mac);
       continue;
     }
@@ -182,20 +208,24 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
       const uint32_t plen = pm->data_len - uint32_t(wire::kIdxPayload);
       const uint64_t nwid = plen >= 8 ? wire::read_be64(d + wire::kIdxPayload) : 0;
       if (plen < 8) {
+        settle(nullptr, nullptr);
         fail.fail(m, Drop::vl2_malformed);
         continue;
       }
       if (!net || nwid != net->s.nwid) {
+        settle(nullptr, nullptr);
         fail.fail(m, Drop::vl2_unknown_network);
         continue;
       }
       const uint64_t mw = t.member(net->slot, pm->vl1_src);
       if (!MemberWord::admitted(mw, net->s.is_private)) {
+        settle(nullptr, nullptr);
         fail.fail(m, Drop::vl2_gate);
         continue;
       }
       if (parse_frame(d, pm->data_len, verb, *net, self, pm->vl1_src, mw, &f, &why, &punt)) {
         if (pm->data_len - f.data_off > net->s.mtu) {
+          settle(nullptr, nullptr);
           fail.fail(m, Drop::vl2_oversize);
           continue;
         }
@@ -209,6 +239,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         rf.payload = d + f.data_off;
         rf.payload_len = pm->data_len - f.data_off;
         if (rules_evaluate(net->rules, rf, &port.rnd) != RuleVerdict::kAccept) {
+          settle(nullptr, nullptr);
           fail.fail(m, Drop::vl2_rules);
           continue;
         }
@@ -232,6 +263,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
             w.c->vl2_learn_posted += t.post(e);
           }
         }
+        settle(nullptr, nullptr);
         to_ethernet(m, pm->data_off, pm->data_len, f);
         ++w.c->vl2_decap_frames;
         if (port.lan_tx.n < TxBuffer::kCap) port.lan_tx.pkts[port.lan_tx.n++] = m;
@@ -239,9 +271,16 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         continue;
       }
       if (!punt) {
+        settle(nullptr, nullptr);
         fail.fail(m, why);
         continue;
       }
+    }
+    ++w.c->vl2_decap_punted;
+    if (origin[k] >= 0) {  // the pieces as received, not the joined copy
+      settle(to_punt, n_punt);
+      rte_pktmbuf_free(m);
+      continue;
     }
     // Back to the bytes we received: suite 3 needs its sender IV in bytes 0..7.
     if (wire::packet_cipher(d) == wire::Cipher::kAesGmacSiv) {
@@ -250,7 +289,6 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
     } else {
       rearm1[n1++] = mp[k];
     }
-    ++w.c->vl2_decap_punted;
     to_punt[(*n_punt)++] = m;
   }
   if (n1) crypto::mb::armor_burst({rearm1, n1}, crypto::Suite::kSalsa2012Poly1305);

@@ -1,9 +1,11 @@
 #include "dataplane/runtime/gateway.hpp"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include <random>
 
+#include "dataplane/fastpath/meta.hpp"
 #include "dataplane/runtime/eal_args.hpp"
 
 namespace flatnet::runtime {
@@ -37,6 +39,14 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     *err = "vl2 tables: cannot install the bridged network";
     return false;
   }
+  // Joined packets (fragments of a member's frame over 1,395 bytes) need
+  // one mbuf for the whole packet, up to 10,024 bytes: a pool of its own.
+  g->big_pool = fastpath::make_pool(("fn_" + c.instance + "_big").c_str(), 256 * pollers + 255, SOCKET_ID_ANY,
+                                    uint16_t(10240 + RTE_PKTMBUF_HEADROOM));
+  if (!g->big_pool) {
+    *err = "vl2: cannot allocate the reassembly pool";
+    return false;
+  }
   // Packet ids (suite 1 nonces) must never repeat under one key: a random
   // start per poller, each poller in its own 2^56 range.
   std::random_device rd;
@@ -45,6 +55,8 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     v->tables = g->tables.get();
     v->nwid = g->nwid;
     v->lan_port = g->lan.port_id;
+    v->reasm.big = g->big_pool;
+    v->reasm.timeout = rte_get_tsc_hz();  // 1 s, stock's ZT_FRAGMENTED_PACKET_RECEIVE_TIMEOUT
     v->packet_id = (uint64_t(i) << 56) | ((uint64_t(rd()) << 32 | rd()) & ((1ull << 56) - 1));
     g->ports.push_back(std::move(v));
   }

@@ -23,6 +23,7 @@ struct Gateway {
   std::unique_ptr<tables::vl2::Vl2Tables> tables;
   std::vector<std::unique_ptr<fastpath::Vl2Port>> ports;  // one per poller
   uint64_t next_age_ns = 0;
+  rte_mempool* big_pool = nullptr;  // joined packets (vl2_reasm.hpp)
 };
 
 // Starts the LAN port (promiscuous: it bridges) with up to `queues` queue

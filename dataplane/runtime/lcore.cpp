@@ -87,6 +87,10 @@ unsigned poll_once(Poller& p) {
     p.w.tx.n = uint16_t(p.w.tx.n + from_main);
   }
   const unsigned lan = p.w.vl2 ? poll_lan(p) : 0;
+  if (p.w.vl2 && p.w.vl2->reasm.busy) {  // partial packets time out even when nothing comes
+    p.w.now = rte_get_tsc_cycles();
+    fastpath::reasm_expire(p.w, p.w.vl2->reasm);
+  }
   flush_tx(p);
   if (p.w.vl2) flush_lan(p);
   const fastpath::ControlHooks& h = *p.w.hooks;

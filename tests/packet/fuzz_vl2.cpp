@@ -3,7 +3,9 @@
 // member, a bridge, a non-member with a key, a peer without a key), bit 2
 // suite 3 instead of 1, bit 3 leave the packet unarmored (the bytes as
 // received, mostly failing authentication), bit 7 treat the rest as a LAN
-// frame for vl2_encap. Otherwise the rest is the VL1 packet from byte 27
+// frame for vl2_encap, bit 4 set the FRAGMENTED flag before armor (a head
+// that waits for fragments), bit 5 the rest is a raw fragment datagram
+// (bytes 0.. as received, joined with earlier heads of the same id). Otherwise the rest is the VL1 packet from byte 27
 // (verb and payload) that the target armors as the sender would, so the
 // frame parsers behind the MAC check are reached. Invariant: every packet
 // goes to the LAN, is punted, or is counted as a drop.
@@ -154,13 +156,16 @@ World* world() {
     for (int i = 0; i < 4; ++i) x->keys[i] = std::make_unique<flatnet::crypto::PeerKeys>(key_for(kPeers[i]));
     x->port.tables = x->t.get();
     x->port.nwid = kNw;
+    x->port.reasm.big = make_pool("fuzz_vl2_big", 63, 0, uint16_t(10240 + RTE_PKTMBUF_HEADROOM));
+    if (!x->port.reasm.big) std::abort();
+    x->port.reasm.timeout = rte_get_tsc_hz() / 1000;
     return x;
   }();
   return g;
 }
 
 uint64_t accounted(const World& x) {
-  return x.c.drops_total() + x.c.vl2_decap_frames + x.c.vl2_decap_punted;
+  return x.c.drops_total() + x.c.vl2_decap_frames + x.c.vl2_decap_punted + x.c.vl2_reasm_held;
 }
 
 }  // namespace
@@ -182,7 +187,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     const unsigned who = mode & 3;
     const size_t len = wire::kIdxVerb + (size - 1);
-    auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(len)));
+    uint8_t* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(len)));
     if (!d) {
       rte_pktmbuf_free(m);
       return 0;
@@ -192,18 +197,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     wire::write_addr40(d + wire::kIdxDest, kSelf);
     wire::write_addr40(d + wire::kIdxSource, kPeers[who]);
     std::memcpy(d + wire::kIdxVerb, data + 1, size - 1);
-    if (!(mode & 8)) {
+    if (mode & 0x10) d[wire::kIdxFlags] |= wire::kFlagFragmented;
+    const bool raw_fragment = (mode & 0x20) && size - 1 > wire::kFragmentHeaderLength;
+    if (raw_fragment) {  // the input itself, from byte 1, is the datagram
+      rte_pktmbuf_trim(m, uint16_t(len - (size - 1)));
+      d = rte_pktmbuf_mtod(m, uint8_t*);
+      std::memcpy(d, data + 1, size - 1);
+      d[wire::kFragIdxIndicator] = wire::kFragmentIndicator;
+    } else if (!(mode & 8)) {
       auto suite = (mode & 4) ? flatnet::crypto::Suite::kAesGmacSiv : flatnet::crypto::Suite::kSalsa2012Poly1305;
       flatnet::crypto::armor({d, len}, *x.keys[who], suite);
     }
     PktMeta* pm = meta(m);
     *pm = PktMeta{};
-    pm->data_len = uint16_t(len);
+    pm->data_len = uint16_t(raw_fragment ? size - 1 : len);
     pm->vl1_dst = kSelf;
-    pm->vl1_src = kPeers[who];
+    pm->vl1_src = raw_fragment ? 0 : kPeers[who];
+    pm->is_fragment = raw_fragment;
     pm->action = Vl1Action::kPunt;
     const uint64_t before = accounted(x);
-    rte_mbuf* punt[kBurst];
+    rte_mbuf* punt[kDecapPuntMax];
     uint16_t np = 0;
     vl2_decap(x.w, x.port, &m, 1, punt, &np);
     const uint64_t moved = accounted(x) - before + np;

@@ -9,6 +9,7 @@
 #include "crypto/armor.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/wire/vl1.hpp"
+#include "dataplane/wire/fragment.hpp"
 #include "dataplane/wire/rules.hpp"
 #include "dataplane/wire/vl2_frame.hpp"
 #include "tests/packet/harness.hpp"
@@ -62,6 +63,10 @@ struct Vl2Fixture : testing::Test {
     port.tables = t.get();
     port.nwid = kNw;
     port.packet_id = 0x1000;
+    static rte_mempool* big = make_pool("vl2_big", 127, SOCKET_ID_ANY, uint16_t(10240 + RTE_PKTMBUF_HEADROOM));
+    ASSERT_NE(big, nullptr);
+    port.reasm.big = big;
+    port.reasm.timeout = 1000;
     h.add_path4(kA, kIpA, 9993);
     h.add_path4(kB, kIpB, 9993);
     h.add_path4(kBridge, kIpC, 9993);
@@ -86,6 +91,7 @@ struct Vl2Fixture : testing::Test {
     wire::write_addr40(p.data() + wire::kIdxSource, src);
     p[wire::kIdxVerb] = verb;
     p.insert(p.end(), payload.begin(), payload.end());
+    wire::set_fragmented_flag(p.data(), p.size());
     crypto::PeerKeys k(key_for(src));
     crypto::armor(p, k, suite);
     return p;
@@ -115,6 +121,7 @@ struct Vl2Fixture : testing::Test {
   struct DecapOut {
     std::vector<Bytes> lan, punted;
   };
+  uint64_t now = 1;  // the worker's TSC for the next decap
   DecapOut decap(const std::vector<Bytes>& dgrams) {
     rte_mbuf* pkts[kBurst];
     uint16_t n = 0;
@@ -131,14 +138,16 @@ struct Vl2Fixture : testing::Test {
       *pm = PktMeta{};
       pm->data_off = 0;
       pm->data_len = uint16_t(d.size());
-      pm->vl1_dst = wire::packet_dest(d.data());
-      pm->vl1_src = wire::packet_source(d.data());
+      pm->is_fragment = wire::classify(d.data(), d.size()) == wire::DatagramKind::kFragment;
+      pm->vl1_dst = pm->is_fragment ? wire::fragment_dest(d.data()) : wire::packet_dest(d.data());
+      pm->vl1_src = pm->is_fragment ? 0 : wire::packet_source(d.data());
+      pm->src_port = 9993;
       pm->action = Vl1Action::kPunt;
       pkts[n++] = m;
     }
-    rte_mbuf* punt[kBurst];
+    rte_mbuf* punt[kDecapPuntMax];
     uint16_t np = 0;
-    h.w.now = 1;
+    h.w.now = now;
     vl2_decap(h.w, port, pkts, n, punt, &np);
     DecapOut o;
     for (uint16_t i = 0; i < port.lan_tx.n; ++i) o.lan.push_back(bytes_of(port.lan_tx.pkts[i]));
@@ -412,6 +421,38 @@ TEST_F(Vl2Fixture, EncapDropsEachWithItsReason) {
     EXPECT_TRUE(encap({c.frame}).empty()) << c.name;
     EXPECT_EQ(h.drop_reason(), kDropNames[size_t(c.why)]) << c.name;
   }
+}
+
+// A member's frame over one datagram: head and fragment joined on the fast
+// path whatever their order, to the LAN whole; another verb's pieces go to
+// control exactly as received; a repeated piece and a lone head are counted.
+TEST_F(Vl2Fixture, FragmentsJoinedOnTheFastPath) {
+  Bytes big(2000);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = uint8_t(i * 7);
+  auto pieces = wire::split_packet(vl1(kA, 0x06, frame_payload(big), crypto::Suite::kSalsa2012Poly1305));
+  ASSERT_EQ(pieces.size(), 2u);
+  auto o = decap({pieces[1], pieces[0]});
+  ASSERT_EQ(o.lan.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(o.lan[0], eth_frame(v2::mac_from_address(kSelf, kNw), v2::mac_from_address(kA, kNw), 0x0800, big));
+  EXPECT_EQ(h.counters.vl2_reasm_done, 1u);
+
+  auto echo = wire::split_packet(vl1(kB, 0x08, Bytes(3000, 0x33), crypto::Suite::kAesGmacSiv, 77));
+  ASSERT_EQ(echo.size(), 3u);
+  o = decap({echo[0], echo[2]});
+  EXPECT_TRUE(o.punted.empty());  // held
+  o = decap({echo[1]});
+  ASSERT_EQ(o.punted.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(o.punted[i], echo[i]);
+
+  h.counters = CoreCounters{};
+  auto again = wire::split_packet(vl1(kA, 0x06, frame_payload(big), crypto::Suite::kSalsa2012Poly1305, 99));
+  o = decap({again[0], again[0]});
+  EXPECT_EQ(h.drop_reason(), "vl2_reasm_dup");
+  now += 5000;  // past the reassembler's timeout (1000 cycles here)
+  h.counters = CoreCounters{};
+  o = decap({});
+  EXPECT_EQ(h.drop_reason(), "vl2_reasm_timeout");
+  EXPECT_EQ(port.reasm.busy, 0u);
 }
 
 // The network's rules on both paths: IPv4 to 10.9.0.0/16 dropped, other
