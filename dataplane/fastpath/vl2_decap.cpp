@@ -152,8 +152,10 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
       pm = meta(m);
       d = rte_pktmbuf_mtod_offset(m, uint8_t*, pm->data_off);
     }
-    const auto c = wire::packet_cipher(d);
-    if ((piece && !joining) || pm->vl1_src == 0 || pm->data_len < wire::kPacketHeaderLength ||
+    // Byte 18 is read only once the packet is known to have it (a beacon has 13 bytes).
+    const bool sized = pm->data_len >= wire::kPacketHeaderLength;
+    const auto c = sized ? wire::packet_cipher(d) : wire::Cipher::kPoly1305None;
+    if ((piece && !joining) || pm->vl1_src == 0 || !sized ||
         (c != wire::Cipher::kSalsa2012Poly1305 && c != wire::Cipher::kAesGmacSiv)) {
       if (slot >= 0) punt_joined(m, slot);
       else to_punt[(*n_punt)++] = m;
