@@ -43,6 +43,9 @@ struct Vl2Port {
   uint64_t rnd = 0x9e3779b97f4a7c15ull;  // the rules' RANDOM draws (never 0)
   TxBuffer lan_tx;             // frames for the LAN port
   Reasm reasm;                 // fragmented packets to us (reasm.big set by the runtime)
+  // LAN broadcast / multicast frames this worker takes (a storm on the LAN
+  // costs at most this many MULTICAST_FRAME fan-outs); cost 0 = no limit.
+  EventBucket lan_multicast;
 };
 
 // Room vl2_decap's to_punt needs: every piece of a completed packet may go back.

@@ -201,6 +201,10 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
         fail.fail(m, Drop::vl2_multicast_off);
         continue;
       }
+      if (port.lan_multicast.cost && !port.lan_multicast.take(w.now)) {
+        fail.fail(m, Drop::vl2_lan_multicast_limited);
+        continue;
+      }
       verb = uint8_t(wire::Verb::kMulticastFrame);
       adi = v2::multicast_adi(dst, type, e + sizeof(rte_ether_hdr), m->data_len - sizeof(rte_ether_hdr));
       // Bridges first, then the group's subscribers, no duplicates, up to the limit.

@@ -83,7 +83,7 @@ wire::InetAddress get_endpoint(const json& j, const std::string& key) {
 const std::set<std::string> kKnownKeys = {
     "instance", "ports", "ipv4", "ipv6", "gateway4", "gateway6", "udp_port", "allow_secondary_port",
     "secondary_port", "address", "relay",
-    "sibling_root", "vl2_mac_capacity", "vl2_mac_age_s", "vl2_peer_capacity", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
+    "sibling_root", "vl2_mac_capacity", "vl2_mac_age_s", "vl2_peer_capacity", "vl2_lan_multicast_pps", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
     "neighbor_capacity", "neighbor_pending", "neighbors", "verify_udp4_checksum",
     "table_capacity", "path_max_idle_s", "memory_mb", "eal", "rendezvous_interval_s",
     "unknown_events_per_s", "rendezvous_events_per_s", "punt_source_pps", "punt_source_burst",
@@ -200,6 +200,8 @@ Config parse(const json& j) {
   if (j.contains("vl2_mac_capacity"))
     c.vl2_mac_capacity = get_uint<unsigned>(j["vl2_mac_capacity"], "vl2_mac_capacity", 8, 1u << 22);
   if (j.contains("vl2_mac_age_s")) c.vl2_mac_age_s = get_uint<unsigned>(j["vl2_mac_age_s"], "vl2_mac_age_s", 1, 86400);
+  if (j.contains("vl2_lan_multicast_pps"))
+    c.vl2_lan_multicast_pps = get_uint<unsigned>(j["vl2_lan_multicast_pps"], "vl2_lan_multicast_pps", 0, 10000000);
   if (j.contains("vl2_peer_capacity"))
     c.vl2_peer_capacity = get_uint<unsigned>(j["vl2_peer_capacity"], "vl2_peer_capacity", 8, 1u << 22);
   if (j.contains("workers")) c.workers = get_uint<unsigned>(j["workers"], "workers", 0, 15);

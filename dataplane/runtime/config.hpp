@@ -64,6 +64,7 @@ struct Config {
   unsigned vl2_mac_capacity = 4096;    // MACs of the bridged network (oldest out past it)
   unsigned vl2_mac_age_s = 300;        // learned MACs not seen this long are forgotten
   unsigned vl2_peer_capacity = 65536;  // members / key sets
+  unsigned vl2_lan_multicast_pps = 20000;  // LAN broadcast/multicast frames per worker per second; 0 = no limit
 
   const PortConfig* port(const std::string& role) const {
     for (const auto& p : ports)

@@ -57,6 +57,12 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     v->lan_port = g->lan.port_id;
     v->reasm.big = g->big_pool;
     v->reasm.timeout = rte_get_tsc_hz();  // 1 s, stock's ZT_FRAGMENTED_PACKET_RECEIVE_TIMEOUT
+    if (c.vl2_lan_multicast_pps) {  // a token bucket in TSC cycles, a burst of 64 frames
+      v->lan_multicast.cost = rte_get_tsc_hz() / c.vl2_lan_multicast_pps;
+      v->lan_multicast.cap = v->lan_multicast.cost * 64;
+      v->lan_multicast.credit = v->lan_multicast.cap;
+      v->lan_multicast.last = rte_get_tsc_cycles();
+    }
     v->packet_id = (uint64_t(i) << 56) | ((uint64_t(rd()) << 32 | rd()) & ((1ull << 56) - 1));
     g->ports.push_back(std::move(v));
   }

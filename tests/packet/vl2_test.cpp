@@ -355,6 +355,20 @@ TEST_F(Vl2Fixture, EncapBroadcastArpToBridgesAndSubscribers) {
   EXPECT_EQ(h.counters.vl2_encap_multicast, 2u);
 }
 
+// A broadcast storm on the LAN: the worker's bucket (here 2 frames of
+// credit, refilled at 1 per 10^9 cycles) lets the first through and counts
+// the rest before any copy is made.
+TEST_F(Vl2Fixture, EncapLanMulticastRateLimited) {
+  port.lan_multicast.cost = 1'000'000'000;
+  port.lan_multicast.cap = 2'000'000'000;
+  port.lan_multicast.credit = 2'000'000'000;
+  port.lan_multicast.last = 1;
+  std::vector<Bytes> storm(10, eth_frame(v2::kBroadcastMac, 0x06aabbccdd01ull, 0x0800, kIpData));
+  auto out = encap(storm);
+  EXPECT_EQ(out.size(), 2u);  // two frames of credit, each to the one bridge
+  EXPECT_EQ(h.drops(Drop::vl2_lan_multicast_limited), 8u);
+}
+
 TEST_F(Vl2Fixture, EncapUnknownUnicastFloodsBridgesLanLocalDropped) {
   auto out = encap({eth_frame(0x06aabbccdd77ull, 0x06aabbccdd01ull, 0x0800, kIpData)});
   ASSERT_EQ(out.size(), 1u) << h.drop_reason();

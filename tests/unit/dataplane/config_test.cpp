@@ -77,6 +77,7 @@ TEST(Config, EachBadValueNamesItsKey) {
       {"ports", json::array({json{{"devargs", "x"}, {"network", "8056c2e21c000001"}}}), "'ports[0].network'"},
       {"ports", json::array({json{{"devargs", "x"}}, json{{"devargs", "y"}}}), "'ports[1].role'"},
       {"vl2_mac_capacity", 0, "'vl2_mac_capacity'"},
+      {"vl2_lan_multicast_pps", -1, "'vl2_lan_multicast_pps'"},
       {"ports", json::array({json{{"devargs", "x"}, {"mtu", 100}}}), "'ports[0].mtu'"},
       {"ipv4", "10.0.0.300/24", "'ipv4'"},
       {"ipv4", "10.0.0.1/33", "'ipv4'"},
