@@ -69,7 +69,7 @@ namespace flatnet::fastpath {
   X(vl2_foreign_source, "VL2: foreign source MAC from a member that is not a bridge") \
   X(vl2_multicast_off, "VL2: multicast on a network whose multicastLimit is 0, or a unicast group MAC") \
   X(vl2_oversize, "VL2: frame over the network MTU, or needing VL1 fragments (not yet on the fast path)") \
-  X(vl2_lan_malformed, "VL2: LAN frame runt, VLAN-tagged, or with a zero/multicast source MAC") \
+  X(vl2_lan_malformed, "VL2: LAN frame runt, tagged with a VLAN not bridged here (or twice), or with a zero/multicast source MAC") \
   X(vl2_lan_local, "VL2: LAN frame for a MAC on the LAN itself") \
   X(vl2_no_key, "VL2: no key installed for the destination peer") \
   X(vl2_no_path, "VL2: no path to the destination peer and no root") \

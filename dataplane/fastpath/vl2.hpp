@@ -34,10 +34,31 @@ enum class RuleVerdict : uint8_t { kAccept, kDrop, kNoMatch, kUnsupported };
 // The base table; nullptr (no rules installed) accepts. Only kAccept delivers.
 RuleVerdict rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd);
 
-// One LAN port bridged into one network.
+// One LAN port bridged into a network (untagged frames) and optionally one
+// network per 802.1Q VLAN ID.
 struct Vl2Port {
+  static constexpr uint16_t kNoVlan = 0xffff;
+  static constexpr unsigned kMaxVlans = 16;
+  struct Vlan {
+    uint16_t vid;
+    uint64_t nwid;
+  };
   tables::vl2::Vl2Tables* tables = nullptr;
-  uint64_t nwid = 0;           // the network the LAN is bridged into
+  uint64_t nwid = 0;           // the network untagged LAN frames are bridged into; 0 = none
+  Vlan vlans[kMaxVlans] = {};  // tagged frames: VLAN ID -> network
+  uint16_t n_vlans = 0;
+  uint64_t nwid_of_vlan(uint16_t vid) const {
+    for (uint16_t i = 0; i < n_vlans; ++i)
+      if (vlans[i].vid == vid) return vlans[i].nwid;
+    return 0;
+  }
+  // The VLAN ID a network's frames carry on the LAN: kNoVlan untagged, 0 not bridged here.
+  uint16_t vlan_of(uint64_t network) const {
+    if (network == nwid && nwid != 0) return kNoVlan;
+    for (uint16_t i = 0; i < n_vlans; ++i)
+      if (vlans[i].nwid == network) return vlans[i].vid;
+    return 0;
+  }
   uint16_t lan_port = 0;       // DPDK port of the LAN
   uint64_t packet_id = 0;      // next VL1 packet id (suite 1) / IV seed (suite 3)
   uint64_t rnd = 0x9e3779b97f4a7c15ull;  // the rules' RANDOM draws (never 0)

@@ -122,7 +122,9 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   *n_punt = 0;
   auto& t = *port.tables;
   const uint64_t self = w.sw->self_address.load(std::memory_order_relaxed);  // relaxed: see Switches
-  const NetworkView* net = t.network(port.nwid);
+  // The network of a packet: the port's untagged one or a VLAN's (one-entry cache).
+  uint64_t last_nwid = 0;
+  const NetworkView* last_net = nullptr;
 
   // 1. Which packets are ours to open: whole packets (fragments joined)
   //    from a peer with a key, cipher 1 or 3. One key lookup per run of a peer.
@@ -214,7 +216,13 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         fail.fail(m, Drop::vl2_malformed);
         continue;
       }
-      if (!net || nwid != net->s.nwid) {
+      const uint16_t vid = port.vlan_of(nwid);
+      if (vid && nwid != last_nwid) {
+        last_nwid = nwid;
+        last_net = t.network(nwid);
+      }
+      const NetworkView* net = vid ? last_net : nullptr;
+      if (!net) {
         settle(nullptr, nullptr);
         fail.fail(m, Drop::vl2_unknown_network);
         continue;
@@ -267,6 +275,13 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         }
         settle(nullptr, nullptr);
         to_ethernet(m, pm->data_off, pm->data_len, f);
+        if (vid != Vl2Port::kNoVlan) {  // the network's VLAN on the LAN
+          m->vlan_tci = vid;
+          if (rte_vlan_insert(&m) != 0) {
+            fail.fail(m, Drop::vl2_malformed);
+            continue;
+          }
+        }
         ++w.c->vl2_decap_frames;
         if (port.lan_tx.n < TxBuffer::kCap) port.lan_tx.pkts[port.lan_tx.n++] = m;
         else fail.fail(m, Drop::tx_full);

@@ -134,15 +134,22 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
   auto& t = *port.tables;
   const Underlay& u = *w.u;
   const uint64_t self = w.sw->self_address.load(std::memory_order_relaxed);  // relaxed: see Switches
-  const NetworkView* net = t.network(port.nwid);
   Partition fail;
-  if (!net || self == 0) {
+  if (self == 0) {
     for (uint16_t i = 0; i < n; ++i) fail.fail(pkts[i], Drop::vl2_unknown_network);
     drop_tail(w, fail.bad, fail.n_bad);
     return;
   }
-  const uint64_t nwid = net->s.nwid;
-  const uint64_t our_mac = v2::mac_from_address(self, nwid);
+  // The network of a frame: the untagged one, or its VLAN's (one-entry cache).
+  uint64_t last_nwid = 0;
+  const NetworkView* last_net = nullptr;
+  auto network_of = [&](uint64_t id) {
+    if (id != last_nwid) {
+      last_nwid = id;
+      last_net = id ? t.network(id) : nullptr;
+    }
+    return last_net;
+  };
   const uint32_t now_s = tables::vl2::Vl2Tables::now_s();
   // The largest VL1 packet one datagram carries (spec §2.5: 1432 by
   // default, less if the port's MTU is smaller).
@@ -167,10 +174,26 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
       continue;
     }
     const uint8_t* e = rte_pktmbuf_mtod(m, const uint8_t*);
+    uint64_t frame_nwid = port.nwid;
+    if (uint16_t(e[12] << 8 | e[13]) == RTE_ETHER_TYPE_VLAN) {  // 802.1Q: the tag names the network
+      if (m->data_len < sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) ||
+          !(frame_nwid = port.nwid_of_vlan(uint16_t((e[14] << 8 | e[15]) & 0xfff))) || rte_vlan_strip(m) != 0) {
+        fail.fail(m, Drop::vl2_lan_malformed);
+        continue;
+      }
+      e = rte_pktmbuf_mtod(m, const uint8_t*);
+    }
+    const NetworkView* net = network_of(frame_nwid);
+    if (!net) {
+      fail.fail(m, Drop::vl2_unknown_network);
+      continue;
+    }
+    const uint64_t nwid = net->s.nwid;
+    const uint64_t our_mac = v2::mac_from_address(self, nwid);
     const uint64_t dst = v2::read_mac(e);
     const uint64_t src = v2::read_mac(e + 6);
     const uint16_t type = uint16_t(e[12] << 8 | e[13]);
-    if (src == 0 || v2::mac_is_multicast(src) || type == RTE_ETHER_TYPE_VLAN) {
+    if (src == 0 || v2::mac_is_multicast(src) || type == RTE_ETHER_TYPE_VLAN) {  // double tags too
       fail.fail(m, Drop::vl2_lan_malformed);
       continue;
     }

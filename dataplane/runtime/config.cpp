@@ -138,22 +138,46 @@ Config parse(const json& j) {
       pc.devargs = p.get<std::string>();
     } else if (p.is_object()) {
       for (auto it = p.begin(); it != p.end(); ++it)
-        if (it.key() != "devargs" && it.key() != "role" && it.key() != "mtu" && it.key() != "network")
+        if (it.key() != "devargs" && it.key() != "role" && it.key() != "mtu" && it.key() != "network" &&
+            it.key() != "vlans")
           fail(k + "." + it.key(), "unknown key");
       if (!p.contains("devargs")) fail(k + ".devargs", "missing");
       pc.devargs = get_string(p["devargs"], k + ".devargs");
       if (p.contains("role")) pc.role = get_string(p["role"], k + ".role");
       if (p.contains("mtu")) pc.mtu = get_uint<uint16_t>(p["mtu"], k + ".mtu", 1280, 9000);
-      if (p.contains("network")) {
-        const std::string nw = get_string(p["network"], k + ".network");
+      auto nwid = [&](const json& v, const std::string& key) {
+        const std::string nw = get_string(v, key);
         size_t used = 0;
+        uint64_t id = 0;
         try {
-          pc.network = std::stoull(nw, &used, 16);
+          id = std::stoull(nw, &used, 16);
         } catch (...) {
           used = 0;
         }
-        if (nw.size() != 16 || used != 16 || pc.network == 0)
-          fail(k + ".network", "must be a 16-hex-digit network ID");
+        if (nw.size() != 16 || used != 16 || id == 0) fail(key, "must be a 16-hex-digit network ID");
+        return id;
+      };
+      if (p.contains("network")) pc.network = nwid(p["network"], k + ".network");
+      if (p.contains("vlans")) {
+        const json& v = p["vlans"];
+        if (!v.is_object() || v.empty() || v.size() > 16)
+          fail(k + ".vlans", "must be an object of 1..16 \"<VLAN ID>\": \"<network ID>\"");
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          const std::string key = k + ".vlans." + it.key();
+          unsigned long vid = 0;
+          size_t used = 0;
+          try {
+            vid = std::stoul(it.key(), &used, 10);
+          } catch (...) {
+            used = 0;
+          }
+          if (used != it.key().size() || vid < 1 || vid > 4094) fail(key, "the VLAN ID must be 1..4094");
+          const uint64_t id = nwid(it.value(), key);
+          for (const auto& [ov, on] : pc.vlans)
+            if (on == id) fail(key, "network already bridged on VLAN " + std::to_string(ov));
+          if (id == pc.network) fail(key, "network already bridged untagged");
+          pc.vlans.emplace_back(uint16_t(vid), id);
+        }
       }
     } else {
       fail(k, "must be a devargs string or an object");
@@ -163,8 +187,10 @@ Config parse(const json& j) {
       fail(k + ".role", "'host' is not implemented yet (only 'underlay' and 'lan')");
     if (pc.role != "underlay" && pc.role != "lan")
       fail(k + ".role", "must be 'underlay' or 'lan'");
-    if (pc.role == "lan" && pc.network == 0) fail(k + ".network", "missing: a lan port is bridged into one network");
-    if (pc.role != "lan" && pc.network != 0) fail(k + ".network", "only a lan port has a network");
+    if (pc.role == "lan" && pc.network == 0 && pc.vlans.empty())
+      fail(k + ".network", "missing: a lan port is bridged into a network (or networks per VLAN: vlans)");
+    if (pc.role != "lan" && (pc.network != 0 || !pc.vlans.empty()))
+      fail(k + (pc.network ? ".network" : ".vlans"), "only a lan port has networks");
     if (c.port(pc.role)) fail(k + ".role", "only one '" + pc.role + "' port is supported so far");
     c.ports.push_back(pc);
   }

@@ -22,7 +22,9 @@ struct PortConfig {
   std::string devargs;         // "net_af_packet0,iface=veth0" or a PCI address
   std::string role = "underlay";  // "underlay" (VL1) or "lan" (bridged into `network`)
   uint16_t mtu = 1500;         // IP MTU
-  uint64_t network = 0;        // role "lan": the network the LAN is bridged into
+  uint64_t network = 0;        // role "lan": the network untagged LAN frames are bridged into
+  // role "lan": 802.1Q VLAN ID -> network, for tagged LAN frames
+  std::vector<std::pair<uint16_t, uint64_t>> vlans;
 };
 
 struct StaticNeighbor {

@@ -20,6 +20,7 @@ bool gateway_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsig
     return false;
   }
   g->nwid = pc.network;
+  g->vlans = pc.vlans;
   return true;
 }
 
@@ -32,12 +33,18 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
   p.mac_age_s = c.vl2_mac_age_s;
   g->tables = tables::vl2::Vl2Tables::create(p, qsbr, err);
   if (!g->tables) return false;
-  tables::vl2::NetworkSettings s;
-  s.nwid = g->nwid;
-  s.mac_capacity = c.vl2_mac_capacity;
-  if (g->tables->network_set(s) != FLATNET_IPC_OK) {
-    *err = "vl2 tables: cannot install the bridged network";
-    return false;
+  // The bridged networks are installed with defaults until control sets their own.
+  std::vector<uint64_t> nets;
+  if (g->nwid) nets.push_back(g->nwid);
+  for (const auto& v : g->vlans) nets.push_back(v.second);
+  for (uint64_t id : nets) {
+    tables::vl2::NetworkSettings s;
+    s.nwid = id;
+    s.mac_capacity = c.vl2_mac_capacity;
+    if (g->tables->network_set(s) != FLATNET_IPC_OK) {
+      *err = "vl2 tables: cannot install a bridged network";
+      return false;
+    }
   }
   // Joined packets (fragments of a member's frame over 1,395 bytes) need
   // one mbuf for the whole packet, up to 10,024 bytes: a pool of its own.
@@ -54,6 +61,7 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     auto v = std::make_unique<fastpath::Vl2Port>();
     v->tables = g->tables.get();
     v->nwid = g->nwid;
+    for (const auto& [vid, id] : g->vlans) v->vlans[v->n_vlans++] = {vid, id};
     v->lan_port = g->lan.port_id;
     v->reasm.big = g->big_pool;
     v->reasm.timeout = rte_get_tsc_hz();  // 1 s, stock's ZT_FRAGMENTED_PACKET_RECEIVE_TIMEOUT

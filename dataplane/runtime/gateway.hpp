@@ -19,7 +19,8 @@ namespace flatnet::runtime {
 
 struct Gateway {
   PortInfo lan;
-  uint64_t nwid = 0;
+  uint64_t nwid = 0;                                 // untagged frames' network; 0 = none
+  std::vector<std::pair<uint16_t, uint64_t>> vlans;  // VLAN ID -> network
   std::unique_ptr<tables::vl2::Vl2Tables> tables;
   std::vector<std::unique_ptr<fastpath::Vl2Port>> ports;  // one per poller
   uint64_t next_age_ns = 0;

@@ -68,6 +68,13 @@ fastpath::IpAddr link_local(const fastpath::Mac& m) {
 
 }  // namespace
 
+// A network ID as the start-up line shows it.
+static std::string ipc_hex(uint64_t id) {
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(id));
+  return b;
+}
+
 int main(int argc, char** argv) {
   int code = 0;
   auto cli = parse_cli(argc, argv, &code);
@@ -264,10 +271,13 @@ int main(int argc, char** argv) {
   std::printf("flatnet-dataplane: ipv4 %s/%u ipv6 %s/%u udp %u secondary %s relay %s segment %s\n",
               fastpath::to_string(u.ip4).c_str(), u.prefix4, fastpath::to_string(u.ip6).c_str(), u.prefix6,
               unsigned(u.udp_port), secondary.c_str(), cfg->relay ? "on" : "off", service->path().c_str());
-  if (lan_pc)
-    std::printf("flatnet-dataplane: lan port %s (%s) mac %s queues %u bridged into network %016llx\n",
+  if (lan_pc) {
+    std::string nets = gw.nwid ? "network " + ipc_hex(gw.nwid) : "no untagged network";
+    for (const auto& [vid, id] : gw.vlans) nets += ", vlan " + std::to_string(vid) + " network " + ipc_hex(id);
+    std::printf("flatnet-dataplane: lan port %s (%s) mac %s queues %u bridged into %s\n",
                 port_name(lan_pc->devargs).c_str(), gw.lan.driver.c_str(), fastpath::to_string(gw.lan.mac).c_str(),
-                unsigned(gw.lan.queues), static_cast<unsigned long long>(gw.nwid));
+                unsigned(gw.lan.queues), nets.c_str());
+  }
   std::printf("flatnet-dataplane: ready\n");
   std::fflush(stdout);
 

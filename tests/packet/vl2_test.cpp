@@ -369,6 +369,46 @@ TEST_F(Vl2Fixture, EncapLanMulticastRateLimited) {
   EXPECT_EQ(h.drops(Drop::vl2_lan_multicast_limited), 8u);
 }
 
+// One network per 802.1Q tag: a second network on VLAN 10 beside the
+// untagged one. Its members' frames leave the LAN tagged; tagged LAN frames
+// go into it; a tag not bridged here is dropped.
+TEST_F(Vl2Fixture, VlanPerNetwork) {
+  const uint64_t kNw2 = kNw + 1;
+  tables::vl2::NetworkSettings s;
+  s.nwid = kNw2;
+  ASSERT_EQ(t->network_set(s), FLATNET_IPC_OK);
+  ASSERT_EQ(t->member_set(kNw2, kA, MemberWord::kPresent | MemberWord::kComValid), FLATNET_IPC_OK);
+  port.vlans[port.n_vlans++] = {10, kNw2};
+  Bytes pl = frame_payload(kIpData);
+  wire::write_be64(pl.data(), kNw2);
+  auto o = decap({vl1(kA, 0x06, pl, crypto::Suite::kSalsa2012Poly1305)});
+  ASSERT_EQ(o.lan.size(), 1u) << h.drop_reason();
+  Bytes want = eth_frame(v2::mac_from_address(kSelf, kNw2), v2::mac_from_address(kA, kNw2), 0x8100, {});
+  put16(want, 10);
+  put16(want, 0x0800);
+  want.insert(want.end(), kIpData.begin(), kIpData.end());
+  EXPECT_EQ(o.lan[0], want);
+
+  Bytes tagged = eth_frame(v2::mac_from_address(kA, kNw2), 0x06aabbccdd01ull, 0x8100, {});
+  put16(tagged, 10);
+  put16(tagged, 0x0800);
+  tagged.insert(tagged.end(), kIpData.begin(), kIpData.end());
+  auto out = encap({tagged});
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  uint64_t to;
+  Bytes p = open(out[0], &to);
+  EXPECT_EQ(to, kA);
+  EXPECT_EQ(Bytes(p.begin() + 28, p.end()), [&] {
+    Bytes b = ext_payload(v2::mac_from_address(kA, kNw2), 0x06aabbccdd01ull, kIpData);
+    wire::write_be64(b.data(), kNw2);
+    return b;
+  }());
+  h.counters = CoreCounters{};
+  tagged[15] = 11;  // VLAN 11: not bridged here
+  EXPECT_TRUE(encap({tagged}).empty());
+  EXPECT_EQ(h.drop_reason(), "vl2_lan_malformed");
+}
+
 TEST_F(Vl2Fixture, EncapUnknownUnicastFloodsBridgesLanLocalDropped) {
   auto out = encap({eth_frame(0x06aabbccdd77ull, 0x06aabbccdd01ull, 0x0800, kIpData)});
   ASSERT_EQ(out.size(), 1u) << h.drop_reason();
