@@ -62,6 +62,23 @@ namespace flatnet::fastpath {
   X(neigh_queue_full, "awaiting-resolution queue full")                         \
   X(neigh_timeout, "next hop did not resolve in time")                          \
   X(tx_full, "port transmit queue full")                                        \
+  X(vl2_bad_mac, "VL2: packet failed authentication with the peer's installed key") \
+  X(vl2_unknown_network, "VL2: frame for a network this gateway does not bridge") \
+  X(vl2_gate, "VL2: sender is not an admitted member (absent, or no valid COM on a private network)") \
+  X(vl2_malformed, "VL2: frame verb payload truncated, or a zero/multicast/own source MAC") \
+  X(vl2_foreign_source, "VL2: foreign source MAC from a member that is not a bridge") \
+  X(vl2_multicast_off, "VL2: multicast on a network whose multicastLimit is 0, or a unicast group MAC") \
+  X(vl2_oversize, "VL2: frame over the network MTU, or needing VL1 fragments (not yet on the fast path)") \
+  X(vl2_lan_malformed, "VL2: LAN frame runt, tagged with a VLAN not bridged here (or twice), or with a zero/multicast source MAC") \
+  X(vl2_lan_local, "VL2: LAN frame for a MAC on the LAN itself") \
+  X(vl2_no_key, "VL2: no key installed for the destination peer") \
+  X(vl2_no_path, "VL2: no path to the destination peer and no root") \
+  X(vl2_no_recipient, "VL2: multicast or unknown unicast with no recipient") \
+  X(vl2_rules, "VL2: refused by the network's rules (DROP, no match, or REDIRECT, which the fast path does not do)") \
+  X(vl2_lan_multicast_limited, "VL2: LAN broadcast/multicast over the worker's vl2_lan_multicast_pps (a storm)") \
+  X(vl2_reasm_bad, "VL2: fragment with an impossible number or total, or a joined packet over 10,024 bytes") \
+  X(vl2_reasm_dup, "VL2: a piece of a packet being joined arrived twice") \
+  X(vl2_reasm_timeout, "VL2: piece of a packet not completed within 1 s, or pushed out by a newer one (32 per worker)") \
   X(no_mbuf, "mbuf pool empty when building a reply")
 
 enum class Drop : uint8_t {
@@ -93,7 +110,12 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(neigh_queued) X(neigh_flushed)                                \
   X(unknown_dest_events) X(rendezvous_events) X(rendezvous_capped)     \
   X(events_dropped)   \
-  X(idle_sleeps) X(polls) X(empty_polls)
+  X(idle_sleeps) X(polls) X(empty_polls)                          \
+  X(lan_rx_packets) X(lan_rx_bytes) X(lan_tx_packets) X(lan_tx_bytes) \
+  X(vl2_decap_frames) X(vl2_decap_punted)                         \
+  X(vl2_encap_unicast) X(vl2_encap_flooded) X(vl2_encap_multicast) \
+  X(vl2_encap_fragments) X(vl2_learn_posted)                     \
+  X(vl2_reasm_held) X(vl2_reasm_done)
 
 struct alignas(64) CoreCounters {
 #define FLATNET_X(name) uint64_t name = 0;

@@ -6,12 +6,19 @@
 //              │             └─ udp:port ─┐
 //              └─ ip6_input ─┬─ icmp6/ND ───────────► tx
 //                            └─ udp:port ─┴─ vl1_classify ─┬─ relay ◄┘ ─► tx / neighbour queue
-//                                                          └─ punt ──► control
+//                                                          └─ [vl2_decap ─► LAN] ─ punt ──► control
+//
+// On a gateway (w.vl2 set) packets to us meet vl2_decap first: frame verbs
+// from members go out of the LAN port, the rest is punted unchanged.
 //
 // Every stage counts its drops under one reason; nothing is freed silently.
 #include <rte_cycles.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "dataplane/fastpath/stage.hpp"
+#include "dataplane/fastpath/vl2.hpp"
 
 namespace flatnet::fastpath {
 
@@ -53,6 +60,17 @@ void process_burst(Worker& w, rte_mbuf** pkts, uint16_t n) {
     uint16_t r = relay(w, to_relay, nr, &nfail);
     for (uint16_t i = 0; i < r; ++i) tx_push(w, to_relay[i]);
     drop_tail(w, to_relay + r, nfail);
+  }
+  if (np && w.vl2) {
+    rte_mbuf* rest[kDecapPuntMax];
+    uint16_t nr2 = 0;
+    vl2_decap(w, *w.vl2, to_punt, np, rest, &nr2);
+    for (uint16_t at = 0; at < nr2; at += kBurst) {  // punt takes a burst at a time
+      const uint16_t k2 = uint16_t(std::min<unsigned>(kBurst, nr2 - at));
+      const uint16_t ok = punt(w, rest + at, k2);
+      drop_tail(w, rest + at, uint16_t(k2 - ok));
+    }
+    np = 0;
   }
   if (np) {
     uint16_t ok = punt(w, to_punt, np);

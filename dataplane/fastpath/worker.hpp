@@ -19,6 +19,8 @@ namespace flatnet::fastpath {
 
 inline constexpr uint16_t kBurst = 32;
 
+struct Vl2Port;  // vl2.hpp: the LAN port of a gateway
+
 // The owned underlay port: fixed after start-up.
 struct Underlay {
   uint16_t port_id = 0;
@@ -164,6 +166,11 @@ struct Worker {
   EventBucket unknown_events;
 
   Police police;               // punt and relay limits; all off until police_init
+
+  // A gateway's worker: packets to us go through vl2_decap before the punt,
+  // and the poll loop feeds the LAN port's frames to vl2_encap. nullptr on a
+  // root (no LAN port).
+  Vl2Port* vl2 = nullptr;
 };
 
 // Sets up the per-worker rate limits from the clock rate.

@@ -37,7 +37,7 @@ extern "C" {
 
 /* "FLNETIPC" read as a little-endian uint64. */
 #define FLATNET_IPC_MAGIC 0x43504954454e4c46ULL
-#define FLATNET_IPC_ABI_VERSION 3u
+#define FLATNET_IPC_ABI_VERSION 4u
 
 /* Channel = one producer of punts and events: worker 0..n-1, and the main
  * lcore as the last channel (n_channels - 1). */
@@ -255,7 +255,10 @@ struct flatnet_ipc_header {
   uint32_t accepted_epoch;    /* attach_epoch of the control the data plane serves (0: none);
                                  a control whose epoch stays absent here lost its session */
   uint32_t reserved_line43a;
-  uint64_t reserved_line43[6];
+  uint64_t lan_network;       /* a gateway: the network its lan port is bridged into; 0 = none */
+  uint16_t lan_port_id;       /* that port's DPDK port id */
+  uint16_t reserved_line43b[3];
+  uint64_t reserved_line43[4];
   uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2816];
 };
 
@@ -283,7 +286,26 @@ enum flatnet_ipc_command_type {
   FLATNET_IPC_CMD_SET_CONFIG = 3,   /* key, value (and path for SIBLING) */
   FLATNET_IPC_CMD_RESYNC = 4,       /* dump config + every peer as events */
   FLATNET_IPC_CMD_PEER_CLEAR = 5,   /* delete every peer */
+  /* A gateway's VL2 tables (issue 12; docs/ipc-abi.md "VL2 commands"). The
+   * 64 bytes of these commands are read as struct flatnet_ipc_vl2_command.
+   * A data plane without a lan port answers E_UNKNOWN_COMMAND. */
+  FLATNET_IPC_CMD_VL2_NETWORK_SET = 16,    /* nwid + settings (replaces them) */
+  FLATNET_IPC_CMD_VL2_NETWORK_DELETE = 17, /* nwid, with its members, MACs and groups */
+  FLATNET_IPC_CMD_VL2_MEMBER_SET = 18,     /* nwid, addr, member_flags */
+  FLATNET_IPC_CMD_VL2_MEMBER_DELETE = 19,  /* nwid, addr */
+  FLATNET_IPC_CMD_VL2_PEER_KEY_SET = 20,   /* addr, key; suite in flags bits 8..15 */
+  FLATNET_IPC_CMD_VL2_PEER_KEY_DELETE = 21,/* addr */
+  FLATNET_IPC_CMD_VL2_MAC_SET = 22,        /* nwid, mac behind member addr */
+  FLATNET_IPC_CMD_VL2_MAC_DELETE = 23,     /* nwid, mac */
+  FLATNET_IPC_CMD_VL2_SUBSCRIBE = 24,      /* nwid, group (mac, adi), member addr */
+  FLATNET_IPC_CMD_VL2_UNSUBSCRIBE = 25,    /* nwid, group (mac, adi), member addr */
+  FLATNET_IPC_CMD_VL2_RULES_CHUNK = 26,    /* nwid, a piece of the network's rules (u.r) */
 };
+#define FLATNET_IPC_CMD_VL2_FIRST 16u
+#define FLATNET_IPC_CMD_VL2_LAST 26u
+#define FLATNET_IPC_VL2_RULES_CHUNK 28u        /* rule bytes per RULES_CHUNK */
+#define FLATNET_IPC_VL2_RULES_MAX 65536u       /* bytes of one network's rules */
+#define FLATNET_IPC_VL2_RULES_UNSUPPORTED 0x1u /* u.r.flags: RULES_RESULT_OF_UNSUPPORTED_MATCH */
 
 #define FLATNET_IPC_CMD_F_ACK 0x0001u /* send a RESULT event even on success */
 
@@ -303,6 +325,54 @@ struct flatnet_ipc_command {
   uint32_t reserved;
   uint64_t value;
   uint64_t reserved2;
+};
+
+/* The VL2 commands' view of the same 64 bytes. MACs are the low 48 bits of
+ * a uint64 with the MAC's first byte most significant (02:36:88:42:bc:ca =
+ * 0x02368842bccaULL). */
+#define FLATNET_IPC_VL2_MEMBER_PRESENT 0x1u   /* a member of the network */
+#define FLATNET_IPC_VL2_MEMBER_COM_VALID 0x2u /* its COM agrees with ours (private networks) */
+#define FLATNET_IPC_VL2_MEMBER_BRIDGE 0x4u    /* an active bridge */
+#define FLATNET_IPC_VL2_NET_BROADCAST 0x1u    /* ff:ff:ff:ff:ff:ff allowed */
+#define FLATNET_IPC_VL2_NET_PRIVATE 0x2u      /* members need a valid COM */
+#define FLATNET_IPC_VL2_SUITE_SHIFT 8         /* PEER_KEY_SET: flags bits 8..15 = 1 or 3 */
+#define FLATNET_IPC_VL2_KEY_SIZE 48u
+
+struct flatnet_ipc_vl2_command {
+  uint16_t type;              /* FLATNET_IPC_CMD_VL2_* */
+  uint16_t flags;             /* FLATNET_IPC_CMD_F_*; PEER_KEY_SET: suite << 8 */
+  uint32_t seq;
+  uint64_t addr;              /* member / peer address, 40 bits */
+  union {
+    struct {                  /* every VL2 command but PEER_KEY_SET */
+      uint64_t nwid;
+      uint64_t mac;           /* MAC_*, (UN)SUBSCRIBE */
+      uint32_t adi;           /* (UN)SUBSCRIBE */
+      uint32_t member_flags;  /* MEMBER_SET: FLATNET_IPC_VL2_MEMBER_* */
+      uint32_t multicast_limit; /* NETWORK_SET: recipients of one multicast; 0 = off */
+      uint16_t mtu;           /* NETWORK_SET: the network's MTU */
+      uint8_t net_flags;      /* NETWORK_SET: FLATNET_IPC_VL2_NET_* */
+      uint8_t reserved0;
+      uint32_t mac_capacity;  /* NETWORK_SET: MAC table bound; 0 = the data plane's */
+      uint32_t reserved1;
+      uint64_t reserved2;
+    } t;
+    struct {                  /* RULES_CHUNK: bytes [offset, offset + len) of the
+                                 network's rules in the binary form of spec §10.9 (the
+                                 config's "R"), total bytes in all; offset 0 starts a new
+                                 table, the chunk that reaches total installs it */
+      uint64_t nwid;
+      uint32_t total;
+      uint32_t offset;
+      uint8_t len;            /* <= FLATNET_IPC_VL2_RULES_CHUNK */
+      uint8_t flags;          /* FLATNET_IPC_VL2_RULES_UNSUPPORTED */
+      uint8_t reserved[2];
+      uint8_t data[FLATNET_IPC_VL2_RULES_CHUNK];
+    } r;
+    /* PEER_KEY_SET: the 48-byte shared key. The data plane wipes the ring
+     * entry and every copy of it once applied; it never logs or echoes it. */
+    uint8_t key[FLATNET_IPC_VL2_KEY_SIZE];
+  } u;
 };
 
 /* ---- events (dp -> control) --------------------------------------------- */
@@ -390,6 +460,8 @@ FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_slot_meta) <= FLATNET_IPC_SLOT_META
                    "slot meta fits");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_slot_meta) == 64, "slot meta size");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_command) == 64, "command size");
+FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_vl2_command) == 64, "vl2 command size");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_vl2_command, u) == 16, "vl2 command body");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_command, path) == 16, "command.path");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_command, value) == 48, "command.value");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_event) == 64, "event size");

@@ -226,6 +226,8 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
   h.created_ns = realtime_ns();
   h.udp_port = p.udp_port;
   h.secondary_port = p.secondary_port;
+  h.lan_network = p.lan_network;
+  h.lan_port_id = p.lan_port_id;
   memcpy(h.instance, p.instance.data(), p.instance.size());
   im.layout = h;
   s->hdr_ = im.view.at<flatnet_ipc_header>(0);

@@ -42,6 +42,8 @@ struct ServiceParams {
   uint32_t stats_interval_ms = 100;  // counters block publish period (stats_due)
   uint16_t udp_port = 0;             // published in the header for control (0 = unknown)
   uint16_t secondary_port = 0;       // 0 = none
+  uint64_t lan_network = 0;          // a gateway's bridged network (header, for /status); 0 = none
+  uint16_t lan_port_id = 0;
   // Tests: the segment in a heap buffer instead of a file (no path, no
   // lock), so AddressSanitizer watches every access the data plane makes;
   // a control reaches it with Client::attach_memory().
@@ -102,9 +104,14 @@ class Service {
   // until it is done so the dump is exact), table reclaim, expiry sweep,
   // and up to max_injects injects given to `sink`, which returns an
   // InjectVerdict (a bool works too: true = taken, false = no room).
+  // Commands of the VL2 range (FLATNET_IPC_CMD_VL2_*) go to `vl2` (a
+  // gateway's tables; E_UNKNOWN_COMMAND without one). A PEER_KEY_SET's ring
+  // entry and every copy the service made are wiped once it is applied.
+  using CommandHook = std::function<flatnet_ipc_status(const flatnet_ipc_command&)>;
   PollResult poll_main(tables::PeerTable& table, uint64_t now_ns,
                        const std::function<int(const Inject&)>& sink,
-                       unsigned max_commands = 64, unsigned max_injects = 32);
+                       unsigned max_commands = 64, unsigned max_injects = 32,
+                       const CommandHook* vl2 = nullptr);
   // True if a live, trusted control is attached (as of the last poll_main).
   bool control_present() const;
   // The control-tracking step of poll_main on its own (tests without a

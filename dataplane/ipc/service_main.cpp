@@ -189,7 +189,7 @@ void Service::track_control(uint64_t now_ns) {
 
 Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns,
                                        const std::function<int(const Inject&)>& sink,
-                                       unsigned max_commands, unsigned max_injects) {
+                                       unsigned max_commands, unsigned max_injects, const CommandHook* vl2) {
   Impl& im = *impl_;
   PollResult r;
   const unsigned mc = main_channel();
@@ -252,8 +252,15 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
     flatnet_ipc_command c;
     if (im.have_pending) {
       c = im.pending;
+      explicit_bzero(&im.pending, sizeof im.pending);  // a key is kept in c only
     } else if (queued > 0) {
-      memcpy(&c, im.command.entry<flatnet_ipc_command>(0), sizeof c);  // one copy, then ours
+      const flatnet_ipc_command* slot = im.command.entry<flatnet_ipc_command>(0);
+      memcpy(&c, slot, sizeof c);  // one copy, then ours
+      // A key leaves the shared ring at once: the entry is still the
+      // consumer's (not yet handed back by consume), so wiping it races
+      // with nothing the producer does.
+      if (c.type == FLATNET_IPC_CMD_VL2_PEER_KEY_SET)
+        explicit_bzero(const_cast<flatnet_ipc_command*>(slot), sizeof *slot);
       im.command.consume(1);
       --queued;
     } else {
@@ -308,10 +315,12 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
       im.have_pending = true;
       break;
     }
-    flatnet_ipc_status st = table.apply(c);
+    const bool is_vl2 = c.type >= FLATNET_IPC_CMD_VL2_FIRST && c.type <= FLATNET_IPC_CMD_VL2_LAST;
+    flatnet_ipc_status st = !is_vl2 ? table.apply(c) : vl2 ? (*vl2)(c) : FLATNET_IPC_E_UNKNOWN_COMMAND;
     if (st == FLATNET_IPC_E_BUSY) {  // retired entries not yet reclaimable
       im.pending = c;
       im.have_pending = true;
+      explicit_bzero(&c, sizeof c);
       break;
     }
     ++r.commands;
@@ -325,6 +334,7 @@ Service::PollResult Service::poll_main(tables::PeerTable& table, uint64_t now_ns
         ++im.events_dropped;
       }
     }
+    if (c.type == FLATNET_IPC_CMD_VL2_PEER_KEY_SET) explicit_bzero(&c, sizeof c);
   }
 
   table.reclaim();

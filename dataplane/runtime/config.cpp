@@ -83,7 +83,7 @@ wire::InetAddress get_endpoint(const json& j, const std::string& key) {
 const std::set<std::string> kKnownKeys = {
     "instance", "ports", "ipv4", "ipv6", "gateway4", "gateway6", "udp_port", "allow_secondary_port",
     "secondary_port", "address", "relay",
-    "sibling_root", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
+    "sibling_root", "vl2_mac_capacity", "vl2_mac_age_s", "vl2_peer_capacity", "vl2_lan_multicast_pps", "workers", "rx_desc", "tx_desc", "pool_size", "busy_poll", "idle",
     "neighbor_capacity", "neighbor_pending", "neighbors", "verify_udp4_checksum",
     "table_capacity", "path_max_idle_s", "memory_mb", "eal", "rendezvous_interval_s",
     "unknown_events_per_s", "rendezvous_events_per_s", "punt_source_pps", "punt_source_burst",
@@ -138,20 +138,63 @@ Config parse(const json& j) {
       pc.devargs = p.get<std::string>();
     } else if (p.is_object()) {
       for (auto it = p.begin(); it != p.end(); ++it)
-        if (it.key() != "devargs" && it.key() != "role" && it.key() != "mtu") fail(k + "." + it.key(), "unknown key");
+        if (it.key() != "devargs" && it.key() != "role" && it.key() != "mtu" && it.key() != "network" &&
+            it.key() != "vlans")
+          fail(k + "." + it.key(), "unknown key");
       if (!p.contains("devargs")) fail(k + ".devargs", "missing");
       pc.devargs = get_string(p["devargs"], k + ".devargs");
       if (p.contains("role")) pc.role = get_string(p["role"], k + ".role");
       if (p.contains("mtu")) pc.mtu = get_uint<uint16_t>(p["mtu"], k + ".mtu", 1280, 9000);
+      auto nwid = [&](const json& v, const std::string& key) {
+        const std::string nw = get_string(v, key);
+        size_t used = 0;
+        uint64_t id = 0;
+        try {
+          id = std::stoull(nw, &used, 16);
+        } catch (...) {
+          used = 0;
+        }
+        if (nw.size() != 16 || used != 16 || id == 0) fail(key, "must be a 16-hex-digit network ID");
+        return id;
+      };
+      if (p.contains("network")) pc.network = nwid(p["network"], k + ".network");
+      if (p.contains("vlans")) {
+        const json& v = p["vlans"];
+        if (!v.is_object() || v.empty() || v.size() > 16)
+          fail(k + ".vlans", "must be an object of 1..16 \"<VLAN ID>\": \"<network ID>\"");
+        for (auto it = v.begin(); it != v.end(); ++it) {
+          const std::string key = k + ".vlans." + it.key();
+          unsigned long vid = 0;
+          size_t used = 0;
+          try {
+            vid = std::stoul(it.key(), &used, 10);
+          } catch (...) {
+            used = 0;
+          }
+          if (used != it.key().size() || vid < 1 || vid > 4094) fail(key, "the VLAN ID must be 1..4094");
+          const uint64_t id = nwid(it.value(), key);
+          for (const auto& [ov, on] : pc.vlans)
+            if (on == id) fail(key, "network already bridged on VLAN " + std::to_string(ov));
+          if (id == pc.network) fail(key, "network already bridged untagged");
+          pc.vlans.emplace_back(uint16_t(vid), id);
+        }
+      }
     } else {
       fail(k, "must be a devargs string or an object");
     }
     if (pc.devargs.empty()) fail(k + ".devargs", "must not be empty");
-    if (pc.role != "underlay")
-      fail(k + ".role", "'" + pc.role + "' is not implemented yet (only 'underlay')");
+    if (pc.role == "host")
+      fail(k + ".role", "'host' is not implemented yet (only 'underlay' and 'lan')");
+    if (pc.role != "underlay" && pc.role != "lan")
+      fail(k + ".role", "must be 'underlay' or 'lan'");
+    if (pc.role == "lan" && pc.network == 0 && pc.vlans.empty())
+      fail(k + ".network", "missing: a lan port is bridged into a network (or networks per VLAN: vlans)");
+    if (pc.role != "lan" && (pc.network != 0 || !pc.vlans.empty()))
+      fail(k + (pc.network ? ".network" : ".vlans"), "only a lan port has networks");
+    if (c.port(pc.role)) fail(k + ".role", "only one '" + pc.role + "' port is supported so far");
     c.ports.push_back(pc);
   }
-  if (c.ports.size() > 1) fail("ports", "only one underlay port is supported so far");
+  if (!c.port("underlay")) fail("ports", "missing: one port with role 'underlay' is needed");
   if (j.contains("ipv4")) get_cidr(j["ipv4"], "ipv4", fastpath::Family::kV4, &c.ip4, &c.prefix4);
   if (j.contains("ipv6")) get_cidr(j["ipv6"], "ipv6", fastpath::Family::kV6, &c.ip6, &c.prefix6);
   if (!c.ip4.valid() && !c.ip6.valid()) fail("ipv4", "missing: set ipv4 and/or ipv6");
@@ -180,6 +223,13 @@ Config parse(const json& j) {
   }
   if (j.contains("relay")) c.relay = get_bool(j["relay"], "relay");
   if (j.contains("sibling_root")) c.sibling = get_endpoint(j["sibling_root"], "sibling_root");
+  if (j.contains("vl2_mac_capacity"))
+    c.vl2_mac_capacity = get_uint<unsigned>(j["vl2_mac_capacity"], "vl2_mac_capacity", 8, 1u << 22);
+  if (j.contains("vl2_mac_age_s")) c.vl2_mac_age_s = get_uint<unsigned>(j["vl2_mac_age_s"], "vl2_mac_age_s", 1, 86400);
+  if (j.contains("vl2_lan_multicast_pps"))
+    c.vl2_lan_multicast_pps = get_uint<unsigned>(j["vl2_lan_multicast_pps"], "vl2_lan_multicast_pps", 0, 10000000);
+  if (j.contains("vl2_peer_capacity"))
+    c.vl2_peer_capacity = get_uint<unsigned>(j["vl2_peer_capacity"], "vl2_peer_capacity", 8, 1u << 22);
   if (j.contains("workers")) c.workers = get_uint<unsigned>(j["workers"], "workers", 0, 15);
   if (j.contains("rx_desc")) c.rx_desc = get_uint<unsigned>(j["rx_desc"], "rx_desc", 64, 16384);
   if (j.contains("tx_desc")) c.tx_desc = get_uint<unsigned>(j["tx_desc"], "tx_desc", 64, 16384);

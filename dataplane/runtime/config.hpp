@@ -20,8 +20,11 @@ using fastpath::Mac;
 
 struct PortConfig {
   std::string devargs;         // "net_af_packet0,iface=veth0" or a PCI address
-  std::string role = "underlay";  // only "underlay" is implemented
+  std::string role = "underlay";  // "underlay" (VL1) or "lan" (bridged into `network`)
   uint16_t mtu = 1500;         // IP MTU
+  uint64_t network = 0;        // role "lan": the network untagged LAN frames are bridged into
+  // role "lan": 802.1Q VLAN ID -> network, for tagged LAN frames
+  std::vector<std::pair<uint16_t, uint64_t>> vlans;
 };
 
 struct StaticNeighbor {
@@ -31,7 +34,7 @@ struct StaticNeighbor {
 
 struct Config {
   std::string instance = "default";   // names the IPC segment and EAL file prefix
-  std::vector<PortConfig> ports;
+  std::vector<PortConfig> ports;       // exactly one underlay, at most one lan
   IpAddr ip4, gw4, ip6, gw6;
   unsigned prefix4 = 32, prefix6 = 128;
   uint16_t udp_port = 9993;            // primary: every packet we send leaves from it
@@ -59,6 +62,17 @@ struct Config {
   unsigned unknown_events_per_s = 100;
   unsigned rendezvous_events_per_s = 1000;  // new relayed pairs reported per second per worker
   fastpath::PoliceConfig police;       // punt_* and relay_limit_* keys (docs "Under attack")
+  // The gateway's VL2 tables (only with a lan port).
+  unsigned vl2_mac_capacity = 4096;    // MACs of the bridged network (oldest out past it)
+  unsigned vl2_mac_age_s = 300;        // learned MACs not seen this long are forgotten
+  unsigned vl2_peer_capacity = 65536;  // members / key sets
+  unsigned vl2_lan_multicast_pps = 20000;  // LAN broadcast/multicast frames per worker per second; 0 = no limit
+
+  const PortConfig* port(const std::string& role) const {
+    for (const auto& p : ports)
+      if (p.role == role) return &p;
+    return nullptr;
+  }
 };
 
 // Parses and validates; on error returns nullopt and sets *err to one

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "dataplane/fastpath/stage.hpp"
+#include "dataplane/fastpath/vl2.hpp"
 
 namespace flatnet::runtime {
 
@@ -35,6 +36,41 @@ void flush_tx(Poller& p) {
   tx.n = 0;
 }
 
+// Sends the frames vl2_decap left for the LAN port (same queue number as
+// the underlay: one queue pair per poller on each port).
+void flush_lan(Poller& p) {
+  fastpath::Vl2Port& v = *p.w.vl2;
+  fastpath::TxBuffer& tx = v.lan_tx;
+  if (tx.n == 0) return;
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < tx.n; ++i) bytes += tx.pkts[i]->pkt_len;
+  uint16_t sent = 0;
+  for (int attempt = 0; attempt < 3 && sent < tx.n; ++attempt)
+    sent = uint16_t(sent + rte_eth_tx_burst(v.lan_port, p.queue, tx.pkts + sent, uint16_t(tx.n - sent)));
+  fastpath::CoreCounters& c = *p.w.c;
+  if (sent < tx.n) {
+    c.drop[size_t(fastpath::Drop::tx_full)] += tx.n - sent;
+    for (uint16_t i = sent; i < tx.n; ++i) bytes -= tx.pkts[i]->pkt_len;
+    rte_pktmbuf_free_bulk(tx.pkts + sent, tx.n - sent);
+  }
+  c.lan_tx_packets += sent;
+  c.lan_tx_bytes += bytes;
+  tx.n = 0;
+}
+
+// The LAN port's frames: encapsulated toward the network's members.
+unsigned poll_lan(Poller& p) {
+  rte_mbuf* pkts[fastpath::kBurst];
+  uint16_t n = rte_eth_rx_burst(p.w.vl2->lan_port, p.queue, pkts, fastpath::kBurst);
+  if (n == 0) return 0;
+  fastpath::CoreCounters& c = *p.w.c;
+  c.lan_rx_packets += n;
+  for (uint16_t i = 0; i < n; ++i) c.lan_rx_bytes += pkts[i]->pkt_len;
+  p.w.now = rte_get_tsc_cycles();
+  fastpath::vl2_encap(p.w, *p.w.vl2, pkts, n);
+  return n;
+}
+
 unsigned poll_once(Poller& p) {
   rte_mbuf* pkts[fastpath::kBurst];
   uint16_t n = rte_eth_rx_burst(p.port, p.queue, pkts, fastpath::kBurst);
@@ -50,13 +86,19 @@ unsigned poll_once(Poller& p) {
                                           room, nullptr);
     p.w.tx.n = uint16_t(p.w.tx.n + from_main);
   }
+  const unsigned lan = p.w.vl2 ? poll_lan(p) : 0;
+  if (p.w.vl2 && p.w.vl2->reasm.busy) {  // partial packets time out even when nothing comes
+    p.w.now = rte_get_tsc_cycles();
+    fastpath::reasm_expire(p.w, p.w.vl2->reasm);
+  }
   flush_tx(p);
+  if (p.w.vl2) flush_lan(p);
   const fastpath::ControlHooks& h = *p.w.hooks;
   if (h.quiescent) h.quiescent(h.ctx, p.w.id);
   ++p.w.c->polls;
-  if (n == 0) ++p.w.c->empty_polls;
-  p.idle.got(n + from_main);
-  return n + from_main;
+  if (n == 0 && lan == 0) ++p.w.c->empty_polls;
+  p.idle.got(n + from_main + lan);
+  return n + from_main + lan;
 }
 
 void back_off(Poller& p) {
@@ -81,6 +123,7 @@ void drain(Poller& p) {
   fastpath::process_burst(p.w, p.held, p.n_held);
   p.n_held = 0;
   flush_tx(p);
+  if (p.w.vl2) flush_lan(p);
 }
 
 int worker_main(void* arg) {

@@ -32,6 +32,7 @@
 #include "dataplane/runtime/config.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 #include "dataplane/runtime/eal_args.hpp"
+#include "dataplane/runtime/gateway.hpp"
 #include "dataplane/runtime/lcore.hpp"
 #include "dataplane/runtime/options.hpp"
 #include "dataplane/runtime/port.hpp"
@@ -66,6 +67,13 @@ fastpath::IpAddr link_local(const fastpath::Mac& m) {
 }
 
 }  // namespace
+
+// A network ID as the start-up line shows it.
+static std::string ipc_hex(uint64_t id) {
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(id));
+  return b;
+}
 
 int main(int argc, char** argv) {
   int code = 0;
@@ -112,7 +120,7 @@ int main(int argc, char** argv) {
   rte_mempool* pool = fastpath::make_pool("flatnet_pkts", pool_n, int(rte_socket_id()));
   if (!pool) return die(std::string("mbuf pool of ") + std::to_string(pool_n) + ": " + rte_strerror(rte_errno));
 
-  const PortConfig& pc = cfg->ports[0];
+  const PortConfig& pc = *cfg->port("underlay");
   PortInfo port;
   if (!setup_port(port_name(pc.devargs), pollers, cfg->rx_desc, cfg->tx_desc, pc.mtu, pool, &port, &err))
     return die(err);
@@ -121,6 +129,18 @@ int main(int argc, char** argv) {
                  unsigned(port.queues));
     pollers = port.queues;
     if (want_workers) want_workers = pollers;
+  }
+  // A gateway: the LAN port, one queue pair per poller like the underlay's.
+  Gateway gw;
+  const PortConfig* lan_pc = cfg->port("lan");
+  if (lan_pc) {
+    if (!gateway_port(*lan_pc, pollers, cfg->rx_desc, cfg->tx_desc, pool, &gw, &err)) return die(err);
+    if (gw.lan.queues < pollers) {
+      std::fprintf(stderr, "flatnet-dataplane: lan port has %u queue pairs; running %u workers\n",
+                   unsigned(gw.lan.queues), unsigned(gw.lan.queues));
+      pollers = gw.lan.queues;
+      if (want_workers) want_workers = pollers;
+    }
   }
 
   fastpath::Underlay u;
@@ -161,11 +181,16 @@ int main(int argc, char** argv) {
   if (cfg->path_max_idle_s)
     table->set_config(FLATNET_IPC_CFG_PATH_MAX_IDLE_MS, uint64_t(cfg->path_max_idle_s) * 1000,
                       flatnet_ipc_phys_addr{});
+  if (lan_pc && !gateway_tables(*cfg, pollers, table->qsbr(), &gw, &err)) return die(err);
   ipc::ServiceParams sp;
   sp.instance = cfg->instance;
   sp.workers = pollers;
   sp.udp_port = u.udp_port;  // for control's /status
   sp.secondary_port = u.secondary_port;
+  if (lan_pc) {
+    sp.lan_network = gw.nwid;
+    sp.lan_port_id = gw.lan.port_id;
+  }
   auto service = ipc::Service::create(sp, &err);
   if (!service) return die("IPC segment: " + err);
 
@@ -205,6 +230,7 @@ int main(int argc, char** argv) {
     p->idle.pause_after = cfg->idle_pause_after;
     p->idle.sleep_after = cfg->idle_sleep_after;
     p->idle.sleep_max_us = cfg->idle_sleep_max_us;
+    if (lan_pc) p->w.vl2 = gw.ports[i].get();
     table->reader_register(i);
     table->reader_online(i);
     ps.push_back(std::move(p));
@@ -245,6 +271,13 @@ int main(int argc, char** argv) {
   std::printf("flatnet-dataplane: ipv4 %s/%u ipv6 %s/%u udp %u secondary %s relay %s segment %s\n",
               fastpath::to_string(u.ip4).c_str(), u.prefix4, fastpath::to_string(u.ip6).c_str(), u.prefix6,
               unsigned(u.udp_port), secondary.c_str(), cfg->relay ? "on" : "off", service->path().c_str());
+  if (lan_pc) {
+    std::string nets = gw.nwid ? "network " + ipc_hex(gw.nwid) : "no untagged network";
+    for (const auto& [vid, id] : gw.vlans) nets += ", vlan " + std::to_string(vid) + " network " + ipc_hex(id);
+    std::printf("flatnet-dataplane: lan port %s (%s) mac %s queues %u bridged into %s\n",
+                port_name(lan_pc->devargs).c_str(), gw.lan.driver.c_str(), fastpath::to_string(gw.lan.mac).c_str(),
+                unsigned(gw.lan.queues), nets.c_str());
+  }
   std::printf("flatnet-dataplane: ready\n");
   std::fflush(stdout);
 
@@ -280,12 +313,17 @@ int main(int argc, char** argv) {
       default: return int(ipc::kInjectTaken);
     }
   };
+  // A gateway's tables take the VL2 commands; applied on this (the writer) lcore.
+  const ipc::Service::CommandHook vl2_commands = [&gw](const flatnet_ipc_command& c) {
+    return gw.tables->apply(c);
+  };
   while (!g_stop.load(std::memory_order_relaxed)) {
     const uint64_t now = mono_ns();
-    ipc::Service::PollResult r = service->poll_main(*table, now, sink);
+    ipc::Service::PollResult r = service->poll_main(*table, now, sink, 64, 32, lan_pc ? &vl2_commands : nullptr);
     if (service->stats_due(now)) publish_stats(now);
     sw.relay.store(table->relay_enabled(), std::memory_order_relaxed);
     unsigned work = r.commands + r.injects + r.events;
+    if (lan_pc) work += gateway_round(gw, now);
     if (want_workers) {
       if (main_w.neigh->pending()) fastpath::housekeeping(main_w);
       if (main_w.tx.n) {
@@ -313,7 +351,9 @@ int main(int argc, char** argv) {
   for (unsigned i = 0; i < pollers; ++i) table->reader_offline(i);
   publish_stats(mono_ns());  // final counts, for a reader still mapping the segment
   stop_port(port.port_id);
+  if (lan_pc) stop_port(gw.lan.port_id);
   service.reset();
+  gw.tables.reset();  // before the peer table: its QSBR variable is the tables'
   table.reset();
   rte_ring_free(main_ring);
   // DPDK 22.11 leaves the runtime directory (config, fbarrays, telemetry

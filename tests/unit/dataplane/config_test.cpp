@@ -45,6 +45,28 @@ TEST(Config, GoodFileParses) {
   EXPECT_EQ(fastpath::to_string(c->neighbors[0].mac), "02:00:00:00:00:fe");
 }
 
+TEST(Config, LanPortBridgesOneNetwork) {
+  json j = good();
+  j["ports"] = json::array({json{{"devargs", "net_af_packet0,iface=u"}},
+                            json{{"devargs", "net_af_packet1,iface=l"}, {"role", "lan"}, {"network", "8056c2e21c000001"}}});
+  j["vl2_mac_age_s"] = 60;
+  std::string err;
+  auto c = parse_config(j, &err);
+  ASSERT_TRUE(c) << err;
+  ASSERT_NE(c->port("lan"), nullptr);
+  EXPECT_EQ(c->port("lan")->network, 0x8056c2e21c000001ull);
+  EXPECT_EQ(c->port("underlay")->devargs, "net_af_packet0,iface=u");
+  EXPECT_EQ(c->vl2_mac_age_s, 60u);
+  // One network per 802.1Q tag, with or without an untagged one.
+  j["ports"][1] = json{{"devargs", "net_af_packet1,iface=l"}, {"role", "lan"},
+                       {"vlans", json{{"10", "8056c2e21c000002"}, {"20", "8056c2e21c000003"}}}};
+  c = parse_config(j, &err);
+  ASSERT_TRUE(c) << err;
+  EXPECT_EQ(c->port("lan")->network, 0u);
+  ASSERT_EQ(c->port("lan")->vlans.size(), 2u);
+  EXPECT_EQ(c->port("lan")->vlans[0], (std::pair<uint16_t, uint64_t>{10, 0x8056c2e21c000002ull}));
+}
+
 struct BadCase {
   const char* key;
   json value;  // null = remove the key
@@ -55,7 +77,20 @@ TEST(Config, EachBadValueNamesItsKey) {
   const BadCase cases[] = {
       {"ports", nullptr, "'ports'"},
       {"ports", json::array(), "'ports'"},
-      {"ports", json::array({json{{"devargs", "x"}, {"role", "lan"}}}), "'ports[0].role'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"role", "host"}}}), "'ports[0].role'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"role", "lan"}}}), "'ports[0].network'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"role", "lan"}, {"network", "8056c2e21c000001"}}}), "'ports'"},
+      {"ports", json::array({json{{"devargs", "x"}}, json{{"devargs", "y"}, {"role", "lan"}, {"network", "8056c2e2"}}}),
+       "'ports[1].network'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"network", "8056c2e21c000001"}}}), "'ports[0].network'"},
+      {"ports", json::array({json{{"devargs", "x"}}, json{{"devargs", "y"}}}), "'ports[1].role'"},
+      {"vl2_mac_capacity", 0, "'vl2_mac_capacity'"},
+      {"ports", json::array({json{{"devargs", "x"}}, json{{"devargs", "y"}, {"role", "lan"}, {"vlans", json{{"4095", "8056c2e21c000001"}}}}}),
+       "'ports[1].vlans.4095'"},
+      {"ports", json::array({json{{"devargs", "x"}}, json{{"devargs", "y"}, {"role", "lan"}, {"network", "8056c2e21c000001"},
+                                                         {"vlans", json{{"7", "8056c2e21c000001"}}}}}),
+       "'ports[1].vlans.7'"},
+      {"vl2_lan_multicast_pps", -1, "'vl2_lan_multicast_pps'"},
       {"ports", json::array({json{{"devargs", "x"}, {"mtu", 100}}}), "'ports[0].mtu'"},
       {"ipv4", "10.0.0.300/24", "'ipv4'"},
       {"ipv4", "10.0.0.1/33", "'ipv4'"},

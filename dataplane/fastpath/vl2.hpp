@@ -1,0 +1,87 @@
+// The gateway's VL2 stages (issue 12): underlay -> LAN (vl2_decap.cpp) and
+// LAN -> underlay (vl2_encap.cpp), one stage per file like the relay's.
+// They read dataplane/tables' VL2 tables directly (lock-free, valid until the
+// worker's quiescent state, which the poll loop reports between bursts) and
+// post what they learn on the tables' learn ring; paths come through the
+// ControlHooks lookup like the relay's. What happened is counted in
+// CoreCounters (vl2_*, lan_*), what was dropped under the vl2_* reasons.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/fastpath/stage.hpp"
+#include "dataplane/fastpath/vl2_reasm.hpp"
+#include "dataplane/tables/vl2_tables.hpp"
+
+namespace flatnet::tables::vl2 {
+struct CompiledRules;
+}
+
+namespace flatnet::fastpath {
+
+// One frame as the rules see it (vl2_rules.cpp).
+struct RuleFrame {
+  bool inbound = false;        // received from the network (decap) or from the LAN (encap)
+  uint64_t zt_source = 0;      // the sending member (us outbound)
+  uint64_t zt_dest = 0;        // the receiving member (us inbound; 0 for multicast outbound)
+  uint64_t mac_source = 0, mac_dest = 0;
+  uint16_t ethertype = 0;
+  const uint8_t* payload = nullptr;  // after the Ethernet header
+  uint32_t payload_len = 0;
+  bool unsupported_match = false;    // filled from the table
+};
+enum class RuleVerdict : uint8_t { kAccept, kDrop, kNoMatch, kUnsupported };
+// The base table; nullptr (no rules installed) accepts. Only kAccept delivers.
+RuleVerdict rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd);
+
+// One LAN port bridged into a network (untagged frames) and optionally one
+// network per 802.1Q VLAN ID.
+struct Vl2Port {
+  static constexpr uint16_t kNoVlan = 0xffff;
+  static constexpr unsigned kMaxVlans = 16;
+  struct Vlan {
+    uint16_t vid;
+    uint64_t nwid;
+  };
+  tables::vl2::Vl2Tables* tables = nullptr;
+  uint64_t nwid = 0;           // the network untagged LAN frames are bridged into; 0 = none
+  Vlan vlans[kMaxVlans] = {};  // tagged frames: VLAN ID -> network
+  uint16_t n_vlans = 0;
+  uint64_t nwid_of_vlan(uint16_t vid) const {
+    for (uint16_t i = 0; i < n_vlans; ++i)
+      if (vlans[i].vid == vid) return vlans[i].nwid;
+    return 0;
+  }
+  // The VLAN ID a network's frames carry on the LAN: kNoVlan untagged, 0 not bridged here.
+  uint16_t vlan_of(uint64_t network) const {
+    if (network == nwid && nwid != 0) return kNoVlan;
+    for (uint16_t i = 0; i < n_vlans; ++i)
+      if (vlans[i].nwid == network) return vlans[i].vid;
+    return 0;
+  }
+  uint16_t lan_port = 0;       // DPDK port of the LAN
+  uint64_t packet_id = 0;      // next VL1 packet id (suite 1) / IV seed (suite 3)
+  uint64_t rnd = 0x9e3779b97f4a7c15ull;  // the rules' RANDOM draws (never 0)
+  TxBuffer lan_tx;             // frames for the LAN port
+  Reasm reasm;                 // fragmented packets to us (reasm.big set by the runtime)
+  // LAN broadcast / multicast frames this worker takes (a storm on the LAN
+  // costs at most this many MULTICAST_FRAME fan-outs); cost 0 = no limit.
+  EventBucket lan_multicast;
+};
+
+// Room vl2_decap's to_punt needs: every piece of a completed packet may go back.
+inline constexpr unsigned kDecapPuntMax = Reasm::kMaxPieces * kBurst;
+
+// Underlay -> LAN. pkts: datagrams addressed to us (vl1_classify's punts).
+// Fragments are joined first (vl2_reasm.hpp). Frames for the LAN go to
+// port.lan_tx; what is not ours to decide (other verbs, unknown peers) is
+// left, unchanged, in to_punt (room: kDecapPuntMax); failures are counted
+// and freed here.
+void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf** to_punt, uint16_t* n_punt);
+
+// LAN -> underlay: whole Ethernet frames from the LAN port. Armored VL1
+// packets in outer headers go to w.tx (or wait for a next hop); failures
+// are counted and freed here.
+void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n);
+
+}  // namespace flatnet::fastpath

@@ -1,0 +1,151 @@
+// Fast-path reassembly for the gateway (vl2_reasm.hpp).
+#include "dataplane/fastpath/vl2_reasm.hpp"
+
+#include <rte_hash_crc.h>
+
+#include <cstring>
+
+#include "dataplane/fastpath/stage.hpp"
+#include "dataplane/wire/vl1.hpp"
+
+namespace flatnet::fastpath {
+
+namespace wire = flatnet::wire;
+
+namespace {
+
+uint64_t path_of(const PktMeta* pm) {
+  uint32_t h = rte_hash_crc(pm->src_ip.b, sizeof pm->src_ip.b, pm->src_port);
+  return uint64_t(h) << 8 | uint8_t(pm->src_ip.family);
+}
+
+void drop_slot(Worker& w, Reasm& r, Reasm::Slot& s, Drop why) {
+  for (unsigned i = 0; i < Reasm::kMaxPieces; ++i)
+    if (s.piece[i]) drop_one(w, s.piece[i], why);
+  s = Reasm::Slot{};
+  --r.busy;
+}
+
+// Joins the pieces of s into one mbuf of the large pool (metadata from the head).
+rte_mbuf* assemble(Worker& w, Reasm& r, Reasm::Slot& s) {
+  uint32_t len = meta(s.piece[0])->data_len;
+  for (unsigned i = 1; i < s.total; ++i) len += meta(s.piece[i])->data_len - uint32_t(wire::kFragmentHeaderLength);
+  if (len > wire::kMaxPacketLength) return nullptr;
+  rte_mbuf* a = rte_pktmbuf_alloc(r.big);
+  if (!a) {
+    w.c->count_drop(Drop::no_mbuf);
+    return nullptr;
+  }
+  auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(a, uint16_t(len)));
+  if (!d) {
+    rte_pktmbuf_free(a);
+    return nullptr;
+  }
+  const PktMeta* hm = meta(s.piece[0]);
+  std::memcpy(d, rte_pktmbuf_mtod_offset(s.piece[0], const uint8_t*, hm->data_off), hm->data_len);
+  uint32_t at = hm->data_len;
+  for (unsigned i = 1; i < s.total; ++i) {
+    const PktMeta* fm = meta(s.piece[i]);
+    const uint32_t n = fm->data_len - uint32_t(wire::kFragmentHeaderLength);
+    std::memcpy(d + at, rte_pktmbuf_mtod_offset(s.piece[i], const uint8_t*, fm->data_off + wire::kFragmentHeaderLength), n);
+    at += n;
+  }
+  PktMeta* am = meta(a);
+  *am = *hm;
+  am->data_off = 0;
+  am->data_len = uint16_t(len);
+  am->is_fragment = 0;
+  return a;
+}
+
+}  // namespace
+
+rte_mbuf* reasm_add(Worker& w, Reasm& r, rte_mbuf* m, int* slot_out) {
+  PktMeta* pm = meta(m);
+  const uint8_t* d = rte_pktmbuf_mtod_offset(m, const uint8_t*, pm->data_off);
+  const uint64_t id = wire::read_be64(d);
+  const uint64_t path = path_of(pm);
+  unsigned no = 0, total = 0;
+  if (pm->is_fragment) {
+    total = d[wire::kFragIdxNo] >> 4;
+    no = d[wire::kFragIdxNo] & 0x0f;
+    if (total < 2 || total > Reasm::kMaxPieces || no == 0 || no >= total ||
+        pm->data_len <= wire::kFragmentHeaderLength) {
+      drop_one(w, m, Drop::vl2_reasm_bad);
+      return nullptr;
+    }
+  }
+  // Find the packet's slot, else a free one, else the oldest partial one.
+  Reasm::Slot* s = nullptr;
+  Reasm::Slot* free_slot = nullptr;
+  Reasm::Slot* oldest = nullptr;
+  for (auto& c : r.slot) {
+    if (c.busy && c.id == id && c.path == path && !c.held) {
+      s = &c;
+      break;
+    }
+    if (!c.busy && !free_slot) free_slot = &c;
+    if (c.busy && !c.held && (!oldest || c.born < oldest->born)) oldest = &c;
+  }
+  if (!s) {
+    if (!free_slot) {
+      if (!oldest) {  // every slot holds a packet decap has not released: cannot happen within a burst
+        drop_one(w, m, Drop::vl2_reasm_timeout);
+        return nullptr;
+      }
+      drop_slot(w, r, *oldest, Drop::vl2_reasm_timeout);  // stock drops the oldest too
+      free_slot = oldest;
+    }
+    s = free_slot;
+    *s = Reasm::Slot{};
+    s->busy = true;
+    s->id = id;
+    s->path = path;
+    s->born = w.now;
+    ++r.busy;
+  }
+  if (s->have & (1u << no)) {  // ZeroTier 1.x has no replay protection: a copy is counted, not kept
+    drop_one(w, m, Drop::vl2_reasm_dup);
+    return nullptr;
+  }
+  if (total) {
+    if (s->total && s->total != total) {
+      drop_one(w, m, Drop::vl2_reasm_bad);
+      drop_slot(w, r, *s, Drop::vl2_reasm_bad);
+      return nullptr;
+    }
+    s->total = uint8_t(total);
+  }
+  s->piece[no] = m;
+  s->have = uint8_t(s->have | 1u << no);
+  ++w.c->vl2_reasm_held;
+  if (!s->total || s->have != (1u << s->total) - 1) return nullptr;
+  rte_mbuf* a = assemble(w, r, *s);
+  if (!a) {
+    drop_slot(w, r, *s, Drop::vl2_reasm_bad);
+    return nullptr;
+  }
+  s->held = true;
+  *slot_out = int(s - r.slot);
+  ++w.c->vl2_reasm_done;
+  return a;
+}
+
+void reasm_release(Reasm& r, int slot, rte_mbuf** out, uint16_t* n) {
+  Reasm::Slot& s = r.slot[slot];
+  for (unsigned i = 0; i < s.total; ++i) {
+    if (!s.piece[i]) continue;
+    if (out) out[(*n)++] = s.piece[i];
+    else rte_pktmbuf_free(s.piece[i]);
+  }
+  s = Reasm::Slot{};
+  --r.busy;
+}
+
+void reasm_expire(Worker& w, Reasm& r) {
+  if (r.busy == 0) return;
+  for (auto& s : r.slot)
+    if (s.busy && !s.held && w.now - s.born > r.timeout) drop_slot(w, r, s, Drop::vl2_reasm_timeout);
+}
+
+}  // namespace flatnet::fastpath

@@ -1,0 +1,123 @@
+#include "dataplane/ipc/vl2_commands.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <strings.h>
+
+namespace flatnet::ipc::vl2 {
+
+namespace {
+
+flatnet_ipc_vl2_command head(uint16_t type, uint64_t addr, uint32_t seq, uint16_t flags) {
+  flatnet_ipc_vl2_command v{};
+  v.type = type;
+  v.flags = flags;
+  v.seq = seq;
+  v.addr = addr;
+  return v;
+}
+
+flatnet_ipc_command as_command(flatnet_ipc_vl2_command& v) {
+  flatnet_ipc_command c;
+  std::memcpy(&c, &v, sizeof c);
+  explicit_bzero(&v, sizeof v);
+  return c;
+}
+
+}  // namespace
+
+flatnet_ipc_command network_set(const NetworkSettings& s, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_NETWORK_SET, 0, seq, flags);
+  v.u.t.nwid = s.nwid;
+  v.u.t.multicast_limit = s.multicast_limit;
+  v.u.t.mtu = s.mtu;
+  v.u.t.net_flags = uint8_t((s.enable_broadcast ? FLATNET_IPC_VL2_NET_BROADCAST : 0) |
+                            (s.is_private ? FLATNET_IPC_VL2_NET_PRIVATE : 0));
+  v.u.t.mac_capacity = s.mac_capacity;
+  return as_command(v);
+}
+
+flatnet_ipc_command network_delete(uint64_t nwid, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_NETWORK_DELETE, 0, seq, flags);
+  v.u.t.nwid = nwid;
+  return as_command(v);
+}
+
+flatnet_ipc_command member_set(uint64_t nwid, uint64_t addr, uint32_t member_flags, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_MEMBER_SET, addr, seq, flags);
+  v.u.t.nwid = nwid;
+  v.u.t.member_flags = member_flags | FLATNET_IPC_VL2_MEMBER_PRESENT;
+  return as_command(v);
+}
+
+flatnet_ipc_command member_delete(uint64_t nwid, uint64_t addr, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_MEMBER_DELETE, addr, seq, flags);
+  v.u.t.nwid = nwid;
+  return as_command(v);
+}
+
+flatnet_ipc_command peer_key_set(uint64_t addr, const uint8_t key[FLATNET_IPC_VL2_KEY_SIZE], unsigned suite,
+                                 uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_PEER_KEY_SET, addr, seq,
+                uint16_t((flags & 0xff) | (suite & 0xff) << FLATNET_IPC_VL2_SUITE_SHIFT));
+  std::memcpy(v.u.key, key, FLATNET_IPC_VL2_KEY_SIZE);
+  return as_command(v);
+}
+
+flatnet_ipc_command peer_key_delete(uint64_t addr, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_PEER_KEY_DELETE, addr, seq, flags);
+  return as_command(v);
+}
+
+flatnet_ipc_command mac_set(uint64_t nwid, uint64_t mac, uint64_t behind, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_MAC_SET, behind, seq, flags);
+  v.u.t.nwid = nwid;
+  v.u.t.mac = mac;
+  return as_command(v);
+}
+
+flatnet_ipc_command mac_delete(uint64_t nwid, uint64_t mac, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_MAC_DELETE, 0, seq, flags);
+  v.u.t.nwid = nwid;
+  v.u.t.mac = mac;
+  return as_command(v);
+}
+
+flatnet_ipc_command subscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint64_t member, uint32_t seq,
+                              uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_SUBSCRIBE, member, seq, flags);
+  v.u.t.nwid = nwid;
+  v.u.t.mac = mac;
+  v.u.t.adi = adi;
+  return as_command(v);
+}
+
+flatnet_ipc_command unsubscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint64_t member, uint32_t seq,
+                                uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_UNSUBSCRIBE, member, seq, flags);
+  v.u.t.nwid = nwid;
+  v.u.t.mac = mac;
+  v.u.t.adi = adi;
+  return as_command(v);
+}
+
+std::vector<flatnet_ipc_command> rules(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match,
+                                       uint32_t seq) {
+  std::vector<flatnet_ipc_command> out;
+  if (rules_bin.empty() || rules_bin.size() > FLATNET_IPC_VL2_RULES_MAX) return out;
+  for (size_t off = 0; off < rules_bin.size(); off += FLATNET_IPC_VL2_RULES_CHUNK) {
+    auto v = head(FLATNET_IPC_CMD_VL2_RULES_CHUNK, 0, seq, 0);
+    v.u.r.nwid = nwid;
+    v.u.r.total = uint32_t(rules_bin.size());
+    v.u.r.offset = uint32_t(off);
+    v.u.r.len = uint8_t(std::min<size_t>(FLATNET_IPC_VL2_RULES_CHUNK, rules_bin.size() - off));
+    v.u.r.flags = unsupported_match ? FLATNET_IPC_VL2_RULES_UNSUPPORTED : 0;
+    std::memcpy(v.u.r.data, rules_bin.data() + off, v.u.r.len);
+    out.push_back(as_command(v));
+  }
+  return out;
+}
+
+void wipe_command(flatnet_ipc_command& c) { explicit_bzero(&c, sizeof c); }
+
+}  // namespace flatnet::ipc::vl2

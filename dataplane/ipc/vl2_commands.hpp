@@ -1,0 +1,47 @@
+// Builders of the gateway's VL2 commands (abi.h FLATNET_IPC_CMD_VL2_*,
+// docs/ipc-abi.md "VL2 commands") for control: plain values, no DPDK. A
+// MAC is the low 48 bits of a uint64 with its first byte most significant.
+// A PEER_KEY_SET command holds the key: send it, then wipe_command() it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dataplane/ipc/abi.h"
+
+namespace flatnet::ipc::vl2 {
+
+struct NetworkSettings {
+  uint64_t nwid = 0;
+  uint32_t multicast_limit = 32;
+  uint16_t mtu = 2800;
+  bool enable_broadcast = true;
+  bool is_private = true;
+  uint32_t mac_capacity = 0;  // 0 = the data plane's configured bound
+};
+
+flatnet_ipc_command network_set(const NetworkSettings& s, uint32_t seq = 0, uint16_t flags = 0);
+flatnet_ipc_command network_delete(uint64_t nwid, uint32_t seq = 0, uint16_t flags = 0);
+// member_flags: FLATNET_IPC_VL2_MEMBER_* (PRESENT is implied).
+flatnet_ipc_command member_set(uint64_t nwid, uint64_t addr, uint32_t member_flags, uint32_t seq = 0,
+                               uint16_t flags = 0);
+flatnet_ipc_command member_delete(uint64_t nwid, uint64_t addr, uint32_t seq = 0, uint16_t flags = 0);
+// suite: 1 (Salsa20/12-Poly1305) or 3 (AES-GMAC-SIV), what we armor with toward addr.
+flatnet_ipc_command peer_key_set(uint64_t addr, const uint8_t key[FLATNET_IPC_VL2_KEY_SIZE], unsigned suite,
+                                 uint32_t seq = 0, uint16_t flags = 0);
+flatnet_ipc_command peer_key_delete(uint64_t addr, uint32_t seq = 0, uint16_t flags = 0);
+flatnet_ipc_command mac_set(uint64_t nwid, uint64_t mac, uint64_t behind, uint32_t seq = 0, uint16_t flags = 0);
+flatnet_ipc_command mac_delete(uint64_t nwid, uint64_t mac, uint32_t seq = 0, uint16_t flags = 0);
+flatnet_ipc_command subscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint64_t member, uint32_t seq = 0,
+                              uint16_t flags = 0);
+flatnet_ipc_command unsubscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint64_t member, uint32_t seq = 0,
+                                uint16_t flags = 0);
+// The network's rules (spec §10.9 binary form, the config's "R") as the
+// RULES_CHUNK commands that install them, in order; empty if too long.
+std::vector<flatnet_ipc_command> rules(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match,
+                                       uint32_t seq = 0);
+// Zeroes a command (a PEER_KEY_SET's key) so the compiler cannot skip it.
+void wipe_command(flatnet_ipc_command& c);
+
+}  // namespace flatnet::ipc::vl2

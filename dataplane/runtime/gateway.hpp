@@ -1,0 +1,40 @@
+// The gateway's part of the process (issue 12): the LAN port, the VL2
+// tables on the peer table's QSBR variable, one Vl2Port per poller, and the
+// main lcore's writer duties (learn events, MAC ageing, reclaim).
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/runtime/config.hpp"
+#include "dataplane/runtime/port.hpp"
+
+struct rte_rcu_qsbr;
+
+namespace flatnet::runtime {
+
+struct Gateway {
+  PortInfo lan;
+  uint64_t nwid = 0;                                 // untagged frames' network; 0 = none
+  std::vector<std::pair<uint16_t, uint64_t>> vlans;  // VLAN ID -> network
+  std::unique_ptr<tables::vl2::Vl2Tables> tables;
+  std::vector<std::unique_ptr<fastpath::Vl2Port>> ports;  // one per poller
+  uint64_t next_age_ns = 0;
+  rte_mempool* big_pool = nullptr;  // joined packets (vl2_reasm.hpp)
+};
+
+// Starts the LAN port (promiscuous: it bridges) with up to `queues` queue
+// pairs. false + *err on failure.
+bool gateway_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsigned tx_desc, rte_mempool* pool,
+                  Gateway* g, std::string* err);
+// Creates the tables and the pollers' Vl2Ports; the bridged network is
+// installed with default settings until control sets its own.
+bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gateway* g, std::string* err);
+// One round of the tables' writer on the main lcore; returns the work done.
+unsigned gateway_round(Gateway& g, uint64_t now_ns);
+
+}  // namespace flatnet::runtime
