@@ -272,7 +272,7 @@ bool Daemon::save_peers_cache(size_t max_ops) {
       const Path* best = core_->preferred_path(p, now);
       if (best) visit(p.identity, best->phys.remote.to_string());
     });
-  });
+  }, max_ops);
   if (st.written || st.removed || st.failed)
     log(st.failed ? LogLevel::kWarn : LogLevel::kDebug,
         "peers cache: " + std::to_string(st.written) + " written, " +
