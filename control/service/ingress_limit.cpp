@@ -14,20 +14,49 @@ IngressLimiter::IngressLimiter(const IngressLimits& l)
       unknown_reserve_(uint32_t(uint64_t(std::max(1u, l.global_burst)) *
                                 (100 - std::min(100u, l.unknown_share)) / 100)) {}
 
+size_t IngressLimiter::PathHash::operator()(const wire::InetAddress& a) const {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a over family, port and address
+  auto mix = [&h](uint8_t b) { h = (h ^ b) * 1099511628211ULL; };
+  mix(uint8_t(a.family));
+  mix(uint8_t(a.port >> 8));
+  mix(uint8_t(a.port));
+  for (uint8_t b : a.ip) mix(b);
+  return size_t(h);
+}
+
 void IngressLimiter::table(const TableCommand& c) {
+  auto unref = [this](const wire::InetAddress& path) {
+    auto p = known_paths_.find(path);
+    if (p != known_paths_.end() && --p->second == 0) known_paths_.erase(p);
+  };
   if (c.op == TableOp::kPeerUpsert) {
     auto it = known_.find(c.address);
-    if (it != known_.end()) it->second = c.path.remote;
-    else if (known_.size() < limits_.known_capacity) known_.emplace(c.address, c.path.remote);
+    if (it != known_.end()) {
+      unref(it->second);
+      it->second = c.path.remote;
+      ++known_paths_[c.path.remote];
+    } else if (known_.size() < limits_.known_capacity) {
+      known_.emplace(c.address, c.path.remote);
+      ++known_paths_[c.path.remote];
+    }
   } else if (c.op == TableOp::kPeerDelete) {
-    known_.erase(c.address);
+    auto it = known_.find(c.address);
+    if (it != known_.end()) {
+      unref(it->second);
+      known_.erase(it);
+    }
   }
 }
 
 bool IngressLimiter::known(const wire::InetAddress& from, std::span<const uint8_t> d) const {
-  if (wire::classify(d.data(), d.size()) != wire::DatagramKind::kPacket) return false;
-  auto it = known_.find(wire::packet_source(d.data()));
-  return it != known_.end() && it->second == from;
+  switch (wire::classify(d.data(), d.size())) {
+    case wire::DatagramKind::kPacket: {
+      auto it = known_.find(wire::packet_source(d.data()));
+      return it != known_.end() && it->second == from;
+    }
+    case wire::DatagramKind::kFragment: return known_paths_.count(from) != 0;
+    default: return false;
+  }
 }
 
 bool IngressLimiter::admit(const wire::InetAddress& from, std::span<const uint8_t> d,
@@ -38,11 +67,10 @@ bool IngressLimiter::admit(const wire::InetAddress& from, std::span<const uint8_
     return false;
   }
   if (limits_.global_pps) {
-    // Unknown sources must leave the reserve in the bucket; known peers
-    // may take the last token.
-    const bool ok = (is_known || global_.available_at(now, unknown_reserve_ + 1) == now) &&
-                    global_.take(now);
-    if (!ok) {
+    if (is_known) {
+      global_.take(now);  // drains what unknown sources may use; never refuses
+    } else if (!(global_.available_at(now, unknown_reserve_ + 1) == now && global_.take(now))) {
+      // Unknown sources must leave the reserve in the bucket.
       ++c_.drop_punt_global_limited;
       return false;
     }

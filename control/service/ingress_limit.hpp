@@ -6,15 +6,22 @@
 //
 //  1. Known? A packet head whose VL1 source is a peer the core announced
 //     (its kPeerUpsert table commands, what the data plane's table gets) AND
-//     whose physical source is that peer's announced path. Fragments,
-//     beacons and runts carry no usable source address: never known.
-//     Known datagrams are counted `punted_known`.
+//     whose physical source is that peer's announced path; or a fragment
+//     from such a path (a fragment names no source, but its IP:port is the
+//     same evidence a head gives -- a head's source address is public, so
+//     checking it adds nothing a spoofer lacks). Beacons and runts, and
+//     fragments from any other path, are unknown. Known datagrams are
+//     counted `punted_known`.
 //  2. Per-source gate, unknown only: source_pps / source_burst per /32 IPv4
 //     or /64 IPv6 (SourceGate) -> `drop_punt_source_limited`.
-//  3. Global bucket, everything: global_pps / global_burst. Unknown sources
-//     may only use unknown_share % of the burst -- they are refused while
-//     the bucket holds less than the rest -- so known peers keep the reserve
-//     and get the whole rate -> `drop_punt_global_limited`.
+//  3. Global bucket: global_pps / global_burst. Unknown sources may only
+//     use unknown_share % of the burst -- they are refused while the bucket
+//     holds less than the rest -> `drop_punt_global_limited`. Known peers
+//     take a token when there is one but are never refused: on a kernel
+//     socket the core is the data path (a member's frames, a software
+//     root's relaying), which the data plane forwards without punting, so
+//     capping it would cap the member's throughput (docs/bench-member.md);
+//     their traffic still drains the bucket before unknown sources get any.
 // The data plane's fourth step, a reserve of punt-ring slots, has no
 // counterpart: the socket buffer belongs to the kernel.
 #pragma once
@@ -74,7 +81,13 @@ class IngressLimiter {
   SourceGate source_;
   TokenBucket global_;
   uint32_t unknown_reserve_;  // tokens unknown sources must leave in global_
+  struct PathHash {
+    size_t operator()(const wire::InetAddress& a) const;
+  };
   std::unordered_map<uint64_t, wire::InetAddress> known_;  // address -> announced path
+  // The announced paths, with how many known peers announced each (the
+  // fragments' test).
+  std::unordered_map<wire::InetAddress, uint32_t, PathHash> known_paths_;
   Counters c_;
 };
 

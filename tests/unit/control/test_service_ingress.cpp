@@ -2,8 +2,10 @@
 // on synthetic time: an unknown source is cut to its burst, then its rate;
 // a /64 is one source, another /32 is not; a known peer (VL1 source AND
 // announced path) skips the per-source gate; unknown sources leave the
-// global bucket's reserve to known peers; fragments are never known; the
-// remembered peers are bounded. Every refusal is counted.
+// global bucket's reserve to known peers, and known peers are never
+// refused by it (they drain it instead); fragments are known only from a
+// known peer's path; the remembered peers are bounded. Every refusal is
+// counted.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -86,26 +88,42 @@ TEST(IngressLimit, KnownPeerSkipsTheSourceGateOnlyFromItsPath) {
   EXPECT_EQ(g.counters().punted_known, 300u);
   // Its address from another IP:port is not the peer: charged to that source.
   EXPECT_EQ(admitted(g, v4(192, 0, 2, 10, 20001), head(peer), 5, 1000), 0u);
-  // A fragment from the peer's path carries no source address: unknown.
+  // A fragment names no source, but it came from the peer's path: known
+  // (the second datagram of every large frame a member receives).
   std::vector<uint8_t> frag(40, 0);
   frag[wire::kFragIdxIndicator] = wire::kFragmentIndicator;
-  EXPECT_FALSE(g.admit(at, frag, 1000));
-  // The path moved: the old one is no longer the peer's.
+  EXPECT_EQ(admitted(g, at, frag, 300, 1000), 300u);
+  EXPECT_EQ(g.counters().punted_known, 600u);
+  // From the next port it is someone else's fragment: that source's bucket.
+  EXPECT_EQ(admitted(g, v4(192, 0, 2, 10, 20001), frag, 5, 1000), 0u);
+  // The path moved: the old one is no longer the peer's, for heads or fragments.
   const auto moved = v4(192, 0, 2, 11, 20000);
   g.table(TableCommand{TableOp::kPeerUpsert, peer, PhysicalPath{0, moved}});
   EXPECT_FALSE(g.admit(at, head(peer), 1000));
+  EXPECT_FALSE(g.admit(at, frag, 1000));
   EXPECT_TRUE(g.admit(moved, head(peer), 1000));
+  EXPECT_TRUE(g.admit(moved, frag, 1000));
   // Forgotten: unknown again, from its own bucket.
   g.table(TableCommand{TableOp::kPeerDelete, peer, {}});
   EXPECT_EQ(g.known_peers(), 0u);
   const uint64_t known_before = g.counters().punted_known;
   EXPECT_TRUE(g.admit(moved, head(peer), 1000));
+  EXPECT_TRUE(g.admit(moved, frag, 1000));
   EXPECT_EQ(g.counters().punted_known, known_before);
+  // Two peers behind one path (a NAT): the path stays known until both go.
+  const auto nat = v4(198, 51, 100, 1, 9993);
+  g.table(TableCommand{TableOp::kPeerUpsert, 0x5555555555ULL, PhysicalPath{0, nat}});
+  g.table(TableCommand{TableOp::kPeerUpsert, 0x6666666666ULL, PhysicalPath{0, nat}});
+  g.table(TableCommand{TableOp::kPeerDelete, 0x5555555555ULL, {}});
+  EXPECT_EQ(admitted(g, nat, frag, 300, 1000), 300u);
+  g.table(TableCommand{TableOp::kPeerDelete, 0x6666666666ULL, {}});
+  EXPECT_EQ(admitted(g, nat, frag, 300, 2000), 200u);  // its burst, then nothing at once
 }
 
 // Global bucket of 100 (1,000/s), unknown sources may use 50 %: 50 unknown
-// datagrams pass (each from its own /32), then only known peers, up to the
-// bucket; then nobody until it refills.
+// datagrams pass (each from its own /32), then only known peers, who are
+// never refused but drain the bucket, so unknown sources get nothing until
+// it refills.
 TEST(IngressLimit, UnknownSourcesLeaveTheReserveToKnownPeers) {
   IngressLimits l = limits();
   l.global_pps = 1000;
@@ -120,8 +138,11 @@ TEST(IngressLimit, UnknownSourcesLeaveTheReserveToKnownPeers) {
     unknown_ok += g.admit(v4(203, 0, uint8_t(i >> 8), uint8_t(i)), head(0x4444444444ULL), 1000);
   EXPECT_EQ(unknown_ok, 50u);
   EXPECT_EQ(g.counters().drop_punt_global_limited, 150u);
-  EXPECT_EQ(admitted(g, at, head(peer), 80, 1000), 50u);  // the reserve is the peer's
-  EXPECT_EQ(g.counters().drop_punt_global_limited, 180u);
+  EXPECT_EQ(admitted(g, at, head(peer), 80, 1000), 80u);  // the reserve is the peer's, and more
+  EXPECT_EQ(g.counters().drop_punt_global_limited, 150u);
+  // The bucket is empty: an unknown source is refused even 40 ms later
+  // (40 tokens back, under the reserve of 50).
+  EXPECT_FALSE(g.admit(v4(203, 2, 0, 1), head(0x4444444444ULL), 1040));
   // 100 ms later 100 tokens are back: unknown sources again get the part
   // above the reserve.
   unknown_ok = 0;
