@@ -15,6 +15,8 @@ PACKAGES=(
 )
 # The controller's embedded store (control/controller/store/).
 PACKAGES+=(libsqlite3-dev)
+# The member benchmark (tools/bench/member/run.sh): iperf3, the stock controller's API.
+PACKAGES+=(iperf3 jq curl)
 
 log() { printf 'flatnet-setup: %s\n' "$*"; }
 
