@@ -247,6 +247,13 @@ api() { # api <METHOD> <path> [json]: the controller's JSON API on the root
 	local -a data=(); [ $# -lt 3 ] || data=(-d "$3")
 	nsx fnp-root curl -sS --max-time 5 -X "$1" -H "X-ZT1-Auth: $tok" "${data[@]}" "http://127.0.0.1:$PORT$2"
 }
+fapi() { # fapi <node> <METHOD> <path> [json]: a flatnetd member's local API
+	local n=$1 tok; tok=$(cat "$OUT/homes/$n/authtoken.secret")
+	local -a data=(); [ $# -lt 4 ] || data=(-d "$4")
+	nsx "fnp-$n" curl -sS --max-time 5 -X "$2" -H "X-ZT1-Auth: $tok" "${data[@]}" "http://127.0.0.1:$PORT$3"
+}
+# OK by `flatnet listnetworks`, else by GET /network/<nwid> (stock's JSON)
+fnet_ok() { net_ok "$1" fcli || fapi "$1" GET "/network/$NWID" | jq -e '.status == "OK"'; }
 alive() { pid_of "member-$1" >/dev/null || die "$1 exited; log $OUT/logs/$1.log: $(tail -n 5 "$OUT/logs/$1.log")"; }
 
 network_up() {
@@ -291,10 +298,18 @@ flatnet_up() {
 	for n in c d; do
 		poll 20 test -s "$OUT/homes/$n/authtoken.secret" || { log "flatnet $n: no authtoken.secret"; return 1; }
 		pid_of "member-$n" >/dev/null || { log "flatnet $n exited: $(tail -n 5 "$OUT/logs/$n.log")"; return 1; }
-		fcli "$n" join "$NWID" >"$OUT/logs/join-$n.txt" 2>&1 || { log "flatnet $n: join failed: $(cat "$OUT/logs/join-$n.txt")"; return 1; }
+		if ! fcli "$n" join "$NWID" >"$OUT/logs/join-$n.txt" 2>&1; then
+			# `flatnet join` missing or failing: the local API's POST /network/<nwid>, as stock's.
+			log "flatnet $n: 'flatnet join' failed ($(head -c 120 "$OUT/logs/join-$n.txt" | tr '\n' ' ')); trying POST /network/$NWID"
+			local resp
+			resp=$(fapi "$n" POST "/network/$NWID" '{}' 2>&1) || true
+			echo "$resp" >>"$OUT/logs/join-$n.txt"
+			jq -e ".id == \"$NWID\" or .nwid == \"$NWID\"" <<<"$resp" >/dev/null 2>&1 ||
+				{ log "flatnet $n: cannot join: $(head -c 200 <<<"$resp")"; return 1; }
+		fi
 	done
 	for n in c d; do
-		poll 40 net_ok "$n" fcli || { log "flatnet $n: network not OK: $(fcli "$n" listnetworks 2>&1 | tail -n1)"; return 1; }
+		poll 40 fnet_ok "$n" || { log "flatnet $n: network not OK: $(fcli "$n" listnetworks 2>&1 | tail -n1)"; return 1; }
 		poll 15 has_zip "$n" || { log "flatnet $n: no ${ZIP[$n]} on its tap"; return 1; }
 	done
 	poll 30 nsx fnp-c ping -c1 -W1 "${ZIP[d]}" || { log "flatnet c cannot ping d"; return 1; }
