@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "control/service/network_status.hpp"
 #include "control/service/status.hpp"
 
 namespace flatnet::control::api {
@@ -22,6 +23,7 @@ struct ApiConfig {
   std::string auth_token;           // authtoken.secret; must not be empty
   std::string metrics_token;        // metricstoken.secret; empty: /metrics only with auth_token
   std::string home_dir;             // reported in /status config.settings.homeDir
+  NetworkSource* networks = nullptr;  // /network routes (network_routes.hpp); null: not served
   size_t max_body_bytes = 16384;    // larger request bodies: 413
   int max_ping_count = 100;         // POST /ping bounds (400 beyond)
   int max_ping_timeout_ms = 10000;

@@ -14,6 +14,7 @@
 
 #include "control/api/api.hpp"
 #include "control/api/json.hpp"
+#include "control/api/network_routes.hpp"
 #include "control/api/prometheus.hpp"
 
 namespace flatnet::control::api {
@@ -237,6 +238,8 @@ void add_routes(httplib::Server& s, Shared& sh) {
   };
   s.Post(R"(/ping/([^/]*))", ping);
   s.Put(R"(/ping/([^/]*))", ping);
+
+  if (sh.cfg.networks) add_network_routes(s, *sh.cfg.networks);
 
   s.Get("/metrics", [&sh](const httplib::Request&, httplib::Response& res) {
     auto samples = sh.src.metrics();

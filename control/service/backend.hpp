@@ -55,6 +55,9 @@ class Backend {
   virtual std::optional<boundary::ReconcilerStats> table_state() const { return std::nullopt; }
   // Blocks up to `ms` for input (0 = don't block).
   virtual void wait(int ms) = 0;
+  // An fd that polls readable when input is waiting, so the loop can wait
+  // for it together with the member's taps; -1 if there is none.
+  virtual int wait_fd() const { return -1; }
   virtual int64_t local_socket() const = 0;
   virtual uint16_t port() const = 0;
   virtual uint16_t secondary_port() const { return 0; }  // 0 = none

@@ -90,6 +90,8 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.relay = backend_->software_relay();
   cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
+  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge}, *core_,
+                                         [this](LogLevel l, const std::string& t) { log(l, t); });
 }
 
 void Daemon::log(LogLevel level, const std::string& text) {
@@ -156,6 +158,8 @@ unsigned Daemon::turn(uint64_t now) {
   ev.log = [&](LogLevel level, const std::string& text) { log(level, text); };
   unsigned handled = backend_->poll(ev, kInputsPerTurn);
   handled += restore_cached_peers(now);
+  handled += member_->poll_taps(now, kInputsPerTurn, a);
+  execute(a);
 
   if (now >= next_hello_) {
     // Until some root has answered (our first HELLO may be lost, or a
@@ -173,6 +177,9 @@ unsigned Daemon::turn(uint64_t now) {
     core_->run_background(now, a);
     execute(a);
   }
+  member_->run(now, a);
+  execute(a);
+  member_->flush(now);  // frames to the taps, config/status to the ports
   ping_tick(now);
   // The backend may have queued this turn's sends to batch them.
   send_failures_ += backend_->flush();
@@ -190,16 +197,23 @@ void Daemon::run(const std::atomic<bool>& stop) {
   {
     std::lock_guard<std::timed_mutex> g(mu_);
     cache_.start_load();  // no-op if main() started it already
+    Actions a;
+    member_->start(mono_ms(), a);  // networks.d: the home's networks joined again
+    execute(a);
   }
   while (!stop.load(std::memory_order_relaxed)) {
     uint64_t deadline;
     unsigned handled;
+    std::vector<int> taps;
     {
       std::lock_guard<std::timed_mutex> g(mu_);
       const uint64_t now = mono_ms();
       handled = turn(now);
       deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
+                           member_->next_deadline(),
                            opt_.ping_targets.empty() ? UINT64_MAX : next_ping_});
+      taps.clear();
+      member_->tap_fds(taps);
     }
     {
       std::lock_guard<std::mutex> t(turn_mu_);
@@ -211,10 +225,19 @@ void Daemon::run(const std::atomic<bool>& stop) {
     // 100 ms, so a stop request is seen promptly).
     // Busy (the last turn had input): only yield, so a burst is drained.
     // mu_ is free meanwhile: StatusSource calls do not wait for this.
-    backend_->wait(handled ? 0 : int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100)));
+    const int ms = handled ? 0 : int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100));
+    // With taps, wake for their frames too (a backend without a pollable
+    // fd is polled at least every millisecond then).
+    if (taps.empty()) backend_->wait(ms);
+    else if (backend_->wait_fd() >= 0) wait_for_input(backend_->wait_fd(), taps, ms);
+    else {
+      wait_for_input(-1, taps, std::min(ms, 1));
+      backend_->wait(0);
+    }
   }
   std::lock_guard<std::timed_mutex> g(mu_);
   save_peers_cache(SIZE_MAX);  // stopping: everything, the loop serves nobody now
+  member_.reset();             // taps closed: their devices go
   if (opt_.log_level <= LogLevel::kDebug) {
     std::string counters;
     for (const CounterSample& c : metric_samples(core_->metrics()))
@@ -446,6 +469,7 @@ std::vector<MetricSample> Daemon::metrics() {
                              "table commands with a path the backend cannot express",
                              MetricType::kCounter});
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
+  for (MetricSample& m : member_->metrics()) out.push_back(std::move(m));
   return out;
 }
 

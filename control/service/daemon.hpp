@@ -19,6 +19,8 @@
 #include "control/core/core.hpp"
 #include "control/service/backend.hpp"
 #include "control/service/clock.hpp"
+#include "control/service/member_host.hpp"
+#include "control/service/network_status.hpp"
 #include "control/service/peers_cache.hpp"
 #include "control/service/settings.hpp"
 #include "control/service/status.hpp"
@@ -30,9 +32,10 @@ struct DaemonOptions {
   LogLevel log_level = LogLevel::kInfo;
   std::vector<uint64_t> ping_targets;  // --ping: ECHO these once a second, log replies
   int api_wait_ms = 2000;              // StatusSource: longest wait for the loop's mutex
+  std::string bridge;                  // bridge mode: enslave the member's taps to this bridge
 };
 
-class Daemon final : public StatusSource {
+class Daemon final : public StatusSource, public NetworkSource {
  public:
   Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt);
 
@@ -47,6 +50,13 @@ class Daemon final : public StatusSource {
   bool orbit(uint64_t world, uint64_t seed, std::string* err) override;
   bool deorbit(uint64_t world, std::string* err) override;
   PingResult ping(uint64_t addr, int count, int timeout_ms) override;
+
+  // NetworkSource (daemon_networks.cpp): the member's networks.
+  std::vector<NetworkStatusView> networks() override;
+  std::optional<NetworkStatusView> network(uint64_t nwid) override;
+  bool join_network(uint64_t nwid, const NetworkSettingsChange& change, NetworkStatusView* out,
+                    std::string* err) override;
+  bool leave_network(uint64_t nwid) override;
 
   // Peers cache (peers_cache.hpp): <home>/peers.d/<address>.peer. Loading
   // starts a reader thread; the loop restores what it read a bounded number
@@ -77,6 +87,7 @@ class Daemon final : public StatusSource {
   std::unique_ptr<Backend> backend_;
   DaemonOptions opt_;
   std::unique_ptr<Core> core_;
+  std::unique_ptr<MemberHost> member_;  // VL2 member: networks, taps (member_host.hpp)
 
   std::timed_mutex mu_;
   std::mutex turn_mu_;                // guards turns_ only (never held while blocking)

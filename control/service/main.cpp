@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
     ac.auth_token = api::read_token_file(home + "/authtoken.secret");
     ac.metrics_token = api::read_token_file(home + "/metricstoken.secret");
     ac.home_dir = home;
+    ac.networks = &d;
     auto st = api::start_http_api(d, ac);
     if (!st.server) {
       std::fprintf(stderr, "flatnetd: HTTP API: %s\n", st.error.c_str());

@@ -192,6 +192,7 @@ class UdpBackend final : public Backend {
     pollfd p{fd_, POLLIN, 0};
     ::poll(&p, 1, ms);
   }
+  int wait_fd() const override { return fd_; }
 
   int64_t local_socket() const override { return 0; }
   uint16_t port() const override { return bound_.port; }

@@ -23,7 +23,8 @@ void usage(FILE* to) {
       "  idtool   identities, signatures, moons (zerotier-idtool verbs)\n"
       "  bench    benchmarks: `flatnet bench crypto|mb|relay`\n"
       "  pktgen   DPDK VL1 packet generator\n"
-      "  [-D<home>] [-p<port>] [-j] info, listpeers, peers, listmoons, orbit, deorbit, ping\n"
+      "  [-D<home>] [-p<port>] [-j] info, listpeers, peers, listmoons, orbit, deorbit, ping,\n"
+      "           listnetworks, join, leave, get, set\n"
       "           the running service's state (zerotier-cli verbs and options, via flatnet-cli)\n"
       "\n"
       "`flatnet <command> --help` describes a command.\n");
@@ -65,8 +66,9 @@ int main(int argc, char** argv) {
 
   // zerotier-cli's verbs are all one program: `flatnet info` runs
   // `flatnet-cli info`.
-  static const char* const kCliVerbs[] = {"info", "listpeers", "peers", "listmoons",
-                                          "orbit", "deorbit", "ping"};
+  static const char* const kCliVerbs[] = {"info",  "listpeers",    "peers", "listmoons",
+                                          "orbit", "deorbit",      "ping",  "listnetworks",
+                                          "join",  "leave",        "get",   "set"};
   bool cli_verb = false;
   for (const char* v : kCliVerbs) cli_verb |= !std::strcmp(argv[1], v);
   // zerotier-cli's options come before its verb (`zerotier-cli -D<home> -j

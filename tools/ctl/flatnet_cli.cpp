@@ -1,6 +1,6 @@
 // flatnet-cli: zerotier-cli's verbs and output shapes against flatnetd's
 // local HTTP API (§12.4): info, listpeers, peers, listmoons, orbit, deorbit,
-// plus flatnet's ping. Exit codes as zerotier-cli: 0 ok, 1 the service
+// the network verbs (network_cli.cpp), plus flatnet's ping. Exit codes as zerotier-cli: 0 ok, 1 the service
 // answered non-200 or could not be reached, 2 bad arguments or no token.
 #include <sys/time.h>
 
@@ -14,6 +14,8 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+
+#include "network_cli.hpp"
 
 namespace {
 
@@ -46,7 +48,12 @@ void usage(FILE* to) {
       "  listmoons               moons orbited (JSON)\n"
       "  orbit <world> <seed>    orbit a moon via a seed root\n"
       "  deorbit <world>         leave a moon\n"
-      "  ping <address> [-c N] [-t ms]   ECHO a peer N times (default 4)\n");
+      "  ping <address> [-c N] [-t ms]   ECHO a peer N times (default 4)\n"
+      "  listnetworks            one line per joined network\n"
+      "  join <network ID>       join a network\n"
+      "  leave <network ID>      leave a network\n"
+      "  get <network ID> <key>  a property of `-j listnetworks`, or ip, ip4, ip6, ip6plane, ip6prefix\n"
+      "  set <network ID> <key>=<value>  allowManaged, allowGlobal, allowDefault, allowDNS (1/0)\n");
 }
 
 std::string trimmed_file(const std::string& path) {
@@ -269,6 +276,16 @@ int main(int argc, char** argv) {
     method = "POST";
     path = "/ping/" + args[1] + "?count=" + std::to_string(ping_count) +
            "&timeout=" + std::to_string(ping_timeout);
+  } else if (flatnet::tools::ctl::is_network_verb(cmd)) {
+    int rc = 0;
+    auto nr = flatnet::tools::ctl::network_request(args, &rc);
+    if (!nr) {
+      if (rc == 2 && (cmd == "listnetworks" || cmd == "set")) usage(stderr);
+      return rc;
+    }
+    method = nr->method;
+    path = nr->path;
+    body = nr->body;
   } else if (cmd.size() > 1 && cmd[0] == '/' && args.size() == 1) {
     path = cmd;  // raw GET, as zerotier-cli's "/<path>"
   } else {
@@ -282,6 +299,8 @@ int main(int argc, char** argv) {
   const Reply r = api.call(method, path, body);
   if (r.status != 200) return fail(r, cmd, o);
   if (cmd[0] == '/') { std::printf("%s\n", r.body.c_str()); return 0; }
+  if (flatnet::tools::ctl::is_network_verb(cmd))
+    return flatnet::tools::ctl::network_output(args, r.body, o.json_out);
 
   json j;
   if (!parse_body(r, &j)) {

@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
-# The README's main job: a local flatnet network on one machine.
+# The README's main job: a virtual Ethernet LAN on one machine.
 #
-#                         br0 in ns <tag>r: the "internet", 10.88.0.0/24
+#                        br0 in ns <tag>r: the "internet", 172.31.88.0/24
 #        ┌───────────────────────────┼──────────────────────────────┐
-#   d0: flatnet-dataplane      ns <tag>na: NAT 10.88.0.21      ns <tag>nb: NAT 10.88.0.22
-#   (the root, 10.88.0.1:9993,       │ masquerade                     │ masquerade
-#    net_af_packet; no kernel  ns <tag>a: node A 192.168.101.2  ns <tag>b: node B 192.168.102.2
-#    address on d0)
+#   d0: flatnet-dataplane      ns <tag>na: NAT 172.31.88.21    ns <tag>nb: NAT 172.31.88.22
+#   (the root, 172.31.88.1:9993,     │ masquerade                     │ masquerade
+#    net_af_packet; no kernel  ns <tag>a: member A 192.168.101.2 ns <tag>b: member B 192.168.102.2
+#    address on d0)                  tap zt…: 10.x.y.z/8             tap zt…: 10.x.y.z/8
 #
 # The root is flatnet-dataplane (DPDK, net_af_packet) plus its control
-# process `flatnetd --dataplane`; nodes A and B are `flatnetd --udp` leaves,
+# process `flatnetd --dataplane`; members A and B are `flatnetd --udp`,
 # each behind its own home-router NAT (nftables: port-preserving masquerade,
 # unsolicited inbound dropped). All three have fresh identities and share a
-# planet that lists the root. The leaves HELLO the root through their NATs;
-# A pings B with VL1 ECHO (`flatnet ping`): while a firewall in br0 blocks
-# NAT-to-NAT datagrams the replies come relayed through the root's fast path
-# (hops 1, never decrypted there); once it is lifted, the root's RENDEZVOUS
-# lets A and B punch through both NATs and the replies turn direct (hops 0).
+# planet that lists the root. A and B `flatnet join` a network -- the
+# network of a flatnet controller when flatnetd has one (FLATNET_DEMO_NETWORK
+# overrides), else the ad-hoc network ff0a000000000001 (spec §10.11: no
+# controller, each member takes 10.x.y.z/8 from its address) -- and each
+# gets a tap interface named as stock names it, with its MAC and IP.
+# Between the members' virtual IPs: ARP, `ping` and a short TCP transfer
+# (iperf3 when installed) while a firewall in br0 blocks NAT-to-NAT
+# datagrams (every frame relayed by the root's fast path, never decrypted
+# there), then again once it is lifted and the root's RENDEZVOUS has let A
+# and B punch through both NATs (direct). `flatnet listnetworks` on each.
+#
+# The underlay is 172.31.88.0/24, outside the virtual network's 10.0.0.0/8:
+# a member whose root sat inside its own network's prefix would route its
+# underlay datagrams into the tap.
 #
 # Everything runs in namespaces created here and is removed on exit.
 set -euo pipefail
@@ -59,15 +68,15 @@ done
 addr() { cut -d: -f1 "$work/$1/identity.public"; }
 "$flatnet" idtool initmoon "$work/root/identity.public" | python3 -c '
 import json, sys
-j = json.load(sys.stdin); j["worldType"] = "planet"; j["roots"][0]["stableEndpoints"] = ["10.88.0.1/9993"]
+j = json.load(sys.stdin); j["worldType"] = "planet"; j["roots"][0]["stableEndpoints"] = ["172.31.88.1/9993"]
 json.dump(j, sys.stdout)' >"$work/planet.json"
 planet=$(cd "$work" && "$flatnet" idtool genmoon planet.json | sed -n 's/.*wrote \([^ ]*\).*/\1/p')
 for n in root a b; do cp "$work/$planet" "$work/$n/planet"; done
-echo "  planet $planet: one root, $(addr root) at 10.88.0.1/9993"
+echo "  planet $planet: one root, $(addr root) at 172.31.88.1/9993"
 
 step "namespaces: root in $R, NAT routers in $NA and $NB, nodes in $A and $B"
 for ns in "$R" "$NA" "$NB" "$A" "$B"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
-# The "internet": bridge br0 in the root's namespace, 10.88.0.0/24, no uplink.
+# The "internet": bridge br0 in the root's namespace, 172.31.88.0/24, no uplink.
 ip -n "$R" link add br0 type bridge && ip -n "$R" link set br0 up
 ip -n "$R" link add d0 type veth peer name d0p
 ip netns exec "$R" sysctl -qw net.ipv6.conf.d0.disable_ipv6=1 || true
@@ -108,15 +117,15 @@ node_behind() { # node_behind <router ns> <node ns> <lan prefix>
   ip -n "$ns" route add default via "$lan.1"
   ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null 2>&1 || true
 }
-nat_router "$NA" 10.88.0.21 192.168.101
-nat_router "$NB" 10.88.0.22 192.168.102
+nat_router "$NA" 172.31.88.21 192.168.101
+nat_router "$NB" 172.31.88.22 192.168.102
 node_behind "$NA" "$A" 192.168.101
 node_behind "$NB" "$B" 192.168.102
-echo "  A 192.168.101.2 behind NAT 10.88.0.21; B 192.168.102.2 behind NAT 10.88.0.22; root 10.88.0.1"
+echo "  A 192.168.101.2 behind NAT 172.31.88.21; B 192.168.102.2 behind NAT 172.31.88.22; root 172.31.88.1"
 
-step "root: flatnet-dataplane on net_af_packet (d0), 10.88.0.1:9993, relay on"
+step "root: flatnet-dataplane on net_af_packet (d0), 172.31.88.1:9993, relay on"
 ip netns exec "$R" "$dataplane" --instance "$tag" --port net_af_packet0,iface=d0 \
-  --ipv4 10.88.0.1/24 --address "$(addr root)" --workers 0 --relay on --memory-mb 256 \
+  --ipv4 172.31.88.1/24 --address "$(addr root)" --workers 0 --relay on --memory-mb 256 \
   -- --log-level='*:warning' >"$work/dataplane.log" 2>&1 &
 dp_pid=$!
 for _ in $(seq 1 300); do
@@ -131,7 +140,7 @@ step "root control: flatnetd --dataplane $tag"
 ip netns exec "$R" "$bin/control/flatnetd" -H "$work/root" --dataplane "$tag" </dev/null >"$work/root.log" 2>&1 &
 pids+=($!)
 
-step "nodes: flatnetd --udp in $A and $B (each with its local API on 127.0.0.1:9993)"
+step "members: flatnetd --udp in $A and $B (each with its local API on 127.0.0.1:9993)"
 ip netns exec "$A" "$bin/control/flatnetd" -H "$work/a" --udp 192.168.101.2:9993 </dev/null >"$work/a.log" 2>&1 &
 pids+=($!)
 ip netns exec "$B" "$bin/control/flatnetd" -H "$work/b" --udp 192.168.102.2:9993 </dev/null >"$work/b.log" 2>&1 &
@@ -146,9 +155,6 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 
-step "ping of the root's underlay address from node A (answered by the data plane)"
-ip netns exec "$A" ping -c 2 -W 2 10.88.0.1 | sed 's/^/  /' || true
-
 # A firewall in the bridge drops NAT-to-NAT datagrams at first, as a
 # symmetric NAT or a strict firewall would: all A<->B traffic must cross the
 # root. Lifting it lets the root's RENDEZVOUS punch a direct path.
@@ -162,27 +168,93 @@ table bridge fndemo {
 }
 NFT
 }
-step "node A: flatnet ping $(addr b) while direct A<->B is blocked (relayed through the root)"
 nft_block
-cli "$A" "$work/a" ping "$(addr b)" -c 4 -t 2000 | sed 's/^/  /' || true
+echo "  a firewall in br0 now drops datagrams between the two NATs: A<->B must cross the root"
 
-step "direct A<->B unblocked: the root introduces the pair again (RENDEZVOUS at most every 30 s per pair); pings turn direct"
+nwid=${FLATNET_DEMO_NETWORK:-ff0a000000000001}
+step "members A and B: flatnet join $nwid"
+for n in a b; do
+  ns=$([ $n = a ] && echo "$A" || echo "$B")
+  printf '  %s: %s\n' "${n^^}" "$(cli "$ns" "$work/$n" join "$nwid")"
+done
+# A member is ready when its network is OK and its tap is up with its IPv4.
+vip() { cli "$1" "$2" get "$nwid" ip4 2>/dev/null | head -n 1; }
+dev() { cli "$1" "$2" get "$nwid" portDeviceName 2>/dev/null; }
+for _ in $(seq 1 150); do
+  [ "$(cli "$A" "$work/a" get "$nwid" status 2>/dev/null)" = OK ] &&
+    [ "$(cli "$B" "$work/b" get "$nwid" status 2>/dev/null)" = OK ] &&
+    [ -n "$(vip "$A" "$work/a")" ] && [ -n "$(vip "$B" "$work/b")" ] &&
+    ip -n "$A" -o addr show dev "$(dev "$A" "$work/a")" | grep -q "$(vip "$A" "$work/a")/" &&
+    ip -n "$B" -o addr show dev "$(dev "$B" "$work/b")" | grep -q "$(vip "$B" "$work/b")/" && break
+  sleep 0.2
+done
+VA=$(vip "$A" "$work/a") VB=$(vip "$B" "$work/b")
+for n in a b; do
+  ns=$([ $n = a ] && echo "$A" || echo "$B")
+  echo "  ${n^^}: $(ip -n "$ns" -br addr show dev "$(dev "$ns" "$work/$n")" | tr -s ' ')"
+done
+
+# A short TCP transfer A -> B between the virtual IPs: iperf3 for 3 s when
+# installed, else 8 MiB through python sockets.
+transfer() {
+  if command -v iperf3 >/dev/null; then
+    ip netns exec "$B" iperf3 -s -1 -B "$VB" >/dev/null 2>&1 &
+    local srv=$!
+    sleep 0.5
+    ip netns exec "$A" timeout 20 iperf3 -c "$VB" -t 3 -f m 2>&1 | grep -E 'sender|receiver' | sed 's/^/  /' || true
+    kill "$srv" 2>/dev/null || true
+    wait "$srv" 2>/dev/null || true
+  else
+    ip netns exec "$B" timeout 20 python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 5201)); s.listen(1); c, _ = s.accept(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    n += len(b)
+print("  received %d bytes" % n)' "$VB" &
+    local srv=$!
+    sleep 0.5
+    ip netns exec "$A" timeout 20 python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 5201)); t = time.time(); b = b"x" * 65536
+for _ in range(128): s.sendall(b)
+s.close(); print("  sent 8 MiB in %.2f s" % (time.time() - t))' "$VB" || true
+    wait "$srv" 2>/dev/null || true
+  fi
+}
+
+step "relayed: direct A<->B blocked since before the join; A pings B's virtual IP $VB (ARP, then ICMP through the root)"
+ip netns exec "$A" ping -c 4 -i 0.5 -W 2 "$VB" | sed 's/^/  /' || true
+echo "  A's neighbour entry: $(ip -n "$A" neigh show "$VB" | tr -s ' ')"
+cli "$A" "$work/a" ping "$(addr b)" -c 2 -t 2000 | sed 's/^/  /' || true
+step "relayed: TCP A -> B ($VB)"
+transfer
+
+step "direct A<->B unblocked: the root introduces the pair again (RENDEZVOUS at most every 30 s per pair)"
 ip netns exec "$R" nft delete table bridge fndemo
 start=$(date +%s)
 for _ in $(seq 1 20); do
   out=$(cli "$A" "$work/a" ping "$(addr b)" -c 4 -t 2000 || true)
   printf '  t=%2ss:%s\n' "$(( $(date +%s) - start ))" \
     "$(printf '%s\n' "$out" | sed -n 's/.* rtt=\([0-9.]*\) ms \(relayed\|direct\)$/ \2 \1ms/p' | tr '\n' ' ')"
-  if printf '%s\n' "$out" | grep -q ' direct$'; then
-    printf '%s\n' "$out" | sed 's/^/  /'
-    break
-  fi
+  if printf '%s\n' "$out" | grep -q ' direct$'; then break; fi
   sleep 2
 done
+step "direct: A pings B's virtual IP $VB"
+ip netns exec "$A" ping -c 4 -i 0.5 -W 2 "$VB" | sed 's/^/  /' || true
+step "direct: TCP A -> B ($VB)"
+transfer
 
 for n in a b; do
   ns=$([ $n = a ] && echo "$A" || echo "$B")
-  step "node ${n^^}: flatnet listpeers"
+  step "member ${n^^}: flatnet listnetworks"
+  cli "$ns" "$work/$n" listnetworks | sed 's/^/  /'
+done
+for n in a b; do
+  ns=$([ $n = a ] && echo "$A" || echo "$B")
+  step "member ${n^^}: flatnet listpeers"
   cli "$ns" "$work/$n" listpeers | sed 's/^/  /'
 done
 step "root: flatnet listpeers"

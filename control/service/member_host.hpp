@@ -1,0 +1,121 @@
+// flatnetd as a VL2 member: owns the member (control/vl2) set on the core,
+// one tap per joined network (control/port), and the network's files in
+// the home (network_files.hpp). The daemon's loop calls it each turn:
+//
+//   poll_taps  frames the kernel sent on the taps -> Member::from_tap
+//              (bounded per turn, read in bursts)
+//   run        the member's timers; every kSubscriptionsMs the taps'
+//              multicast groups -> Member::set_subscriptions, and the
+//              managed addresses/routes re-checked
+//   flush      what the member produced: frames -> their tap (in bursts),
+//              config events -> MTU, managed addresses/routes, the .conf
+//              file; status events -> link up (OK) or down (anything else)
+//
+// A tap is opened on join, named as stock names it (naming.hpp: devicemap,
+// then zt<base32>), with the member's MAC (§5.2), MTU 2800 until a config
+// says otherwise, link down until the network is OK; it is removed on leave
+// and when the host goes away. A tap that cannot be made (no CAP_NET_ADMIN)
+// leaves the network joined with status PORT_ERROR and portError set.
+//
+// Bridge mode: with a bridge name given, every tap is enslaved to that
+// Linux bridge (LinkChange::master) once it exists, as stock's active
+// bridges are used next to a LAN port.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/service/network_status.hpp"
+#include "control/core/core.hpp"
+#include "control/port/managed.hpp"
+#include "control/port/netlink.hpp"
+#include "control/port/tap.hpp"
+#include "control/service/member_api.hpp"
+#include "control/service/network_files.hpp"
+#include "control/service/status.hpp"
+
+namespace flatnet::control::service {
+
+struct MemberHostOptions {
+  std::string home;
+  std::string bridge;  // bridge mode: enslave taps to this Linux bridge ("" = off)
+};
+
+class MemberHost {
+ public:
+  using LogFn = std::function<void(LogLevel, const std::string&)>;
+  static constexpr uint64_t kSubscriptionsMs = 5000;
+  static constexpr unsigned kBurst = 32;  // frames per tap read
+
+  MemberHost(MemberHostOptions opt, Core& core, LogFn log);
+  ~MemberHost();  // taps closed: their devices disappear
+  MemberHost(const MemberHost&) = delete;
+  MemberHost& operator=(const MemberHost&) = delete;
+
+  vl2::Member& member() { return *member_; }
+
+  // Joins every network of the home's networks.d, restoring its last config.
+  void start(uint64_t now, Actions& out);
+  // Joins `nwid` if not joined (writing its files), then applies `change`
+  // (writing <nwid>.local.conf). false + *err when refused.
+  bool join(uint64_t nwid, const NetworkSettingsChange& change, uint64_t now, Actions& out,
+            std::string* err);
+  // Leaves: the tap goes, and both files. false when not joined.
+  bool leave(uint64_t nwid, uint64_t now, Actions& out);
+
+  // Up to `budget` frames from the taps to the member; how many.
+  unsigned poll_taps(uint64_t now, unsigned budget, Actions& out);
+  void run(uint64_t now, Actions& out);
+  void flush(uint64_t now);
+  uint64_t next_deadline() const;
+  // The taps' fds, for the loop's wait.
+  void tap_fds(std::vector<int>& out) const;
+
+  std::vector<NetworkStatusView> views() const;
+  std::optional<NetworkStatusView> view(uint64_t nwid) const;
+  std::vector<MetricSample> metrics() const;
+
+ private:
+  struct Port {
+    std::optional<port::Tap> tap;
+    std::string name;
+    int ifindex = 0;
+    int error = 0;                 // errno of opening/configuring the tap
+    bool up = false;
+    unsigned mtu = 0;
+    port::DesiredState applied;    // managed addresses/routes we put there
+    std::vector<MulticastGroup> groups;  // last given to the member
+    std::vector<wire::InetAddress> whitelist;
+    uint64_t next_check = 0;
+    uint64_t last_config_at = UINT64_MAX;
+  };
+
+  void open_port(uint64_t nwid, Port& p);
+  void reconcile(uint64_t nwid, uint64_t now, bool config_event);
+  void sync_managed(uint64_t nwid, Port& p, const vl2::NetworkInfo& info, uint64_t now);
+  void check_subscriptions(uint64_t nwid, Port& p, const std::string* dev_mcast, uint64_t now,
+                           Actions& out);
+  NetworkStatusView make_view(const vl2::NetworkInfo& info, const Port* p) const;
+  void log(LogLevel l, const std::string& s) { log_(l, s); }
+
+  MemberHostOptions opt_;
+  Core& core_;
+  LogFn log_;
+  std::unique_ptr<vl2::Member> member_;
+  std::unique_ptr<port::Netlink> nl_;
+  std::string nl_error_;
+  std::map<uint64_t, Port> ports_;
+  std::vector<uint8_t> rx_;        // kBurst frames' worth of read buffer
+  // Counters (/metrics).
+  uint64_t tap_rx_ = 0, tap_tx_ = 0, tap_tx_dropped_ = 0, tap_rx_errors_ = 0, sync_errors_ = 0;
+};
+
+// Blocks up to `ms` until `backend_fd` or one of `fds` is readable.
+void wait_for_input(int backend_fd, const std::vector<int>& fds, int ms);
+
+}  // namespace flatnet::control::service

@@ -1,0 +1,115 @@
+#include "control/vl2/membership.hpp"
+
+#include <algorithm>
+
+namespace flatnet::control::vl2 {
+namespace {
+// Stock keeps at most this many certificates of ownership per member.
+constexpr size_t kMaxCoos = 16;
+}  // namespace
+
+AddResult Membership::add_com(const wire::CertificateOfMembership& com) {
+  const uint64_t ts = com.timestamp();
+  if (ts <= com_revoked_below_) return AddResult::kRejected;
+  if (com_ && ts < com_->timestamp()) return AddResult::kRejected;
+  if (com_ && *com_ == com) return AddResult::kRedundant;
+  com_ = com;
+  return AddResult::kAccepted;
+}
+
+AddResult Membership::add_capability(const wire::Capability& cap) {
+  auto rv = revoked_.find({uint8_t(wire::CredentialType::kCapability), cap.id});
+  if (rv != revoked_.end() && cap.timestamp <= rv->second) return AddResult::kRejected;
+  auto it = caps_.find(cap.id);
+  if (it != caps_.end()) {
+    if (cap.timestamp < it->second.timestamp) return AddResult::kRejected;
+    if (it->second == cap) return AddResult::kRedundant;
+  } else if (caps_.size() >= wire::kNetworkMaxCapabilities) {
+    return AddResult::kRejected;
+  }
+  caps_[cap.id] = cap;
+  return AddResult::kAccepted;
+}
+
+AddResult Membership::add_tag(const wire::Tag& tag) {
+  auto rv = revoked_.find({uint8_t(wire::CredentialType::kTag), tag.id});
+  if (rv != revoked_.end() && tag.timestamp <= rv->second) return AddResult::kRejected;
+  auto it = tags_.find(tag.id);
+  if (it != tags_.end()) {
+    if (tag.timestamp < it->second.timestamp) return AddResult::kRejected;
+    if (it->second == tag) return AddResult::kRedundant;
+  } else if (tags_.size() >= wire::kNetworkMaxTags) {
+    return AddResult::kRejected;
+  }
+  tags_[tag.id] = tag;
+  rebuild_tags();
+  return AddResult::kAccepted;
+}
+
+AddResult Membership::add_coo(const wire::CertificateOfOwnership& coo) {
+  for (auto& c : coos_) {
+    if (c.id != coo.id) continue;
+    if (coo.timestamp < c.timestamp) return AddResult::kRejected;
+    if (c == coo) return AddResult::kRedundant;
+    c = coo;
+    return AddResult::kAccepted;
+  }
+  if (coos_.size() >= kMaxCoos) return AddResult::kRejected;
+  coos_.push_back(coo);
+  return AddResult::kAccepted;
+}
+
+AddResult Membership::revoke(const wire::Revocation& rev) {
+  switch (rev.type) {
+    case wire::CredentialType::kCom:
+      if (rev.threshold <= com_revoked_below_) return AddResult::kRedundant;
+      com_revoked_below_ = rev.threshold;
+      // Takes effect at once: a COM at or below the threshold no longer counts.
+      if (com_ && com_->timestamp() <= rev.threshold) com_.reset();
+      return AddResult::kAccepted;
+    case wire::CredentialType::kCapability:
+    case wire::CredentialType::kTag:
+    case wire::CredentialType::kCoo: {
+      uint64_t& t = revoked_[{uint8_t(rev.type), rev.credential_id}];
+      if (rev.threshold <= t) return AddResult::kRedundant;
+      t = rev.threshold;
+      if (rev.type == wire::CredentialType::kCapability) {
+        auto it = caps_.find(rev.credential_id);
+        if (it != caps_.end() && it->second.timestamp <= t) caps_.erase(it);
+      } else if (rev.type == wire::CredentialType::kTag) {
+        auto it = tags_.find(rev.credential_id);
+        if (it != tags_.end() && it->second.timestamp <= t) {
+          tags_.erase(it);
+          rebuild_tags();
+        }
+      } else {
+        std::erase_if(coos_, [&](const auto& c) {
+          return c.id == rev.credential_id && c.timestamp <= t;
+        });
+      }
+      return AddResult::kAccepted;
+    }
+    default:
+      return AddResult::kRejected;
+  }
+}
+
+bool Membership::admits(const wire::NetworkConfig& ours, const crypto::Identity& identity) const {
+  if (!com_ || !ours.com) return false;
+  if (com_->timestamp() <= com_revoked_below_) return false;
+  return wire::com_agrees_with(*ours.com, *com_, identity);
+}
+
+std::vector<std::span<const wire::Rule>> Membership::capability_rules() const {
+  std::vector<std::span<const wire::Rule>> v;
+  v.reserve(caps_.size());
+  for (const auto& [id, cap] : caps_) v.emplace_back(cap.rules);
+  return v;
+}
+
+void Membership::rebuild_tags() {
+  tag_values_.clear();
+  for (const auto& [id, t] : tags_) tag_values_.push_back({id, t.value});
+}
+
+}  // namespace flatnet::control::vl2
