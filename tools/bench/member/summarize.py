@@ -93,9 +93,10 @@ def main():
         return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     width = 0.35
-    present = [s for s in SETUPS if any((s, p) in groups for p in (1, 8))]
-    for ax, key, title in ((axes[0], "gbps", "iperf3 TCP throughput (Gbit/s)"),
-                           (axes[1], "member_cpu_s_per_gbit", "members' CPU-seconds per Gbit")):
+    for ax, key, title, log in ((axes[0], "gbps", "iperf3 TCP throughput (Gbit/s, log scale)", True),
+                                (axes[1], "member_cpu_s_per_gbit",
+                                 "members' CPU-seconds per Gbit (lower is better)", False)):
+        present = [s for s in SETUPS if any(groups.get((s, p), {}).get(key) for p in (1, 8))]
         for i, p in enumerate((1, 8)):
             xs, med, lo, hi = [], [], [], []
             for j, s in enumerate(present):
@@ -108,7 +109,11 @@ def main():
                 med.append(m)
                 lo.append(m - min(v))
                 hi.append(max(v) - m)
-            ax.bar(xs, med, width, yerr=[lo, hi], capsize=4, label=f"{p} stream" + ("s" if p > 1 else ""))
+            bars = ax.bar(xs, med, width, yerr=[lo, hi], capsize=4,
+                          label=f"{p} stream" + ("s" if p > 1 else ""))
+            ax.bar_label(bars, labels=[f"{m:.2f}" for m in med], padding=2, fontsize=8)
+        if log:
+            ax.set_yscale("log")
         ax.set_xticks(range(len(present)))
         ax.set_xticklabels(present)
         ax.set_title(title)
