@@ -321,14 +321,16 @@ flatnet_up() {
 measure() {
 	local setup=$1 streams=$2 rep=$3 cns=$4 sns=$5 sip=$6; shift 6
 	local -a members=("$@") before=() after=()
-	local m srv0 srv1 t0 t1 j=$OUT/logs/iperf-$setup-$streams-$rep.json
+	local m srv0 srv1 ofo0 ofo1 t0 t1 j=$OUT/logs/iperf-$setup-$streams-$rep.json
 	for m in "${members[@]}"; do before+=("$(cpu_ticks "member-$m")"); done
 	srv0=$(cpu_ticks "iperf-$setup")
+	ofo0=$(ofo "$sns")
 	t0=$(now_us)
 	nsx "$cns" timeout $(( SECONDS_RUN + 20 )) iperf3 -c "$sip" -p $IPERF_PORT -P "$streams" \
 		-t "$SECONDS_RUN" -J >"$j" 2>>"$OUT/logs/iperf-client.log" || true
 	t1=$(now_us)
 	srv1=$(cpu_ticks "iperf-$setup")
+	ofo1=$(ofo "$sns")
 	for m in "${members[@]}"; do after+=("$(cpu_ticks "member-$m")"); done
 	local cpu_json="{" i
 	for i in "${!members[@]}"; do
@@ -342,15 +344,20 @@ measure() {
 		return 0
 	fi
 	jq -c --arg s "$setup" --argjson p "$streams" --argjson r "$rep" \
-		--argjson wall "$(( t1 - t0 ))" --argjson ticks "$cpu_json" --argjson hz "$(getconf CLK_TCK)" '
+		--argjson wall "$(( t1 - t0 ))" --argjson ofo "$(( ofo1 - ofo0 ))" --argjson ticks "$cpu_json" --argjson hz "$(getconf CLK_TCK)" '
 		{setup: $s, streams: $p, rep: $r, ok: true,
 		 seconds: .end.sum_received.seconds,
 		 bps: .end.sum_received.bits_per_second,
 		 retransmits: (.end.sum_sent.retransmits // 0),
 		 client_cpu_pct: .end.cpu_utilization_percent.host_total,
 		 server_cpu_pct_iperf: .end.cpu_utilization_percent.remote_total,
+		 receiver_ofo_queue: $ofo,
 		 wall_us: $wall, clk_tck: $hz, cpu_ticks: $ticks}' "$j" >>"$RESULTS"
 	log "$setup P$streams rep $rep: $(jq -r '.end.sum_received.bits_per_second / 1e9 | . * 1000 | round / 1000' "$j") Gbit/s, ticks $cpu_json"
+}
+# TcpExtTCPOFOQueue of a namespace (segments the receiver had to queue out of order)
+ofo() {
+	nsx "$1" awk '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) n[$i] = i; h = 1 } else print $n["TCPOFOQueue"] }' /proc/net/netstat
 }
 start_iperf_server() { # start_iperf_server <setup> <ns> <ip>
 	ip netns exec "$2" iperf3 -s -B "$3" -p $IPERF_PORT >"$OUT/logs/iperf-server-$1.log" 2>&1 </dev/null &
@@ -397,6 +404,10 @@ for rep in $(seq 1 "$REPS"); do
 	done
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+if [ -n "${READY[flatnet]:-}" ]; then
+	# The members' counters (datagrams per call, GSO/GRO use, drops) for the record.
+	for n in c d; do fapi "$n" GET /metrics >"$OUT/logs/metrics-$n.txt" 2>&1 || true; done
+fi
 log "results: $RESULTS"
 if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
 	/usr/bin/python3 "$HERE/summarize.py" "$OUT" || log "summarize.py failed"

@@ -42,7 +42,7 @@ def main():
         gbit = r["bps"] * secs / 1e9
         g = groups.setdefault((r["setup"], r["streams"]), {
             "gbps": [], "member_cpu_pct": [], "member_cpu_s_per_gbit": [], "root_cpu_pct": [],
-            "client_cpu_pct": [], "server_cpu_pct": [], "retransmits": []})
+            "client_cpu_pct": [], "server_cpu_pct": [], "retransmits": [], "receiver_ofo": []})
         g["gbps"].append(r["bps"] / 1e9)
         if members:
             g["member_cpu_pct"].append(100.0 * member_cpu_s / secs)
@@ -52,6 +52,8 @@ def main():
         g["client_cpu_pct"].append(r["client_cpu_pct"])
         g["server_cpu_pct"].append(100.0 * ticks["iperf_server"] / hz / secs)
         g["retransmits"].append(r["retransmits"])
+        if "receiver_ofo_queue" in r:
+            g["receiver_ofo"].append(r["receiver_ofo_queue"])
 
     summary = {f"{s}/P{p}": {k: spread(v) for k, v in g.items()} for (s, p), g in groups.items()}
     with open(os.path.join(out, "summary.json"), "w") as f:
@@ -65,21 +67,21 @@ def main():
 
     lines = ["| setup | streams | Gbit/s median (min–max) | members' CPU % of a core | "
              "members' CPU-s per Gbit | iperf3 client CPU % | iperf3 server CPU % | "
-             "retransmits | runs |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "retransmits | receiver TCPOFOQueue | runs |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for s in SETUPS:
         for p in (1, 8):
             g = summary.get(f"{s}/P{p}")
             if not g:
                 why = "not measured" + (": " + failed[s][0].get("reason", "iperf3 failed")
                                         if s in failed else "")
-                lines.append(f"| {s} | {p} | {why} | | | | | | 0 |")
+                lines.append(f"| {s} | {p} | {why} | | | | | | | 0 |")
                 continue
-            lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            lines.append("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
                 s, p, cell(g["gbps"]), cell(g["member_cpu_pct"], "{:.0f}"),
                 cell(g["member_cpu_s_per_gbit"], "{:.3f}"), cell(g["client_cpu_pct"], "{:.0f}"),
                 cell(g["server_cpu_pct"], "{:.0f}"), cell(g["retransmits"], "{:.0f}"),
-                g["gbps"]["n"]))
+                cell(g["receiver_ofo"], "{:.0f}"), g["gbps"]["n"]))
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
