@@ -24,6 +24,7 @@
 #     +-- [fnp-b] eth0 10.99.0.12     stock member b c989c90153, 10.99.100.12
 #     +-- [fnp-c] eth0 10.99.0.13     flatnetd member c (fresh identity), 10.99.100.13
 #     +-- [fnp-d] eth0 10.99.0.14     flatnetd member d (fresh identity), 10.99.100.14
+#     +-- [fnp-e], [fnp-f] .15, .16    flatnetd members e, f for flatnet-plain
 # The planet and the root/a/b identities are the committed stock test vectors
 # (../shared/vectors/zerotier-1.14.1); c and d get identities made by the stock
 # zerotier-idtool. All four members run at once (idle ones cost ~nothing);
@@ -35,7 +36,9 @@
 #   --out DIR       results (default /tmp/fnp-bench-member): results.jsonl, logs/, summary
 #   --reps N        runs per setup and stream count (default 5)
 #   --seconds S     iperf3 -t (default 10)
-#   --setups LIST   comma-separated subset of veth,stock,flatnet (default all three)
+#   --setups LIST   comma-separated subset of veth,stock,flatnet,flatnet-plain (default all);
+#                   flatnet-plain: flatnetd with its UDP batching, GSO and GRO off
+#                   (--udp-batch 1 --no-udp-gso --no-udp-gro), members e and f
 #   --keep          leave namespaces and daemons up at the end (then: run.sh --down)
 #   --down          stop what a kept run left (pids/namespaces recorded in --out) and exit
 # Needs root, iproute2, iperf3, jq, curl; /usr/bin/python3 with matplotlib for the plot
@@ -53,7 +56,7 @@ VECTORS=$REPO/../shared/vectors/zerotier-1.14.1
 OUT=/tmp/fnp-bench-member
 REPS=5
 SECONDS_RUN=10
-SETUPS=veth,stock,flatnet
+SETUPS=veth,stock,flatnet,flatnet-plain
 KEEP=0
 DOWN=0
 while [ $# -gt 0 ]; do
@@ -89,9 +92,15 @@ want() { [[ ",$SETUPS," == *",$1,"* ]]; }
 
 PORT=9993
 IPERF_PORT=5201
-NAMESPACES=(fnp-v1 fnp-v2 fnp-br fnp-root fnp-a fnp-b fnp-c fnp-d)
-declare -A UIP=([root]=10.99.0.1 [a]=10.99.0.11 [b]=10.99.0.12 [c]=10.99.0.13 [d]=10.99.0.14)
-declare -A ZIP=([a]=10.99.100.11 [b]=10.99.100.12 [c]=10.99.100.13 [d]=10.99.100.14)
+declare -A UIP=([root]=10.99.0.1 [a]=10.99.0.11 [b]=10.99.0.12 [c]=10.99.0.13 [d]=10.99.0.14
+                [e]=10.99.0.15 [f]=10.99.0.16)
+declare -A ZIP=([a]=10.99.100.11 [b]=10.99.100.12 [c]=10.99.100.13 [d]=10.99.100.14
+                [e]=10.99.100.15 [f]=10.99.100.16)
+# flatnetd setups: client node, server node, extra flatnetd arguments
+declare -A FN_CLIENT=([flatnet]=c [flatnet-plain]=e)
+declare -A FN_SERVER=([flatnet]=d [flatnet-plain]=f)
+declare -A FN_ARGS=([flatnet]="" [flatnet-plain]="--udp-batch 1 --no-udp-gso --no-udp-gro")
+FN_SETUPS=(flatnet flatnet-plain)
 
 # ---- processes and namespaces we made (recorded, checked by start time) ----
 proc_field() { # proc_field <pid> <n>: field n (1-based, after "(comm)") of /proc/<pid>/stat
@@ -200,7 +209,7 @@ bridge_up() {
 	ip -n fnp-br link add br0 type bridge
 	ip -n fnp-br link set br0 up
 	local n
-	for n in root a b c d; do
+	for n in root a b c d e f; do
 		mkns "fnp-$n"
 		ip -n fnp-br link add "p$n" type veth peer name eth0 netns "fnp-$n"
 		ip -n fnp-br link set "p$n" master br0 up
@@ -231,10 +240,11 @@ start_stock() { # stock zerotier-one in fnp-<node>; ip netns exec execs it, so $
 	record_pid "member-$1" $!
 	disown $!
 }
-start_flatnet() {
-	ip netns exec "fnp-$1" "$FLATNETD" -H "$OUT/homes/$1" --udp "${UIP[$1]}:$PORT" \
-		>"$OUT/logs/$1.log" 2>&1 </dev/null &
-	record_pid "member-$1" $!
+start_flatnet() { # start_flatnet <node> [extra flatnetd args]
+	local n=$1; shift
+	ip netns exec "fnp-$n" "$FLATNETD" -H "$OUT/homes/$n" --udp "${UIP[$n]}:$PORT" "$@" \
+		>"$OUT/logs/$n.log" 2>&1 </dev/null &
+	record_pid "member-$n" $!
 	disown $!
 }
 zcli() { local n=$1; shift; nsx "fnp-$n" timeout 10 "${ZTCLI[@]}" -D"$OUT/homes/$n" -p$PORT "$@"; }
@@ -257,7 +267,7 @@ fnet_ok() { net_ok "$1" fcli || fapi "$1" GET "/network/$NWID" | jq -e '.status 
 alive() { pid_of "member-$1" >/dev/null || die "$1 exited; log $OUT/logs/$1.log: $(tail -n 5 "$OUT/logs/$1.log")"; }
 
 network_up() {
-	for n in root a b c d; do make_home "$n"; done
+	for n in root a b c d e f; do make_home "$n"; done
 	start_stock root
 	poll 20 test -s "$OUT/homes/root/authtoken.secret" || die "root: no authtoken.secret"
 	poll 20 online root || die "root not ONLINE (log $OUT/logs/root.log)"
@@ -267,12 +277,12 @@ network_up() {
 	  "v6AssignMode": {"zt": false, "rfc4193": false, "6plane": false},
 	  "routes": [{"target": "10.99.100.0/24", "via": null}]}' >"$OUT/logs/network.json"
 	jq -e ".id == \"$NWID\"" "$OUT/logs/network.json" >/dev/null || die "network create: $(cat "$OUT/logs/network.json")"
-	for n in a b c d; do
+	for n in a b c d e f; do
 		api POST "/controller/network/$NWID/member/$(addr_of "$n")" \
 			"{\"authorized\": true, \"ipAssignments\": [\"${ZIP[$n]}\"]}" >"$OUT/logs/member-$n.json"
 		jq -e .authorized "$OUT/logs/member-$n.json" >/dev/null || die "authorize $n failed"
 	done
-	log "network $NWID on the root's controller; a b c d authorized"
+	log "network $NWID on the root's controller; a b c d e f authorized"
 }
 stock_up() {
 	start_stock a; start_stock b
@@ -291,11 +301,11 @@ stock_up() {
 # flatnetd as a member: started, joined through `flatnet join`, and checked
 # like stock. Any step failing makes the column "not measurable" (logged,
 # recorded), not the whole run.
-flatnet_up() {
-	local n
+flatnet_up() { # flatnet_up <setup>
+	local n setup=$1 cn=${FN_CLIENT[$1]} sn=${FN_SERVER[$1]}
 	[ -x "$FLATNET" ] || { log "flatnet: no $FLATNET"; return 1; }
-	for n in c d; do start_flatnet "$n"; done
-	for n in c d; do
+	for n in $cn $sn; do start_flatnet "$n" ${FN_ARGS[$setup]}; done
+	for n in $cn $sn; do
 		poll 20 test -s "$OUT/homes/$n/authtoken.secret" || { log "flatnet $n: no authtoken.secret"; return 1; }
 		pid_of "member-$n" >/dev/null || { log "flatnet $n exited: $(tail -n 5 "$OUT/logs/$n.log")"; return 1; }
 		if ! fcli "$n" join "$NWID" >"$OUT/logs/join-$n.txt" 2>&1; then
@@ -308,12 +318,12 @@ flatnet_up() {
 				{ log "flatnet $n: cannot join: $(head -c 200 <<<"$resp")"; return 1; }
 		fi
 	done
-	for n in c d; do
+	for n in $cn $sn; do
 		poll 40 fnet_ok "$n" || { log "flatnet $n: network not OK: $(fcli "$n" listnetworks 2>&1 | tail -n1)"; return 1; }
 		poll 15 has_zip "$n" || { log "flatnet $n: no ${ZIP[$n]} on its tap"; return 1; }
 	done
-	poll 30 nsx fnp-c ping -c1 -W1 "${ZIP[d]}" || { log "flatnet c cannot ping d"; return 1; }
-	log "flatnet members c, d joined; c pings d"
+	poll 30 nsx "fnp-$cn" ping -c1 -W1 "${ZIP[$sn]}" || { log "$setup: $cn cannot ping $sn"; return 1; }
+	log "$setup: flatnetd members $cn, $sn joined; $cn pings $sn"
 }
 
 # ---- one measured iperf3 run ----
@@ -373,7 +383,7 @@ if want veth; then
 	start_iperf_server veth fnp-v2 10.77.0.2
 	READY[veth]=1
 fi
-if want stock || want flatnet; then
+if want stock || want flatnet || want flatnet-plain; then
 	bridge_up
 	network_up
 fi
@@ -382,15 +392,16 @@ if want stock; then
 	start_iperf_server stock fnp-b "${ZIP[b]}"
 	READY[stock]=1
 fi
-if want flatnet; then
-	if flatnet_up; then
-		start_iperf_server flatnet fnp-d "${ZIP[d]}"
-		READY[flatnet]=1
+for setup in "${FN_SETUPS[@]}"; do
+	want "$setup" || continue
+	if flatnet_up "$setup"; then
+		start_iperf_server "$setup" "fnp-${FN_SERVER[$setup]}" "${ZIP[${FN_SERVER[$setup]}]}"
+		READY[$setup]=1
 	else
-		log "flatnet column: NOT MEASURABLE in this tree (see above); recorded as such"
-		jq -nc '{setup: "flatnet", ok: false, reason: "flatnetd members could not join/ping"}' >>"$RESULTS"
+		log "$setup column: NOT MEASURABLE in this tree (see above); recorded as such"
+		jq -nc --arg s "$setup" '{setup: $s, ok: false, reason: "flatnetd members could not join/ping"}' >>"$RESULTS"
 	fi
-fi
+done
 if [ -n "${READY[stock]:-}" ]; then
 	zcli a -j listpeers >"$OUT/logs/stock-a-peers.json" || true
 	log "stock a -> b path: $(jq -r --arg b "$(addr_of b)" '.[] | select(.address == $b) | [.paths[]? | select(.active) | .address] | join(",") | if . == "" then "RELAYED" else "DIRECT " + . end' "$OUT/logs/stock-a-peers.json" 2>/dev/null)"
@@ -400,14 +411,22 @@ for rep in $(seq 1 "$REPS"); do
 	for streams in 1 8; do
 		[ -z "${READY[veth]:-}" ] || measure veth "$streams" "$rep" fnp-v1 fnp-v2 10.77.0.2
 		[ -z "${READY[stock]:-}" ] || { alive a; alive b; measure stock "$streams" "$rep" fnp-a fnp-b "${ZIP[b]}" a b root; }
-		[ -z "${READY[flatnet]:-}" ] || { alive c; alive d; measure flatnet "$streams" "$rep" fnp-c fnp-d "${ZIP[d]}" c d root; }
+		for setup in "${FN_SETUPS[@]}"; do
+			[ -n "${READY[$setup]:-}" ] || continue
+			cn=${FN_CLIENT[$setup]}; sn=${FN_SERVER[$setup]}
+			alive "$cn"; alive "$sn"
+			measure "$setup" "$streams" "$rep" "fnp-$cn" "fnp-$sn" "${ZIP[$sn]}" "$cn" "$sn" root
+		done
 	done
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
-if [ -n "${READY[flatnet]:-}" ]; then
+for setup in "${FN_SETUPS[@]}"; do
+	[ -n "${READY[$setup]:-}" ] || continue
 	# The members' counters (datagrams per call, GSO/GRO use, drops) for the record.
-	for n in c d; do fapi "$n" GET /metrics >"$OUT/logs/metrics-$n.txt" 2>&1 || true; done
-fi
+	for n in ${FN_CLIENT[$setup]} ${FN_SERVER[$setup]}; do
+		fapi "$n" GET /metrics >"$OUT/logs/metrics-$n.txt" 2>&1 || true
+	done
+done
 log "results: $RESULTS"
 if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
 	/usr/bin/python3 "$HERE/summarize.py" "$OUT" || log "summarize.py failed"

@@ -15,7 +15,7 @@ import os
 import statistics
 import sys
 
-SETUPS = ["veth", "stock", "flatnet"]
+SETUPS = ["veth", "stock", "flatnet", "flatnet-plain"]
 
 
 def spread(values):
