@@ -25,6 +25,7 @@
 #     +-- [fnp-c] eth0 10.99.0.13     flatnetd member c (fresh identity), 10.99.100.13
 #     +-- [fnp-d] eth0 10.99.0.14     flatnetd member d (fresh identity), 10.99.100.14
 #     +-- [fnp-e], [fnp-f] .15, .16    flatnetd members e, f for flatnet-plain
+#     +-- [fnp-g] .. [fnp-j] .17 .. .20 flatnet-nogso, flatnet-nogro (only when asked for)
 # The planet and the root/a/b identities are the committed stock test vectors
 # (../shared/vectors/zerotier-1.14.1); c and d get identities made by the stock
 # zerotier-idtool. All four members run at once (idle ones cost ~nothing);
@@ -38,7 +39,8 @@
 #   --seconds S     iperf3 -t (default 10)
 #   --setups LIST   comma-separated subset of veth,stock,flatnet,flatnet-plain (default all);
 #                   flatnet-plain: flatnetd with its UDP batching, GSO and GRO off
-#                   (--udp-batch 1 --no-udp-gso --no-udp-gro), members e and f
+#                   (--udp-batch 1 --no-udp-gso --no-udp-gro), members e and f;
+#                   also (not by default) flatnet-nogso (g, h) and flatnet-nogro (i, j)
 #   --keep          leave namespaces and daemons up at the end (then: run.sh --down)
 #   --down          stop what a kept run left (pids/namespaces recorded in --out) and exit
 # Needs root, iproute2, iperf3, jq, curl; /usr/bin/python3 with matplotlib for the plot
@@ -93,14 +95,17 @@ want() { [[ ",$SETUPS," == *",$1,"* ]]; }
 PORT=9993
 IPERF_PORT=5201
 declare -A UIP=([root]=10.99.0.1 [a]=10.99.0.11 [b]=10.99.0.12 [c]=10.99.0.13 [d]=10.99.0.14
-                [e]=10.99.0.15 [f]=10.99.0.16)
+                [e]=10.99.0.15 [f]=10.99.0.16 [g]=10.99.0.17 [h]=10.99.0.18 [i]=10.99.0.19
+                [j]=10.99.0.20)
 declare -A ZIP=([a]=10.99.100.11 [b]=10.99.100.12 [c]=10.99.100.13 [d]=10.99.100.14
-                [e]=10.99.100.15 [f]=10.99.100.16)
+                [e]=10.99.100.15 [f]=10.99.100.16 [g]=10.99.100.17 [h]=10.99.100.18
+                [i]=10.99.100.19 [j]=10.99.100.20)
 # flatnetd setups: client node, server node, extra flatnetd arguments
-declare -A FN_CLIENT=([flatnet]=c [flatnet-plain]=e)
-declare -A FN_SERVER=([flatnet]=d [flatnet-plain]=f)
-declare -A FN_ARGS=([flatnet]="" [flatnet-plain]="--udp-batch 1 --no-udp-gso --no-udp-gro")
-FN_SETUPS=(flatnet flatnet-plain)
+declare -A FN_CLIENT=([flatnet]=c [flatnet-plain]=e [flatnet-nogso]=g [flatnet-nogro]=i)
+declare -A FN_SERVER=([flatnet]=d [flatnet-plain]=f [flatnet-nogso]=h [flatnet-nogro]=j)
+declare -A FN_ARGS=([flatnet]="" [flatnet-plain]="--udp-batch 1 --no-udp-gso --no-udp-gro"
+                    [flatnet-nogso]="--no-udp-gso" [flatnet-nogro]="--no-udp-gro")
+FN_SETUPS=(flatnet flatnet-plain flatnet-nogso flatnet-nogro)
 
 # ---- processes and namespaces we made (recorded, checked by start time) ----
 proc_field() { # proc_field <pid> <n>: field n (1-based, after "(comm)") of /proc/<pid>/stat
@@ -204,12 +209,17 @@ veth_up() {
 }
 
 # ---- the bridge and the ZeroTier nodes ----
+zt_nodes() { # the root, the stock members, and the members of each flatnetd setup asked for
+	echo root a b
+	local s; for s in "${FN_SETUPS[@]}"; do want "$s" && echo "${FN_CLIENT[$s]} ${FN_SERVER[$s]}"; done
+	return 0
+}
 bridge_up() {
 	mkns fnp-br
 	ip -n fnp-br link add br0 type bridge
 	ip -n fnp-br link set br0 up
 	local n
-	for n in root a b c d e f; do
+	for n in $(zt_nodes); do
 		mkns "fnp-$n"
 		ip -n fnp-br link add "p$n" type veth peer name eth0 netns "fnp-$n"
 		ip -n fnp-br link set "p$n" master br0 up
@@ -267,7 +277,7 @@ fnet_ok() { net_ok "$1" fcli || fapi "$1" GET "/network/$NWID" | jq -e '.status 
 alive() { pid_of "member-$1" >/dev/null || die "$1 exited; log $OUT/logs/$1.log: $(tail -n 5 "$OUT/logs/$1.log")"; }
 
 network_up() {
-	for n in root a b c d e f; do make_home "$n"; done
+	for n in $(zt_nodes); do make_home "$n"; done
 	start_stock root
 	poll 20 test -s "$OUT/homes/root/authtoken.secret" || die "root: no authtoken.secret"
 	poll 20 online root || die "root not ONLINE (log $OUT/logs/root.log)"
@@ -277,12 +287,13 @@ network_up() {
 	  "v6AssignMode": {"zt": false, "rfc4193": false, "6plane": false},
 	  "routes": [{"target": "10.99.100.0/24", "via": null}]}' >"$OUT/logs/network.json"
 	jq -e ".id == \"$NWID\"" "$OUT/logs/network.json" >/dev/null || die "network create: $(cat "$OUT/logs/network.json")"
-	for n in a b c d e f; do
+	for n in $(zt_nodes); do
+		[ "$n" != root ] || continue
 		api POST "/controller/network/$NWID/member/$(addr_of "$n")" \
 			"{\"authorized\": true, \"ipAssignments\": [\"${ZIP[$n]}\"]}" >"$OUT/logs/member-$n.json"
 		jq -e .authorized "$OUT/logs/member-$n.json" >/dev/null || die "authorize $n failed"
 	done
-	log "network $NWID on the root's controller; a b c d e f authorized"
+	log "network $NWID on the root's controller; $(zt_nodes | tr '\n' ' ')authorized"
 }
 stock_up() {
 	start_stock a; start_stock b
@@ -383,7 +394,7 @@ if want veth; then
 	start_iperf_server veth fnp-v2 10.77.0.2
 	READY[veth]=1
 fi
-if want stock || want flatnet || want flatnet-plain; then
+if [ "$SETUPS" != veth ]; then
 	bridge_up
 	network_up
 fi

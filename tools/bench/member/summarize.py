@@ -15,7 +15,7 @@ import os
 import statistics
 import sys
 
-SETUPS = ["veth", "stock", "flatnet", "flatnet-plain"]
+SETUPS = ["veth", "stock", "flatnet", "flatnet-plain", "flatnet-nogso", "flatnet-nogro"]
 
 
 def spread(values):
@@ -69,7 +69,10 @@ def main():
              "members' CPU-s per Gbit | iperf3 client CPU % | iperf3 server CPU % | "
              "retransmits | receiver TCPOFOQueue | runs |",
              "|---|---|---|---|---|---|---|---|---|---|"]
+    asked = {r["setup"] for r in rows}
     for s in SETUPS:
+        if s not in asked:
+            continue
         for p in (1, 8):
             g = summary.get(f"{s}/P{p}")
             if not g:
