@@ -25,7 +25,7 @@
 #     +-- [fnp-c] eth0 10.99.0.13     flatnetd member c (fresh identity), 10.99.100.13
 #     +-- [fnp-d] eth0 10.99.0.14     flatnetd member d (fresh identity), 10.99.100.14
 #     +-- [fnp-e], [fnp-f] .15, .16    flatnetd members e, f for flatnet-plain
-#     +-- [fnp-g] .. [fnp-j] .17 .. .20 flatnet-nogso, flatnet-nogro (only when asked for)
+#     +-- [fnp-g] .. [fnp-l] .17 .. .22 flatnet-nogso, -nogro, -tso (only when asked for)
 # The planet and the root/a/b identities are the committed stock test vectors
 # (../shared/vectors/zerotier-1.14.1); c and d get identities made by the stock
 # zerotier-idtool. All four members run at once (idle ones cost ~nothing);
@@ -40,7 +40,8 @@
 #   --setups LIST   comma-separated subset of veth,stock,flatnet,flatnet-plain (default all);
 #                   flatnet-plain: flatnetd with its UDP batching, GSO and GRO off
 #                   (--udp-batch 1 --no-udp-gso --no-udp-gro), members e and f;
-#                   also (not by default) flatnet-nogso (g, h) and flatnet-nogro (i, j)
+#                   also (not by default) flatnet-nogso (g, h), flatnet-nogro (i, j) and
+#                   flatnet-tso (k, l: flatnetd --tap-offload, the tap's TSO/checksum offload)
 #   --keep          leave namespaces and daemons up at the end (then: run.sh --down)
 #   --down          stop what a kept run left (pids/namespaces recorded in --out) and exit
 # Needs root, iproute2, iperf3, jq, curl; /usr/bin/python3 with matplotlib for the plot
@@ -96,16 +97,19 @@ PORT=9993
 IPERF_PORT=5201
 declare -A UIP=([root]=10.99.0.1 [a]=10.99.0.11 [b]=10.99.0.12 [c]=10.99.0.13 [d]=10.99.0.14
                 [e]=10.99.0.15 [f]=10.99.0.16 [g]=10.99.0.17 [h]=10.99.0.18 [i]=10.99.0.19
-                [j]=10.99.0.20)
+                [j]=10.99.0.20 [k]=10.99.0.21 [l]=10.99.0.22)
 declare -A ZIP=([a]=10.99.100.11 [b]=10.99.100.12 [c]=10.99.100.13 [d]=10.99.100.14
                 [e]=10.99.100.15 [f]=10.99.100.16 [g]=10.99.100.17 [h]=10.99.100.18
-                [i]=10.99.100.19 [j]=10.99.100.20)
+                [i]=10.99.100.19 [j]=10.99.100.20 [k]=10.99.100.21 [l]=10.99.100.22)
 # flatnetd setups: client node, server node, extra flatnetd arguments
-declare -A FN_CLIENT=([flatnet]=c [flatnet-plain]=e [flatnet-nogso]=g [flatnet-nogro]=i)
-declare -A FN_SERVER=([flatnet]=d [flatnet-plain]=f [flatnet-nogso]=h [flatnet-nogro]=j)
+declare -A FN_CLIENT=([flatnet]=c [flatnet-plain]=e [flatnet-nogso]=g [flatnet-nogro]=i
+                      [flatnet-tso]=k)
+declare -A FN_SERVER=([flatnet]=d [flatnet-plain]=f [flatnet-nogso]=h [flatnet-nogro]=j
+                      [flatnet-tso]=l)
 declare -A FN_ARGS=([flatnet]="" [flatnet-plain]="--udp-batch 1 --no-udp-gso --no-udp-gro"
-                    [flatnet-nogso]="--no-udp-gso" [flatnet-nogro]="--no-udp-gro")
-FN_SETUPS=(flatnet flatnet-plain flatnet-nogso flatnet-nogro)
+                    [flatnet-nogso]="--no-udp-gso" [flatnet-nogro]="--no-udp-gro"
+                    [flatnet-tso]="--tap-offload")
+FN_SETUPS=(flatnet flatnet-tso flatnet-plain flatnet-nogso flatnet-nogro)
 
 # ---- processes and namespaces we made (recorded, checked by start time) ----
 proc_field() { # proc_field <pid> <n>: field n (1-based, after "(comm)") of /proc/<pid>/stat

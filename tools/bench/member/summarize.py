@@ -15,7 +15,8 @@ import os
 import statistics
 import sys
 
-SETUPS = ["veth", "stock", "flatnet", "flatnet-plain", "flatnet-nogso", "flatnet-nogro"]
+SETUPS = ["veth", "stock", "flatnet", "flatnet-tso", "flatnet-plain", "flatnet-nogso",
+          "flatnet-nogro"]
 
 
 def spread(values):
