@@ -23,7 +23,10 @@ std::vector<std::vector<uint8_t>> PacketBuilder::seal(const crypto::PeerKeys& ke
   // The flag is authenticated, so it must be final before armor (pitfall 1).
   wire::set_fragmented_flag(buf_.data(), buf_.size(), mtu);
   crypto::armor(buf_, keys, suite);
-  return wire::split_packet(buf_, mtu);
+  // Equal-size datagrams (as many as stock's split makes): packets of one
+  // length, e.g. full-size TCP frames, then give runs of one datagram size
+  // that the UDP backend sends as one GSO message. Stock joins any split.
+  return wire::split_packet_even(buf_, mtu);
 }
 
 uint64_t random_packet_id() {

@@ -27,8 +27,9 @@ class PacketBuilder {
   static constexpr size_t kPayloadOffset = wire::kIdxPayload;
 
   // Sets the FRAGMENTED flag for `mtu` and armors with `suite`. Returns the
-  // datagrams to send (head, then fragments), or an empty vector if the
-  // payload broke the packet size limit.
+  // datagrams to send (head, then fragments, all of one size but a shorter
+  // last: wire::split_packet_even), or an empty vector if the payload broke
+  // the packet size limit.
   std::vector<std::vector<uint8_t>> seal(const crypto::PeerKeys& keys, crypto::Suite suite,
                                          size_t mtu = wire::kDefaultPhysMtu);
 

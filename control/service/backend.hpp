@@ -14,6 +14,7 @@
 #include "control/boundary/table_reconciler.hpp"
 #include "control/core/actions.hpp"
 #include "control/service/ingress_limit.hpp"
+#include "control/service/udp_batch.hpp"
 #include "dataplane/wire/inet_address.hpp"
 
 namespace flatnet::control::service {
@@ -36,7 +37,13 @@ class Backend {
   virtual ~Backend() = default;
   // Handles up to `budget` inputs; returns how many.
   virtual unsigned poll(const BackendEvents& ev, unsigned budget) = 0;
+  // May only queue the datagram (the UDP backend batches): queued ones go
+  // out by the next flush(), poll() or wait(). false = refused at once
+  // (no address it can send to).
   virtual bool send(const SendDatagram& d) = 0;
+  // Sends what is queued; returns how many datagrams failed since the last
+  // call (including ones queued and failed inside poll() or wait()).
+  virtual unsigned flush() { return 0; }
   // A desired-state update of the data plane's table (no-op for UDP): the
   // data-plane backend keeps it until the data plane confirms it
   // (control/boundary). false = a path it cannot express (counted).
@@ -73,9 +80,11 @@ class Backend {
 
 // "ip:port" (IPv4 or [IPv6]:port); nullptr + *err on failure. Datagrams
 // pass the data plane's punt limits first (ingress_limit.hpp), counted
-// through dataplane_counters() under the data plane's names.
+// through dataplane_counters() under the data plane's names. `opt`: the
+// batching and offloads (udp_batch.hpp); all on by default.
 std::unique_ptr<Backend> make_udp_backend(const std::string& bind, std::string* err,
-                                          const IngressLimits& limits = {});
+                                          const IngressLimits& limits = {},
+                                          UdpOptions opt = {});
 // Attaches to flatnet-dataplane instance `instance`.
 std::unique_ptr<Backend> make_dataplane_backend(const std::string& instance, std::string* err);
 

@@ -192,6 +192,8 @@ unsigned Daemon::turn(uint64_t now) {
   execute(a);
   member_->flush(now);  // frames to the taps, config/status to the ports
   ping_tick(now);
+  // The backend may have queued this turn's sends to batch them.
+  send_failures_ += backend_->flush();
   if (now >= next_cache_) {
     const bool more = save_peers_cache(PeersCache::kMaxOpsPerSave);
     next_cache_ = now + (more ? kCacheBacklogMs : kCacheIntervalMs);

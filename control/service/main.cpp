@@ -47,7 +47,17 @@ int main(int argc, char** argv) {
                "taps with the vnet header and TSO: TCP super-frames from the kernel, cut here");
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
+  // The UDP backend's batching and offloads, each on by default; turning
+  // one off is for measuring it (docs/bench-member.md).
+  UdpOptions udp_opt;
+  bool no_gso = false, no_gro = false;
+  app.add_option("--udp-batch", udp_opt.batch, "UDP backend: datagrams per recvmmsg/sendmmsg call (1 = one per call)")
+      ->check(CLI::Range(1u, kMaxBatch));
+  app.add_flag("--no-udp-gso", no_gso, "UDP backend: no UDP GSO sends");
+  app.add_flag("--no-udp-gro", no_gro, "UDP backend: no UDP GRO receives");
   CLI11_PARSE(app, argc, argv);
+  udp_opt.gso = !no_gso;
+  udp_opt.gro = !no_gro;
   if (sodium_init() < 0) return 1;
   if (udp.empty() == dataplane.empty()) {
     std::fprintf(stderr, "flatnetd: give exactly one of --udp <ip:port> or --dataplane <instance>\n");
@@ -101,7 +111,8 @@ int main(int argc, char** argv) {
   if (!udp.empty() && udp.find(':') == std::string::npos)
     udp += ":" + std::to_string(s.primary_port);
   std::unique_ptr<Backend> backend =
-      udp.empty() ? make_dataplane_backend(dataplane, &err) : make_udp_backend(udp, &err);
+      udp.empty() ? make_dataplane_backend(dataplane, &err)
+                  : make_udp_backend(udp, &err, IngressLimits{}, udp_opt);
   if (!backend) {
     std::fprintf(stderr, "flatnetd: %s\n", err.c_str());
     return 2;

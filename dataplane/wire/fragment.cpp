@@ -12,16 +12,13 @@ void set_fragmented_flag(uint8_t* packet, size_t len, size_t mtu) {
     packet[kIdxFlags] &= uint8_t(~kFlagFragmented);
 }
 
-std::vector<std::vector<uint8_t>> split_packet(std::span<const uint8_t> packet, size_t mtu) {
+namespace {
+
+// The head is `chunk0` bytes, fragments carry up to `per` bytes each.
+std::vector<std::vector<uint8_t>> split_at(std::span<const uint8_t> packet, size_t chunk0,
+                                           size_t per, size_t total) {
   std::vector<std::vector<uint8_t>> out;
-  if (packet.size() < kPacketHeaderLength || mtu <= kFragmentHeaderLength ||
-      mtu < kPacketHeaderLength + 1)
-    return out;
-  const size_t chunk0 = std::min(packet.size(), mtu);
   size_t remaining = packet.size() - chunk0;
-  const size_t per = mtu - kFragmentHeaderLength;
-  const size_t total = 1 + (remaining + per - 1) / per;
-  if (total > kMaxFragments) return out;
   out.emplace_back(packet.begin(), packet.begin() + chunk0);
   size_t pos = chunk0;
   for (size_t fno = 1; fno < total; ++fno) {
@@ -38,6 +35,35 @@ std::vector<std::vector<uint8_t>> split_packet(std::span<const uint8_t> packet, 
     remaining -= n;
   }
   return out;
+}
+
+// How many datagrams stock's split makes; 0 = refused.
+size_t stock_total(size_t len, size_t mtu) {
+  if (len < kPacketHeaderLength || mtu <= kFragmentHeaderLength || mtu < kPacketHeaderLength + 1)
+    return 0;
+  const size_t per = mtu - kFragmentHeaderLength;
+  const size_t total = 1 + (len - std::min(len, mtu) + per - 1) / per;
+  return total > kMaxFragments ? 0 : total;
+}
+
+}  // namespace
+
+std::vector<std::vector<uint8_t>> split_packet(std::span<const uint8_t> packet, size_t mtu) {
+  const size_t total = stock_total(packet.size(), mtu);
+  if (!total) return {};
+  return split_at(packet, std::min(packet.size(), mtu), mtu - kFragmentHeaderLength, total);
+}
+
+std::vector<std::vector<uint8_t>> split_packet_even(std::span<const uint8_t> packet, size_t mtu) {
+  const size_t total = stock_total(packet.size(), mtu);
+  if (total <= 1) return split_packet(packet, mtu);
+  // total * S - 16 * (total - 1) >= len; S <= mtu because stock's split fits.
+  const size_t len = packet.size();
+  const size_t s = (len + kFragmentHeaderLength * (total - 1) + total - 1) / total;
+  const size_t per = s - kFragmentHeaderLength;
+  // The last fragment must not come out empty (only at tiny MTUs): stock's split then.
+  if (s < kPacketHeaderLength || s + per * (total - 2) >= len) return split_packet(packet, mtu);
+  return split_at(packet, s, per, total);
 }
 
 const char* to_string(ReassemblyResult r) {

@@ -29,6 +29,16 @@ void set_fragmented_flag(uint8_t* packet, size_t len, size_t mtu = kDefaultPhysM
 std::vector<std::vector<uint8_t>> split_packet(std::span<const uint8_t> packet,
                                                size_t mtu = kDefaultPhysMtu);
 
+// The same number of datagrams as split_packet, but of equal size: every
+// datagram is S bytes (the head S bytes of the packet, each fragment 16 +
+// S - 16) except the last, which may be shorter, with S the smallest size
+// that fits. Receivers join fragments of any size (stock appends each
+// fragment's payload to the head), so this is wire-compatible; it lets a
+// sender hand a run of packets of one size to the kernel as one UDP GSO
+// send (control/service/udp_batch.hpp). Same refusals as split_packet.
+std::vector<std::vector<uint8_t>> split_packet_even(std::span<const uint8_t> packet,
+                                                    size_t mtu = kDefaultPhysMtu);
+
 // ---- receiving ---------------------------------------------------------------
 
 enum class ReassemblyResult : uint8_t {

@@ -17,6 +17,8 @@ PACKAGES=(
 # PostgreSQL backend: libpq to build, the server for the 'pg' test suite
 # (tools/scripts/pg-test-server.sh starts its own; nothing is left running).
 PACKAGES+=(libsqlite3-dev libpq-dev postgresql-15)
+# The member benchmark (tools/bench/member/run.sh): iperf3, the stock controller's API.
+PACKAGES+=(iperf3 jq curl)
 
 log() { printf 'flatnet-setup: %s\n' "$*"; }
 

@@ -50,6 +50,45 @@ TEST(WireFragment, SplitLimits) {
   EXPECT_TRUE(split_packet(make_packet(100, 4), 16).empty());
 }
 
+// The even split: as many datagrams as stock's, all of one size but a
+// shorter last, joined back to the same packet by the same reassembler
+// (which, like stock, appends fragment payloads of any size to the head).
+TEST(WireFragment, EvenSplitHasStocksCountEqualSizesAndJoinsBack) {
+  for (size_t len : {size_t(1433), size_t(2666), size_t(2838), size_t(2839), size_t(5000),
+                     size_t(9928)}) {
+    SCOPED_TRACE(len);
+    auto p = make_packet(len, 0x1000 + len);
+    auto stock = split_packet(p);
+    auto even = split_packet_even(p);
+    ASSERT_EQ(even.size(), stock.size());
+    ASSERT_GE(even.size(), 2u);
+    for (size_t i = 1; i + 1 < even.size(); ++i) EXPECT_EQ(even[i].size(), even[0].size());
+    EXPECT_LE(even.back().size(), even[0].size());
+    EXPECT_GT(even.back().size(), kFragmentHeaderLength);
+    EXPECT_LE(even[0].size(), kDefaultPhysMtu);
+    for (size_t i = 1; i < even.size(); ++i) {
+      EXPECT_EQ(fragment_total(even[i].data()), even.size());
+      EXPECT_EQ(fragment_number(even[i].data()), i);
+    }
+    Reassembler r;
+    std::vector<uint8_t> out;
+    for (size_t i = even.size(); i-- > 0;) {  // last first: order does not matter
+      auto res = r.add(1, even[i], 1000, &out);
+      EXPECT_EQ(res, i == 0 ? ReassemblyResult::kComplete : ReassemblyResult::kPending);
+    }
+    EXPECT_EQ(out, p);
+  }
+  // A 2838-byte packet (a 2800-byte frame in FRAME): stock 1432 + 1422, even 1427 + 1427.
+  auto two = split_packet_even(make_packet(2838, 5));
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].size(), 1427u);
+  EXPECT_EQ(two[1].size(), 1427u);
+  // Unfragmented and refused ones as split_packet.
+  EXPECT_EQ(split_packet_even(make_packet(1432, 6)).size(), 1u);
+  EXPECT_TRUE(split_packet_even(make_packet(9929, 7)).empty());
+  EXPECT_TRUE(split_packet_even(make_packet(27, 8)).empty());
+}
+
 TEST(WireFragment, JoinInAnyOrder) {
   auto p = make_packet(5000, 0xabcdef);
   auto d = split_packet(p);
