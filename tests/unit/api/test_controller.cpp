@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include "control/api/controller_post.hpp"
 #include "control/api/controller_rules.hpp"
 #include "control/api/stock_json.hpp"
@@ -202,6 +205,41 @@ TEST_F(ControllerApi, ConcurrentMemberPostsAllLand) {
   EXPECT_EQ(list.size(), 80u);
   const json meta = json::parse(get("/unstable/controller/network/" + id + "/member")->body)["meta"];
   EXPECT_EQ(meta["authorizedCount"], 80);
+}
+
+// The paged list form (a flatnet extension of /unstable/.../member): pages
+// in address order that together are the whole list, counts of the whole
+// network in each, bad parameters refused.
+TEST_F(ControllerApi, MemberListPagedInAddressOrder) {
+  auto r = post("/controller/network", "{}");
+  ASSERT_TRUE(r && r->status == 200);
+  const std::string id = json::parse(r->body)["id"];
+  for (int i = 0; i < 25; ++i) {
+    char addr[16];
+    std::snprintf(addr, sizeof addr, "%010x", 0x9000 - i * 7);
+    ASSERT_EQ(post("/controller/network/" + id + "/member/" + addr,
+                   i % 2 ? R"({"authorized":true})" : "{}")->status, 200);
+  }
+  const std::string base = "/unstable/controller/network/" + id + "/member";
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    auto p = get(base + "?limit=10" + (after.empty() ? "" : "&after=" + after));
+    ASSERT_TRUE(p && p->status == 200);
+    const json body = json::parse(p->body);
+    EXPECT_EQ(body["meta"]["totalCount"], 25);
+    EXPECT_EQ(body["meta"]["authorizedCount"], 12);
+    EXPECT_LE(body["data"].size(), 10u);
+    for (const json& m : body["data"]) seen.push_back(m["address"]);
+    if (body["meta"]["nextAfter"].is_null()) break;
+    after = body["meta"]["nextAfter"];
+  }
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 25u);
+  for (const char* bad : {"?limit=0", "?limit=1001", "?limit=x", "?after=12", "?after=zzzzzzzzzz"})
+    EXPECT_EQ(get(base + bad)->status, 400) << bad;
+  EXPECT_EQ(get("/unstable/controller/network/0123456789ffffff/member?limit=5")->status, 404);
 }
 
 TEST(ControllerApiOff, NoStoreNoRoutes) {
