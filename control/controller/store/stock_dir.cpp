@@ -127,8 +127,11 @@ Status import_stock_dir(Store& store, const std::string& dir, int64_t now_ms, Im
     if (format_network_id(n.id) != id) return bad(e.path(), "\"id\" differs from the file name");
     networks.push_back(std::move(n));
 
+    // A network without members has no member/ directory: not an error (the
+    // check's own error code, so a missing directory does not end the walk).
     const fs::path mdir = root / id / "member";
-    if (!fs::is_directory(mdir, ec)) continue;
+    std::error_code mec;
+    if (!fs::is_directory(mdir, mec)) continue;
     for (const auto& me : fs::directory_iterator(mdir, ec)) {
       const std::string mname = me.path().filename().string();
       std::string addr;

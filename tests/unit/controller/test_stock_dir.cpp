@@ -168,3 +168,21 @@ TEST(StockDir, BadFileFailsTheImportNamingIt) {
 
   EXPECT_EQ(import_stock_dir(*s, d.file("nowhere"), 0, &st, &err), Status::kNotFound);
 }
+
+// A network with no members has no member/ directory in stock's controller.d
+// (stock creates it with the first member): the import takes the network.
+TEST(StockDir, NetworkWithoutMemberDirectoryImports) {
+  TempDir d;
+  const fs::path root = fs::path(d.path()) / "controller.d" / "network";
+  spit(root / "ee420f0cda000002.json", R"({"id":"ee420f0cda000002","objtype":"network"})");
+  spit(root / "ee420f0cda000003.json", R"({"id":"ee420f0cda000003","objtype":"network"})");
+  spit(root / "ee420f0cda000003" / "member" / "c989c90153.json",
+       R"({"id":"c989c90153","nwid":"ee420f0cda000003"})");
+  std::string err;
+  auto s = SqliteStore::open(d.file(kDefaultFileName), &err);
+  ASSERT_TRUE(s) << err;
+  ImportStats st;
+  ASSERT_EQ(import_stock_dir(*s, d.file("controller.d"), 0, &st, &err), Status::kOk) << err;
+  EXPECT_EQ(st.networks, 2u);
+  EXPECT_EQ(st.members, 1u);
+}
