@@ -17,6 +17,7 @@
 
 #include "control/api/controller_post.hpp"
 #include "control/api/stock_json.hpp"
+#include "control/controller/limits.hpp"
 #include "control/controller/store/store.hpp"
 
 namespace flatnet::control::api {
@@ -66,37 +67,13 @@ void store_failed(httplib::Response& res, Status st, const std::string& err) {
        err.empty() ? ctl::store::status_name(st) : err);
 }
 
-// How deep a body's arrays and objects may nest. Stock's records nest five
-// levels (network, capabilities, rules, a rule, its fields); a deeper body
-// is refused before parsing, because rendering or comparing JSON recurses
-// once per level and a few hundred thousand levels overflow a thread's stack.
-constexpr size_t kMaxBodyDepth = 64;
-
-bool nesting_within(const std::string& text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
-
 // The request body as JSON: a body nested too deep is answered 400 here
 // (false); one that does not parse throws, which the API answers with
 // stock's 500.
 bool body_json(const httplib::Request& req, httplib::Response& res, json& out) {
-  if (!nesting_within(req.body, kMaxBodyDepth)) {
-    fail(res, 400, "request body nested deeper than " + std::to_string(kMaxBodyDepth) + " levels");
+  if (!ctl::json_nesting_within(req.body)) {
+    fail(res, 400, "request body nested deeper than " + std::to_string(ctl::kMaxJsonDepth) +
+                       " levels");
     return false;
   }
   out = json::parse(req.body);

@@ -124,6 +124,10 @@ bool parse_member(std::string_view text, int64_t now_ms, Member& out, std::strin
     if (err) *err = "member record: larger than " + std::to_string(kMaxRecordBytes) + " bytes";
     return false;
   }
+  if (!json_nesting_within(text)) {
+    if (err) *err = "member record: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return false;
+  }
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) {
     if (err) *err = "member record: not valid JSON";

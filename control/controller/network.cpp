@@ -233,6 +233,10 @@ bool parse_network(std::string_view text, int64_t now_ms, Network& out, std::str
     if (err) *err = "network record: larger than " + std::to_string(kMaxRecordBytes) + " bytes";
     return false;
   }
+  if (!json_nesting_within(text)) {
+    if (err) *err = "network record: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return false;
+  }
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) {
     if (err) *err = "network record: not valid JSON";

@@ -266,3 +266,24 @@ TEST(ControllerModel, ArraysOverTheLimitRefused) {
   EXPECT_FALSE(network_from_json(n, 0, nout, &err));
   EXPECT_NE(err.find("\"routes\""), std::string::npos) << err;
 }
+
+// A record nested deeper than kMaxJsonDepth (an unknown field of a stock
+// file, say) is refused before parsing: a million '[' would otherwise
+// overflow the stack when the record is rendered back.
+TEST(ControllerModel, DeeplyNestedRecordRefusedNotACrash) {
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  Member m;
+  Network n;
+  std::string err;
+  EXPECT_FALSE(parse_member(R"({"id":"c989c90153","nwid":"ee420f0cda000001","x":)" + deep + "}",
+                            0, m, &err));
+  EXPECT_NE(err.find("nested deeper"), std::string::npos) << err;
+  EXPECT_FALSE(parse_network(R"({"id":"ee420f0cda000001","x":)" + deep + "}", 0, n, &err));
+  EXPECT_NE(err.find("nested deeper"), std::string::npos) << err;
+  // Brackets inside strings do not count; stock's own depth passes.
+  EXPECT_TRUE(parse_member(R"({"id":"c989c90153","nwid":"ee420f0cda000001","x":")" +
+                               std::string(100, '[') + R"("})",
+                           0, m, &err)) << err;
+  EXPECT_TRUE(json_nesting_within(R"({"a":[{"b":[[1]]}]})", 5));
+  EXPECT_FALSE(json_nesting_within(R"({"a":[{"b":[[1]]}]})", 4));
+}
