@@ -90,7 +90,9 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.relay = backend_->software_relay();
   cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
-  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload}, *core_,
+  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload,
+                                                           backend_->lan_network()},
+                                         *core_,
                                          [this](LogLevel l, const std::string& t) { log(l, t); });
 }
 
@@ -119,6 +121,18 @@ void Daemon::execute(Actions& a) {
     if (replies_.size() > 1024) replies_.erase(replies_.begin());
   }
   a.clear();
+}
+
+void Daemon::join_bridged_network(Actions& a) {
+  const uint64_t lan = backend_->lan_network();
+  if (lan == 0) return;
+  log(LogLevel::kInfo, "gateway: the data plane's lan port bridges network " + wire::hex_id(lan));
+  if (member_->view(lan)) return;  // joined before (networks.d): its settings stand
+  NetworkSettingsChange change;
+  change.allow_managed = false;
+  std::string err;
+  if (!member_->join(lan, change, mono_ms(), a, &err))
+    log(LogLevel::kWarn, "gateway: cannot join " + wire::hex_id(lan) + ": " + err);
 }
 
 void Daemon::ping_tick(uint64_t now) {
@@ -191,6 +205,8 @@ unsigned Daemon::turn(uint64_t now) {
   member_->run(now, a);
   execute(a);
   member_->flush(now);  // frames to the taps, config/status to the ports
+  if (const uint64_t lan = backend_->lan_network(); lan && gateway_.due(now))
+    backend_->vl2_desired(GatewayHost::desired(lan, member_->member(), *core_));
   ping_tick(now);
   if (now >= next_cache_) {
     const bool more = save_peers_cache(PeersCache::kMaxOpsPerSave);
@@ -208,6 +224,7 @@ void Daemon::run(const std::atomic<bool>& stop) {
     cache_.start_load();  // no-op if main() started it already
     Actions a;
     member_->start(mono_ms(), a);  // networks.d: the home's networks joined again
+    join_bridged_network(a);
     execute(a);
   }
   while (!stop.load(std::memory_order_relaxed)) {

@@ -67,6 +67,10 @@ class Member final : public Vl2Handler {
   uint64_t bridge_for(uint64_t nwid, uint64_t mac) const;
   // The subscribers known for a group (multicast tests).
   size_t known_subscribers(uint64_t nwid, const MulticastGroup& g) const;
+  // A joined network's state, read-only (nullptr if not joined): a
+  // gateway's control (control/service/gateway_host) installs its members,
+  // bridge routes and subscribers in the data plane's VL2 tables.
+  const Network* network_state(uint64_t nwid) const { return find(nwid); }
 
  private:
   struct Ctx {
