@@ -31,6 +31,28 @@ int64_t to_wall(uint64_t mono, uint64_t now_mono, int64_t now_wall) {
   return mono == 0 ? 0 : now_wall - int64_t(now_mono - std::min(mono, now_mono));
 }
 
+// A gateway's VL2 tables (control/boundary/vl2_reconciler), docs/gateway.md.
+void gateway_metrics(const boundary::Vl2ReconcilerStats& t, std::vector<MetricSample>& out) {
+  auto gauge = [&](const char* name, uint64_t v, const char* help) {
+    out.push_back(MetricSample{std::string("flatnet_gateway_") + name, {}, double(v), help, MetricType::kGauge});
+  };
+  auto counter = [&](const char* name, uint64_t v, const char* help) {
+    out.push_back(MetricSample{std::string("flatnet_gateway_") + name + "_total", {}, double(v), help,
+                               MetricType::kCounter});
+  };
+  gauge("members", t.members, "members control wants in the data plane's VL2 tables (admitted now)");
+  gauge("peer_keys", t.keys, "peer keys control wants there");
+  gauge("mac_routes", t.macs, "MAC routes control wants there (members' MACs, routes behind bridges)");
+  gauge("subscribers", t.subscribers, "multicast subscriptions control wants there");
+  gauge("pending", t.pending, "1 while the VL2 tables differ from what control wants");
+  gauge("in_flight", t.in_flight, "VL2 commands on the ring, not yet confirmed by a barrier");
+  counter("commands_sent", t.commands_sent, "VL2 commands queued on the command ring");
+  counter("ring_full", t.ring_full, "times the command ring had no room for a VL2 command");
+  counter("failures", t.failures, "VL2 commands refused by the data plane (retried)");
+  counter("reinstalls", t.reinstalls, "VL2 tables installed again from scratch (attach, lost barrier)");
+  counter("barriers_confirmed", t.barriers_confirmed, "VL2 command batches confirmed");
+}
+
 // The table reconciler (control/boundary), docs/control.md "The boundary".
 void boundary_metrics(const boundary::ReconcilerStats& t, std::vector<MetricSample>& out) {
   auto gauge = [&](const char* name, uint64_t v, const char* help) {
@@ -499,6 +521,7 @@ std::vector<MetricSample> Daemon::metrics() {
                              "table commands with a path the backend cannot express",
                              MetricType::kCounter});
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
+  if (auto t = backend_->vl2_state()) gateway_metrics(*t, out);
   if (controller_)
     for (MetricSample& m : controller_->metrics()) out.push_back(std::move(m));
   if (member_)  // gone once run() has stopped
