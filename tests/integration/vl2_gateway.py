@@ -16,8 +16,9 @@ Checks, bounded:
  2. A pings H: ARP from A crosses the gateway to the LAN, H's answers come
     back through the fast path (member key, gate, MAC routes installed by
     control); A's neighbour entry for H is H's own MAC;
- 3. H pings A and sends A a TCP stream (ARP from the LAN reaches A as a
-    MULTICAST_FRAME to A's subscription);
+ 3. H pings A (its neighbour table flushed first: H's ARP request
+    crosses the gateway as a MULTICAST_FRAME to A's subscription, which A
+    LIKEd to the gateway) and sends A a TCP stream;
  4. A deauthorized: the gateway removes A from its VL2 tables within 2 s
     (flatnet_gateway_members 0, nothing pending) and H can no longer reach A.
 Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
@@ -149,7 +150,11 @@ class Test(Nodes):
             neigh.strip(), m.get("flatnet_gateway_members", 0), m.get("flatnet_gateway_peer_keys", 0),
             m.get("flatnet_gateway_mac_routes", 0), m.get("flatnet_gateway_subscribers", 0)))
 
-        # 3. H -> A: ping, then TCP
+        # 3. H -> A: ping (H's ARP for A first: A's subscription to its ARP
+        # group, LIKEd to the gateway, must be in the gateway's tables), then TCP
+        wait_for("A's LIKEs in G's VL2 tables",
+                 lambda: self.metrics("g").get("flatnet_gateway_subscribers", 0) > 0, 20)
+        in_ns(self.ns("l"), "ip", "neigh", "flush", "dev", "eth0", check=False)
         out = self.ping("l", a_ip)
         print("ok: ping H -> A (%s): %s" % (a_ip, out.strip().splitlines()[-1]))
         got, secs = self.tcp_transfer("a", "l", a_ip)
