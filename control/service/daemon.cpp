@@ -227,8 +227,11 @@ unsigned Daemon::turn(uint64_t now) {
   member_->run(now, a);
   execute(a);
   member_->flush(now);  // frames to the taps, config/status to the ports
-  if (const uint64_t lan = backend_->lan_network(); lan && gateway_.due(now))
+  if (const uint64_t lan = backend_->lan_network(); lan && gateway_.due(now)) {
+    gateway_.solicit(lan, member_->member(), *core_, now, a);
+    execute(a);
     backend_->vl2_desired(GatewayHost::desired(lan, member_->member(), *core_));
+  }
   ping_tick(now);
   if (now >= next_cache_) {
     const bool more = save_peers_cache(PeersCache::kMaxOpsPerSave);

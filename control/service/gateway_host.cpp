@@ -52,4 +52,23 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
   return d;
 }
 
+void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out) {
+  const vl2::Network* n = member.network_state(nwid);
+  if (!n || !n->config || n->config->is_public()) return;
+  const uint64_t self = core.self().address();
+  std::vector<uint64_t> ask;
+  core.peers().for_each([&](const Peer& p) {
+    const uint64_t a = p.identity.address();
+    if (a == self || p.is_upstream() || !p.keys || member.admits(nwid, a)) return;
+    auto it = asked_.find(a);
+    if (it != asked_.end() && now - it->second < kSolicitMs) return;
+    ask.push_back(a);
+  });
+  for (uint64_t a : ask) {
+    if (asked_.size() >= kMaxSolicited && !asked_.count(a)) asked_.clear();  // bounded; worst case asks again
+    asked_[a] = now;
+    member.request_credentials(nwid, a, now, out);
+  }
+}
+
 }  // namespace flatnet::control::service

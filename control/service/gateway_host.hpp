@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 
 #include "control/boundary/vl2_reconciler.hpp"
 #include "control/core/core.hpp"
@@ -41,9 +42,21 @@ class GatewayHost {
   // The tables for `nwid` as the member and the core know them now; an
   // empty network (nwid 0) while the member has no config for it.
   static boundary::Vl2Desired desired(uint64_t nwid, const vl2::Member& member, const Core& core);
+  // Asks every peer the core holds a key for (roots aside) that the member
+  // has not admitted on `nwid` for its credentials, each at most once per
+  // kSolicitMs. Why: a restarted control has lost the memberships its
+  // predecessor learned, and the fast path drops frames to and from peers
+  // it has not been told about -- so no frame would reach the member to
+  // trigger the request, and a member only re-pushes every 500 s. Peers
+  // outside the network ignore the request (not a member of it).
+  void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
+
+  static constexpr uint64_t kSolicitMs = 30'000;
+  static constexpr size_t kMaxSolicited = 65'536;
 
  private:
   uint64_t next_ = 0;
+  std::unordered_map<uint64_t, uint64_t> asked_;  // peer -> when last asked
 };
 
 }  // namespace flatnet::control::service

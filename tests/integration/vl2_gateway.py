@@ -19,7 +19,11 @@ Checks, bounded:
  3. H pings A (its neighbour table flushed first: H's ARP request
     crosses the gateway as a MULTICAST_FRAME to A's subscription, which A
     LIKEd to the gateway) and sends A a TCP stream;
- 4. A deauthorized: the gateway removes A from its VL2 tables within 2 s
+ 4. G's control restarted under a 10 pps ping H -> A: the new control
+    installs the tables again (loss printed); H reaches A;
+ 5. G's data plane restarted: control re-attaches, installs the peer table
+    and the VL2 tables again; H reaches A within 10 s;
+ 6. A deauthorized: the gateway removes A from its VL2 tables within 2 s
     (flatnet_gateway_members 0, nothing pending) and H can no longer reach A.
 Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
 processes and files are removed whatever happens.
@@ -28,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -83,13 +88,46 @@ class Test(Nodes):
         path = os.path.join(self.work, "dp.json")
         with open(path, "w") as f:
             json.dump(cfg, f)
-        self.start("dpg", ["ip", "netns", "exec", self.ns("g"), self.dp, "-c", path, "--",
+        self.dp_cfg = path
+        self.start_dataplane()
+        self.start_control()
+
+    def start_dataplane(self):
+        self.start("dpg", ["ip", "netns", "exec", self.ns("g"), self.dp, "-c", self.dp_cfg, "--",
                            "--log-level=*:warning"], mode="w")
         wait_for("flatnet-dataplane ready", lambda: self.alive("dpg") and
                  "flatnet-dataplane: ready" in self.logtext("dpg"), 30)
+
+    def start_control(self):
         self.start("g", ["ip", "netns", "exec", self.ns("g"), self.flatnetd, "-H", self.home("g"),
                          "--dataplane", self.instance, "--log-level", "debug"])
         wait_for("g's API", lambda: self.alive("g") and self.cli("g", "info", check=False).returncode == 0, 20)
+
+    def installed(self, members=1):
+        """True once G's VL2 tables hold `members` members, confirmed."""
+        m = self.metrics("g")
+        return m.get("flatnet_gateway_members", -1) == members and m.get("flatnet_gateway_pending", 1) == 0 \
+            and m.get("flatnet_gateway_in_flight", 1) == 0 and m.get("flatnet_gateway_barriers_confirmed_total", 0) > 0
+
+    def background_ping(self, ip, count):
+        """ping from H every 0.1 s, `count` times; returns the process."""
+        return subprocess.Popen(["ip", "netns", "exec", self.ns("l"), "ping", "-n", "-c", str(count), "-i", "0.1",
+                                 "-W", "1", ip], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    @staticmethod
+    def loss(proc):
+        out = proc.communicate(timeout=60)[0]
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+        assert m, out
+        return int(m.group(1)), int(m.group(2))
+
+    def reachable_within(self, ip, seconds):
+        """Seconds until one ping from H to `ip` is answered (or None)."""
+        t0 = time.time()
+        while time.time() - t0 < seconds:
+            if in_ns(self.ns("l"), "ping", "-c", "1", "-W", "1", ip, check=False, timeout=5).returncode == 0:
+                return time.time() - t0
+        return None
 
     def metrics(self, name):
         token = read(self.home(name) + "/authtoken.secret").strip()
@@ -163,7 +201,29 @@ class Test(Nodes):
         c = self.dp_counters()
         print("gateway counters: " + json.dumps({k: v for k, v in c.items() if v and ("vl2" in k or "lan" in k)}))
 
-        # 4. deauthorize A: out of the gateway's tables within 2 s
+        # 4. the gateway's control restarted under traffic: the new control
+        # installs the tables again (delete + re-add: nothing stale survives)
+        bg = self.background_ping(a_ip, 100)
+        time.sleep(1)
+        self.stop("g")
+        self.start_control()
+        wait_for("G's tables installed again by the new control", self.installed, 20)
+        sent, got = self.loss(bg)
+        print("ok: G's control restarted under traffic: %d of %d pings (0.1 s apart) answered" % (got, sent))
+        took = self.reachable_within(a_ip, 10)
+        assert took is not None, "H cannot reach A after G's control restarted"
+
+        # 5. the data plane restarted: control re-attaches and installs again
+        self.stop("dpg")
+        t0 = time.time()
+        self.start_dataplane()
+        took = self.reachable_within(a_ip, 15)
+        assert took is not None, "H cannot reach A after G's data plane restarted"
+        took = time.time() - t0
+        print("ok: G's data plane restarted: H reaches A again %.2f s after the restart began" % took)
+        assert took <= 10.0, "bridging resumed after %.2f s (> 10 s)" % took
+
+        # 6. deauthorize A: out of the gateway's tables within 2 s
         before = self.metrics("g")
         assert before.get("flatnet_gateway_members", 0) >= 1, before
         t0 = time.time()
