@@ -99,6 +99,10 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
     return true;
   };
   const uint64_t nwid = want_.settings.nwid;
+  // A reset waits until the network to delete is known (a control that
+  // just started has no config yet): otherwise it would delete nothing and
+  // the data plane's old members would survive the re-install.
+  if (reset_ && nwid == 0 && have_.settings.nwid == 0) return 0;
   if (reset_ || (have_network_ && have_.settings.nwid != nwid)) {
     // Repeated if the ring fills midway: deleting twice is harmless.
     const uint64_t old_nwid = have_.settings.nwid;

@@ -227,10 +227,10 @@ unsigned Daemon::turn(uint64_t now) {
   member_->run(now, a);
   execute(a);
   member_->flush(now);  // frames to the taps, config/status to the ports
-  if (const uint64_t lan = backend_->lan_network(); lan && gateway_.due(now)) {
+  if (const uint64_t lan = backend_->lan_network()) {
     gateway_.solicit(lan, member_->member(), *core_, now, a);
     execute(a);
-    backend_->vl2_desired(GatewayHost::desired(lan, member_->member(), *core_));
+    if (gateway_.due(now)) backend_->vl2_desired(GatewayHost::desired(lan, member_->member(), *core_));
   }
   ping_tick(now);
   if (now >= next_cache_) {

@@ -54,7 +54,10 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
 
 void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out) {
   const vl2::Network* n = member.network_state(nwid);
-  if (!n || !n->config || n->config->is_public()) return;
+  if (!n || !n->config) return;
+  if (settle_at_ == 0) settle_at_ = now + (n->config->is_public() ? 0 : kSettleMs);
+  if (n->config->is_public() || now < next_scan_) return;
+  next_scan_ = now + kSolicitScanMs;
   const uint64_t self = core.self().address();
   std::vector<uint64_t> ask;
   core.peers().for_each([&](const Peer& p) {

@@ -33,12 +33,16 @@ class GatewayHost {
   // A revoked or expired member is cut off within this (+ the ring's delay).
   static constexpr uint64_t kRefreshMs = 250;
 
-  // True when it is time to rebuild (every kRefreshMs).
+  // True when it is time to rebuild (every kRefreshMs), from kSettleMs
+  // after the first solicit() on: a restarted control first gives the
+  // members it asked a moment to present their credentials, so the
+  // re-install (delete + add) does not cut them off in between.
   bool due(uint64_t now) {
-    if (now < next_) return false;
+    if (now < next_ || settle_at_ == 0 || now < settle_at_) return false;
     next_ = now + kRefreshMs;
     return true;
   }
+  static constexpr uint64_t kSettleMs = 1'000;
   // The tables for `nwid` as the member and the core know them now; an
   // empty network (nwid 0) while the member has no config for it.
   static boundary::Vl2Desired desired(uint64_t nwid, const vl2::Member& member, const Core& core);
@@ -52,10 +56,13 @@ class GatewayHost {
   void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
 
   static constexpr uint64_t kSolicitMs = 30'000;
+  static constexpr uint64_t kSolicitScanMs = 2'000;  // the peer table is walked this often
   static constexpr size_t kMaxSolicited = 65'536;
 
  private:
   uint64_t next_ = 0;
+  uint64_t next_scan_ = 0;
+  uint64_t settle_at_ = 0;  // 0 = solicit() not run yet
   std::unordered_map<uint64_t, uint64_t> asked_;  // peer -> when last asked
 };
 

@@ -209,7 +209,10 @@ class Test(Nodes):
         self.start_control()
         wait_for("G's tables installed again by the new control", self.installed, 20)
         sent, got = self.loss(bg)
-        print("ok: G's control restarted under traffic: %d of %d pings (0.1 s apart) answered" % (got, sent))
+        m = self.metrics("g")
+        assert m.get("flatnet_gateway_reinstalls_total", 0) >= 1, m  # deleted and installed again
+        print("ok: G's control restarted under traffic: tables re-installed (%d commands); %d of %d pings "
+              "(0.1 s apart) answered" % (m.get("flatnet_gateway_commands_sent_total", 0), got, sent))
         took = self.reachable_within(a_ip, 10)
         assert took is not None, "H cannot reach A after G's control restarted"
 

@@ -152,6 +152,22 @@ TEST(Vl2Reconciler, ReattachInstallsEverythingAgain) {
   EXPECT_EQ(r.stats().failures, 0u);  // NOT_FOUND of the reset's delete is expected
 }
 
+TEST(Vl2Reconciler, ResetWaitsForTheNetworkToDelete) {
+  // A control that just started has no config yet: it must not install an
+  // empty state and then add to the old one, but delete it once known.
+  Vl2Reconciler r;
+  Model m;
+  m.networks.insert(kNwid);
+  m.members[0x3333333333ull] = FLATNET_IPC_VL2_MEMBER_PRESENT;  // left by a previous control
+  r.attached();
+  EXPECT_EQ(pump(r, m, 1), 0u);
+  r.set_desired(two_members());
+  pump(r, m, 2);
+  EXPECT_EQ(m.types.front(), FLATNET_IPC_CMD_VL2_NETWORK_DELETE);
+  EXPECT_EQ(m.members.count(0x3333333333ull), 0u);
+  EXPECT_EQ(m.members.size(), 2u);
+}
+
 TEST(Vl2Reconciler, FullRingResumesWhereItStopped) {
   Vl2Reconciler r;
   Model m;
