@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "control/boundary/table_reconciler.hpp"
+#include "control/boundary/vl2_reconciler.hpp"
 #include "control/core/actions.hpp"
 #include "control/service/ingress_limit.hpp"
 #include "control/service/udp_batch.hpp"
@@ -76,6 +77,13 @@ class Backend {
   // counters here under the same names. Bounded (a few ms at worst); call
   // it where poll() is called from.
   virtual std::vector<std::pair<std::string, uint64_t>> dataplane_counters() { return {}; }
+  // A gateway data plane (one with a `lan` port, docs/gateway.md): the
+  // network its LAN port bridges, 0 = none (or not attached).
+  virtual uint64_t lan_network() const { return 0; }
+  // What its VL2 tables should hold (control/boundary/vl2_reconciler);
+  // ignored without a gateway data plane.
+  virtual void vl2_desired(boundary::Vl2Desired d) { (void)d; }
+  virtual std::optional<boundary::Vl2ReconcilerStats> vl2_state() const { return std::nullopt; }
 };
 
 // "ip:port" (IPv4 or [IPv6]:port); nullptr + *err on failure. Datagrams

@@ -31,6 +31,28 @@ int64_t to_wall(uint64_t mono, uint64_t now_mono, int64_t now_wall) {
   return mono == 0 ? 0 : now_wall - int64_t(now_mono - std::min(mono, now_mono));
 }
 
+// A gateway's VL2 tables (control/boundary/vl2_reconciler), docs/gateway.md.
+void gateway_metrics(const boundary::Vl2ReconcilerStats& t, std::vector<MetricSample>& out) {
+  auto gauge = [&](const char* name, uint64_t v, const char* help) {
+    out.push_back(MetricSample{std::string("flatnet_gateway_") + name, {}, double(v), help, MetricType::kGauge});
+  };
+  auto counter = [&](const char* name, uint64_t v, const char* help) {
+    out.push_back(MetricSample{std::string("flatnet_gateway_") + name + "_total", {}, double(v), help,
+                               MetricType::kCounter});
+  };
+  gauge("members", t.members, "members control wants in the data plane's VL2 tables (admitted now)");
+  gauge("peer_keys", t.keys, "peer keys control wants there");
+  gauge("mac_routes", t.macs, "MAC routes control wants there (members' MACs, routes behind bridges)");
+  gauge("subscribers", t.subscribers, "multicast subscriptions control wants there");
+  gauge("pending", t.pending, "1 while the VL2 tables differ from what control wants");
+  gauge("in_flight", t.in_flight, "VL2 commands on the ring, not yet confirmed by a barrier");
+  counter("commands_sent", t.commands_sent, "VL2 commands queued on the command ring");
+  counter("ring_full", t.ring_full, "times the command ring had no room for a VL2 command");
+  counter("failures", t.failures, "VL2 commands refused by the data plane (retried)");
+  counter("reinstalls", t.reinstalls, "VL2 tables installed again from scratch (attach, lost barrier)");
+  counter("barriers_confirmed", t.barriers_confirmed, "VL2 command batches confirmed");
+}
+
 // The table reconciler (control/boundary), docs/control.md "The boundary".
 void boundary_metrics(const boundary::ReconcilerStats& t, std::vector<MetricSample>& out) {
   auto gauge = [&](const char* name, uint64_t v, const char* help) {
@@ -90,7 +112,9 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.relay = backend_->software_relay();
   cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
-  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload}, *core_,
+  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload,
+                                                           backend_->lan_network()},
+                                         *core_,
                                          [this](LogLevel l, const std::string& t) { log(l, t); });
 }
 
@@ -119,6 +143,18 @@ void Daemon::execute(Actions& a) {
     if (replies_.size() > 1024) replies_.erase(replies_.begin());
   }
   a.clear();
+}
+
+void Daemon::join_bridged_network(Actions& a) {
+  const uint64_t lan = backend_->lan_network();
+  if (lan == 0) return;
+  log(LogLevel::kInfo, "gateway: the data plane's lan port bridges network " + wire::hex_id(lan));
+  if (member_->view(lan)) return;  // joined before (networks.d): its settings stand
+  NetworkSettingsChange change;
+  change.allow_managed = false;
+  std::string err;
+  if (!member_->join(lan, change, mono_ms(), a, &err))
+    log(LogLevel::kWarn, "gateway: cannot join " + wire::hex_id(lan) + ": " + err);
 }
 
 void Daemon::ping_tick(uint64_t now) {
@@ -191,6 +227,11 @@ unsigned Daemon::turn(uint64_t now) {
   member_->run(now, a);
   execute(a);
   member_->flush(now);  // frames to the taps, config/status to the ports
+  if (const uint64_t lan = backend_->lan_network()) {
+    gateway_.solicit(lan, member_->member(), *core_, now, a);
+    execute(a);
+    if (gateway_.due(now)) backend_->vl2_desired(GatewayHost::desired(lan, member_->member(), *core_));
+  }
   ping_tick(now);
   // The backend may have queued this turn's sends to batch them.
   send_failures_ += backend_->flush();
@@ -210,6 +251,7 @@ void Daemon::run(const std::atomic<bool>& stop) {
     cache_.start_load();  // no-op if main() started it already
     Actions a;
     member_->start(mono_ms(), a);  // networks.d: the home's networks joined again
+    join_bridged_network(a);
     execute(a);
   }
   while (!stop.load(std::memory_order_relaxed)) {
@@ -484,6 +526,7 @@ std::vector<MetricSample> Daemon::metrics() {
                              "table commands with a path the backend cannot express",
                              MetricType::kCounter});
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
+  if (auto t = backend_->vl2_state()) gateway_metrics(*t, out);
   if (controller_)
     for (MetricSample& m : controller_->metrics()) out.push_back(std::move(m));
   if (member_)  // gone once run() has stopped

@@ -19,6 +19,7 @@
 #include "control/core/core.hpp"
 #include "control/service/backend.hpp"
 #include "control/service/clock.hpp"
+#include "control/service/gateway_host.hpp"
 #include "control/service/member_host.hpp"
 #include "control/service/network_status.hpp"
 #include "control/service/controller_host.hpp"
@@ -79,6 +80,9 @@ class Daemon final : public StatusSource, public NetworkSource {
   void execute(Actions& a);           // carry out the core's actions (mu_ held)
   void log(LogLevel level, const std::string& text);
   void ping_tick(uint64_t now);
+  // A gateway joins the network its data plane's LAN port bridges, as
+  // stock's bridges do: allowManaged off on the first join (no tap).
+  void join_bridged_network(Actions& a);
   unsigned restore_cached_peers(uint64_t now);  // a batch from the cache; how many
   // Worlds: moons.d/<16-hex id>.moon and <home>/planet, as stock keeps them.
   std::string moon_file(uint64_t id) const;
@@ -96,6 +100,7 @@ class Daemon final : public StatusSource, public NetworkSource {
   DaemonOptions opt_;
   std::unique_ptr<Core> core_;
   std::unique_ptr<MemberHost> member_;  // VL2 member: networks, taps (member_host.hpp)
+  GatewayHost gateway_;                 // a gateway data plane's VL2 tables (gateway_host.hpp)
 
   std::timed_mutex mu_;
   std::mutex turn_mu_;                // guards turns_ only (never held while blocking)

@@ -43,13 +43,15 @@ class DataplaneBackend final : public Backend {
  public:
   explicit DataplaneBackend(std::string instance)
       : instance_(std::move(instance)),
-        table_([this](const std::string& line) { logs_.push_back(line); }) {}
+        table_([this](const std::string& line) { logs_.push_back(line); }),
+        vl2_([this](const std::string& line) { logs_.push_back(line); }) {}
 
   bool attach(std::string* err) {
     client_ = ipc::Client::attach(ipc::segment_path(instance_), err);
     if (!client_) return false;
     attached_ms_ = mono_ms();
     table_.attached(attached_ms_);  // asks for a dump on the next poll
+    vl2_.attached();                // a gateway's VL2 tables: installed again
     return true;
   }
 
@@ -64,12 +66,16 @@ class DataplaneBackend final : public Backend {
                lost ? "dataplane: session lost (not served, or a corrupt ring); re-attaching"
                     : "dataplane: session not ready after 2 s; re-attaching");
         table_.detached();
+        vl2_.detached();
         client_.reset();
         next_attach_ = 0;
       }
     }
     if (!client_ || !client_->dataplane_alive()) {
-      if (client_) table_.detached();
+      if (client_) {
+        table_.detached();
+        vl2_.detached();
+      }
       client_.reset();
       const uint64_t now = mono_ms();
       if (now < next_attach_) return 0;
@@ -81,10 +87,13 @@ class DataplaneBackend final : public Backend {
     unsigned n = client_->poll_events(
         [&](const flatnet_ipc_event& e) {
           if (e.type == FLATNET_IPC_EV_RELAY_PAIR) ev.relayed_pair(e.addr, e.addr2);
+          else if (e.type == FLATNET_IPC_EV_RESULT && boundary::Vl2Reconciler::owns(e.seq)) vl2_.on_result(e, now);
           else table_.on_event(e, now);
         },
         budget);
     n += table_.pump(now, [&](const flatnet_ipc_command& c) { return client_->send_command(c); });
+    if (lan_network() != 0)
+      n += vl2_.pump(now, [&](flatnet_ipc_command& c) { return client_->send_command(c); });
     if (table_.take_dump_done()) ev.restarted();
     for (const std::string& line : logs_) ev.log(LogLevel::kWarn, line);
     logs_.clear();
@@ -132,6 +141,13 @@ class DataplaneBackend final : public Backend {
   void table_complete(uint64_t now) override { table_.desired_complete(now); }
   std::optional<boundary::ReconcilerStats> table_state() const override { return table_.stats(); }
 
+  uint64_t lan_network() const override { return client_ ? client_->header().lan_network : 0; }
+  void vl2_desired(boundary::Vl2Desired d) override { vl2_.set_desired(std::move(d)); }
+  std::optional<boundary::Vl2ReconcilerStats> vl2_state() const override {
+    if (!client_ || client_->header().lan_network == 0) return std::nullopt;
+    return vl2_.stats();
+  }
+
   // No descriptor to sleep on: back off from 0.1 ms to 2 ms over empty polls.
   void wait(int ms) override {
     const long us = std::min<long>(long(ms) * 1000, 100L * (1 + idle_));
@@ -161,6 +177,7 @@ class DataplaneBackend final : public Backend {
   std::string instance_;
   std::unique_ptr<ipc::Client> client_;
   boundary::TableReconciler table_;
+  boundary::Vl2Reconciler vl2_;  // a gateway's VL2 tables (lan_network() != 0)
   std::vector<std::string> logs_;  // the reconciler's lines, handed to ev.log
   uint64_t next_attach_ = 0;
   uint64_t attached_ms_ = 0;  // when client_ attached

@@ -106,7 +106,7 @@ bool MemberHost::join(uint64_t nwid, const NetworkSettingsChange& change, uint64
     }
     Port& p = ports_[nwid];
     p.whitelist = lc.allow_managed_whitelist;
-    open_port(nwid, p);
+    if (nwid != opt_.bridged_network) open_port(nwid, p);
     // A network without a working tap shows PORT_ERROR, as stock's.
     if (p.error) member_->set_port_error(nwid, true);
     std::string why;
@@ -114,7 +114,10 @@ bool MemberHost::join(uint64_t nwid, const NetworkSettingsChange& change, uint64
         !write_network_conf(opt_.home, nwid, {}, &why))
       log(LogLevel::kWarn, "cannot write " + network_conf_path(opt_.home, nwid) + ": " + why);
     log(LogLevel::kInfo, "joined network " + port::nwid_hex(nwid) + " (tap " +
-                             (p.tap ? p.name : "none: " + std::string(std::strerror(p.error))) + ")");
+                             (p.tap                           ? p.name
+                              : nwid == opt_.bridged_network ? "none: bridged by the data plane's lan port"
+                                                             : "none: " + std::string(std::strerror(p.error))) +
+                             ")");
   } else {
     member_->set_settings(nwid, s);
     ports_[nwid].whitelist = lc.allow_managed_whitelist;

@@ -48,6 +48,9 @@ struct MemberHostOptions {
   // hands over TCP super-frames of up to 64 KiB (one read instead of ~20),
   // split here into frames of the network's MTU (control/port/vnet_hdr).
   bool tap_offload = false;
+  // A gateway (docs/gateway.md): the network its data plane's LAN port
+  // bridges gets no tap -- the data plane carries its frames.
+  uint64_t bridged_network = 0;
 };
 
 class MemberHost {

@@ -93,6 +93,15 @@ void Member::hold(Network& n, const Vl2Packet& pk, Ctx& c) {
   counters_.count(Vl2Count::frames_held);
 }
 
+bool Member::request_credentials(uint64_t nwid, uint64_t peer, uint64_t now, Actions& out) {
+  Network* n = find(nwid);
+  if (!n || !n->config || n->config->is_public()) return false;
+  Ctx c{now, out};
+  send(peer, wire::Verb::kError, error_payload(wire::Verb::kFrame, 0, ErrorCode::kNeedMembershipCertificate, nwid), c);
+  counters_.count(Vl2Count::credentials_requested);
+  return true;
+}
+
 void Member::replay_held(uint64_t peer, Ctx& c) {
   const crypto::Identity* id = vl1_.identity_of(peer);
   for (auto& [nwid, n] : networks_) {

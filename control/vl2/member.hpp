@@ -67,6 +67,16 @@ class Member final : public Vl2Handler {
   uint64_t bridge_for(uint64_t nwid, uint64_t mac) const;
   // The subscribers known for a group (multicast tests).
   size_t known_subscribers(uint64_t nwid, const MulticastGroup& g) const;
+  // Asks `peer` for its credentials on `nwid` (ERROR NEED_MEMBERSHIP_
+  // CERTIFICATE, as a frame from an unadmitted sender does). For a gateway's
+  // control after a restart: its fast path drops frames to and from peers
+  // control has not admitted, so none reaches the member to ask. False if
+  // not joined or there is nothing to ask for (a public network).
+  bool request_credentials(uint64_t nwid, uint64_t peer, uint64_t now, Actions& out);
+  // A joined network's state, read-only (nullptr if not joined): a
+  // gateway's control (control/service/gateway_host) installs its members,
+  // bridge routes and subscribers in the data plane's VL2 tables.
+  const Network* network_state(uint64_t nwid) const { return find(nwid); }
 
  private:
   struct Ctx {

@@ -108,6 +108,12 @@ class Subscriptions {
   GatherPlan plan_gather(const MulticastGroup& g, size_t limit, uint64_t now);
 
   void expire(uint64_t now);
+  // Every (group, subscriber) held, for a gateway's data-plane tables.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [g, grp] : groups_)
+      for (const Member& m : grp.members) f(g, m.address);
+  }
   size_t groups() const { return groups_.size(); }
   size_t subscriptions() const { return count_; }
 

@@ -1,0 +1,129 @@
+// A gateway's VL2 tables (issue 12, docs/gateway.md) as a reconciled state,
+// beside table_reconciler's VL1 peer table: control says what it WANTS the
+// data plane's tables for the bridged network to hold (Vl2Desired: the
+// network's settings and rules, members with their gate flags, peer keys,
+// MAC routes, multicast subscribers) and this unit sends the difference
+// from what it has INSTALLED, as the command ring takes it.
+//
+//   set_desired(Vl2Desired)  ──pump()──▶  VL2_* commands (deletes first, then
+//   (from gateway_host, a few            network/rules, keys, members, MACs,
+//    times a second)                      subscribers), then NOP+F_ACK
+//          ▲
+//          └── on_event(): RESULT of a VL2 command (failure: the item is
+//              forgotten as installed and retried after kRetryMs) or of our
+//              barrier (everything before it is confirmed)
+//
+// The VL2 tables are not part of the data plane's RESYNC dump (docs/ipc-abi.md
+// "VL2 commands"): they are control's state. So on every attach (a data plane
+// restart, or this control starting next to a running data plane) the
+// network is deleted and installed again wholesale -- nothing stale survives,
+// at the cost of a short gap in bridging while the commands go out.
+//
+// Our commands use seqs with kSeqBit set, so the backend can route their
+// RESULTs here and the peer table's to table_reconciler (its seqs count up
+// from 1 and never reach that bit in practice).
+//
+// Keys: held here only as long as they are desired (wiped when replaced or
+// dropped), leave only in PEER_KEY_SET commands (wiped by the sink's caller
+// after send), and never appear in a log line or a stat.
+//
+// No I/O, single-threaded; memory bounded by what the desired state holds.
+#pragma once
+
+#include <string.h>  // explicit_bzero
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/ipc/abi.h"
+#include "dataplane/ipc/vl2_commands.hpp"
+
+namespace flatnet::control::boundary {
+
+struct Vl2Key {
+  std::array<uint8_t, FLATNET_IPC_VL2_KEY_SIZE> key{};
+  unsigned suite = 1;  // what we armor with toward the peer: 1 or 3
+  Vl2Key() = default;
+  Vl2Key(const Vl2Key&) = default;
+  Vl2Key& operator=(const Vl2Key&) = default;
+  ~Vl2Key() { explicit_bzero(key.data(), key.size()); }
+  bool operator==(const Vl2Key& o) const { return key == o.key && suite == o.suite; }
+};
+
+using Vl2Group = std::tuple<uint64_t, uint32_t, uint64_t>;  // (group MAC, ADI, member)
+
+struct Vl2Desired {
+  ipc::vl2::NetworkSettings settings;     // settings.nwid 0 = no network
+  std::vector<uint8_t> rules;             // spec §10.9 binary form; empty = none
+  bool unsupported_match = false;
+  std::map<uint64_t, uint32_t> members;   // address -> FLATNET_IPC_VL2_MEMBER_* flags
+  std::map<uint64_t, Vl2Key> keys;        // address -> key and suite
+  std::map<uint64_t, uint64_t> macs;      // MAC -> member or bridge behind it
+  std::set<Vl2Group> subscribers;
+};
+
+struct Vl2ReconcilerStats {
+  uint64_t members = 0, keys = 0, macs = 0, subscribers = 0;  // desired (gauges)
+  uint64_t pending = 0;                    // 1 while the installed state differs
+  uint64_t in_flight = 0;                  // commands sent, not yet confirmed
+  uint64_t commands_sent = 0, ring_full = 0, failures = 0, reinstalls = 0, barriers_confirmed = 0;
+};
+
+class Vl2Reconciler {
+ public:
+  using Sink = std::function<bool(flatnet_ipc_command&)>;  // true = queued (the caller wipes it)
+  using Logger = std::function<void(const std::string&)>;
+
+  static constexpr uint32_t kSeqBit = 0x80000000u;
+  static constexpr uint64_t kRetryMs = 1000;
+  static constexpr uint64_t kBarrierTimeoutMs = 5000;
+
+  explicit Vl2Reconciler(Logger log = {}) : log_(std::move(log)) {}
+
+  void set_desired(Vl2Desired d);
+  const Vl2Desired& desired() const { return want_; }
+
+  // A (new) data plane: everything is installed again from scratch.
+  void attached();
+  void detached() { attached_ = false; }
+  static bool owns(uint32_t seq) { return (seq & kSeqBit) != 0; }
+  // A RESULT event whose seq owns() is true.
+  void on_result(const flatnet_ipc_event& e, uint64_t now);
+  unsigned pump(uint64_t now, const Sink& sink);
+  Vl2ReconcilerStats stats() const;
+
+ private:
+  enum class Kind : uint8_t { kNetwork, kKey, kMember, kMac, kSub, kQuietDelete };
+  struct Sent {
+    Kind kind;
+    uint64_t a = 0;   // address or MAC
+    Vl2Group g{};
+  };
+  uint32_t next_seq() { seq_ = (seq_ + 1) & ~kSeqBit; return seq_ | kSeqBit; }
+  bool send(flatnet_ipc_command c, const Sent& s, const Sink& sink);
+  void log(const std::string& line);
+
+  Logger log_;
+  Vl2Desired want_;
+  Vl2Desired have_;           // what was sent and not refused
+  bool have_network_ = false; // have_.settings/rules sent
+  bool attached_ = false;
+  bool reset_ = false;        // NETWORK_DELETE of have_/want_ nwid first
+  uint64_t deleted_nwid_ = 0; // a network to delete (reset or the nwid changed)
+  uint64_t retry_at_ = 0;
+  uint32_t seq_ = 0;
+  std::unordered_map<uint32_t, Sent> in_flight_;
+  uint32_t barrier_seq_ = 0;
+  uint64_t barrier_at_ = 0;
+  unsigned log_lines_ = 0;
+  Vl2ReconcilerStats st_;
+};
+
+}  // namespace flatnet::control::boundary

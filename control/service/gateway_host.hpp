@@ -1,0 +1,69 @@
+// flatnetd as a gateway's control (--dataplane with a data plane that has a
+// `lan` port, docs/gateway.md): the member (control/vl2) joins the network
+// the LAN port bridges as stock's bridges do (the controller must authorize
+// this node as an active bridge; allowManaged off; no tap: the data plane
+// owns the LAN), and this unit turns what the member and the core know into
+// the desired state of the data plane's VL2 tables:
+//
+//   member's config    -> the network (MTU, multicastLimit, broadcast,
+//                         private) and its rules (§10.9 binary form)
+//   member's records   -> members whose credentials pass the gate now
+//                         (PRESENT | COM_VALID, BRIDGE for active bridges);
+//                         a deauthorized member drops out at the next refresh
+//   core's peer table  -> each such member's key and suite
+//   §5.2 MACs, bridge  -> MAC routes (a member's MAC, MACs learned behind
+//   routes                other bridges)
+//   LIKEs and gathers  -> multicast subscribers
+//
+// Rebuilt every kRefreshMs and handed to the backend, whose reconciler
+// sends only the difference (control/boundary/vl2_reconciler). I/O-free.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "control/boundary/vl2_reconciler.hpp"
+#include "control/core/core.hpp"
+#include "control/vl2/member.hpp"
+
+namespace flatnet::control::service {
+
+class GatewayHost {
+ public:
+  // A revoked or expired member is cut off within this (+ the ring's delay).
+  static constexpr uint64_t kRefreshMs = 250;
+
+  // True when it is time to rebuild (every kRefreshMs), from kSettleMs
+  // after the first solicit() on: a restarted control first gives the
+  // members it asked a moment to present their credentials, so the
+  // re-install (delete + add) does not cut them off in between.
+  bool due(uint64_t now) {
+    if (now < next_ || settle_at_ == 0 || now < settle_at_) return false;
+    next_ = now + kRefreshMs;
+    return true;
+  }
+  static constexpr uint64_t kSettleMs = 1'000;
+  // The tables for `nwid` as the member and the core know them now; an
+  // empty network (nwid 0) while the member has no config for it.
+  static boundary::Vl2Desired desired(uint64_t nwid, const vl2::Member& member, const Core& core);
+  // Asks every peer the core holds a key for (roots aside) that the member
+  // has not admitted on `nwid` for its credentials, each at most once per
+  // kSolicitMs. Why: a restarted control has lost the memberships its
+  // predecessor learned, and the fast path drops frames to and from peers
+  // it has not been told about -- so no frame would reach the member to
+  // trigger the request, and a member only re-pushes every 500 s. Peers
+  // outside the network ignore the request (not a member of it).
+  void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
+
+  static constexpr uint64_t kSolicitMs = 30'000;
+  static constexpr uint64_t kSolicitScanMs = 2'000;  // the peer table is walked this often
+  static constexpr size_t kMaxSolicited = 65'536;
+
+ private:
+  uint64_t next_ = 0;
+  uint64_t next_scan_ = 0;
+  uint64_t settle_at_ = 0;  // 0 = solicit() not run yet
+  std::unordered_map<uint64_t, uint64_t> asked_;  // peer -> when last asked
+};
+
+}  // namespace flatnet::control::service

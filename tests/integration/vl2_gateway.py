@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""Integration: a flatnet gateway (issue 12) bridges an "office LAN" into a
+network -- flatnet-dataplane with an af_packet underlay and an af_packet
+`lan` port, driven by its flatnetd --dataplane (docs/gateway.md).
+
+    ns <p>r root R ────┐
+    ns <p>c controller ├─ br0 (ns <p>br) ── gu0 ┐ ns <p>g: flatnet-dataplane
+    ns <p>a member A ──┘   (10.<n>.0.0/24)      │   (underlay gu0, lan gl0) +
+       (tap, 10.147.18.x)                       │   flatnetd --dataplane
+    ns <p>l LAN host H eth0 10.147.18.250 ─ gl0 ┘
+
+Checks, bounded:
+ 1. A authorized and OK; the gateway G (authorized, activeBridge) joins the
+    network the data plane's lan port bridges by itself, without a tap, and
+    its VL2 tables hold the network (flatnet_gateway_* in /metrics);
+ 2. A pings H: ARP from A crosses the gateway to the LAN, H's answers come
+    back through the fast path (member key, gate, MAC routes installed by
+    control); A's neighbour entry for H is H's own MAC;
+ 3. H pings A (its neighbour table flushed first: H's ARP request
+    crosses the gateway as a MULTICAST_FRAME to A's subscription, which A
+    LIKEd to the gateway) and sends A a TCP stream;
+ 4. G's control restarted under a 10 pps ping H -> A: the new control
+    installs the tables again (loss printed); H reaches A;
+ 5. G's data plane restarted: control re-attaches, installs the peer table
+    and the VL2 tables again; H reaches A within 10 s;
+ 6. A deauthorized: the gateway removes A from its VL2 tables within 2 s
+    (flatnet_gateway_members 0, nothing pending) and H can no longer reach A.
+Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
+processes and files are removed whatever happens.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from flatnet_procs import read, wait_for
+from netns_topology import in_ns, run, skip
+from vl2_net import Nodes, planet_for, underlay
+
+NET = 94
+H_IP = "10.147.18.250"
+G_IP = "10.%d.0.20" % NET
+
+
+class Test(Nodes):
+    def __init__(self, flatnetd, cli, ctl, idtool, dataplane, tableload):
+        super().__init__(tempfile.mkdtemp(prefix="fgw."), "fgw%d" % (os.getpid() % 1000), flatnetd, cli)
+        self.ctl, self.idtool, self.dp, self.tableload = ctl, idtool, dataplane, tableload
+        self.created = []
+
+    def controller(self, *args):
+        return run("ip", "netns", "exec", self.ns("c"), self.ctl, "-D" + self.home("c"), *args)
+
+    def gateway_ns(self):
+        """ns <p>g with gu0 (a port of br0, no address: the data plane owns
+        10.<n>.0.20) and gl0, a veth to H's eth0 in ns <p>l."""
+        g, l, br = self.ns("g"), self.ns("l"), self.ns("br")
+        for ns in (g, l):
+            run("ip", "netns", "add", ns)
+            self.created.append(ns)
+            in_ns(ns, "ip", "link", "set", "lo", "up")
+        in_ns(br, "ip", "link", "add", g + "p", "type", "veth", "peer", "name", "gu0", "netns", g)
+        in_ns(br, "ip", "link", "set", g + "p", "master", "br0", "up")
+        in_ns(g, "ip", "link", "add", "gl0", "type", "veth", "peer", "name", "eth0", "netns", l)
+        for dev in ("gu0", "gl0"):
+            in_ns(g, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % dev, check=False)
+            in_ns(g, "ip", "link", "set", dev, "arp", "off", "up")
+        in_ns(l, "ip", "addr", "add", H_IP + "/24", "dev", "eth0")
+        in_ns(l, "ip", "link", "set", "eth0", "up")
+        if shutil.which("ethtool"):
+            in_ns(l, "ethtool", "-K", "eth0", "tx", "off", check=False)
+        link = in_ns(l, "ip", "-o", "link", "show", "dev", "eth0").stdout
+        return re.search(r"link/ether (\S+)", link).group(1)
+
+    def start_gateway(self, nwid):
+        self.instance = self.prefix + "i"
+        cfg = {
+            "instance": self.instance,
+            "ports": [{"devargs": "net_af_packet0,iface=gu0"},
+                      {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": nwid}],
+            "ipv4": G_IP + "/24", "address": self.addr["g"], "relay": False,
+            "workers": 0, "memory_mb": 256, "table_capacity": 1024,
+        }
+        path = os.path.join(self.work, "dp.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        self.dp_cfg = path
+        self.start_dataplane()
+        self.start_control()
+
+    def start_dataplane(self):
+        self.start("dpg", ["ip", "netns", "exec", self.ns("g"), self.dp, "-c", self.dp_cfg, "--",
+                           "--log-level=*:warning"], mode="w")
+        wait_for("flatnet-dataplane ready", lambda: self.alive("dpg") and
+                 "flatnet-dataplane: ready" in self.logtext("dpg"), 30)
+
+    def start_control(self):
+        self.start("g", ["ip", "netns", "exec", self.ns("g"), self.flatnetd, "-H", self.home("g"),
+                         "--dataplane", self.instance, "--log-level", "debug"])
+        wait_for("g's API", lambda: self.alive("g") and self.cli("g", "info", check=False).returncode == 0, 20)
+
+    def installed(self, members=1):
+        """True once G's VL2 tables hold `members` members, confirmed."""
+        m = self.metrics("g")
+        return m.get("flatnet_gateway_members", -1) == members and m.get("flatnet_gateway_pending", 1) == 0 \
+            and m.get("flatnet_gateway_in_flight", 1) == 0 and m.get("flatnet_gateway_barriers_confirmed_total", 0) > 0
+
+    def background_ping(self, ip, count):
+        """ping from H every 0.1 s, `count` times; returns the process."""
+        return subprocess.Popen(["ip", "netns", "exec", self.ns("l"), "ping", "-n", "-c", str(count), "-i", "0.1",
+                                 "-W", "1", ip], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    @staticmethod
+    def loss(proc):
+        out = proc.communicate(timeout=60)[0]
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", out)
+        assert m, out
+        return int(m.group(1)), int(m.group(2))
+
+    def reachable_within(self, ip, seconds):
+        """Seconds until one ping from H to `ip` is answered (or None)."""
+        t0 = time.time()
+        while time.time() - t0 < seconds:
+            if in_ns(self.ns("l"), "ping", "-c", "1", "-W", "1", ip, check=False, timeout=5).returncode == 0:
+                return time.time() - t0
+        return None
+
+    def metrics(self, name):
+        token = read(self.home(name) + "/authtoken.secret").strip()
+        q = ("import urllib.request,sys; r=urllib.request.Request('http://127.0.0.1:9993/metrics',"
+             "headers={'X-ZT1-Auth':sys.argv[1]}); print(urllib.request.urlopen(r,timeout=5).read().decode())")
+        r = run("ip", "netns", "exec", self.ns(name), sys.executable, "-c", q, token, check=False)
+        out = {}
+        for line in r.stdout.splitlines() if r.returncode == 0 else []:
+            m = re.match(r"^([a-z_0-9]+) (\S+)$", line)
+            if m:
+                out[m.group(1)] = float(m.group(2))
+        return out
+
+    def dp_counters(self):
+        r = run(self.tableload, "--instance", self.instance, "stats", "--json", check=False)
+        if r.returncode != 0:
+            return {}
+        return {k: v[0] for k, v in json.loads(r.stdout.strip().splitlines()[-1])["counters"].items()}
+
+    def main(self):
+        names = ["r", "c", "a"]
+        self.ips = underlay(self.prefix, NET, names, self.created)
+        self.addr = planet_for(self.idtool, self.work, names + ["g"], "r", self.ips["r"])
+        h_mac = self.gateway_ns()
+        for n in names:
+            self.start_node(n)
+        nwid = self.controller(
+            "create", "name=fgw-office", "private=true", "v4AssignMode={\"zt\":true}",
+            'ipAssignmentPools=[{"ipRangeStart":"10.147.18.10","ipRangeEnd":"10.147.18.200"}]',
+            'routes=[{"target":"10.147.18.0/24","via":null}]').stdout.strip()
+        self.controller("authorize", nwid, self.addr["a"])
+        self.controller("authorize", nwid, self.addr["g"])
+        self.controller("set", nwid, self.addr["g"], "activeBridge=true")
+        self.cli("a", "join", nwid)
+        net_a = self.wait_ok("a", nwid)
+        a_ip = self.ipv4(net_a)
+
+        # 1. the gateway joins by itself, no tap, and installs the network
+        self.start_gateway(nwid)
+
+        def g_ok():
+            n = self.network("g", nwid)
+            return n if n and n["status"] == "OK" and n["bridge"] else None
+        net_g = wait_for("G OK as an active bridge", g_ok, 30)
+        assert not net_g.get("portDeviceName"), net_g
+        assert net_g["allowManaged"] is False, net_g
+        wait_for("the network in G's VL2 tables",
+                 lambda: self.metrics("g").get("flatnet_gateway_barriers_confirmed_total", 0) > 0, 20)
+        print("ok: G joined %s as an active bridge, no tap, allowManaged off; VL2 tables installed" % nwid)
+
+        # 2. A -> H through the gateway
+        out = self.ping("a", H_IP)
+        print("ok: ping A -> H (%s, on the office LAN): %s" % (H_IP, out.strip().splitlines()[-1]))
+        neigh = in_ns(self.ns("a"), "ip", "neigh", "show", H_IP).stdout
+        assert h_mac in neigh, (neigh, h_mac)
+        m = self.metrics("g")
+        print("ok: A's ARP entry for H: %s; G's tables: members %d keys %d macs %d subscribers %d" % (
+            neigh.strip(), m.get("flatnet_gateway_members", 0), m.get("flatnet_gateway_peer_keys", 0),
+            m.get("flatnet_gateway_mac_routes", 0), m.get("flatnet_gateway_subscribers", 0)))
+
+        # 3. H -> A: ping (H's ARP for A first: A's subscription to its ARP
+        # group, LIKEd to the gateway, must be in the gateway's tables), then TCP
+        wait_for("A's LIKEs in G's VL2 tables",
+                 lambda: self.metrics("g").get("flatnet_gateway_subscribers", 0) > 0, 20)
+        in_ns(self.ns("l"), "ip", "neigh", "flush", "dev", "eth0", check=False)
+        out = self.ping("l", a_ip)
+        print("ok: ping H -> A (%s): %s" % (a_ip, out.strip().splitlines()[-1]))
+        got, secs = self.tcp_transfer("a", "l", a_ip)
+        assert got == 4 << 20, got
+        print("ok: TCP H -> A: %d bytes in %.2f s" % (got, secs))
+        c = self.dp_counters()
+        print("gateway counters: " + json.dumps({k: v for k, v in c.items() if v and ("vl2" in k or "lan" in k)}))
+
+        # 4. the gateway's control restarted under traffic: the new control
+        # installs the tables again (delete + re-add: nothing stale survives)
+        bg = self.background_ping(a_ip, 100)
+        time.sleep(1)
+        self.stop("g")
+        self.start_control()
+        wait_for("G's tables installed again by the new control", self.installed, 20)
+        sent, got = self.loss(bg)
+        m = self.metrics("g")
+        assert m.get("flatnet_gateway_reinstalls_total", 0) >= 1, m  # deleted and installed again
+        print("ok: G's control restarted under traffic: tables re-installed (%d commands); %d of %d pings "
+              "(0.1 s apart) answered" % (m.get("flatnet_gateway_commands_sent_total", 0), got, sent))
+        took = self.reachable_within(a_ip, 10)
+        assert took is not None, "H cannot reach A after G's control restarted"
+
+        # 5. the data plane restarted: control re-attaches and installs again
+        self.stop("dpg")
+        t0 = time.time()
+        self.start_dataplane()
+        took = self.reachable_within(a_ip, 15)
+        assert took is not None, "H cannot reach A after G's data plane restarted"
+        took = time.time() - t0
+        print("ok: G's data plane restarted: H reaches A again %.2f s after the restart began" % took)
+        assert took <= 10.0, "bridging resumed after %.2f s (> 10 s)" % took
+
+        # 6. deauthorize A: out of the gateway's tables within 2 s
+        before = self.metrics("g")
+        assert before.get("flatnet_gateway_members", 0) >= 1, before
+        t0 = time.time()
+        self.controller("deauthorize", nwid, self.addr["a"])
+        def cut():
+            m = self.metrics("g")
+            return m if m.get("flatnet_gateway_members", 1) == 0 and m.get("flatnet_gateway_pending", 1) == 0 \
+                and m.get("flatnet_gateway_in_flight", 1) == 0 else None
+        wait_for("A out of G's VL2 tables", cut, 10)
+        took = time.time() - t0
+        print("ok: A deauthorized: out of the gateway's VL2 tables (confirmed) after %.2f s" % took)
+        assert took <= 2.0, "A cut off after %.2f s (> 2 s)" % took
+        r = in_ns(self.ns("l"), "ping", "-c", "3", "-i", "0.3", "-W", "1", a_ip, check=False, timeout=15)
+        assert r.returncode != 0, "H still reaches A after deauthorization:\n" + r.stdout
+        print("ok: H can no longer reach A")
+
+    def cleanup(self):
+        self.teardown(self.created)
+
+
+def main():
+    if len(sys.argv) < 7:
+        print("usage: vl2_gateway.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool> "
+              "<flatnet-dataplane> <flatnet-tableload>")
+        return 2
+    if os.geteuid() != 0:
+        skip("needs root (network namespaces, taps)")
+    if not shutil.which("ip"):
+        skip("'ip' not found")
+    t = Test(*[os.path.abspath(p) for p in sys.argv[1:7]])
+    try:
+        t.main()
+        print("PASS")
+        return 0
+    except Exception as e:  # noqa: BLE001 -- reported, then cleaned up
+        print("FAIL: %s" % e)
+        t.stop_all()
+        t.print_tails(("c", "a", "g", "dpg"), lines=40)
+        return 1
+    finally:
+        t.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

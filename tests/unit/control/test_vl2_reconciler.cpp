@@ -1,0 +1,218 @@
+// control/boundary/vl2_reconciler against a model of the data plane's VL2
+// tables: what it sends for a desired state, its diffs, re-installs on
+// attach, back-pressure from a full ring, and retries after a refusal.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "control/boundary/vl2_reconciler.hpp"
+
+namespace flatnet::control::boundary {
+namespace {
+
+constexpr uint64_t kNwid = 0x8056c2e21c000001ull;
+constexpr uint64_t kA = 0x1111111111ull, kB = 0x2222222222ull;
+
+// The data plane's tables as the commands leave them; every barrier answered.
+struct Model {
+  std::set<uint64_t> networks;
+  std::map<uint64_t, uint32_t> members;
+  std::map<uint64_t, unsigned> keys;
+  std::map<uint64_t, uint64_t> macs;
+  std::set<Vl2Group> subs;
+  std::vector<uint16_t> types;          // every command seen, in order
+  std::vector<flatnet_ipc_event> results;
+  size_t room = SIZE_MAX;               // commands the ring takes before it is full
+  uint16_t refuse_type = 0;             // answer this type with TABLE_FULL (once)
+
+  bool take(flatnet_ipc_command& c) {
+    if (room == 0) return false;
+    --room;
+    flatnet_ipc_vl2_command v;
+    std::memcpy(&v, &c, sizeof v);
+    types.push_back(v.type);
+    auto result = [&](uint32_t status, uint32_t count) {
+      flatnet_ipc_event e{};
+      e.type = FLATNET_IPC_EV_RESULT;
+      e.seq = v.seq;
+      e.status = status;
+      e.count = count;
+      results.push_back(e);
+    };
+    if (v.type == refuse_type) {
+      refuse_type = 0;
+      result(FLATNET_IPC_E_TABLE_FULL, v.type);
+      return true;
+    }
+    switch (v.type) {
+      case FLATNET_IPC_CMD_NOP: result(FLATNET_IPC_OK, 0); break;
+      case FLATNET_IPC_CMD_VL2_NETWORK_SET: networks.insert(v.u.t.nwid); break;
+      case FLATNET_IPC_CMD_VL2_NETWORK_DELETE:
+        if (!networks.erase(v.u.t.nwid)) result(FLATNET_IPC_E_NOT_FOUND, v.type);
+        members.clear(), macs.clear(), subs.clear();
+        break;
+      case FLATNET_IPC_CMD_VL2_MEMBER_SET: members[v.addr] = v.u.t.member_flags; break;
+      case FLATNET_IPC_CMD_VL2_MEMBER_DELETE: members.erase(v.addr); break;
+      case FLATNET_IPC_CMD_VL2_PEER_KEY_SET: keys[v.addr] = v.flags >> FLATNET_IPC_VL2_SUITE_SHIFT; break;
+      case FLATNET_IPC_CMD_VL2_PEER_KEY_DELETE: keys.erase(v.addr); break;
+      case FLATNET_IPC_CMD_VL2_MAC_SET: macs[v.u.t.mac] = v.addr; break;
+      case FLATNET_IPC_CMD_VL2_MAC_DELETE: macs.erase(v.u.t.mac); break;
+      case FLATNET_IPC_CMD_VL2_SUBSCRIBE: subs.insert({v.u.t.mac, v.u.t.adi, v.addr}); break;
+      case FLATNET_IPC_CMD_VL2_UNSUBSCRIBE: subs.erase({v.u.t.mac, v.u.t.adi, v.addr}); break;
+      default: break;
+    }
+    return true;
+  }
+};
+
+Vl2Desired two_members() {
+  Vl2Desired d;
+  d.settings.nwid = kNwid;
+  d.settings.mtu = 2800;
+  d.rules = {0x06};  // one ACTION_ACCEPT: bytes are opaque here
+  for (uint64_t a : {kA, kB}) {
+    d.members[a] = FLATNET_IPC_VL2_MEMBER_PRESENT | FLATNET_IPC_VL2_MEMBER_COM_VALID;
+    d.keys[a].key.fill(uint8_t(a));
+    d.keys[a].suite = 3;
+    d.macs[0x320000000000ull | (a & 0xffffffffffull)] = a;
+  }
+  d.subscribers.insert({0xffffffffffffull, 0x0a000001u, kA});
+  return d;
+}
+
+unsigned pump(Vl2Reconciler& r, Model& m, uint64_t now) {
+  const unsigned n = r.pump(now, [&](flatnet_ipc_command& c) { return m.take(c); });
+  auto results = std::move(m.results);
+  m.results.clear();
+  for (const auto& e : results) r.on_result(e, now);
+  return n;
+}
+
+TEST(Vl2Reconciler, InstallsWhatIsWantedThenNothingMore) {
+  Vl2Reconciler r;
+  Model m;
+  r.set_desired(two_members());
+  EXPECT_EQ(pump(r, m, 0), 0u);  // not attached: nothing
+  r.attached();
+  EXPECT_GT(pump(r, m, 1), 0u);
+  EXPECT_EQ(m.types.front(), FLATNET_IPC_CMD_VL2_NETWORK_DELETE);  // nothing stale survives an attach
+  EXPECT_TRUE(m.networks.count(kNwid));
+  EXPECT_EQ(m.members.size(), 2u);
+  EXPECT_EQ(m.keys.size(), 2u);
+  EXPECT_EQ(m.keys[kA], 3u);
+  EXPECT_EQ(m.macs.size(), 2u);
+  EXPECT_EQ(m.subs.size(), 1u);
+  const auto s = r.stats();
+  EXPECT_EQ(s.in_flight, 0u);
+  EXPECT_EQ(s.pending, 0u);
+  EXPECT_EQ(s.barriers_confirmed, 1u);
+  EXPECT_EQ(pump(r, m, 2), 0u);  // settled
+}
+
+TEST(Vl2Reconciler, RemovesWhatIsNoLongerWanted) {
+  Vl2Reconciler r;
+  Model m;
+  r.set_desired(two_members());
+  r.attached();
+  pump(r, m, 1);
+  Vl2Desired d = two_members();
+  d.members.erase(kB);
+  d.keys.erase(kB);
+  d.macs.erase(0x320000000000ull | kB);
+  d.subscribers.clear();
+  r.set_desired(d);
+  m.types.clear();
+  pump(r, m, 2);
+  EXPECT_EQ(m.members.count(kB), 0u);
+  EXPECT_EQ(m.keys.count(kB), 0u);
+  EXPECT_EQ(m.macs.size(), 1u);
+  EXPECT_TRUE(m.subs.empty());
+  EXPECT_EQ(m.members.count(kA), 1u);
+  // Only the differences (and a barrier) went out.
+  EXPECT_EQ(m.types.size(), 5u);
+}
+
+TEST(Vl2Reconciler, ReattachInstallsEverythingAgain) {
+  Vl2Reconciler r;
+  Model m;
+  r.set_desired(two_members());
+  r.attached();
+  pump(r, m, 1);
+  Model fresh;  // a restarted data plane: empty tables
+  r.detached();
+  r.attached();
+  pump(r, fresh, 2);
+  EXPECT_TRUE(fresh.networks.count(kNwid));
+  EXPECT_EQ(fresh.members.size(), 2u);
+  EXPECT_EQ(fresh.keys.size(), 2u);
+  EXPECT_EQ(r.stats().reinstalls, 2u);
+  EXPECT_EQ(r.stats().failures, 0u);  // NOT_FOUND of the reset's delete is expected
+}
+
+TEST(Vl2Reconciler, ResetWaitsForTheNetworkToDelete) {
+  // A control that just started has no config yet: it must not install an
+  // empty state and then add to the old one, but delete it once known.
+  Vl2Reconciler r;
+  Model m;
+  m.networks.insert(kNwid);
+  m.members[0x3333333333ull] = FLATNET_IPC_VL2_MEMBER_PRESENT;  // left by a previous control
+  r.attached();
+  EXPECT_EQ(pump(r, m, 1), 0u);
+  r.set_desired(two_members());
+  pump(r, m, 2);
+  EXPECT_EQ(m.types.front(), FLATNET_IPC_CMD_VL2_NETWORK_DELETE);
+  EXPECT_EQ(m.members.count(0x3333333333ull), 0u);
+  EXPECT_EQ(m.members.size(), 2u);
+}
+
+TEST(Vl2Reconciler, FullRingResumesWhereItStopped) {
+  Vl2Reconciler r;
+  Model m;
+  m.room = 3;
+  r.set_desired(two_members());
+  r.attached();
+  for (uint64_t t = 1; t < 20; ++t) {
+    pump(r, m, t);
+    m.room = 3;
+  }
+  EXPECT_EQ(m.members.size(), 2u);
+  EXPECT_EQ(m.subs.size(), 1u);
+  EXPECT_GT(r.stats().ring_full, 0u);
+  EXPECT_EQ(r.stats().pending, 0u);
+}
+
+TEST(Vl2Reconciler, RefusedCommandIsRetriedAfterADelay) {
+  Vl2Reconciler r;
+  Model m;
+  m.refuse_type = FLATNET_IPC_CMD_VL2_MEMBER_SET;
+  r.set_desired(two_members());
+  r.attached();
+  pump(r, m, 1);
+  EXPECT_EQ(m.members.size(), 1u);
+  EXPECT_EQ(r.stats().failures, 1u);
+  EXPECT_EQ(pump(r, m, 2), 0u);  // backing off
+  pump(r, m, 2 + Vl2Reconciler::kRetryMs);
+  EXPECT_EQ(m.members.size(), 2u);
+}
+
+TEST(Vl2Reconciler, ChangedSettingsAreSentAgain) {
+  Vl2Reconciler r;
+  Model m;
+  r.set_desired(two_members());
+  r.attached();
+  pump(r, m, 1);
+  Vl2Desired d = two_members();
+  d.settings.multicast_limit = 7;
+  r.set_desired(d);
+  m.types.clear();
+  pump(r, m, 2);
+  ASSERT_FALSE(m.types.empty());
+  EXPECT_EQ(m.types.front(), FLATNET_IPC_CMD_VL2_NETWORK_SET);
+  EXPECT_EQ(m.types[1], FLATNET_IPC_CMD_VL2_RULES_CHUNK);
+}
+
+}  // namespace
+}  // namespace flatnet::control::boundary
