@@ -19,6 +19,7 @@
 
 #include "control/controller/store/sqlite_store.hpp"
 #include "tools/bench/controller/config_bench.hpp"
+#include "tools/bench/controller/push_sim.hpp"
 
 using namespace flatnet::control::controller;
 using namespace flatnet::control::controller::store;
@@ -34,6 +35,7 @@ struct Options {
   bool keep = false;
   bool power_safe = true;   // --sync full (default) | normal
   uint64_t online = 10'000; // members online for the push row
+  int push_rounds = 3;      // network changes pushed over the member simulator (0: skip it)
 };
 
 double us(Clock::time_point a, Clock::time_point b) {
@@ -95,7 +97,7 @@ Member make_member(uint64_t nwid, uint64_t address, int64_t now) {
 int usage() {
   std::fprintf(stderr,
                "usage: flatnet-bench-controller [--dir DIR] [--members N] [--samples N]"
-               " [--page N] [--online N] [--sync full|normal] [--keep]\n");
+               " [--page N] [--online N] [--push-rounds N] [--sync full|normal] [--keep]\n");
   return 2;
 }
 
@@ -115,6 +117,7 @@ int main(int argc, char** argv) {
     else if (a == "--samples" && (v = next())) o.samples = std::atoi(v);
     else if (a == "--page" && (v = next())) o.page = std::strtoull(v, nullptr, 10);
     else if (a == "--online" && (v = next())) o.online = std::strtoull(v, nullptr, 10);
+    else if (a == "--push-rounds" && (v = next())) o.push_rounds = std::atoi(v);
     else return usage();
   }
   if (o.members == 0 || o.samples <= 0 || o.page == 0) return usage();
@@ -260,6 +263,12 @@ int main(int argc, char** argv) {
   if (!flatnet::bench::bench_config_requests(*s, controller, nwid, addrs, o.samples,
                                               o.online)) {
     std::fprintf(stderr, "config requests: store failure\n");
+    return 1;
+  }
+  // The same change pushed over real cores (push_sim.cpp).
+  if (o.push_rounds > 0 &&
+      !flatnet::bench::bench_push_over_cores(*s, controller, nwid, addrs, o.online, o.push_rounds)) {
+    std::fprintf(stderr, "push over cores failed\n");
     return 1;
   }
   s.reset();  // closing checkpoints the WAL into the database file
