@@ -5,8 +5,9 @@ file-backed controller, in one run on one machine (docs/bench-controller.md).
     controller-scale-bench.py <build dir> <stock zerotier-one> [--members 100000]
         [--stock-members 1000,10000] [--samples 500] [--rounds 5]
 
-Needs root: it makes a network namespace with only loopback (fnc-bench-<pid>)
-and runs itself, flatnetd and every stock node inside it, so stock (which
+Needs root: it makes a network namespace (fnc-bench-<pid>) with loopback and
+a veth pair whose both ends stay inside (stock binds no loopback address for
+VL1, so its UDP is reached on the veth's 10.77.0.1), and runs itself, flatnetd and every stock node inside it, so stock (which
 would otherwise call its planet's roots) reaches nothing; the namespace and
 temp homes are removed after. Stock is never part of this tree: build or
 fetch 1.14.1 elsewhere and give the binary's path.
@@ -21,6 +22,8 @@ round of each side sees the same machine load:
   - create one member: POST .../member/<new addr>
   - get one member, get the network
   - (each request on a new connection, connect time included)
+  - a config request over UDP (flatnet-bench-ncr-probe: one member with a real
+    identity, authorized on every side, times request -> whole verified config)
   - list members (GET .../member): every member in one answer on both sides
     (stock's only list; neither API pages it)
 Memory: the daemon's RSS with the network minus its RSS with an empty
@@ -114,6 +117,8 @@ def wait_api(port, token, proc, timeout=600):
 
 class Stock:
     """Stock zerotier-one with its own temp home, a controller.d of n members."""
+    # Stock binds no loopback address for VL1: it answers UDP on the veth's.
+    udp_ip = "10.77.0.1"
 
     def __init__(self, binary, work, name, port, n):
         self.home = os.path.join(work, name)
@@ -172,6 +177,7 @@ class Stock:
 
 
 class Flatnet:
+    udp_ip = "127.0.0.1"
     def __init__(self, build, work, n):
         from controller_node import Node
         self.node = Node(build + "/control/flatnetd", build + "/tools/idtool/flatnet-idtool",
@@ -200,6 +206,10 @@ class Flatnet:
         return self.node.proc
 
     @property
+    def home(self):
+        return self.node.home
+
+    @property
     def port(self):
         return self.node.port
 
@@ -209,6 +219,18 @@ class Flatnet:
 
     def stop(self):
         self.node.stop()
+
+
+def probe(a, side, member, samples):
+    """flatnet-bench-ncr-probe: one member's config requests to side's controller
+    over UDP, timed from the request to the whole verified config."""
+    p = subprocess.run([a.build + "/tools/bench/controller/flatnet-bench-ncr-probe",
+                        member + "/identity.secret", side.home + "/identity.public",
+                        side.udp_ip, str(side.port), side.nwid, str(samples)],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError("probe: %s %s" % (p.stdout, p.stderr))
+    return json.loads(p.stdout)
 
 
 def one_round(side, samples, rng, new_base):
@@ -265,11 +287,27 @@ def inner(a):
             mem["stock %d" % s.n] = (s.rss0, rss_kib(s.proc.pid))
         out["rss_kib_empty_full"] = mem
         rng = random.Random(7)
+        member = None
+        if a.ncr_samples:
+            # One real identity (the controllers check it): the probe's member,
+            # authorized on every side.
+            member = os.path.join(work, "probe-member")
+            os.makedirs(member)
+            subprocess.run([a.build + "/tools/idtool/flatnet-idtool", "generate",
+                            member + "/identity.secret", member + "/identity.public"],
+                           check=True, stdout=subprocess.DEVNULL)
+            maddr = open(member + "/identity.public").read().split(":")[0]
+            for side in sides.values():
+                Api(side.port, side.token).timed(
+                    "POST", "/controller/network/%s/member/%s" % (side.nwid, maddr),
+                    json.dumps({"authorized": True}))
         rounds = {k: [] for k in sides}
         for r in range(a.rounds):
             for k, side in sides.items():
                 t = time.time()
                 res = one_round(side, a.samples, rng, 0x2000000000 + r * 100000)
+                if member:
+                    res["ncr"] = probe(a, side, member, max(1, a.ncr_samples // a.rounds))
                 res["load"] = os.getloadavg()[0]
                 rounds[k].append(res)
                 print("round %d %-14s %.1f s (load %.1f)" % (r, k, time.time() - t, res["load"]),
@@ -312,6 +350,15 @@ def report(out):
         rr = out["rounds_raw"][k]
         cells.append("%s (%d ids)" % (cell([r["list"][0] for r in rr]), rr[-1]["list_count"]))
     print("| list members, one unpaged answer | %s |" % " | ".join(cells))
+    if "ncr" in out["rounds_raw"][sides[0]][0]:
+        for p in ("p50", "p99"):
+            cells = []
+            for k in sides:
+                rr = out["rounds_raw"][k]
+                cells.append(cell([r["ncr"][p + "_us"] / 1000 for r in rr]) + " (%d)" % sum(
+                    r["ncr"]["n"] for r in rr))
+            print("| config request over UDP, request to verified config %s | %s |" % (
+                p, " | ".join(cells)))
     cells = []
     for k in sides:
         e, f = out["rss_kib_empty_full"][k][:2]
@@ -330,9 +377,12 @@ def main():
     ap.add_argument("--stock-members", default="1000,10000")
     ap.add_argument("--samples", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--ncr-samples", type=int, default=30,
+                    help="config requests timed per side over UDP (0: none)")
     ap.add_argument("--json")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    a.build = os.path.abspath(a.build)
     if a.inner:
         json.dump(inner(a), sys.stdout)
         return
@@ -340,9 +390,16 @@ def main():
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
         subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        # A veth pair with both ends in the namespace: an address stock binds
+        # (it skips loopback interfaces), reached only from inside.
+        for cmd in (["link", "add", "fnc-va", "type", "veth", "peer", "name", "fnc-vb"],
+                    ["addr", "add", Stock.udp_ip + "/24", "dev", "fnc-va"],
+                    ["link", "set", "fnc-va", "up"], ["link", "set", "fnc-vb", "up"]):
+            subprocess.run(["ip", "-n", ns] + cmd, check=True)
         args = [sys.executable, os.path.abspath(__file__), os.path.abspath(a.build),
                 os.path.abspath(a.stock), "--members", str(a.members), "--stock-members",
-                a.stock_members, "--samples", str(a.samples), "--rounds", str(a.rounds), "--inner"]
+                a.stock_members, "--samples", str(a.samples), "--rounds", str(a.rounds),
+                "--ncr-samples", str(a.ncr_samples), "--inner"]
         p = subprocess.run(["ip", "netns", "exec", ns] + args, stdout=subprocess.PIPE, check=True)
         out = json.loads(p.stdout)
     finally:
