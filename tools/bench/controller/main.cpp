@@ -22,6 +22,7 @@
 #include "control/controller/store/pg_store.hpp"
 #include "control/controller/store/sqlite_store.hpp"
 #include "tools/bench/controller/config_bench.hpp"
+#include "tools/bench/controller/push_sim.hpp"
 
 using namespace flatnet::control::controller;
 using namespace flatnet::control::controller::store;
@@ -38,6 +39,7 @@ struct Options {
   bool power_safe = true;   // --sync full (default) | normal
   std::string pg;           // --pg: a PostgreSQL connection string instead of SQLite
   uint64_t online = 10'000; // members online for the push row
+  int push_rounds = 3;      // network changes pushed over the member simulator (0: skip it)
 };
 
 double us(Clock::time_point a, Clock::time_point b) {
@@ -99,7 +101,7 @@ Member make_member(uint64_t nwid, uint64_t address, int64_t now) {
 int usage() {
   std::fprintf(stderr,
                "usage: flatnet-bench-controller [--dir DIR] [--members N] [--samples N]"
-               " [--page N] [--online N] [--sync full|normal] [--pg CONNINFO] [--keep]\n");
+               " [--page N] [--online N] [--push-rounds N] [--sync full|normal] [--pg CONNINFO] [--keep]\n");
   return 2;
 }
 
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
     else if (a == "--samples" && (v = next())) o.samples = std::atoi(v);
     else if (a == "--page" && (v = next())) o.page = std::strtoull(v, nullptr, 10);
     else if (a == "--online" && (v = next())) o.online = std::strtoull(v, nullptr, 10);
+    else if (a == "--push-rounds" && (v = next())) o.push_rounds = std::atoi(v);
     else return usage();
   }
   if (o.members == 0 || o.samples <= 0 || o.page == 0) return usage();
@@ -276,6 +279,12 @@ int main(int argc, char** argv) {
   if (!flatnet::bench::bench_config_requests(*s, controller, nwid, addrs, o.samples,
                                               o.online)) {
     std::fprintf(stderr, "config requests: store failure\n");
+    return 1;
+  }
+  // The same change pushed over real cores (push_sim.cpp).
+  if (o.push_rounds > 0 &&
+      !flatnet::bench::bench_push_over_cores(*s, controller, nwid, addrs, o.online, o.push_rounds)) {
+    std::fprintf(stderr, "push over cores failed\n");
     return 1;
   }
   s.reset();  // closing checkpoints the WAL into the database file
