@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "control/service/network_status.hpp"
+#include "control/api/controller_routes.hpp"
 #include "control/service/status.hpp"
 
 namespace flatnet::control::api {
@@ -29,6 +30,9 @@ struct ApiConfig {
   int max_ping_timeout_ms = 10000;
   int64_t max_ping_total_ms = 60000;  // count * timeout
   int max_concurrent_pings = 2;       // more at once: 503
+  // The /controller routes (controller_routes.hpp) when store is set; they
+  // raise the body limit to kControllerMaxBody.
+  ControllerAccess controller;
 };
 
 // A running server; destroying it (or stop()) closes the sockets and joins

@@ -106,8 +106,9 @@ void add_routes(httplib::Server& s, Shared& sh) {
   // Unknown routes and library-level refusals (413, 400 from the parser)
   // get a JSON body too; handlers that set their own body keep it.
   s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      [](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || is_controller_path(req.path))  // stock's empty 400/404 there
+      return httplib::Server::HandlerResponse::Unhandled;
     const char* why = res.status == 404   ? "no such route"
                       : res.status == 413 ? "request body too large"
                                           : "request refused";
@@ -247,6 +248,8 @@ void add_routes(httplib::Server& s, Shared& sh) {
     res.status = 200;
     res.set_content(prometheus_text(samples), "text/plain; version=0.0.4");
   });
+
+  if (sh.cfg.controller.store) add_controller_routes(s, sh.cfg.controller);
 }
 
 class Impl final : public ApiServer {

@@ -206,7 +206,9 @@ bool network_from_json(const json& j, int64_t now_ms, Network& out, std::string*
     }
   }
   if (auto it = j.find("authTokens"); it != j.end()) {
-    if (it->is_object() || (it->is_array() && it->size() <= 1)) n.auth_tokens = *it;
+    // null: what stock's POST stores for an authTokens object with no valid entry.
+    if (it->is_object() || it->is_null() || (it->is_array() && it->size() <= 1))
+      n.auth_tokens = *it;
     else r.fail("authTokens", "expected an object of token -> expiry");
   }
   n.sso_enabled = r.boolean("ssoEnabled", false);

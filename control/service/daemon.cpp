@@ -90,7 +90,7 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.relay = backend_->software_relay();
   cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
-  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge}, *core_,
+  member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload}, *core_,
                                          [this](LogLevel l, const std::string& t) { log(l, t); });
 }
 
@@ -177,6 +177,10 @@ unsigned Daemon::turn(uint64_t now) {
     core_->run_background(now, a);
     execute(a);
   }
+  if (controller_) {
+    controller_->run(now, a);
+    execute(a);
+  }
   member_->run(now, a);
   execute(a);
   member_->flush(now);  // frames to the taps, config/status to the ports
@@ -211,7 +215,8 @@ void Daemon::run(const std::atomic<bool>& stop) {
       handled = turn(now);
       deadline = std::min({core_->next_deadline(now), next_hello_, next_cache_,
                            member_->next_deadline(),
-                           opt_.ping_targets.empty() ? UINT64_MAX : next_ping_});
+                           opt_.ping_targets.empty() ? UINT64_MAX : next_ping_,
+                           controller_ ? controller_->next_run() : UINT64_MAX});
       taps.clear();
       member_->tap_fds(taps);
     }
@@ -228,9 +233,12 @@ void Daemon::run(const std::atomic<bool>& stop) {
     const int ms = handled ? 0 : int(std::min<uint64_t>(deadline > now ? deadline - now : 0, 100));
     // With taps, wake for their frames too (a backend without a pollable
     // fd is polled at least every millisecond then).
-    if (taps.empty()) backend_->wait(ms);
-    else if (backend_->wait_fd() >= 0) wait_for_input(backend_->wait_fd(), taps, ms);
-    else {
+    if (taps.empty()) {
+      backend_->wait(ms);
+    } else if (backend_->wait_fd() >= 0) {
+      backend_->wait(0);  // the backend's own pre-sleep work (a batching backend flushes)
+      wait_for_input(backend_->wait_fd(), taps, ms);
+    } else {
       wait_for_input(-1, taps, std::min(ms, 1));
       backend_->wait(0);
     }
@@ -469,8 +477,19 @@ std::vector<MetricSample> Daemon::metrics() {
                              "table commands with a path the backend cannot express",
                              MetricType::kCounter});
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
-  for (MetricSample& m : member_->metrics()) out.push_back(std::move(m));
+  if (controller_)
+    for (MetricSample& m : controller_->metrics()) out.push_back(std::move(m));
+  if (member_)  // gone once run() has stopped
+    for (MetricSample& m : member_->metrics()) out.push_back(std::move(m));
   return out;
+}
+
+void Daemon::attach_controller(std::unique_ptr<ControllerHost> c) {
+  std::lock_guard<std::timed_mutex> g(mu_);
+  controller_ = std::move(c);
+  core_->set_controller(&controller_->start(*core_));
+  log(LogLevel::kInfo, "controller of networks " + home_.identity.address_string() +
+                           "xxxxxx, store " + controller_->location());
 }
 
 // Stock Node::orbit: a moons.d/<id>.moon already there is joined as it is

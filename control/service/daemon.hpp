@@ -21,6 +21,7 @@
 #include "control/service/clock.hpp"
 #include "control/service/member_host.hpp"
 #include "control/service/network_status.hpp"
+#include "control/service/controller_host.hpp"
 #include "control/service/peers_cache.hpp"
 #include "control/service/settings.hpp"
 #include "control/service/status.hpp"
@@ -33,6 +34,7 @@ struct DaemonOptions {
   std::vector<uint64_t> ping_targets;  // --ping: ECHO these once a second, log replies
   int api_wait_ms = 2000;              // StatusSource: longest wait for the loop's mutex
   std::string bridge;                  // bridge mode: enslave the member's taps to this bridge
+  bool tap_offload = false;            // vnet header + TSO on the taps (member_host.hpp)
 };
 
 class Daemon final : public StatusSource, public NetworkSource {
@@ -65,6 +67,12 @@ class Daemon final : public StatusSource, public NetworkSource {
   // Writes at most `max_ops` cache files; true if more are left.
   bool save_peers_cache(size_t max_ops);
   void load_peers_cache();
+
+  // The controller role (controller_host.hpp): plugged into the core, run
+  // from the loop. Call before run(); the API reaches its store through
+  // controller().
+  void attach_controller(std::unique_ptr<ControllerHost> c);
+  ControllerHost* controller() { return controller_.get(); }
 
  private:
   unsigned turn(uint64_t now);        // one bounded loop iteration (mu_ held); inputs handled
@@ -104,6 +112,7 @@ class Daemon final : public StatusSource, public NetworkSource {
   std::map<uint64_t, uint64_t> orbit_seeds_;  // moon -> seed it was orbited through (for /moon)
   uint64_t send_failures_ = 0;
   uint64_t table_failures_ = 0;
+  std::unique_ptr<ControllerHost> controller_;  // after core_: destroyed before it
 };
 
 }  // namespace flatnet::control::service

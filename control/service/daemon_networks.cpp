@@ -5,19 +5,30 @@
 
 namespace flatnet::control::service {
 
+namespace {
+// run() drops the member host (closing the taps) when it stops, while the
+// API may still be answering for a moment.
+void check_running(const std::unique_ptr<MemberHost>& m) {
+  if (!m) throw Unavailable("flatnetd is stopping");
+}
+}  // namespace
+
 std::vector<NetworkStatusView> Daemon::networks() {
   auto g = api_lock();
+  check_running(member_);
   return member_->views();
 }
 
 std::optional<NetworkStatusView> Daemon::network(uint64_t nwid) {
   auto g = api_lock();
+  check_running(member_);
   return member_->view(nwid);
 }
 
 bool Daemon::join_network(uint64_t nwid, const NetworkSettingsChange& change,
                           NetworkStatusView* out, std::string* err) {
   auto g = api_lock();
+  check_running(member_);
   Actions a;
   const bool ok = member_->join(nwid, change, mono_ms(), a, err);
   execute(a);
@@ -28,6 +39,7 @@ bool Daemon::join_network(uint64_t nwid, const NetworkSettingsChange& change,
 
 bool Daemon::leave_network(uint64_t nwid) {
   auto g = api_lock();
+  check_running(member_);
   Actions a;
   const bool ok = member_->leave(nwid, mono_ms(), a);
   execute(a);

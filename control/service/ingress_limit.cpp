@@ -52,7 +52,12 @@ bool IngressLimiter::known(const wire::InetAddress& from, std::span<const uint8_
   switch (wire::classify(d.data(), d.size())) {
     case wire::DatagramKind::kPacket: {
       auto it = known_.find(wire::packet_source(d.data()));
-      return it != known_.end() && it->second == from;
+      if (it != known_.end() && it->second == from) return true;
+      // Relayed to us (hops > 0) from a known peer's path: a root passing
+      // on a peer we have no direct path to yet. On a member that is the
+      // whole of a relayed flow, and the root's address is as known as
+      // the root.
+      return wire::packet_hops(d.data()) > 0 && known_paths_.count(from) != 0;
     }
     case wire::DatagramKind::kFragment: return known_paths_.count(from) != 0;
     default: return false;

@@ -9,7 +9,9 @@
 //     whose physical source is that peer's announced path; or a fragment
 //     from such a path (a fragment names no source, but its IP:port is the
 //     same evidence a head gives -- a head's source address is public, so
-//     checking it adds nothing a spoofer lacks). Beacons and runts, and
+//     checking it adds nothing a spoofer lacks); or a relayed head (hops >
+//     0) from such a path (a root passing on a peer we reach only through
+//     it). Beacons and runts, and
 //     fragments from any other path, are unknown. Known datagrams are
 //     counted `punted_known`.
 //  2. Per-source gate, unknown only: source_pps / source_burst per /32 IPv4

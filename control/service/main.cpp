@@ -19,17 +19,18 @@
 namespace {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace flatnet::control;
   using namespace flatnet::control::service;
   CLI::App app{"flatnetd: the flatnet control process (ZeroTier protocol 12 node)"};
-  std::string home = "/var/lib/flatnet", config_file, udp, dataplane, ping;
+  std::string home = "/var/lib/flatnet", config_file, udp, dataplane, ping, bridge;
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
-  bool no_api = false;
+  bool no_api = false, no_controller = false, tap_offload = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
   app.add_option("--udp", udp, "kernel UDP backend: bind ip:port (a bare IPv4 address: the primary port)");
@@ -40,6 +41,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--ping", ping, "ECHO these addresses (10 hex digits, comma-separated) every second; log replies");
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
+  app.add_option("--bridge", bridge,
+                 "bridge mode: enslave every joined network's tap to this Linux bridge");
+  app.add_flag("--tap-offload", tap_offload,
+               "taps with the vnet header and TSO: TCP super-frames from the kernel, cut here");
+  app.add_flag("--no-controller", no_controller,
+               "do not act as the controller of networks <address>xxxxxx");
   // The UDP backend's batching and offloads, each on by default; turning
   // one off is for measuring it (docs/bench-member.md).
   UdpOptions udp_opt;
@@ -59,6 +66,7 @@ int main(int argc, char** argv) {
   if (port) cli.primary_port = *port;
   if (!planet.empty()) cli.planet_file = planet;
   if (!level.empty()) cli.log_level = level;
+  if (no_controller) cli.controller = false;
 
   std::string err, text;
   SettingsLayer conf, local;
@@ -119,8 +127,17 @@ int main(int argc, char** argv) {
     opt.ping_targets.push_back(std::strtoull(ping.substr(at, comma - at).c_str(), nullptr, 16));
     at = comma + 1;
   }
+  opt.bridge = bridge;
+  opt.tap_offload = tap_offload;
+
+  std::unique_ptr<ControllerHost> controller;
+  if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {
+    std::fprintf(stderr, "flatnetd: %s\n", err.c_str());
+    return 2;
+  }
 
   Daemon d(std::move(h), std::move(backend), opt);
+  if (controller) d.attach_controller(std::move(controller));
   d.load_peers_cache();
 
   struct sigaction sa {};
@@ -130,7 +147,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
 #ifdef FLATNET_HAVE_API
-  std::unique_ptr<api::ApiServer> server;
+  std::unique_ptr<api::ApiServer> server;  // after d: stops before the controller's store closes
   if (!no_api) {
     api::ApiConfig ac;
     ac.bind_addresses = {s.api_bind};
@@ -139,6 +156,8 @@ int main(int argc, char** argv) {
     ac.metrics_token = api::read_token_file(home + "/metricstoken.secret");
     ac.home_dir = home;
     ac.networks = &d;
+    // The /controller routes when this node is a controller (not --no-controller).
+    if (ControllerHost* c = d.controller()) ac.controller = {&c->store(), c->address()};
     auto st = api::start_http_api(d, ac);
     if (!st.server) {
       std::fprintf(stderr, "flatnetd: HTTP API: %s\n", st.error.c_str());

@@ -1,6 +1,7 @@
 // flatnetd's member: taps, files and the member's output (member_host.hpp).
 #include "control/service/member_host.hpp"
 
+#include <linux/if_tun.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "control/port/naming.hpp"
 #include "control/port/subscriptions.hpp"
 #include "control/port/sync.hpp"
+#include "control/port/vnet_hdr.hpp"
 #include "control/service/online.hpp"
 #include "dataplane/wire/hex.hpp"
 
@@ -19,6 +21,11 @@ namespace flatnet::control::service {
 namespace {
 
 constexpr size_t kFrameCap = wire::kMaxMtu + 18;  // Ethernet header + one VLAN tag
+// With the vnet header and TSO: the header plus a 64 KiB super-frame.
+constexpr size_t kSuperFrameCap = port::kVnetHdrLen + 65536 + 18;
+// Frames one super-frame may be cut into (64 KiB over the smallest MSS a
+// 1280-byte MTU leaves, rounded up).
+constexpr size_t kMaxSegments = 64;
 
 std::string ip_only(const wire::InetAddress& a) {
   std::string s = a.to_string();
@@ -42,7 +49,8 @@ MemberHost::MemberHost(MemberHostOptions opt, Core& core, LogFn log)
       core_(core),
       log_(std::move(log)),
       member_(std::make_unique<vl2::Member>(core)),
-      rx_(size_t(kBurst) * kFrameCap) {
+      rx_(size_t(kBurst) * (opt_.tap_offload ? kSuperFrameCap : kFrameCap)),
+      split_(opt_.tap_offload ? kMaxSegments * kFrameCap : 0) {
   core_.set_member(member_.get());
 }
 
@@ -99,6 +107,8 @@ bool MemberHost::join(uint64_t nwid, const NetworkSettingsChange& change, uint64
     Port& p = ports_[nwid];
     p.whitelist = lc.allow_managed_whitelist;
     open_port(nwid, p);
+    // A network without a working tap shows PORT_ERROR, as stock's.
+    if (p.error) member_->set_port_error(nwid, true);
     std::string why;
     if (read_network_conf(opt_.home, nwid).empty() &&
         !write_network_conf(opt_.home, nwid, {}, &why))
@@ -145,6 +155,10 @@ void MemberHost::open_port(uint64_t nwid, Port& p) {
   }
   port::TapOptions o;
   o.name = p.name;
+  if (opt_.tap_offload) {
+    o.vnet_hdr = true;
+    o.offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  }
   p.tap = port::Tap::open(o, &err);
   if (!p.tap) {
     p.error = errno ? errno : EPERM;
@@ -268,16 +282,55 @@ unsigned MemberHost::poll_taps(uint64_t now, unsigned budget, Actions& out) {
   for (auto& [nwid, p] : ports_) {
     if (!p.tap || handled >= budget) continue;
     const size_t want = std::min<size_t>(kBurst, budget - handled);
-    for (size_t i = 0; i < want; ++i) slots[i] = {rx_.data() + i * kFrameCap, uint32_t(kFrameCap), 0};
+    const size_t cap = frame_cap();
+    for (size_t i = 0; i < want; ++i) slots[i] = {rx_.data() + i * cap, uint32_t(cap), 0};
     int err = 0;
     const size_t n = p.tap->read_burst(0, std::span<port::FrameSlot>(slots, want), &err);
     if (err) ++tap_rx_errors_;
-    for (size_t i = 0; i < n; ++i)
-      member_->from_tap(nwid, std::span<const uint8_t>(slots[i].data, slots[i].len), now, out);
+    for (size_t i = 0; i < n; ++i) tap_frame(nwid, *p.tap, slots[i].data, slots[i].len, now, out);
     tap_rx_ += n;
     handled += unsigned(n);
   }
   return handled;
+}
+
+size_t MemberHost::frame_cap() const { return opt_.tap_offload ? kSuperFrameCap : kFrameCap; }
+
+void MemberHost::tap_frame(uint64_t nwid, const port::Tap& tap, const uint8_t* data, size_t len,
+                           uint64_t now, Actions& out) {
+  const size_t hl = tap.vnet_hdr_len();
+  if (hl == 0) {
+    member_->from_tap(nwid, std::span<const uint8_t>(data, len), now, out);
+    return;
+  }
+  port::VnetHdr h;
+  if (!port::parse_vnet_hdr(data, len, &h)) {
+    ++tap_rx_bad_gso_;
+    return;
+  }
+  uint8_t* frame = const_cast<uint8_t*>(data) + hl;  // our own read buffer
+  const size_t flen = len - hl;
+  if ((h.gso_type & ~port::kGsoEcn) == port::kGsoNone) {
+    // A frame of wire size; the kernel may have left its checksum to us.
+    if (!port::complete_checksum(h, frame, flen)) {
+      ++tap_rx_bad_gso_;
+      return;
+    }
+    member_->from_tap(nwid, std::span<const uint8_t>(frame, flen), now, out);
+    return;
+  }
+  port::FrameSlot seg[kMaxSegments];
+  for (size_t i = 0; i < kMaxSegments; ++i)
+    seg[i] = {split_.data() + i * kFrameCap, uint32_t(kFrameCap), 0};
+  port::GsoError ge = port::GsoError::kNone;
+  const size_t n = port::gso_split(h, frame, flen, std::span<port::FrameSlot>(seg, kMaxSegments), &ge);
+  if (n == 0) {
+    ++tap_rx_bad_gso_;
+    return;
+  }
+  ++tap_rx_gso_;
+  for (size_t i = 0; i < n; ++i)
+    member_->from_tap(nwid, std::span<const uint8_t>(seg[i].data, seg[i].len), now, out);
 }
 
 void MemberHost::run(uint64_t now, Actions& out) {
@@ -313,6 +366,19 @@ void MemberHost::flush(uint64_t now) {
     if (it == ports_.end() || !it->second.tap) {
       tap_tx_dropped_ += j - i;
     } else {
+      if (const size_t hl = it->second.tap->vnet_hdr_len()) {
+        // Each frame behind a zeroed vnet header (no GSO, checksums done):
+        // copied once into tx_, sized first so the views stay valid.
+        size_t total = 0;
+        for (const auto& v : views) total += hl + v.len;
+        tx_.assign(total, 0);
+        size_t at = 0;
+        for (auto& v : views) {
+          std::memcpy(tx_.data() + at + hl, v.data, v.len);
+          v = {tx_.data() + at, uint32_t(hl + v.len)};
+          at += v.len;  // header and frame
+        }
+      }
       int err = 0;
       const size_t n = it->second.tap->write_burst(0, views, &err);
       tap_tx_ += n;
@@ -340,7 +406,7 @@ NetworkStatusView MemberHost::make_view(const vl2::NetworkInfo& info, const Port
   NetworkStatusView v;
   v.nwid = info.nwid;
   v.mac = info.mac ? info.mac : port::member_mac(core_.address(), info.nwid);
-  v.status = (p && !p->tap) ? "PORT_ERROR" : vl2::to_string(info.status);
+  v.status = vl2::to_string(info.status);
   v.mtu = wire::kDefaultMtu;
   v.type = "PRIVATE";  // stock's zeroed config says PRIVATE until one arrives
   v.allow_managed = info.settings.allow_managed;
@@ -349,7 +415,7 @@ NetworkStatusView MemberHost::make_view(const vl2::NetworkInfo& info, const Port
   v.allow_dns = info.settings.allow_dns;
   if (p) {
     v.port_device_name = p->name;
-    v.port_error = p->tap ? 0 : -p->error;
+    v.port_error = p->error ? -p->error : 0;
     for (const MulticastGroup& g : p->groups) v.multicast_subscriptions.push_back({g.mac, g.adi});
   }
   if (const auto& c = info.config) {
@@ -399,12 +465,18 @@ std::vector<MetricSample> MemberHost::metrics() const {
   c("flatnet_member_tap_tx_dropped_total", tap_tx_dropped_,
     "frames for a tap the kernel did not take (queue full, link down, no tap)");
   c("flatnet_member_tap_rx_errors_total", tap_rx_errors_, "tap reads that failed");
+  c("flatnet_member_tap_rx_gso_total", tap_rx_gso_,
+    "TCP super-frames from the taps cut into frames (tap offload)");
+  c("flatnet_member_tap_rx_bad_total", tap_rx_bad_gso_,
+    "tap frames with a vnet header we could not use (malformed, unsupported GSO), dropped");
   c("flatnet_member_sync_errors_total", sync_errors_,
     "link, address or route changes the kernel refused");
-  out.push_back(MetricSample{"flatnet_member_networks", {}, double(ports_.size()),
-                             "networks joined", MetricType::kGauge});
-  for (const CounterSample& s : member_->metrics())
-    out.push_back(MetricSample{s.name + "_total", {}, double(s.value), s.help, MetricType::kCounter});
+  // The member's counters, but its network count is a gauge.
+  for (const CounterSample& s : member_->metrics()) {
+    const bool gauge = s.name == "flatnet_vl2_networks";
+    out.push_back(MetricSample{gauge ? s.name : s.name + "_total", {}, double(s.value), s.help,
+                               gauge ? MetricType::kGauge : MetricType::kCounter});
+  }
   return out;
 }
 

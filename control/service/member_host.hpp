@@ -44,6 +44,10 @@ namespace flatnet::control::service {
 struct MemberHostOptions {
   std::string home;
   std::string bridge;  // bridge mode: enslave taps to this Linux bridge ("" = off)
+  // IFF_VNET_HDR with TSO4/TSO6 and checksum offload on the taps: the kernel
+  // hands over TCP super-frames of up to 64 KiB (one read instead of ~20),
+  // split here into frames of the network's MTU (control/port/vnet_hdr).
+  bool tap_offload = false;
 };
 
 class MemberHost {
@@ -102,6 +106,10 @@ class MemberHost {
                            Actions& out);
   NetworkStatusView make_view(const vl2::NetworkInfo& info, const Port* p) const;
   void log(LogLevel l, const std::string& s) { log_(l, s); }
+  // One frame read from a tap (with its vnet header when tap_offload) to the member.
+  void tap_frame(uint64_t nwid, const port::Tap& tap, const uint8_t* data, size_t len,
+                 uint64_t now, Actions& out);
+  size_t frame_cap() const;
 
   MemberHostOptions opt_;
   Core& core_;
@@ -111,8 +119,11 @@ class MemberHost {
   std::string nl_error_;
   std::map<uint64_t, Port> ports_;
   std::vector<uint8_t> rx_;        // kBurst frames' worth of read buffer
+  std::vector<uint8_t> split_;     // tap_offload: a super-frame cut into frames
+  std::vector<uint8_t> tx_;        // tap_offload: frames behind their vnet header
   // Counters (/metrics).
   uint64_t tap_rx_ = 0, tap_tx_ = 0, tap_tx_dropped_ = 0, tap_rx_errors_ = 0, sync_errors_ = 0;
+  uint64_t tap_rx_gso_ = 0, tap_rx_bad_gso_ = 0;
 };
 
 // Blocks up to `ms` until `backend_fd` or one of `fds` is readable.

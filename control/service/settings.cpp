@@ -223,6 +223,8 @@ bool parse_flatnet_config(const std::string& text, SettingsLayer& out, std::stri
     else if (k == "planet") ok = get_string(v, k, out.planet_file, err);
     else if (k == "apiBind") ok = get_string(v, k, out.api_bind, err);
     else if (k == "apiPort") ok = get_port(v, k, out.api_port, err);
+    else if (k == "controller") ok = get_bool(v, k, out.controller, err);
+    else if (k == "controllerDb") ok = get_string(v, k, out.controller_db, err);
     else if (k == "logLevel") {
       ok = get_string(v, k, out.log_level, err);
       static const char* levels[] = {"debug", "info", "warn", "error"};
@@ -251,6 +253,8 @@ Settings merge(const std::vector<const SettingsLayer*>& layers) {
     if (l.log_level) s.log_level = *l.log_level;
     if (l.api_bind) s.api_bind = *l.api_bind;
     if (l.api_port) s.api_port = *l.api_port;
+    if (l.controller) s.controller = *l.controller;
+    if (l.controller_db) s.controller_db = *l.controller_db;
   }
   return s;
 }

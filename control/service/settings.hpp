@@ -25,6 +25,8 @@ struct SettingsLayer {
   std::optional<std::string> log_level;      // debug | info | warn | error
   std::optional<std::string> api_bind;       // "127.0.0.1"
   std::optional<uint16_t> api_port;
+  std::optional<bool> controller;            // the controller role (controller_host.hpp)
+  std::optional<std::string> controller_db;  // its store; "" = <home>/controller.db
 };
 
 struct Settings {
@@ -34,6 +36,8 @@ struct Settings {
   std::string log_level = "info";
   std::string api_bind = "127.0.0.1";
   uint16_t api_port = 0;                     // 0 = primary_port
+  bool controller = true;                    // serve the networks <address>xxxxxx
+  std::string controller_db;                 // "" = <home>/controller.db
 };
 
 // Reads a stock local.conf ({"settings": {...}}). Unknown keys are appended
@@ -41,7 +45,8 @@ struct Settings {
 bool parse_local_conf(const std::string& text, SettingsLayer& out,
                       std::vector<std::string>* unknown, std::string* err);
 // Reads the flatnet JSON config (flat keys: primaryPort, allowSecondaryPort,
-// planet, logLevel, apiBind, apiPort). Unknown keys are an error.
+// planet, logLevel, apiBind, apiPort, controller, controllerDb). Unknown keys
+// are an error.
 bool parse_flatnet_config(const std::string& text, SettingsLayer& out, std::string* err);
 // Highest precedence first.
 Settings merge(const std::vector<const SettingsLayer*>& layers_high_to_low);

@@ -20,6 +20,12 @@ bool Member::gate(const Network& n, uint64_t peer, const crypto::Identity* id) c
   return it != n.members.end() && it->second.admits(*n.config, *id);
 }
 
+bool Member::pass_gate(Network& n, const Vl2Packet& pk, Ctx& c) {
+  if (!gate(n, pk.source, pk.identity)) return false;
+  membership(n, pk.source, c.now);
+  return true;
+}
+
 Membership& Member::membership(Network& n, uint64_t peer, uint64_t now) {
   auto it = n.members.find(peer);
   if (it == n.members.end()) {
@@ -192,15 +198,14 @@ void Member::on_credentials(const Vl2Packet& pk, Ctx& c) {
     if (membership(*n, rev.target, c.now).revoke(rev) != AddResult::kAccepted) continue;
     counters_.count(Vl2Count::revocations_applied);
     if (!rev.fast_propagate()) continue;
-    // Stock's re-broadcast: the revocation alone, to every member we know
-    // but the one it came from (and the controller, which issued it).
+    // Stock's re-broadcast: the revocation alone, to every member we hold
+    // a record of but the one it came from and its signer.
     wire::NetworkCredentials fwd;
     fwd.revocations.push_back(rev);
     std::vector<uint8_t> payload;
     if (!wire::encode_network_credentials(fwd, payload)) continue;
     for (const auto& [peer, m] : n->members) {
-      if (peer == pk.source || peer == wire::controller_of(n->nwid) || peer == rev.target)
-        continue;
+      if (peer == pk.source || peer == rev.signed_by || peer == self()) continue;
       send(peer, wire::Verb::kNetworkCredentials, payload, c);
       counters_.count(Vl2Count::revocations_forwarded);
     }

@@ -10,9 +10,35 @@ uint64_t read_mac(wire::Reader& r) {
   for (int i = 0; i < 6; ++i) v = (v << 8) | r.u8();
   return v;
 }
-void write_mac(wire::Writer& w, uint64_t mac) {
-  for (int i = 5; i >= 0; --i) w.u8(uint8_t(mac >> (8 * i)));
-}
+// Appends big-endian fields by resize-and-store: GCC 12 warns falsely
+// (-Wstringop-overflow) on the vector::insert a wire::Writer would do here.
+class Out {
+ public:
+  explicit Out(size_t reserve) { b_.reserve(reserve); }
+  void be(uint64_t v, unsigned bytes) {
+    const size_t o = grow(bytes);
+    for (unsigned i = 0; i < bytes; ++i) b_[o + i] = uint8_t(v >> (8 * (bytes - 1 - i)));
+  }
+  void u8(uint8_t v) { be(v, 1); }
+  void u16(uint16_t v) { be(v, 2); }
+  void u32(uint32_t v) { be(v, 4); }
+  void u40(uint64_t v) { be(v, 5); }
+  void u64(uint64_t v) { be(v, 8); }
+  void mac(uint64_t v) { be(v, 6); }
+  void bytes(std::span<const uint8_t> s) {
+    const size_t o = grow(s.size());
+    std::copy(s.begin(), s.end(), b_.begin() + ptrdiff_t(o));
+  }
+  std::vector<uint8_t> take() { return std::move(b_); }
+
+ private:
+  size_t grow(size_t n) {
+    const size_t o = b_.size();
+    b_.resize(o + n);
+    return o;
+  }
+  std::vector<uint8_t> b_;
+};
 // An inline COM (deprecated flag 0x01): parsed so the fields after it are
 // found; a COM that does not parse makes the whole payload malformed.
 bool read_inline_com(wire::Reader& r, std::optional<wire::CertificateOfMembership>& out) {
@@ -36,13 +62,11 @@ bool decode_frame(std::span<const uint8_t> in, FrameMsg& out) {
 
 std::vector<uint8_t> encode_frame(uint64_t nwid, uint16_t ethertype,
                                   std::span<const uint8_t> data) {
-  std::vector<uint8_t> b;
-  b.reserve(10 + data.size());
-  wire::Writer w(b);
+  Out w(10 + data.size());
   w.u64(nwid);
   w.u16(ethertype);
   w.bytes(data);
-  return b;
+  return w.take();
 }
 
 bool decode_ext_frame(std::span<const uint8_t> in, ExtFrameMsg& out) {
@@ -62,16 +86,14 @@ bool decode_ext_frame(std::span<const uint8_t> in, ExtFrameMsg& out) {
 std::vector<uint8_t> encode_ext_frame(uint64_t nwid, uint8_t flags, uint64_t dest,
                                       uint64_t source, uint16_t ethertype,
                                       std::span<const uint8_t> data) {
-  std::vector<uint8_t> b;
-  b.reserve(23 + data.size());
-  wire::Writer w(b);
+  Out w(23 + data.size());
   w.u64(nwid);
   w.u8(uint8_t(flags & ~kExtFlagCom));  // we never attach the deprecated COM
-  write_mac(w, dest);
-  write_mac(w, source);
+  w.mac(dest);
+  w.mac(source);
   w.u16(ethertype);
   w.bytes(data);
-  return b;
+  return w.take();
 }
 
 bool decode_multicast_frame(std::span<const uint8_t> in, MulticastFrameMsg& out) {
@@ -93,18 +115,16 @@ bool decode_multicast_frame(std::span<const uint8_t> in, MulticastFrameMsg& out)
 std::vector<uint8_t> encode_multicast_frame(uint64_t nwid, uint32_t gather_limit, uint64_t source,
                                             const MulticastGroup& g, uint16_t ethertype,
                                             std::span<const uint8_t> data) {
-  std::vector<uint8_t> b;
-  b.reserve(35 + data.size());
-  wire::Writer w(b);
+  Out w(35 + data.size());
   w.u64(nwid);
   w.u8(uint8_t((gather_limit ? kMcFlagGatherLimit : 0) | (source ? kMcFlagSourceMac : 0)));
   if (gather_limit) w.u32(gather_limit);
-  if (source) write_mac(w, source);
-  write_mac(w, g.mac);
+  if (source) w.mac(source);
+  w.mac(g.mac);
   w.u32(g.adi);
   w.u16(ethertype);
   w.bytes(data.first(std::min(data.size(), kMaxFramePayload)));
-  return b;
+  return w.take();
 }
 
 namespace {
@@ -148,25 +168,24 @@ bool decode_ok_multicast_frame(std::span<const uint8_t> in, GatherResult& out) {
 std::vector<uint8_t> encode_ok_multicast_frame(uint64_t nwid, const MulticastGroup& g,
                                                uint32_t total_known,
                                                std::span<const uint64_t> members) {
-  std::vector<uint8_t> b;
-  wire::Writer w(b);
+  Out w(29 + 5 * members.size());
   w.u64(nwid);
-  write_mac(w, g.mac);
+  w.mac(g.mac);
   w.u32(g.adi);
   w.u8(0x02);
   w.u32(total_known);
   w.u16(uint16_t(members.size()));
   for (uint64_t m : members) w.u40(m);
-  return b;
+  return w.take();
 }
 
 std::vector<uint8_t> reply_payload(wire::Verb in_re, uint64_t packet_id,
                                    std::span<const uint8_t> body) {
-  std::vector<uint8_t> b;
-  wire::Writer w(b);
-  encode_reply_header(ReplyHeader{in_re, packet_id}, w);
+  Out w(kReplyHeaderLength + body.size());
+  w.u8(uint8_t(in_re));
+  w.u64(packet_id);
   w.bytes(body);
-  return b;
+  return w.take();
 }
 
 std::vector<uint8_t> error_payload(wire::Verb in_re, uint64_t packet_id, ErrorCode code,

@@ -45,6 +45,7 @@ void Member::send(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload
 // Stock's Network::_status(): a controller's refusal wins over a config
 // held from before, so a de-authorized member shows ACCESS_DENIED.
 NetworkStatus Member::status(const Network& n) const {
+  if (n.port_error) return NetworkStatus::kPortError;
   switch (n.failure) {
     case Failure::kAccessDenied: return NetworkStatus::kAccessDenied;
     case Failure::kNotFound: return NetworkStatus::kNotFound;
@@ -97,6 +98,15 @@ bool Member::set_settings(uint64_t nwid, const LocalSettings& s) {
   if (!n) return false;
   n->settings = s;
   pending_.events.push_back({MemberEvent::Kind::kConfig, nwid});
+  return true;
+}
+
+bool Member::set_port_error(uint64_t nwid, bool error) {
+  Network* n = find(nwid);
+  if (!n) return false;
+  const NetworkStatus before = status(*n);
+  n->port_error = error;
+  status_changed(*n, before);
   return true;
 }
 

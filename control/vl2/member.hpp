@@ -43,12 +43,16 @@ class Member final : public Vl2Handler {
   // is not ours (the network is still joined, requesting).
   bool restore(uint64_t nwid, std::span<const uint8_t> config_bytes, uint64_t now);
   bool set_settings(uint64_t nwid, const LocalSettings&);
+  // The host could not open or configure the network's tap: the status is
+  // PORT_ERROR until cleared (stock's _portError). False if not joined.
+  bool set_port_error(uint64_t nwid, bool error);
   void from_tap(uint64_t nwid, std::span<const uint8_t> frame, uint64_t now, Actions& out);
   // The tap's groups (control/port/subscriptions); the broadcast group is
   // added here when the config enables broadcast.
   void set_subscriptions(uint64_t nwid, std::vector<MulticastGroup> groups, uint64_t now,
                          Actions& out);
   void run(uint64_t now, Actions& out);  // timers
+  // When run() next has work; UINT64_MAX with no network joined.
   uint64_t next_deadline() const;
   std::vector<NetworkInfo> networks() const;
   std::optional<NetworkInfo> network(uint64_t nwid) const;
@@ -86,6 +90,9 @@ class Member final : public Vl2Handler {
 
   // credentials.cpp
   bool gate(const Network& n, uint64_t peer, const crypto::Identity* id) const;
+  // The gate for a frame from pk.source; a peer that passes gets a record
+  // (stock: even on a public network), so it hears our LIKEs and pushes.
+  bool pass_gate(Network& n, const Vl2Packet& pk, Ctx& c);
   Membership& membership(Network& n, uint64_t peer, uint64_t now);
   void push_credentials(Network& n, uint64_t peer, Ctx& c);
   void push_credentials_if_needed(Network& n, uint64_t peer, Ctx& c);
@@ -100,6 +107,7 @@ class Member final : public Vl2Handler {
   // member_frames.cpp
   void on_frame(const Vl2Packet& pk, Ctx& c);
   void on_ext_frame(const Vl2Packet& pk, Ctx& c);
+  void learn_bridge_route(Network& n, uint64_t mac, uint64_t bridge);
   void unicast_from_tap(Network& n, const ::flatnet::vl2::FrameView& f, uint64_t dest_mac,
                         uint64_t src_mac, Ctx& c);
   // Inbound rules then the tap; false if dropped.

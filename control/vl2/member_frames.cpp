@@ -66,17 +66,18 @@ fv::FilterResult Member::filter(Network& n, fv::Direction dir, uint64_t peer,
   in.unsupported_match_result = (k.flags & wire::kConfigFlagUnsupportedMatchIsMatch) != 0;
   auto it = peer ? n.members.find(peer) : n.members.end();
   const Membership* m = it == n.members.end() ? nullptr : &it->second;
-  fv::TagSet remote{m ? m->tags() : std::span<const fv::TagValue>{}};
+  const auto remote_values = m ? m->tags(k) : std::vector<fv::TagValue>{};
+  fv::TagSet remote{remote_values};
   if (m) in.remote_tags = &remote;
   if (dir == fv::Direction::kOutbound) {
     CooOwnership own(k.coos);
     in.ownership = &own;
     return fv::evaluate(in, k.rules, n.local_capabilities);
   }
-  CooOwnership own(m ? std::span<const wire::CertificateOfOwnership>(m->coos())
-                     : std::span<const wire::CertificateOfOwnership>{});
+  const auto coos = m ? m->coos(k) : std::vector<wire::CertificateOfOwnership>{};
+  CooOwnership own(coos);
   in.ownership = &own;
-  const auto caps = m ? m->capability_rules() : std::vector<std::span<const wire::Rule>>{};
+  const auto caps = m ? m->capability_rules(k) : std::vector<std::span<const wire::Rule>>{};
   return fv::evaluate(in, k.rules, caps);
 }
 
@@ -121,6 +122,18 @@ bool Member::deliver(Network& n, uint64_t peer, uint64_t dest_mac, uint64_t src_
   return true;
 }
 
+void Member::learn_bridge_route(Network& n, uint64_t mac, uint64_t bridge) {
+  auto it = n.bridge_routes.find(mac);
+  if (it != n.bridge_routes.end()) {
+    it->second = bridge;  // the host moved behind another bridge
+    return;
+  }
+  // Bounded: an arbitrary old route makes room (relearned on its next frame).
+  if (n.bridge_routes.size() >= kMaxBridgeRoutes) n.bridge_routes.erase(n.bridge_routes.begin());
+  n.bridge_routes.emplace(mac, bridge);
+  counters_.count(Vl2Count::bridge_routes_learned);
+}
+
 void Member::on_frame(const Vl2Packet& pk, Ctx& c) {
   FrameMsg m;
   if (!decode_frame(pk.payload, m)) {
@@ -130,7 +143,7 @@ void Member::on_frame(const Vl2Packet& pk, Ctx& c) {
   Network* n = find(m.nwid);
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
-  if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
+  if (!pass_gate(*n, pk, c)) return hold(*n, pk, c);
   if (m.payload.size() > n->config->mtu) return counters_.drop(Vl2Drop::oversize);
   deliver(*n, pk.source, n->mac, port::member_mac(pk.source, m.nwid), m.ethertype, m.payload,
           false, c);
@@ -143,7 +156,7 @@ void Member::on_ext_frame(const Vl2Packet& pk, Ctx& c) {
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
   if (m.com) add_com(*n, *m.com, c);  // the deprecated inline COM still counts
-  if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
+  if (!pass_gate(*n, pk, c)) return hold(*n, pk, c);
   if (m.payload.size() > n->config->mtu) return counters_.drop(Vl2Drop::oversize);
   const auto src = port::mac_bytes(m.source);
   if (m.source == 0 || m.source == n->mac || (src[0] & 1))
@@ -152,12 +165,7 @@ void Member::on_ext_frame(const Vl2Packet& pk, Ctx& c) {
     // A host behind the sender: only an active bridge may speak for one.
     if (std::find(n->bridges.begin(), n->bridges.end(), pk.source) == n->bridges.end())
       return counters_.drop(Vl2Drop::not_bridge);
-    auto [it, added] = n->bridge_routes.try_emplace(m.source, pk.source);
-    if (added) {
-      counters_.count(Vl2Count::bridge_routes_learned);
-      if (n->bridge_routes.size() > kMaxBridgeRoutes) n->bridge_routes.erase(n->bridge_routes.begin());
-    }
-    it->second = pk.source;
+    learn_bridge_route(*n, m.source, pk.source);
   }
   const bool multicast = (port::mac_bytes(m.dest)[0] & 1) != 0;
   if (!multicast && m.dest != n->mac && !n->we_are_bridge)

@@ -46,6 +46,8 @@ std::vector<uint64_t> Member::like_targets(Network& n, uint64_t now) const {
   const uint64_t ctrl = wire::controller_of(n.nwid);
   if ((n.nwid >> 56) != 0xff) add(ctrl);
   for (uint64_t u : vl1_.upstreams()) add(u);
+  for (uint64_t s : n.config->specialists)
+    if (s & (wire::kSpecialistAnchor | wire::kSpecialistMulticastReplicator)) add(s & 0xffffffffffULL);
   for (const auto& [peer, m] : n.members)
     if (gate(n, peer, vl1_.identity_of(peer))) add(peer);
   return t;
@@ -168,8 +170,9 @@ void Member::multicast_from_tap(Network& n, const fv::FrameView& f, uint64_t src
     send_multicast_copy(n, to, m, c);
     m.sent.push_back(to);
   }
-  // Too few known: later gather answers get copies until the limit or 5 s.
-  if (m.sent.size() < limit && plan.explicit_gather) {
+  // Too few known: later gather answers get copies until the limit or 5 s
+  // (stock queues the multicast whenever it knew fewer than the limit).
+  if (m.sent.size() < limit && n.subscriptions.known(g) < limit) {
     if (n.pending.size() >= kMaxPendingMulticasts) {
       if (n.pending.front().sent.empty()) counters_.drop(Vl2Drop::no_recipients);
       n.pending.pop_front();
@@ -225,7 +228,7 @@ void Member::on_multicast_frame(const Vl2Packet& pk, Ctx& c) {
   if (!n) return counters_.drop(Vl2Drop::unknown_network);
   if (!n->config) return counters_.drop(Vl2Drop::no_config);
   if (m.com) add_com(*n, *m.com, c);  // the deprecated inline COM still counts
-  if (!gate(*n, pk.source, pk.identity)) return hold(*n, pk, c);
+  if (!pass_gate(*n, pk, c)) return hold(*n, pk, c);
   if (n->config->multicast_limit == 0) return counters_.drop(Vl2Drop::multicast_disabled);
   if (!(port::mac_bytes(m.group.mac)[0] & 1)) return counters_.drop(Vl2Drop::malformed);
   if (m.payload.size() > n->config->mtu) return counters_.drop(Vl2Drop::oversize);
@@ -236,9 +239,7 @@ void Member::on_multicast_frame(const Vl2Packet& pk, Ctx& c) {
   if (src != theirs) {
     if (std::find(n->bridges.begin(), n->bridges.end(), pk.source) == n->bridges.end())
       return counters_.drop(Vl2Drop::not_bridge);
-    if (n->bridge_routes.try_emplace(src, pk.source).second)
-      counters_.count(Vl2Count::bridge_routes_learned);
-    if (n->bridge_routes.size() > kMaxBridgeRoutes) n->bridge_routes.erase(n->bridge_routes.begin());
+    learn_bridge_route(*n, src, pk.source);
   }
   if (!deliver(*n, pk.source, m.group.mac, src, m.ethertype, m.payload, true, c)) return;
   if (m.gather_limit == 0) return;

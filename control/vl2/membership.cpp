@@ -42,7 +42,6 @@ AddResult Membership::add_tag(const wire::Tag& tag) {
     return AddResult::kRejected;
   }
   tags_[tag.id] = tag;
-  rebuild_tags();
   return AddResult::kAccepted;
 }
 
@@ -64,8 +63,6 @@ AddResult Membership::revoke(const wire::Revocation& rev) {
     case wire::CredentialType::kCom:
       if (rev.threshold <= com_revoked_below_) return AddResult::kRedundant;
       com_revoked_below_ = rev.threshold;
-      // Takes effect at once: a COM at or below the threshold no longer counts.
-      if (com_ && com_->timestamp() <= rev.threshold) com_.reset();
       return AddResult::kAccepted;
     case wire::CredentialType::kCapability:
     case wire::CredentialType::kTag:
@@ -73,15 +70,16 @@ AddResult Membership::revoke(const wire::Revocation& rev) {
       uint64_t& t = revoked_[{uint8_t(rev.type), rev.credential_id}];
       if (rev.threshold <= t) return AddResult::kRedundant;
       t = rev.threshold;
+      // Stock 1.14.1 also raises the COM threshold here, so revoking any
+      // credential of a member cuts it off until it shows a newer COM. Kept
+      // for the same behaviour beside stock members.
+      com_revoked_below_ = std::max(com_revoked_below_, rev.threshold);
       if (rev.type == wire::CredentialType::kCapability) {
         auto it = caps_.find(rev.credential_id);
         if (it != caps_.end() && it->second.timestamp <= t) caps_.erase(it);
       } else if (rev.type == wire::CredentialType::kTag) {
         auto it = tags_.find(rev.credential_id);
-        if (it != tags_.end() && it->second.timestamp <= t) {
-          tags_.erase(it);
-          rebuild_tags();
-        }
+        if (it != tags_.end() && it->second.timestamp <= t) tags_.erase(it);
       } else {
         std::erase_if(coos_, [&](const auto& c) {
           return c.id == rev.credential_id && c.timestamp <= t;
@@ -100,16 +98,34 @@ bool Membership::admits(const wire::NetworkConfig& ours, const crypto::Identity&
   return wire::com_agrees_with(*ours.com, *com_, identity);
 }
 
-std::vector<std::span<const wire::Rule>> Membership::capability_rules() const {
-  std::vector<std::span<const wire::Rule>> v;
-  v.reserve(caps_.size());
-  for (const auto& [id, cap] : caps_) v.emplace_back(cap.rules);
+namespace {
+// Stock's _isCredentialTimestampValid (revoked ones are already gone).
+bool in_window(uint64_t ts, const wire::NetworkConfig& ours) {
+  const uint64_t d = ts >= ours.timestamp ? ts - ours.timestamp : ours.timestamp - ts;
+  return d <= ours.credential_time_max_delta;
+}
+}  // namespace
+
+std::vector<::flatnet::vl2::TagValue> Membership::tags(const wire::NetworkConfig& ours) const {
+  std::vector<::flatnet::vl2::TagValue> v;
+  for (const auto& [id, t] : tags_)
+    if (in_window(t.timestamp, ours)) v.push_back({id, t.value});
   return v;
 }
 
-void Membership::rebuild_tags() {
-  tag_values_.clear();
-  for (const auto& [id, t] : tags_) tag_values_.push_back({id, t.value});
+std::vector<std::span<const wire::Rule>> Membership::capability_rules(
+    const wire::NetworkConfig& ours) const {
+  std::vector<std::span<const wire::Rule>> v;
+  for (const auto& [id, cap] : caps_)
+    if (in_window(cap.timestamp, ours)) v.emplace_back(cap.rules);
+  return v;
+}
+
+std::vector<wire::CertificateOfOwnership> Membership::coos(const wire::NetworkConfig& ours) const {
+  std::vector<wire::CertificateOfOwnership> v;
+  for (const auto& c : coos_)
+    if (in_window(c.timestamp, ours)) v.push_back(c);
+  return v;
 }
 
 }  // namespace flatnet::control::vl2

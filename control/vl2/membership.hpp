@@ -40,11 +40,13 @@ class Membership {
   // threshold that our own COM agrees with, bound to `identity`.
   bool admits(const wire::NetworkConfig& ours, const crypto::Identity& identity) const;
 
-  // The rule engine's view: tags sorted by id, capability rule tables in id
-  // order (both without revoked entries).
-  std::span<const ::flatnet::vl2::TagValue> tags() const { return tag_values_; }
-  std::vector<std::span<const wire::Rule>> capability_rules() const;
-  const std::vector<wire::CertificateOfOwnership>& coos() const { return coos_; }
+  // The rule engine's view, as stock's getters: only credentials whose
+  // timestamp is within the config's credential time window of our own
+  // config's (and not revoked). Tags sorted by id; capability rule tables
+  // in id order; certificates of ownership.
+  std::vector<::flatnet::vl2::TagValue> tags(const wire::NetworkConfig& ours) const;
+  std::vector<std::span<const wire::Rule>> capability_rules(const wire::NetworkConfig& ours) const;
+  std::vector<wire::CertificateOfOwnership> coos(const wire::NetworkConfig& ours) const;
   bool has_com() const { return com_.has_value(); }
 
   // Our pushes to this peer (stock's lastPushedCredentials).
@@ -55,15 +57,12 @@ class Membership {
   uint64_t last_seen = 0;
 
  private:
-  void rebuild_tags();
-
   std::optional<wire::CertificateOfMembership> com_;
   uint64_t com_revoked_below_ = 0;  // COMs with timestamp <= this are revoked
   std::map<uint32_t, wire::Capability> caps_;
   std::map<uint32_t, wire::Tag> tags_;
   std::map<std::pair<uint8_t, uint32_t>, uint64_t> revoked_;  // (type, id) -> threshold
   std::vector<wire::CertificateOfOwnership> coos_;
-  std::vector<::flatnet::vl2::TagValue> tag_values_;
 };
 
 }  // namespace flatnet::control::vl2

@@ -30,6 +30,10 @@ inline constexpr size_t kMaxMemberships = 65'536;         // peer records per ne
 inline constexpr size_t kMaxBridgeRoutes = 4'096;         // learned MACs per network
 inline constexpr size_t kMaxPendingMulticasts = 64;       // multicasts waiting for gathers
 inline constexpr size_t kMaxBridgeSpam = 32;              // ZT_MAX_BRIDGE_SPAM
+// Others' subscriptions we keep (anyone may answer a gather, so bounded
+// well below what memory allows: 512 x 1,024 entries is a few tens of MB).
+inline constexpr size_t kMaxGroups = 512;
+inline constexpr size_t kMaxSubscribersPerGroup = 1024;
 
 enum class Failure : uint8_t { kNone, kAccessDenied, kNotFound, kAuthenticationRequired };
 
@@ -58,13 +62,14 @@ struct PendingMulticast {
 
 struct Network {
   Network(uint64_t id, uint64_t mac_)
-      : nwid(id), mac(mac_), assembler(id), likes(id), subscriptions(4096, 4096),
+      : nwid(id), mac(mac_), assembler(id), likes(id), subscriptions(kMaxGroups, kMaxSubscribersPerGroup),
         recent(256, kMulticastLikeExpireMs) {}
 
   uint64_t nwid;
   uint64_t mac;  // ours on this network (§5.2)
   LocalSettings settings;
   Failure failure = Failure::kNone;
+  bool port_error = false;  // set by the host (tap trouble)
 
   std::optional<wire::NetworkConfig> config;
   std::vector<uint8_t> config_bytes;

@@ -75,8 +75,11 @@ class Nodes(Procs):
 
     def network(self, name, nwid):
         """The /network/<nwid> object (via `-j listnetworks`), or None."""
-        out = self.cli(name, "-j", "listnetworks").stdout
-        for n in json.loads(out):
+        r = self.cli(name, "-j", "listnetworks", check=False)
+        if r.returncode != 0:  # e.g. 503 while the loop is busy: the caller's wait retries
+            print("note: %s listnetworks: exit %d: %s" % (name, r.returncode, r.stdout.strip()[:300]))
+            return None
+        for n in json.loads(r.stdout):
             if n.get("nwid") == nwid:
                 return n
         return None

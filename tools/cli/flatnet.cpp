@@ -23,6 +23,8 @@ void usage(FILE* to) {
       "  idtool   identities, signatures, moons (zerotier-idtool verbs)\n"
       "  bench    benchmarks: `flatnet bench crypto|mb|relay`\n"
       "  pktgen   DPDK VL1 packet generator\n"
+      "  controller create|list|show|authorize|deauthorize|delete|set\n"
+      "           the node's network controller (/controller API, via flatnet-controller)\n"
       "  [-D<home>] [-p<port>] [-j] info, listpeers, peers, listmoons, orbit, deorbit, ping,\n"
       "           listnetworks, join, leave, get, set\n"
       "           the running service's state (zerotier-cli verbs and options, via flatnet-cli)\n"

@@ -6,26 +6,28 @@
 #   d0: flatnet-dataplane      ns <tag>na: NAT 172.31.88.21    ns <tag>nb: NAT 172.31.88.22
 #   (the root, 172.31.88.1:9993,     │ masquerade                     │ masquerade
 #    net_af_packet; no kernel  ns <tag>a: member A 192.168.101.2 ns <tag>b: member B 192.168.102.2
-#    address on d0)                  tap zt…: 10.x.y.z/8             tap zt…: 10.x.y.z/8
+#    address on d0; its              tap zt…: 10.147.17.x/24        tap zt…: 10.147.17.y/24
+#    flatnetd is the controller)
 #
 # The root is flatnet-dataplane (DPDK, net_af_packet) plus its control
 # process `flatnetd --dataplane`; members A and B are `flatnetd --udp`,
 # each behind its own home-router NAT (nftables: port-preserving masquerade,
 # unsolicited inbound dropped). All three have fresh identities and share a
-# planet that lists the root. A and B `flatnet join` a network -- the
-# network of a flatnet controller when flatnetd has one (FLATNET_DEMO_NETWORK
-# overrides), else the ad-hoc network ff0a000000000001 (spec §10.11: no
-# controller, each member takes 10.x.y.z/8 from its address) -- and each
-# gets a tap interface named as stock names it, with its MAC and IP.
+# planet that lists the root. The root's flatnetd is also the network
+# controller: it creates a private network with an IPv4 pool and
+# authorizes A and B (FLATNET_DEMO_NETWORK=ff0a000000000001 takes the
+# ad-hoc network of spec §10.11 instead, no controller). A and B
+# `flatnet join` it and each gets a tap interface named as stock names it,
+# with its MAC and an IP from the network.
 # Between the members' virtual IPs: ARP, `ping` and a short TCP transfer
 # (iperf3 when installed) while a firewall in br0 blocks NAT-to-NAT
 # datagrams (every frame relayed by the root's fast path, never decrypted
 # there), then again once it is lifted and the root's RENDEZVOUS has let A
 # and B punch through both NATs (direct). `flatnet listnetworks` on each.
 #
-# The underlay is 172.31.88.0/24, outside the virtual network's 10.0.0.0/8:
-# a member whose root sat inside its own network's prefix would route its
-# underlay datagrams into the tap.
+# The underlay is 172.31.88.0/24, outside the virtual networks (10.147.17.0/24,
+# the ad-hoc 10.0.0.0/8): a member whose root sat inside its own network's
+# prefix would route its underlay datagrams into the tap.
 #
 # Everything runs in namespaces created here and is removed on exit.
 set -euo pipefail
@@ -38,7 +40,7 @@ bash tools/scripts/setup.sh
 build=${FLATNET_BUILD_DIR:-build}
 if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null
 else meson setup "$build" -Dtests=false >/dev/null; fi
-ninja -C "$build" tools/cli/flatnet tools/ctl/flatnet-cli tools/idtool/flatnet-idtool \
+ninja -C "$build" tools/cli/flatnet tools/ctl/flatnet-cli tools/ctl/flatnet-controller tools/idtool/flatnet-idtool \
   tools/tableload/flatnet-tableload dataplane/runtime/flatnet-dataplane control/flatnetd
 bin="$here/$build"
 flatnet="$bin/tools/cli/flatnet"
@@ -171,7 +173,19 @@ NFT
 nft_block
 echo "  a firewall in br0 now drops datagrams between the two NATs: A<->B must cross the root"
 
-nwid=${FLATNET_DEMO_NETWORK:-ff0a000000000001}
+# The root's flatnetd is also a network controller (the role is on by
+# default): a private network with an IPv4 pool, A and B authorized.
+# FLATNET_DEMO_NETWORK=ff0a000000000001 uses the ad-hoc network instead.
+ctl() { ip netns exec "$R" "$bin/tools/ctl/flatnet-controller" "-D$work/root" "$@"; }
+nwid=${FLATNET_DEMO_NETWORK:-}
+if [ -z "$nwid" ]; then
+  step "controller (the root's flatnetd): flatnet controller create, authorize A and B"
+  nwid=$(ctl create name=demo-lan private=true 'v4AssignMode={"zt":true}' \
+    'ipAssignmentPools=[{"ipRangeStart":"10.147.17.10","ipRangeEnd":"10.147.17.200"}]' \
+    'routes=[{"target":"10.147.17.0/24","via":null}]')
+  echo "  network $nwid (private, pool 10.147.17.10-200, route 10.147.17.0/24)"
+  for n in a b; do ctl authorize "$nwid" "$(addr $n)" >/dev/null && echo "  authorized $(addr $n)"; done
+fi
 step "members A and B: flatnet join $nwid"
 for n in a b; do
   ns=$([ $n = a ] && echo "$A" || echo "$B")

@@ -3,8 +3,8 @@
 // a /64 is one source, another /32 is not; a known peer (VL1 source AND
 // announced path) skips the per-source gate; unknown sources leave the
 // global bucket's reserve to known peers, and known peers are never
-// refused by it (they drain it instead); fragments are known only from a
-// known peer's path; the remembered peers are bounded. Every refusal is
+// refused by it (they drain it instead); fragments and relayed heads are
+// known only from a known peer's path; the remembered peers are bounded. Every refusal is
 // counted.
 #include <gtest/gtest.h>
 
@@ -118,6 +118,24 @@ TEST(IngressLimit, KnownPeerSkipsTheSourceGateOnlyFromItsPath) {
   EXPECT_EQ(admitted(g, nat, frag, 300, 1000), 300u);
   g.table(TableCommand{TableOp::kPeerDelete, 0x6666666666ULL, {}});
   EXPECT_EQ(admitted(g, nat, frag, 300, 2000), 200u);  // its burst, then nothing at once
+}
+
+TEST(IngressLimit, RelayedHeadsFromAKnownPathAreKnown) {
+  IngressLimiter g(limits());
+  const uint64_t root = 0x2222222222ULL;
+  const auto at = v4(192, 0, 2, 10, 9993);
+  g.table(TableCommand{TableOp::kPeerUpsert, root, PhysicalPath{0, at}});
+  // Another peer's head relayed to us by the root (hops 1), from the
+  // root's path -- a peer we reach only through it: known, never limited.
+  auto relayed = head(0x3333333333ULL);
+  relayed[wire::kIdxFlags] |= 1;
+  EXPECT_EQ(admitted(g, at, relayed, 300, 1000), 300u);
+  EXPECT_EQ(g.counters().punted_known, 300u);
+  // Not relayed (hops 0) from that path: someone else, the source's bucket.
+  EXPECT_EQ(admitted(g, at, head(0x3333333333ULL), 300, 1000), 200u);
+  // Relayed, from a path no peer announced: unknown.
+  EXPECT_EQ(admitted(g, v4(192, 0, 2, 99, 9993), relayed, 300, 1000), 200u);
+  EXPECT_EQ(g.counters().punted_known, 300u);
 }
 
 // Global bucket of 100 (1,000/s), unknown sources may use 50 %: 50 unknown

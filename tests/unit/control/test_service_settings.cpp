@@ -66,6 +66,20 @@ TEST(ServiceSettings, PrecedenceCommandLineConfigLocalConfDefaults) {
   EXPECT_EQ(merge({}).primary_port, 9993);
 }
 
+TEST(ServiceSettings, ControllerIsOnByDefaultAndOffWithASetting) {
+  SettingsLayer conf, cli;
+  std::string err;
+  EXPECT_TRUE(merge({}).controller);
+  EXPECT_EQ(merge({}).controller_db, "");
+  ASSERT_TRUE(parse_flatnet_config(R"({"controller":false,"controllerDb":"/x/c.db"})", conf, &err));
+  EXPECT_FALSE(merge({&cli, &conf}).controller);
+  EXPECT_EQ(merge({&cli, &conf}).controller_db, "/x/c.db");
+  cli.controller = true;
+  EXPECT_TRUE(merge({&cli, &conf}).controller);
+  EXPECT_FALSE(parse_flatnet_config(R"({"controller":"no"})", conf, &err));
+  EXPECT_NE(err.find("controller"), std::string::npos) << err;
+}
+
 class HomeDir : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -39,6 +39,10 @@ struct TestController : Vl2Handler {
     std::vector<wire::Rule> rules = {wire::Rule::action(wire::RuleType::kActionAccept)};
     std::vector<uint64_t> specialists;
     unsigned mtu = wire::kDefaultMtu;
+    // Capabilities every member gets: id -> rules.
+    std::map<uint32_t, std::vector<wire::Rule>> capabilities;
+    // Tags every member gets: id -> value.
+    std::map<uint32_t, uint32_t> tags;
   };
   Vl1Link* vl1 = nullptr;
   std::map<uint64_t, Net> nets;
@@ -65,6 +69,25 @@ struct TestController : Vl2Handler {
     c.mtu = n.mtu;
     c.rules = n.rules;
     c.specialists = n.specialists;
+    for (const auto& [id, rules] : n.capabilities) {
+      wire::Capability cap;
+      cap.network_id = nwid;
+      cap.timestamp = now;
+      cap.id = id;
+      cap.rules = rules;
+      EXPECT_TRUE(wire::capability_sign(cap, controller_identity(), member.address()));
+      c.capabilities.push_back(cap);
+    }
+    for (const auto& [id, value] : n.tags) {
+      wire::Tag tag;
+      tag.network_id = nwid;
+      tag.timestamp = now;
+      tag.id = id;
+      tag.value = value;
+      tag.issued_to = member.address();
+      EXPECT_TRUE(wire::tag_sign(tag, controller_identity()));
+      c.tags.push_back(tag);
+    }
     wire::CertificateOfMembership com = wire::CertificateOfMembership::issue(
         now, c.credential_time_max_delta, nwid, member);
     EXPECT_TRUE(wire::com_sign(com, controller_identity()));

@@ -1,6 +1,7 @@
 // The member's config life (spec §4.12, §4.13, §10.1, §10.11): join, the
 // request timers, status from the controller's answers, restore from
 // networks.d, ad-hoc networks, and configs that must be refused.
+#include "tests/unit/vl2/fake_link.hpp"
 #include "tests/unit/vl2/member_harness.hpp"
 
 namespace flatnet::control::vl2::test {
@@ -72,6 +73,11 @@ TEST(Vl2MemberConfig, AccessDeniedAndNotFound) {
   t.ctl.nets[t.nwid].authorized.insert(t.b.address());
   t.now += kConfigCheckMs;
   t.run("b");
+  EXPECT_EQ(t.status("b"), NetworkStatus::kOk);
+  // The host reports tap trouble: PORT_ERROR until cleared.
+  EXPECT_TRUE(t.mb->set_port_error(t.nwid, true));
+  EXPECT_EQ(t.status("b"), NetworkStatus::kPortError);
+  EXPECT_TRUE(t.mb->set_port_error(t.nwid, false));
   EXPECT_EQ(t.status("b"), NetworkStatus::kOk);
   // Leaving forgets the network.
   Actions out;
@@ -200,6 +206,48 @@ TEST(Vl2MemberConfig, ConfigForAnotherMemberIsRefused) {
   t.net.pump("c", out, t.now);
   EXPECT_EQ(t.status("a"), NetworkStatus::kRequestingConfiguration);
   EXPECT_EQ(t.ma->counters().dropped(Vl2Drop::config_not_for_us), 1u);
+}
+
+// A pushed NETWORK_CONFIG is acknowledged with stock 1.14.1's OK(in-re
+// ECHO, nwid, update ID); a fast-propagate chunk goes on to the members we
+// know, not back to its source.
+TEST(Vl2MemberConfig, PushedConfigIsAcknowledgedAndFastPropagated) {
+  FakeLink link(control::test::parse_identity(control::test::kIdentityA));
+  const crypto::Identity& ctl_id = controller_identity();
+  link.known.emplace(ctl_id.address(), ctl_id);
+  Member m(link);
+  const uint64_t nwid = ctl_id.address() << 24 | 9;
+  const uint64_t now = 2'000'000;
+  Actions out;
+  ASSERT_TRUE(m.join(nwid, {}, now, out));
+  TestController ctl;
+  ctl.nets[nwid].is_public = true;
+  const crypto::Identity b = control::test::parse_identity(control::test::kIdentityB);
+  auto chunks = ctl.chunks_for(nwid, link.me, now);
+  ASSERT_EQ(chunks.size(), 1u);
+  m.packet(request(ctl_id.address(), &ctl_id, wire::Verb::kNetworkConfig, chunks[0], 555), now,
+           out);
+  ASSERT_EQ(m.network(nwid)->status, NetworkStatus::kOk);
+  ASSERT_FALSE(link.sent.empty());
+  const auto& ack = link.sent.back();
+  EXPECT_EQ(ack.to, ctl_id.address());
+  EXPECT_EQ(ack.verb, wire::Verb::kOk);
+  ASSERT_EQ(ack.payload.size(), 9u + 16);
+  EXPECT_EQ(ack.payload[0], uint8_t(wire::Verb::kEcho));
+  EXPECT_EQ(wire::read_be64(ack.payload.data() + 1), 555u);
+  EXPECT_EQ(wire::read_be64(ack.payload.data() + 9), nwid);
+  // A peer whose frame passed the gate has a record (public network too).
+  const auto frame = encode_frame(nwid, 0x0800, std::vector<uint8_t>(30, 0));
+  m.packet(request(b.address(), &b, wire::Verb::kFrame, frame), now, out);
+  link.sent.clear();
+  auto fast = ctl.chunks_for(nwid, link.me, now + 1, wire::kConfigChunkFlagFastPropagate);
+  m.packet(request(ctl_id.address(), &ctl_id, wire::Verb::kNetworkConfig, fast[0]), now + 1, out);
+  ASSERT_EQ(link.count(wire::Verb::kNetworkConfig), 1u);
+  for (const auto& s : link.sent)
+    if (s.verb == wire::Verb::kNetworkConfig) {
+      EXPECT_EQ(s.to, b.address());
+      EXPECT_EQ(s.payload, fast[0]);
+    }
 }
 
 }  // namespace

@@ -136,6 +136,50 @@ TEST(Vl2MemberFrames, RuleDropsTcp22BothWays) {
   EXPECT_EQ(t.mb->counters().dropped(Vl2Drop::rules), 1u);
 }
 
+// The base table leaves IPv4 undecided; a capability accepts it. A's own
+// capability lets it send; B accepts only because A presented it.
+TEST(Vl2MemberFrames, CapabilitiesArePresentedAndEvaluated) {
+  MemberNet t;
+  using T = wire::RuleType;
+  wire::Rule v6;
+  v6.t = uint8_t(T::kMatchEthertype);
+  v6.ethertype = 0x86dd;
+  wire::Rule tag_eq;
+  tag_eq.t = uint8_t(T::kMatchTagsEqual);
+  tag_eq.tag_id = 5;
+  tag_eq.tag_value = 42;  // both sides' tag 5 must be 42 (stock's TAGS_EQUAL)
+  auto& net = t.ctl.nets[t.nwid];
+  net.rules = {v6, wire::Rule::action(T::kActionAccept)};
+  // Capability 1 accepts frames between members both tagged 5 = 42.
+  net.capabilities[1] = {tag_eq, wire::Rule::action(T::kActionAccept)};
+  net.tags[5] = 42;
+  t.join("a");
+  t.join("b");
+  t.drain("b");
+  const auto ab = ether(t.mac(t.b), t.mac(t.a), 0x0800, ping_payload());
+  t.tap("a", ab);
+  ASSERT_EQ(t.drain("b").size(), 1u);
+  EXPECT_EQ(t.mb->counters().dropped(Vl2Drop::rules), 0u);
+  // A member without the capability (config re-issued without it) cannot
+  // send IPv4, and B drops what arrives without one.
+  net.capabilities.clear();
+  t.now += kConfigRefreshMs;
+  t.run("a");
+  t.tap("a", ab);
+  EXPECT_EQ(t.ma->counters().dropped(Vl2Drop::rules), 1u);
+  Member fresh(t.core("b"));
+  t.core("b").set_member(&fresh);
+  Actions out;
+  fresh.join(t.nwid, {}, t.now, out);
+  t.net.pump("b", out, t.now);
+  t.core("a").send_to(t.b.address(), wire::Verb::kFrame, encode_frame(t.nwid, 0x0800, ping_payload()),
+                      t.now, out);
+  t.net.pump("a", out, t.now);
+  // A's credentials (COM, no capability) reach the fresh member on request.
+  EXPECT_EQ(fresh.counters().dropped(Vl2Drop::rules), 1u);
+  t.core("b").set_member(t.mb.get());
+}
+
 TEST(Vl2MemberFrames, ExtFrameBehindABridge) {
   MemberNet t;
   t.ctl.nets[t.nwid].specialists = {wire::kSpecialistActiveBridge | t.b.address()};

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "control/controller/store/sqlite_store.hpp"
+#include "tools/bench/controller/config_bench.hpp"
 
 using namespace flatnet::control::controller;
 using namespace flatnet::control::controller::store;
@@ -32,6 +33,7 @@ struct Options {
   std::size_t page = 100;
   bool keep = false;
   bool power_safe = true;   // --sync full (default) | normal
+  uint64_t online = 10'000; // members online for the push row
 };
 
 double us(Clock::time_point a, Clock::time_point b) {
@@ -86,13 +88,14 @@ Member make_member(uint64_t nwid, uint64_t address, int64_t now) {
   m.v_minor = 14;
   m.v_rev = 1;
   m.v_proto = 12;
+  m.authorized = true;
   return m;
 }
 
 int usage() {
   std::fprintf(stderr,
                "usage: flatnet-bench-controller [--dir DIR] [--members N] [--samples N]"
-               " [--page N] [--sync full|normal] [--keep]\n");
+               " [--page N] [--online N] [--sync full|normal] [--keep]\n");
   return 2;
 }
 
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
     else if (a == "--members" && (v = next())) o.members = std::strtoull(v, nullptr, 10);
     else if (a == "--samples" && (v = next())) o.samples = std::atoi(v);
     else if (a == "--page" && (v = next())) o.page = std::strtoull(v, nullptr, 10);
+    else if (a == "--online" && (v = next())) o.online = std::strtoull(v, nullptr, 10);
     else return usage();
   }
   if (o.members == 0 || o.samples <= 0 || o.page == 0) return usage();
@@ -129,7 +133,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", err.c_str());
     return 1;
   }
-  const uint64_t nwid = 0xee420f0cda000001ULL;
+  // The controller's identity must be real (its network IDs start with its
+  // address, and it signs); the members' need not (config_bench.cpp).
+  const flatnet::crypto::Identity controller = flatnet::crypto::Identity::generate();
+  const uint64_t nwid = controller.address() << 24 | 1;
   const int64_t now = 1795571972850;
   Network n;
   n.id = nwid;
@@ -249,6 +256,12 @@ int main(int argc, char** argv) {
   }
 
   const long rss1 = rss_kib();
+  // The controller role on the same network (config_bench.cpp).
+  if (!flatnet::bench::bench_config_requests(*s, controller, nwid, addrs, o.samples,
+                                              o.online)) {
+    std::fprintf(stderr, "config requests: store failure\n");
+    return 1;
+  }
   s.reset();  // closing checkpoints the WAL into the database file
   const uint64_t bytes = file_bytes(path) + file_bytes(path + "-wal");
   std::printf("%-34s %.0f bytes/member (%.1f MiB for %llu members)\n", "disk", double(bytes) / double(seen),
