@@ -13,8 +13,13 @@ Checks, each bounded:
     networks.d/<nwid>.conf holds the controller's config;
  3. ARP, ping A -> B, and a 4 MiB TCP transfer A -> B; then the network's
     rules set to drop TCP to port 22 (stock's rule JSON through the
-    controller): once the new config is in, A -> B:22 does not connect,
+    controller): the controller pushes the new config (within 20 s, far
+    below the members' 60 s refresh); A -> B:22 does not connect,
     A -> B:2222 does;
+ 3c. C restarted: the network is still listed; A leaves and joins again
+    and gets its config from the restarted C with the same address;
+ 3d. a public network of C admits B without authorization (OK, an address
+    from its pool);
  4. B deauthorized while A pings it every 100 ms: no reply from B later
     than 2 s after the deauthorization was acknowledged, and B's status
     turns ACCESS_DENIED with its tap down (pushed by the controller, or at
@@ -134,12 +139,45 @@ class Test(Nodes):
         # 3b. a rule that drops TCP to port 22 drops it; other TCP passes
         rev = {n: self.network(n, nwid)["netconfRevision"] for n in ("a", "b")}
         self.controller("set", nwid, 'rules=' + json.dumps(DROP_TCP_22))
+        # Pushed by the controller: well within the members' own 60 s refresh.
+        t_set = time.time()
         for n in ("a", "b"):
-            wait_for("%s: the config with the new rules" % n,
-                     lambda: (self.network(n, nwid) or {}).get("netconfRevision", 0) > rev[n], 75)
+            wait_for("%s: the config with the new rules, pushed" % n,
+                     lambda: (self.network(n, nwid) or {}).get("netconfRevision", 0) > rev[n], 20)
+        t_push = time.time() - t_set
         assert not self.tcp_connects("a", "b", ip["b"], 22), "TCP to port 22 was not dropped"
         assert self.tcp_connects("a", "b", ip["b"], 2222), "TCP to port 2222 was dropped"
-        print("ok: rules (drop TCP dport 22, accept the rest): A -> B:22 dropped, A -> B:2222 connects")
+        print("ok: rules (drop TCP dport 22, accept the rest) pushed to both in %.2f s: "
+              "A -> B:22 dropped, A -> B:2222 connects" % t_push)
+
+        # 3c. the controller restarted: same network ID, same addresses, the
+        # members OK again (their refresh or the restarted controller's answer)
+        self.stop("c")
+        self.start_node("c")
+        # A leaves and joins again, so its config comes fresh from the
+        # restarted controller (not from A's networks.d).
+        assert self.cli("a", "leave", nwid).stdout.strip() == "200 leave OK"
+        wait_for("A's network gone", lambda: self.network("a", nwid) is None, 10)
+        assert self.cli("a", "join", nwid).stdout.strip() == "200 join OK"
+        for n in ("a", "b"):
+            again = self.wait_ok(n, nwid, timeout=30)
+            assert self.ipv4(again) == ip[n], (n, self.ipv4(again), ip[n])
+        net["a"] = self.network("a", nwid)
+        listed = self.controller("list").stdout.split()
+        assert nwid in listed, listed
+        print("ok: controller restarted: network %s listed, A and B keep %s and %s" %
+              (nwid, ip["a"], ip["b"]))
+
+        # 3d. a public network admits a member nobody authorized
+        pub = self.controller(
+            "create", "name=fnh-pub", "private=false", "v4AssignMode={\"zt\":true}",
+            'ipAssignmentPools=[{"ipRangeStart":"10.147.18.10","ipRangeEnd":"10.147.18.200"}]',
+            'routes=[{"target":"10.147.18.0/24","via":null}]').stdout.strip()
+        assert self.cli("b", "join", pub).stdout.strip() == "200 join OK"
+        pnet = self.wait_ok("b", pub)
+        assert self.ipv4(pnet).startswith("10.147.18."), pnet
+        assert self.cli("b", "leave", pub).stdout.strip() == "200 leave OK"
+        print("ok: public network %s admitted B unauthorized with %s" % (pub, self.ipv4(pnet)))
 
         # 4. deauthorized while online: cut off within 2 s
         pinger = subprocess.Popen(["ip", "netns", "exec", self.ns("a"), "ping", "-D", "-n",
