@@ -38,7 +38,8 @@ class PacketBuilder {
   wire::Writer w_;
 };
 
-// A fresh random packet ID (the cipher IV of suites 0/1; the SIV nonce of 3).
+// A fresh random packet ID (the cipher IV of suites 0/1; the SIV nonce of 3),
+// from a per-thread pool filled by the CSPRNG in blocks.
 uint64_t random_packet_id();
 
 enum class OpenStatus : uint8_t {

@@ -63,6 +63,7 @@ int on_link(const nlmsghdr* nlh, void* data) {
   if (at.a[IFLA_MTU]) li.mtu = mnl_attr_get_u32(at.a[IFLA_MTU]);
   if (at.a[IFLA_NUM_TX_QUEUES]) li.tx_queues = mnl_attr_get_u32(at.a[IFLA_NUM_TX_QUEUES]);
   if (at.a[IFLA_NUM_RX_QUEUES]) li.rx_queues = mnl_attr_get_u32(at.a[IFLA_NUM_RX_QUEUES]);
+  if (at.a[IFLA_TXQLEN]) li.txqlen = mnl_attr_get_u32(at.a[IFLA_TXQLEN]);
   if (at.a[IFLA_MASTER]) li.master = int(mnl_attr_get_u32(at.a[IFLA_MASTER]));
   if (at.a[IFLA_ADDRESS] && mnl_attr_get_payload_len(at.a[IFLA_ADDRESS]) == 6)
     li.mac = mac_from_bytes(static_cast<const uint8_t*>(mnl_attr_get_payload(at.a[IFLA_ADDRESS])));
@@ -203,6 +204,7 @@ int Netlink::link_set(int ifindex, const LinkChange& c) {
     const auto b = mac_bytes(*c.mac);
     mnl_attr_put(nlh, IFLA_ADDRESS, b.size(), b.data());
   }
+  if (c.txqlen) mnl_attr_put_u32(nlh, IFLA_TXQLEN, *c.txqlen);
   if (c.master) mnl_attr_put_u32(nlh, IFLA_MASTER, uint32_t(*c.master));
   return transact(nlh, nullptr, nullptr);
 }

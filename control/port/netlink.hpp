@@ -31,6 +31,7 @@ struct LinkInfo {
   uint32_t flags = 0;      // IFF_*
   uint32_t tx_queues = 0;  // IFLA_NUM_TX_QUEUES
   uint32_t rx_queues = 0;
+  uint32_t txqlen = 0;     // IFLA_TXQLEN: frames the device's queue holds
   int master = 0;          // IFLA_MASTER: the bridge it is enslaved to, 0 none
 };
 
@@ -38,6 +39,9 @@ struct LinkChange {
   std::optional<bool> up;
   std::optional<uint32_t> mtu;
   std::optional<Mac> mac;
+  // IFLA_TXQLEN: the transmit queue's length in frames (a tap's queue holds
+  // what the kernel sends until the daemon reads it; overflow is a drop).
+  std::optional<uint32_t> txqlen;
   // Bridge mode: enslave to the bridge of this index; 0 releases.
   std::optional<int> master;
 };

@@ -49,7 +49,7 @@ MemberHost::MemberHost(MemberHostOptions opt, Core& core, LogFn log)
       core_(core),
       log_(std::move(log)),
       member_(std::make_unique<vl2::Member>(core)),
-      rx_(size_t(kBurst) * (opt_.tap_offload ? kSuperFrameCap : kFrameCap)),
+      rx_(size_t(opt_.tap_offload ? kSuperBurst : kBurst) * (opt_.tap_offload ? kSuperFrameCap : kFrameCap)),
       split_(opt_.tap_offload ? kMaxSegments * kFrameCap : 0) {
   core_.set_member(member_.get());
 }
@@ -186,6 +186,7 @@ void MemberHost::open_port(uint64_t nwid, Port& p) {
   port::LinkChange c;
   c.mac = port::member_mac(core_.address(), nwid);
   c.mtu = wire::kDefaultMtu;
+  c.txqlen = kTapTxQueueLen;
   c.up = false;
   if (int rc = nl_->link_set(p.ifindex, c); rc < 0) {
     p.error = -rc;
@@ -284,7 +285,7 @@ unsigned MemberHost::poll_taps(uint64_t now, unsigned budget, Actions& out) {
   port::FrameSlot slots[kBurst];
   for (auto& [nwid, p] : ports_) {
     if (!p.tap || handled >= budget) continue;
-    const size_t want = std::min<size_t>(kBurst, budget - handled);
+    const size_t want = std::min<size_t>(burst(), budget - handled);
     const size_t cap = frame_cap();
     for (size_t i = 0; i < want; ++i) slots[i] = {rx_.data() + i * cap, uint32_t(cap), 0};
     int err = 0;

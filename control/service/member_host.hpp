@@ -57,7 +57,16 @@ class MemberHost {
  public:
   using LogFn = std::function<void(LogLevel, const std::string&)>;
   static constexpr uint64_t kSubscriptionsMs = 5000;
-  static constexpr unsigned kBurst = 32;  // frames per tap read
+  // Frames per tap read: a turn's whole budget of wire-size frames, so the
+  // tap's queue is drained as fast as the socket side is (with 32 the 8
+  // streams of iperf3 overflowed the queue: docs/bench-member.md). With the
+  // vnet header each read slot holds a 64 KiB super-frame, so fewer.
+  static constexpr unsigned kBurst = 256;
+  static constexpr unsigned kSuperBurst = 16;
+  // The taps' transmit queue (IFLA_TXQLEN) in frames: what the kernel may
+  // hold for us between two reads. Linux's default of 1,000 overflowed
+  // under bursts of TCP windows (dropped frames = retransmits).
+  static constexpr uint32_t kTapTxQueueLen = 10000;
 
   MemberHost(MemberHostOptions opt, Core& core, LogFn log);
   ~MemberHost();  // taps closed: their devices disappear
@@ -113,6 +122,7 @@ class MemberHost {
   void tap_frame(uint64_t nwid, const port::Tap& tap, const uint8_t* data, size_t len,
                  uint64_t now, Actions& out);
   size_t frame_cap() const;
+  unsigned burst() const { return opt_.tap_offload ? kSuperBurst : kBurst; }
 
   MemberHostOptions opt_;
   Core& core_;
@@ -121,7 +131,7 @@ class MemberHost {
   std::unique_ptr<port::Netlink> nl_;
   std::string nl_error_;
   std::map<uint64_t, Port> ports_;
-  std::vector<uint8_t> rx_;        // kBurst frames' worth of read buffer
+  std::vector<uint8_t> rx_;        // burst() frames' worth of read buffer
   std::vector<uint8_t> split_;     // tap_offload: a super-frame cut into frames
   std::vector<uint8_t> tx_;        // tap_offload: frames behind their vnet header
   // Counters (/metrics).

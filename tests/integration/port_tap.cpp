@@ -194,6 +194,7 @@ class PortTap : public ::testing::Test {
     LinkChange c;
     c.mac = member_mac(kMember, nwid);
     c.mtu = 2800;
+    c.txqlen = 10000;
     c.up = true;
     EXPECT_EQ(nl->link_set(ifindex, c), 0);
     if (cidr) EXPECT_EQ(nl->address_add(ifindex, A(cidr)), 0);
@@ -213,6 +214,7 @@ TEST_F(PortTap, NamedAndConfiguredAsStock) {
   EXPECT_EQ(li.name, "zt4kma6dg3");
   EXPECT_EQ(mac_string(li.mac), "02:ee:42:d5:00:d5");  // listnetworks-a.json
   EXPECT_EQ(li.mtu, 2800u);
+  EXPECT_EQ(li.txqlen, 10000u);
   EXPECT_TRUE(li.up);
   // A second network whose name would collide gets the next name.
   EXPECT_EQ(choose_tap_name(kNwid, {}, device_exists), "zt4kma6dg4");

@@ -3,8 +3,11 @@
 // choice), the timers, the new-identity gate, and each role's own behaviour.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "control/core/identity_gate.hpp"
 #include "control/core/leaf_role.hpp"
+#include "control/core/packet.hpp"
 #include "control/core/peers.hpp"
 #include "control/core/root_role.hpp"
 #include "control/core/sender.hpp"
@@ -230,6 +233,17 @@ TEST(RootRole, DropsUnknownSendersAndRelaysOnlyWhenAskedTo) {
   EXPECT_EQ(t.m.drop(Drop::not_for_us), 1u);  // Config::relay is off
   EXPECT_TRUE(out.send.empty());
   EXPECT_EQ(root_role.next_deadline(), Timers::kNever);
+}
+
+// Packet ids come from a pool refilled in blocks: across many refills none
+// repeats and none is the pool's cleared zero (a 1-in-2^64 chance each).
+TEST(PacketIds, FreshAcrossPoolRefills) {
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const uint64_t id = random_packet_id();
+    EXPECT_NE(id, 0u);
+    EXPECT_TRUE(seen.insert(id).second) << "id " << id << " repeated at " << i;
+  }
 }
 
 }  // namespace

@@ -42,6 +42,8 @@
 #                   (--udp-batch 1 --no-udp-gso --no-udp-gro), members e and f;
 #                   also (not by default) flatnet-nogso (g, h), flatnet-nogro (i, j) and
 #                   flatnet-tso (k, l: flatnetd --tap-offload, the tap's TSO/checksum offload)
+#   --ns-prefix P   namespaces are named P-* instead of fnp-* (two runs at once on one
+#                   machine, e.g. two helpers' branches; their numbers then share the CPU)
 #   --keep          leave namespaces and daemons up at the end (then: run.sh --down)
 #   --down          stop what a kept run left (pids/namespaces recorded in --out) and exit
 # Needs root, iproute2, iperf3, jq, curl; /usr/bin/python3 with matplotlib for the plot
@@ -62,6 +64,7 @@ SECONDS_RUN=10
 SETUPS=veth,stock,flatnet,flatnet-plain
 KEEP=0
 DOWN=0
+NSP=fnp
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--build) BUILD=$2; shift 2 ;;
@@ -70,6 +73,7 @@ while [ $# -gt 0 ]; do
 		--reps) REPS=$2; shift 2 ;;
 		--seconds) SECONDS_RUN=$2; shift 2 ;;
 		--setups) SETUPS=$2; shift 2 ;;
+		--ns-prefix) NSP=$2; shift 2 ;;
 		--keep) KEEP=1; shift ;;
 		--down) DOWN=1; shift ;;
 		-h|--help) sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -206,10 +210,10 @@ cat "$OUT/machine.txt" >&2
 
 # ---- plain veth ----
 veth_up() {
-	mkns fnp-v1; mkns fnp-v2
-	ip -n fnp-v1 link add v1 type veth peer name v2 netns fnp-v2
-	ip -n fnp-v1 addr add 10.77.0.1/24 dev v1; ip -n fnp-v1 link set v1 up
-	ip -n fnp-v2 addr add 10.77.0.2/24 dev v2; ip -n fnp-v2 link set v2 up
+	mkns ${NSP}-v1; mkns ${NSP}-v2
+	ip -n ${NSP}-v1 link add v1 type veth peer name v2 netns ${NSP}-v2
+	ip -n ${NSP}-v1 addr add 10.77.0.1/24 dev v1; ip -n ${NSP}-v1 link set v1 up
+	ip -n ${NSP}-v2 addr add 10.77.0.2/24 dev v2; ip -n ${NSP}-v2 link set v2 up
 }
 
 # ---- the bridge and the ZeroTier nodes ----
@@ -219,17 +223,17 @@ zt_nodes() { # the root, the stock members, and the members of each flatnetd set
 	return 0
 }
 bridge_up() {
-	mkns fnp-br
-	ip -n fnp-br link add br0 type bridge
-	ip -n fnp-br link set br0 up
+	mkns ${NSP}-br
+	ip -n ${NSP}-br link add br0 type bridge
+	ip -n ${NSP}-br link set br0 up
 	local n
 	for n in $(zt_nodes); do
-		mkns "fnp-$n"
-		ip -n fnp-br link add "p$n" type veth peer name eth0 netns "fnp-$n"
-		ip -n fnp-br link set "p$n" master br0 up
-		nsx "fnp-$n" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-		ip -n "fnp-$n" addr add "${UIP[$n]}/24" dev eth0
-		ip -n "fnp-$n" link set eth0 up
+		mkns "${NSP}-$n"
+		ip -n ${NSP}-br link add "p$n" type veth peer name eth0 netns "${NSP}-$n"
+		ip -n ${NSP}-br link set "p$n" master br0 up
+		nsx "${NSP}-$n" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+		ip -n "${NSP}-$n" addr add "${UIP[$n]}/24" dev eth0
+		ip -n "${NSP}-$n" link set eth0 up
 	done
 }
 make_home() { # make_home <node>: identity (vectors for root/a/b, fresh for c/d), planet, local.conf
@@ -249,32 +253,32 @@ make_home() { # make_home <node>: identity (vectors for root/a/b, fresh for c/d)
 	EOF
 }
 addr_of() { cut -d: -f1 "$OUT/homes/$1/identity.public"; }
-start_stock() { # stock zerotier-one in fnp-<node>; ip netns exec execs it, so $! is its pid
-	ip netns exec "fnp-$1" "$ZTONE" -p$PORT "$OUT/homes/$1" >"$OUT/logs/$1.log" 2>&1 </dev/null &
+start_stock() { # stock zerotier-one in <prefix>-<node>; ip netns exec execs it, so $! is its pid
+	ip netns exec "${NSP}-$1" "$ZTONE" -p$PORT "$OUT/homes/$1" >"$OUT/logs/$1.log" 2>&1 </dev/null &
 	record_pid "member-$1" $!
 	disown $!
 }
 start_flatnet() { # start_flatnet <node> [extra flatnetd args]
 	local n=$1; shift
-	ip netns exec "fnp-$n" "$FLATNETD" -H "$OUT/homes/$n" --udp "${UIP[$n]}:$PORT" "$@" \
+	ip netns exec "${NSP}-$n" "$FLATNETD" -H "$OUT/homes/$n" --udp "${UIP[$n]}:$PORT" "$@" \
 		>"$OUT/logs/$n.log" 2>&1 </dev/null &
 	record_pid "member-$n" $!
 	disown $!
 }
-zcli() { local n=$1; shift; nsx "fnp-$n" timeout 10 "${ZTCLI[@]}" -D"$OUT/homes/$n" -p$PORT "$@"; }
-fcli() { local n=$1; shift; nsx "fnp-$n" timeout 10 "$FLATNET" -D"$OUT/homes/$n" -p$PORT "$@"; }
+zcli() { local n=$1; shift; nsx "${NSP}-$n" timeout 10 "${ZTCLI[@]}" -D"$OUT/homes/$n" -p$PORT "$@"; }
+fcli() { local n=$1; shift; nsx "${NSP}-$n" timeout 10 "$FLATNET" -D"$OUT/homes/$n" -p$PORT "$@"; }
 online() { local o; o=$(zcli "$1" info) && [[ $o == *" ONLINE"* ]]; }
 net_ok() { local o; o=$("$2" "$1" listnetworks) && [[ $o == *" OK "* ]]; }
-has_zip() { ip -n "fnp-$1" -4 -o addr show | grep -qF " ${ZIP[$1]}/"; }
+has_zip() { ip -n "${NSP}-$1" -4 -o addr show | grep -qF " ${ZIP[$1]}/"; }
 api() { # api <METHOD> <path> [json]: the controller's JSON API on the root
 	local tok; tok=$(cat "$OUT/homes/root/authtoken.secret")
 	local -a data=(); [ $# -lt 3 ] || data=(-d "$3")
-	nsx fnp-root curl -sS --max-time 5 -X "$1" -H "X-ZT1-Auth: $tok" "${data[@]}" "http://127.0.0.1:$PORT$2"
+	nsx ${NSP}-root curl -sS --max-time 5 -X "$1" -H "X-ZT1-Auth: $tok" "${data[@]}" "http://127.0.0.1:$PORT$2"
 }
 fapi() { # fapi <node> <METHOD> <path> [json]: a flatnetd member's local API
 	local n=$1 tok; tok=$(cat "$OUT/homes/$n/authtoken.secret")
 	local -a data=(); [ $# -lt 4 ] || data=(-d "$4")
-	nsx "fnp-$n" curl -sS --max-time 5 -X "$2" -H "X-ZT1-Auth: $tok" "${data[@]}" "http://127.0.0.1:$PORT$3"
+	nsx "${NSP}-$n" curl -sS --max-time 5 -X "$2" -H "X-ZT1-Auth: $tok" "${data[@]}" "http://127.0.0.1:$PORT$3"
 }
 # OK by `flatnet listnetworks`, else by GET /network/<nwid> (stock's JSON)
 fnet_ok() { net_ok "$1" fcli || fapi "$1" GET "/network/$NWID" | jq -e '.status == "OK"'; }
@@ -310,7 +314,7 @@ stock_up() {
 		poll 30 net_ok "$n" zcli || die "$n: network not OK: $(zcli "$n" listnetworks | tail -n1)"
 		poll 15 has_zip "$n" || die "$n: no ${ZIP[$n]}"
 	done
-	poll 30 nsx fnp-a ping -c1 -W1 "${ZIP[b]}" || die "stock a cannot ping b over ZeroTier"
+	poll 30 nsx ${NSP}-a ping -c1 -W1 "${ZIP[b]}" || die "stock a cannot ping b over ZeroTier"
 	log "stock members a, b joined; a pings b"
 }
 # flatnetd as a member: started, joined through `flatnet join`, and checked
@@ -337,7 +341,7 @@ flatnet_up() { # flatnet_up <setup>
 		poll 40 fnet_ok "$n" || { log "flatnet $n: network not OK: $(fcli "$n" listnetworks 2>&1 | tail -n1)"; return 1; }
 		poll 15 has_zip "$n" || { log "flatnet $n: no ${ZIP[$n]} on its tap"; return 1; }
 	done
-	poll 30 nsx "fnp-$cn" ping -c1 -W1 "${ZIP[$sn]}" || { log "$setup: $cn cannot ping $sn"; return 1; }
+	poll 30 nsx "${NSP}-$cn" ping -c1 -W1 "${ZIP[$sn]}" || { log "$setup: $cn cannot ping $sn"; return 1; }
 	log "$setup: flatnetd members $cn, $sn joined; $cn pings $sn"
 }
 
@@ -395,7 +399,7 @@ start_iperf_server() { # start_iperf_server <setup> <ns> <ip>
 declare -A READY=()
 if want veth; then
 	veth_up
-	start_iperf_server veth fnp-v2 10.77.0.2
+	start_iperf_server veth ${NSP}-v2 10.77.0.2
 	READY[veth]=1
 fi
 if [ "$SETUPS" != veth ]; then
@@ -404,13 +408,13 @@ if [ "$SETUPS" != veth ]; then
 fi
 if want stock; then
 	stock_up
-	start_iperf_server stock fnp-b "${ZIP[b]}"
+	start_iperf_server stock ${NSP}-b "${ZIP[b]}"
 	READY[stock]=1
 fi
 for setup in "${FN_SETUPS[@]}"; do
 	want "$setup" || continue
 	if flatnet_up "$setup"; then
-		start_iperf_server "$setup" "fnp-${FN_SERVER[$setup]}" "${ZIP[${FN_SERVER[$setup]}]}"
+		start_iperf_server "$setup" "${NSP}-${FN_SERVER[$setup]}" "${ZIP[${FN_SERVER[$setup]}]}"
 		READY[$setup]=1
 	else
 		log "$setup column: NOT MEASURABLE in this tree (see above); recorded as such"
@@ -424,13 +428,13 @@ fi
 
 for rep in $(seq 1 "$REPS"); do
 	for streams in 1 8; do
-		[ -z "${READY[veth]:-}" ] || measure veth "$streams" "$rep" fnp-v1 fnp-v2 10.77.0.2
-		[ -z "${READY[stock]:-}" ] || { alive a; alive b; measure stock "$streams" "$rep" fnp-a fnp-b "${ZIP[b]}" a b root; }
+		[ -z "${READY[veth]:-}" ] || measure veth "$streams" "$rep" ${NSP}-v1 ${NSP}-v2 10.77.0.2
+		[ -z "${READY[stock]:-}" ] || { alive a; alive b; measure stock "$streams" "$rep" ${NSP}-a ${NSP}-b "${ZIP[b]}" a b root; }
 		for setup in "${FN_SETUPS[@]}"; do
 			[ -n "${READY[$setup]:-}" ] || continue
 			cn=${FN_CLIENT[$setup]}; sn=${FN_SERVER[$setup]}
 			alive "$cn"; alive "$sn"
-			measure "$setup" "$streams" "$rep" "fnp-$cn" "fnp-$sn" "${ZIP[$sn]}" "$cn" "$sn" root
+			measure "$setup" "$streams" "$rep" "${NSP}-$cn" "${NSP}-$sn" "${ZIP[$sn]}" "$cn" "$sn" root
 		done
 	done
 done
