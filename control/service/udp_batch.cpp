@@ -11,7 +11,7 @@ bool TxQueue::push(const wire::InetAddress& to, std::span<const uint8_t> bytes) 
   if (entries_.size() >= kMaxDatagrams || bytes.size() > kMaxGsoBytes ||
       bytes.size() > kMaxBytes - used_)
     return false;
-  std::memcpy(buf_.data() + used_, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(buf_.data() + used_, bytes.data(), bytes.size());
   entries_.push_back(Entry{to, uint32_t(used_), uint32_t(bytes.size())});
   used_ += bytes.size();
   return true;

@@ -15,7 +15,11 @@ namespace wire = flatnet::wire;
 namespace {
 
 uint64_t path_of(const PktMeta* pm) {
-  uint32_t h = rte_hash_crc(pm->src_ip.b, sizeof pm->src_ip.b, pm->src_port);
+  // rte_hash_crc reads 8 bytes at a time; the address sits unaligned in the
+  // packet's metadata, so it is hashed from an aligned copy.
+  alignas(8) uint8_t ip[sizeof pm->src_ip.b];
+  std::memcpy(ip, pm->src_ip.b, sizeof ip);
+  uint32_t h = rte_hash_crc(ip, sizeof ip, pm->src_port);
   return uint64_t(h) << 8 | uint8_t(pm->src_ip.family);
 }
 
