@@ -6,25 +6,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
+
+#include "api_client.hpp"
 
 namespace {
 
 using nlohmann::json;
 
-struct Options {
-  std::string home = "/var/lib/flatnet";
-  std::string host = "127.0.0.1";
-  int port = 0;  // 0: <home>/flatnet.port, else 9993
-  std::string token;
-  bool json_out = false;
-};
+using flatnet::tools::ctl::ApiOptions;
+using flatnet::tools::ctl::Reply;
 
 void usage(FILE* to) {
   std::fprintf(to,
@@ -50,56 +44,16 @@ void usage(FILE* to) {
       "                                      parses as JSON is sent as JSON, else as a string\n");
 }
 
-std::string trimmed_file(const std::string& path) {
-  std::ifstream f(path);
-  std::string s;
-  if (!f || !std::getline(f, s)) return {};
-  while (!s.empty() && std::isspace((unsigned char)s.back())) s.pop_back();
-  return s;
-}
-
 bool is_hex(const std::string& s, size_t digits) {
   return s.size() == digits && s.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
 }
 
-struct Reply {
-  int status = 0;  // 0: no answer
-  std::string body;
-  std::string error;
-};
-
-Reply call(const Options& o, const std::string& method, const std::string& path,
-           const std::string& body = {}) {
-  httplib::Client cli(o.host, o.port);
-  cli.set_connection_timeout(3);
-  cli.set_read_timeout(30);
-  cli.set_write_timeout(10);
-  httplib::Headers h{{"X-ZT1-Auth", o.token}};
-  httplib::Result r = method == "GET"      ? cli.Get(path, h)
-                      : method == "DELETE" ? cli.Delete(path, h)
-                                           : cli.Post(path, h, body, "application/json");
-  Reply out;
-  if (!r) {
-    out.error = httplib::to_string(r.error());
-    return out;
-  }
-  out.status = r->status;
-  out.body = r->body;
-  return out;
-}
-
-int fail(const Reply& r, const std::string& verb, const Options& o) {
-  if (r.status == 0) {
-    std::fprintf(stderr, "%s: cannot reach the flatnet service at %s port %d (%s); is flatnetd running?\n",
-                 verb.c_str(), o.host.c_str(), o.port, r.error.c_str());
-  } else if (r.status == 401) {
-    std::fprintf(stderr, "%s: the service refused the auth token (check -T or %s/authtoken.secret)\n",
-                 verb.c_str(), o.home.c_str());
-  } else if (r.status == 404) {
+int fail(const Reply& r, const std::string& verb, const ApiOptions& o) {
+  if (flatnet::tools::ctl::explain_failure(r, verb, o)) return 1;
+  if (r.status == 404)
     std::fprintf(stderr, "%s: no such network or member\n", verb.c_str());
-  } else {
+  else
     std::fprintf(stderr, "%s: the service answered %d %s\n", verb.c_str(), r.status, r.body.c_str());
-  }
   return 1;
 }
 
@@ -174,25 +128,16 @@ void print_member(const json& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o;
+  ApiOptions o;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (args.empty() && a.size() >= 2 && a[0] == '-' && a != "--") {
-      const std::string v = a.substr(2);
-      switch (a[1]) {
-        case 'h': case '?': usage(stdout); return 0;
-        case '-': usage(a == "--help" ? stdout : stderr); return a == "--help" ? 0 : 2;
-        case 'j': o.json_out = true; break;
-        case 'p':
-          o.port = std::atoi(v.c_str());
-          if (o.port <= 0 || o.port > 65535) { std::fprintf(stderr, "bad port: %s\n", a.c_str()); return 2; }
-          break;
-        case 'T': o.token = v; break;
-        case 'D': o.home = v; break;
-        case 'H': o.host = v; break;
-        default: std::fprintf(stderr, "unknown switch %s\n", a.c_str()); usage(stderr); return 2;
-      }
+      if (a[1] == 'h' || a[1] == '?') { usage(stdout); return 0; }
+      if (a[1] == '-') { usage(a == "--help" ? stdout : stderr); return a == "--help" ? 0 : 2; }
+      const int taken = flatnet::tools::ctl::take_switch(a, o);
+      if (taken < 0) return 2;
+      if (taken == 0) { std::fprintf(stderr, "unknown switch %s\n", a.c_str()); usage(stderr); return 2; }
       continue;
     }
     args.push_back(a);
@@ -228,18 +173,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (o.token.empty()) o.token = trimmed_file(o.home + "/authtoken.secret");
-  if (o.token.empty()) {
-    std::fprintf(stderr, "%s: no auth token: use -T<token> or make %s/authtoken.secret readable\n",
-                 verb.c_str(), o.home.c_str());
-    return 2;
-  }
-  if (o.port == 0) {
-    o.port = std::atoi(trimmed_file(o.home + "/flatnet.port").c_str());
-    if (o.port <= 0 || o.port > 65535) o.port = 9993;
-  }
+  if (!flatnet::tools::ctl::resolve(o, verb)) return 2;
 
-  const Reply r = call(o, method, path, body);
+  const Reply r = flatnet::tools::ctl::call(o, method, path, body, 30);
   if (r.status != 200) return fail(r, verb, o);
   const json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) {
@@ -249,7 +185,7 @@ int main(int argc, char** argv) {
   // `show <nwid>` also wants the members: one more request.
   json members = json::object();
   if (verb == "show" && !mem) {
-    const Reply m = call(o, "GET", "/unstable" + net_path + "/member");
+    const Reply m = flatnet::tools::ctl::call(o, "GET", "/unstable" + net_path + "/member", {}, 30);
     if (m.status != 200) return fail(m, verb, o);
     members = json::parse(m.body, nullptr, false);
     if (members.is_discarded()) members = json::object();

@@ -7,27 +7,20 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
+#include "api_client.hpp"
 #include "network_cli.hpp"
 
 namespace {
 
 using nlohmann::json;
 
-struct Options {
-  std::string home = "/var/lib/flatnet";
-  std::string host = "127.0.0.1";
-  int port = 0;  // 0: <home>/flatnet.port, else 9993
-  std::string token;
-  bool json_out = false;
-};
+using flatnet::tools::ctl::ApiOptions;
+using flatnet::tools::ctl::Reply;
 
 void usage(FILE* to) {
   std::fprintf(to,
@@ -56,64 +49,15 @@ void usage(FILE* to) {
       "  set <network ID> <key>=<value>  allowManaged, allowGlobal, allowDefault, allowDNS (1/0)\n");
 }
 
-std::string trimmed_file(const std::string& path) {
-  std::ifstream f(path);
-  std::string s;
-  if (!f || !std::getline(f, s)) return {};
-  while (!s.empty() && std::isspace((unsigned char)s.back())) s.pop_back();
-  return s;
-}
-
 int64_t now_ms() {
   struct timeval tv;
   gettimeofday(&tv, nullptr);
   return int64_t(tv.tv_sec) * 1000 + tv.tv_usec / 1000;
 }
 
-struct Reply {
-  int status = 0;   // 0: no answer
-  std::string body;
-  std::string error;
-};
-
-class Api {
- public:
-  Api(const Options& o, int timeout_s) : cli_(o.host, o.port), token_(o.token) {
-    cli_.set_connection_timeout(3);
-    cli_.set_read_timeout(timeout_s);
-    cli_.set_write_timeout(5);
-  }
-  Reply call(const std::string& method, const std::string& path, const std::string& body = {}) {
-    httplib::Headers h{{"X-ZT1-Auth", token_}};
-    httplib::Result r = method == "GET"      ? cli_.Get(path, h)
-                        : method == "DELETE" ? cli_.Delete(path, h)
-                                             : cli_.Post(path, h, body, "application/json");
-    Reply out;
-    if (!r) {
-      out.error = httplib::to_string(r.error());
-      return out;
-    }
-    out.status = r->status;
-    out.body = r->body;
-    return out;
-  }
-
- private:
-  httplib::Client cli_;
-  std::string token_;
-};
-
 // zerotier-cli prints a non-200 answer as "<status> <command> <body>".
-int fail(const Reply& r, const std::string& cmd, const Options& o) {
-  if (r.status == 0) {
-    std::fprintf(stderr,
-        "%s: cannot reach the flatnet service at %s port %d (%s error); is flatnetd running?\n",
-        cmd.c_str(), o.host.c_str(), o.port, r.error.c_str());
-    return 1;
-  }
-  if (r.status == 401)
-    std::fprintf(stderr, "%s: the service refused the auth token (check -T or %s/authtoken.secret)\n",
-                 cmd.c_str(), o.home.c_str());
+int fail(const Reply& r, const std::string& cmd, const ApiOptions& o) {
+  if (flatnet::tools::ctl::explain_failure(r, cmd, o) && r.status == 0) return 1;
   std::printf("%d %s %s\n", r.status, cmd.c_str(), r.body.c_str());
   return 1;
 }
@@ -216,42 +160,26 @@ bool is_hex(const std::string& s, size_t a, size_t b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o;
+  ApiOptions o;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     // Switches may stand anywhere (`flatnet info -j` as well as
     // `flatnet-cli -j info`); "-c N" and "-t ms" belong to ping.
-    if (a.size() >= 2 && a[0] == '-' && std::strchr("h?vjpTDH", a[1])) {
-      const std::string v = a.substr(2);
-      switch (a[1]) {
-        case 'h': case '?': usage(stdout); return 0;
-        case 'v': std::printf("flatnet-cli 0.1.0\n"); return 0;
-        case 'j': o.json_out = true; break;
-        case 'p':
-          o.port = std::atoi(v.c_str());
-          if (o.port <= 0 || o.port > 65535) { std::fprintf(stderr, "bad port: %s\n", a.c_str()); return 2; }
-          break;
-        case 'T': o.token = v; break;
-        case 'D': o.home = v; break;
-        case 'H': o.host = v; break;
-        default: std::fprintf(stderr, "unknown switch %s\n", a.c_str()); usage(stderr); return 2;
+    if (a.size() >= 2 && a[0] == '-' && std::strchr("h?v", a[1])) {
+      if (a[1] == 'v') {
+        std::printf("flatnet-cli 0.1.0\n");
+      } else {
+        usage(stdout);
       }
-      continue;
+      return 0;
     }
-    args.push_back(a);
+    const int taken = flatnet::tools::ctl::take_switch(a, o);
+    if (taken < 0) return 2;
+    if (taken == 0) args.push_back(a);
   }
   if (args.empty()) { usage(stderr); return 2; }
-  if (o.token.empty()) o.token = trimmed_file(o.home + "/authtoken.secret");
-  if (o.token.empty()) {
-    std::fprintf(stderr, "%s: no auth token: use -T<token> or make %s/authtoken.secret readable\n",
-                 args[0].c_str(), o.home.c_str());
-    return 2;
-  }
-  if (o.port == 0) {
-    o.port = std::atoi(trimmed_file(o.home + "/flatnet.port").c_str());
-    if (o.port <= 0 || o.port > 65535) o.port = 9993;
-  }
+  if (!flatnet::tools::ctl::resolve(o, args[0])) return 2;
 
   const std::string& cmd = args[0];
   std::string method = "GET", path, body;
@@ -295,8 +223,7 @@ int main(int argc, char** argv) {
 
   // A ping may take count * timeout on the server; wait that long plus slack.
   const int read_timeout_s = cmd == "ping" ? int((int64_t(ping_count) * ping_timeout) / 1000 + 5) : 10;
-  Api api(o, read_timeout_s);
-  const Reply r = api.call(method, path, body);
+  const Reply r = flatnet::tools::ctl::call(o, method, path, body, read_timeout_s);
   if (r.status != 200) return fail(r, cmd, o);
   if (cmd[0] == '/') { std::printf("%s\n", r.body.c_str()); return 0; }
   if (flatnet::tools::ctl::is_network_verb(cmd))
