@@ -29,8 +29,8 @@ import tempfile
 import time
 
 from flatnet_procs import read, wait_for
-from netns_topology import in_ns, run, skip
-from vl2_net import Nodes, planet_for, underlay
+from netns_topology import in_ns, run
+from vl2_net import Nodes, planet_for, run_test, underlay
 
 NWID = "ff0a000000000001"
 
@@ -128,30 +128,8 @@ class Test(Nodes):
 
 
 def main():
-    if len(sys.argv) < 4:
-        print("usage: vl2_adhoc.py <flatnetd> <flatnet-cli> <flatnet-idtool>")
-        return 2
-    if os.geteuid() != 0:
-        skip("needs root (network namespaces, taps)")
-    if not shutil_which("ip"):
-        skip("'ip' not found")
-    t = Test(*[os.path.abspath(p) for p in sys.argv[1:4]])
-    try:
-        t.main()
-        print("PASS")
-        return 0
-    except Exception as e:
-        print("FAIL: %s" % e)
-        t.stop_all()
-        t.print_tails(("r", "a", "b", "c"), lines=40)
-        return 1
-    finally:
-        t.cleanup()
-
-
-def shutil_which(x):
-    import shutil
-    return shutil.which(x)
+    return run_test(Test, sys.argv, 3, "vl2_adhoc.py <flatnetd> <flatnet-cli> <flatnet-idtool>",
+                    ("r", "a", "b", "c"))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ import sys
 import tempfile
 
 from flatnet_procs import wait_for
-from netns_topology import in_ns, run, skip
-from vl2_net import Nodes, planet_for, underlay
+from netns_topology import in_ns, run
+from vl2_net import Nodes, planet_for, run_test, underlay
 
 H_IP = "10.147.17.250"
 
@@ -103,25 +103,8 @@ class Test(Nodes):
 
 
 def main():
-    if len(sys.argv) < 5:
-        print("usage: vl2_bridge.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool>")
-        return 2
-    if os.geteuid() != 0:
-        skip("needs root (network namespaces, taps, bridges)")
-    if not shutil.which("ip"):
-        skip("'ip' not found")
-    t = Test(*[os.path.abspath(p) for p in sys.argv[1:5]])
-    try:
-        t.main()
-        print("PASS")
-        return 0
-    except Exception as e:
-        print("FAIL: %s" % e)
-        t.stop_all()
-        t.print_tails(("c", "a", "b"), lines=40)
-        return 1
-    finally:
-        t.cleanup()
+    return run_test(Test, sys.argv, 4, "vl2_bridge.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool>",
+                    ("c", "a", "b"), needs="network namespaces, taps, bridges")
 
 
 if __name__ == "__main__":

@@ -30,15 +30,14 @@ Exit 77 (meson: skipped) when not root or `ip` is missing.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 from flatnet_procs import read, wait_for
-from netns_topology import in_ns, run, skip
-from vl2_net import Nodes, planet_for, underlay
+from netns_topology import in_ns, run
+from vl2_net import Nodes, planet_for, run_test, underlay
 
 
 # Stock's rule JSON: TCP to destination port 22 dropped, the rest accepted.
@@ -219,25 +218,8 @@ class Test(Nodes):
 
 
 def main():
-    if len(sys.argv) < 5:
-        print("usage: vl2_controller.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool>")
-        return 2
-    if os.geteuid() != 0:
-        skip("needs root (network namespaces, taps)")
-    if not shutil.which("ip"):
-        skip("'ip' not found")
-    t = Test(*[os.path.abspath(p) for p in sys.argv[1:5]])
-    try:
-        t.main()
-        print("PASS")
-        return 0
-    except Exception as e:
-        print("FAIL: %s" % e)
-        t.stop_all()
-        t.print_tails(("r", "c", "a", "b"), lines=40)
-        return 1
-    finally:
-        t.cleanup()
+    return run_test(Test, sys.argv, 4, "vl2_controller.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool>",
+                    ("r", "c", "a", "b"))
 
 
 if __name__ == "__main__":

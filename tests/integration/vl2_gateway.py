@@ -38,8 +38,8 @@ import tempfile
 import time
 
 from flatnet_procs import read, wait_for
-from netns_topology import in_ns, run, skip
-from vl2_net import Nodes, planet_for, underlay
+from netns_topology import in_ns, run
+from vl2_net import Nodes, planet_for, run_test, underlay
 
 NET = 94
 H_IP = "10.147.18.250"
@@ -248,26 +248,8 @@ class Test(Nodes):
 
 
 def main():
-    if len(sys.argv) < 7:
-        print("usage: vl2_gateway.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool> "
-              "<flatnet-dataplane> <flatnet-tableload>")
-        return 2
-    if os.geteuid() != 0:
-        skip("needs root (network namespaces, taps)")
-    if not shutil.which("ip"):
-        skip("'ip' not found")
-    t = Test(*[os.path.abspath(p) for p in sys.argv[1:7]])
-    try:
-        t.main()
-        print("PASS")
-        return 0
-    except Exception as e:  # noqa: BLE001 -- reported, then cleaned up
-        print("FAIL: %s" % e)
-        t.stop_all()
-        t.print_tails(("c", "a", "g", "dpg"), lines=40)
-        return 1
-    finally:
-        t.cleanup()
+    return run_test(Test, sys.argv, 6, "vl2_gateway.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool> <flatnet-dataplane> <flatnet-tableload>",
+                    ("c", "a", "g", "dpg"))
 
 
 if __name__ == "__main__":

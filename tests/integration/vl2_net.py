@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from flatnet_procs import Procs, read, wait_for
-from netns_topology import in_ns, run
+from netns_topology import in_ns, run, skip
 
 
 def underlay(prefix, net, names, created):
@@ -163,3 +163,29 @@ def planet_for(idtool, work, names, root, root_ip):
     """Identities for every name and a planet naming `root` at root_ip/9993."""
     from flatnet_procs import identities_and_planet
     return identities_and_planet(idtool, work, names, [(root, root_ip)])
+
+
+def run_test(make, argv, args, usage, tails, needs="network namespaces, taps"):
+    """The VL2 tests' main(): `args` binaries from argv (else usage, exit
+    2), skipped (77) without root or `ip`, then make(*binaries).main();
+    PASS/FAIL printed, the processes' log tails on failure, and the test's
+    cleanup() always."""
+    if len(argv) < args + 1:
+        print("usage: %s" % usage)
+        return 2
+    if os.geteuid() != 0:
+        skip("needs root (%s)" % needs)
+    if not shutil.which("ip"):
+        skip("'ip' not found")
+    t = make(*[os.path.abspath(p) for p in argv[1:args + 1]])
+    try:
+        t.main()
+        print("PASS")
+        return 0
+    except Exception as e:  # noqa: BLE001 -- reported, then cleaned up
+        print("FAIL: %s" % e)
+        t.stop_all()
+        t.print_tails(tails, lines=40)
+        return 1
+    finally:
+        t.cleanup()
