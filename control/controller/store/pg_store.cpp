@@ -23,7 +23,11 @@ constexpr const char* kMemberColumns =
     "address, revision, authorized, active_bridge, identity, last_authorized_time,"
     " last_deauthorized_time, doc, nwid";
 
-MemberRow row_from(const Result& r, int i) {
+const char* pg_bool(int64_t v) { return v ? "true" : "false"; }
+
+}  // namespace
+
+MemberRow PgStore::member_row(const Result& r, int i) {
   MemberRow m;
   m.address = r.int64(i, 0);
   m.revision = r.int64(i, 1);
@@ -36,10 +40,6 @@ MemberRow row_from(const Result& r, int i) {
   m.nwid = r.text(i, 8);
   return m;
 }
-
-const char* pg_bool(int64_t v) { return v ? "true" : "false"; }
-
-}  // namespace
 
 std::unique_ptr<PgStore> PgStore::open(const std::string& conninfo, std::string* err) {
   std::unique_ptr<PgStore> s(new PgStore);
@@ -250,7 +250,7 @@ Status PgStore::get_member(uint64_t nwid, uint64_t address, Member& out, std::st
                       Params().add(format_network_id(nwid)).add(int64_t(address)));
   if (!r.ok()) return fail(err, "get member", r);
   if (r.rows() == 0) return Status::kNotFound;
-  return decode_member(row_from(r, 0), out, err) ? Status::kOk : Status::kError;
+  return decode_member(member_row(r, 0), out, err) ? Status::kOk : Status::kError;
 }
 
 Status PgStore::put_member_locked(const Member& in, bool keep_revision, PutResult* res,
@@ -386,7 +386,7 @@ Status PgStore::list_members(uint64_t nwid, uint64_t after, std::size_t limit, M
       break;
     }
     Member m;
-    if (!decode_member(row_from(r, i), m, err)) return Status::kError;
+    if (!decode_member(member_row(r, i), m, err)) return Status::kError;
     out.members.push_back(std::move(m));
   }
   return Status::kOk;

@@ -66,6 +66,11 @@ class PgStore final : public Store {
   Status commit(std::string* err);
   void rollback();
   Status fail(std::string* err, const std::string& what, const pg::Result& r);
+  // Row `i` of a result whose columns are, in order: address, revision,
+  // authorized, active_bridge, identity, last_authorized_time,
+  // last_deauthorized_time, doc, nwid (every member SELECT here and in
+  // pg_store_bulk.cpp).
+  static MemberRow member_row(const pg::Result& r, int i);
   Status put_network_locked(const Network& n, bool keep_revision, PutResult* res,
                             std::string* err);
   Status put_member_locked(const Member& m, bool keep_revision, PutResult* res,

@@ -92,16 +92,7 @@ Status PgStore::put_member_chunk(std::vector<MemberRow>& rows, bool keep_revisio
   if (!old.ok()) return fail(err, "put members", old);
   std::map<std::pair<std::string, int64_t>, MemberRow> stored;
   for (int k = 0; k < old.rows(); ++k) {
-    MemberRow o;
-    o.address = old.int64(k, 0);
-    o.revision = old.int64(k, 1);
-    o.authorized = old.boolean(k, 2);
-    o.active_bridge = old.boolean(k, 3);
-    if (!old.is_null(k, 4)) o.identity = old.text(k, 4);
-    o.last_authorized_time = old.int64(k, 5);
-    o.last_deauthorized_time = old.int64(k, 6);
-    o.doc = old.text(k, 7);
-    o.nwid = old.text(k, 8);
+    MemberRow o = member_row(old, k);
     stored.emplace(std::make_pair(o.nwid, o.address), std::move(o));
   }
   std::vector<MemberRow> changed;
