@@ -13,6 +13,7 @@
 #include "control/controller/config_service.hpp"
 #include "dataplane/wire/config_request.hpp"
 #include "dataplane/wire/vl1.hpp"
+#include "tools/bench/controller/bench_util.hpp"
 
 namespace flatnet::bench {
 namespace {
@@ -31,29 +32,6 @@ void row(const char* what, std::vector<double> v) {
   auto at = [&](double q) { return v[std::min(v.size() - 1, std::size_t(q * double(v.size())))]; };
   std::printf("%-34s p50 %9.1f us  p99 %9.1f us  (min %.1f, max %.1f, n=%zu)\n", what, at(0.5),
               at(0.99), v.front(), v.back(), v.size());
-}
-
-long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  return -1;
-}
-
-// An identity with a fresh key pair and a chosen address: the controller
-// does not run the memory-hard check (the core does, before it), so the
-// bench need not search for real addresses.
-crypto::Identity member_identity(uint64_t address) {
-  crypto::PublicKey pub;
-  crypto::PrivateKey priv;
-  crypto::c25519_generate(pub, priv);
-  static const char* hx = "0123456789abcdef";
-  std::string s;
-  for (int i = 9; i >= 0; --i) s += hx[(address >> (4 * i)) & 15];
-  s += ":0:";
-  for (uint8_t b : pub) s += {hx[b >> 4], hx[b & 15]};
-  return *crypto::Identity::from_string(s);
 }
 
 struct RecordingLink final : Vl1Link {
@@ -108,7 +86,7 @@ bool bench_config_requests(store::Store& s, const crypto::Identity& controller, 
     m.identity.reset();
     m.authorized = true;
     batch.push_back(std::move(m));
-    ids.push_back(member_identity(sample[i]));
+    ids.push_back(identity_at(sample[i], false));
   }
   if (s.put_members(batch, &err) != store::Status::kOk) return false;
 

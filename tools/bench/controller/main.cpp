@@ -21,6 +21,7 @@
 
 #include "control/controller/store/pg_store.hpp"
 #include "control/controller/store/sqlite_store.hpp"
+#include "tools/bench/controller/bench_util.hpp"
 #include "tools/bench/controller/config_bench.hpp"
 #include "tools/bench/controller/push_sim.hpp"
 
@@ -65,14 +66,6 @@ Summary summarise(std::vector<double> v) {
 void row(const char* what, const Summary& s, std::size_t n) {
   std::printf("%-34s p50 %9.1f us  p99 %9.1f us  (min %.1f, max %.1f, n=%zu)\n", what, s.p50,
               s.p99, s.min, s.max, n);
-}
-
-long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  return -1;
 }
 
 uint64_t file_bytes(const std::string& p) {
@@ -134,7 +127,7 @@ int main(int argc, char** argv) {
     made_dir = true;
   }
   const std::string path = o.dir + "/" + kDefaultFileName;
-  const long rss0 = rss_kib();
+  const long rss0 = flatnet::bench::rss_kib();
   std::string err;
   std::unique_ptr<Store> s;
   SqliteStore* sqlite = nullptr;  // backup/restore and the file's size are SQLite's
@@ -274,7 +267,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove(b);
   }
 
-  const long rss1 = rss_kib();
+  const long rss1 = flatnet::bench::rss_kib();
   // The controller role on the same network (config_bench.cpp).
   if (!flatnet::bench::bench_config_requests(*s, controller, nwid, addrs, o.samples,
                                               o.online)) {

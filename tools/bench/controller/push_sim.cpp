@@ -29,6 +29,7 @@
 #include "dataplane/wire/config_chunk.hpp"
 #include "dataplane/wire/config_request.hpp"
 #include "dataplane/wire/vl1.hpp"
+#include "tools/bench/controller/bench_util.hpp"
 
 namespace flatnet::bench {
 namespace {
@@ -47,30 +48,6 @@ Clock::duration cpu_now() {
 
 double ms(Clock::duration d) {
   return double(std::chrono::duration_cast<std::chrono::microseconds>(d).count()) / 1000.0;
-}
-
-long rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  return -1;
-}
-
-// An address and a fresh key pair, with the secret (a member signs its
-// HELLO... and must open what it gets).
-crypto::Identity keyed_identity(uint64_t address) {
-  crypto::PublicKey pub;
-  crypto::PrivateKey priv;
-  crypto::c25519_generate(pub, priv);
-  static const char* hx = "0123456789abcdef";
-  std::string s;
-  for (int i = 9; i >= 0; --i) s += hx[(address >> (4 * i)) & 15];
-  s += ":0:";
-  for (uint8_t b : pub) s += {hx[b >> 4], hx[b & 15]};
-  s += ":";
-  for (size_t i = 0; i < priv.size(); ++i) s += {hx[priv[i] >> 4], hx[priv[i] & 15]};
-  return *crypto::Identity::from_string(s);
 }
 
 crypto::Identity public_part(const crypto::Identity& id) {
@@ -163,7 +140,7 @@ bool bench_push_over_cores(store::Store& s, const crypto::Identity& controller, 
   auto t0 = Clock::now();
   std::vector<crypto::Identity> ids;
   ids.reserve(online);
-  for (uint64_t a : pick) ids.push_back(keyed_identity(a));
+  for (uint64_t a : pick) ids.push_back(identity_at(a, true));
   const double keys_ms = ms(Clock::now() - t0);
   // Their records: authorized, no identity bound yet (their first request
   // binds the key above).
