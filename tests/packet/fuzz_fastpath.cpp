@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dataplane/fastpath/stage.hpp"
+#include "tests/packet/fuzz_eal.hpp"
 
 using namespace flatnet::fastpath;
 
@@ -36,21 +37,7 @@ struct World {
 
 World* world() {
   static World* g = [] {
-    std::string prefix = "--file-prefix=flatnet-fuzz-" + std::to_string(getpid());
-    std::vector<std::string> args = {"fuzz", "--no-huge", "--no-pci", "-m", "64", "-l", "0",
-                                     "--log-level=*:error", "--no-telemetry", prefix};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    if (rte_eal_init(int(argv.size()), argv.data()) < 0) {
-      std::fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
-      std::abort();
-    }
-    // The EAL runtime directory outlives the process with --no-huge: remove it.
-    static std::string runtime_dir = rte_eal_get_runtime_dir();
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(runtime_dir, ec);
-    });
+    flatnet::test::fuzz_eal_init("flatnet-fuzz", "64");
     auto* x = new World;
     x->pool = make_pool("fuzz_pool", 1023, 0);
     if (!x->pool) std::abort();

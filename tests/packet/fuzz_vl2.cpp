@@ -27,6 +27,7 @@
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/wire/rules.hpp"
 #include "dataplane/wire/vl1.hpp"
+#include "tests/packet/fuzz_eal.hpp"
 
 using namespace flatnet::fastpath;
 namespace tv = flatnet::tables::vl2;
@@ -59,20 +60,7 @@ struct World {
 
 World* world() {
   static World* g = [] {
-    std::string prefix = "--file-prefix=flatnet-fuzz-vl2-" + std::to_string(getpid());
-    std::vector<std::string> args = {"fuzz", "--no-huge", "--no-pci", "-m", "128", "-l", "0",
-                                     "--log-level=*:error", "--no-telemetry", prefix};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    if (rte_eal_init(int(argv.size()), argv.data()) < 0) {
-      std::fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
-      std::abort();
-    }
-    static std::string runtime_dir = rte_eal_get_runtime_dir();
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(runtime_dir, ec);
-    });
+    flatnet::test::fuzz_eal_init("flatnet-fuzz-vl2", "128");
     auto* x = new World;
     x->pool = make_pool("fuzz_vl2_pool", 1023, 0);
     if (!x->pool) std::abort();
