@@ -29,6 +29,9 @@ struct BackendEvents {
   // been reconciled: re-feed the desired table (core.resync; what is
   // already wanted costs nothing).
   std::function<void()> restarted;
+  // A gateway's LAN and a multicast group (the data plane's VL2_GROUP
+  // event): kind FLATNET_IPC_VL2_GROUP_JOINED or _SENT. May be unset.
+  std::function<void(uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind)> lan_group;
   // A line for the log from the backend (table refusals, incomplete dumps).
   std::function<void(LogLevel, const std::string&)> log;
 };

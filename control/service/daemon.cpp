@@ -191,6 +191,9 @@ unsigned Daemon::turn(uint64_t now) {
     core_->resync(now, a);
     execute(a);
   };
+  ev.lan_group = [&](uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind) {
+    gateway_.lan_group(nwid, MulticastGroup{mac, adi}, kind, now);
+  };
   ev.log = [&](LogLevel level, const std::string& text) { log(level, text); };
   unsigned handled = backend_->poll(ev, kInputsPerTurn);
   handled += restore_cached_peers(now);
@@ -229,6 +232,7 @@ unsigned Daemon::turn(uint64_t now) {
   member_->flush(now);  // frames to the taps, config/status to the ports
   if (const uint64_t lan = backend_->lan_network()) {
     gateway_.solicit(lan, member_->member(), *core_, now, a);
+    gateway_.lan_tick(lan, member_->member(), now, a);
     execute(a);
     if (gateway_.due(now)) backend_->vl2_desired(GatewayHost::desired(lan, member_->member(), *core_));
   }
@@ -526,7 +530,15 @@ std::vector<MetricSample> Daemon::metrics() {
                              "table commands with a path the backend cannot express",
                              MetricType::kCounter});
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
-  if (auto t = backend_->vl2_state()) gateway_metrics(*t, out);
+  if (auto t = backend_->vl2_state()) {
+    gateway_metrics(*t, out);
+    out.push_back(MetricSample{"flatnet_gateway_lan_groups", {}, double(gateway_.lan_groups()),
+                               "multicast groups LAN hosts joined (IGMP / MLD), LIKEd for the LAN",
+                               MetricType::kGauge});
+    out.push_back(MetricSample{"flatnet_gateway_lan_group_events_total", {}, double(gateway_.lan_group_events()),
+                               "VL2_GROUP events from the data plane (groups joined or sent to on the LAN)",
+                               MetricType::kCounter});
+  }
   if (controller_)
     for (MetricSample& m : controller_->metrics()) out.push_back(std::move(m));
   if (member_)  // gone once run() has stopped

@@ -87,6 +87,9 @@ class DataplaneBackend final : public Backend {
     unsigned n = client_->poll_events(
         [&](const flatnet_ipc_event& e) {
           if (e.type == FLATNET_IPC_EV_RELAY_PAIR) ev.relayed_pair(e.addr, e.addr2);
+          else if (e.type == FLATNET_IPC_EV_VL2_GROUP) {
+            if (ev.lan_group) ev.lan_group(e.addr, e.addr2 & 0xffffffffffffull, e.status, e.count);
+          }
           else if (e.type == FLATNET_IPC_EV_RESULT && boundary::Vl2Reconciler::owns(e.seq)) vl2_.on_result(e, now);
           else table_.on_event(e, now);
         },

@@ -74,4 +74,37 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
   }
 }
 
+void GatewayHost::lan_group(uint64_t nwid, const MulticastGroup& g, uint32_t kind, uint64_t now) {
+  if (nwid == 0 || nwid != lan_nwid_) return;
+  ++lan_events_;
+  if (kind != FLATNET_IPC_VL2_GROUP_JOINED) return;
+  const auto key = std::make_pair(g.mac, g.adi);
+  auto it = joined_.find(key);
+  if (it != joined_.end()) {
+    it->second = now;
+    return;
+  }
+  if (joined_.size() >= kMaxLanGroups) return;
+  joined_.emplace(key, now);
+  joined_changed_ = true;
+}
+
+void GatewayHost::lan_tick(uint64_t nwid, vl2::Member& member, uint64_t now, Actions& out) {
+  if (nwid != lan_nwid_) {  // a data plane bridging another network: start over
+    lan_nwid_ = nwid;
+    joined_changed_ = !joined_.empty();
+    joined_.clear();
+  }
+  if (now >= next_expiry_) {
+    next_expiry_ = now + 1'000;
+    joined_changed_ |= std::erase_if(joined_, [&](const auto& e) { return now - e.second >= kLanGroupExpireMs; }) > 0;
+  }
+  if (!joined_changed_) return;
+  std::vector<MulticastGroup> groups;
+  groups.reserve(joined_.size());
+  for (const auto& [k, when] : joined_) groups.push_back({k.first, k.second});
+  member.set_subscriptions(nwid, std::move(groups), now, out);
+  joined_changed_ = false;
+}
+
 }  // namespace flatnet::control::service

@@ -20,7 +20,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <unordered_map>
+#include <utility>
 
 #include "control/boundary/vl2_reconciler.hpp"
 #include "control/core/core.hpp"
@@ -55,6 +57,24 @@ class GatewayHost {
   // outside the network ignore the request (not a member of it).
   void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
 
+  // The groups of the LAN (the data plane's VL2_GROUP events): a group a
+  // LAN host joined (its IGMP / MLD report) becomes one of the network's
+  // subscriptions, which the member LIKEs to the roots, the controller and
+  // the members as it does a tap's groups (stock's bridge: its tap's
+  // groups), and it is dropped kLanGroupExpireMs after the last report.
+  // Events for another network than `nwid` are ignored.
+  void lan_group(uint64_t nwid, const MulticastGroup& g, uint32_t kind, uint64_t now);
+  // Expires LAN groups and hands the set to the member when it changed.
+  void lan_tick(uint64_t nwid, vl2::Member& member, uint64_t now, Actions& out);
+  size_t lan_groups() const { return joined_.size(); }
+  uint64_t lan_group_events() const { return lan_events_; }
+
+  // Stock's ZT_MULTICAST_LIKE_EXPIRE. A LAN with an IGMP / MLD querier has
+  // its hosts report every 125 s; without one a host reports only when it
+  // joins, and its group goes after this.
+  static constexpr uint64_t kLanGroupExpireMs = 600'000;
+  static constexpr size_t kMaxLanGroups = 4'096;  // more are ignored (counted in the data plane's events)
+
   static constexpr uint64_t kSolicitMs = 30'000;
   static constexpr uint64_t kSolicitScanMs = 2'000;  // the peer table is walked this often
   static constexpr size_t kMaxSolicited = 65'536;
@@ -64,6 +84,11 @@ class GatewayHost {
   uint64_t next_scan_ = 0;
   uint64_t settle_at_ = 0;  // 0 = solicit() not run yet
   std::unordered_map<uint64_t, uint64_t> asked_;  // peer -> when last asked
+  std::map<std::pair<uint64_t, uint32_t>, uint64_t> joined_;  // (group MAC, ADI) -> last report
+  bool joined_changed_ = false;
+  uint64_t next_expiry_ = 0;
+  uint64_t lan_nwid_ = 0;
+  uint64_t lan_events_ = 0;
 };
 
 }  // namespace flatnet::control::service

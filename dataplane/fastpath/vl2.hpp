@@ -67,6 +67,19 @@ struct Vl2Port {
   // LAN broadcast / multicast frames this worker takes (a storm on the LAN
   // costs at most this many MULTICAST_FRAME fan-outs); cost 0 = no limit.
   EventBucket lan_multicast;
+  // Multicast groups LAN hosts join or send to, told to control
+  // (vl2_groups.cpp): each (network, group, ADI, kind) at most once per
+  // group_repeat cycles per slot of a small direct-mapped filter, and at
+  // most what the bucket allows (cost 0 = no limit), so a LAN churning
+  // groups is a bounded trickle of events, never a flood of control.
+  struct GroupSlot {
+    uint64_t key = 0;
+    uint64_t when = 0;
+  };
+  static constexpr unsigned kGroupSlots = 64;
+  GroupSlot group_seen[kGroupSlots] = {};
+  uint64_t group_repeat = 0;  // TSC cycles; set by the runtime (10 s)
+  EventBucket group_events;
 };
 
 // Room vl2_decap's to_punt needs: every piece of a completed packet may go back.
@@ -83,5 +96,17 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
 // packets in outer headers go to w.tx (or wait for a next hop); failures
 // are counted and freed here.
 void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n);
+
+// The groups an IGMP (v1/v2/v3) or MLD (v1/v2) report joins, as group MACs
+// (01:00:5e + the low 23 bits; 33:33 + the low 32 bits), at most `max`;
+// l3 is the Ethernet payload of type `ethertype`. 0 for anything else. A
+// v3/v2 record that leaves (TO_INCLUDE with no source, BLOCK_OLD) joins nothing.
+unsigned lan_group_joins(uint16_t ethertype, const uint8_t* l3, uint32_t len, uint64_t* macs, unsigned max);
+
+// For vl2_encap, per LAN multicast frame that it forwards: tells control
+// (ControlHooks::lan_group) about the groups a report joins and the group
+// the frame goes to, de-duplicated and rate-limited per port.
+void vl2_lan_groups(Worker& w, Vl2Port& port, uint64_t nwid, uint64_t dst, uint32_t adi, uint16_t ethertype,
+                    const uint8_t* l3, uint32_t len);
 
 }  // namespace flatnet::fastpath

@@ -230,6 +230,7 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
       }
       verb = uint8_t(wire::Verb::kMulticastFrame);
       adi = v2::multicast_adi(dst, type, e + sizeof(rte_ether_hdr), m->data_len - sizeof(rte_ether_hdr));
+      vl2_lan_groups(w, port, nwid, dst, adi, type, e + sizeof(rte_ether_hdr), m->data_len - sizeof(rte_ether_hdr));
       // Bridges first, then the group's subscribers, no duplicates, up to the limit.
       for (unsigned b = 0; b < net->n_bridges && nt < net->s.multicast_limit; ++b)
         if (net->bridges[b] != self) to[nt++] = net->bridges[b];

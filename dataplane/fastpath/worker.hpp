@@ -104,6 +104,10 @@ struct ControlHooks {
                        const PuntInfo& from) = nullptr;
   bool (*relaying_pair)(void* ctx, unsigned worker, uint64_t src, uint64_t dst,
                         uint32_t count) = nullptr;
+  // A gateway's LAN and a multicast group (vl2_groups.cpp): kind is
+  // FLATNET_IPC_VL2_GROUP_JOINED or _SENT; false when the event ring was full.
+  bool (*lan_group)(void* ctx, unsigned worker, uint64_t nwid, uint64_t mac, uint32_t adi,
+                    uint32_t kind) = nullptr;
   // Called once per poll, between bursts: the worker holds no table pointer.
   void (*quiescent)(void* ctx, unsigned worker) = nullptr;
   // Around idle sleeps: the worker reads no table while asleep.

@@ -394,7 +394,11 @@ struct flatnet_ipc_vl2_command {
  *   PEER          seq = RESYNC seq, addr, path, time_ns = last receive
  *                 (or insertion) time
  *   RESYNC_END    seq = RESYNC seq, count = PEER events sent (= BEGIN's count)
- *   PATH_EXPIRED  addr, path, time_ns = last receive: aged out by the data plane */
+ *   PATH_EXPIRED  addr, path, time_ns = last receive: aged out by the data plane
+ *   VL2_GROUP     a gateway's LAN and a multicast group: addr = network,
+ *                 addr2 = group MAC, status = ADI, count = 1 a LAN host joined
+ *                 it (an IGMP / MLD report seen on the lan port), 2 a LAN host
+ *                 sent to it; per worker rate-limited and de-duplicated */
 enum flatnet_ipc_event_type {
   FLATNET_IPC_EV_RESULT = 1,
   FLATNET_IPC_EV_RELAY_PAIR = 2,
@@ -404,6 +408,12 @@ enum flatnet_ipc_event_type {
   FLATNET_IPC_EV_CONFIG = 6,
   FLATNET_IPC_EV_RESYNC_END = 7,
   FLATNET_IPC_EV_PATH_EXPIRED = 8,
+  FLATNET_IPC_EV_VL2_GROUP = 9,
+};
+
+enum flatnet_ipc_vl2_group_kind {
+  FLATNET_IPC_VL2_GROUP_JOINED = 1,
+  FLATNET_IPC_VL2_GROUP_SENT = 2,
 };
 
 enum flatnet_ipc_status {

@@ -102,6 +102,17 @@ flatnet_ipc_event relay_pair_event(uint64_t src, uint64_t dst, uint32_t count, u
   return ev;
 }
 
+flatnet_ipc_event vl2_group_event(uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind, uint64_t now_ns) {
+  flatnet_ipc_event ev{};
+  ev.type = FLATNET_IPC_EV_VL2_GROUP;
+  ev.time_ns = now_ns;
+  ev.addr = nwid;
+  ev.addr2 = mac;
+  ev.status = adi;
+  ev.count = kind;
+  return ev;
+}
+
 namespace {
 
 bool unknown_dest(void* ctx, unsigned worker, uint64_t dst, uint64_t src,
@@ -113,6 +124,11 @@ bool unknown_dest(void* ctx, unsigned worker, uint64_t dst, uint64_t src,
 bool relaying_pair(void* ctx, unsigned worker, uint64_t src, uint64_t dst, uint32_t count) {
   auto* b = static_cast<ControlBridge*>(ctx);
   return b->service->event(worker, relay_pair_event(src, dst, count, mono_ns()));
+}
+
+bool lan_group(void* ctx, unsigned worker, uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  return b->service->event(worker, vl2_group_event(nwid, mac, adi, kind, mono_ns()));
 }
 
 void quiescent(void* ctx, unsigned worker) {
@@ -162,6 +178,7 @@ void bind_hooks(ControlBridge& b, fastpath::ControlHooks* h) {
   h->punt_fill = punt_fill;
   h->unknown_dest = unknown_dest;
   h->relaying_pair = relaying_pair;
+  h->lan_group = lan_group;
   h->quiescent = quiescent;
   h->sleeping = sleeping;
 }

@@ -71,6 +71,13 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
       v->lan_multicast.credit = v->lan_multicast.cap;
       v->lan_multicast.last = rte_get_tsc_cycles();
     }
+    // LAN groups told to control: each again after 10 s at most, and at
+    // most 100 events a second (a burst of 32) per poller.
+    v->group_repeat = 10 * rte_get_tsc_hz();
+    v->group_events.cost = rte_get_tsc_hz() / 100;
+    v->group_events.cap = v->group_events.cost * 32;
+    v->group_events.credit = v->group_events.cap;
+    v->group_events.last = rte_get_tsc_cycles();
     v->packet_id = (uint64_t(i) << 56) | ((uint64_t(rd()) << 32 | rd()) & ((1ull << 56) - 1));
     g->ports.push_back(std::move(v));
   }
