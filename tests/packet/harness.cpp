@@ -93,6 +93,11 @@ static bool pair_cb(void* ctx, unsigned, uint64_t src, uint64_t dst, uint32_t co
   return true;
 }
 
+static bool group_cb(void* ctx, unsigned, uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind) {
+  static_cast<Harness*>(ctx)->group_events.push_back({nwid, mac, adi, kind});
+  return true;
+}
+
 Harness::Harness() {
   std::memcpy(u.mac.b, dp_mac.b, 6);
   u.ip4 = IpAddr::v4(dp_ip4.b);
@@ -113,6 +118,7 @@ Harness::Harness() {
   hooks.punt_fill = fill_cb;
   hooks.unknown_dest = unknown_cb;
   hooks.relaying_pair = pair_cb;
+  hooks.lan_group = group_cb;
   NeighborTable::Limits lim;
   lim.capacity = 64;
   lim.pending_max = 8;

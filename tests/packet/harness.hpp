@@ -93,6 +93,11 @@ class Harness {
   std::vector<std::pair<uint64_t, uint64_t>> unknown_events, pair_events;
   std::vector<PuntInfo> unknown_from;   // physical source of each unknown_events entry
   std::vector<uint32_t> pair_counts;    // count of each pair_events entry
+  struct GroupEvent {
+    uint64_t nwid, mac;
+    uint32_t adi, kind;
+  };
+  std::vector<GroupEvent> group_events;  // lan_group hook calls
   unsigned quiescent_calls = 0;
 };
 
