@@ -67,6 +67,14 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
     if (it != asked_.end() && now - it->second < kSolicitMs) return;
     ask.push_back(a);
   });
+  // Subscribers from gathers (groups LAN hosts send to) that never talked
+  // to us: the member asks them too, the core looks up their identity first.
+  n->subscriptions.for_each([&](const MulticastGroup&, uint64_t a) {
+    if (a == self || member.admits(nwid, a) || std::find(ask.begin(), ask.end(), a) != ask.end()) return;
+    auto it = asked_.find(a);
+    if (it != asked_.end() && now - it->second < kSolicitMs) return;
+    ask.push_back(a);
+  });
   for (uint64_t a : ask) {
     if (asked_.size() >= kMaxSolicited && !asked_.count(a)) asked_.clear();  // bounded; worst case asks again
     asked_[a] = now;
@@ -77,8 +85,18 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
 void GatewayHost::lan_group(uint64_t nwid, const MulticastGroup& g, uint32_t kind, uint64_t now) {
   if (nwid == 0 || nwid != lan_nwid_) return;
   ++lan_events_;
-  if (kind != FLATNET_IPC_VL2_GROUP_JOINED) return;
   const auto key = std::make_pair(g.mac, g.adi);
+  if (kind == FLATNET_IPC_VL2_GROUP_SENT) {
+    auto it = gathered_.find(key);
+    if (it == gathered_.end()) {
+      if (gathered_.size() >= kMaxLanGroups) return;
+      gathered_.emplace(key, 0);
+    } else if (now - it->second >= kLanGatherMs) {
+      it->second = 0;  // due again
+    }
+    return;
+  }
+  if (kind != FLATNET_IPC_VL2_GROUP_JOINED) return;
   auto it = joined_.find(key);
   if (it != joined_.end()) {
     it->second = now;
@@ -94,6 +112,19 @@ void GatewayHost::lan_tick(uint64_t nwid, vl2::Member& member, uint64_t now, Act
     lan_nwid_ = nwid;
     joined_changed_ = !joined_.empty();
     joined_.clear();
+    gathered_.clear();
+  }
+  unsigned gathers = 0;
+  for (auto it = gathered_.begin(); it != gathered_.end() && gathers < kMaxGathersPerTick;) {
+    if (it->second == 0) {
+      member.gather(nwid, MulticastGroup{it->first.first, it->first.second}, now, out);
+      it->second = now ? now : 1;
+      ++gathers;
+    } else if (now - it->second >= kLanGroupExpireMs) {  // not sent to for long: forgotten
+      it = gathered_.erase(it);
+      continue;
+    }
+    ++it;
   }
   if (now >= next_expiry_) {
     next_expiry_ = now + 1'000;

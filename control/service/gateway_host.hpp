@@ -64,8 +64,18 @@ class GatewayHost {
   // groups), and it is dropped kLanGroupExpireMs after the last report.
   // Events for another network than `nwid` are ignored.
   void lan_group(uint64_t nwid, const MulticastGroup& g, uint32_t kind, uint64_t now);
-  // Expires LAN groups and hands the set to the member when it changed.
+  // A group a LAN host sends to (kind SENT) is gathered (MULTICAST_GATHER
+  // to a root and the controller), at most once per kLanGatherMs per
+  // group, so the fast path knows its subscribers before they talked to us
+  // -- an ARP request from the LAN for a member that never did. Subscribers
+  // the member has not admitted are asked for their credentials by
+  // solicit(), like any other peer, so they enter the tables.
+  //
+  // lan_tick expires LAN groups, hands the set to the member when it
+  // changed, and sends the gathers due (at most kMaxGathersPerTick).
   void lan_tick(uint64_t nwid, vl2::Member& member, uint64_t now, Actions& out);
+  static constexpr uint64_t kLanGatherMs = 5'000;
+  static constexpr unsigned kMaxGathersPerTick = 64;
   size_t lan_groups() const { return joined_.size(); }
   uint64_t lan_group_events() const { return lan_events_; }
 
@@ -86,6 +96,7 @@ class GatewayHost {
   std::unordered_map<uint64_t, uint64_t> asked_;  // peer -> when last asked
   std::map<std::pair<uint64_t, uint32_t>, uint64_t> joined_;  // (group MAC, ADI) -> last report
   bool joined_changed_ = false;
+  std::map<std::pair<uint64_t, uint32_t>, uint64_t> gathered_;  // group -> last gather (0 = due)
   uint64_t next_expiry_ = 0;
   uint64_t lan_nwid_ = 0;
   uint64_t lan_events_ = 0;

@@ -73,6 +73,10 @@ class Member final : public Vl2Handler {
   // control has not admitted, so none reaches the member to ask. False if
   // not joined or there is nothing to ask for (a public network).
   bool request_credentials(uint64_t nwid, uint64_t peer, uint64_t now, Actions& out);
+  // Sends MULTICAST_GATHER for `g` (a bridge's control: a group LAN hosts
+  // send to, so its subscribers are known before they talked to us). The
+  // caller limits how often; false if not joined, no config or multicast off.
+  bool gather(uint64_t nwid, const MulticastGroup& g, uint64_t now, Actions& out);
   // A joined network's state, read-only (nullptr if not joined): a
   // gateway's control (control/service/gateway_host) installs its members,
   // bridge routes and subscribers in the data plane's VL2 tables.
@@ -133,6 +137,7 @@ class Member final : public Vl2Handler {
   void multicast_from_tap(Network& n, const ::flatnet::vl2::FrameView& f, uint64_t src_mac,
                           Ctx& c);
   void send_multicast_copy(Network& n, uint64_t to, const PendingMulticast& m, Ctx& c);
+  void send_gather(Network& n, const MulticastGroup& g, uint32_t limit, Ctx& c);
   void on_multicast_frame(const Vl2Packet& pk, Ctx& c);
   void on_multicast_like(const Vl2Packet& pk, Ctx& c);
   void on_gather_result(const Vl2Packet& pk, Ctx& c);

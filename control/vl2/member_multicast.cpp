@@ -121,6 +121,43 @@ void Member::send_multicast_copy(Network& n, uint64_t to, const PendingMulticast
   counters_.count(Vl2Count::tx_multicast);
 }
 
+// MULTICAST_GATHER for `g` to a root, the controller and the network's
+// anchors / multicast replicators (stock's explicit gather targets).
+void Member::send_gather(Network& n, const MulticastGroup& g, uint32_t limit, Ctx& c) {
+  const wire::NetworkConfig& k = *n.config;
+  MulticastGather q;
+  q.network_id = n.nwid;
+  q.group = g;
+  q.limit = limit;
+  if (k.com && wire::encode_com(*k.com, q.com)) q.flags = kGatherFlagCom;
+  std::vector<uint8_t> payload;
+  wire::Writer w(payload);
+  encode_multicast_gather(q, w);
+  std::vector<uint64_t> targets;
+  if (!vl1_.upstreams().empty()) targets.push_back(vl1_.upstreams().front());
+  if ((n.nwid >> 56) != 0xff) targets.push_back(wire::controller_of(n.nwid));
+  for (uint64_t s : k.specialists)
+    if (s & (wire::kSpecialistAnchor | wire::kSpecialistMulticastReplicator))
+      targets.push_back(s & 0xffffffffffULL);
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  size_t sent = 0;
+  for (uint64_t t : targets) {
+    if (t == self() || sent >= kMaxGatherTargets) continue;
+    send(t, wire::Verb::kMulticastGather, payload, c);
+    counters_.count(Vl2Count::gathers_sent);
+    ++sent;
+  }
+}
+
+bool Member::gather(uint64_t nwid, const MulticastGroup& g, uint64_t now, Actions& out) {
+  Network* n = find(nwid);
+  if (!n || !n->config || n->config->multicast_limit == 0) return false;
+  Ctx c{now, out};
+  send_gather(*n, g, uint32_t(n->config->multicast_limit), c);
+  return true;
+}
+
 void Member::multicast_from_tap(Network& n, const fv::FrameView& f, uint64_t src_mac, Ctx& c) {
   const wire::NetworkConfig& k = *n.config;
   // NDP emulation answers locally, even where multicast is off (stock).
@@ -142,31 +179,7 @@ void Member::multicast_from_tap(Network& n, const fv::FrameView& f, uint64_t src
   if (r.verdict == fv::Verdict::kRedirect) return;
 
   const GatherPlan plan = n.subscriptions.plan_gather(g, limit, c.now);
-  if (plan.explicit_gather) {
-    MulticastGather q;
-    q.network_id = n.nwid;
-    q.group = g;
-    q.limit = plan.gather_limit;
-    if (k.com && wire::encode_com(*k.com, q.com)) q.flags = kGatherFlagCom;
-    std::vector<uint8_t> payload;
-    wire::Writer w(payload);
-    encode_multicast_gather(q, w);
-    std::vector<uint64_t> targets;
-    if (!vl1_.upstreams().empty()) targets.push_back(vl1_.upstreams().front());
-    if ((n.nwid >> 56) != 0xff) targets.push_back(wire::controller_of(n.nwid));
-    for (uint64_t s : k.specialists)
-      if (s & (wire::kSpecialistAnchor | wire::kSpecialistMulticastReplicator))
-        targets.push_back(s & 0xffffffffffULL);
-    std::sort(targets.begin(), targets.end());
-    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-    size_t sent = 0;
-    for (uint64_t t : targets) {
-      if (t == self() || sent >= kMaxGatherTargets) continue;
-      send(t, wire::Verb::kMulticastGather, payload, c);
-      counters_.count(Vl2Count::gathers_sent);
-      ++sent;
-    }
-  }
+  if (plan.explicit_gather) send_gather(n, g, plan.gather_limit, c);
 
   PendingMulticast m;
   m.group = g;

@@ -3,11 +3,16 @@
 "Multicast groups of the LAN"), in the topology of vl2_gateway.py (its Test
 class; namespaces prefixed fgl):
 
-    ns <p>r root R, ns <p>c controller, ns <p>a member A (tap)
+    ns <p>r root R, ns <p>c controller, ns <p>a member A (tap), ns <p>b member
+    B (tap, IPv6 off: it sends no multicast, so it never talks to the gateway)
     ns <p>g flatnet-dataplane (af_packet underlay gu0, lan gl0) + flatnetd --dataplane
     ns <p>l LAN host H eth0 10.147.18.250 (veth to gl0)
 
 Checks, bounded:
+ 0. H pings B, which has never talked to the gateway: H's ARP request is a
+    VL2_GROUP event (sent to (ff:ff:ff:ff:ff:ff, B's IP)), control gathers
+    that group from the root, asks B (a subscriber it has not admitted) for
+    its credentials, installs it, and H's next ARP request reaches B;
  1. H joins 239.1.2.3 (a socket with IP_ADD_MEMBERSHIP: the kernel sends an
     IGMPv3 report to 224.0.0.22): the gateway's data plane sees the report
     on the lan port and posts a VL2_GROUP event; control counts the group
@@ -92,8 +97,10 @@ class Test(GatewayTest):
         return got
 
     def main(self):
-        names = ["r", "c", "a"]
+        names = ["r", "c", "a", "b"]
         self.ips = underlay(self.prefix, NET, names, self.created)
+        in_ns(self.ns("b"), "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        in_ns(self.ns("b"), "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
         self.addr = planet_for(self.idtool, self.work, names + ["g"], "r", self.ips["r"])
         self.gateway_ns()
         for n in names:
@@ -102,13 +109,31 @@ class Test(GatewayTest):
             "create", "name=fgl-office", "private=true", "v4AssignMode={\"zt\":true}",
             'ipAssignmentPools=[{"ipRangeStart":"10.147.18.10","ipRangeEnd":"10.147.18.200"}]',
             'routes=[{"target":"10.147.18.0/24","via":null}]').stdout.strip()
-        for n in ("a", "g"):
+        for n in ("a", "b", "g"):
             self.controller("authorize", nwid, self.addr[n])
         self.controller("set", nwid, self.addr["g"], "activeBridge=true")
+        self.cli("b", "join", nwid)
+        b_ip = self.ipv4(self.wait_ok("b", nwid))
+        self.start_gateway(nwid)
+        wait_for("G OK", lambda: (self.network("g", nwid) or {}).get("status") == "OK", 30)
+        wait_for("the network in G's VL2 tables", lambda: self.installed(0), 30)
+
+        # 0. ARP from the LAN for a member that never talked to the gateway
+        m = self.metrics("g")
+        assert m.get("flatnet_gateway_members", -1) == 0, m
+        gathers = m.get("flatnet_vl2_gathers_sent_total", 0)
+        t0 = time.time()
+        self.ping("l", b_ip)
+        m = self.metrics("g")
+        assert m.get("flatnet_vl2_gathers_sent_total", 0) > gathers, m
+        print("ok: H pings B (%s), which had not talked to the gateway: gathered, admitted, reached in %.1f s "
+              "(G's tables: %d member(s), %d subscriber(s))" % (b_ip, time.time() - t0,
+                                                                m.get("flatnet_gateway_members", 0),
+                                                                m.get("flatnet_gateway_subscribers", 0)))
+
         self.cli("a", "join", nwid)
         a_ip = self.ipv4(self.wait_ok("a", nwid))
-        self.start_gateway(nwid)
-        wait_for("the network in G's VL2 tables", lambda: self.installed(1), 30)
+        wait_for("A and B in G's VL2 tables", lambda: self.installed(2), 30)
         self.ping("a", H_IP)  # the bridge works before we look at multicast
         print("ok: gateway installed; A pings H")
 
