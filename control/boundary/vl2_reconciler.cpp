@@ -42,7 +42,7 @@ bool Vl2Reconciler::send(flatnet_ipc_command c, const Sent& s, const Sink& sink)
     ++st_.ring_full;
     return false;
   }
-  in_flight_[seq_ | kSeqBit] = s;
+  in_flight_[seq_ | kSeqBit | space_] = s;
   ++st_.commands_sent;
   return true;
 }

@@ -94,6 +94,12 @@ class Vl2Reconciler {
   void attached();
   void detached() { attached_ = false; }
   static bool owns(uint32_t seq) { return (seq & kSeqBit) != 0; }
+  // A gateway bridging several networks (802.1Q-mapped, docs/gateway.md)
+  // runs one reconciler per network, each in its own seq space (bits
+  // 24..30 of its seqs; 0 for the first), so a RESULT finds its reconciler.
+  void set_seq_space(unsigned space) { space_ = (uint32_t(space) & 0x7fu) << 24; }
+  static unsigned seq_space(uint32_t seq) { return (seq >> 24) & 0x7fu; }
+  unsigned seq_space_of() const { return space_ >> 24; }
   // A RESULT event whose seq owns() is true.
   void on_result(const flatnet_ipc_event& e, uint64_t now);
   unsigned pump(uint64_t now, const Sink& sink);
@@ -106,7 +112,7 @@ class Vl2Reconciler {
     uint64_t a = 0;   // address or MAC
     Vl2Group g{};
   };
-  uint32_t next_seq() { seq_ = (seq_ + 1) & ~kSeqBit; return seq_ | kSeqBit; }
+  uint32_t next_seq() { seq_ = (seq_ + 1) & 0x00ffffffu; return seq_ | kSeqBit | space_; }
   bool send(flatnet_ipc_command c, const Sent& s, const Sink& sink);
   void log(const std::string& line);
 
@@ -119,6 +125,7 @@ class Vl2Reconciler {
   uint64_t deleted_nwid_ = 0; // a network to delete (reset or the nwid changed)
   uint64_t retry_at_ = 0;
   uint32_t seq_ = 0;
+  uint32_t space_ = 0;        // set_seq_space
   std::unordered_map<uint32_t, Sent> in_flight_;
   uint32_t barrier_seq_ = 0;
   uint64_t barrier_at_ = 0;

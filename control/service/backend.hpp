@@ -86,6 +86,13 @@ class Backend {
   // What its VL2 tables should hold (control/boundary/vl2_reconciler);
   // ignored without a gateway data plane.
   virtual void vl2_desired(boundary::Vl2Desired d) { (void)d; }
+  // A gateway's 802.1Q-mapped networks (the data plane's "vlans"), each
+  // bridged and reconciled like lan_network(): its tables go through
+  // vl2_desired_for. Peer keys are per peer, not per network: control puts
+  // them all in lan_network()'s desired state (the first bridged network's
+  // when there is no untagged one), so one reconciler owns each key.
+  virtual std::vector<uint64_t> lan_vlan_networks() const { return {}; }
+  virtual void vl2_desired_for(uint64_t nwid, boundary::Vl2Desired d) { (void)nwid; (void)d; }
   virtual std::optional<boundary::Vl2ReconcilerStats> vl2_state() const { return std::nullopt; }
 };
 

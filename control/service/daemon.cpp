@@ -113,7 +113,7 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
   member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload,
-                                                           backend_->lan_network()},
+                                                           backend_->lan_network(), backend_->lan_vlan_networks()},
                                          *core_,
                                          [this](LogLevel l, const std::string& t) { log(l, t); });
 }
@@ -146,15 +146,53 @@ void Daemon::execute(Actions& a) {
 }
 
 void Daemon::join_bridged_network(Actions& a) {
-  const uint64_t lan = backend_->lan_network();
-  if (lan == 0) return;
-  log(LogLevel::kInfo, "gateway: the data plane's lan port bridges network " + wire::hex_id(lan));
-  if (member_->view(lan)) return;  // joined before (networks.d): its settings stand
-  NetworkSettingsChange change;
-  change.allow_managed = false;
-  std::string err;
-  if (!member_->join(lan, change, mono_ms(), a, &err))
-    log(LogLevel::kWarn, "gateway: cannot join " + wire::hex_id(lan) + ": " + err);
+  for (const auto& [lan, host] : gateways()) {
+    (void)host;
+    log(LogLevel::kInfo, "gateway: the data plane's lan port bridges network " + wire::hex_id(lan));
+    if (member_->view(lan)) continue;  // joined before (networks.d): its settings stand
+    NetworkSettingsChange change;
+    change.allow_managed = false;
+    std::string err;
+    if (!member_->join(lan, change, mono_ms(), a, &err))
+      log(LogLevel::kWarn, "gateway: cannot join " + wire::hex_id(lan) + ": " + err);
+  }
+}
+
+std::vector<std::pair<uint64_t, GatewayHost*>> Daemon::gateways() {
+  std::vector<std::pair<uint64_t, GatewayHost*>> out;
+  if (const uint64_t lan = backend_->lan_network()) out.push_back({lan, &gateway_});
+  for (uint64_t v : backend_->lan_vlan_networks()) out.push_back({v, out.empty() ? &gateway_ : &vlan_gateways_[v]});
+  return out;
+}
+
+// Each bridged network's tables as the member and the core know them. Peer
+// keys are per peer: all of them go with the first network's state, so one
+// reconciler owns each (backend.hpp, lan_vlan_networks).
+void Daemon::gateway_turn(uint64_t now, Actions& a) {
+  const auto nets = gateways();
+  if (nets.empty()) return;
+  for (const auto& [nwid, g] : nets) {
+    g->solicit(nwid, member_->member(), *core_, now, a);
+    g->lan_tick(nwid, member_->member(), now, a);
+  }
+  execute(a);
+  if (nets.size() == 1) {
+    if (gateway_.due(now)) backend_->vl2_desired(GatewayHost::desired(nets[0].first, member_->member(), *core_));
+    return;
+  }
+  const bool first_due = nets[0].second->due(now);
+  boundary::Vl2Desired first;
+  if (first_due) first = GatewayHost::desired(nets[0].first, member_->member(), *core_);
+  for (size_t i = 1; i < nets.size(); ++i) {
+    const bool due = nets[i].second->due(now);
+    if (!due && !first_due) continue;
+    boundary::Vl2Desired d = GatewayHost::desired(nets[i].first, member_->member(), *core_);
+    if (first_due)
+      for (auto& [addr, k] : d.keys) first.keys.emplace(addr, k);
+    d.keys.clear();
+    if (due) backend_->vl2_desired_for(nets[i].first, std::move(d));
+  }
+  if (first_due) backend_->vl2_desired_for(nets[0].first, std::move(first));
 }
 
 void Daemon::ping_tick(uint64_t now) {
@@ -192,7 +230,8 @@ unsigned Daemon::turn(uint64_t now) {
     execute(a);
   };
   ev.lan_group = [&](uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind) {
-    gateway_.lan_group(nwid, MulticastGroup{mac, adi}, kind, now);
+    auto it = vlan_gateways_.find(nwid);
+    (it == vlan_gateways_.end() ? gateway_ : it->second).lan_group(nwid, MulticastGroup{mac, adi}, kind, now);
   };
   ev.log = [&](LogLevel level, const std::string& text) { log(level, text); };
   unsigned handled = backend_->poll(ev, kInputsPerTurn);
@@ -230,12 +269,7 @@ unsigned Daemon::turn(uint64_t now) {
   member_->run(now, a);
   execute(a);
   member_->flush(now);  // frames to the taps, config/status to the ports
-  if (const uint64_t lan = backend_->lan_network()) {
-    gateway_.solicit(lan, member_->member(), *core_, now, a);
-    gateway_.lan_tick(lan, member_->member(), now, a);
-    execute(a);
-    if (gateway_.due(now)) backend_->vl2_desired(GatewayHost::desired(lan, member_->member(), *core_));
-  }
+  gateway_turn(now, a);
   ping_tick(now);
   // The backend may have queued this turn's sends to batch them.
   send_failures_ += backend_->flush();
@@ -532,10 +566,13 @@ std::vector<MetricSample> Daemon::metrics() {
   if (auto t = backend_->table_state()) boundary_metrics(*t, out);
   if (auto t = backend_->vl2_state()) {
     gateway_metrics(*t, out);
-    out.push_back(MetricSample{"flatnet_gateway_lan_groups", {}, double(gateway_.lan_groups()),
+    size_t lan_groups = gateway_.lan_groups();
+    uint64_t lan_events = gateway_.lan_group_events();
+    for (const auto& [nwid, g] : vlan_gateways_) lan_groups += g.lan_groups(), lan_events += g.lan_group_events();
+    out.push_back(MetricSample{"flatnet_gateway_lan_groups", {}, double(lan_groups),
                                "multicast groups LAN hosts joined (IGMP / MLD), LIKEd for the LAN",
                                MetricType::kGauge});
-    out.push_back(MetricSample{"flatnet_gateway_lan_group_events_total", {}, double(gateway_.lan_group_events()),
+    out.push_back(MetricSample{"flatnet_gateway_lan_group_events_total", {}, double(lan_events),
                                "VL2_GROUP events from the data plane (groups joined or sent to on the LAN)",
                                MetricType::kCounter});
   }

@@ -101,6 +101,10 @@ class Daemon final : public StatusSource, public NetworkSource {
   std::unique_ptr<Core> core_;
   std::unique_ptr<MemberHost> member_;  // VL2 member: networks, taps (member_host.hpp)
   GatewayHost gateway_;                 // a gateway data plane's VL2 tables (gateway_host.hpp)
+  std::map<uint64_t, GatewayHost> vlan_gateways_;  // its other bridged (802.1Q-mapped) networks
+  // The bridged networks, the first one's host (gateway_) first.
+  std::vector<std::pair<uint64_t, GatewayHost*>> gateways();
+  void gateway_turn(uint64_t now, Actions& a);
 
   std::timed_mutex mu_;
   std::mutex turn_mu_;                // guards turns_ only (never held while blocking)

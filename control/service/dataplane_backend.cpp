@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "control/service/backend.hpp"
 #include "control/service/clock.hpp"
@@ -52,6 +53,7 @@ class DataplaneBackend final : public Backend {
     attached_ms_ = mono_ms();
     table_.attached(attached_ms_);  // asks for a dump on the next poll
     vl2_.attached();                // a gateway's VL2 tables: installed again
+    vlan_vl2_.clear();              // made again for this data plane's networks
     return true;
   }
 
@@ -67,6 +69,7 @@ class DataplaneBackend final : public Backend {
                     : "dataplane: session not ready after 2 s; re-attaching");
         table_.detached();
         vl2_.detached();
+        vlan_vl2_.clear();
         client_.reset();
         next_attach_ = 0;
       }
@@ -75,6 +78,7 @@ class DataplaneBackend final : public Backend {
       if (client_) {
         table_.detached();
         vl2_.detached();
+        vlan_vl2_.clear();
       }
       client_.reset();
       const uint64_t now = mono_ms();
@@ -90,13 +94,15 @@ class DataplaneBackend final : public Backend {
           else if (e.type == FLATNET_IPC_EV_VL2_GROUP) {
             if (ev.lan_group) ev.lan_group(e.addr, e.addr2 & 0xffffffffffffull, e.status, e.count);
           }
-          else if (e.type == FLATNET_IPC_EV_RESULT && boundary::Vl2Reconciler::owns(e.seq)) vl2_.on_result(e, now);
+          else if (e.type == FLATNET_IPC_EV_RESULT && boundary::Vl2Reconciler::owns(e.seq))
+            vl2_for_seq(e.seq).on_result(e, now);
           else table_.on_event(e, now);
         },
         budget);
     n += table_.pump(now, [&](const flatnet_ipc_command& c) { return client_->send_command(c); });
-    if (lan_network() != 0)
+    if (lan_network() != 0 || !lan_vlan_networks().empty())
       n += vl2_.pump(now, [&](flatnet_ipc_command& c) { return client_->send_command(c); });
+    for (auto& [nwid, r] : vlan_vl2_) n += r->pump(now, [&](flatnet_ipc_command& c) { return client_->send_command(c); });
     if (table_.take_dump_done()) ev.restarted();
     for (const std::string& line : logs_) ev.log(LogLevel::kWarn, line);
     logs_.clear();
@@ -147,8 +153,43 @@ class DataplaneBackend final : public Backend {
   uint64_t lan_network() const override { return client_ ? client_->header().lan_network : 0; }
   void vl2_desired(boundary::Vl2Desired d) override { vl2_.set_desired(std::move(d)); }
   std::optional<boundary::Vl2ReconcilerStats> vl2_state() const override {
-    if (!client_ || client_->header().lan_network == 0) return std::nullopt;
-    return vl2_.stats();
+    if (!client_ || (client_->header().lan_network == 0 && lan_vlan_networks().empty())) return std::nullopt;
+    boundary::Vl2ReconcilerStats t = vl2_.stats();
+    for (const auto& [nwid, r] : vlan_vl2_) {  // all bridged networks together
+      const boundary::Vl2ReconcilerStats v = r->stats();
+      t.members += v.members, t.keys += v.keys, t.macs += v.macs, t.subscribers += v.subscribers;
+      t.pending |= v.pending, t.in_flight += v.in_flight, t.commands_sent += v.commands_sent;
+      t.ring_full += v.ring_full, t.failures += v.failures, t.reinstalls += v.reinstalls;
+      t.barriers_confirmed = std::min(t.barriers_confirmed, v.barriers_confirmed);
+    }
+    return t;
+  }
+  std::vector<uint64_t> lan_vlan_networks() const override {
+    std::vector<uint64_t> out;
+    if (!client_) return out;
+    const flatnet_ipc_header& h = client_->header();
+    for (unsigned i = 0; i < FLATNET_IPC_MAX_LAN_VLANS; ++i)
+      if (h.lan_vlan_networks[i] && h.lan_vlan_networks[i] != h.lan_network &&
+          std::find(out.begin(), out.end(), h.lan_vlan_networks[i]) == out.end())
+        out.push_back(h.lan_vlan_networks[i]);
+    return out;
+  }
+  // The first bridged network's tables go to vl2_ (seq space 0), each other
+  // one to a reconciler of its own, made on first use (seq space 1..).
+  void vl2_desired_for(uint64_t nwid, boundary::Vl2Desired d) override {
+    if (!client_) return;
+    const uint64_t first = lan_network() ? lan_network() : (lan_vlan_networks().empty() ? 0 : lan_vlan_networks()[0]);
+    if (nwid == first) return vl2_desired(std::move(d));
+    auto it = vlan_vl2_.find(nwid);
+    if (it == vlan_vl2_.end()) {
+      const auto nets = lan_vlan_networks();
+      if (std::find(nets.begin(), nets.end(), nwid) == nets.end()) return;  // not bridged here
+      auto r = std::make_unique<boundary::Vl2Reconciler>([this](const std::string& line) { logs_.push_back(line); });
+      r->set_seq_space(unsigned(vlan_vl2_.size() + 1));
+      r->attached();
+      it = vlan_vl2_.emplace(nwid, std::move(r)).first;
+    }
+    it->second->set_desired(std::move(d));
   }
 
   // No descriptor to sleep on: back off from 0.1 ms to 2 ms over empty polls.
@@ -181,6 +222,13 @@ class DataplaneBackend final : public Backend {
   std::unique_ptr<ipc::Client> client_;
   boundary::TableReconciler table_;
   boundary::Vl2Reconciler vl2_;  // a gateway's VL2 tables (lan_network() != 0)
+  std::map<uint64_t, std::unique_ptr<boundary::Vl2Reconciler>> vlan_vl2_;  // its other bridged networks
+  boundary::Vl2Reconciler& vl2_for_seq(uint32_t seq) {
+    const unsigned space = boundary::Vl2Reconciler::seq_space(seq);
+    for (auto& [nwid, r] : vlan_vl2_)
+      if (r->seq_space_of() == space) return *r;
+    return vl2_;
+  }
   std::vector<std::string> logs_;  // the reconciler's lines, handed to ev.log
   uint64_t next_attach_ = 0;
   uint64_t attached_ms_ = 0;  // when client_ attached

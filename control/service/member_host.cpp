@@ -106,7 +106,7 @@ bool MemberHost::join(uint64_t nwid, const NetworkSettingsChange& change, uint64
     }
     Port& p = ports_[nwid];
     p.whitelist = lc.allow_managed_whitelist;
-    if (nwid != opt_.bridged_network) open_port(nwid, p);
+    if (!opt_.bridged(nwid)) open_port(nwid, p);
     // A network without a working tap shows PORT_ERROR, as stock's.
     if (p.error) member_->set_port_error(nwid, true);
     std::string why;
@@ -115,7 +115,7 @@ bool MemberHost::join(uint64_t nwid, const NetworkSettingsChange& change, uint64
       log(LogLevel::kWarn, "cannot write " + network_conf_path(opt_.home, nwid) + ": " + why);
     log(LogLevel::kInfo, "joined network " + port::nwid_hex(nwid) + " (tap " +
                              (p.tap                           ? p.name
-                              : nwid == opt_.bridged_network ? "none: bridged by the data plane's lan port"
+                              : opt_.bridged(nwid)             ? "none: bridged by the data plane's lan port"
                                                              : "none: " + std::string(std::strerror(p.error))) +
                              ")");
   } else {

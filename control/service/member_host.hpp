@@ -22,6 +22,7 @@
 // bridges are used next to a LAN port.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -51,6 +52,11 @@ struct MemberHostOptions {
   // A gateway (docs/gateway.md): the network its data plane's LAN port
   // bridges gets no tap -- the data plane carries its frames.
   uint64_t bridged_network = 0;
+  std::vector<uint64_t> bridged_vlan_networks;  // and its 802.1Q-mapped ones ("vlans")
+  bool bridged(uint64_t nwid) const {
+    return nwid == bridged_network ||
+           std::find(bridged_vlan_networks.begin(), bridged_vlan_networks.end(), nwid) != bridged_vlan_networks.end();
+  }
 };
 
 class MemberHost {

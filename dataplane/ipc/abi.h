@@ -37,7 +37,8 @@ extern "C" {
 
 /* "FLNETIPC" read as a little-endian uint64. */
 #define FLATNET_IPC_MAGIC 0x43504954454e4c46ULL
-#define FLATNET_IPC_ABI_VERSION 4u
+#define FLATNET_IPC_ABI_VERSION 5u
+#define FLATNET_IPC_MAX_LAN_VLANS 16
 
 /* Channel = one producer of punts and events: worker 0..n-1, and the main
  * lcore as the last channel (n_channels - 1). */
@@ -259,7 +260,11 @@ struct flatnet_ipc_header {
   uint16_t lan_port_id;       /* that port's DPDK port id */
   uint16_t reserved_line43b[3];
   uint64_t reserved_line43[4];
-  uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2816];
+  /* lines 44..46: a gateway's 802.1Q-mapped networks (config "vlans"):
+   * lan_vlan_networks[i] is bridged as VLAN ID lan_vlan_ids[i]; 0 = unused */
+  uint64_t lan_vlan_networks[FLATNET_IPC_MAX_LAN_VLANS];
+  uint16_t lan_vlan_ids[FLATNET_IPC_MAX_LAN_VLANS];
+  uint8_t reserved_tail[FLATNET_IPC_HEADER_SIZE - 2816 - 10 * FLATNET_IPC_MAX_LAN_VLANS];
 };
 
 /* ---- slots ---------------------------------------------------------------
@@ -461,6 +466,7 @@ FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_ready) == 2432, "
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_trust) == 2496, "trust");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, controls_dropped) == 2752, "dropped");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, accepted_epoch) == 2760, "accepted_epoch");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, lan_vlan_networks) == 2816, "lan_vlan_networks");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_ring_state) == FLATNET_IPC_RING_STATE_SIZE, "ring state");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_ring_state, cons) == 64, "ring cons line");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_stats_desc) == 64, "stats_desc size");

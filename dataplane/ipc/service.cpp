@@ -228,6 +228,10 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
   h.secondary_port = p.secondary_port;
   h.lan_network = p.lan_network;
   h.lan_port_id = p.lan_port_id;
+  for (size_t i = 0; i < p.lan_vlans.size() && i < FLATNET_IPC_MAX_LAN_VLANS; ++i) {
+    h.lan_vlan_ids[i] = p.lan_vlans[i].first;
+    h.lan_vlan_networks[i] = p.lan_vlans[i].second;
+  }
   memcpy(h.instance, p.instance.data(), p.instance.size());
   im.layout = h;
   s->hdr_ = im.view.at<flatnet_ipc_header>(0);

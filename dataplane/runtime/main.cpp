@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
   if (lan_pc) {
     sp.lan_network = gw.nwid;
     sp.lan_port_id = gw.lan.port_id;
+    sp.lan_vlans = gw.vlans;
   }
   auto service = ipc::Service::create(sp, &err);
   if (!service) return die("IPC segment: " + err);
