@@ -214,5 +214,37 @@ TEST(Vl2Reconciler, ChangedSettingsAreSentAgain) {
   EXPECT_EQ(m.types[1], FLATNET_IPC_CMD_VL2_RULES_CHUNK);
 }
 
+// Two bridged networks (802.1Q-mapped): one reconciler each, in seq spaces
+// 0 and 1; each RESULT routed by its space confirms only its own batch, and
+// the second network's keys stay with the first (it is given none).
+TEST(Vl2Reconciler, TwoNetworksInTheirOwnSeqSpaces) {
+  Vl2Reconciler r0, r1;
+  r1.set_seq_space(1);
+  Model m;
+  r0.set_desired(two_members());
+  Vl2Desired d1 = two_members();
+  d1.settings.nwid = kNwid + 1;
+  d1.keys.clear();
+  r1.set_desired(d1);
+  r0.attached();
+  r1.attached();
+  auto sink = [&](flatnet_ipc_command& c) { return m.take(c); };
+  r0.pump(1, sink);
+  r1.pump(1, sink);
+  std::set<uint32_t> seqs;
+  const size_t results = m.results.size();  // the resets' quiet deletes and the two barriers
+  for (const auto& e : m.results) {
+    EXPECT_TRUE(Vl2Reconciler::owns(e.seq));
+    seqs.insert(e.seq);
+    (Vl2Reconciler::seq_space(e.seq) == r1.seq_space_of() ? r1 : r0).on_result(e, 1);
+  }
+  EXPECT_EQ(seqs.size(), results);  // no seq used by both
+  EXPECT_EQ(r0.stats().barriers_confirmed, 1u);
+  EXPECT_EQ(r1.stats().barriers_confirmed, 1u);
+  EXPECT_EQ(r0.stats().in_flight + r1.stats().in_flight, 0u);
+  EXPECT_TRUE(m.networks.count(kNwid) && m.networks.count(kNwid + 1));
+  EXPECT_EQ(m.keys.size(), 2u);  // installed once, by the first
+}
+
 }  // namespace
 }  // namespace flatnet::control::boundary
