@@ -103,6 +103,7 @@ class Core final : public Vl1Link {
   void want_identity(uint64_t address, uint64_t now, Actions& out) override;
   // True if `to` is known and a packet to it would leave directly (not relayed).
   bool direct_path_to(uint64_t to, uint64_t now) const override;
+  std::optional<uint32_t> direct_latency(uint64_t to, uint64_t now) const override;
   const crypto::Identity& self() const override { return cfg_.identity; }
 
   // ---- upkeep ----

@@ -112,4 +112,12 @@ bool Core::direct_path_to(uint64_t to, uint64_t now) const {
   return p && peers_.live_path(*p, now) != nullptr;
 }
 
+std::optional<uint32_t> Core::direct_latency(uint64_t to, uint64_t now) const {
+  const Peer* p = peers_.find(to);
+  if (!p || now >= p->last_receive + cfg_.limits.peer_timeout_ms) return std::nullopt;
+  const Path* path = peers_.path_to(*p, now);
+  if (!path || path->latency == Path::kLatencyUnknown) return std::nullopt;
+  return path->latency;
+}
+
 }  // namespace flatnet::control

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -68,6 +69,11 @@ class Vl1Link {
   virtual const std::vector<uint64_t>& upstreams() const = 0;
   // True if `to` is known and reachable directly (not through a root).
   virtual bool direct_path_to(uint64_t to, uint64_t now) const = 0;
+  // The measured round trip (ms) of the direct path a packet to `to` would
+  // take, if `to` was heard from within 500 s (stock's Peer::isAlive);
+  // nullopt without such a path or before its first measurement. A member
+  // picks the designated multicast replicator by it (spec §9.2 step 1).
+  virtual std::optional<uint32_t> direct_latency(uint64_t to, uint64_t now) const = 0;
 };
 
 class Vl2Handler {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 namespace flatnet::control::port {
@@ -112,14 +113,26 @@ bool write_devicemap(const std::string& home, const DeviceMap& map, std::string*
 }
 
 std::string choose_tap_name(uint64_t nwid, const DeviceMap& map,
-                            const std::function<bool(const std::string&)>& exists) {
+                            const std::function<bool(const std::string&)>& exists,
+                            const DepartingTaps& departing) {
+  auto taken = [&](const std::string& name) { return !departing.count(name) && exists(name); };
   const auto it = map.find(nwid_hex(nwid));
-  if (it != map.end() && valid_ifname(it->second) && !exists(it->second)) return it->second;
+  if (it != map.end() && valid_ifname(it->second) && !taken(it->second)) return it->second;
   for (uint64_t trial = 0; trial < 256; ++trial) {
     std::string name = tap_name(nwid, trial);
-    if (!exists(name)) return name;
+    if (!taken(name)) return name;
   }
   return {};
+}
+
+bool wait_device_gone(const std::string& name, std::chrono::milliseconds budget,
+                      const std::function<bool(const std::string&)>& exists) {
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    if (!exists(name)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 }
 
 bool device_exists(const std::string& name) {

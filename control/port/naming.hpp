@@ -8,6 +8,14 @@
 //      nwid ^ (nwid >> 24), adding 1 to that value (trial 1, 2, ...) while a
 //      device of the name exists.
 //
+// One exception to 2: a device that is our own tap, closed but not yet gone
+// (`departing`), is no collision. The kernel removes a tap when the last
+// file of each of its queues is released -- a queue thread still in a read,
+// a close deferred to another thread -- so a network left and joined again
+// at once can find its old device still there. Stock's rule would give the
+// re-joined network "+1", and the devicemap would then keep that name for
+// good; flatnet keeps the name and waits for the old device to go.
+//
 // Stock reads `devicemap` on Linux and writes it on macOS (`nwid=name\n`
 // per entry, sorted by nwid); flatnet reads it the same way and writes it in
 // the macOS writer's form when a name was chosen, so a name that needed a
@@ -16,8 +24,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -48,11 +58,22 @@ std::optional<DeviceMap> read_devicemap(const std::string& home, std::string* er
 // Written whole to a temporary file and renamed over the old one.
 bool write_devicemap(const std::string& home, const DeviceMap& map, std::string* err);
 
+// Names of taps this process closed whose devices may still exist.
+using DepartingTaps = std::set<std::string>;
+
 // The name for `nwid`'s tap. `exists` says whether a device of that name is
-// present (device_exists() for the real thing). Gives up after 256 bumps
-// and returns "" -- only reachable when something creates names on purpose.
+// present (device_exists() for the real thing); a name in `departing`
+// counts as free (wait_device_gone before creating it). Gives up after 256
+// bumps and returns "" -- only reachable when something creates names on
+// purpose.
 std::string choose_tap_name(uint64_t nwid, const DeviceMap& map,
-                            const std::function<bool(const std::string&)>& exists);
+                            const std::function<bool(const std::string&)>& exists,
+                            const DepartingTaps& departing = {});
+
+// Polls `exists` until the device is gone or `budget` has passed; true if
+// it is gone. For a departing tap of ours whose name is wanted again.
+bool wait_device_gone(const std::string& name, std::chrono::milliseconds budget,
+                      const std::function<bool(const std::string&)>& exists);
 
 // True when an interface of this name exists in this process's network
 // namespace (stock checks /proc/sys/net/ipv4/conf/<name>; the interface

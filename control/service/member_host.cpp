@@ -26,6 +26,8 @@ constexpr size_t kSuperFrameCap = port::kVnetHdrLen + 65536 + 18;
 // Frames one super-frame may be cut into (64 KiB over the smallest MSS a
 // 1280-byte MTU leaves, rounded up).
 constexpr size_t kMaxSegments = 64;
+// How long a re-join waits for its network's old tap to go (naming.hpp).
+constexpr std::chrono::milliseconds kDepartingTapWait{1000};
 
 std::string ip_only(const wire::InetAddress& a) {
   std::string s = a.to_string();
@@ -134,6 +136,7 @@ bool MemberHost::leave(uint64_t nwid, uint64_t now, Actions& out) {
   auto it = ports_.find(nwid);
   if (it == ports_.end()) return false;
   member_->leave(nwid, now, out);
+  departing_taps_.insert(it->second.name);
   ports_.erase(it);  // the tap closes; the kernel removes its addresses and routes with it
   remove_network_files(opt_.home, nwid);
   log(LogLevel::kInfo, "left network " + port::nwid_hex(nwid));
@@ -151,10 +154,20 @@ void MemberHost::open_port(uint64_t nwid, Port& p) {
     log(LogLevel::kWarn, "devicemap: " + err);
     map = port::DeviceMap{};
   }
-  p.name = port::choose_tap_name(nwid, *map, port::device_exists);
+  // Our own old taps are no collision: the one wanted again is waited for.
+  std::erase_if(departing_taps_, [](const std::string& n) { return !port::device_exists(n); });
+  p.name = port::choose_tap_name(nwid, *map, port::device_exists, departing_taps_);
   if (p.name.empty()) {
     p.error = EEXIST;
     return;
+  }
+  if (departing_taps_.count(p.name)) {
+    if (!port::wait_device_gone(p.name, kDepartingTapWait, port::device_exists)) {
+      p.error = EBUSY;
+      log(LogLevel::kWarn, "tap " + p.name + ": the old device of this name is still going away");
+      return;
+    }
+    departing_taps_.erase(p.name);
   }
   port::TapOptions o;
   o.name = p.name;

@@ -34,6 +34,7 @@
 #include "control/service/network_status.hpp"
 #include "control/core/core.hpp"
 #include "control/port/managed.hpp"
+#include "control/port/naming.hpp"
 #include "control/port/netlink.hpp"
 #include "control/port/tap.hpp"
 #include "control/service/member_api.hpp"
@@ -137,6 +138,7 @@ class MemberHost {
   std::unique_ptr<port::Netlink> nl_;
   std::string nl_error_;
   std::map<uint64_t, Port> ports_;
+  port::DepartingTaps departing_taps_;  // taps of networks left, maybe not gone yet
   std::vector<uint8_t> rx_;        // burst() frames' worth of read buffer
   std::vector<uint8_t> split_;     // tap_offload: a super-frame cut into frames
   std::vector<uint8_t> tx_;        // tap_offload: frames behind their vnet header

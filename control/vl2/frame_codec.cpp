@@ -114,10 +114,11 @@ bool decode_multicast_frame(std::span<const uint8_t> in, MulticastFrameMsg& out)
 
 std::vector<uint8_t> encode_multicast_frame(uint64_t nwid, uint32_t gather_limit, uint64_t source,
                                             const MulticastGroup& g, uint16_t ethertype,
-                                            std::span<const uint8_t> data) {
+                                            std::span<const uint8_t> data, bool replicate) {
   Out w(35 + data.size());
   w.u64(nwid);
-  w.u8(uint8_t((gather_limit ? kMcFlagGatherLimit : 0) | (source ? kMcFlagSourceMac : 0)));
+  w.u8(uint8_t((gather_limit ? kMcFlagGatherLimit : 0) | (source ? kMcFlagSourceMac : 0) |
+               (replicate ? kMcFlagReplicate : 0)));
   if (gather_limit) w.u32(gather_limit);
   if (source) w.mac(source);
   w.mac(g.mac);

@@ -59,9 +59,11 @@ struct MulticastFrameMsg {  // MULTICAST_FRAME
 };
 bool decode_multicast_frame(std::span<const uint8_t> in, MulticastFrameMsg& out);
 // `source` 0: the receiver derives it from our address (no 0x04 flag).
+// `replicate`: flag 0x08, for a designated multicast replicator (§9.4).
 std::vector<uint8_t> encode_multicast_frame(uint64_t nwid, uint32_t gather_limit, uint64_t source,
                                             const MulticastGroup& g, uint16_t ethertype,
-                                            std::span<const uint8_t> data);
+                                            std::span<const uint8_t> data,
+                                            bool replicate = false);
 
 // Gather results, as in OK(MULTICAST_GATHER) and OK(MULTICAST_FRAME): the
 // group and the member addresses (totalKnown is informative only).

@@ -134,6 +134,8 @@ void Member::packet(const Vl2Packet& pk, uint64_t now, Actions& out) {
     case Vl2Packet::Kind::kError:
       if (pk.error_code == uint8_t(ErrorCode::kNeedMembershipCertificate))
         return on_need_credentials(pk, c);
+      if (pk.error_code == uint8_t(ErrorCode::kUnwantedMulticast))
+        return on_unwanted_multicast(pk, c);
       if (pk.in_re_verb == V::kNetworkConfigRequest) return on_controller_error(pk, c);
       counters_.drop(Vl2Drop::unexpected_reply);
       return;

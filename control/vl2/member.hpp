@@ -136,8 +136,15 @@ class Member final : public Vl2Handler {
   // member_multicast.cpp
   void multicast_from_tap(Network& n, const ::flatnet::vl2::FrameView& f, uint64_t src_mac,
                           Ctx& c);
+  // True if a designated multicast replicator took the frame (one copy).
+  bool send_to_replicator(Network& n, const MulticastGroup& g, uint64_t src_mac,
+                          uint16_t ethertype, std::span<const uint8_t> data, Ctx& c);
+  void send_multicast(Network& n, const MulticastGroup& g, uint64_t source_mac,
+                      uint16_t ethertype, std::span<const uint8_t> data, uint64_t origin,
+                      Ctx& c);
   void send_multicast_copy(Network& n, uint64_t to, const PendingMulticast& m, Ctx& c);
   void send_gather(Network& n, const MulticastGroup& g, uint32_t limit, Ctx& c);
+  void on_unwanted_multicast(const Vl2Packet& pk, Ctx& c);
   void on_multicast_frame(const Vl2Packet& pk, Ctx& c);
   void on_multicast_like(const Vl2Packet& pk, Ctx& c);
   void on_gather_result(const Vl2Packet& pk, Ctx& c);

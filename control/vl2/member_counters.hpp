@@ -37,7 +37,8 @@ namespace flatnet::control::vl2 {
   X(credential_need_identity, "a credential whose signer's identity is not known yet")        \
   X(credential_rejected, "a credential older than the one held or revoked")                   \
   X(credential_rate_limited, "NETWORK_CREDENTIALS within 1 s of the last from that peer")      \
-  X(unexpected_reply, "an OK or ERROR the member does not use")
+  X(unexpected_reply, "an OK or ERROR the member does not use")                             \
+  X(unwanted_not_member, "an ERROR(UNWANTED_MULTICAST) from a peer that fails the gate")
 
 #define FLATNET_VL2_COUNTS(X)                                                   \
   X(config_requests, "NETWORK_CONFIG_REQUESTs sent")                            \
@@ -55,7 +56,10 @@ namespace flatnet::control::vl2 {
   X(gathers_sent, "MULTICAST_GATHERs sent")                                     \
   X(likes_sent, "MULTICAST_LIKE payloads sent")                                 \
   X(bridge_routes_learned, "MACs learned behind a bridge")                     \
-  X(ndp_answered, "IPv6 neighbor solicitations answered locally (NDP emulation)")
+  X(ndp_answered, "IPv6 neighbor solicitations answered locally (NDP emulation)") \
+  X(multicast_to_replicator, "multicasts sent as one copy to a designated replicator") \
+  X(multicast_replicated, "MULTICAST_FRAMEs re-sent to their group as a replicator") \
+  X(unsubscribed, "subscribers removed by their ERROR(UNWANTED_MULTICAST)")
 
 enum class Vl2Drop : uint8_t {
 #define FLATNET_X(name, text) name,

@@ -7,6 +7,7 @@
 #include "control/port/addressing.hpp"
 #include "control/vl2/frame_codec.hpp"
 #include "control/vl2/member.hpp"
+#include "control/vl2/ndp_emulation.hpp"
 #include "crypto/identity.hpp"
 
 namespace flatnet::control::vl2 {
@@ -16,14 +17,20 @@ namespace fv = ::flatnet::vl2;
 namespace {
 
 // Ownership for the SENDER_*_AUTHENTICATED characteristics: the
-// certificates of ownership of the frame's sender.
+// certificates of ownership of the frame's sender and, for a peer's frame
+// (`ndp_config` set), the addresses NDP emulation derives from member
+// addresses (stock's hasCertificateOfOwnershipFor, which ends with
+// _isV6NDPEmulated; our own outbound frames get only our COOs, as stock).
 class CooOwnership final : public fv::Ownership {
  public:
-  explicit CooOwnership(std::span<const wire::CertificateOfOwnership> coos) : coos_(coos) {}
+  explicit CooOwnership(std::span<const wire::CertificateOfOwnership> coos,
+                        const wire::NetworkConfig* ndp_config = nullptr)
+      : coos_(coos), ndp_config_(ndp_config) {}
   bool owns_ip(std::span<const uint8_t> ip) const override {
     const wire::InetAddress a = ip.size() == 4 ? wire::InetAddress::v4(ip.data(), 0)
                                                : wire::InetAddress::v6(ip.data(), 0);
-    return std::any_of(coos_.begin(), coos_.end(), [&](const auto& c) { return c.owns_ip(a); });
+    return std::any_of(coos_.begin(), coos_.end(), [&](const auto& c) { return c.owns_ip(a); }) ||
+           (ndp_config_ && ndp_emulated_owner(*ndp_config_, ip));
   }
   bool owns_mac(const fv::Mac& mac) const override {
     for (const auto& c : coos_)
@@ -35,6 +42,7 @@ class CooOwnership final : public fv::Ownership {
 
  private:
   std::span<const wire::CertificateOfOwnership> coos_;
+  const wire::NetworkConfig* ndp_config_;
 };
 
 uint64_t mac_of(const fv::Mac& m) { return port::mac_from_bytes(m.data()); }
@@ -74,8 +82,9 @@ fv::FilterResult Member::filter(Network& n, fv::Direction dir, uint64_t peer,
     in.ownership = &own;
     return fv::evaluate(in, k.rules, n.local_capabilities);
   }
+  // Without a record of the sender stock judges no ownership at all.
   const auto coos = m ? m->coos(k) : std::vector<wire::CertificateOfOwnership>{};
-  CooOwnership own(coos);
+  CooOwnership own(coos, m ? &k : nullptr);
   in.ownership = &own;
   const auto caps = m ? m->capability_rules(k) : std::vector<std::span<const wire::Rule>>{};
   return fv::evaluate(in, k.rules, caps);

@@ -22,6 +22,15 @@ constexpr uint64_t kBroadcastMac = 0xffffffffffffULL;
 constexpr size_t kLikePhysMtu = 1432;
 // Stock sends explicit gathers to at most this many targets.
 constexpr size_t kMaxGatherTargets = 16;
+// Stock starts its replicator search at this latency, so a replicator whose
+// path has no measured round trip yet (0xffff) is never picked.
+constexpr uint32_t kUnmeasuredLatency = 0xffff;
+
+bool is_replicator(const wire::NetworkConfig& k, uint64_t address) {
+  return std::any_of(k.specialists.begin(), k.specialists.end(), [&](uint64_t s) {
+    return (s & wire::kSpecialistMulticastReplicator) && (s & wire::kAddressMask) == address;
+  });
+}
 
 // The group a frame to `dest` goes to: an IPv4 ARP request is scoped to
 // the address it asks for (§5.3); anything else uses ADI 0.
@@ -178,20 +187,65 @@ void Member::multicast_from_tap(Network& n, const fv::FrameView& f, uint64_t src
   send_rule_copies(n, r, false, dest, src_mac, f.ethertype, f.payload, c);
   if (r.verdict == fv::Verdict::kRedirect) return;
 
+  if (send_to_replicator(n, g, src_mac, f.ethertype, f.payload, c)) return;
+  send_multicast(n, g, src_mac == n.mac ? 0 : src_mac, f.ethertype, f.payload, 0, c);
+}
+
+// Stock 1.14.1's Multicaster::send, step 1 (spec §9.2): on a network with
+// designated multicast replicators, a member that is neither one of them
+// nor an active bridge sends a single copy, flagged "please replicate" and
+// carrying its source MAC, to the replicator whose direct path has the
+// lowest measured latency among those heard from lately. Without such a
+// replicator it replicates itself, as below.
+bool Member::send_to_replicator(Network& n, const MulticastGroup& g, uint64_t src_mac,
+                                uint16_t ethertype, std::span<const uint8_t> data, Ctx& c) {
+  if (n.we_are_bridge) return false;
+  uint64_t best = 0;
+  uint32_t best_latency = kUnmeasuredLatency;
+  for (uint64_t s : n.config->specialists) {
+    if (!(s & wire::kSpecialistMulticastReplicator)) continue;
+    const uint64_t a = s & wire::kAddressMask;
+    if (a == self()) return false;  // a replicator replicates its own
+    const std::optional<uint32_t> l = vl1_.direct_latency(a, c.now);
+    if (l && *l < best_latency) {
+      best = a;
+      best_latency = *l;
+    }
+  }
+  if (!best) return false;
+  push_credentials_if_needed(n, best, c);
+  send(best, wire::Verb::kMulticastFrame,
+       encode_multicast_frame(n.nwid, 0, src_mac, g, ethertype, data, true), c);
+  counters_.count(Vl2Count::tx_multicast);
+  counters_.count(Vl2Count::multicast_to_replicator);
+  return true;
+}
+
+// Sender-side replication (spec §9.2 steps 2-4): copies in select_recipients
+// order, an explicit gather when too few subscribers are known, and the
+// multicast kept 5 s for the answers. `origin` (a replicated frame's
+// sender) gets no copy.
+void Member::send_multicast(Network& n, const MulticastGroup& g, uint64_t source_mac,
+                            uint16_t ethertype, std::span<const uint8_t> data, uint64_t origin,
+                            Ctx& c) {
+  const wire::NetworkConfig& k = *n.config;
+  const size_t limit = k.multicast_limit;
   const GatherPlan plan = n.subscriptions.plan_gather(g, limit, c.now);
   if (plan.explicit_gather) send_gather(n, g, plan.gather_limit, c);
 
   PendingMulticast m;
   m.group = g;
-  m.source_mac = src_mac == n.mac ? 0 : src_mac;
-  m.ethertype = f.ethertype;
-  m.data.assign(f.payload.begin(), f.payload.end());
+  m.source_mac = source_mac;
+  m.origin = origin;
+  m.ethertype = ethertype;
+  m.data.assign(data.begin(), data.end());
   m.gather_limit = plan.gather_limit;
   m.limit = limit;
   m.expires = c.now + kMulticastTransmitTimeoutMs;
   SelectInput in;
   in.limit = limit;
   in.self = self();
+  in.origin = origin;
   in.now = c.now;
   in.bridges = n.bridges;
   in.group = n.subscriptions.find(g);
@@ -233,7 +287,9 @@ void Member::on_gather_result(const Vl2Packet& pk, Ctx& c) {
     if (!(m.group == res.group)) continue;
     for (uint64_t a : res.members) {
       if (m.sent.size() >= m.limit) break;
-      if (a == self() || std::find(m.sent.begin(), m.sent.end(), a) != m.sent.end()) continue;
+      if (a == self() || a == m.origin ||
+          std::find(m.sent.begin(), m.sent.end(), a) != m.sent.end())
+        continue;
       send_multicast_copy(*n, a, m, c);
       m.sent.push_back(a);
     }
@@ -251,6 +307,25 @@ void Member::on_multicast_like(const Vl2Packet& pk, Ctx& c) {
   }
 }
 
+// ERROR(UNWANTED_MULTICAST): the sender no longer wants the group, so it is
+// forgotten as a subscriber if it passes the gate (stock's _doERROR). Stock
+// 1.14.1 never sends this error (nothing in node/ builds it), so neither
+// does flatnet: a member that leaves a group just stops announcing it and
+// others expire it after 600 s.
+void Member::on_unwanted_multicast(const Vl2Packet& pk, Ctx& c) {
+  (void)c;
+  wire::Reader r(pk.payload);
+  const uint64_t nwid = r.u64();
+  MulticastGroup g;
+  for (int i = 0; i < 6; ++i) g.mac = (g.mac << 8) | r.u8();
+  g.adi = r.u32();
+  if (!r.ok()) return counters_.drop(Vl2Drop::malformed);
+  Network* n = find(nwid);
+  if (!n) return counters_.drop(Vl2Drop::unknown_network);
+  if (!gate(*n, pk.source, pk.identity)) return counters_.drop(Vl2Drop::unwanted_not_member);
+  if (n->subscriptions.remove(g, pk.source)) counters_.count(Vl2Count::unsubscribed);
+}
+
 void Member::on_multicast_frame(const Vl2Packet& pk, Ctx& c) {
   MulticastFrameMsg m;
   if (!decode_multicast_frame(pk.payload, m)) return counters_.drop(Vl2Drop::malformed);
@@ -266,6 +341,13 @@ void Member::on_multicast_frame(const Vl2Packet& pk, Ctx& c) {
   const uint64_t src = m.source ? m.source : theirs;
   if (src == 0 || (port::mac_bytes(src)[0] & 1) || src == n->mac)
     return counters_.drop(Vl2Drop::bad_source_mac);
+  // A designated replicator re-sends a flagged frame to the group before
+  // its own checks below, the sender excluded (stock's _doMULTICAST_FRAME):
+  // no outbound rules, the sender's MAC kept as the source.
+  if ((m.flags & kMcFlagReplicate) && is_replicator(*n->config, self())) {
+    send_multicast(*n, m.group, src, m.ethertype, m.payload, pk.source, c);
+    counters_.count(Vl2Count::multicast_replicated);
+  }
   if (src != theirs) {
     if (std::find(n->bridges.begin(), n->bridges.end(), pk.source) == n->bridges.end())
       return counters_.drop(Vl2Drop::not_bridge);

@@ -62,6 +62,25 @@ Subscriptions::Add Subscriptions::add(const MulticastGroup& g, uint64_t member, 
   return Add::kStored;
 }
 
+bool Subscriptions::remove(const MulticastGroup& g, uint64_t member) {
+  auto git = groups_.find(g);
+  if (git == groups_.end()) return false;
+  Group& grp = git->second;
+  auto mit = grp.index.find(member);
+  if (mit == grp.index.end()) return false;
+  // The last member takes the freed slot (the order carries no meaning:
+  // recipients are drawn at random).
+  const uint32_t at = mit->second;
+  grp.index.erase(mit);
+  if (at + 1 != grp.members.size()) {
+    grp.members[at] = grp.members.back();
+    grp.index[grp.members[at].address] = at;
+  }
+  grp.members.pop_back();
+  --count_;
+  return true;
+}
+
 const Subscriptions::Group* Subscriptions::find(const MulticastGroup& g) const {
   auto it = groups_.find(g);
   return it == groups_.end() ? nullptr : &it->second;

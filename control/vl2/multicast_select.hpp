@@ -97,6 +97,9 @@ class Subscriptions {
     bool gathered = false;
     bool contains(uint64_t a) const { return index.count(a) != 0; }
   };
+  // Forgets one subscriber of `g` (its ERROR(UNWANTED_MULTICAST), as
+  // stock's Multicaster::remove); false if it was not held.
+  bool remove(const MulticastGroup& g, uint64_t member);
   const Group* find(const MulticastGroup& g) const;
   size_t known(const MulticastGroup& g) const;
 

@@ -99,4 +99,20 @@ std::optional<std::vector<uint8_t>> ndp_answer(const wire::NetworkConfig& cfg, u
   return frame;
 }
 
+bool ndp_emulated_owner(const wire::NetworkConfig& cfg, std::span<const uint8_t> ip) {
+  if (ip.size() != 16 || !cfg.ndp_emulation()) return false;
+  auto assigned = [&](const wire::InetAddress& mine) {
+    return std::any_of(cfg.static_ips.begin(), cfg.static_ips.end(), [&](const auto& a) {
+      return a.family == wire::InetAddress::Family::kV6 && a.ip == mine.ip;
+    });
+  };
+  // 6PLANE: fc + the folded network ID, 5 bytes; RFC4193: fd + network ID
+  // + 99:93, 11 bytes.
+  const wire::InetAddress sixplane = port::sixplane_address(cfg.network_id, cfg.issued_to);
+  if (assigned(sixplane) && std::equal(ip.begin(), ip.begin() + 5, sixplane.ip.begin()))
+    return true;
+  const wire::InetAddress rfc4193 = port::rfc4193_address(cfg.network_id, cfg.issued_to);
+  return assigned(rfc4193) && std::equal(ip.begin(), ip.begin() + 11, rfc4193.ip.begin());
+}
+
 }  // namespace flatnet::control::vl2

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "control/vl2/frame_view.hpp"
@@ -20,5 +21,15 @@ namespace flatnet::control::vl2 {
 std::optional<std::vector<uint8_t>> ndp_answer(const wire::NetworkConfig& cfg, uint64_t self,
                                                uint64_t our_mac,
                                                const ::flatnet::vl2::FrameView& f);
+
+// Whether an inbound frame's IPv6 sender address counts as owned without a
+// certificate of ownership (the SENDER_IP_AUTHENTICATED characteristic), as
+// stock's Membership::_isV6NDPEmulated decides: on a network with NDP
+// emulation, any address in the network's 6PLANE /40 or RFC4193 /88 when
+// our own 6PLANE / RFC4193 address is one of the config's static IPs. The
+// sender's ZeroTier address inside the IPv6 address is not compared with
+// the sender, as in stock: the prefix says the network assigns these
+// addresses from member addresses, and the gate already admitted the peer.
+bool ndp_emulated_owner(const wire::NetworkConfig& cfg, std::span<const uint8_t> ip);
 
 }  // namespace flatnet::control::vl2

@@ -52,6 +52,7 @@ struct HeldFrame {
 struct PendingMulticast {
   MulticastGroup group;
   uint64_t source_mac = 0;  // 0: ours
+  uint64_t origin = 0;      // a replicated frame's sender: never sent a copy
   uint16_t ethertype = 0;
   std::vector<uint8_t> data;
   uint32_t gather_limit = 0;

@@ -30,6 +30,7 @@
 #include <set>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/port/addressing.hpp"
@@ -249,6 +250,40 @@ TEST_F(PortTap, NamedAndConfiguredAsStock) {
   ASSERT_EQ(nl->link_get(ifindex, &li), 0);
   EXPECT_FALSE(li.up);
   EXPECT_EQ(nl->link_set(ifindex + 1000, down), -ENODEV);
+}
+
+// Leave and re-join at once while the old device is still going away (a
+// second reference to its file, as a queue thread still in a read would
+// hold): the re-joined tap gets the same name, once the old one is gone.
+TEST_F(PortTap, RejoinRightAfterLeaveKeepsTheName) {
+  constexpr uint64_t nwid = 0x6a0f1e2d3c000001ULL;
+  std::string name;
+  int held = -1;
+  {
+    auto tap = make(nwid, nullptr);
+    ASSERT_TRUE(tap);
+    name = tap->name();
+    EXPECT_EQ(name, tap_name(nwid));
+    held = ::dup(tap->fd(0));
+    ASSERT_GE(held, 0);
+  }  // "leave": our Tap is closed, the device lives on through `held`
+  ASSERT_TRUE(device_exists(name));
+  EXPECT_EQ(choose_tap_name(nwid, {}, device_exists), tap_name(nwid, 1)) << "stock's rule alone";
+  const DepartingTaps departing{name};
+  ASSERT_EQ(choose_tap_name(nwid, {}, device_exists, departing), name);
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ::close(held);
+  });
+  const bool gone = wait_device_gone(name, std::chrono::seconds(5), device_exists);
+  release.join();
+  ASSERT_TRUE(gone);
+  TapOptions o;
+  o.name = name;
+  std::string err;
+  auto again = Tap::open(o, &err);
+  ASSERT_TRUE(again) << err;
+  EXPECT_EQ(again->name(), name);
 }
 
 TEST_F(PortTap, ManagedAddressesAndRoutesSynced) {

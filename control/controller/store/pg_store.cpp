@@ -6,6 +6,7 @@
 
 #include "control/controller/store/pg_feed.hpp"
 #include "control/controller/store/pg_schema.hpp"
+#include "control/controller/store/write_transaction.hpp"
 
 namespace flatnet::control::controller::store {
 
@@ -184,46 +185,39 @@ Status PgStore::put_network_locked(const Network& in, bool keep_revision, PutRes
 
 Status PgStore::put_network(const Network& n, PutResult* res, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin_write(err); st != Status::kOk) return st;
-  Status st = put_network_locked(n, false, res, err);
-  if (st != Status::kOk) {
-    rollback();
-    return st;
-  }
-  return commit(err);
+  return write_transaction(*this, err, [&] {
+    return put_network_locked(n, false, res, err);
+  });
 }
 
 Status PgStore::delete_network(uint64_t nwid, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   const std::string id = format_network_id(nwid);
-  if (Status st = begin_write(err); st != Status::kOk) return st;
-  auto abort = [&](Status st) {
-    rollback();
-    return st;
-  };
-  Result old = pg::exec(c(), "SELECT doc FROM networks WHERE nwid = $1", Params().add(id));
-  if (!old.ok()) return abort(fail(err, "delete network", old));
-  if (old.rows() == 0) return abort(Status::kNotFound);
-  Network n;
-  if (!parse_network(old.text(0, 0), 0, n, err)) return abort(Status::kError);
-  // Every member removed gets a journal entry (they are the ones a
-  // controller must send revocations to), numbered in address order.
-  Result j = pg::exec(c(),
-                      "INSERT INTO changes SELECT $1 + row_number() OVER (ORDER BY address) - 1,"
-                      " nwid, address, $2, revision FROM members WHERE nwid = $3",
-                      Params().add(int64_t(next_seq_)).add(int64_t(ChangeOp::kDelete)).add(id));
-  if (!j.ok()) return abort(fail(err, "delete network members", j));
-  const uint64_t removed = std::strtoull(PQcmdTuples(j.get()), nullptr, 10);
-  next_seq_ += removed;
-  journaled_ = journaled_ || removed > 0;
-  maybe_trim(removed);
-  for (const char* sql : {"DELETE FROM members WHERE nwid = $1", "DELETE FROM networks WHERE nwid = $1",
-                          "DELETE FROM member_counts WHERE nwid = $1"}) {
-    Result d = pg::exec(c(), sql, Params().add(id));
-    if (!d.ok()) return abort(fail(err, "delete network", d));
-  }
-  if (!journal(id, std::nullopt, ChangeOp::kDelete, n.revision, err)) return abort(Status::kError);
-  return commit(err);
+  return write_transaction(*this, err, [&] {
+    Result old = pg::exec(c(), "SELECT doc FROM networks WHERE nwid = $1", Params().add(id));
+    if (!old.ok()) return fail(err, "delete network", old);
+    if (old.rows() == 0) return Status::kNotFound;
+    Network n;
+    if (!parse_network(old.text(0, 0), 0, n, err)) return Status::kError;
+    // Every member removed gets a journal entry (they are the ones a
+    // controller must send revocations to), numbered in address order.
+    Result j = pg::exec(c(),
+                        "INSERT INTO changes SELECT $1 + row_number() OVER (ORDER BY address) - 1,"
+                        " nwid, address, $2, revision FROM members WHERE nwid = $3",
+                        Params().add(int64_t(next_seq_)).add(int64_t(ChangeOp::kDelete)).add(id));
+    if (!j.ok()) return fail(err, "delete network members", j);
+    const uint64_t removed = std::strtoull(PQcmdTuples(j.get()), nullptr, 10);
+    next_seq_ += removed;
+    journaled_ = journaled_ || removed > 0;
+    maybe_trim(removed);
+    for (const char* sql : {"DELETE FROM members WHERE nwid = $1", "DELETE FROM networks WHERE nwid = $1",
+                            "DELETE FROM member_counts WHERE nwid = $1"}) {
+      Result d = pg::exec(c(), sql, Params().add(id));
+      if (!d.ok()) return fail(err, "delete network", d);
+    }
+    if (!journal(id, std::nullopt, ChangeOp::kDelete, n.revision, err)) return Status::kError;
+    return Status::kOk;
+  });
 }
 
 Status PgStore::list_networks(std::vector<uint64_t>& out, std::string* err) {
@@ -328,42 +322,31 @@ Status PgStore::put_member_locked(const Member& in, bool keep_revision, PutResul
 
 Status PgStore::put_member(const Member& m, PutResult* res, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin_write(err); st != Status::kOk) return st;
-  Status st = put_member_locked(m, false, res, err);
-  if (st != Status::kOk) {
-    rollback();
-    return st;
-  }
-  return commit(err);
+  return write_transaction(*this, err, [&] {
+    return put_member_locked(m, false, res, err);
+  });
 }
 
 Status PgStore::put_members(const std::vector<Member>& ms, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin_write(err); st != Status::kOk) return st;
-  Status st = put_members_locked(ms, false, err);
-  if (st != Status::kOk) {
-    rollback();
-    return st;
-  }
-  return commit(err);
+  return write_transaction(*this, err, [&] {
+    return put_members_locked(ms, false, err);
+  });
 }
 
 Status PgStore::delete_member(uint64_t nwid, uint64_t address, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   const std::string id = format_network_id(nwid);
-  if (Status st = begin_write(err); st != Status::kOk) return st;
-  Result r = pg::exec(c(), "DELETE FROM members WHERE nwid = $1 AND address = $2 RETURNING revision",
-                      Params().add(id).add(int64_t(address)));
-  Status st = Status::kOk;
-  if (!r.ok()) st = fail(err, "delete member", r);
-  else if (r.rows() == 0) st = Status::kNotFound;
-  else if (!journal(id, address, ChangeOp::kDelete, uint64_t(r.int64(0, 0)), err))
-    st = Status::kError;
-  if (st != Status::kOk) {
-    rollback();
+  return write_transaction(*this, err, [&] {
+    Result r = pg::exec(c(), "DELETE FROM members WHERE nwid = $1 AND address = $2 RETURNING revision",
+                        Params().add(id).add(int64_t(address)));
+    Status st = Status::kOk;
+    if (!r.ok()) st = fail(err, "delete member", r);
+    else if (r.rows() == 0) st = Status::kNotFound;
+    else if (!journal(id, address, ChangeOp::kDelete, uint64_t(r.int64(0, 0)), err))
+      st = Status::kError;
     return st;
-  }
-  return commit(err);
+  });
 }
 
 Status PgStore::list_members(uint64_t nwid, uint64_t after, std::size_t limit, MemberPage& out,
@@ -408,16 +391,13 @@ Status PgStore::count_members(uint64_t nwid, MemberCounts& out, std::string* err
 Status PgStore::import_records(const std::vector<Network>& networks,
                                const std::vector<Member>& members, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin_write(err); st != Status::kOk) return st;
-  Status st = Status::kOk;
-  for (std::size_t i = 0; i < networks.size() && st == Status::kOk; ++i)
-    st = put_network_locked(networks[i], true, nullptr, err);
-  if (st == Status::kOk) st = put_members_locked(members, true, err);
-  if (st != Status::kOk) {
-    rollback();
+  return write_transaction(*this, err, [&] {
+    Status st = Status::kOk;
+    for (std::size_t i = 0; i < networks.size() && st == Status::kOk; ++i)
+      st = put_network_locked(networks[i], true, nullptr, err);
+    if (st == Status::kOk) st = put_members_locked(members, true, err);
     return st;
-  }
-  return commit(err);
+  });
 }
 
 // ---- journal ----

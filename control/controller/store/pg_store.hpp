@@ -62,6 +62,9 @@ class PgStore final : public Store {
   PgStore() = default;
   PGconn* c() const { return conn_.get(); }
   Status connected(std::string* err);  // resets a broken connection
+  // The transaction steps write_transaction (write_transaction.hpp) runs.
+  template <class Db, class Change>
+  friend Status write_transaction(Db&, std::string*, Change&&);
   Status begin_write(std::string* err);
   Status commit(std::string* err);
   void rollback();

@@ -1,6 +1,7 @@
 #include "control/controller/store/sqlite_store.hpp"
 
 #include "control/controller/store/record_rows.hpp"
+#include "control/controller/store/write_transaction.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -141,7 +142,7 @@ Status SqliteStore::db_error(std::string* err, const std::string& what) {
   return Status::kError;
 }
 
-Status SqliteStore::begin(std::string* err) {
+Status SqliteStore::begin_write(std::string* err) {
   // IMMEDIATE takes the write lock now, so a second writer (another
   // process on the same file) waits at the start, not at commit.
   std::string e;
@@ -249,60 +250,53 @@ Status SqliteStore::put_network_locked(const Network& in, bool keep_revision, Pu
 
 Status SqliteStore::put_network(const Network& n, PutResult* res, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin(err); st != Status::kOk) return st;
-  Status st = put_network_locked(n, false, res, err);
-  if (st != Status::kOk) {
-    rollback();
-    return st;
-  }
-  return commit(err);
+  return write_transaction(*this, err, [&] {
+    return put_network_locked(n, false, res, err);
+  });
 }
 
 Status SqliteStore::delete_network(uint64_t nwid, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   const std::string id = format_network_id(nwid);
-  if (Status st = begin(err); st != Status::kOk) return st;
-  Status st = Status::kOk;
-  Network old;
-  {
-    sqlite::Use u(network_get_);
-    network_get_.bind(1, id);
-    int rc = network_get_.step();
-    if (rc == SQLITE_DONE) st = Status::kNotFound;
-    else if (rc != SQLITE_ROW) st = db_error(err, "delete network");
-    else if (!parse_network(network_get_.column_text(0), 0, old, err)) st = Status::kError;
-  }
-  // Every member removed gets a journal entry: they are the ones a
-  // controller must send revocations to.
-  if (st == Status::kOk) {
-    sqlite::Use u(members_of_network_);
-    members_of_network_.bind(1, id);
-    int rc;
-    while ((rc = members_of_network_.step()) == SQLITE_ROW) {
-      if (!journal(id, uint64_t(members_of_network_.column_int(0)), ChangeOp::kDelete,
-                   uint64_t(members_of_network_.column_int(1)), err)) {
-        st = Status::kError;
-        break;
-      }
+  return write_transaction(*this, err, [&] {
+    Status st = Status::kOk;
+    Network old;
+    {
+      sqlite::Use u(network_get_);
+      network_get_.bind(1, id);
+      int rc = network_get_.step();
+      if (rc == SQLITE_DONE) st = Status::kNotFound;
+      else if (rc != SQLITE_ROW) st = db_error(err, "delete network");
+      else if (!parse_network(network_get_.column_text(0), 0, old, err)) st = Status::kError;
     }
-    if (st == Status::kOk && rc != SQLITE_DONE) st = db_error(err, "delete network members");
-  }
-  if (st == Status::kOk) {
-    sqlite::Use u1(members_delete_all_), u2(network_delete_), u3(counts_delete_);
-    members_delete_all_.bind(1, id);
-    network_delete_.bind(1, id);
-    counts_delete_.bind(1, id);
-    if (members_delete_all_.step() != SQLITE_DONE || network_delete_.step() != SQLITE_DONE ||
-        counts_delete_.step() != SQLITE_DONE)
-      st = db_error(err, "delete network");
-    else if (!journal(id, std::nullopt, ChangeOp::kDelete, old.revision, err))
-      st = Status::kError;
-  }
-  if (st != Status::kOk) {
-    rollback();
+    // Every member removed gets a journal entry: they are the ones a
+    // controller must send revocations to.
+    if (st == Status::kOk) {
+      sqlite::Use u(members_of_network_);
+      members_of_network_.bind(1, id);
+      int rc;
+      while ((rc = members_of_network_.step()) == SQLITE_ROW) {
+        if (!journal(id, uint64_t(members_of_network_.column_int(0)), ChangeOp::kDelete,
+                     uint64_t(members_of_network_.column_int(1)), err)) {
+          st = Status::kError;
+          break;
+        }
+      }
+      if (st == Status::kOk && rc != SQLITE_DONE) st = db_error(err, "delete network members");
+    }
+    if (st == Status::kOk) {
+      sqlite::Use u1(members_delete_all_), u2(network_delete_), u3(counts_delete_);
+      members_delete_all_.bind(1, id);
+      network_delete_.bind(1, id);
+      counts_delete_.bind(1, id);
+      if (members_delete_all_.step() != SQLITE_DONE || network_delete_.step() != SQLITE_DONE ||
+          counts_delete_.step() != SQLITE_DONE)
+        st = db_error(err, "delete network");
+      else if (!journal(id, std::nullopt, ChangeOp::kDelete, old.revision, err))
+        st = Status::kError;
+    }
     return st;
-  }
-  return commit(err);
+  });
 }
 
 Status SqliteStore::list_networks(std::vector<uint64_t>& out, std::string* err) {
@@ -378,55 +372,44 @@ Status SqliteStore::put_member_locked(const Member& in, bool keep_revision, PutR
 
 Status SqliteStore::put_member(const Member& m, PutResult* res, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin(err); st != Status::kOk) return st;
-  Status st = put_member_locked(m, false, res, err);
-  if (st != Status::kOk) {
-    rollback();
-    return st;
-  }
-  return commit(err);
+  return write_transaction(*this, err, [&] {
+    return put_member_locked(m, false, res, err);
+  });
 }
 
 Status SqliteStore::put_members(const std::vector<Member>& ms, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin(err); st != Status::kOk) return st;
-  for (const Member& m : ms) {
-    Status st = put_member_locked(m, false, nullptr, err);
-    if (st != Status::kOk) {
-      rollback();
-      return st;
-    }
-  }
-  return commit(err);
+  return write_transaction(*this, err, [&] {
+    for (const Member& m : ms)
+      if (Status st = put_member_locked(m, false, nullptr, err); st != Status::kOk) return st;
+    return Status::kOk;
+  });
 }
 
 Status SqliteStore::delete_member(uint64_t nwid, uint64_t address, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
   const std::string id = format_network_id(nwid);
-  if (Status st = begin(err); st != Status::kOk) return st;
-  Status st = Status::kOk;
-  int64_t revision = 0;
-  {
-    sqlite::Use u(member_get_);
-    member_get_.bind(1, id);
-    member_get_.bind(2, int64_t(address));
-    int rc = member_get_.step();
-    if (rc == SQLITE_DONE) st = Status::kNotFound;
-    else if (rc != SQLITE_ROW) st = db_error(err, "delete member");
-    else revision = member_get_.column_int(1);
-  }
-  if (st == Status::kOk) {
-    sqlite::Use u(member_delete_);
-    member_delete_.bind(1, id);
-    member_delete_.bind(2, int64_t(address));
-    if (member_delete_.step() != SQLITE_DONE) st = db_error(err, "delete member");
-    else if (!journal(id, address, ChangeOp::kDelete, uint64_t(revision), err)) st = Status::kError;
-  }
-  if (st != Status::kOk) {
-    rollback();
+  return write_transaction(*this, err, [&] {
+    Status st = Status::kOk;
+    int64_t revision = 0;
+    {
+      sqlite::Use u(member_get_);
+      member_get_.bind(1, id);
+      member_get_.bind(2, int64_t(address));
+      int rc = member_get_.step();
+      if (rc == SQLITE_DONE) st = Status::kNotFound;
+      else if (rc != SQLITE_ROW) st = db_error(err, "delete member");
+      else revision = member_get_.column_int(1);
+    }
+    if (st == Status::kOk) {
+      sqlite::Use u(member_delete_);
+      member_delete_.bind(1, id);
+      member_delete_.bind(2, int64_t(address));
+      if (member_delete_.step() != SQLITE_DONE) st = db_error(err, "delete member");
+      else if (!journal(id, address, ChangeOp::kDelete, uint64_t(revision), err)) st = Status::kError;
+    }
     return st;
-  }
-  return commit(err);
+  });
 }
 
 Status SqliteStore::list_members(uint64_t nwid, uint64_t after, std::size_t limit,
@@ -469,17 +452,14 @@ Status SqliteStore::count_members(uint64_t nwid, MemberCounts& out, std::string*
 Status SqliteStore::import_records(const std::vector<Network>& networks,
                                    const std::vector<Member>& members, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin(err); st != Status::kOk) return st;
-  Status st = Status::kOk;
-  for (std::size_t i = 0; i < networks.size() && st == Status::kOk; ++i)
-    st = put_network_locked(networks[i], true, nullptr, err);
-  for (std::size_t i = 0; i < members.size() && st == Status::kOk; ++i)
-    st = put_member_locked(members[i], true, nullptr, err);
-  if (st != Status::kOk) {
-    rollback();
+  return write_transaction(*this, err, [&] {
+    Status st = Status::kOk;
+    for (std::size_t i = 0; i < networks.size() && st == Status::kOk; ++i)
+      st = put_network_locked(networks[i], true, nullptr, err);
+    for (std::size_t i = 0; i < members.size() && st == Status::kOk; ++i)
+      st = put_member_locked(members[i], true, nullptr, err);
     return st;
-  }
-  return commit(err);
+  });
 }
 
 // ---- journal ----
@@ -527,19 +507,16 @@ Status SqliteStore::changes_since(uint64_t since, std::size_t limit, ChangeBatch
 
 Status SqliteStore::put_online(const std::vector<OnlineRecord>& ms, std::string* err) {
   std::lock_guard<std::mutex> l(mu_);
-  if (Status st = begin(err); st != Status::kOk) return st;
-  for (const OnlineRecord& m : ms) {
-    sqlite::Use u(online_put_);
-    online_put_.bind(1, format_network_id(m.nwid));
-    online_put_.bind(2, int64_t(m.address));
-    online_put_.bind(3, m.last_seen_ms);
-    if (online_put_.step() != SQLITE_DONE) {
-      Status st = db_error(err, "put online");
-      rollback();
-      return st;
+  return write_transaction(*this, err, [&] {
+    for (const OnlineRecord& m : ms) {
+      sqlite::Use u(online_put_);
+      online_put_.bind(1, format_network_id(m.nwid));
+      online_put_.bind(2, int64_t(m.address));
+      online_put_.bind(3, m.last_seen_ms);
+      if (online_put_.step() != SQLITE_DONE) return db_error(err, "put online");
     }
-  }
-  return commit(err);
+    return Status::kOk;
+  });
 }
 
 Status SqliteStore::list_online(uint64_t nwid, int64_t seen_since_ms,

@@ -71,7 +71,10 @@ class SqliteStore final : public Store {
  private:
   SqliteStore() = default;
   bool prepare_all(std::string* err);
-  Status begin(std::string* err);
+  // The transaction steps write_transaction (write_transaction.hpp) runs.
+  template <class Db, class Change>
+  friend Status write_transaction(Db&, std::string*, Change&&);
+  Status begin_write(std::string* err);
   Status commit(std::string* err);
   void rollback();
   bool network_exists(const std::string& nwid, Status* st, std::string* err);

@@ -52,6 +52,20 @@ TEST(ControlCoreVl2, SendToUnknownPeerIsHeldUntilTheRootNamesIt) {
   EXPECT_EQ(t.core("a").metrics().vl2_sent, 1u);
 }
 
+// What a member picks a designated multicast replicator by: the measured
+// round trip of a direct path to a peer heard within 500 s, else nothing.
+TEST(ControlCoreVl2, DirectLatencyIsThatOfALivePeersMeasuredPath) {
+  Net t;
+  EXPECT_EQ(t.core("a").direct_latency(t.root.address(), t.now), std::nullopt);  // unknown
+  t.hello_roots("a");  // answered: one round trip measured
+  const auto l = t.core("a").direct_latency(t.root.address(), t.now);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_LT(*l, 0xffffu);
+  EXPECT_EQ(t.core("a").direct_latency(t.b.address(), t.now), std::nullopt);
+  // Silent for ZT_PEER_ACTIVITY_TIMEOUT: not alive any more.
+  EXPECT_EQ(t.core("a").direct_latency(t.root.address(), t.now + 500'000), std::nullopt);
+}
+
 TEST(ControlCoreVl2, HeldPacketExpiresWhenNobodyNamesThePeer) {
   Net t;
   t.hello_roots("a");

@@ -39,6 +39,7 @@ struct Link final : Vl1Link {
   void want_identity(uint64_t, uint64_t, Actions&) override {}
   const std::vector<uint64_t>& upstreams() const override { return none_; }
   bool direct_path_to(uint64_t, uint64_t) const override { return true; }
+  std::optional<uint32_t> direct_latency(uint64_t, uint64_t) const override { return 1; }
   std::map<wire::Verb, uint64_t> sent;
 
  private:

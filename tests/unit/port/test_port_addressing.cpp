@@ -137,6 +137,33 @@ TEST(PortNaming, ChooseHonoursDevicemapThenComputes) {
   EXPECT_EQ(choose_tap_name(nwid, longname, exists), "zt4kma6dg4");
 }
 
+// A network left and joined again at once: its old tap may still exist.
+// Ours going away is no collision (the name stays), anyone else's is.
+TEST(PortNaming, OurDepartingTapIsNoCollision) {
+  const uint64_t nwid = 0xee420f0cda000001ULL;
+  std::set<std::string> present{"zt4kma6dg3"};
+  auto exists = [&](const std::string& n) { return present.count(n) > 0; };
+  EXPECT_EQ(choose_tap_name(nwid, {}, exists), "zt4kma6dg4");  // stock's +1: not ours
+  EXPECT_EQ(choose_tap_name(nwid, {}, exists, {"zt4kma6dg3"}), "zt4kma6dg3");
+  // The same for a devicemap name, and for a bumped name we held before.
+  DeviceMap map{{"ee420f0cda000001", "ztmine"}};
+  present.insert("ztmine");
+  EXPECT_EQ(choose_tap_name(nwid, map, exists, {"ztmine"}), "ztmine");
+  present.insert("zt4kma6dg4");
+  EXPECT_EQ(choose_tap_name(nwid, {}, exists, {"zt4kma6dg4"}), "zt4kma6dg4");
+  // Another network's departing tap does not free ours.
+  EXPECT_EQ(choose_tap_name(nwid, {}, exists, {"zt4kma6dg9"}), "zt4kma6dg5");
+}
+
+TEST(PortNaming, WaitDeviceGoneIsBounded) {
+  int polls = 0;
+  auto goes_after_three = [&](const std::string&) { return ++polls <= 3; };
+  EXPECT_TRUE(wait_device_gone("zt4kma6dg3", std::chrono::seconds(10), goes_after_three));
+  EXPECT_EQ(polls, 4);
+  auto never_goes = [](const std::string&) { return true; };
+  EXPECT_FALSE(wait_device_gone("zt4kma6dg3", std::chrono::milliseconds(20), never_goes));
+}
+
 TEST(PortNaming, DevicemapFileRoundTrip) {
   char tmpl[] = "/tmp/flatnet-port-home-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);

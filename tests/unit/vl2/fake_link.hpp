@@ -40,6 +40,12 @@ struct FakeLink final : Vl1Link {
   void want_identity(uint64_t a, uint64_t, Actions&) override { wanted.push_back(a); }
   const std::vector<uint64_t>& upstreams() const override { return ups; }
   bool direct_path_to(uint64_t, uint64_t) const override { return false; }
+  // Peers with a measured direct path (for the replicator choice).
+  std::map<uint64_t, uint32_t> latency;
+  std::optional<uint32_t> direct_latency(uint64_t a, uint64_t) const override {
+    auto it = latency.find(a);
+    return it == latency.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+  }
 
   size_t count(wire::Verb v) const {
     size_t n = 0;

@@ -3,13 +3,11 @@
 // multicastLimit switches, and the recipient bound with 1,000 subscribers.
 #include <set>
 
-#include "tests/unit/vl2/fake_link.hpp"
 #include "tests/unit/vl2/member_harness.hpp"
+#include "tests/unit/vl2/multicast_alone.hpp"
 
 namespace flatnet::control::vl2::test {
 namespace {
-
-constexpr uint64_t kBroadcast = 0xffffffffffffULL;
 
 TEST(Vl2MemberMulticast, ArpReachesTheSubscriberThroughTheRootDirectory) {
   MemberNet t;
@@ -87,53 +85,6 @@ TEST(Vl2MemberMulticast, LimitZeroDisablesMulticast) {
   EXPECT_EQ(t.ma->counters().dropped(Vl2Drop::multicast_disabled), 1u);
   EXPECT_EQ(t.ma->counters().counted(Vl2Count::gathers_sent), 0u);
 }
-
-// A member on a fake link with a config restored from bytes.
-struct Alone {
-  FakeLink link{control::test::parse_identity(control::test::kIdentityA)};
-  uint64_t nwid = controller_identity().address() << 24 | 0x42;
-  uint64_t now = 5'000'000;
-  Member m{link};
-  std::vector<uint64_t> bridges = {0x1100000001ULL, 0x1100000002ULL};
-
-  explicit Alone(uint64_t limit = 32) {
-    link.known.emplace(controller_identity().address(), controller_identity());
-    link.ups = {0x9900000001ULL};
-    TestController ctl;
-    auto& n = ctl.nets[nwid];
-    n.is_public = true;
-    n.multicast_limit = limit;
-    for (uint64_t b : bridges) n.specialists.push_back(wire::kSpecialistActiveBridge | b);
-    std::vector<uint8_t> bytes;
-    EXPECT_EQ(wire::encode_network_config(ctl.config_for(nwid, link.me, now), bytes),
-              wire::ConfigStatus::kOk);
-    EXPECT_TRUE(m.restore(nwid, bytes, now));
-  }
-  uint64_t mac(uint64_t a) const { return port::member_mac(a, nwid); }
-  void tap(const std::vector<uint8_t>& f) {
-    Actions out;
-    m.from_tap(nwid, f, now, out);
-  }
-  // Tell the member about subscribers the way a root's gather answer does.
-  void gathered(const MulticastGroup& g, const std::vector<uint64_t>& members) {
-    std::vector<uint8_t> body;
-    wire::Writer w(body);
-    w.u64(nwid);
-    for (int i = 5; i >= 0; --i) w.u8(uint8_t(g.mac >> (8 * i)));
-    w.u32(g.adi);
-    w.u32(uint32_t(members.size()));
-    w.u16(uint16_t(members.size()));
-    for (uint64_t a : members) w.u40(a);
-    Actions out;
-    m.packet(ok_reply(link.ups[0], nullptr, wire::Verb::kMulticastGather, body), now, out);
-  }
-  std::vector<uint64_t> multicast_recipients() const {
-    std::vector<uint64_t> v;
-    for (const auto& s : link.sent)
-      if (s.verb == wire::Verb::kMulticastFrame) v.push_back(s.to);
-    return v;
-  }
-};
 
 TEST(Vl2MemberMulticast, ThousandSubscribersGetAtMostTheLimit) {
   Alone t(32);

@@ -1,6 +1,8 @@
 // IPv6 NDP emulation (spec §10.10): a neighbor solicitation for a member's
 // 6PLANE or RFC4193 address is answered on our tap with the member's MAC,
-// and nothing goes on the wire.
+// and nothing goes on the wire; and addresses NDP emulation derives count
+// as owned by a peer (SENDER_IP_AUTHENTICATED) as stock's _isV6NDPEmulated.
+#include "control/vl2/ndp_emulation.hpp"
 #include "tests/unit/vl2/fake_link.hpp"
 #include "tests/unit/vl2/member_harness.hpp"
 
@@ -97,6 +99,88 @@ TEST(Vl2MemberNdp, Rfc4193SolicitationIsAnsweredAndOthersAreNot) {
   // An address outside our /88 is none of NDP emulation's business.
   const uint8_t other[16] = {0xfd, 1, 2, 3, 4, 5, 6, 7, 8, 0x99, 0x93, 1, 2, 3, 4, 5};
   EXPECT_TRUE(t.ask(nwid, mine, wire::InetAddress::v6(other, 0)).empty());
+}
+
+// A UDP/IPv6 packet from `src` to `dst`.
+std::vector<uint8_t> udp6(const wire::InetAddress& src, const wire::InetAddress& dst) {
+  std::vector<uint8_t> p{0x60, 0, 0, 0, 0, 8, 17, 64};
+  p.insert(p.end(), src.ip.begin(), src.ip.end());
+  p.insert(p.end(), dst.ip.begin(), dst.ip.end());
+  p.insert(p.end(), {0x30, 0x39, 0x30, 0x39, 0, 8, 0, 0});
+  return p;
+}
+
+// Rules that accept only frames whose sender owns its IP address.
+struct Owned : Ndp {
+  uint64_t nwid = controller_identity().address() << 24 | 9;
+  uint64_t peer = 0x0abcdef012ULL;
+  explicit Owned(uint64_t flags, bool assign_rfc4193) {
+    link.known.emplace(controller_identity().address(), controller_identity());
+    TestController ctl;
+    auto& n = ctl.nets[nwid];
+    n.is_public = true;
+    n.flags = flags;
+    wire::Rule authenticated;
+    authenticated.t = uint8_t(wire::RuleType::kMatchCharacteristics) | wire::kRuleNot;
+    authenticated.characteristics = ::flatnet::vl2::kCharSenderIpAuthenticated;
+    n.rules = {authenticated, wire::Rule::action(wire::RuleType::kActionDrop),
+               wire::Rule::action(wire::RuleType::kActionAccept)};
+    auto cfg = ctl.config_for(nwid, link.me, now);
+    if (assign_rfc4193) cfg.static_ips.push_back(port::rfc4193_address(nwid, self));
+    std::vector<uint8_t> bytes;
+    EXPECT_EQ(wire::encode_network_config(cfg, bytes), wire::ConfigStatus::kOk);
+    EXPECT_TRUE(m.restore(nwid, bytes, now));
+  }
+  // A FRAME from `peer` with an IPv6 source `src`: delivered?
+  bool delivered_from(const wire::InetAddress& src) {
+    Actions out;
+    const auto payload =
+        encode_frame(nwid, 0x86dd, udp6(src, port::rfc4193_address(nwid, self)));
+    m.packet(request(peer, nullptr, wire::Verb::kFrame, payload), now, out);
+    MemberOutput o;
+    m.drain(o);
+    return !o.to_tap.empty();
+  }
+};
+
+TEST(Vl2MemberNdp, EmulatedAddressesCountAsOwnedByAPeer) {
+  Owned t(wire::kConfigFlagNdpEmulation, true);
+  // In our RFC4193 /88: owned, though no COO names it.
+  EXPECT_TRUE(t.delivered_from(port::rfc4193_address(t.nwid, t.peer)));
+  // Stock compares the prefix only, not the address inside it.
+  EXPECT_TRUE(t.delivered_from(port::rfc4193_address(t.nwid, 0x0102030405ULL)));
+  // Another network's /88 and a 6PLANE address we were not assigned: not.
+  EXPECT_FALSE(t.delivered_from(port::rfc4193_address(t.nwid ^ 1, t.peer)));
+  EXPECT_FALSE(t.delivered_from(port::sixplane_address(t.nwid, t.peer)));
+  EXPECT_EQ(t.m.counters().dropped(Vl2Drop::rules), 2u);
+  // Our own outbound frames are judged by our COOs only, as stock.
+  Actions out;
+  t.m.from_tap(t.nwid,
+               ether(port::member_mac(t.peer, t.nwid), port::member_mac(t.self, t.nwid), 0x86dd,
+                     udp6(port::rfc4193_address(t.nwid, t.self),
+                          port::rfc4193_address(t.nwid, t.peer))),
+               t.now, out);
+  EXPECT_EQ(t.m.counters().dropped(Vl2Drop::rules), 3u);
+}
+
+TEST(Vl2MemberNdp, NoEmulationOrNoRfc4193AddressMeansNoOwnership) {
+  Owned off(0, true);
+  EXPECT_FALSE(off.delivered_from(port::rfc4193_address(off.nwid, off.peer)));
+  Owned unassigned(wire::kConfigFlagNdpEmulation, false);
+  EXPECT_FALSE(unassigned.delivered_from(port::rfc4193_address(unassigned.nwid, unassigned.peer)));
+}
+
+TEST(Vl2MemberNdp, SixplaneAddressesCountAsOwnedOnASixplaneNetwork) {
+  Ndp t;
+  const uint64_t nwid = 0xff0a000000000001ULL;  // ad-hoc: 6PLANE, NDP emulation
+  Actions out;
+  ASSERT_TRUE(t.m.join(nwid, {}, t.now, out));
+  ASSERT_NE(t.m.network(nwid)->config, std::nullopt);
+  const auto cfg = *t.m.network(nwid)->config;
+  const auto theirs = port::sixplane_address(nwid, 0x1234567890ULL);
+  EXPECT_TRUE(ndp_emulated_owner(cfg, theirs.ip));
+  EXPECT_FALSE(ndp_emulated_owner(cfg, port::sixplane_address(nwid ^ 0x10000, 1).ip));
+  EXPECT_FALSE(ndp_emulated_owner(cfg, std::span<const uint8_t>(theirs.ip).first(4)));
 }
 
 }  // namespace
