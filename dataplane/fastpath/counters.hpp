@@ -115,7 +115,8 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(vl2_decap_frames) X(vl2_decap_punted)                         \
   X(vl2_encap_unicast) X(vl2_encap_flooded) X(vl2_encap_multicast) \
   X(vl2_encap_fragments) X(vl2_learn_posted)                     \
-  X(vl2_reasm_held) X(vl2_reasm_done)
+  X(vl2_reasm_held) X(vl2_reasm_done)                          \
+  X(vl2_rules_copies) X(vl2_rules_redirects)
 
 struct alignas(64) CoreCounters {
 #define FLATNET_X(name) uint64_t name = 0;
