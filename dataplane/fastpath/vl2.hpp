@@ -55,9 +55,12 @@ struct RuleResult {
 // inbound) as stock's filter; nullptr (no rules installed) accepts.
 RuleResult rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd);
 // The peer's credentials for RuleFrame::remote: its installed ones, none
-// (kNoCreds) for a member that presented none, nullptr for no member (or peer 0).
+// (kNoCreds) for a member that presented none, nullptr for no member (or
+// peer 0). No lookup at all when nothing could tell them apart (no tag
+// match in the rules, no member with credentials). member: the caller
+// knows the peer is one (decap's gate), else it is looked up.
 const tables::vl2::CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
-                                               uint64_t peer);
+                                               uint64_t peer, bool member = false);
 
 // One LAN port bridged into a network (untagged frames) and optionally one
 // network per 802.1Q VLAN ID.

@@ -35,6 +35,10 @@ struct Parsed {
   uint64_t dst = 0, src = 0;
   uint16_t type = 0;
   uint32_t data_off = 0;  // offset of the Ethernet payload in the VL1 packet
+  // EXT_FRAME with a foreign source MAC from a member that is not a bridge:
+  // dropped unless the rules super-accept it (stock checks bridging after
+  // the filter, and skips the check for its accept 2).
+  bool foreign = false;
 };
 
 // Parses a dearmored frame verb. False = drop (reason set) or punt (*punt).
@@ -97,6 +101,10 @@ bool parse_frame(const uint8_t* d, uint32_t len, uint8_t verb, const NetworkView
   }
   if (f->src == 0 || v2::mac_is_multicast(f->src) || f->src == our_mac) return false;
   if (f->src != sender_mac && !(sender_word & MemberWord::kBridge)) {
+    if (verb == uint8_t(wire::Verb::kExtFrame)) {
+      f->foreign = true;
+      return true;
+    }
     *why = Drop::vl2_foreign_source;
     return false;
   }
@@ -252,7 +260,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         rf.payload = d + f.data_off;
         rf.payload_len = pm->data_len - f.data_off;
         rf.local = net->own;
-        rf.remote = rules_remote(t, *net, pm->vl1_src);
+        rf.remote = rules_remote(t, *net, pm->vl1_src, true);
         const RuleResult rr = rules_evaluate(net->rules, rf, &port.rnd);
         if (rr.verdict == RuleVerdict::kDrop) {
           settle(nullptr, nullptr);
@@ -268,6 +276,11 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
             continue;
           }
         }
+        if (f.foreign && rr.verdict != RuleVerdict::kSuperAccept) {
+          settle(nullptr, nullptr);
+          fail.fail(m, Drop::vl2_foreign_source);
+          continue;
+        }
         // What we learned: the member talked to us; a bridged source MAC is behind it.
         if (MemberWord::recent_s(mw) + 30 < now_s) {
           LearnEvent e;
@@ -276,7 +289,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
           e.addr = pm->vl1_src;
           w.c->vl2_learn_posted += t.post(e);
         }
-        if (f.src != v2::mac_from_address(pm->vl1_src, nwid)) {
+        if (f.src != v2::mac_from_address(pm->vl1_src, nwid) && !f.foreign) {
           uint64_t word = t.mac(net->slot, f.src);
           if (MacWord::kind(word) != MacWord::kRemote || MacWord::addr(word) != pm->vl1_src ||
               MacWord::age_s(word, now_s) >= tables::vl2::kMacRefreshS) {

@@ -315,8 +315,14 @@ TableOut eval_table(const RuleFrame& f, const CompiledRule* rules, uint32_t n, b
 }  // namespace
 
 const CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
-                                  uint64_t peer) {
-  if (peer == 0 || !t.member(net.slot, peer)) return nullptr;
+                                  uint64_t peer, bool member) {
+  if (peer == 0) return nullptr;
+  const bool tags = (net.rules && net.rules->uses_tags) || (net.own && net.own->uses_tags);
+  const bool any = t.creds_in(net.slot) != 0;
+  // Nothing reads a peer's tags or capabilities: none and no member are alike.
+  if (!net.rules || (!tags && !any)) return &tables::vl2::kNoCreds;
+  if (!any) return member || t.member(net.slot, peer) ? &tables::vl2::kNoCreds : nullptr;
+  if (!member && !t.member(net.slot, peer)) return nullptr;
   const CompiledCreds* c = t.creds(net.slot, peer);
   return c ? c : &tables::vl2::kNoCreds;
 }

@@ -48,8 +48,12 @@ flatnet_ipc_status Vl2Tables::creds_set(uint64_t nwid, uint64_t addr, std::span<
   }
   if (rc < 0) return FLATNET_IPC_E_BUSY;
   next.release();
-  if (exists) retire(old, kRetCreds, 0, -1);
-  else ++n_creds_;
+  if (exists) {
+    retire(old, kRetCreds, 0, -1);
+  } else {
+    ++n_creds_;
+    creds_per_slot_[slot].fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint (creds_in)
+  }
   return FLATNET_IPC_OK;
 }
 
@@ -73,6 +77,7 @@ flatnet_ipc_status Vl2Tables::creds_remove(uint64_t nwid, uint64_t addr) {
   const int32_t pos = rte_hash_del_key_with_hash(creds_, &key, sig8(key));
   if (pos < 0) return FLATNET_IPC_E_NOT_FOUND;
   --n_creds_;
+  creds_per_slot_[slot].fetch_sub(1, std::memory_order_relaxed);
   retire(old, kRetCreds, kHashCreds, pos);
   return FLATNET_IPC_OK;
 }

@@ -66,6 +66,11 @@ CompiledRule compile_one(const wire::Rule& w) {
   return c;
 }
 
+bool is_tag_match(const CompiledRule& c) {
+  const uint8_t t = c.t & wire::kRuleTypeMask;
+  return t >= uint8_t(wire::RuleType::kMatchTagsDifference) && t <= uint8_t(wire::RuleType::kMatchTagReceiver);
+}
+
 uint32_t be(const uint8_t* p, unsigned n) {
   uint32_t v = 0;
   for (unsigned i = 0; i < n; ++i) v = v << 8 | p[i];
@@ -80,7 +85,11 @@ bool compile_rules(std::span<const wire::Rule> rules, bool unsupported_match, Co
   if (rules.size() > CompiledRules::kMax) return false;
   out->n = 0;
   out->unsupported_match = unsupported_match;
-  for (const wire::Rule& w : rules) out->r[out->n++] = compile_one(w);
+  out->uses_tags = false;
+  for (const wire::Rule& w : rules) {
+    out->r[out->n] = compile_one(w);
+    out->uses_tags |= is_tag_match(out->r[out->n++]);
+  }
   return true;
 }
 
@@ -102,6 +111,7 @@ bool decode_creds(std::span<const uint8_t> b, CompiledCreds* out) {
   if (nc > CompiledCreds::kMaxCaps) return false;
   out->caps.reset(nc ? new CompiledCap[nc] : nullptr);
   out->n_caps = 0;
+  out->uses_tags = false;
   std::vector<wire::Rule> rules;
   for (uint32_t i = 0; i < nc; ++i) {
     if (!need(6)) return false;
@@ -115,7 +125,10 @@ bool decode_creds(std::span<const uint8_t> b, CompiledCreds* out) {
       return false;
     off += len;
     cap.n = 0;
-    for (const wire::Rule& w : rules) cap.r[cap.n++] = compile_one(w);
+    for (const wire::Rule& w : rules) {
+      cap.r[cap.n] = compile_one(w);
+      out->uses_tags |= is_tag_match(cap.r[cap.n++]);
+    }
     out->n_caps = i + 1;
   }
   return off == b.size();

@@ -50,6 +50,7 @@ struct CompiledRules {
   // What a match type the evaluator does not know yields: the network's
   // RULES_RESULT_OF_UNSUPPORTED_MATCH flag, as stock.
   bool unsupported_match = false;
+  bool uses_tags = false;  // a TAGS_* / TAG_* match: the peer's credentials are needed
   CompiledRule r[kMax];
 };
 
@@ -78,6 +79,7 @@ struct CompiledCreds {
   static constexpr uint32_t kMaxCaps = 32;
   uint32_t n_tags = 0;
   uint32_t n_caps = 0;
+  bool uses_tags = false;  // a capability has a TAGS_* / TAG_* match
   CompiledTag tags[kMaxTags];
   std::unique_ptr<CompiledCap[]> caps;  // n_caps entries
   // The value of tag `id`, or nullptr.

@@ -250,7 +250,10 @@ flatnet_ipc_status Vl2Tables::network_remove(uint64_t nwid) {
       if (pos < 0) continue;
       if (which == kHashMembers) --n_members_;
       if (which == kHashGroups) --n_groups_;
-      if (which == kHashCreds) --n_creds_;
+      if (which == kHashCreds) {
+        --n_creds_;
+        creds_per_slot_[slot].fetch_sub(1, std::memory_order_relaxed);
+      }
       const uint8_t what = which == kHashGroups ? kRetSubs : which == kHashCreds ? kRetCreds : kRetSlot;
       retire(what == kRetSlot ? nullptr : data, what, which, pos);
     }

@@ -195,6 +195,11 @@ class Vl2Tables {
   // A member's tags and capabilities (vl2_creds.cpp), or nullptr when
   // control installed none. Valid until quiescent().
   const CompiledCreds* creds(unsigned slot, uint64_t addr) const;
+  // How many members of the network have credentials installed (0: no
+  // lookup needed). Relaxed: a hint, the lookup itself is the truth.
+  uint32_t creds_in(unsigned slot) const {
+    return slot < kMaxNetworks ? creds_per_slot_[slot].load(std::memory_order_relaxed) : 0;
+  }
   // Posts a learn event; false when the ring is full (counted).
   bool post(const LearnEvent& e);
   // Seconds on the clock the words use (CLOCK_MONOTONIC).
@@ -267,6 +272,7 @@ class Vl2Tables {
   rte_hash* keys_ = nullptr;
   rte_hash* groups_ = nullptr;
   rte_hash* creds_ = nullptr;   // (slot, member) -> CompiledCreds*
+  std::atomic<uint32_t> creds_per_slot_[kMaxNetworks] = {};
   rte_ring* learn_ = nullptr;
   std::atomic<const NetworkView*> nets_[kMaxNetworks] = {};
   std::atomic<unsigned> high_slot_{0};  // readers scan slots below it

@@ -211,3 +211,24 @@ TEST_F(Vl2Rules, CredentialsCommandsRefuseBadPieces) {
 
 }  // namespace
 }  // namespace flatnet::test
+
+namespace flatnet::test {
+namespace {
+
+// An EXT_FRAME with a foreign source from a member that is not a bridge is
+// dropped -- unless the rules super-accept it (we are a TEE target), which
+// stock lets past its bridging checks.
+TEST_F(Vl2Rules, SuperAcceptPassesTheBridgingCheck) {
+  const Bytes ext = ext_payload(our_mac, 0x06aabbccdd77ull, kIpData);
+  auto o = decap({vl1(kA, 0x07, ext, crypto::Suite::kSalsa2012Poly1305)});
+  EXPECT_EQ(o.lan.size(), 0u);
+  EXPECT_EQ(h.drop_reason(), "vl2_foreign_source");
+  set_rules({forward(RuleType::kActionTee, kSelf)});
+  h.counters = CoreCounters{};
+  o = decap({vl1(kA, 0x07, ext, crypto::Suite::kSalsa2012Poly1305)});
+  ASSERT_EQ(o.lan.size(), 1u) << h.drop_reason();
+  EXPECT_EQ(o.lan[0], eth_frame(our_mac, 0x06aabbccdd77ull, 0x0800, kIpData));
+}
+
+}  // namespace
+}  // namespace flatnet::test
