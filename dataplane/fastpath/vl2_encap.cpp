@@ -329,7 +329,7 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
 void vl2_send(Worker& w, Vl2Out* out, unsigned no) {
   if (no == 0) return;
   const Underlay& u = *w.u;
-  const uint32_t max_vl1 = std::min<uint32_t>(wire::kDefaultPhysMtu, uint32_t(u.mtu) - 48u);
+  const uint32_t max_vl1 = vl2_max_vl1(u);
   // Armor: one burst per suite.
   crypto::mb::Packet b1[kMaxOut], b3[kMaxOut];
   unsigned n1 = 0, n3 = 0;
