@@ -79,6 +79,7 @@ void Vl2Reconciler::on_result(const flatnet_ipc_event& e, uint64_t now) {
       break;
     case Kind::kMac: have_.macs.erase(s.a); break;
     case Kind::kSub: have_.subscribers.erase(s.g); break;
+    case Kind::kCreds: have_.creds.erase(s.a); break;
     case Kind::kQuietDelete: break;
   }
   retry_at_ = now + kRetryMs;
@@ -98,6 +99,7 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
     ++n;
     return true;
   };
+  const Put put_fn = [&](flatnet_ipc_command c, const Sent& s) { return put(c, s); };
   const uint64_t nwid = want_.settings.nwid;
   // A reset waits until the network to delete is known (a control that
   // just started has no config yet): otherwise it would delete nothing and
@@ -117,6 +119,7 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
     reset_ = false;
   }
   // What is installed but no longer wanted goes first.
+  if (!pump_creds_deletes(put_fn)) return n;
   for (auto it = have_.subscribers.begin(); it != have_.subscribers.end();) {
     if (want_.subscribers.count(*it)) { ++it; continue; }
     const auto& [mac, adi, member] = *it;
@@ -162,6 +165,7 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
       if (!put(vl2::member_set(nwid, addr, flags), {Kind::kMember, addr})) return n;
       have_.members[addr] = flags;
     }
+    if (!pump_creds_sets(put_fn)) return n;
     for (const auto& [mac, behind] : want_.macs) {
       auto h = have_.macs.find(mac);
       if (h != have_.macs.end() && h->second == behind) continue;
@@ -200,7 +204,7 @@ Vl2ReconcilerStats Vl2Reconciler::stats() const {
   s.in_flight = in_flight_.size();
   s.pending = (!have_network_ && want_.settings.nwid) || have_.members != want_.members ||
               have_.macs != want_.macs || have_.subscribers != want_.subscribers ||
-              have_.keys.size() != want_.keys.size();
+              have_.keys.size() != want_.keys.size() || have_.creds != want_.creds;
   return s;
 }
 

@@ -67,6 +67,9 @@ struct Vl2Desired {
   std::map<uint64_t, Vl2Key> keys;        // address -> key and suite
   std::map<uint64_t, uint64_t> macs;      // MAC -> member or bridge behind it
   std::set<Vl2Group> subscribers;
+  // Tags and capabilities the rules use (vl2_reconciler_creds.cpp): key 0 is
+  // the gateway's own, any other a member's (only members in `members`).
+  std::map<uint64_t, ipc::vl2::Credentials> creds;
 };
 
 struct Vl2ReconcilerStats {
@@ -106,7 +109,7 @@ class Vl2Reconciler {
   Vl2ReconcilerStats stats() const;
 
  private:
-  enum class Kind : uint8_t { kNetwork, kKey, kMember, kMac, kSub, kQuietDelete };
+  enum class Kind : uint8_t { kNetwork, kKey, kMember, kMac, kSub, kQuietDelete, kCreds };
   struct Sent {
     Kind kind;
     uint64_t a = 0;   // address or MAC
@@ -115,6 +118,11 @@ class Vl2Reconciler {
   uint32_t next_seq() { seq_ = (seq_ + 1) & 0x00ffffffu; return seq_ | kSeqBit | space_; }
   bool send(flatnet_ipc_command c, const Sent& s, const Sink& sink);
   void log(const std::string& line);
+  // Credentials (vl2_reconciler_creds.cpp): those no longer wanted deleted,
+  // then those new or changed sent; false when the ring filled (pump stops).
+  using Put = std::function<bool(flatnet_ipc_command, const Sent&)>;
+  bool pump_creds_deletes(const Put& put);
+  bool pump_creds_sets(const Put& put);
 
   Logger log_;
   Vl2Desired want_;

@@ -9,6 +9,29 @@
 
 namespace flatnet::control::service {
 
+namespace {
+
+// Tags and capability tables as the data plane's CREDS_CHUNK takes them
+// (h-gwrules: the rules' credentials on the fast path).
+ipc::vl2::Credentials credentials_of(std::span<const ::flatnet::vl2::TagValue> tags,
+                                     std::span<const std::span<const wire::Rule>> caps) {
+  ipc::vl2::Credentials c;
+  for (const auto& t : tags) c.tags.push_back({t.id, t.value});
+  std::sort(c.tags.begin(), c.tags.end());  // the data plane wants ascending, unique ids
+  c.tags.erase(std::unique(c.tags.begin(), c.tags.end(), [](auto& a, auto& b) { return a.id == b.id; }), c.tags.end());
+  uint32_t index = 0;
+  for (const auto& rules : caps) {
+    ipc::vl2::Capability k;
+    k.id = index++;  // the order is what the filter uses; the ids are not compared
+    wire::Writer w(k.rules);
+    wire::write_rules(w, rules);
+    c.caps.push_back(std::move(k));
+  }
+  return c;
+}
+
+}  // namespace
+
 boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& member, const Core& core) {
   boundary::Vl2Desired d;
   const vl2::Network* n = member.network_state(nwid);
@@ -25,6 +48,10 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
     if (!w.ok()) d.rules.clear();  // too long for the data plane: none (accept all)
   }
   d.unsupported_match = (cfg.flags & wire::kConfigFlagUnsupportedMatchIsMatch) != 0;
+  // Our own tags and capabilities (config order); a member's below. Empty
+  // ones are not sent: the fast path reads none as none.
+  if (auto c = credentials_of(n->local_tags, n->local_capabilities); !c.tags.empty() || !c.caps.empty())
+    d.creds[0] = std::move(c);
 
   const uint64_t self = core.self().address();
   auto is_bridge = [&](uint64_t a) { return std::find(n->bridges.begin(), n->bridges.end(), a) != n->bridges.end(); };
@@ -32,7 +59,6 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
   // peer with a record. Their key and suite come with them: a member the
   // core has no key for yet is left to the punt path (the core learns it).
   for (const auto& [addr, rec] : n->members) {
-    (void)rec;
     if (addr == self || !member.admits(nwid, addr)) continue;
     const Peer* p = core.peers().find(addr);
     if (!p || !p->keys) continue;
@@ -43,6 +69,9 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
     std::memcpy(k.key.data(), p->keys->key48().data(), k.key.size());
     k.suite = unsigned(p->suite());
     d.macs[port::member_mac(addr, nwid)] = addr;
+    // Its verified tags and capabilities (in id order, as stock asks them inbound).
+    if (auto c = credentials_of(rec.tags(cfg), rec.capability_rules(cfg)); !c.tags.empty() || !c.caps.empty())
+      d.creds[addr] = std::move(c);
   }
   for (const auto& [mac, bridge] : n->bridge_routes)
     if (d.members.count(bridge)) d.macs[mac] = bridge;

@@ -74,7 +74,7 @@ namespace flatnet::fastpath {
   X(vl2_no_key, "VL2: no key installed for the destination peer") \
   X(vl2_no_path, "VL2: no path to the destination peer and no root") \
   X(vl2_no_recipient, "VL2: multicast or unknown unicast with no recipient") \
-  X(vl2_rules, "VL2: refused by the network's rules (DROP, no match, or REDIRECT, which the fast path does not do)") \
+  X(vl2_rules, "VL2: refused by the network's rules (DROP, or no match in the base table nor any capability)") \
   X(vl2_lan_multicast_limited, "VL2: LAN broadcast/multicast over the worker's vl2_lan_multicast_pps (a storm)") \
   X(vl2_reasm_bad, "VL2: fragment with an impossible number or total, or a joined packet over 10,024 bytes") \
   X(vl2_reasm_dup, "VL2: a piece of a packet being joined arrived twice") \
@@ -116,7 +116,8 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(vl2_encap_unicast) X(vl2_encap_flooded) X(vl2_encap_multicast) \
   X(vl2_encap_fragments) X(vl2_learn_posted)                     \
   X(vl2_reasm_held) X(vl2_reasm_done)                             \
-  X(vl2_group_events) X(vl2_group_limited)
+  X(vl2_group_events) X(vl2_group_limited)                        \
+  X(vl2_rules_copies) X(vl2_rules_redirects)
 
 struct alignas(64) CoreCounters {
 #define FLATNET_X(name) uint64_t name = 0;

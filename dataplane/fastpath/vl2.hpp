@@ -15,24 +15,52 @@
 
 namespace flatnet::tables::vl2 {
 struct CompiledRules;
-}
+struct CompiledCreds;
+}  // namespace flatnet::tables::vl2
 
 namespace flatnet::fastpath {
 
 // One frame as the rules see it (vl2_rules.cpp).
 struct RuleFrame {
   bool inbound = false;        // received from the network (decap) or from the LAN (encap)
-  uint64_t zt_source = 0;      // the sending member (us outbound)
-  uint64_t zt_dest = 0;        // the receiving member (us inbound; 0 for multicast outbound)
+  uint64_t self = 0;           // our address
+  uint64_t peer = 0;           // the sender inbound, the recipient outbound (0: multicast / flood)
   uint64_t mac_source = 0, mac_dest = 0;
   uint16_t ethertype = 0;
   const uint8_t* payload = nullptr;  // after the Ethernet header
   uint32_t payload_len = 0;
-  bool unsupported_match = false;    // filled from the table
+  // Our tags and capabilities (the network view's; nullptr: none) and the
+  // peer's (nullptr: no membership known, e.g. outbound multicast;
+  // &tables::vl2::kNoCreds: a member that presented none).
+  const tables::vl2::CompiledCreds* local = nullptr;
+  const tables::vl2::CompiledCreds* remote = nullptr;
 };
-enum class RuleVerdict : uint8_t { kAccept, kDrop, kNoMatch, kUnsupported };
-// The base table; nullptr (no rules installed) accepts. Only kAccept delivers.
-RuleVerdict rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd);
+// A TEE / WATCH copy to send: `len` bytes of the Ethernet payload to `to`.
+struct RuleCopy {
+  uint64_t to = 0;  // 0: none
+  uint32_t len = 0;
+  bool watch = false;
+};
+// kSuperAccept: inbound, we are a TEE/WATCH/REDIRECT target (stock's
+// accept 2); kRedirect: the frame goes to redirect_to instead.
+enum class RuleVerdict : uint8_t { kDrop, kAccept, kSuperAccept, kRedirect };
+struct RuleResult {
+  RuleVerdict verdict = RuleVerdict::kDrop;
+  uint64_t redirect_to = 0;
+  RuleCopy copy;      // the base table's (sent unless dropped)
+  RuleCopy cap_copy;  // the accepting capability's
+  int capability = -1;
+};
+// The base table, then the capabilities (ours outbound, the sender's
+// inbound) as stock's filter; nullptr (no rules installed) accepts.
+RuleResult rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd);
+// The peer's credentials for RuleFrame::remote: its installed ones, none
+// (kNoCreds) for a member that presented none, nullptr for no member (or
+// peer 0). No lookup at all when nothing could tell them apart (no tag
+// match in the rules, no member with credentials). member: the caller
+// knows the peer is one (decap's gate), else it is looked up.
+const tables::vl2::CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
+                                               uint64_t peer, bool member = false);
 
 // One LAN port bridged into a network (untagged frames) and optionally one
 // network per 802.1Q VLAN ID.

@@ -14,6 +14,7 @@
 #include "crypto/mb/burst.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/fastpath/vl2_reasm.hpp"
+#include "dataplane/fastpath/vl2_send.hpp"
 #include "dataplane/wire/vl1.hpp"
 #include "dataplane/wire/vl2_frame.hpp"
 
@@ -34,6 +35,10 @@ struct Parsed {
   uint64_t dst = 0, src = 0;
   uint16_t type = 0;
   uint32_t data_off = 0;  // offset of the Ethernet payload in the VL1 packet
+  // EXT_FRAME with a foreign source MAC from a member that is not a bridge:
+  // dropped unless the rules super-accept it (stock checks bridging after
+  // the filter, and skips the check for its accept 2).
+  bool foreign = false;
 };
 
 // Parses a dearmored frame verb. False = drop (reason set) or punt (*punt).
@@ -96,6 +101,10 @@ bool parse_frame(const uint8_t* d, uint32_t len, uint8_t verb, const NetworkView
   }
   if (f->src == 0 || v2::mac_is_multicast(f->src) || f->src == our_mac) return false;
   if (f->src != sender_mac && !(sender_word & MemberWord::kBridge)) {
+    if (verb == uint8_t(wire::Verb::kExtFrame)) {
+      f->foreign = true;
+      return true;
+    }
     *why = Drop::vl2_foreign_source;
     return false;
   }
@@ -186,6 +195,8 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   crypto::mb::Packet rearm1[kBurst], rearm3[kBurst];
   uint16_t n1 = 0, n3 = 0;
   Partition fail;
+  Vl2Out fwd[kVl2MaxOut];
+  unsigned n_fwd = 0;
   const uint32_t now_s = tables::vl2::Vl2Tables::now_s();
   for (uint16_t k = 0; k < nm; ++k) {
     rte_mbuf* m = mine[k];
@@ -241,16 +252,33 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         }
         RuleFrame rf;
         rf.inbound = true;
-        rf.zt_source = pm->vl1_src;
-        rf.zt_dest = self;
+        rf.self = self;
+        rf.peer = pm->vl1_src;
         rf.mac_source = f.src;
         rf.mac_dest = f.dst;
         rf.ethertype = f.type;
         rf.payload = d + f.data_off;
         rf.payload_len = pm->data_len - f.data_off;
-        if (rules_evaluate(net->rules, rf, &port.rnd) != RuleVerdict::kAccept) {
+        rf.local = net->own;
+        rf.remote = rules_remote(t, *net, pm->vl1_src, true);
+        const RuleResult rr = rules_evaluate(net->rules, rf, &port.rnd);
+        if (rr.verdict == RuleVerdict::kDrop) {
           settle(nullptr, nullptr);
           fail.fail(m, Drop::vl2_rules);
+          continue;
+        }
+        if (rr.copy.to || rr.cap_copy.to || rr.verdict == RuleVerdict::kRedirect) {  // TEE / WATCH / REDIRECT
+          vl2_rule_outputs(w, port, rr, true, self, {net->s.nwid, f.dst, f.src, f.type, rf.payload, rf.payload_len},
+                           fwd, &n_fwd, kVl2MaxOut);
+          if (rr.verdict == RuleVerdict::kRedirect) {  // not delivered here: sent to the target
+            settle(nullptr, nullptr);
+            rte_pktmbuf_free(m);
+            continue;
+          }
+        }
+        if (f.foreign && rr.verdict != RuleVerdict::kSuperAccept) {
+          settle(nullptr, nullptr);
+          fail.fail(m, Drop::vl2_foreign_source);
           continue;
         }
         // What we learned: the member talked to us; a bridged source MAC is behind it.
@@ -261,7 +289,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
           e.addr = pm->vl1_src;
           w.c->vl2_learn_posted += t.post(e);
         }
-        if (f.src != v2::mac_from_address(pm->vl1_src, nwid)) {
+        if (f.src != v2::mac_from_address(pm->vl1_src, nwid) && !f.foreign) {
           uint64_t word = t.mac(net->slot, f.src);
           if (MacWord::kind(word) != MacWord::kRemote || MacWord::addr(word) != pm->vl1_src ||
               MacWord::age_s(word, now_s) >= tables::vl2::kMacRefreshS) {
@@ -311,6 +339,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   if (n1) crypto::mb::armor_burst({rearm1, n1}, crypto::Suite::kSalsa2012Poly1305);
   if (n3) crypto::mb::armor_burst({rearm3, n3}, crypto::Suite::kAesGmacSiv);
   drop_tail(w, fail.bad, fail.n_bad);
+  vl2_send(w, fwd, n_fwd);  // the rules' copies and redirects
 }
 
 }  // namespace flatnet::fastpath

@@ -23,6 +23,7 @@
 #include "dataplane/fastpath/encap.hpp"
 #include "dataplane/fastpath/nexthop.hpp"
 #include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/fastpath/vl2_send.hpp"
 #include "dataplane/wire/vl1.hpp"
 #include "dataplane/wire/vl2_frame.hpp"
 
@@ -37,20 +38,13 @@ using tables::vl2::NetworkView;
 
 namespace {
 
-constexpr unsigned kMaxOut = TxBuffer::kCap;  // VL1 packets built from one LAN burst
+constexpr unsigned kMaxOut = kVl2MaxOut;  // VL1 packets built from one LAN burst
+using Out = Vl2Out;
 
-struct Out {
-  rte_mbuf* m;
-  uint64_t to;
-  uint32_t vl1_len;
-  const tables::vl2::PeerKey* key;
-};
+}  // namespace
 
-// Turns the Ethernet frame in m into a VL1 packet to `to` with `verb` and
-// the verb's header; returns the VL1 packet's length, 0 if it does not fit
-// (dropped by the caller).
-uint32_t build(rte_mbuf* m, uint64_t self, uint64_t to, uint64_t packet_id, uint64_t nwid, uint8_t verb,
-               uint64_t dst, uint64_t src, uint16_t type, uint32_t adi) {
+uint32_t vl2_build(rte_mbuf* m, uint64_t self, uint64_t to, uint64_t packet_id, uint64_t nwid, uint8_t verb,
+                   uint64_t dst, uint64_t src, uint16_t type, uint32_t adi, uint8_t ext_flags) {
   uint8_t vh[40];
   uint32_t hl = 0;
   wire::write_be64(vh, nwid);
@@ -59,7 +53,7 @@ uint32_t build(rte_mbuf* m, uint64_t self, uint64_t to, uint64_t packet_id, uint
     vh[9] = uint8_t(type);
     hl = v2::kFrameHeader;
   } else if (verb == uint8_t(wire::Verb::kExtFrame)) {
-    vh[8] = 0;
+    vh[8] = ext_flags;
     v2::write_mac(vh + 9, dst);
     v2::write_mac(vh + 15, src);
     vh[21] = uint8_t(type >> 8);
@@ -89,6 +83,8 @@ uint32_t build(rte_mbuf* m, uint64_t self, uint64_t to, uint64_t packet_id, uint
   std::memcpy(d + wire::kIdxPayload, vh, hl);
   return m->pkt_len;
 }
+
+namespace {
 
 constexpr unsigned kMaxDatagrams = kMaxOut * 3;  // a network MTU of 2800 takes at most 3
 
@@ -272,16 +268,27 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
     // each recipient of a flood; the difference matters only to rules on
     // the destination address).
     RuleFrame rf;
-    rf.zt_source = self;
-    rf.zt_dest = (nt == 1 && !v2::mac_is_multicast(dst)) ? to[0] : 0;
+    rf.self = self;
+    rf.peer = (nt == 1 && !v2::mac_is_multicast(dst)) ? to[0] : 0;
     rf.mac_source = src;
     rf.mac_dest = dst;
     rf.ethertype = type;
     rf.payload = e + sizeof(rte_ether_hdr);
     rf.payload_len = m->data_len - uint32_t(sizeof(rte_ether_hdr));
-    if (rules_evaluate(net->rules, rf, &port.rnd) != RuleVerdict::kAccept) {
+    rf.local = net->own;
+    rf.remote = rules_remote(t, *net, rf.peer);
+    const RuleResult rr = rules_evaluate(net->rules, rf, &port.rnd);
+    if (rr.verdict == RuleVerdict::kDrop) {
       fail.fail(m, Drop::vl2_rules);
       continue;
+    }
+    if (rr.copy.to || rr.cap_copy.to || rr.verdict == RuleVerdict::kRedirect) {  // TEE / WATCH / REDIRECT
+      vl2_rule_outputs(w, port, rr, false, self, {nwid, dst, src, type, rf.payload, rf.payload_len}, out, &no,
+                       kMaxOut);
+      if (rr.verdict == RuleVerdict::kRedirect) {  // sent to the target instead
+        rte_pktmbuf_free(m);
+        continue;
+      }
     }
     // One VL1 packet per destination: copies for all but the last.
     for (unsigned k = 0; k < nt; ++k) {
@@ -299,7 +306,7 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
         w.c->count_drop(Drop::no_mbuf);
         continue;
       }
-      const uint32_t len = build(c, self, to[k], port.packet_id++, nwid, verb, dst, src, type, adi);
+      const uint32_t len = vl2_build(c, self, to[k], port.packet_id++, nwid, verb, dst, src, type, adi);
       if (len == 0 || len > max_vl1 + (wire::kMaxFragments - 1) * (max_vl1 - wire::kFragmentHeaderLength)) {
         if (c == m) m = nullptr;
         rte_pktmbuf_free(c);
@@ -317,8 +324,13 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
     if (m) rte_pktmbuf_free(m);  // every copy failed; each failure was counted
   }
   drop_tail(w, fail.bad, fail.n_bad);
-  if (no == 0) return;
+  vl2_send(w, out, no);
+}
 
+void vl2_send(Worker& w, Vl2Out* out, unsigned no) {
+  if (no == 0) return;
+  const Underlay& u = *w.u;
+  const uint32_t max_vl1 = vl2_max_vl1(u);
   // Armor: one burst per suite.
   crypto::mb::Packet b1[kMaxOut], b3[kMaxOut];
   unsigned n1 = 0, n3 = 0;

@@ -1,12 +1,17 @@
-// The network's base rule table on the gateway's fast path (stock's
-// _doZtFilter over the "R" rules, docs/vl2-rules.md), evaluated on a
-// compiled table (tables/vl2_rules.hpp) without allocation. What the fast
-// path does not do (stated in docs/dataplane.md "VL2 gateway"):
-// capabilities and tags (a tag match yields the network's
-// unsupported-match result; "no match" is a drop, since there is no
-// capability to ask), TEE / WATCH copies (not sent), REDIRECT (dropped),
-// INTEGER_RANGE (unsupported-match result), the sender-authenticated
-// characteristics (never set).
+// A network's rules on the gateway's fast path: stock's _doZtFilter over the
+// compiled base table, then, when it does not decide, over each capability
+// (filterOutgoingPacket / filterIncomingPacket), with the semantics of
+// control/vl2/rules_engine (docs/vl2-rules.md) -- tags, capabilities,
+// TEE / WATCH / REDIRECT targets, INTEGER_RANGE and the VLAN matches of
+// stock mode included. tests/unit/fastpath (vl2_rules_diff) drives both
+// evaluators with the same tables and frames and wants the same verdicts.
+// Nothing here allocates or locks: the tables and credentials are the
+// writer's immutable objects, the frame is the worker's mbuf.
+//
+// What differs from the member's evaluator: the SENDER_IP/MAC_AUTHENTICATED
+// characteristics are never set (the gateway holds no certificates of
+// ownership), as the member's evaluator without an Ownership.
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/fastpath/vl2.hpp"
@@ -16,160 +21,352 @@ namespace flatnet::fastpath {
 
 namespace {
 
+using tables::vl2::CompiledCreds;
 using tables::vl2::CompiledRule;
 using wire::RuleType;
 
+constexpr uint64_t kAddr40 = 0xffffffffffull;
 constexpr uint64_t kCharInbound = 0x8000000000000000ull;
 constexpr uint64_t kCharMulticast = 0x4000000000000000ull;
 constexpr uint64_t kCharBroadcast = 0x2000000000000000ull;
 
-// What the matches read, parsed once per frame and only as far as needed.
-struct L3 {
-  bool parsed = false;
-  bool v4 = false, v6 = false;
-  const uint8_t* src = nullptr;
-  const uint8_t* dst = nullptr;
-  uint8_t tos = 0;
-  int proto = -1;      // upper protocol, -1 unknown
-  const uint8_t* l4 = nullptr;
-  uint32_t l4_len = 0;
+inline uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+
+// The upper-layer protocol and where its header starts: IPv4 from IHL (as
+// stock, not checked against 20), IPv6 past hop-by-hop, routing,
+// destination-options and mobility headers (each needs 8 bytes present).
+struct Upper {
+  bool ok = false;
+  uint8_t protocol = 0;
+  uint32_t offset = 0;
 };
 
-void parse_l3(const RuleFrame& f, L3& l) {
-  l.parsed = true;
+Upper upper_layer(const RuleFrame& f) {
+  Upper u;
   const uint8_t* p = f.payload;
-  if (f.ethertype == 0x0800 && f.payload_len >= 20) {
-    l.v4 = true;
-    l.src = p + 12;
-    l.dst = p + 16;
-    l.tos = p[1];
-    l.proto = p[9];
-    const uint32_t ihl = uint32_t(p[0] & 0x0f) * 4;
-    if (ihl >= 20 && ihl <= f.payload_len) {
-      l.l4 = p + ihl;
-      l.l4_len = f.payload_len - ihl;
-    }
-  } else if (f.ethertype == 0x86dd && f.payload_len >= 40) {
-    l.v6 = true;
-    l.src = p + 8;
-    l.dst = p + 24;
-    l.tos = uint8_t((p[0] & 0x0f) << 4 | p[1] >> 4);
-    // The upper protocol past hop-by-hop, routing, destination options and mobility headers.
+  const uint32_t n = f.payload_len;
+  if (f.ethertype == 0x0800 && n >= 20) {
+    u.ok = true;
+    u.protocol = p[9];
+    u.offset = uint32_t(p[0] & 0x0f) * 4;
+  } else if (f.ethertype == 0x86dd && n >= 40) {
     uint32_t off = 40;
-    int nh = p[6];
-    for (int guard = 0; guard < 8 && (nh == 0 || nh == 43 || nh == 60 || nh == 135); ++guard) {
-      if (off + 8 > f.payload_len) {
-        nh = -1;
+    uint8_t next = p[6];
+    while (off <= n) {
+      if (next == 0 || next == 43 || next == 60 || next == 135) {
+        if (off + 8 > n) return u;
+        next = p[off];
+        off += uint32_t(p[off + 1]) * 8 + 8;
+        continue;
+      }
+      u.ok = true;
+      u.protocol = next;
+      u.offset = off;
+      return u;
+    }
+  }
+  return u;
+}
+
+// Stock's IPv4 containsAddress: the top bits equal (over 32 means 32).
+bool ipv4_contains(const CompiledRule& r, const uint8_t* a) {
+  const unsigned bits = std::min<unsigned>(r.ip_mask, 32);
+  if (bits == 0) return true;
+  const uint32_t x = uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | uint32_t(a[2]) << 8 | a[3];
+  const uint32_t y = uint32_t(r.ip[0]) << 24 | uint32_t(r.ip[1]) << 16 | uint32_t(r.ip[2]) << 8 | r.ip[3];
+  return (x >> (32 - bits)) == (y >> (32 - bits));
+}
+
+// Stock's IPv6 containsAddress masks the packet's address, not the rule's.
+bool ipv6_contains(const CompiledRule& r, const uint8_t* a) {
+  const unsigned bits = std::min<unsigned>(r.ip_mask, 128);
+  for (unsigned i = 0; i < 16; ++i) {
+    const unsigned have = bits > i * 8 ? std::min(bits - i * 8, 8u) : 0;
+    const uint8_t m = have ? uint8_t(0xff << (8 - have)) : 0;
+    if ((a[i] & m) != r.ip[i]) return false;
+  }
+  return true;
+}
+
+bool has_ports(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132 || proto == 136; }
+
+bool match_port(const CompiledRule& r, const RuleFrame& f, const Upper& u, bool dest) {
+  if (!u.ok || !has_ports(u.protocol) || f.payload_len <= u.offset + 4) return false;
+  const unsigned port = be16(f.payload + u.offset + (dest ? 2 : 0));
+  if (f.ethertype == 0x86dd && port == 0) return false;  // stock's IPv6 branch wants a port
+  return port >= r.range[0] && port <= r.range[1];
+}
+
+bool match_icmp(const CompiledRule& r, const RuleFrame& f, const Upper& u) {
+  if (!u.ok) return false;
+  const uint8_t want = f.ethertype == 0x0800 ? 1 : 58;
+  if (u.protocol != want || f.payload_len < u.offset + 2) return false;
+  if (f.payload[u.offset] != r.icmp_type) return false;
+  return (r.icmp_flags & 1) == 0 || f.payload[u.offset + 1] == r.icmp_code;
+}
+
+bool match_tos(const CompiledRule& r, const RuleFrame& f) {
+  const uint8_t* p = f.payload;
+  uint8_t tos;
+  if (f.ethertype == 0x0800 && f.payload_len >= 20) tos = p[1];
+  else if (f.ethertype == 0x86dd && f.payload_len >= 40) tos = uint8_t(((p[0] << 4) & 0xf0) | (p[1] >> 4));
+  else return false;
+  tos &= r.tos_mask;
+  return tos >= r.range[0] && tos <= r.range[1];
+}
+
+uint64_t tcp_flag_bits(const RuleFrame& f, const Upper& u) {
+  if (!u.ok || u.protocol != 6) return 0;
+  const uint32_t need = f.ethertype == 0x86dd ? u.offset + 14 : u.offset + 13;
+  if (f.payload_len <= need) return 0;
+  return uint64_t(f.payload[u.offset + 13]) | (uint64_t(f.payload[u.offset + 12] & 0x0f) << 8);
+}
+
+bool match_integer_range(const CompiledRule& r, const RuleFrame& f) {
+  const uint8_t* p = f.payload;
+  const unsigned bits = (r.int_format & 63) + 1;
+  const unsigned bytes = (bits + 7) / 8;
+  uint64_t v = 0;
+  if ((r.int_format & 0x80) == 0) {  // big-endian, read from index + 8 - bytes as stock
+    size_t idx = size_t(r.int_index) + (8 - bytes);
+    const size_t end = idx + bytes;
+    if (end <= f.payload_len)
+      while (idx < end) v = (v << 8) | p[idx++];
+    v &= ~0ull >> (64 - bits);
+  } else {
+    size_t idx = r.int_index;
+    const size_t end = idx + bytes;
+    if (end <= f.payload_len)
+      while (idx < end) v = (v >> 8) | (uint64_t(p[idx++]) << 56);
+    v >>= (64 - bits);
+  }
+  return v >= r.value && v <= r.value + uint64_t(r.u32);
+}
+
+enum class Table : uint8_t { kNoMatch, kDrop, kRedirect, kAccept, kSuperAccept };
+
+struct TableOut {
+  Table result = Table::kNoMatch;
+  uint64_t dest = 0;
+  RuleCopy copy;
+};
+
+// One table (stock's _doZtFilter). dest: the peer outbound, us inbound.
+TableOut eval_table(const RuleFrame& f, const CompiledRule* rules, uint32_t n, bool unsupported, uint64_t dest,
+                    uint64_t* rnd) {
+  const bool inbound = f.inbound;
+  const uint64_t self = f.self & kAddr40;
+  const uint64_t source = (inbound ? f.peer : f.self) & kAddr40;
+  const CompiledCreds* local = f.local ? f.local : &tables::vl2::kNoCreds;
+  TableOut out;
+  out.dest = dest & kAddr40;
+  bool super_accept = false;  // we are the TEE/WATCH/REDIRECT target of a set not taken
+  bool set = true;
+  bool have_upper = false;
+  Upper upper;
+  auto up = [&]() -> const Upper& {
+    if (!have_upper) {
+      upper = upper_layer(f);
+      have_upper = true;
+    }
+    return upper;
+  };
+
+  for (uint32_t i = 0; i < n; ++i) {
+    const CompiledRule& r = rules[i];
+    const uint8_t type = r.t & wire::kRuleTypeMask;
+    const RuleType rt = RuleType(type);
+    if (type <= wire::kRuleActionMaxId) {
+      const bool forward = rt == RuleType::kActionTee || rt == RuleType::kActionWatch ||
+                           rt == RuleType::kActionRedirect;
+      if (!set) {
+        if (inbound && forward && (r.value & kAddr40) == self) super_accept = true;
+        set = true;
+        continue;
+      }
+      switch (rt) {
+        case RuleType::kActionPriority:
+          out.result = Table::kAccept;
+          return out;
+        case RuleType::kActionDrop:
+          out.result = Table::kDrop;
+          return out;
+        case RuleType::kActionAccept:
+          out.result = super_accept ? Table::kSuperAccept : Table::kAccept;
+          return out;
+        case RuleType::kActionBreak:
+          out.result = Table::kNoMatch;
+          return out;
+        default: break;
+      }
+      if (forward) {
+        const uint64_t to = r.value & kAddr40;
+        if (to == source) {
+          // The sender is the target already.
+        } else if (to == self) {
+          if (inbound) {
+            out.result = Table::kSuperAccept;
+            return out;
+          }
+        } else if (to == out.dest) {
+          // The destination is the target already.
+        } else if (rt == RuleType::kActionRedirect) {
+          out.dest = to;
+          out.result = Table::kRedirect;
+          return out;
+        } else {
+          out.copy.to = to;  // the last one taken wins, as stock
+          out.copy.len = r.range[0] ? std::min<uint32_t>(r.range[0], f.payload_len) : f.payload_len;
+          out.copy.watch = rt == RuleType::kActionWatch;
+        }
+      }
+      continue;  // TEE / WATCH go on; unknown actions are no-ops
+    }
+
+    const bool is_or = (r.t & wire::kRuleOr) != 0;
+    if (!set && !is_or) continue;  // an AND onto false cannot matter
+    bool m = false;
+    const uint8_t* p = f.payload;
+    switch (rt) {
+      case RuleType::kMatchSourceZeroTierAddress: m = r.value == source; break;
+      case RuleType::kMatchDestZeroTierAddress: m = r.value == out.dest; break;
+      // Stock mode: the frame's VLAN fields are 0 (the tap gives the outer ethertype).
+      case RuleType::kMatchVlanId:
+      case RuleType::kMatchVlanPcp:
+      case RuleType::kMatchVlanDei: m = r.range[0] == 0; break;
+      case RuleType::kMatchMacSource: m = r.value == f.mac_source; break;
+      case RuleType::kMatchMacDest: m = r.value == f.mac_dest; break;
+      case RuleType::kMatchIpv4Source: m = f.ethertype == 0x0800 && f.payload_len >= 20 && ipv4_contains(r, p + 12); break;
+      case RuleType::kMatchIpv4Dest: m = f.ethertype == 0x0800 && f.payload_len >= 20 && ipv4_contains(r, p + 16); break;
+      case RuleType::kMatchIpv6Source: m = f.ethertype == 0x86dd && f.payload_len >= 40 && ipv6_contains(r, p + 8); break;
+      case RuleType::kMatchIpv6Dest: m = f.ethertype == 0x86dd && f.payload_len >= 40 && ipv6_contains(r, p + 24); break;
+      case RuleType::kMatchIpTos: m = match_tos(r, f); break;
+      case RuleType::kMatchIpProtocol: m = up().ok && upper.protocol == r.ip_protocol; break;
+      case RuleType::kMatchEthertype: m = r.ethertype == f.ethertype; break;
+      case RuleType::kMatchIcmp: m = match_icmp(r, f, up()); break;
+      case RuleType::kMatchIpSourcePortRange: m = match_port(r, f, up(), false); break;
+      case RuleType::kMatchIpDestPortRange: m = match_port(r, f, up(), true); break;
+      case RuleType::kMatchCharacteristics: {
+        uint64_t c = inbound ? kCharInbound : 0;
+        if ((f.mac_dest >> 40) & 1) c |= kCharMulticast;
+        if (f.mac_dest == 0xffffffffffffull) c |= kCharBroadcast;
+        c |= tcp_flag_bits(f, up());
+        m = (c & r.value) != 0;
         break;
       }
-      nh = p[off];
-      off += (uint32_t(p[off + 1]) + 1) * 8;
+      case RuleType::kMatchFrameSizeRange: m = f.payload_len >= r.range[0] && f.payload_len <= r.range[1]; break;
+      case RuleType::kMatchRandom: {
+        // xorshift64*, one draw per evaluated rule as stock draws one
+        // (the same generator as rules_engine's SeededRandom).
+        uint64_t x = *rnd;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        *rnd = x;
+        m = uint32_t((x * 0x2545f4914f6cdd1dull) >> 32) <= r.u32;
+        break;
+      }
+      case RuleType::kMatchTagsDifference:
+      case RuleType::kMatchTagsBitwiseAnd:
+      case RuleType::kMatchTagsBitwiseOr:
+      case RuleType::kMatchTagsBitwiseXor:
+      case RuleType::kMatchTagsEqual: {
+        const uint32_t* l = local->tag(r.u32);
+        if (!l) break;  // no match without our own tag
+        const uint32_t* rv = f.remote ? f.remote->tag(r.u32) : nullptr;
+        if (!rv) {
+          // Outbound the recipient filters on its side; a forwarding target is lenient.
+          m = !inbound || super_accept;
+          break;
+        }
+        const uint32_t a = *l, b = *rv, want = uint32_t(r.value);
+        switch (rt) {
+          case RuleType::kMatchTagsDifference: m = (a > b ? a - b : b - a) <= want; break;
+          case RuleType::kMatchTagsBitwiseAnd: m = (a & b) == want; break;
+          case RuleType::kMatchTagsBitwiseOr: m = (a | b) == want; break;
+          case RuleType::kMatchTagsBitwiseXor: m = (a ^ b) == want; break;
+          default: m = a == want && b == want; break;
+        }
+        break;
+      }
+      case RuleType::kMatchTagSender:
+      case RuleType::kMatchTagReceiver: {
+        const bool remote_side = (rt == RuleType::kMatchTagSender) == inbound;
+        if (super_accept) {
+          m = true;
+        } else if (remote_side) {
+          const uint32_t* rv = f.remote ? f.remote->tag(r.u32) : nullptr;
+          m = rv ? *rv == uint32_t(r.value) : rt == RuleType::kMatchTagReceiver;
+        } else {
+          const uint32_t* l = local->tag(r.u32);
+          m = l && *l == uint32_t(r.value);
+        }
+        break;
+      }
+      case RuleType::kMatchIntegerRange: m = match_integer_range(r, f); break;
+      default: m = unsupported; break;
     }
-    l.proto = nh;
-    if (nh >= 0 && off <= f.payload_len) {
-      l.l4 = p + off;
-      l.l4_len = f.payload_len - off;
-    }
+    const bool v = m != ((r.t & wire::kRuleNot) != 0);
+    set = is_or ? (set || v) : (set && v);
   }
-}
-
-bool prefix_eq(const uint8_t* a, const uint8_t* rule, unsigned bits, unsigned max_bits) {
-  if (bits > max_bits) bits = max_bits;
-  const unsigned whole = bits / 8, rest = bits % 8;
-  if (std::memcmp(a, rule, whole) != 0) return false;
-  if (rest == 0) return true;
-  const uint8_t m = uint8_t(0xff << (8 - rest));
-  return (a[whole] & m) == (rule[whole] & m);
-}
-
-bool match(const CompiledRule& r, const RuleFrame& f, L3& l, uint64_t* rnd) {
-  auto up = [&]() -> L3& {
-    if (!l.parsed) parse_l3(f, l);
-    return l;
-  };
-  switch (RuleType(r.t & wire::kRuleTypeMask)) {
-    case RuleType::kMatchSourceZeroTierAddress: return (r.value & 0xffffffffffull) == f.zt_source;
-    case RuleType::kMatchDestZeroTierAddress: return (r.value & 0xffffffffffull) == f.zt_dest;
-    case RuleType::kMatchMacSource: return r.value == f.mac_source;
-    case RuleType::kMatchMacDest: return r.value == f.mac_dest;
-    case RuleType::kMatchIpv4Source: return up().v4 && prefix_eq(l.src, r.ip, r.ip_mask, 32);
-    case RuleType::kMatchIpv4Dest: return up().v4 && prefix_eq(l.dst, r.ip, r.ip_mask, 32);
-    case RuleType::kMatchIpv6Source: return up().v6 && prefix_eq(l.src, r.ip, r.ip_mask, 128);
-    case RuleType::kMatchIpv6Dest: return up().v6 && prefix_eq(l.dst, r.ip, r.ip_mask, 128);
-    case RuleType::kMatchIpTos: {
-      if (!up().v4 && !l.v6) return false;
-      const uint8_t t = l.tos & r.tos_mask;
-      return t >= r.range[0] && t <= r.range[1];
-    }
-    case RuleType::kMatchIpProtocol: return (up().v4 || l.v6) && l.proto == r.ip_protocol;
-    case RuleType::kMatchEthertype: return r.ethertype == f.ethertype;
-    case RuleType::kMatchIcmp: {
-      if (!(up().v4 && l.proto == 1) && !(l.v6 && l.proto == 58)) return false;
-      if (!l.l4 || l.l4_len < 2 || l.l4[0] != r.icmp_type) return false;
-      return !(r.icmp_flags & 1) || l.l4[1] == r.icmp_code;
-    }
-    case RuleType::kMatchIpSourcePortRange:
-    case RuleType::kMatchIpDestPortRange: {
-      up();
-      if (!(l.v4 || l.v6) || !l.l4 || l.l4_len < 4) return false;
-      if (l.proto != 6 && l.proto != 17 && l.proto != 132 && l.proto != 136) return false;
-      const uint8_t* q = l.l4 + ((RuleType(r.t & wire::kRuleTypeMask) == RuleType::kMatchIpDestPortRange) ? 2 : 0);
-      const uint16_t port = uint16_t(q[0] << 8 | q[1]);
-      if (l.v6 && port == 0) return false;
-      return port >= r.range[0] && port <= r.range[1];
-    }
-    case RuleType::kMatchCharacteristics: {
-      uint64_t c = f.inbound ? kCharInbound : 0;
-      if ((f.mac_dest >> 40) & 1) c |= kCharMulticast;
-      if (f.mac_dest == 0xffffffffffffull) c |= kCharBroadcast;
-      if (up().proto == 6 && l.l4 && l.l4_len >= 14) c |= uint64_t(l.l4[12] & 0x0f) << 8 | l.l4[13];
-      return (c & r.value) != 0;
-    }
-    case RuleType::kMatchFrameSizeRange: return f.payload_len >= r.range[0] && f.payload_len <= r.range[1];
-    case RuleType::kMatchRandom: {
-      // xorshift64*: one draw per evaluated rule, as stock draws one.
-      uint64_t x = *rnd;
-      x ^= x >> 12;
-      x ^= x << 25;
-      x ^= x >> 27;
-      *rnd = x;
-      return uint32_t((x * 0x2545f4914f6cdd1dull) >> 32) <= r.u32;
-    }
-    default: return f.unsupported_match;
-  }
+  return out;
 }
 
 }  // namespace
 
-RuleVerdict rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd) {
-  if (!rules) return RuleVerdict::kAccept;  // none installed yet: control has not sent the network's
-  RuleFrame fr = f;
-  fr.unsupported_match = rules->unsupported_match;
-  L3 l;
-  bool set = true;
-  for (uint32_t i = 0; i < rules->n; ++i) {
-    const CompiledRule& r = rules->r[i];
-    const uint8_t type = r.t & wire::kRuleTypeMask;
-    if (type <= wire::kRuleActionMaxId) {
-      if (set) {
-        switch (RuleType(type)) {
-          case RuleType::kActionDrop: return RuleVerdict::kDrop;
-          case RuleType::kActionAccept:
-          case RuleType::kActionPriority: return RuleVerdict::kAccept;
-          case RuleType::kActionBreak: return RuleVerdict::kNoMatch;
-          case RuleType::kActionRedirect: return RuleVerdict::kUnsupported;
-          default: break;  // TEE / WATCH (copies not sent), unknown actions: no-ops
-        }
-      }
-      set = true;
-      continue;
-    }
-    const bool is_or = r.t & wire::kRuleOr;
-    if (!is_or && !set) continue;  // an AND onto false cannot matter
-    const bool m = match(r, fr, l, rnd) != ((r.t & wire::kRuleNot) != 0);
-    set = is_or ? (set || m) : (set && m);
+const CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
+                                  uint64_t peer, bool member) {
+  if (peer == 0) return nullptr;
+  const bool tags = (net.rules && net.rules->uses_tags) || (net.own && net.own->uses_tags);
+  const bool any = t.creds_in(net.slot) != 0;
+  // Nothing reads a peer's tags or capabilities: none and no member are alike.
+  if (!net.rules || (!tags && !any)) return &tables::vl2::kNoCreds;
+  if (!any) return member || t.member(net.slot, peer) ? &tables::vl2::kNoCreds : nullptr;
+  if (!member && !t.member(net.slot, peer)) return nullptr;
+  const CompiledCreds* c = t.creds(net.slot, peer);
+  return c ? c : &tables::vl2::kNoCreds;
+}
+
+RuleResult rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFrame& f, uint64_t* rnd) {
+  RuleResult res;
+  if (!rules) {  // none installed yet: control has not sent the network's
+    res.verdict = RuleVerdict::kAccept;
+    return res;
   }
-  return RuleVerdict::kNoMatch;
+  const uint64_t dest = (f.inbound ? f.self : f.peer) & kAddr40;
+  const TableOut b = eval_table(f, rules->r, rules->n, rules->unsupported_match, dest, rnd);
+  TableOut accepted;
+  switch (b.result) {
+    case Table::kDrop: return res;
+    case Table::kNoMatch: {
+      // Outbound our own capabilities, inbound the sender's; the first that
+      // accepts (or redirects) wins, a DROP only ends its own capability.
+      const CompiledCreds* holder = f.inbound ? f.remote : f.local;
+      const uint32_t nc = holder ? holder->n_caps : 0;
+      for (uint32_t i = 0; i < nc; ++i) {
+        const tables::vl2::CompiledCap& cap = holder->caps[i];
+        const TableOut c = eval_table(f, cap.r, cap.n, rules->unsupported_match, dest, rnd);
+        if (c.result == Table::kNoMatch || c.result == Table::kDrop) continue;
+        res.capability = int(i);
+        res.cap_copy = c.copy;
+        accepted = c;
+        break;
+      }
+      if (res.capability < 0) return res;
+      break;
+    }
+    default: accepted = b; break;
+  }
+  res.copy = b.copy;
+  if (accepted.dest != dest && accepted.dest != 0) {
+    res.verdict = RuleVerdict::kRedirect;
+    res.redirect_to = accepted.dest;
+  } else if (f.inbound && accepted.result == Table::kSuperAccept) {
+    res.verdict = RuleVerdict::kSuperAccept;
+  } else {
+    res.verdict = RuleVerdict::kAccept;
+  }
+  return res;
 }
 
 }  // namespace flatnet::fastpath

@@ -305,12 +305,20 @@ enum flatnet_ipc_command_type {
   FLATNET_IPC_CMD_VL2_SUBSCRIBE = 24,      /* nwid, group (mac, adi), member addr */
   FLATNET_IPC_CMD_VL2_UNSUBSCRIBE = 25,    /* nwid, group (mac, adi), member addr */
   FLATNET_IPC_CMD_VL2_RULES_CHUNK = 26,    /* nwid, a piece of the network's rules (u.r) */
+  /* Appended (no existing command changed, so the ABI version stays): a
+   * member's tags and capabilities, addr 0 = the gateway's own. */
+  FLATNET_IPC_CMD_VL2_CREDS_CHUNK = 27,    /* nwid, addr, a piece of its credentials blob (u.r) */
+  FLATNET_IPC_CMD_VL2_CREDS_DELETE = 28,   /* nwid, addr */
 };
 #define FLATNET_IPC_CMD_VL2_FIRST 16u
-#define FLATNET_IPC_CMD_VL2_LAST 26u
+#define FLATNET_IPC_CMD_VL2_LAST 28u
 #define FLATNET_IPC_VL2_RULES_CHUNK 28u        /* rule bytes per RULES_CHUNK */
 #define FLATNET_IPC_VL2_RULES_MAX 65536u       /* bytes of one network's rules */
 #define FLATNET_IPC_VL2_RULES_UNSUPPORTED 0x1u /* u.r.flags: RULES_RESULT_OF_UNSUPPORTED_MATCH */
+/* CREDS_CHUNK carries, in u.r like RULES_CHUNK (flags 0), the blob of
+ * dataplane/tables/vl2_rules.hpp decode_creds: u16 n_tags, n_tags x (u32 id,
+ * u32 value) ascending; u16 n_caps, n_caps x (u32 id, u16 bytes, §10.9 rules). */
+#define FLATNET_IPC_VL2_CREDS_MAX 65536u       /* bytes of one member's credentials */
 
 #define FLATNET_IPC_CMD_F_ACK 0x0001u /* send a RESULT event even on success */
 

@@ -118,6 +118,50 @@ std::vector<flatnet_ipc_command> rules(uint64_t nwid, std::span<const uint8_t> r
   return out;
 }
 
+std::vector<uint8_t> creds_blob(const Credentials& c) {
+  std::vector<uint8_t> b;
+  auto put = [&](uint64_t v, unsigned n) {
+    for (unsigned i = n; i-- > 0;) b.push_back(uint8_t(v >> (8 * i)));
+  };
+  put(c.tags.size(), 2);
+  for (const Tag& t : c.tags) {
+    put(t.id, 4);
+    put(t.value, 4);
+  }
+  put(c.caps.size(), 2);
+  for (const Capability& k : c.caps) {
+    put(k.id, 4);
+    put(k.rules.size(), 2);
+    b.insert(b.end(), k.rules.begin(), k.rules.end());
+  }
+  return b;
+}
+
+std::vector<flatnet_ipc_command> creds(uint64_t nwid, uint64_t addr, const Credentials& c, uint32_t seq) {
+  std::vector<flatnet_ipc_command> out;
+  if (c.tags.size() > 64 || c.caps.size() > 32) return out;
+  for (const Capability& k : c.caps)
+    if (k.rules.size() > 0xffff) return out;
+  const std::vector<uint8_t> blob = creds_blob(c);
+  if (blob.size() > FLATNET_IPC_VL2_CREDS_MAX) return out;
+  for (size_t off = 0; off < blob.size(); off += FLATNET_IPC_VL2_RULES_CHUNK) {
+    auto v = head(FLATNET_IPC_CMD_VL2_CREDS_CHUNK, addr, seq, 0);
+    v.u.r.nwid = nwid;
+    v.u.r.total = uint32_t(blob.size());
+    v.u.r.offset = uint32_t(off);
+    v.u.r.len = uint8_t(std::min<size_t>(FLATNET_IPC_VL2_RULES_CHUNK, blob.size() - off));
+    std::memcpy(v.u.r.data, blob.data() + off, v.u.r.len);
+    out.push_back(as_command(v));
+  }
+  return out;
+}
+
+flatnet_ipc_command creds_delete(uint64_t nwid, uint64_t addr, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_CREDS_DELETE, addr, seq, flags);
+  v.u.t.nwid = nwid;
+  return as_command(v);
+}
+
 void wipe_command(flatnet_ipc_command& c) { explicit_bzero(&c, sizeof c); }
 
 }  // namespace flatnet::ipc::vl2

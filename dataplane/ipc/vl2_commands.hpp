@@ -41,6 +41,27 @@ flatnet_ipc_command unsubscribe(uint64_t nwid, uint64_t mac, uint32_t adi, uint6
 // RULES_CHUNK commands that install them, in order; empty if too long.
 std::vector<flatnet_ipc_command> rules(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match,
                                        uint32_t seq = 0);
+// A member's tags and capabilities as the rules use them (addr 0 = the
+// gateway's own): the CREDS_CHUNK commands that install them, in order;
+// empty if over the bounds (64 tags, 32 capabilities, FLATNET_IPC_VL2_CREDS_MAX).
+struct Tag {
+  uint32_t id = 0, value = 0;
+  bool operator==(const Tag&) const = default;
+  auto operator<=>(const Tag&) const = default;
+};
+struct Capability {
+  uint32_t id = 0;
+  std::vector<uint8_t> rules;  // spec §10.9 binary form
+  bool operator==(const Capability&) const = default;
+};
+struct Credentials {
+  std::vector<Tag> tags;          // sorted by id, unique ids
+  std::vector<Capability> caps;   // in the order the filter asks them
+  bool operator==(const Credentials&) const = default;
+};
+std::vector<uint8_t> creds_blob(const Credentials& c);
+std::vector<flatnet_ipc_command> creds(uint64_t nwid, uint64_t addr, const Credentials& c, uint32_t seq = 0);
+flatnet_ipc_command creds_delete(uint64_t nwid, uint64_t addr, uint32_t seq = 0, uint16_t flags = 0);
 // Zeroes a command (a PEER_KEY_SET's key) so the compiler cannot skip it.
 void wipe_command(flatnet_ipc_command& c);
 

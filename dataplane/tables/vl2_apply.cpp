@@ -81,6 +81,39 @@ flatnet_ipc_status Vl2Tables::apply(const flatnet_ipc_command& cmd) {
       }
       break;
     }
+    case FLATNET_IPC_CMD_VL2_CREDS_CHUNK: {
+      // As RULES_CHUNK, per (network, member); the last piece installs.
+      const auto& r = c.u.r;
+      if (!network(r.nwid)) {
+        st = FLATNET_IPC_E_NOT_FOUND;
+        break;
+      }
+      if (r.total == 0 || r.total > FLATNET_IPC_VL2_CREDS_MAX || r.len > FLATNET_IPC_VL2_RULES_CHUNK ||
+          uint64_t(r.offset) + r.len > r.total) {
+        st = FLATNET_IPC_E_BAD_ARGUMENT;
+        break;
+      }
+      const auto id = std::make_pair(r.nwid, c.addr);
+      std::vector<uint8_t>& buf = creds_staging_[id];
+      if (r.offset == 0) buf.clear();
+      if (buf.size() != r.offset) {
+        creds_staging_.erase(id);
+        st = FLATNET_IPC_E_BAD_ARGUMENT;
+        break;
+      }
+      buf.insert(buf.end(), r.data, r.data + r.len);
+      st = FLATNET_IPC_OK;
+      if (buf.size() == r.total) {
+        st = creds_set(r.nwid, c.addr, buf);
+        if (st == FLATNET_IPC_E_BUSY) {
+          buf.resize(r.offset);
+          break;
+        }
+        creds_staging_.erase(id);
+      }
+      break;
+    }
+    case FLATNET_IPC_CMD_VL2_CREDS_DELETE: st = creds_remove(t.nwid, c.addr); break;
     default: break;
   }
   sodium_memzero(&c, sizeof c);  // our copy of a key, if it was one

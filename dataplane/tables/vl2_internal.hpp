@@ -36,8 +36,8 @@ inline uint32_t key8_hash(const void* key, uint32_t, uint32_t init) { return rte
 inline int key8_cmp(const void* a, const void* b, size_t) { return load64(a) != load64(b); }
 
 // What a retired element frees after its grace period.
-enum : uint8_t { kRetSlot = 0, kRetKey = 1, kRetSubs = 2, kRetNet = 3, kRetRules = 4 };
-enum : uint8_t { kHashMembers = 0, kHashMacs = 1, kHashKeys = 2, kHashGroups = 3 };
+enum : uint8_t { kRetSlot = 0, kRetKey = 1, kRetSubs = 2, kRetNet = 3, kRetRules = 4, kRetCreds = 5 };
+enum : uint8_t { kHashMembers = 0, kHashMacs = 1, kHashKeys = 2, kHashGroups = 3, kHashCreds = 4 };
 struct Retired {
   void* ptr;        // object to delete (kind `what`), or nullptr
   int32_t key_pos;  // key position to free in hash `hash`, or -1

@@ -3,10 +3,18 @@
 // wire::Rule (dataplane/wire/rules) and published immutable with the
 // network's view, so a worker evaluates it (fastpath/vl2_rules.cpp) with no
 // allocation and no pointer but the table's own.
+//
+// Beside the base table: a member's credentials (CompiledCreds) -- its tags
+// and capabilities (each a compiled table of at most 64 rules), the
+// gateway's own published with the network's view, a peer's in a hash of
+// its own (vl2_tables.hpp). Control sends them as one blob in CREDS_CHUNK
+// commands (docs/ipc-abi.md "VL2 commands"); decode_creds below is its
+// parser, ipc::vl2::creds() its writer.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "dataplane/wire/rules.hpp"
@@ -21,10 +29,17 @@ struct CompiledRule {
   uint8_t icmp_type = 0, icmp_code = 0, icmp_flags = 0;
   uint8_t int_format = 0;   // INTEGER_RANGE
   uint16_t ethertype = 0;   // ETHERTYPE
-  uint16_t range[2] = {};   // port range, frame size range, IP_TOS range (lo, hi)
+  // Port range, frame size range, IP_TOS range (lo, hi); VLAN_ID / PCP /
+  // DEI in range[0]; TEE/WATCH length in range[0].
+  uint16_t range[2] = {};
   uint16_t int_index = 0;   // INTEGER_RANGE
-  uint32_t u32 = 0;         // RANDOM probability, INTEGER_RANGE end
-  uint64_t value = 0;       // ZeroTier address, MAC (48 bits, first byte high), characteristics, int start
+  // RANDOM probability, INTEGER_RANGE end, TAGS_* / TAG_* tag id,
+  // TEE/WATCH/REDIRECT flags.
+  uint32_t u32 = 0;
+  // ZeroTier address (as on the wire, all 64 bits), MAC (48 bits, first byte
+  // high), characteristics, INTEGER_RANGE start, TAGS_* / TAG_* value,
+  // TEE/WATCH/REDIRECT target.
+  uint64_t value = 0;
   uint8_t ip[16] = {};      // IPv4 in the first 4 bytes
 };
 static_assert(sizeof(CompiledRule) == 48, "one compiled rule");
@@ -32,13 +47,61 @@ static_assert(sizeof(CompiledRule) == 48, "one compiled rule");
 struct CompiledRules {
   static constexpr size_t kMax = wire::kNetworkMaxRules;
   uint32_t n = 0;
-  // What a match the fast path cannot evaluate (tags, VLAN fields) yields:
-  // the network's RULES_RESULT_OF_UNSUPPORTED_MATCH flag, as stock.
+  // What a match type the evaluator does not know yields: the network's
+  // RULES_RESULT_OF_UNSUPPORTED_MATCH flag, as stock.
   bool unsupported_match = false;
+  bool uses_tags = false;  // a TAGS_* / TAG_* match: the peer's credentials are needed
   CompiledRule r[kMax];
 };
 
 // Compiles rules into *out; false if there are more than kMax.
 bool compile_rules(std::span<const wire::Rule> rules, bool unsupported_match, CompiledRules* out);
+
+// One tag (id, value) as the rules compare them.
+struct CompiledTag {
+  uint32_t id = 0;
+  uint32_t value = 0;
+};
+
+// One capability: its id and its rules (stock's Capability).
+struct CompiledCap {
+  uint32_t id = 0;
+  uint32_t n = 0;
+  CompiledRule r[wire::kCapabilityMaxRules];
+};
+
+// A member's credentials as the rules use them: its valid tags, sorted by
+// id, and its valid capabilities in the order the filter asks them (ours:
+// the config's order; a peer's: by id, as stock's membership iterates).
+// Immutable once published.
+struct CompiledCreds {
+  static constexpr uint32_t kMaxTags = 64;  // stock allows 128 per config; a gateway bound
+  static constexpr uint32_t kMaxCaps = 32;
+  uint32_t n_tags = 0;
+  uint32_t n_caps = 0;
+  bool uses_tags = false;  // a capability has a TAGS_* / TAG_* match
+  CompiledTag tags[kMaxTags];
+  std::unique_ptr<CompiledCap[]> caps;  // n_caps entries
+  // The value of tag `id`, or nullptr.
+  const uint32_t* tag(uint32_t id) const {
+    uint32_t lo = 0, hi = n_tags;
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi) / 2;
+      if (tags[mid].id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < n_tags && tags[lo].id == id ? &tags[lo].value : nullptr;
+  }
+};
+
+// What a member without tags or capabilities holds: a known member, as
+// opposed to none (nullptr), which matters to the tag matches.
+extern const CompiledCreds kNoCreds;
+
+// The credentials blob of CREDS_CHUNK (big-endian):
+//   u16 n_tags, n_tags x (u32 id, u32 value)   ids ascending, unique
+//   u16 n_caps, n_caps x (u32 id, u16 bytes, rules in the §10.9 form)
+// Decoded and compiled into *out; false if malformed or over the bounds.
+bool decode_creds(std::span<const uint8_t> blob, CompiledCreds* out);
 
 }  // namespace flatnet::tables::vl2

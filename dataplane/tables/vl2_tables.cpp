@@ -63,14 +63,15 @@ std::unique_ptr<Vl2Tables> Vl2Tables::create(const Vl2Params& p, rte_rcu_qsbr* q
   t->macs_ = make_hash("vl2mac", p.mac_capacity, 8);
   t->keys_ = make_hash("vl2k", p.peer_capacity, 8);
   t->groups_ = make_hash("vl2g", p.group_capacity, sizeof(GroupKey));
-  if (!t->members_ || !t->macs_ || !t->keys_ || !t->groups_)
+  t->creds_ = make_hash("vl2c", p.member_capacity, 8);
+  if (!t->members_ || !t->macs_ || !t->keys_ || !t->groups_ || !t->creds_)
     return fail(std::string("rte_hash_create: ") + rte_strerror(rte_errno));
 
   t->lru_ = std::make_unique<MacLru>(uint32_t(rte_hash_max_key_id(t->macs_)) + 1);
 
   // One defer queue for every kind of retirement; sized so that deleting
   // every live entry at once fits, plus room for replaced objects.
-  t->dq_size_ = p.member_capacity + p.mac_capacity + p.peer_capacity + p.group_capacity + 1024;
+  t->dq_size_ = 2 * p.member_capacity + p.mac_capacity + p.peer_capacity + p.group_capacity + 1024;
   std::string dqname = p.name + "_vl2dq";
   rte_rcu_qsbr_dq_parameters dp{};
   dp.name = dqname.c_str();
@@ -100,6 +101,7 @@ Vl2Tables::~Vl2Tables() {
     for (unsigned s = 0; s < kMaxNetworks; ++s)
       if (auto* v = nets_[s].load(std::memory_order_relaxed)) {
         delete v->rules;
+        delete v->own;
         delete v;
       }
     const void* key;
@@ -112,10 +114,12 @@ Vl2Tables::~Vl2Tables() {
     next = 0;
     while (groups_ && rte_hash_iterate(groups_, &key, &data, &next) >= 0)
       delete static_cast<SubscriberList*>(data);
+    next = 0;
+    while (creds_ && rte_hash_iterate(creds_, &key, &data, &next) >= 0) delete static_cast<CompiledCreds*>(data);
     rte_rcu_qsbr_dq_delete(dq_);
   }
   if (learn_) rte_ring_free(learn_);
-  for (rte_hash* h : {members_, macs_, keys_, groups_})
+  for (rte_hash* h : {members_, macs_, keys_, groups_, creds_})
     if (h) rte_hash_free(h);
 }
 
@@ -133,6 +137,7 @@ void Vl2Tables::free_cb(void* p, void* elems, unsigned n) {
       case kRetSubs: delete static_cast<SubscriberList*>(r[i].ptr); break;
       case kRetNet: delete static_cast<NetworkView*>(r[i].ptr); break;
       case kRetRules: delete static_cast<CompiledRules*>(r[i].ptr); break;
+      case kRetCreds: delete static_cast<CompiledCreds*>(r[i].ptr); break;
       default: break;
     }
     if (r[i].key_pos >= 0) rte_hash_free_key_with_position(t->hash_of(r[i].hash), r[i].key_pos);
@@ -145,6 +150,7 @@ rte_hash* Vl2Tables::hash_of(uint8_t h) const {
     case kHashMembers: return members_;
     case kHashMacs: return macs_;
     case kHashKeys: return keys_;
+    case kHashCreds: return creds_;
     default: return groups_;
   }
 }
@@ -244,7 +250,12 @@ flatnet_ipc_status Vl2Tables::network_remove(uint64_t nwid) {
       if (pos < 0) continue;
       if (which == kHashMembers) --n_members_;
       if (which == kHashGroups) --n_groups_;
-      retire(which == kHashGroups ? data : nullptr, which == kHashGroups ? kRetSubs : kRetSlot, which, pos);
+      if (which == kHashCreds) {
+        --n_creds_;
+        creds_per_slot_[slot].fetch_sub(1, std::memory_order_relaxed);
+      }
+      const uint8_t what = which == kHashGroups ? kRetSubs : which == kHashCreds ? kRetCreds : kRetSlot;
+      retire(what == kRetSlot ? nullptr : data, what, which, pos);
     }
     return true;
   };
@@ -252,14 +263,18 @@ flatnet_ipc_status Vl2Tables::network_remove(uint64_t nwid) {
   if (!drop_all(members_, kHashMembers, [&](const void* k) { return load64(k) >> 40 == s; }) ||
       !drop_all(macs_, kHashMacs, [&](const void* k) { return load64(k) >> 48 == s; }) ||
       !drop_all(groups_, kHashGroups,
-                [&](const void* k) { return static_cast<const GroupKey*>(k)->slot_mac >> 48 == s; }))
+                [&](const void* k) { return static_cast<const GroupKey*>(k)->slot_mac >> 48 == s; }) ||
+      !drop_all(creds_, kHashCreds, [&](const void* k) { return load64(k) >> 40 == s; }))
     return FLATNET_IPC_E_BUSY;
-  if (!can_retire(2)) return FLATNET_IPC_E_BUSY;
+  if (!can_retire(3)) return FLATNET_IPC_E_BUSY;
   const NetworkView* old = nets_[slot].load(std::memory_order_relaxed);
   nets_[slot].store(nullptr, std::memory_order_release);
   if (old->rules) retire(const_cast<CompiledRules*>(old->rules), kRetRules, 0, -1);
+  if (old->own) retire(const_cast<CompiledCreds*>(old->own), kRetCreds, 0, -1);
   retire(const_cast<NetworkView*>(old), kRetNet, 0, -1);
   rules_staging_.erase(nwid);
+  for (auto it = creds_staging_.begin(); it != creds_staging_.end();)
+    it = it->first.first == nwid ? creds_staging_.erase(it) : std::next(it);
   return FLATNET_IPC_OK;
 }
 

@@ -29,6 +29,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -62,11 +63,13 @@ struct NetworkSettings {
 };
 
 struct CompiledRules;  // vl2_rules.hpp
+struct CompiledCreds;  // vl2_rules.hpp
 
 // One published, immutable view of a network. Workers hold it for a burst.
 struct NetworkView {
   NetworkSettings s;
   const CompiledRules* rules = nullptr;  // the base rule table; nullptr = none installed (accept)
+  const CompiledCreds* own = nullptr;    // our tags and capabilities; nullptr = none
   uint8_t slot = 0;                // index used in the member/MAC keys
   uint8_t n_bridges = 0;
   uint64_t bridges[kMaxBridges] = {};  // members with the bridge flag, ascending
@@ -189,6 +192,14 @@ class Vl2Tables {
   const PeerKey* key(uint64_t addr) const;
   // Subscribers of (mac, adi) or nullptr. Valid until quiescent().
   const SubscriberList* subscribers(unsigned slot, uint64_t mac48, uint32_t adi) const;
+  // A member's tags and capabilities (vl2_creds.cpp), or nullptr when
+  // control installed none. Valid until quiescent().
+  const CompiledCreds* creds(unsigned slot, uint64_t addr) const;
+  // How many members of the network have credentials installed (0: no
+  // lookup needed). Relaxed: a hint, the lookup itself is the truth.
+  uint32_t creds_in(unsigned slot) const {
+    return slot < kMaxNetworks ? creds_per_slot_[slot].load(std::memory_order_relaxed) : 0;
+  }
   // Posts a learn event; false when the ring is full (counted).
   bool post(const LearnEvent& e);
   // Seconds on the clock the words use (CLOCK_MONOTONIC).
@@ -201,6 +212,10 @@ class Vl2Tables {
   // and compiled here; unsupported_match = the network's
   // RULES_RESULT_OF_UNSUPPORTED_MATCH flag.
   flatnet_ipc_status rules_set(uint64_t nwid, std::span<const uint8_t> rules_bin, bool unsupported_match);
+  // A member's credentials (the CREDS_CHUNK blob, vl2_rules.hpp), decoded
+  // and compiled here; addr 0 = the gateway's own (published with the view).
+  flatnet_ipc_status creds_set(uint64_t nwid, uint64_t addr, std::span<const uint8_t> blob);
+  flatnet_ipc_status creds_remove(uint64_t nwid, uint64_t addr);
   flatnet_ipc_status member_set(uint64_t nwid, uint64_t addr, uint64_t flags);
   flatnet_ipc_status member_remove(uint64_t nwid, uint64_t addr);
   // The 48-byte shared key; copied into a PeerKeyset, the caller wipes its copy.
@@ -226,6 +241,7 @@ class Vl2Tables {
   uint32_t macs() const { return n_macs_; }
   uint32_t macs_of(uint64_t nwid) const;
   uint32_t keys() const { return n_keys_; }
+  uint32_t creds_count() const { return n_creds_; }
   const Vl2TableCounters& counters() const { return ctr_; }
   rte_rcu_qsbr* qsbr() const { return qsbr_; }
 
@@ -255,6 +271,8 @@ class Vl2Tables {
   rte_hash* macs_ = nullptr;
   rte_hash* keys_ = nullptr;
   rte_hash* groups_ = nullptr;
+  rte_hash* creds_ = nullptr;   // (slot, member) -> CompiledCreds*
+  std::atomic<uint32_t> creds_per_slot_[kMaxNetworks] = {};
   rte_ring* learn_ = nullptr;
   std::atomic<const NetworkView*> nets_[kMaxNetworks] = {};
   std::atomic<unsigned> high_slot_{0};  // readers scan slots below it
@@ -262,7 +280,7 @@ class Vl2Tables {
   // Writer-private: the MAC table's per-network LRU (oldest out on a flood)
   // and ageing, indexed by the hash's key position.
   std::unique_ptr<MacLru> lru_;
-  uint32_t n_members_ = 0, n_macs_ = 0, n_keys_ = 0, n_groups_ = 0;
+  uint32_t n_members_ = 0, n_macs_ = 0, n_keys_ = 0, n_groups_ = 0, n_creds_ = 0;
   uint32_t cap_members_ = 0, cap_macs_ = 0, cap_keys_ = 0, cap_groups_ = 0;
   uint32_t mac_age_s_ = 300;
   uint32_t dq_size_ = 0, retired_ = 0;
@@ -271,6 +289,8 @@ class Vl2Tables {
   std::atomic<uint64_t> ring_full_{0};  // relaxed: a count bumped by several workers
   // RULES_CHUNK commands being gathered, per network (writer only).
   std::unordered_map<uint64_t, std::vector<uint8_t>> rules_staging_;
+  // CREDS_CHUNK commands being gathered, per (network, member).
+  std::map<std::pair<uint64_t, uint64_t>, std::vector<uint8_t>> creds_staging_;
   std::string name_;
 };
 

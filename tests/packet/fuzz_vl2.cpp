@@ -7,8 +7,10 @@
 // that waits for fragments), bit 5 the rest is a raw fragment datagram
 // (bytes 0.. as received, joined with earlier heads of the same id). Otherwise the rest is the VL1 packet from byte 27
 // (verb and payload) that the target armors as the sender would, so the
-// frame parsers behind the MAC check are reached. Invariant: every packet
-// goes to the LAN, is punted, or is counted as a drop.
+// frame parsers behind the MAC check are reached. The rules TEE every frame,
+// and credentials with capabilities that WATCH and REDIRECT are installed,
+// so the rules' outputs are reached too. Invariant: every packet goes to the
+// LAN, is punted, redirected, or is counted as a drop.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -25,6 +27,7 @@
 
 #include "crypto/armor.hpp"
 #include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/ipc/vl2_commands.hpp"
 #include "dataplane/wire/rules.hpp"
 #include "dataplane/wire/vl1.hpp"
 #include "tests/packet/fuzz_eal.hpp"
@@ -120,6 +123,11 @@ World* world() {
         fill(m);
         r.push_back(m);
       };
+      // A TEE of every frame's first 64 bytes to the bridge (rule outputs, vl2_forward).
+      Rule tee = Rule::action(RuleType::kActionTee);
+      tee.address = kPeers[1];
+      tee.fwd_length = 64;
+      r.push_back(tee);
       match(RuleType::kMatchIpv4Dest, [](Rule& m) { m.ip[0] = 10; m.ip[1] = 9; m.ip_mask = 16; });
       r.push_back(Rule::action(RuleType::kActionDrop));
       match(RuleType::kMatchIpDestPortRange, [](Rule& m) { m.range = {7, 9}; });
@@ -140,6 +148,27 @@ World* world() {
       wire::Writer w(bin);
       wire::write_rules(w, r);
       if (x->t->rules_set(kNw, bin, false) != FLATNET_IPC_OK) std::abort();
+      // Credentials (tags, and capabilities that WATCH and REDIRECT): ours
+      // for encap, the member's for decap, installed through CREDS_CHUNK.
+      r.clear();
+      match(RuleType::kMatchTagsBitwiseXor, [](Rule& m) { m.tag_id = 1; m.tag_value = 0; });
+      match(RuleType::kMatchEthertype, [](Rule& m) { m.ethertype = 0x0806; });
+      Rule watch = Rule::action(RuleType::kActionWatch);
+      watch.address = kPeers[0];
+      r.push_back(watch);
+      match(RuleType::kMatchTagSender, [](Rule& m) { m.tag_id = 1; m.tag_value = 5; });
+      Rule redirect = Rule::action(RuleType::kActionRedirect);
+      redirect.address = kPeers[1];
+      r.push_back(redirect);
+      r.push_back(Rule::action(RuleType::kActionAccept));
+      flatnet::ipc::vl2::Credentials c;
+      c.tags = {{1, 5}, {2, 9}};
+      c.caps.push_back({1, {}});
+      wire::Writer cw(c.caps[0].rules);
+      wire::write_rules(cw, r);
+      for (uint64_t a : {uint64_t(0), kPeers[0]})
+        for (const auto& cmd : flatnet::ipc::vl2::creds(kNw, a, c))
+          if (x->t->apply(cmd) != FLATNET_IPC_OK) std::abort();
     }
     for (int i = 0; i < 4; ++i) x->keys[i] = std::make_unique<flatnet::crypto::PeerKeys>(key_for(kPeers[i]));
     x->port.tables = x->t.get();
@@ -157,7 +186,8 @@ World* world() {
 }
 
 uint64_t accounted(const World& x) {
-  return x.c.drops_total() + x.c.vl2_decap_frames + x.c.vl2_decap_punted + x.c.vl2_reasm_held;
+  return x.c.drops_total() + x.c.vl2_decap_frames + x.c.vl2_decap_punted + x.c.vl2_reasm_held +
+         x.c.vl2_rules_redirects;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // attach, back-pressure from a full ring, and retries after a refusal.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -244,6 +245,67 @@ TEST(Vl2Reconciler, TwoNetworksInTheirOwnSeqSpaces) {
   EXPECT_EQ(r0.stats().in_flight + r1.stats().in_flight, 0u);
   EXPECT_TRUE(m.networks.count(kNwid) && m.networks.count(kNwid + 1));
   EXPECT_EQ(m.keys.size(), 2u);  // installed once, by the first
+}
+
+}  // namespace
+}  // namespace flatnet::control::boundary
+
+namespace flatnet::control::boundary {
+namespace {
+
+// The caps/tags part (vl2_reconciler_creds.cpp): ours (key 0) and a member's
+// sent as CREDS_CHUNK pieces, nothing again when unchanged, a change sent
+// again, a member's dropped with CREDS_DELETE, all re-sent after an attach.
+TEST(Vl2ReconcilerCreds, SentChangedDeletedAndReinstalled) {
+  auto count = [](const Model& m, uint16_t type) { return std::count(m.types.begin(), m.types.end(), type); };
+  Vl2Reconciler r;
+  Model m;
+  Vl2Desired d = two_members();
+  ipc::vl2::Credentials ours;
+  ours.tags = {{1, 10}, {2, 20}};
+  ours.caps.push_back({7, std::vector<uint8_t>(40, 0x01)});  // 40 bytes: two chunks with the tags
+  ipc::vl2::Credentials theirs;
+  theirs.tags = {{1, 11}};
+  d.creds[0] = ours;
+  d.creds[kA] = theirs;
+  r.set_desired(d);
+  r.attached();
+  pump(r, m, 1);
+  const auto first = count(m, FLATNET_IPC_CMD_VL2_CREDS_CHUNK);
+  EXPECT_EQ(first, long(ipc::vl2::creds(kNwid, 0, ours).size() + ipc::vl2::creds(kNwid, kA, theirs).size()));
+  EXPECT_EQ(r.stats().pending, 0u);
+  pump(r, m, 2);
+  EXPECT_EQ(count(m, FLATNET_IPC_CMD_VL2_CREDS_CHUNK), first);  // unchanged: nothing
+  d.creds[kA].tags[0].value = 12;
+  r.set_desired(d);
+  pump(r, m, 3);
+  EXPECT_EQ(count(m, FLATNET_IPC_CMD_VL2_CREDS_CHUNK), first + 1);  // only the changed one
+  d.creds.erase(kA);
+  r.set_desired(d);
+  pump(r, m, 4);
+  EXPECT_EQ(count(m, FLATNET_IPC_CMD_VL2_CREDS_DELETE), 1);
+  m.types.clear();
+  r.attached();
+  pump(r, m, 5);
+  EXPECT_EQ(count(m, FLATNET_IPC_CMD_VL2_CREDS_CHUNK), long(ipc::vl2::creds(kNwid, 0, ours).size()));
+}
+
+// A refused CREDS_CHUNK is forgotten as installed and sent again after the delay.
+TEST(Vl2ReconcilerCreds, RefusedIsRetried) {
+  Vl2Reconciler r;
+  Model m;
+  Vl2Desired d = two_members();
+  d.creds[kB].tags = {{3, 4}};
+  r.set_desired(d);
+  r.attached();
+  m.refuse_type = FLATNET_IPC_CMD_VL2_CREDS_CHUNK;
+  pump(r, m, 1);
+  EXPECT_EQ(r.stats().failures, 1u);
+  EXPECT_EQ(r.stats().pending, 1u);
+  m.types.clear();
+  pump(r, m, 1 + Vl2Reconciler::kRetryMs);
+  EXPECT_EQ(std::count(m.types.begin(), m.types.end(), FLATNET_IPC_CMD_VL2_CREDS_CHUNK), 1);
+  EXPECT_EQ(r.stats().pending, 0u);
 }
 
 }  // namespace
