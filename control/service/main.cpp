@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
-  bool no_api = false, no_controller = false, tap_offload = false;
+  bool no_api = false, no_controller = false, tap_offload = false,
+       no_tap_gro = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
   app.add_option("--udp", udp, "kernel UDP backend: bind ip:port (a bare IPv4 address: the primary port)");
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
                  "bridge mode: enslave every joined network's tap to this Linux bridge");
   app.add_flag("--tap-offload", tap_offload,
                "taps with the vnet header and TSO: TCP super-frames from the kernel, cut here");
+  app.add_flag("--no-tap-gro", no_tap_gro,
+               "with --tap-offload: write every frame to the tap on its own (no super-frames)");
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   // The UDP backend's batching and offloads, each on by default; turning
@@ -129,6 +132,7 @@ int main(int argc, char** argv) {
   }
   opt.bridge = bridge;
   opt.tap_offload = tap_offload;
+  opt.tap_gro = !no_tap_gro;
 
   std::unique_ptr<ControllerHost> controller;
   if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {

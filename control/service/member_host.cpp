@@ -370,6 +370,18 @@ void MemberHost::flush(uint64_t now) {
     if (it == ports_.end() || !it->second.tap) {
       tap_tx_dropped_ += j - i;
     } else {
+      if (it->second.tap->vnet_hdr_len() && opt_.tap_gro) {
+        // Runs of one TCP flow become one super-frame write (gro.hpp).
+        gro_.coalesce(views, &gro_out_);
+        int err = 0;
+        const size_t n = it->second.tap->write_burst(0, gro_out_, &err);
+        size_t frames = 0;
+        for (size_t k = 0; k < n; ++k) frames += gro_.frames_of(k);
+        tap_tx_ += frames;
+        tap_tx_dropped_ += views.size() - frames;
+        i = j;
+        continue;
+      }
       if (const size_t hl = it->second.tap->vnet_hdr_len()) {
         // Each frame behind a zeroed vnet header (no GSO, checksums done):
         // copied once into tx_, sized first so the views stay valid.
@@ -473,6 +485,14 @@ std::vector<MetricSample> MemberHost::metrics() const {
     "TCP super-frames from the taps cut into frames (tap offload)");
   c("flatnet_member_tap_rx_bad_total", tap_rx_bad_gso_,
     "tap frames with a vnet header we could not use (malformed, unsupported GSO), dropped");
+  const port::GroCounters& g = gro_.counters();
+  c("flatnet_member_tap_gro_writes_total", g.out,
+    "tap writes with the write-side GRO (super-frames and frames as they are)");
+  c("flatnet_member_tap_gro_super_frames_total", g.super_frames,
+    "tap writes that carried two or more TCP frames as one super-frame");
+  c("flatnet_member_tap_gro_merged_frames_total", g.merged, "frames written inside super-frames");
+  c("flatnet_member_tap_gro_bad_checksum_total", g.bad_checksum,
+    "TCP frames to a tap not merged for a wrong IP/TCP checksum (written as they are)");
   c("flatnet_member_sync_errors_total", sync_errors_,
     "link, address or route changes the kernel refused");
   // The member's counters, but its network count is a gauge.

@@ -32,6 +32,7 @@
 
 #include "control/service/network_status.hpp"
 #include "control/core/core.hpp"
+#include "control/port/gro.hpp"
 #include "control/port/managed.hpp"
 #include "control/port/netlink.hpp"
 #include "control/port/tap.hpp"
@@ -48,6 +49,10 @@ struct MemberHostOptions {
   // hands over TCP super-frames of up to 64 KiB (one read instead of ~20),
   // split here into frames of the network's MTU (control/port/vnet_hdr).
   bool tap_offload = false;
+  // With tap_offload: frames to a tap coalesced per TCP flow into
+  // super-frames (control/port/gro), one write each; off, every frame is
+  // written on its own behind an empty vnet header.
+  bool tap_gro = true;
   // A gateway (docs/gateway.md): the network its data plane's LAN port
   // bridges gets no tap -- the data plane carries its frames.
   uint64_t bridged_network = 0;
@@ -134,6 +139,8 @@ class MemberHost {
   std::vector<uint8_t> rx_;        // burst() frames' worth of read buffer
   std::vector<uint8_t> split_;     // tap_offload: a super-frame cut into frames
   std::vector<uint8_t> tx_;        // tap_offload: frames behind their vnet header
+  port::TapGro gro_;               // tap_offload + tap_gro: the writes' coalescer
+  std::vector<port::FrameView> gro_out_;
   // Counters (/metrics).
   uint64_t tap_rx_ = 0, tap_tx_ = 0, tap_tx_dropped_ = 0, tap_rx_errors_ = 0, sync_errors_ = 0;
   uint64_t tap_rx_gso_ = 0, tap_rx_bad_gso_ = 0;

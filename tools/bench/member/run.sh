@@ -25,7 +25,7 @@
 #     +-- [fnp-c] eth0 10.99.0.13     flatnetd member c (fresh identity), 10.99.100.13
 #     +-- [fnp-d] eth0 10.99.0.14     flatnetd member d (fresh identity), 10.99.100.14
 #     +-- [fnp-e], [fnp-f] .15, .16    flatnetd members e, f for flatnet-plain
-#     +-- [fnp-g] .. [fnp-l] .17 .. .22 flatnet-nogso, -nogro, -tso (only when asked for)
+#     +-- [fnp-g] .. [fnp-n] .17 .. .24 flatnet-nogso, -nogro, -tso, -gro (only when asked for)
 # The planet and the root/a/b identities are the committed stock test vectors
 # (../shared/vectors/zerotier-1.14.1); c and d get identities made by the stock
 # zerotier-idtool. All four members run at once (idle ones cost ~nothing);
@@ -41,7 +41,9 @@
 #                   flatnet-plain: flatnetd with its UDP batching, GSO and GRO off
 #                   (--udp-batch 1 --no-udp-gso --no-udp-gro), members e and f;
 #                   also (not by default) flatnet-nogso (g, h), flatnet-nogro (i, j) and
-#                   flatnet-tso (k, l: flatnetd --tap-offload, the tap's TSO/checksum offload)
+#                   flatnet-tso (k, l: flatnetd --tap-offload --no-tap-gro, the tap's TSO/checksum
+#                   offload on reads only) and flatnet-gro (m, n: --tap-offload, TSO reads and
+#                   write-side GRO: TCP super-frames written to the tap)
 #   --ns-prefix P   namespaces are named P-* instead of fnp-* (two runs at once on one
 #                   machine, e.g. two helpers' branches; their numbers then share the CPU)
 #   --keep          leave namespaces and daemons up at the end (then: run.sh --down)
@@ -101,19 +103,20 @@ PORT=9993
 IPERF_PORT=5201
 declare -A UIP=([root]=10.99.0.1 [a]=10.99.0.11 [b]=10.99.0.12 [c]=10.99.0.13 [d]=10.99.0.14
                 [e]=10.99.0.15 [f]=10.99.0.16 [g]=10.99.0.17 [h]=10.99.0.18 [i]=10.99.0.19
-                [j]=10.99.0.20 [k]=10.99.0.21 [l]=10.99.0.22)
+                [j]=10.99.0.20 [k]=10.99.0.21 [l]=10.99.0.22 [m]=10.99.0.23 [n]=10.99.0.24)
 declare -A ZIP=([a]=10.99.100.11 [b]=10.99.100.12 [c]=10.99.100.13 [d]=10.99.100.14
                 [e]=10.99.100.15 [f]=10.99.100.16 [g]=10.99.100.17 [h]=10.99.100.18
-                [i]=10.99.100.19 [j]=10.99.100.20 [k]=10.99.100.21 [l]=10.99.100.22)
+                [i]=10.99.100.19 [j]=10.99.100.20 [k]=10.99.100.21 [l]=10.99.100.22
+                [m]=10.99.100.23 [n]=10.99.100.24)
 # flatnetd setups: client node, server node, extra flatnetd arguments
 declare -A FN_CLIENT=([flatnet]=c [flatnet-plain]=e [flatnet-nogso]=g [flatnet-nogro]=i
-                      [flatnet-tso]=k)
+                      [flatnet-tso]=k [flatnet-gro]=m)
 declare -A FN_SERVER=([flatnet]=d [flatnet-plain]=f [flatnet-nogso]=h [flatnet-nogro]=j
-                      [flatnet-tso]=l)
+                      [flatnet-tso]=l [flatnet-gro]=n)
 declare -A FN_ARGS=([flatnet]="" [flatnet-plain]="--udp-batch 1 --no-udp-gso --no-udp-gro"
                     [flatnet-nogso]="--no-udp-gso" [flatnet-nogro]="--no-udp-gro"
-                    [flatnet-tso]="--tap-offload")
-FN_SETUPS=(flatnet flatnet-tso flatnet-plain flatnet-nogso flatnet-nogro)
+                    [flatnet-tso]="--tap-offload --no-tap-gro" [flatnet-gro]="--tap-offload")
+FN_SETUPS=(flatnet flatnet-tso flatnet-gro flatnet-plain flatnet-nogso flatnet-nogro)
 
 # ---- processes and namespaces we made (recorded, checked by start time) ----
 proc_field() { # proc_field <pid> <n>: field n (1-based, after "(comm)") of /proc/<pid>/stat
