@@ -97,7 +97,7 @@ size_t TapGro::emit(const Item& it, uint8_t* at) const {
   const Seg& h = segs_[it.head];
   if (it.count == 1) {
     std::memset(at, 0, kVnetHdrLen);
-    std::memcpy(at + kVnetHdrLen, h.f, h.len);
+    if (h.len) std::memcpy(at + kVnetHdrLen, h.f, h.len);
     return kVnetHdrLen + h.len;
   }
   VnetHdr v;
