@@ -35,7 +35,7 @@ struct DaemonOptions {
   std::vector<uint64_t> ping_targets;  // --ping: ECHO these once a second, log replies
   int api_wait_ms = 2000;              // StatusSource: longest wait for the loop's mutex
   std::string bridge;                  // bridge mode: enslave the member's taps to this bridge
-  bool tap_offload = false;            // vnet header + TSO on the taps (member_host.hpp)
+  bool tap_offload = false;            // vnet header + TSO on the taps (member_host.hpp; flatnetd: on)
   bool tap_gro = true;                 // with tap_offload: write-side GRO (member_host.hpp)
 };
 

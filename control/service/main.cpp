@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
-  bool no_api = false, no_controller = false, tap_offload = false,
+  bool no_api = false, no_controller = false, tap_offload = true,
        no_tap_gro = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
@@ -44,10 +44,13 @@ int main(int argc, char** argv) {
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
   app.add_option("--bridge", bridge,
                  "bridge mode: enslave every joined network's tap to this Linux bridge");
-  app.add_flag("--tap-offload", tap_offload,
-               "taps with the vnet header and TSO: TCP super-frames from the kernel, cut here");
+  // The tap's offloads are on by default: they halved the receiver's CPU per
+  // bit (docs/bench-member.md §7); the flags are for measuring them.
+  app.add_flag("--tap-offload,!--no-tap-offload", tap_offload,
+               "taps with the vnet header, TSO and write-side GRO (default on): TCP super-frames "
+               "from the kernel cut here, runs of a flow written as super-frames");
   app.add_flag("--no-tap-gro", no_tap_gro,
-               "with --tap-offload: write every frame to the tap on its own (no super-frames)");
+               "with the tap offload: write every frame to the tap on its own (no super-frames)");
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   // The UDP backend's batching and offloads, each on by default; turning

@@ -48,6 +48,8 @@ struct MemberHostOptions {
   // IFF_VNET_HDR with TSO4/TSO6 and checksum offload on the taps: the kernel
   // hands over TCP super-frames of up to 64 KiB (one read instead of ~20),
   // split here into frames of the network's MTU (control/port/vnet_hdr).
+  // On by default in flatnetd (main.cpp); off here for hosts that build
+  // options by hand (gateway host, tests).
   bool tap_offload = false;
   // With tap_offload: frames to a tap coalesced per TCP flow into
   // super-frames (control/port/gro), one write each; off, every frame is
