@@ -51,6 +51,11 @@ int main(int argc, char** argv) {
                "from the kernel cut here, runs of a flow written as super-frames");
   app.add_flag("--no-tap-gro", no_tap_gro,
                "with the tap offload: write every frame to the tap on its own (no super-frames)");
+  unsigned tap_queues = 0;
+  app.add_option("--tap-queues", tap_queues,
+                 "tap queues, each read and written by its own I/O thread (0: the loop's thread "
+                 "does the tap I/O on one queue)")
+      ->check(CLI::Range(0u, 16u));
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   // The UDP backend's batching and offloads, each on by default; turning
@@ -136,6 +141,7 @@ int main(int argc, char** argv) {
   opt.bridge = bridge;
   opt.tap_offload = tap_offload;
   opt.tap_gro = !no_tap_gro;
+  opt.tap_queues = tap_queues;
 
   std::unique_ptr<ControllerHost> controller;
   if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {

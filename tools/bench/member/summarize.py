@@ -18,7 +18,7 @@ import sys
 # The order of the table and plot; a setup not listed here (one added to
 # run.sh later) follows in the order of the results.
 SETUPS = ["veth", "stock", "flatnet", "flatnet-tso", "flatnet-gro", "flatnet-nooffload",
-          "flatnet-mq", "flatnet-plain", "flatnet-nogso", "flatnet-nogro"]
+          "flatnet-mq", "flatnet-io1", "flatnet-plain", "flatnet-nogso", "flatnet-nogro"]
 
 
 def spread(values):
