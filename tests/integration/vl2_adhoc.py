@@ -12,9 +12,12 @@ one bridge (vl2_net.py). Checks, each bounded:
     `flatnet listnetworks` and `get <nwid> ip4` show it;
  3. ARP and ping A -> B, A -> C, C -> B over the virtual network (A's
     neighbour entry for B is B's member MAC);
- 4. TCP: a 4 MiB transfer A -> B (python sockets), all bytes arrive; C
-    runs with --tap-offload (vnet header, TSO): C -> B (the kernel's
-    super-frames cut by C) and A -> C arrive whole too;
+ 4. TCP: a 4 MiB transfer A -> B (python sockets), all bytes arrive. A
+    and B run with the tap offload (flatnetd's default: vnet header, TSO
+    super-frames cut by the sender, runs of a flow written to B's tap as
+    super-frames by its GRO), A with two tap queues and an I/O thread each
+    (--tap-queues 2); C runs with --no-tap-offload (a plain tap): C -> B
+    and A -> C arrive whole too;
  5. B restarted: its network comes back from networks.d (no join), the
     tap back up with its address, and A pings B again; the tap of a
     stopped flatnetd is gone;
@@ -47,8 +50,10 @@ class Test(Nodes):
         self.ips = underlay(self.prefix, 91, names, self.created)
         self.addr = planet_for(self.idtool, self.work, names, "r", self.ips["r"])
         for n in names:
-            # A and B: the tap offload (the default); C a plain tap.
-            self.start_node(n, extra=["--no-tap-offload"] if n == "c" else [])
+            # A and B: the tap offload (the default), A with two tap queues
+            # and an I/O thread each (--tap-queues); C a plain tap.
+            extra = {"a": ["--tap-queues", "2"], "c": ["--no-tap-offload"]}
+            self.start_node(n, extra=extra.get(n, []))
         members = ["a", "b", "c"]
 
         # 1. join
