@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   app.add_option("--bridge", bridge,
                  "bridge mode: enslave every joined network's tap to this Linux bridge");
   // The tap's offloads are on by default: they halved the receiver's CPU per
-  // bit (docs/bench-member.md §7); the flags are for measuring them.
+  // bit (docs/bench-member.md, "The tap port's speed"); the flags are for measuring them.
   app.add_flag("--tap-offload,!--no-tap-offload", tap_offload,
                "taps with the vnet header, TSO and write-side GRO (default on): TCP super-frames "
                "from the kernel cut here, runs of a flow written as super-frames");

@@ -37,17 +37,18 @@
 #   --out DIR       results (default /tmp/fnp-bench-member): results.jsonl, logs/, summary
 #   --reps N        runs per setup and stream count (default 5)
 #   --seconds S     iperf3 -t (default 10)
-#   --setups LIST   comma-separated subset of veth,stock,flatnet,flatnet-nooffload,flatnet-plain
-#                   (default all); flatnet: flatnetd's defaults (the tap offload: vnet header,
-#                   TSO reads, GRO writes); flatnet-nooffload (o, p): a plain tap
+#   --setups LIST   comma-separated subset of veth,stock,flatnet,flatnet-io1,flatnet-nooffload,
+#                   flatnet-plain (default all); flatnet: flatnetd's defaults (the tap offload:
+#                   vnet header, TSO reads, GRO writes); flatnet-io1 (s, t): the same with the
+#                   tap's I/O on a thread of its own (--tap-queues 1); flatnet-nooffload (o, p):
+#                   a plain tap
 #                   (--no-tap-offload, the default before session 6); flatnet-plain: flatnetd
 #                   with its UDP batching, GSO and GRO off (--udp-batch 1 --no-udp-gso
 #                   --no-udp-gro), members e and f; also (not by default) flatnet-nogso (g, h),
 #                   flatnet-nogro (i, j), flatnet-tso (k, l: --no-tap-gro, TSO reads but every
 #                   frame written on its own) and flatnet-gro (m, n: --tap-offload, the same as
 #                   flatnet's defaults, named for comparisons), flatnet-mq (q, r: --tap-queues 2,
-#                   a two-queue tap with an I/O thread per queue) and flatnet-io1 (s, t:
-#                   --tap-queues 1, one queue with its own I/O thread)
+#                   a two-queue tap with an I/O thread per queue)
 #   --ns-prefix P   namespaces are named P-* instead of fnp-* (two runs at once on one
 #                   machine, e.g. two helpers' branches; their numbers then share the CPU)
 #   --keep          leave namespaces and daemons up at the end (then: run.sh --down)
@@ -67,7 +68,7 @@ VECTORS=$REPO/../shared/vectors/zerotier-1.14.1
 OUT=/tmp/fnp-bench-member
 REPS=5
 SECONDS_RUN=10
-SETUPS=veth,stock,flatnet,flatnet-nooffload,flatnet-plain
+SETUPS=veth,stock,flatnet,flatnet-io1,flatnet-nooffload,flatnet-plain
 KEEP=0
 DOWN=0
 NSP=fnp
