@@ -7,9 +7,16 @@
 //   run        the member's timers; every kSubscriptionsMs the taps'
 //              multicast groups -> Member::set_subscriptions, and the
 //              managed addresses/routes re-checked
-//   flush      what the member produced: frames -> their tap (in bursts),
-//              config events -> MTU, managed addresses/routes, the .conf
-//              file; status events -> link up (OK) or down (anything else)
+//   flush      what the member produced: frames -> their tap (in bursts;
+//              with the tap offload, runs of a TCP flow as one GSO
+//              super-frame each, control/port/gro), config events -> MTU,
+//              managed addresses/routes, the .conf file; status events ->
+//              link up (OK) or down (anything else)
+//
+// With tap_queues > 0 the tap's reads and writes happen on one I/O thread
+// per queue (tap_io.hpp): poll_taps then drains their rings and flush
+// queues each write on its flow's queue; everything else stays on the
+// loop's thread.
 //
 // A tap is opened on join, named as stock names it (naming.hpp: devicemap,
 // then zt<base32>), with the member's MAC (§5.2), MTU 2800 until a config
