@@ -113,6 +113,7 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.direct_addresses = backend_->local_addresses();
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
   member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload,
+                                                           opt_.tap_gro, opt_.tap_queues,
                                                            backend_->lan_network(), backend_->lan_vlan_networks()},
                                          *core_,
                                          [this](LogLevel l, const std::string& t) { log(l, t); });

@@ -35,7 +35,9 @@ struct DaemonOptions {
   std::vector<uint64_t> ping_targets;  // --ping: ECHO these once a second, log replies
   int api_wait_ms = 2000;              // StatusSource: longest wait for the loop's mutex
   std::string bridge;                  // bridge mode: enslave the member's taps to this bridge
-  bool tap_offload = false;            // vnet header + TSO on the taps (member_host.hpp)
+  bool tap_offload = false;            // vnet header + TSO on the taps (member_host.hpp; flatnetd: on)
+  bool tap_gro = true;                 // with tap_offload: write-side GRO (member_host.hpp)
+  unsigned tap_queues = 0;             // tap queues with an I/O thread each; 0 none (member_host.hpp)
 };
 
 class Daemon final : public StatusSource, public NetworkSource {

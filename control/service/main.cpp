@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   SettingsLayer cli;
   std::optional<uint16_t> port;
   std::string planet, level;
-  bool no_api = false, no_controller = false, tap_offload = false;
+  bool no_api = false, no_controller = false, tap_offload = true,
+       no_tap_gro = false;
   app.add_option("-H,--home", home, "home directory (identity, planet, moons.d, peers.d)");
   app.add_option("-c,--config", config_file, "flatnet JSON config file");
   app.add_option("--udp", udp, "kernel UDP backend: bind ip:port (a bare IPv4 address: the primary port)");
@@ -43,8 +44,18 @@ int main(int argc, char** argv) {
   app.add_flag("--no-api", no_api, "do not start the local HTTP API");
   app.add_option("--bridge", bridge,
                  "bridge mode: enslave every joined network's tap to this Linux bridge");
-  app.add_flag("--tap-offload", tap_offload,
-               "taps with the vnet header and TSO: TCP super-frames from the kernel, cut here");
+  // The tap's offloads are on by default: they halved the receiver's CPU per
+  // bit (docs/bench-member.md, "The tap port's speed"); the flags are for measuring them.
+  app.add_flag("--tap-offload,!--no-tap-offload", tap_offload,
+               "taps with the vnet header, TSO and write-side GRO (default on): TCP super-frames "
+               "from the kernel cut here, runs of a flow written as super-frames");
+  app.add_flag("--no-tap-gro", no_tap_gro,
+               "with the tap offload: write every frame to the tap on its own (no super-frames)");
+  unsigned tap_queues = 0;
+  app.add_option("--tap-queues", tap_queues,
+                 "tap queues, each read and written by its own I/O thread (0: the loop's thread "
+                 "does the tap I/O on one queue)")
+      ->check(CLI::Range(0u, 16u));
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   // The UDP backend's batching and offloads, each on by default; turning
@@ -129,6 +140,8 @@ int main(int argc, char** argv) {
   }
   opt.bridge = bridge;
   opt.tap_offload = tap_offload;
+  opt.tap_gro = !no_tap_gro;
+  opt.tap_queues = tap_queues;
 
   std::unique_ptr<ControllerHost> controller;
   if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {

@@ -3,12 +3,15 @@
 
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "control/port/addressing.hpp"
+#include "control/port/flow.hpp"
 #include "control/port/naming.hpp"
 #include "control/port/subscriptions.hpp"
 #include "control/port/sync.hpp"
@@ -54,11 +57,13 @@ MemberHost::MemberHost(MemberHostOptions opt, Core& core, LogFn log)
       rx_(size_t(opt_.tap_offload ? kSuperBurst : kBurst) * (opt_.tap_offload ? kSuperFrameCap : kFrameCap)),
       split_(opt_.tap_offload ? kMaxSegments * kFrameCap : 0) {
   core_.set_member(member_.get());
+  if (opt_.tap_queues > 0) notify_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
 MemberHost::~MemberHost() {
   core_.set_member(nullptr);
-  ports_.clear();  // each Tap closes: the devices go
+  ports_.clear();  // each Tap closes: the devices go (I/O threads joined first)
+  if (notify_fd_ >= 0) ::close(notify_fd_);
 }
 
 void MemberHost::start(uint64_t now, Actions& out) {
@@ -175,12 +180,16 @@ void MemberHost::open_port(uint64_t nwid, Port& p) {
     o.vnet_hdr = true;
     o.offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
   }
+  o.queues = std::clamp(opt_.tap_queues, 1u, port::kMaxTapQueues);
   p.tap = port::Tap::open(o, &err);
   if (!p.tap) {
     p.error = errno ? errno : EPERM;
     log(LogLevel::kWarn, "network " + port::nwid_hex(nwid) + ": tap " + p.name + ": " + err);
     return;
   }
+  if (opt_.tap_queues > 0 && notify_fd_ >= 0)
+    for (unsigned q = 0; q < p.tap->queues(); ++q)
+      p.io.push_back(std::make_unique<TapQueueIo>(p.tap->fd(q), notify_fd_, frame_cap()));
   // A name stock would not pick by itself (a collision bump) is remembered
   // in the devicemap, so the next start picks it again.
   if (auto m = map->find(port::nwid_hex(nwid));
@@ -296,8 +305,30 @@ void MemberHost::check_subscriptions(uint64_t nwid, Port& p, const std::string* 
 unsigned MemberHost::poll_taps(uint64_t now, unsigned budget, Actions& out) {
   unsigned handled = 0;
   port::FrameSlot slots[kBurst];
+  if (notify_fd_ >= 0) {
+    // Reset first, then drain: frames published after this read signal again.
+    uint64_t v;
+    (void)!::read(notify_fd_, &v, sizeof v);
+  }
+  bool left = false;
   for (auto& [nwid, p] : ports_) {
-    if (!p.tap || handled >= budget) continue;
+    if (!p.tap) continue;
+    if (!p.io.empty()) {
+      // The I/O threads' rings; what the budget leaves waits for the next turn.
+      for (auto& io : p.io) {
+        while (handled < budget) {
+          const port::FrameSlot* s = io->rx().front();
+          if (!s) break;
+          tap_frame(nwid, *p.tap, s->data, s->len, now, out);
+          io->rx().pop();
+          ++tap_rx_;
+          ++handled;
+        }
+        left |= !io->rx().empty();
+      }
+      continue;
+    }
+    if (handled >= budget) continue;
     const size_t want = std::min<size_t>(burst(), budget - handled);
     const size_t cap = frame_cap();
     for (size_t i = 0; i < want; ++i) slots[i] = {rx_.data() + i * cap, uint32_t(cap), 0};
@@ -307,6 +338,10 @@ unsigned MemberHost::poll_taps(uint64_t now, unsigned budget, Actions& out) {
     for (size_t i = 0; i < n; ++i) tap_frame(nwid, *p.tap, slots[i].data, slots[i].len, now, out);
     tap_rx_ += n;
     handled += unsigned(n);
+  }
+  if (left) {
+    const uint64_t one = 1;
+    (void)!::write(notify_fd_, &one, sizeof one);  // the loop comes back at once
   }
   return handled;
 }
@@ -383,7 +418,15 @@ void MemberHost::flush(uint64_t now) {
     if (it == ports_.end() || !it->second.tap) {
       tap_tx_dropped_ += j - i;
     } else {
-      if (const size_t hl = it->second.tap->vnet_hdr_len()) {
+      Port& p = it->second;
+      const size_t hl = p.tap->vnet_hdr_len();
+      std::span<const port::FrameView> writes = views;
+      const bool gro = hl && opt_.tap_gro;
+      if (gro) {
+        // Runs of one TCP flow become one super-frame write (gro.hpp).
+        gro_.coalesce(views, &gro_out_);
+        writes = gro_out_;
+      } else if (hl) {
         // Each frame behind a zeroed vnet header (no GSO, checksums done):
         // copied once into tx_, sized first so the views stay valid.
         size_t total = 0;
@@ -396,10 +439,30 @@ void MemberHost::flush(uint64_t now) {
           at += v.len;  // header and frame
         }
       }
-      int err = 0;
-      const size_t n = it->second.tap->write_burst(0, views, &err);
-      tap_tx_ += n;
-      tap_tx_dropped_ += views.size() - n;  // kernel queue full or link down
+      auto frames_in = [&](size_t k) -> size_t { return gro ? gro_.frames_of(k) : 1; };
+      size_t frames = 0;
+      if (p.io.empty()) {
+        int err = 0;
+        const size_t n = p.tap->write_burst(0, writes, &err);
+        for (size_t k = 0; k < n; ++k) frames += frames_in(k);
+      } else {
+        // Each write to its flow's queue; a full ring drops it (counted).
+        uint32_t kicked = 0;
+        for (size_t k = 0; k < writes.size(); ++k) {
+          const port::FrameView& w = writes[k];
+          const unsigned q = port::flow_queue(w.data + hl, w.len - hl, unsigned(p.io.size()));
+          if (p.io[q]->tx().push(w.data, w.len)) {
+            frames += frames_in(k);
+            kicked |= 1u << q;
+          } else {
+            tap_tx_ring_full_ += frames_in(k);
+          }
+        }
+        for (size_t q = 0; q < p.io.size(); ++q)
+          if (kicked & (1u << q)) p.io[q]->kick();
+      }
+      tap_tx_ += frames;
+      tap_tx_dropped_ += views.size() - frames;  // kernel queue full, ring full or link down
     }
     i = j;
   }
@@ -414,8 +477,9 @@ uint64_t MemberHost::next_deadline() const {
 }
 
 void MemberHost::tap_fds(std::vector<int>& out) const {
+  if (notify_fd_ >= 0) out.push_back(notify_fd_);
   for (const auto& [nwid, p] : ports_)
-    if (p.tap)
+    if (p.tap && p.io.empty())
       for (unsigned q = 0; q < p.tap->queues(); ++q) out.push_back(p.tap->fd(q));
 }
 
@@ -486,6 +550,16 @@ std::vector<MetricSample> MemberHost::metrics() const {
     "TCP super-frames from the taps cut into frames (tap offload)");
   c("flatnet_member_tap_rx_bad_total", tap_rx_bad_gso_,
     "tap frames with a vnet header we could not use (malformed, unsupported GSO), dropped");
+  const port::GroCounters& g = gro_.counters();
+  c("flatnet_member_tap_gro_writes_total", g.out,
+    "tap writes with the write-side GRO (super-frames and frames as they are)");
+  c("flatnet_member_tap_gro_super_frames_total", g.super_frames,
+    "tap writes that carried two or more TCP frames as one super-frame");
+  c("flatnet_member_tap_gro_merged_frames_total", g.merged, "frames written inside super-frames");
+  c("flatnet_member_tap_gro_bad_checksum_total", g.bad_checksum,
+    "TCP frames to a tap not merged for a wrong IP/TCP checksum (written as they are)");
+  c("flatnet_member_tap_tx_ring_full_total", tap_tx_ring_full_,
+    "frames for a tap dropped because its queue's I/O thread ring was full (--tap-queues)");
   c("flatnet_member_sync_errors_total", sync_errors_,
     "link, address or route changes the kernel refused");
   // The member's counters, but its network count is a gauge.

@@ -7,9 +7,16 @@
 //   run        the member's timers; every kSubscriptionsMs the taps'
 //              multicast groups -> Member::set_subscriptions, and the
 //              managed addresses/routes re-checked
-//   flush      what the member produced: frames -> their tap (in bursts),
-//              config events -> MTU, managed addresses/routes, the .conf
-//              file; status events -> link up (OK) or down (anything else)
+//   flush      what the member produced: frames -> their tap (in bursts;
+//              with the tap offload, runs of a TCP flow as one GSO
+//              super-frame each, control/port/gro), config events -> MTU,
+//              managed addresses/routes, the .conf file; status events ->
+//              link up (OK) or down (anything else)
+//
+// With tap_queues > 0 the tap's reads and writes happen on one I/O thread
+// per queue (tap_io.hpp): poll_taps then drains their rings and flush
+// queues each write on its flow's queue; everything else stays on the
+// loop's thread.
 //
 // A tap is opened on join, named as stock names it (naming.hpp: devicemap,
 // then zt<base32>), with the member's MAC (§5.2), MTU 2800 until a config
@@ -33,6 +40,7 @@
 
 #include "control/service/network_status.hpp"
 #include "control/core/core.hpp"
+#include "control/port/gro.hpp"
 #include "control/port/managed.hpp"
 #include "control/port/naming.hpp"
 #include "control/port/netlink.hpp"
@@ -40,6 +48,7 @@
 #include "control/service/member_api.hpp"
 #include "control/service/network_files.hpp"
 #include "control/service/status.hpp"
+#include "control/service/tap_io.hpp"
 
 namespace flatnet::control::service {
 
@@ -49,7 +58,18 @@ struct MemberHostOptions {
   // IFF_VNET_HDR with TSO4/TSO6 and checksum offload on the taps: the kernel
   // hands over TCP super-frames of up to 64 KiB (one read instead of ~20),
   // split here into frames of the network's MTU (control/port/vnet_hdr).
+  // On by default in flatnetd (main.cpp); off here for hosts that build
+  // options by hand (gateway host, tests).
   bool tap_offload = false;
+  // With tap_offload: frames to a tap coalesced per TCP flow into
+  // super-frames (control/port/gro), one write each; off, every frame is
+  // written on its own behind an empty vnet header.
+  bool tap_gro = true;
+  // 0: the core's thread reads and writes the tap (one queue). N >= 1: the
+  // tap opened with N queues (IFF_MULTI_QUEUE when N > 1), each read and
+  // written by its own I/O thread (tap_io.hpp); frames to a tap go to the
+  // queue of their flow (port::flow_queue).
+  unsigned tap_queues = 0;
   // A gateway (docs/gateway.md): the network its data plane's LAN port
   // bridges gets no tap -- the data plane carries its frames.
   uint64_t bridged_network = 0;
@@ -96,7 +116,8 @@ class MemberHost {
   void run(uint64_t now, Actions& out);
   void flush(uint64_t now);
   uint64_t next_deadline() const;
-  // The taps' fds, for the loop's wait.
+  // The taps' fds (with I/O threads: the eventfd they signal), for the
+  // loop's wait.
   void tap_fds(std::vector<int>& out) const;
 
   std::vector<NetworkStatusView> views() const;
@@ -106,6 +127,9 @@ class MemberHost {
  private:
   struct Port {
     std::optional<port::Tap> tap;
+    // --tap-queues: one I/O thread per queue; declared after `tap` so the
+    // threads stop before the queues' fds close.
+    std::vector<std::unique_ptr<TapQueueIo>> io;
     std::string name;
     int ifindex = 0;
     int error = 0;                 // errno of opening/configuring the tap
@@ -142,9 +166,12 @@ class MemberHost {
   std::vector<uint8_t> rx_;        // burst() frames' worth of read buffer
   std::vector<uint8_t> split_;     // tap_offload: a super-frame cut into frames
   std::vector<uint8_t> tx_;        // tap_offload: frames behind their vnet header
+  int notify_fd_ = -1;             // tap_queues: eventfd the I/O threads wake the loop with
+  port::TapGro gro_;               // tap_offload + tap_gro: the writes' coalescer
+  std::vector<port::FrameView> gro_out_;
   // Counters (/metrics).
   uint64_t tap_rx_ = 0, tap_tx_ = 0, tap_tx_dropped_ = 0, tap_rx_errors_ = 0, sync_errors_ = 0;
-  uint64_t tap_rx_gso_ = 0, tap_rx_bad_gso_ = 0;
+  uint64_t tap_rx_gso_ = 0, tap_rx_bad_gso_ = 0, tap_tx_ring_full_ = 0;
 };
 
 // Blocks up to `ms` until `backend_fd` or one of `fds` is readable.

@@ -25,7 +25,7 @@
 #     +-- [fnp-c] eth0 10.99.0.13     flatnetd member c (fresh identity), 10.99.100.13
 #     +-- [fnp-d] eth0 10.99.0.14     flatnetd member d (fresh identity), 10.99.100.14
 #     +-- [fnp-e], [fnp-f] .15, .16    flatnetd members e, f for flatnet-plain
-#     +-- [fnp-g] .. [fnp-l] .17 .. .22 flatnet-nogso, -nogro, -tso (only when asked for)
+#     +-- [fnp-g] .. [fnp-t] .17 .. .30 flatnet-nogso, -nogro, -tso, -gro, -nooffload, -mq, -io1
 # The planet and the root/a/b identities are the committed stock test vectors
 # (../shared/vectors/zerotier-1.14.1); c and d get identities made by the stock
 # zerotier-idtool. All four members run at once (idle ones cost ~nothing);
@@ -37,11 +37,18 @@
 #   --out DIR       results (default /tmp/fnp-bench-member): results.jsonl, logs/, summary
 #   --reps N        runs per setup and stream count (default 5)
 #   --seconds S     iperf3 -t (default 10)
-#   --setups LIST   comma-separated subset of veth,stock,flatnet,flatnet-plain (default all);
-#                   flatnet-plain: flatnetd with its UDP batching, GSO and GRO off
-#                   (--udp-batch 1 --no-udp-gso --no-udp-gro), members e and f;
-#                   also (not by default) flatnet-nogso (g, h), flatnet-nogro (i, j) and
-#                   flatnet-tso (k, l: flatnetd --tap-offload, the tap's TSO/checksum offload)
+#   --setups LIST   comma-separated subset of veth,stock,flatnet,flatnet-io1,flatnet-nooffload,
+#                   flatnet-plain (default all); flatnet: flatnetd's defaults (the tap offload:
+#                   vnet header, TSO reads, GRO writes); flatnet-io1 (s, t): the same with the
+#                   tap's I/O on a thread of its own (--tap-queues 1); flatnet-nooffload (o, p):
+#                   a plain tap
+#                   (--no-tap-offload, the default before session 6); flatnet-plain: flatnetd
+#                   with its UDP batching, GSO and GRO off (--udp-batch 1 --no-udp-gso
+#                   --no-udp-gro), members e and f; also (not by default) flatnet-nogso (g, h),
+#                   flatnet-nogro (i, j), flatnet-tso (k, l: --no-tap-gro, TSO reads but every
+#                   frame written on its own) and flatnet-gro (m, n: --tap-offload, the same as
+#                   flatnet's defaults, named for comparisons), flatnet-mq (q, r: --tap-queues 2,
+#                   a two-queue tap with an I/O thread per queue)
 #   --ns-prefix P   namespaces are named P-* instead of fnp-* (two runs at once on one
 #                   machine, e.g. two helpers' branches; their numbers then share the CPU)
 #   --keep          leave namespaces and daemons up at the end (then: run.sh --down)
@@ -61,7 +68,7 @@ VECTORS=$REPO/../shared/vectors/zerotier-1.14.1
 OUT=/tmp/fnp-bench-member
 REPS=5
 SECONDS_RUN=10
-SETUPS=veth,stock,flatnet,flatnet-plain
+SETUPS=veth,stock,flatnet,flatnet-io1,flatnet-nooffload,flatnet-plain
 KEEP=0
 DOWN=0
 NSP=fnp
@@ -101,19 +108,28 @@ PORT=9993
 IPERF_PORT=5201
 declare -A UIP=([root]=10.99.0.1 [a]=10.99.0.11 [b]=10.99.0.12 [c]=10.99.0.13 [d]=10.99.0.14
                 [e]=10.99.0.15 [f]=10.99.0.16 [g]=10.99.0.17 [h]=10.99.0.18 [i]=10.99.0.19
-                [j]=10.99.0.20 [k]=10.99.0.21 [l]=10.99.0.22)
+                [j]=10.99.0.20 [k]=10.99.0.21 [l]=10.99.0.22 [m]=10.99.0.23 [n]=10.99.0.24
+                [o]=10.99.0.25 [p]=10.99.0.26 [q]=10.99.0.27 [r]=10.99.0.28 [s]=10.99.0.29
+                [t]=10.99.0.30)
 declare -A ZIP=([a]=10.99.100.11 [b]=10.99.100.12 [c]=10.99.100.13 [d]=10.99.100.14
                 [e]=10.99.100.15 [f]=10.99.100.16 [g]=10.99.100.17 [h]=10.99.100.18
-                [i]=10.99.100.19 [j]=10.99.100.20 [k]=10.99.100.21 [l]=10.99.100.22)
+                [i]=10.99.100.19 [j]=10.99.100.20 [k]=10.99.100.21 [l]=10.99.100.22
+                [m]=10.99.100.23 [n]=10.99.100.24 [o]=10.99.100.25 [p]=10.99.100.26
+                [q]=10.99.100.27 [r]=10.99.100.28 [s]=10.99.100.29 [t]=10.99.100.30)
 # flatnetd setups: client node, server node, extra flatnetd arguments
 declare -A FN_CLIENT=([flatnet]=c [flatnet-plain]=e [flatnet-nogso]=g [flatnet-nogro]=i
-                      [flatnet-tso]=k)
+                      [flatnet-tso]=k [flatnet-gro]=m
+                      [flatnet-nooffload]=o [flatnet-mq]=q [flatnet-io1]=s)
 declare -A FN_SERVER=([flatnet]=d [flatnet-plain]=f [flatnet-nogso]=h [flatnet-nogro]=j
-                      [flatnet-tso]=l)
+                      [flatnet-tso]=l [flatnet-gro]=n
+                      [flatnet-nooffload]=p [flatnet-mq]=r [flatnet-io1]=t)
 declare -A FN_ARGS=([flatnet]="" [flatnet-plain]="--udp-batch 1 --no-udp-gso --no-udp-gro"
                     [flatnet-nogso]="--no-udp-gso" [flatnet-nogro]="--no-udp-gro"
-                    [flatnet-tso]="--tap-offload")
-FN_SETUPS=(flatnet flatnet-tso flatnet-plain flatnet-nogso flatnet-nogro)
+                    [flatnet-tso]="--no-tap-gro" [flatnet-gro]="--tap-offload"
+                    [flatnet-nooffload]="--no-tap-offload" [flatnet-mq]="--tap-queues 2"
+                    [flatnet-io1]="--tap-queues 1")
+FN_SETUPS=(flatnet flatnet-nooffload flatnet-tso flatnet-gro flatnet-mq flatnet-io1 flatnet-plain
+           flatnet-nogso flatnet-nogro)
 
 # ---- processes and namespaces we made (recorded, checked by start time) ----
 proc_field() { # proc_field <pid> <n>: field n (1-based, after "(comm)") of /proc/<pid>/stat

@@ -15,8 +15,10 @@ import os
 import statistics
 import sys
 
-SETUPS = ["veth", "stock", "flatnet", "flatnet-tso", "flatnet-plain", "flatnet-nogso",
-          "flatnet-nogro"]
+# The order of the table and plot; a setup not listed here (one added to
+# run.sh later) follows in the order of the results.
+SETUPS = ["veth", "stock", "flatnet", "flatnet-tso", "flatnet-gro", "flatnet-nooffload",
+          "flatnet-mq", "flatnet-io1", "flatnet-plain", "flatnet-nogso", "flatnet-nogro"]
 
 
 def spread(values):
@@ -29,6 +31,9 @@ def spread(values):
 def main():
     out = sys.argv[1]
     rows = [json.loads(line) for line in open(os.path.join(out, "results.jsonl")) if line.strip()]
+    for r in rows:
+        if r["setup"] not in SETUPS:
+            SETUPS.append(r["setup"])
     failed = {}
     groups = {}
     for r in rows:
