@@ -24,7 +24,15 @@ uint64_t Core::seal_to(Peer& p, wire::Verb verb, uint64_t packet_id,
   const PhysicalPath via = path->phys;
   PacketBuilder b(p.identity.address(), address(), verb, packet_id);
   b.payload().bytes(payload);
-  const uint64_t id = sender_.send(p, b, via, now, out);
+  // Frames (the bulk) wait for this turn's burst; so does anything whose
+  // wire ID is known before armor (suites 0/1). Other suite-3 packets are
+  // sealed now: what an OK will quote is their SIV, only known after armor.
+  const crypto::Suite suite = p.suite();
+  const bool frame = verb == wire::Verb::kFrame || verb == wire::Verb::kExtFrame ||
+                     verb == wire::Verb::kMulticastFrame;
+  const uint64_t id = cfg_.burst_crypto && (frame || suite != crypto::Suite::kAesGmacSiv)
+                          ? sender_.queue(p, b, via, suite, now)
+                          : sender_.send(p, b, via, suite, now, out);
   if (id) ++m_.vl2_sent;
   return id;
 }

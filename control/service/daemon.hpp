@@ -36,6 +36,7 @@ struct DaemonOptions {
   int api_wait_ms = 2000;              // StatusSource: longest wait for the loop's mutex
   std::string bridge;                  // bridge mode: enslave the member's taps to this bridge
   bool tap_offload = false;            // vnet header + TSO on the taps (member_host.hpp)
+  bool burst_crypto = true;            // crypto/mb bursts in the core (Config::burst_crypto)
 };
 
 class Daemon final : public StatusSource, public NetworkSource {

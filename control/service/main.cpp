@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
                  "bridge mode: enslave every joined network's tap to this Linux bridge");
   app.add_flag("--tap-offload", tap_offload,
                "taps with the vnet header and TSO: TCP super-frames from the kernel, cut here");
+  bool no_burst_crypto = false;
+  app.add_flag("--no-burst-crypto", no_burst_crypto,
+               "armor/dearmor one packet at a time instead of in crypto/mb bursts (to measure them)");
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   // The UDP backend's batching and offloads, each on by default; turning
@@ -129,6 +132,7 @@ int main(int argc, char** argv) {
   }
   opt.bridge = bridge;
   opt.tap_offload = tap_offload;
+  opt.burst_crypto = !no_burst_crypto;
 
   std::unique_ptr<ControllerHost> controller;
   if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {
