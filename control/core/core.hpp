@@ -104,7 +104,10 @@ class Core final : public Vl1Link {
   // path; sealed with the peer's suite and fragmented to the physical MTU.
   // An unknown `to` is asked of an upstream and the packet held (outbox.hpp)
   // until it is learned or kHeldMs pass. Returns the packet ID it has (or
-  // will have) on the wire, 0 if it was dropped (counted).
+  // will have) on the wire, 0 if it was dropped (counted); with
+  // Config::burst_crypto a frame waits for flush_sends() and, under suite 3,
+  // the ID returned is its IV (the SIV replaces it on the wire; nobody
+  // quotes a frame's ID back).
   // Sending to ourselves is delivered in process (Vl1Link::send_to).
   uint64_t send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
                    Actions& out) override;
