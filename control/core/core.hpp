@@ -111,6 +111,8 @@ class Core final : public Vl1Link {
   // Sending to ourselves is delivered in process (Vl1Link::send_to).
   uint64_t send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
                    Actions& out) override;
+  uint64_t send_parts_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> head,
+                         std::span<const uint8_t> body, uint64_t now, Actions& out) override;
   // The identity of a peer we know (ourselves included), or nullptr. Valid
   // until the next call into the core.
   const crypto::Identity* identity_of(uint64_t address) const override;
@@ -245,8 +247,9 @@ class Core final : public Vl1Link {
 
   // VL2 (core_vl2.cpp)
   void to_member(Vl2Packet& pk, uint64_t now, Actions& out);
-  uint64_t seal_to(Peer& p, wire::Verb verb, uint64_t packet_id,
-                   std::span<const uint8_t> payload, uint64_t now, Actions& out);
+  // `payload` is head then body (body may be empty).
+  uint64_t seal_to(Peer& p, wire::Verb verb, uint64_t packet_id, std::span<const uint8_t> head,
+                   std::span<const uint8_t> body, uint64_t now, Actions& out);
   void flush_outbox(uint64_t now, Actions& out);
   uint64_t deliver_locally(wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
                            Actions& out);

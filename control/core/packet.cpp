@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 
 #include "dataplane/wire/compress.hpp"
@@ -10,8 +11,11 @@
 
 namespace flatnet::control {
 
-PacketBuilder::PacketBuilder(uint64_t dest, uint64_t source, wire::Verb verb, uint64_t packet_id)
-    : buf_(wire::kPacketHeaderLength, 0), w_(buf_, wire::kMaxPacketLength) {
+PacketBuilder::PacketBuilder(uint64_t dest, uint64_t source, wire::Verb verb, uint64_t packet_id,
+                             size_t payload_hint)
+    : w_(buf_, wire::kMaxPacketLength) {
+  buf_.reserve(wire::kPacketHeaderLength + std::min(payload_hint, wire::kMaxPacketLength));
+  buf_.resize(wire::kPacketHeaderLength);
   uint8_t* p = buf_.data();
   wire::write_be64(p + wire::kIdxPacketId, packet_id);
   wire::write_addr40(p + wire::kIdxDest, dest);
@@ -49,16 +53,11 @@ void armor_packets(std::span<Unsealed> pkts) {
 }
 
 std::vector<std::vector<uint8_t>> split_sealed(std::vector<uint8_t>&& packet, size_t mtu) {
-  std::vector<std::vector<uint8_t>> out;
-  if (packet.size() <= mtu && packet.size() >= wire::kPacketHeaderLength &&
-      mtu > wire::kPacketHeaderLength) {
-    out.push_back(std::move(packet));  // no copy for the common unfragmented packet
-    return out;
-  }
   // Equal-size datagrams (as many as stock's split makes): packets of one
   // length, e.g. full-size TCP frames, then give runs of one datagram size
   // that the UDP backend sends as one GSO message. Stock joins any split.
-  return wire::split_packet_even(packet, mtu);
+  // The head keeps the packet's buffer (no copy for an unfragmented one).
+  return wire::split_packet_even(std::move(packet), mtu);
 }
 
 uint64_t random_packet_id() {

@@ -21,7 +21,10 @@ namespace flatnet::control {
 // byte written, and a Writer for the payload. Finish with seal().
 class PacketBuilder {
  public:
-  PacketBuilder(uint64_t dest, uint64_t source, wire::Verb verb, uint64_t packet_id);
+  // `payload_hint`: the payload's size if known, so the buffer is
+  // allocated once (a FRAME's 2,800 bytes would otherwise move it).
+  PacketBuilder(uint64_t dest, uint64_t source, wire::Verb verb, uint64_t packet_id,
+                size_t payload_hint = 0);
 
   wire::Writer& payload() { return w_; }
   std::vector<uint8_t>& bytes() { return buf_; }

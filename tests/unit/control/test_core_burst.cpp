@@ -204,10 +204,11 @@ TEST(ControlCoreBurst, SentBurstOpensToTheFramesSentInOrder) {
   std::vector<ReceivedDatagram> for_a;
   Actions ignored;
   for (const SendDatagram& d : out.send) {
-    if (wire::classify(d.bytes.data(), d.bytes.size()) == wire::DatagramKind::kPacket)
+    if (wire::classify(d.bytes.data(), d.bytes.size()) == wire::DatagramKind::kPacket) {
       EXPECT_EQ(wire::packet_cipher(d.bytes.data()), d.path.remote == t.a_at
                                                          ? wire::Cipher::kAesGmacSiv
                                                          : wire::Cipher::kSalsa2012Poly1305);
+    }
     if (d.path.remote == t.a_at)
       for_a.push_back({PhysicalPath{0, test::v4(10, 98, 0, 9)}, d.bytes});
     else
