@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,13 @@ struct PhysicalPath {
   int64_t local_socket = -1;
   wire::InetAddress remote;
   bool operator==(const PhysicalPath&) const = default;
+};
+
+// A received datagram of a burst (Core::receive_burst): where it came from
+// and its bytes, valid for the call.
+struct ReceivedDatagram {
+  PhysicalPath from;
+  std::span<const uint8_t> bytes;
 };
 
 struct SendDatagram {

@@ -73,6 +73,12 @@ struct Config {
   // Our own addresses (the bound socket), pushed to peers in
   // PUSH_DIRECT_PATHS with the external addresses our upstreams report.
   std::vector<wire::InetAddress> direct_addresses;
+  // Armor the packets made for VL2 in one turn, and dearmor the packets of
+  // a receive burst (Core::receive_burst), through crypto/mb's burst
+  // engines instead of one packet at a time. Byte for byte the same
+  // packets; off = the single path (flatnetd --no-burst-crypto), kept to
+  // measure the burst against. flatnetd turns it on.
+  bool burst_crypto = false;
 };
 
 }  // namespace flatnet::control

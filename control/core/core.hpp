@@ -63,6 +63,17 @@ class Core final : public Vl1Link {
   // ---- inputs ----
   void receive(const PhysicalPath& from, std::span<const uint8_t> datagram, uint64_t now,
                Actions& out);
+  // A burst of datagrams (a recvmmsg/GRO batch), handled as receive() would
+  // one by one, in order, except that with Config::burst_crypto the packets
+  // from known peers (cipher 1 and 3; fragments joined first) are
+  // dearmored together by crypto/mb before any is dispatched. Without it,
+  // receive() per datagram.
+  void receive_burst(std::span<const ReceivedDatagram> burst, uint64_t now, Actions& out);
+  // Armors and appends to `out` what send_to() queued for a burst
+  // (Config::burst_crypto). Every input above does it before it returns; a
+  // caller that calls send_to() from outside the core (the member reading
+  // its taps) calls this before carrying out `out`.
+  void flush_sends(Actions& out) { sender_.flush(out); }
   // The data plane relayed a packet head from `source` to `dest` (an event it
   // sends to control): introduce them to each other (roots).
   void relayed_pair(uint64_t source, uint64_t dest, uint64_t now, Actions& out);
@@ -93,10 +104,15 @@ class Core final : public Vl1Link {
   // path; sealed with the peer's suite and fragmented to the physical MTU.
   // An unknown `to` is asked of an upstream and the packet held (outbox.hpp)
   // until it is learned or kHeldMs pass. Returns the packet ID it has (or
-  // will have) on the wire, 0 if it was dropped (counted).
+  // will have) on the wire, 0 if it was dropped (counted); with
+  // Config::burst_crypto a frame waits for flush_sends() and, under suite 3,
+  // the ID returned is its IV (the SIV replaces it on the wire; nobody
+  // quotes a frame's ID back).
   // Sending to ourselves is delivered in process (Vl1Link::send_to).
   uint64_t send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
                    Actions& out) override;
+  uint64_t send_parts_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> head,
+                         std::span<const uint8_t> body, uint64_t now, Actions& out) override;
   // The identity of a peer we know (ourselves included), or nullptr. Valid
   // until the next call into the core.
   const crypto::Identity* identity_of(uint64_t address) const override;
@@ -177,6 +193,17 @@ class Core final : public Vl1Link {
 
  private:
   // receive path (core.cpp)
+  // Framing and reassembly: true if `whole` now holds a packet for us.
+  bool assemble(const PhysicalPath& from, std::span<const uint8_t> datagram, uint64_t now,
+                Actions& out, std::vector<uint8_t>& whole);
+  // The packets of a receive burst (receive_burst), dearmored together.
+  struct Staged {
+    PhysicalPath from;
+    std::vector<uint8_t> packet;
+    std::shared_ptr<const crypto::mb::PeerKeyset> keys;  // null: the single path
+  };
+  void open_burst(uint64_t now, Actions& out);
+  void open_staged(Staged& s, crypto::DearmorResult verdict, uint64_t now, Actions& out);
   void decode(const PhysicalPath& from, std::vector<uint8_t>& packet, uint64_t now, Actions& out);
   // `wire_len`: the request's size as it arrived (before decompression),
   // what a reply to an unconfirmed path may not exceed.
@@ -221,8 +248,9 @@ class Core final : public Vl1Link {
 
   // VL2 (core_vl2.cpp)
   void to_member(Vl2Packet& pk, uint64_t now, Actions& out);
-  uint64_t seal_to(Peer& p, wire::Verb verb, uint64_t packet_id,
-                   std::span<const uint8_t> payload, uint64_t now, Actions& out);
+  // `payload` is head then body (body may be empty).
+  uint64_t seal_to(Peer& p, wire::Verb verb, uint64_t packet_id, std::span<const uint8_t> head,
+                   std::span<const uint8_t> body, uint64_t now, Actions& out);
   void flush_outbox(uint64_t now, Actions& out);
   uint64_t deliver_locally(wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,
                            Actions& out);
@@ -230,6 +258,7 @@ class Core final : public Vl1Link {
   void count(Drop d) { ++m_.drops[size_t(d)]; }
   void finish(uint64_t now, Actions& out) {
     if (!outbox_.empty()) flush_outbox(now, out);
+    sender_.flush(out);
     out.next_deadline = next_deadline(now);
   }
 
@@ -248,6 +277,10 @@ class Core final : public Vl1Link {
   Vl2Handler* member_ = nullptr;
   Vl2Handler* controller_ = nullptr;
   unsigned local_depth_ = 0;  // deliver_locally nesting
+  // receive_burst's staging; kept to reuse their capacity.
+  std::vector<Staged> staged_;
+  std::vector<crypto::mb::Packet> rx_burst_;
+  std::vector<crypto::DearmorResult> rx_verdicts_;
 };
 
 }  // namespace flatnet::control

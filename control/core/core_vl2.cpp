@@ -15,16 +15,26 @@ void Core::to_member(Vl2Packet& pk, uint64_t now, Actions& out) {
 }
 
 uint64_t Core::seal_to(Peer& p, wire::Verb verb, uint64_t packet_id,
-                       std::span<const uint8_t> payload, uint64_t now, Actions& out) {
+                       std::span<const uint8_t> head, std::span<const uint8_t> body, uint64_t now,
+                       Actions& out) {
   const Path* path = peers_.route(p, now);
   if (!path) {
     count(Drop::outbox_no_route);
     return 0;
   }
   const PhysicalPath via = path->phys;
-  PacketBuilder b(p.identity.address(), address(), verb, packet_id);
-  b.payload().bytes(payload);
-  const uint64_t id = sender_.send(p, b, via, now, out);
+  PacketBuilder b(p.identity.address(), address(), verb, packet_id, head.size() + body.size());
+  b.payload().bytes(head);
+  b.payload().bytes(body);
+  // Frames (the bulk) wait for this turn's burst; so does anything whose
+  // wire ID is known before armor (suites 0/1). Other suite-3 packets are
+  // sealed now: what an OK will quote is their SIV, only known after armor.
+  const crypto::Suite suite = p.suite();
+  const bool frame = verb == wire::Verb::kFrame || verb == wire::Verb::kExtFrame ||
+                     verb == wire::Verb::kMulticastFrame;
+  const uint64_t id = cfg_.burst_crypto && (frame || suite != crypto::Suite::kAesGmacSiv)
+                          ? sender_.queue(p, b, via, suite, now)
+                          : sender_.send(p, b, via, suite, now, out);
   if (id) ++m_.vl2_sent;
   return id;
 }
@@ -34,7 +44,7 @@ uint64_t Core::send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> pa
   to &= wire::kAddressMask;
   if (to == address()) return deliver_locally(verb, payload, now, out);
   const uint64_t id = random_packet_id();
-  if (Peer* p = peers_.find(to)) return seal_to(*p, verb, id, payload, now, out);
+  if (Peer* p = peers_.find(to)) return seal_to(*p, verb, id, payload, {}, now, out);
   const unsigned pushed = outbox_.hold(
       OutboxEntry{to, verb, id, std::vector<uint8_t>(payload.begin(), payload.end()), now});
   m_.drops[size_t(Drop::outbox_full)] += pushed;
@@ -49,7 +59,17 @@ void Core::flush_outbox(uint64_t now, Actions& out) {
                             timers::kHeldMs, &expired);
   m_.drops[size_t(Drop::outbox_expired)] += expired;
   for (OutboxEntry& e : ready)
-    if (Peer* p = peers_.find(e.to)) seal_to(*p, e.verb, e.packet_id, e.payload, now, out);
+    if (Peer* p = peers_.find(e.to)) seal_to(*p, e.verb, e.packet_id, e.payload, {}, now, out);
+}
+
+uint64_t Core::send_parts_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> head,
+                             std::span<const uint8_t> body, uint64_t now, Actions& out) {
+  to &= wire::kAddressMask;
+  // A known peer (a frame's usual case): straight into the packet. Held
+  // or local packets need the payload in one piece anyway.
+  Peer* p = to == address() ? nullptr : peers_.find(to);
+  if (!p) return Vl1Link::send_parts_to(to, verb, head, body, now, out);
+  return seal_to(*p, verb, random_packet_id(), head, body, now, out);
 }
 
 uint64_t Core::deliver_locally(wire::Verb verb, std::span<const uint8_t> payload, uint64_t now,

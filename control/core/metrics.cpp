@@ -10,6 +10,10 @@ std::vector<CounterSample> metric_samples(const Metrics& m) {
   };
   add("rx_datagrams", "datagrams fed to the core", m.rx_datagrams);
   add("tx_datagrams", "datagrams the core asked to send", m.tx_datagrams);
+  add("tx_bursts", "bursts of packets armored together (crypto/mb)", m.tx_bursts);
+  add("tx_burst_packets", "packets armored in those bursts", m.tx_burst_packets);
+  add("rx_bursts", "bursts of received packets dearmored together (crypto/mb)", m.rx_bursts);
+  add("rx_burst_packets", "packets dearmored in those bursts", m.rx_burst_packets);
   add("identity_checks", "memory-hard identity validations run", m.identity_checks);
   add("key_agreements", "X25519 key agreements run", m.key_agreements);
   add("identity_queued", "HELLOs that waited for the new-identity budget", m.identity_queued);

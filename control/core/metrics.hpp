@@ -52,6 +52,7 @@ namespace flatnet::control {
   X(outbox_expired, "packet for an unknown peer not sent: no WHOIS answer within 5 s")        \
   X(outbox_full, "packet for an unknown peer pushed out of the full outbox")                \
   X(outbox_no_route, "packet for a known peer not sent: no path and no upstream")          \
+  X(burst_key_changed, "burst-dearmored packet whose peer was forgotten or re-keyed before dispatch") \
   X(no_vl2_handler, "VL2 verb for a role that has no member or controller")                 \
   X(log_suppressed, "log line over the per-second log budget")
 
@@ -73,6 +74,12 @@ struct Metrics {
   std::array<uint64_t, 32> rx_verb{};   // authenticated packets per verb
   uint64_t rx_datagrams = 0;
   uint64_t tx_datagrams = 0;
+  // crypto/mb bursts (Config::burst_crypto): armored on the way out,
+  // dearmored on the way in, and the packets in them.
+  uint64_t tx_bursts = 0;
+  uint64_t tx_burst_packets = 0;
+  uint64_t rx_bursts = 0;
+  uint64_t rx_burst_packets = 0;
 
   // HELLO / identity work
   uint64_t identity_checks = 0;         // memory-hard validations run

@@ -2,11 +2,19 @@
 #include "control/core/peer_table.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include "control/core/ip_scope.hpp"
 
 namespace flatnet::control {
+
+const std::shared_ptr<const crypto::mb::PeerKeyset>& Peer::burst_keyset() {
+  if (!burst_keys_ ||
+      std::memcmp(burst_keys_->key48(), keys->key48().data(), crypto::kSharedKeySize) != 0)
+    burst_keys_ = std::make_shared<const crypto::mb::PeerKeyset>(keys->key48());
+  return burst_keys_;
+}
 
 const Path* Peer::best_path(wire::InetAddress::Family family) const {
   const Path* best = nullptr;

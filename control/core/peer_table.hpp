@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "control/core/actions.hpp"
+#include "crypto/mb/burst.hpp"
 #include "control/core/verbs.hpp"
 #include "crypto/armor.hpp"
 #include "crypto/identity.hpp"
@@ -86,6 +87,11 @@ struct Peer {
   PhysicalPath announced_path;
 
   bool is_upstream() const { return role != PeerRole::kLeaf; }
+  // The key set of crypto/mb's burst engines for `keys`, made on first use
+  // (a KBKDF and two AES expansions: only peers we exchange packets with
+  // through a burst pay it) and again if `keys` changed. Shared: a packet
+  // waiting in a burst keeps it alive if the peer is forgotten meanwhile.
+  const std::shared_ptr<const crypto::mb::PeerKeyset>& burst_keyset();
   // Cipher suite for packets we originate to this peer.
   crypto::Suite suite() const {
     return version_known && version.proto >= 12 ? crypto::Suite::kAesGmacSiv
@@ -99,6 +105,7 @@ struct Peer {
 
  private:
   friend class PeerTable;
+  std::shared_ptr<const crypto::mb::PeerKeyset> burst_keys_;
   std::list<uint64_t>::iterator lru_;
   bool in_lru_ = false;
 };

@@ -22,6 +22,7 @@ Sender::Sender(const Config& cfg, Peers& peers, const Worlds& worlds, Metrics& m
 
 uint64_t Sender::send(Peer& p, PacketBuilder& b, const PhysicalPath& path, crypto::Suite suite,
                       uint64_t now, Actions& out) {
+  flush(out);
   auto datagrams = b.seal(*p.keys, suite);
   if (datagrams.empty()) {
     ++m_.drops[size_t(Drop::reply_too_large)];
@@ -35,6 +36,36 @@ uint64_t Sender::send(Peer& p, PacketBuilder& b, const PhysicalPath& path, crypt
   for (Path& q : p.paths)
     if (q.phys == path) q.last_send = now;
   return wire_id;
+}
+
+uint64_t Sender::queue(Peer& p, PacketBuilder& b, const PhysicalPath& path, crypto::Suite suite,
+                       uint64_t now) {
+  std::vector<uint8_t> bytes = b.take_unsealed();
+  if (bytes.empty()) {
+    ++m_.drops[size_t(Drop::reply_too_large)];
+    return 0;
+  }
+  const uint64_t id = wire::packet_id(bytes.data());
+  pending_.push_back(Unsealed{std::move(bytes), p.burst_keyset(), suite, wire::kDefaultPhysMtu});
+  pending_to_.push_back(path);
+  for (Path& q : p.paths)
+    if (q.phys == path) q.last_send = now;
+  return id;
+}
+
+void Sender::flush(Actions& out) {
+  if (pending_.empty()) return;
+  armor_packets(pending_);
+  ++m_.tx_bursts;
+  m_.tx_burst_packets += pending_.size();
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    for (auto& d : split_sealed(std::move(pending_[i].bytes), pending_[i].mtu)) {
+      out.send.push_back(SendDatagram{pending_to_[i], std::move(d), 0});
+      ++m_.tx_datagrams;
+    }
+  }
+  pending_.clear();
+  pending_to_.clear();
 }
 
 bool Sender::hello(uint64_t to, const PhysicalPath& path, uint64_t now, Actions& out) {

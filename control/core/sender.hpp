@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "control/core/actions.hpp"
 #include "control/core/config.hpp"
@@ -34,6 +35,18 @@ class Sender {
   uint64_t send(Peer& p, PacketBuilder& b, const PhysicalPath& path, uint64_t now, Actions& out) {
     return send(p, b, path, p.suite(), now, out);
   }
+  // Queues `b` toward `p` on `path` unarmored, for flush() to armor with the
+  // other packets of this turn in one burst (crypto/mb). Returns the packet
+  // ID as built: the wire ID for suites 0/1; for suite 3 the SIV replaces
+  // it, so callers that must know what an OK will quote use send(). 0 if
+  // the packet broke a size limit (counted).
+  uint64_t queue(Peer& p, PacketBuilder& b, const PhysicalPath& path, crypto::Suite suite,
+                 uint64_t now);
+  // Armors what queue() holds (one armor_burst per suite), fragments it and
+  // appends the datagrams to `out`, in the order queued. send() flushes
+  // first, so packets leave in the order they were made.
+  void flush(Actions& out);
+  bool queued() const { return !pending_.empty(); }
 
   // ---- requests ----
   // Full HELLO to a known peer on `path` (spec §4.2).
@@ -82,6 +95,10 @@ class Sender {
   // A small ring; the control core sends few requests.
   std::array<Expect, 128> expect_{};
   size_t expect_next_ = 0;
+  // queue()'d packets and where each goes (parallel vectors; they keep
+  // their capacity from turn to turn).
+  std::vector<Unsealed> pending_;
+  std::vector<PhysicalPath> pending_to_;
 };
 
 }  // namespace flatnet::control

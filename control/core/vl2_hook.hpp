@@ -61,6 +61,15 @@ class Vl1Link {
   // does), with Vl2Packet::hops 0 and an empty `from`.
   virtual uint64_t send_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> payload,
                            uint64_t now, Actions& out) = 0;
+  // The same with the payload in two parts, `head` then `body` (a FRAME's
+  // network ID and ethertype, then the frame as read from the tap), so the
+  // frame is copied once, into the packet. By default joined and sent.
+  virtual uint64_t send_parts_to(uint64_t to, wire::Verb verb, std::span<const uint8_t> head,
+                                 std::span<const uint8_t> body, uint64_t now, Actions& out) {
+    std::vector<uint8_t> joined(head.begin(), head.end());
+    joined.insert(joined.end(), body.begin(), body.end());
+    return send_to(to, verb, joined, now, out);
+  }
   // A known peer's identity (ours included), nullptr if unknown.
   virtual const crypto::Identity* identity_of(uint64_t address) const = 0;
   // Asks an upstream for `address`'s identity (WHOIS), bounded per address.

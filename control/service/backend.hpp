@@ -23,6 +23,10 @@ namespace flatnet::control::service {
 struct BackendEvents {
   // A datagram for the core (from its physical source).
   std::function<void(const PhysicalPath&, std::span<const uint8_t>)> datagram;
+  // A whole receive batch (one recvmmsg, GRO runs cut) at once, so the core
+  // dearmors it as bursts (Core::receive_burst). A backend that batches
+  // calls this when it is set, else `datagram` per datagram.
+  std::function<void(std::span<const ReceivedDatagram>)> burst;
   // The data plane relayed packets from `src` to `dst`.
   std::function<void(uint64_t src, uint64_t dst)> relayed_pair;
   // The data plane restarted (or we re-attached) and its table dump has

@@ -111,6 +111,7 @@ Daemon::Daemon(Home home, std::unique_ptr<Backend> backend, DaemonOptions opt)
   cfg.moons = home_.moons;
   cfg.relay = backend_->software_relay();
   cfg.direct_addresses = backend_->local_addresses();
+  cfg.burst_crypto = opt_.burst_crypto;
   core_ = std::make_unique<Core>(std::move(cfg), mono_ms());
   member_ = std::make_unique<MemberHost>(MemberHostOptions{home_.dir, opt_.bridge, opt_.tap_offload,
                                                            opt_.tap_gro, opt_.tap_queues,
@@ -125,6 +126,8 @@ void Daemon::log(LogLevel level, const std::string& text) {
 }
 
 void Daemon::execute(Actions& a) {
+  // Frames the member sent (Core::send_to) wait in the core for one burst.
+  core_->flush_sends(a);
   for (const SendDatagram& d : a.send)
     if (!backend_->send(d)) ++send_failures_;
   for (const TableCommand& c : a.table)
@@ -219,6 +222,10 @@ unsigned Daemon::turn(uint64_t now) {
   BackendEvents ev;
   ev.datagram = [&](const PhysicalPath& from, std::span<const uint8_t> d) {
     core_->receive(from, d, now, a);
+    execute(a);
+  };
+  ev.burst = [&](std::span<const ReceivedDatagram> b) {
+    core_->receive_burst(b, now, a);
     execute(a);
   };
   ev.relayed_pair = [&](uint64_t s, uint64_t d) {

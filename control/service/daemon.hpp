@@ -38,6 +38,7 @@ struct DaemonOptions {
   bool tap_offload = false;            // vnet header + TSO on the taps (member_host.hpp; flatnetd: on)
   bool tap_gro = true;                 // with tap_offload: write-side GRO (member_host.hpp)
   unsigned tap_queues = 0;             // tap queues with an I/O thread each; 0 none (member_host.hpp)
+  bool burst_crypto = true;            // crypto/mb bursts in the core (Config::burst_crypto)
 };
 
 class Daemon final : public StatusSource, public NetworkSource {

@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
                  "tap queues, each read and written by its own I/O thread (0: the loop's thread "
                  "does the tap I/O on one queue)")
       ->check(CLI::Range(0u, 16u));
+  bool no_burst_crypto = false;
+  app.add_flag("--no-burst-crypto", no_burst_crypto,
+               "armor/dearmor one packet at a time instead of in crypto/mb bursts (to measure them)");
   app.add_flag("--no-controller", no_controller,
                "do not act as the controller of networks <address>xxxxxx");
   // The UDP backend's batching and offloads, each on by default; turning
@@ -142,6 +145,7 @@ int main(int argc, char** argv) {
   opt.tap_offload = tap_offload;
   opt.tap_gro = !no_tap_gro;
   opt.tap_queues = tap_queues;
+  opt.burst_crypto = !no_burst_crypto;
 
   std::unique_ptr<ControllerHost> controller;
   if (s.controller && !(controller = ControllerHost::open(home, s.controller_db, &err))) {

@@ -147,13 +147,22 @@ class UdpBackend final : public Backend {
         // Every datagram of a coalesced buffer is refused or passed on its
         // own: the limits count datagrams, not what the kernel made of them.
         const size_t k = gro_split(buf, segment, [&](std::span<const uint8_t> d) {
-          if (limiter_.admit(from, d, now)) ev.datagram(PhysicalPath{0, from}, d);
+          if (!limiter_.admit(from, d, now)) return;
+          if (ev.burst)
+            rx_burst_.push_back(ReceivedDatagram{PhysicalPath{0, from}, d});
+          else
+            ev.datagram(PhysicalPath{0, from}, d);
         });
         if (k > 1) c_.rx_gro_datagrams += k;
         c_.rx_datagrams += k;
         n += unsigned(k);  // a refused datagram is work done too: it counts against the budget
       }
-      // What the core answered to this burst goes out as one burst.
+      // The batch to the core at once (its buffers stay ours until the
+      // next recvmmsg), and what it answered goes out as one burst.
+      if (!rx_burst_.empty()) {
+        ev.burst(rx_burst_);
+        rx_burst_.clear();
+      }
       flush_queue();
       if (unsigned(r) < want) break;  // drained
     }
@@ -364,6 +373,7 @@ class UdpBackend final : public Backend {
   IngressLimiter limiter_;
   UdpOptions opt_;
   RxBatch rx_;
+  std::vector<ReceivedDatagram> rx_burst_;  // one batch for BackendEvents::burst
   TxBatch tx_;
   TxQueue q_;
   bool gso_worked_ = false;

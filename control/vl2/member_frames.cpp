@@ -236,7 +236,12 @@ void Member::unicast_from_tap(Network& n, const fv::FrameView& f, uint64_t dest_
     // FRAME only when both MACs are the members' own; anything bridged
     // travels as EXT_FRAME with the MACs spelled out.
     if (src_mac == n.mac && dest_mac == port::member_mac(peer, n.nwid)) {
-      send(peer, wire::Verb::kFrame, encode_frame(n.nwid, f.ethertype, f.payload), c);
+      // The frame goes from the tap's buffer straight into the packet.
+      uint8_t head[10];
+      wire::write_be64(head, n.nwid);
+      head[8] = uint8_t(f.ethertype >> 8);
+      head[9] = uint8_t(f.ethertype);
+      vl1_.send_parts_to(peer, wire::Verb::kFrame, head, f.payload, c.now, c.out);
     } else {
       send(peer, wire::Verb::kExtFrame,
            encode_ext_frame(n.nwid, 0, dest_mac, src_mac, f.ethertype, f.payload), c);

@@ -1,6 +1,7 @@
 // Fragmentation and reassembly (spec §2.5-2.7).
 #include "dataplane/wire/fragment.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace flatnet::wire {
@@ -14,12 +15,19 @@ void set_fragmented_flag(uint8_t* packet, size_t len, size_t mtu) {
 
 namespace {
 
-// The head is `chunk0` bytes, fragments carry up to `per` bytes each.
+// The head is `chunk0` bytes, fragments carry up to `per` bytes each. With
+// `head_buf` (the packet's own buffer) the head is that buffer, truncated
+// once the fragments are copied out of it.
 std::vector<std::vector<uint8_t>> split_at(std::span<const uint8_t> packet, size_t chunk0,
-                                           size_t per, size_t total) {
+                                           size_t per, size_t total,
+                                           std::vector<uint8_t>* head_buf = nullptr) {
   std::vector<std::vector<uint8_t>> out;
+  out.reserve(total);
   size_t remaining = packet.size() - chunk0;
-  out.emplace_back(packet.begin(), packet.begin() + chunk0);
+  if (head_buf)
+    out.emplace_back();
+  else
+    out.emplace_back(packet.begin(), packet.begin() + chunk0);
   size_t pos = chunk0;
   for (size_t fno = 1; fno < total; ++fno) {
     const size_t n = std::min(remaining, per);
@@ -33,6 +41,10 @@ std::vector<std::vector<uint8_t>> split_at(std::span<const uint8_t> packet, size
     out.push_back(std::move(f));
     pos += n;
     remaining -= n;
+  }
+  if (head_buf) {
+    head_buf->resize(chunk0);
+    out.front() = std::move(*head_buf);
   }
   return out;
 }
@@ -54,16 +66,32 @@ std::vector<std::vector<uint8_t>> split_packet(std::span<const uint8_t> packet, 
   return split_at(packet, std::min(packet.size(), mtu), mtu - kFragmentHeaderLength, total);
 }
 
-std::vector<std::vector<uint8_t>> split_packet_even(std::span<const uint8_t> packet, size_t mtu) {
+namespace {
+
+std::vector<std::vector<uint8_t>> split_even(std::span<const uint8_t> packet, size_t mtu,
+                                             std::vector<uint8_t>* head_buf) {
   const size_t total = stock_total(packet.size(), mtu);
-  if (total <= 1) return split_packet(packet, mtu);
-  // total * S - 16 * (total - 1) >= len; S <= mtu because stock's split fits.
+  if (!total) return {};
   const size_t len = packet.size();
+  const size_t stock_head = std::min(len, mtu);
+  if (total == 1) return split_at(packet, stock_head, mtu - kFragmentHeaderLength, 1, head_buf);
+  // total * S - 16 * (total - 1) >= len; S <= mtu because stock's split fits.
   const size_t s = (len + kFragmentHeaderLength * (total - 1) + total - 1) / total;
   const size_t per = s - kFragmentHeaderLength;
   // The last fragment must not come out empty (only at tiny MTUs): stock's split then.
-  if (s < kPacketHeaderLength || s + per * (total - 2) >= len) return split_packet(packet, mtu);
-  return split_at(packet, s, per, total);
+  if (s < kPacketHeaderLength || s + per * (total - 2) >= len)
+    return split_at(packet, stock_head, mtu - kFragmentHeaderLength, total, head_buf);
+  return split_at(packet, s, per, total, head_buf);
+}
+
+}  // namespace
+
+std::vector<std::vector<uint8_t>> split_packet_even(std::span<const uint8_t> packet, size_t mtu) {
+  return split_even(packet, mtu, nullptr);
+}
+
+std::vector<std::vector<uint8_t>> split_packet_even(std::vector<uint8_t>&& packet, size_t mtu) {
+  return split_even(packet, mtu, &packet);
 }
 
 const char* to_string(ReassemblyResult r) {

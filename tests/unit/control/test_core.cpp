@@ -28,9 +28,9 @@ TEST(ControlCore, MetricSamplesNameEveryCounterOnce) {
     EXPECT_EQ(s.name.rfind("flatnet_control_", 0), 0u);
     EXPECT_NE(std::string(s.help), "");
   }
-  // 36 counters + every drop reason + the verbs seen (HELLO, and the OK
-  // answering the root's challenge of the new path).
-  EXPECT_EQ(samples.size(), 38u + size_t(Drop::kCount) + 2);
+  // 42 counters (4 of them the crypto/mb bursts) + every drop reason + the
+  // verbs seen (HELLO, and the OK answering the root's challenge of the new path).
+  EXPECT_EQ(samples.size(), 42u + size_t(Drop::kCount) + 2);
   auto find = [&](const std::string& n) {
     for (const auto& s : samples)
       if (s.name == n) return s.value;

@@ -89,6 +89,20 @@ TEST(WireFragment, EvenSplitHasStocksCountEqualSizesAndJoinsBack) {
   EXPECT_TRUE(split_packet_even(make_packet(27, 8)).empty());
 }
 
+// The overload that keeps the packet's buffer for the head makes the same
+// datagrams, for every size and at a small MTU (stock's split then).
+TEST(WireFragment, EvenSplitOfAMovedBufferMakesTheSameDatagrams) {
+  for (size_t mtu : {size_t(kDefaultPhysMtu), size_t(100), size_t(40)})
+    for (size_t len : {size_t(27), size_t(28), size_t(100), size_t(1432), size_t(1433),
+                       size_t(2838), size_t(5000), size_t(9928), size_t(9929)}) {
+      SCOPED_TRACE(std::to_string(mtu) + " " + std::to_string(len));
+      auto p = make_packet(len, 0x2000 + len);
+      auto copied = split_packet_even(std::span<const uint8_t>(p), mtu);
+      auto moved = split_packet_even(std::vector<uint8_t>(p), mtu);
+      EXPECT_EQ(moved, copied);
+    }
+}
+
 TEST(WireFragment, JoinInAnyOrder) {
   auto p = make_packet(5000, 0xabcdef);
   auto d = split_packet(p);

@@ -131,6 +131,11 @@ declare -A FN_ARGS=([flatnet]="" [flatnet-plain]="--udp-batch 1 --no-udp-gso --n
 FN_SETUPS=(flatnet flatnet-nooffload flatnet-tso flatnet-gro flatnet-mq flatnet-io1 flatnet-plain
            flatnet-nogso flatnet-nogro)
 
+# flatnet-noburst (o, p; not by default): flatnetd --no-burst-crypto, the core armoring and
+# dearmoring one packet at a time instead of in crypto/mb bursts.
+UIP[o]=10.99.0.25 UIP[p]=10.99.0.26 ZIP[o]=10.99.100.25 ZIP[p]=10.99.100.26
+FN_CLIENT[flatnet-noburst]=o FN_SERVER[flatnet-noburst]=p FN_ARGS[flatnet-noburst]=--no-burst-crypto
+FN_SETUPS+=(flatnet-noburst)
 # ---- processes and namespaces we made (recorded, checked by start time) ----
 proc_field() { # proc_field <pid> <n>: field n (1-based, after "(comm)") of /proc/<pid>/stat
 	local s
