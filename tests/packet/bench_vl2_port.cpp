@@ -45,6 +45,7 @@
 #include "dataplane/wire/vl1.hpp"
 #include "dataplane/wire/vl2_frame.hpp"
 #include "tests/packet/ring_pair.hpp"
+#include "tools/pktgen/gw_loop.hpp"
 #include "tools/pktgen/vl2_traffic.hpp"
 
 using namespace flatnet;
@@ -56,11 +57,6 @@ namespace {
 
 constexpr uint64_t kNw = 0x8056c2e21c000001ull;
 constexpr uint64_t kSelf = 0x1111111111;
-constexpr unsigned kDearmorEvery = 256;
-constexpr uint64_t kWindow = 512;  // frames in flight
-// VL1 header and EXT_FRAME header in front of an Ethernet frame's payload,
-// less its 14-byte header: a head of zl bytes carries zl - this LAN bytes.
-constexpr uint32_t kVl2Overhead = uint32_t(wire::kPacketHeaderLength + wire::vl2::kExtFrameHeader - 14);
 
 std::atomic<bool> g_io_stop{false};
 
@@ -144,126 +140,25 @@ struct Bench {
   uint64_t hz = 0;
   pktgen::Mac next_hop{};
 
-  // One timed run of the generator against whatever runs on the worker lcore.
-  // decap: pool datagrams into the underlay, frames back from the LAN.
-  // encap: pool frames into the LAN, datagrams back from the underlay.
+  // One timed run of pktgen's gateway loop against whatever runs on the
+  // worker lcore; the main lcore's writer chores in between.
   Rate generate(const pv::Params& p, bool decap, bool io, const std::vector<pv::Datagram>& dgs,
                 const std::vector<std::vector<uint8_t>>& frames, const pv::PeerIndex& peers, double seconds) {
-    const uint16_t tx_port = decap ? under.peer : lan.peer;
-    const uint16_t rx_port = decap ? lan.peer : under.peer;
-    const size_t n_src = decap ? dgs.size() : frames.size();
-    const unsigned nf = unsigned(frames.size());
-    size_t at = 0;
-    rte_mbuf* pend[kBurst];
-    uint16_t n_pend = 0, p_at = 0;
-    uint64_t back = 0, bytes = 0, bad = 0, opened = 0, seen = 0;
-    uint64_t sent = 0, got = 0, last_rx = rte_rdtsc();  // frames, for the window
-    uint64_t until_warm = rte_rdtsc() + hz / 5;  // 0.2 s warm-up, not counted
-    bool counting = false;
-    uint64_t t0 = 0, until = 0;
-    unsigned drain = 0;
-    for (;;) {
-      const uint64_t now = rte_rdtsc();
-      if (!counting && now >= until_warm) {
-        counting = true;
-        got -= back;  // `back` restarts; `got` keeps counting for the window
-        back = bytes = 0;
-        t0 = now;
-        until = now + uint64_t(seconds * double(hz));
-      }
-      if (counting && now >= until) break;
-      // Refill and send, at most kWindow frames in flight (the rings and
-      // the reassembly pool are not a buffer to fill): a burst copied from
-      // the pool, in pool order (a frame's datagrams back to back), what
-      // the port refuses kept for the next round.
-      if (p_at == n_pend && sent - got < kWindow) {
-        n_pend = p_at = 0;
-        if (rte_pktmbuf_alloc_bulk(pool, pend, kBurst) == 0) {
-          for (unsigned i = 0; i < kBurst; ++i) {
-            const std::vector<uint8_t>& src = decap ? dgs[at].bytes : frames[at];
-            sent += decap ? dgs[at].last : 1;
-            at = at + 1 == n_src ? 0 : at + 1;
-            std::memcpy(rte_pktmbuf_append(pend[i], uint16_t(src.size())), src.data(), src.size());
-          }
-          n_pend = kBurst;
-        }
-      }
-      if (p_at < n_pend) p_at = uint16_t(p_at + rte_eth_tx_burst(tx_port, 0, pend + p_at, uint16_t(n_pend - p_at)));
-      // Receive and check everything there is (up to 8 bursts a round).
-      const uint64_t back0 = back;
-      for (int round = 0; round < 8; ++round) {
-      rte_mbuf* b[kBurst];
-      const uint16_t n = rte_eth_rx_burst(rx_port, 0, b, kBurst);
-      if (n == 0) break;
-      for (uint16_t i = 0; i < n; ++i) {
-        const uint8_t* f = rte_pktmbuf_mtod(b[i], const uint8_t*);
-        const uint32_t len = b[i]->data_len;
-        if (io) {  // our own packets back, unchanged: count the LAN bytes they carry
-          bad += std::memcmp(f, decap ? p.gw_mac.data() : f, 6) != 0;
-          if (!decap) {
-            ++back;
-            bytes += len;
-            continue;
-          }
-          const uint8_t* zt = f + pktgen::kOuterLen;
-          const uint32_t zl = len - uint32_t(pktgen::kOuterLen);
-          const bool frag = wire::classify(zt, zl) == wire::DatagramKind::kFragment;
-          bytes += frag ? zl - wire::kFragmentHeaderLength : zl - kVl2Overhead;
-          back += frag || !wire::packet_fragmented(zt);  // a frame at its last datagram
-          continue;
-        }
-        if (decap) {
-          if (pv::check_lan_frame(p, f, len, nf) < 0) {
-            ++bad;
-            continue;
-          }
-          ++back;
-          bytes += len;
-        } else {
-          const pv::UnderlayInfo r = pv::check_underlay(p, peers, next_hop, f, len);
-          if (!r.ok) {
-            ++bad;
-            continue;
-          }
-          const uint32_t zl = len - uint32_t(pktgen::kOuterLen);
-          if (r.fragment) {
-            bytes += zl - wire::kFragmentHeaderLength;
-            continue;
-          }
-          ++back;
-          bytes += zl - kVl2Overhead;
-          if (!r.head_fragmented && ++seen % kDearmorEvery == 0) {
-            if (pv::dearmor_check(p, f, len, nf) < 0) ++bad;
-            else ++opened;
-          }
-        }
-      }
-      rte_pktmbuf_free_bulk(b, n);
-      }
-      got += back - back0;
-      // A frame the gateway dropped never comes back: after 50 ms without
-      // one, what is in flight is written off (the gateway counts drops).
-      if (back != back0) last_rx = now;
-      else if (sent != got && now - last_rx > hz / 20) {
-        got = sent;
-        last_rx = now;
-      }
-      // The writer's chores (the runtime's main lcore does them): learn
-      // events, retired entries.
-      if (++drain % 64 == 0) {
-        tables->drain_learn(256);
-        tables->reclaim();
-      }
-    }
-    const double s = double(rte_rdtsc() - t0) / double(hz);
-    // Unsent and in-flight packets are freed after the worker stops.
-    if (p_at < n_pend) rte_pktmbuf_free_bulk(pend + p_at, uint16_t(n_pend - p_at));
-    Rate r;
-    r.mpps = double(back) / s / 1e6;
-    r.gbps = double(bytes) * 8 / s / 1e9;
-    r.bad = bad;
-    r.opened = opened;
-    return r;
+    pv::GwRun g;
+    g.decap = decap;
+    g.io = io;
+    g.tx_port = decap ? under.peer : lan.peer;
+    g.rx_port = decap ? lan.peer : under.peer;
+    g.pool = pool;
+    g.next_hop = next_hop;
+    g.seconds = seconds;
+    g.chores = [](void* t) {
+      static_cast<tv::Vl2Tables*>(t)->drain_learn(256);
+      static_cast<tv::Vl2Tables*>(t)->reclaim();
+    };
+    g.ctx = tables;
+    const pv::GwResult r = pv::gw_run(g, p, dgs, frames, peers);
+    return Rate{r.mpps, r.gbps, r.bad, r.opened};
   }
 
   // Empties both rings (after the worker stopped).
@@ -314,7 +209,7 @@ int main(int argc, char** argv) {
   x.pool = make_pool("fgb_pool", 32767, 0);
   // Joined packets (decap of frames over one datagram) wait in the LAN ring
   // in big mbufs until the generator takes them: room for the window.
-  rte_mempool* big = make_pool("fgb_big", 2 * kWindow + 511, 0, uint16_t(10240 + RTE_PKTMBUF_HEADROOM));
+  rte_mempool* big = make_pool("fgb_big", 2 * pv::kWindow + 511, 0, uint16_t(10240 + RTE_PKTMBUF_HEADROOM));
   std::string err;
   if (!x.pool || !big || !test::make_ring_pair("u", 4096, x.pool, &x.under, &err) ||
       !test::make_ring_pair("l", 4096, x.pool, &x.lan, &err))
