@@ -65,11 +65,9 @@ std::vector<uint8_t> outer(const Mac& dst_mac, const Mac& src_mac, uint32_t src_
 }  // namespace
 
 crypto::SharedKey synthetic_key(uint64_t seed, uint64_t address) {
+  static_assert(crypto::SharedKey::size() == 48);
   crypto::SharedKey k;
-  for (size_t i = 0; i < k.size(); i += 8) {
-    const uint64_t x = ipc::synthetic_mix(seed * 0x9e3779b97f4a7c15ull ^ (address << 8) ^ i);
-    std::memcpy(k.data() + i, &x, std::min<size_t>(8, k.size() - i));
-  }
+  ipc::synthetic_key(seed, address, k.data());
   return k;
 }
 
