@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Summarise a gateway port benchmark (tools/bench/gateway/run.sh).
 
-  plot.py PORT.jsonl OUTDIR
+  plot.py PORT.jsonl OUTDIR [MEMIF.jsonl]
 
 Writes OUTDIR/summary.md (one row per point: gateway, crypto-only and io
-medians with min..max, the ratios) and OUTDIR/bench-gateway.svg (Gbit/s of
+medians with min..max, the ratios; and, from memif.sh's runs, the gateway
+and testpmd io over memif) and OUTDIR/bench-gateway.svg (Gbit/s of
 LAN-frame bytes per point: gateway and crypto-only bars with min..max
 whiskers, the io forwarder's median as a tick). Standard library only.
 """
 import json
+import os
 import sys
 
 SIZES = ["64", "512", "1390", "1400", "1500", "imix"]
@@ -36,6 +38,37 @@ def summary(pts, out):
                     f"{m[0]:.2f} | {c[0]:.2f} ({c[1]:.2f}..{c[2]:.2f}) | {i[0]:.1f} | {100 * r['gw_vs_crypto']:.0f}% | "
                     f"{100 * r['gw_vs_io']:.0f}% | {r['bad']} | {r['opened']} |")
     open(f"{out}/summary.md", "w").write("\n".join(rows) + "\n")
+
+
+def memif_summary(path, out):
+    runs = {}
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        return
+    for line in lines:
+        if line.startswith("{"):
+            r = json.loads(line)
+            if r.get("kind") == "gw-run":
+                runs.setdefault((r["dir"], r["suite"], r["peers"], r["size"]), {}).setdefault(r["target"], []).append(r)
+    if not runs:
+        return
+    med = lambda v: sorted(v)[len(v) // 2]
+    rows = ["", "memif between processes (flatnet-pktgen --gateway <-> flatnet-dataplane, or testpmd io):", "",
+            "| dir | suite | peers | LAN frame B | gateway Gbit/s (min..max) | gateway Mpps | testpmd io Gbit/s | "
+            "gw / io | checked bad | dearmored |", "|---|---|---|---|---|---|---|---|---|---|"]
+    key = lambda k: (k[0], k[1], k[2], SIZES.index(k[3]) if k[3] in SIZES else 99)
+    for k in sorted(runs, key=key):
+        gw, io = runs[k].get("gw", []), runs[k].get("io", [])
+        if not gw or not io:
+            continue
+        g = [r["gbps"] for r in gw]
+        i = med([r["gbps"] for r in io])
+        rows.append(f"| {k[0]} | {k[1]} | {k[2]} | {k[3]} | {med(g):.2f} ({min(g):.2f}..{max(g):.2f}) | "
+                    f"{med([r['mpps'] for r in gw]):.2f} | {i:.2f} | {100 * med(g) / i:.0f}% | "
+                    f"{sum(r['bad'] for r in gw + io)} | {sum(r['opened'] for r in gw)} |")
+    with open(f"{out}/summary.md", "a") as f:
+        f.write("\n".join(rows) + "\n")
 
 
 def svg(pts, out):
@@ -84,11 +117,14 @@ def svg(pts, out):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    pts = load(sys.argv[1])
+    pts = load(sys.argv[1]) if os.path.exists(sys.argv[1]) else []
     summary(pts, sys.argv[2])
-    svg(pts, sys.argv[2])
+    if pts:
+        svg(pts, sys.argv[2])
+    if len(sys.argv) == 4:
+        memif_summary(sys.argv[3], sys.argv[2])
     print(f"{len(pts)} points: {sys.argv[2]}/summary.md, {sys.argv[2]}/bench-gateway.svg")
 
 

@@ -8,6 +8,9 @@
 #           flatnet-pktgen's gateway traffic (tools/pktgen/vl2_traffic), each
 #           repetition interleaving the gateway, a bare io forwarder on the
 #           same ports and crypto only on the same core;
+#   memif   memif.sh: flatnet-pktgen --gateway <-> two net_memif links <->
+#           flatnet-dataplane as a gateway, then dpdk-testpmd io on the same
+#           links (processes; memif.jsonl);
 #   mb      `flatnet bench mb` on the worker's core.
 # decap and encap, 64/512/1390/1400/1500-byte LAN frames and IMIX, suites 1
 # and 3, 1/100/10,000 peers (each smaller with -S/-P/-U). Results under
@@ -15,7 +18,7 @@
 # summary.md and bench-gateway.svg.
 #
 #   tools/bench/gateway/run.sh [-b BUILD] [-o OUTDIR] [-s STAGE_SECONDS] [-d PORT_SECONDS] [-r REPS]
-#                              [-S SIZES] [-P PEERS] [-U SUITES] [-t "stages port mb"]
+#                              [-S SIZES] [-P PEERS] [-U SUITES] [-t "stages port memif mb"]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -27,7 +30,7 @@ reps=3
 sizes=64,512,1390,1400,1500,imix
 peers=1,100,10000
 suites=1,3
-targets="stages port mb"
+targets="stages port memif mb"
 while getopts "b:o:s:d:r:S:P:U:t:" o; do
   case $o in
     b) build=$OPTARG ;; o) out=$OPTARG ;; s) secs=$OPTARG ;; d) dur=$OPTARG ;; r) reps=$OPTARG ;;
@@ -61,6 +64,9 @@ for t in $targets; do
       echo "== port (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
       nice -n "$nice_level" "$build/tests/packet/bench_vl2_port" "$dur" "$reps" "$sizes" "$peers" "$suites" \
         decap,encap 2> "$out/port.log" | tee "$out/port.jsonl" | grep '"point"' >&2 || true ;;
+    memif)
+      echo "== memif (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+      "$here/memif.sh" "$build" "$out" "$dur" "$reps" "$sizes" "$peers" "$suites" || true ;;
     mb)
       echo "== flatnet bench mb (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
       # VL1 packet sizes of the LAN frames: 28 + EXT_FRAME's 23 + frame - 14.
@@ -72,5 +78,5 @@ for t in $targets; do
   esac
 done
 echo "load at end: $(cat /proc/loadavg)" >> "$out/env.txt"
-[[ -s "$out/port.jsonl" ]] && python3 "$here/plot.py" "$out/port.jsonl" "$out"
+python3 "$here/plot.py" "$out/port.jsonl" "$out" "$out/memif.jsonl"
 echo "results in $out" >&2
