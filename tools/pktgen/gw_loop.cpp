@@ -129,6 +129,14 @@ GwResult gw_run(const GwRun& g, const Params& p, const std::vector<Datagram>& dg
     if (g.chores && ++drain % 64 == 0) g.chores(g.ctx);
   }
   const double s = double(rte_rdtsc() - t0) / double(hz);
+  // Stop sending and take what is still in flight for 0.1 s: a memif peer
+  // must not be left sending into a port about to close (it can crash the
+  // other end, DPDK 22.11), and the next run starts empty.
+  for (const uint64_t end = rte_rdtsc() + hz / 10; rte_rdtsc() < end;) {
+    rte_mbuf* b[kBurst];
+    const uint16_t n = rte_eth_rx_burst(rx_port, 0, b, kBurst);
+    if (n) rte_pktmbuf_free_bulk(b, n);
+  }
   // Unsent and in-flight packets are freed after the worker stops.
   if (p_at < n_pend) rte_pktmbuf_free_bulk(pend + p_at, uint16_t(n_pend - p_at));
   GwResult r;

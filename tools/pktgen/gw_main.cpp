@@ -25,34 +25,38 @@ int run_gateway(const Options& o, unsigned repeat, const GwOptions& g) {
   p.nwid = g.nwid;
   p.gateway = g.gateway;
   p.suite = crypto::Suite(g.suite);
-  p.frame_size = g.frame_size;
   p.gw_mac = o.frame.dst_mac;
   p.gen_mac = under.mac;
   p.gw_ip = o.frame.dst_ip;
   p.gw_port = o.frame.dst_port;
-  const bool decap = g.mode == "decap";
-  const unsigned nf = std::max(1024u, o.peers);
-  const auto dgs = vl2::decap_pool(p, decap ? nf : 0);
-  const auto frames = vl2::encap_pool(p, nf);
   const vl2::PeerIndex peers(p.seed, p.peers);
-  vl2::GwRun run;
-  run.decap = decap;
-  run.io = g.io;
-  run.tx_port = decap ? under.id : lan.id;
-  run.rx_port = decap ? lan.id : under.id;
-  run.pool = under.pool;
-  run.next_hop = under.mac;  // the gateway's next hop is us (its static neighbour)
-  run.seconds = o.duration;
+  const unsigned nf = std::max(1024u, o.peers);
   int rc = 0;
-  for (unsigned r = 0; r < repeat && !g_stop; ++r) {
-    const vl2::GwResult x = vl2::gw_run(run, p, dgs, frames, peers);
-    std::printf("{\"kind\":\"gw-run\",\"target\":\"%s\",\"dir\":\"%s\",\"suite\":%u,\"peers\":%u,\"size\":\"%s\","
-                "\"run\":%u,\"mpps\":%.3f,\"gbps\":%.3f,\"bad\":%llu,\"opened\":%llu}\n",
-                g.label.c_str(), g.mode.c_str(), g.suite, o.peers,
-                g.frame_size ? std::to_string(g.frame_size).c_str() : "imix", r, x.mpps, x.gbps,
-                (unsigned long long)x.bad, (unsigned long long)x.opened);
-    std::fflush(stdout);
-    if (x.bad) rc = 1;
+  for (unsigned size : g.frame_sizes) {
+    p.frame_size = size;
+    for (const char* dir : {"decap", "encap"}) {
+      if (g.mode != "both" && g.mode != dir) continue;
+      const bool decap = dir[0] == 'd';
+      const auto dgs = vl2::decap_pool(p, decap ? nf : 0);
+      const auto frames = vl2::encap_pool(p, nf);
+      vl2::GwRun run;
+      run.decap = decap;
+      run.io = g.io;
+      run.tx_port = decap ? under.id : lan.id;
+      run.rx_port = decap ? lan.id : under.id;
+      run.pool = under.pool;
+      run.next_hop = under.mac;  // the gateway's next hop is us (its static neighbour)
+      run.seconds = o.duration;
+      for (unsigned r = 0; r < repeat && !g_stop; ++r) {
+        const vl2::GwResult x = vl2::gw_run(run, p, dgs, frames, peers);
+        std::printf("{\"kind\":\"gw-run\",\"target\":\"%s\",\"dir\":\"%s\",\"suite\":%u,\"peers\":%u,"
+                    "\"size\":\"%s\",\"run\":%u,\"mpps\":%.3f,\"gbps\":%.3f,\"bad\":%llu,\"opened\":%llu}\n",
+                    g.label.c_str(), dir, g.suite, o.peers, size ? std::to_string(size).c_str() : "imix", r, x.mpps,
+                    x.gbps, (unsigned long long)x.bad, (unsigned long long)x.opened);
+        std::fflush(stdout);
+        if (x.bad) rc = 1;
+      }
+    }
   }
   port_close(lan);
   port_close(under);

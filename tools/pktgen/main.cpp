@@ -99,12 +99,12 @@ int main(int argc, char** argv) {
   app.add_option("--gateway", gw.mode,
                  "gateway traffic (docs/bench-gateway.md): decap = armored EXT_FRAMEs into --port, LAN "
                  "frames back on --lan-port; encap = LAN frames into --lan-port, datagrams back on --port")
-      ->check(CLI::IsMember({"decap", "encap"}));
+      ->check(CLI::IsMember({"decap", "encap", "both"}));
   app.add_option("--lan-port", gw.lan_port, "gateway mode: DPDK port on the gateway's LAN")->capture_default_str();
   app.add_option("--suite", gw.suite, "gateway mode: cipher suite the keys are installed with")
       ->check(CLI::IsMember({1u, 3u}))->capture_default_str();
-  app.add_option("--frame-size", gw.frame_size, "gateway mode: LAN frame bytes (0 = IMIX)")
-      ->check(CLI::Range(0u, 1514u))->capture_default_str();
+  app.add_option("--frame-size", gw.frame_sizes, "gateway mode: LAN frame bytes, a list (0 = IMIX)")
+      ->delimiter(',')->check(CLI::Range(0u, 1514u));
   app.add_option("--nwid", gw_nwid, "gateway mode: the bridged network (16 hex digits)");
   app.add_option("--gw-address", gw_addr, "gateway mode: the gateway's VL1 address (10 hex digits)");
   app.add_flag("--io", gw.io, "gateway mode: the far end forwards our packets unchanged (testpmd io)");
@@ -127,7 +127,8 @@ int main(int argc, char** argv) {
   }
   if (!gw_nwid.empty()) gw.nwid = std::stoull(gw_nwid, nullptr, 16);
   if (!gw_addr.empty()) gw.gateway = std::stoull(gw_addr, nullptr, 16);
-  if (gw.frame_size && gw.frame_size < 22) return fail("--frame-size: at least 22 bytes (or 0 for IMIX)");
+  for (unsigned fs : gw.frame_sizes)
+    if (fs && fs < 22) return fail("--frame-size: at least 22 bytes (or 0 for IMIX)");
   if (!parse_mac(dst_mac.c_str(), o.frame.dst_mac)) return fail("--dst-mac: bad MAC " + dst_mac);
   if (!parse_ipv4(dst_ip.c_str(), o.frame.dst_ip)) return fail("--dst-ip: bad IPv4 " + dst_ip);
   if (o.pool_size < 2 * o.ring_size + 2 * o.burst + 512)

@@ -5,7 +5,9 @@
 # `flatnet-tableload load`, network, members and keys by `flatnet-tableload
 # vl2`) or dpdk-testpmd io between the same two memif ports (paired: what
 # comes in on one goes out of the other; the port's and generator's limit).
-# Per suite: the gateway's runs, then testpmd's, over the same points.
+# Per suite and peer count: the gateway's runs, then testpmd's, over the same
+# points, each from one generator process (a memif peer that reconnects for
+# every point crashed flatnet-dataplane's memif server in a first try).
 # Called by run.sh (target memif) inside its nice -20 session; or alone:
 #
 #   tools/bench/gateway/memif.sh BUILD OUTDIR SECONDS REPS SIZES PEERS SUITES
@@ -67,22 +69,19 @@ start_testpmd() {
   fwd_pid=$!
   sleep 2
 }
-run_points() {  # run_points TARGET SUITE PEERS [--io]
+run_points() {  # run_points TARGET SUITE PEERS [--io]: one generator process, one memif connection
   local t=$1 s=$2 p=$3
   shift 3
-  for size in ${sizes//,/ }; do
-    [[ $size == imix ]] && size=0
-    for d in decap encap; do
-      log "$t suite $s peers $p size $size $d (load $(cut -d' ' -f1-3 /proc/loadavg))"
-      "$pktgen" --gateway "$d" --frame-size "$size" --suite "$s" --peers "$p" --seed 1 --nwid "$nwid" \
-        --gw-address "$self" --dst-mac "$dp_mac" --dst-ip 10.0.0.1 --port 0 --lan-port 1 \
-        --duration "$dur" --repeat "$reps" --label "$t" "$@" -- \
-        --lcores 0@1 --no-pci --file-prefix fgb-pktgen $mem \
-        --vdev="net_memif0,role=client,socket=$sock_u,mac=$gen_mac" \
-        --vdev="net_memif1,role=client,socket=$sock_l,mac=$gen_lan_mac" \
-        2>> "$out/pktgen.log" | tee -a "$out/memif.jsonl" >&2 || log "$t: pktgen failed (see pktgen.log)"
-    done
-  done
+  log "$t suite $s peers $p sizes $sizes (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  "$pktgen" --gateway both --frame-size "${sizes//imix/0}" --suite "$s" --peers "$p" --seed 1 --nwid "$nwid" \
+    --gw-address "$self" --dst-mac "$dp_mac" --dst-ip 10.0.0.1 --port 0 --lan-port 1 \
+    --duration "$dur" --repeat "$reps" --label "$t" "$@" -- \
+    --lcores 0@1 --no-pci --file-prefix fgb-pktgen $mem \
+    --vdev="net_memif0,role=client,socket=$sock_u,mac=$gen_mac" \
+    --vdev="net_memif1,role=client,socket=$sock_l,mac=$gen_lan_mac" \
+    2>> "$out/pktgen.log" | tee -a "$out/memif.jsonl" >&2 || log "$t: pktgen failed (see pktgen.log)"
+  if [[ -n "$fwd_pid" ]] && ! kill -0 "$fwd_pid" 2>/dev/null; then log "$t: the forwarder exited during the run"; fi
+  return 0
 }
 for s in ${suites//,/ }; do
   for p in ${peers//,/ }; do
