@@ -13,6 +13,7 @@
 
 #include "crypto/mb/burst.hpp"
 #include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/fastpath/vl2_keys.hpp"
 #include "dataplane/fastpath/vl2_reasm.hpp"
 #include "dataplane/fastpath/vl2_send.hpp"
 #include "dataplane/wire/vl1.hpp"
@@ -136,7 +137,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   const NetworkView* last_net = nullptr;
 
   // 1. Which packets are ours to open: whole packets (fragments joined)
-  //    from a peer with a key, cipher 1 or 3. One key lookup per run of a peer.
+  //    from a peer with a key, cipher 1 or 3; the keys looked up as one burst.
   Reasm& ra = port.reasm;
   const bool joining = ra.big != nullptr;
   if (joining) reasm_expire(w, ra);
@@ -144,8 +145,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   rte_mbuf* mine[kBurst];
   int8_t origin[kBurst];  // reassembler slot of a joined packet, -1 for a whole one
   uint16_t nm = 0;
-  uint64_t last_src = 0;
-  const tables::vl2::PeerKey* last_key = nullptr;
+  uint64_t src_of[kBurst];
   // A joined packet that is not ours to open: its pieces go to control.
   auto punt_joined = [&](rte_mbuf* a, int slot) {
     reasm_release(ra, slot, to_punt, n_punt);
@@ -172,24 +172,58 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
       else to_punt[(*n_punt)++] = m;
       continue;
     }
-    if (pm->vl1_src != last_src) {
-      last_src = pm->vl1_src;
-      last_key = t.key(last_src);
-    }
-    if (!last_key) {  // control has not installed a key: its business
-      if (slot >= 0) punt_joined(m, slot);
-      else to_punt[(*n_punt)++] = m;
-      continue;
-    }
-    mp[nm] = {d, pm->data_len, &last_key->keys};
+    mp[nm] = {d, pm->data_len, nullptr};
+    src_of[nm] = pm->vl1_src;
     origin[nm] = int8_t(slot);
     mine[nm++] = m;
   }
+  // The burst's keys at once (vl2_keys.hpp); packets without one go to control.
+  const tables::vl2::PeerKey* keys[kBurst];
+  vl2_keys_burst(t, src_of, nm, keys);
+  uint16_t kept = 0;
+  for (uint16_t k = 0; k < nm; ++k) {
+    if (!keys[k]) {  // control has not installed a key: its business
+      if (origin[k] >= 0) punt_joined(mine[k], origin[k]);
+      else to_punt[(*n_punt)++] = mine[k];
+      continue;
+    }
+    mp[kept] = {mp[k].data, mp[k].len, &keys[k]->keys};
+    src_of[kept] = src_of[k];
+    origin[kept] = origin[k];
+    mine[kept++] = mine[k];
+  }
+  nm = kept;
   if (nm == 0) return;
 
   crypto::DearmorResult verdict[kBurst];
   uint8_t ivs[kBurst][8];
   crypto::mb::dearmor_burst({mp, nm}, verdict, ivs);
+
+  // The senders' member words at once (one bulk lookup, as the keys): the
+  // network of each frame verb found as the loop below finds it.
+  uint64_t mws[kBurst];
+  {
+    uint8_t slots[kBurst];
+    uint64_t addrs[kBurst], words[kBurst];
+    uint16_t at[kBurst], nq = 0;
+    for (uint16_t k = 0; k < nm; ++k) {
+      mws[k] = 0;
+      const uint8_t* d = mp[k].data;
+      if (verdict[k] != crypto::DearmorResult::kOk || mp[k].len < wire::kIdxPayload + 8) continue;
+      const uint64_t nwid = wire::read_be64(d + wire::kIdxPayload);
+      if (!port.vlan_of(nwid)) continue;
+      if (nwid != last_nwid) {
+        last_nwid = nwid;
+        last_net = t.network(nwid);
+      }
+      if (!last_net) continue;
+      slots[nq] = uint8_t(last_net->slot);
+      addrs[nq] = src_of[k];
+      at[nq++] = k;
+    }
+    t.member_burst(slots, addrs, nq, words);
+    for (uint16_t q = 0; q < nq; ++q) mws[at[q]] = words[q];
+  }
 
   // 2. Frame verbs to the LAN; the rest re-armored for control.
   crypto::mb::Packet rearm1[kBurst], rearm3[kBurst];
@@ -238,7 +272,7 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         fail.fail(m, Drop::vl2_unknown_network);
         continue;
       }
-      const uint64_t mw = t.member(net->slot, pm->vl1_src);
+      const uint64_t mw = mws[k];
       if (!MemberWord::admitted(mw, net->s.is_private)) {
         settle(nullptr, nullptr);
         fail.fail(m, Drop::vl2_gate);

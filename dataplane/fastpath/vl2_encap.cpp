@@ -24,6 +24,7 @@
 #include "dataplane/fastpath/nexthop.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/fastpath/vl2_send.hpp"
+#include "dataplane/fastpath/vl2_keys.hpp"
 #include "dataplane/wire/vl1.hpp"
 #include "dataplane/wire/vl2_frame.hpp"
 
@@ -163,6 +164,27 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
     return last_key;
   };
 
+  // The burst's LAN-source words and its member destinations' keys at
+  // once (one bulk lookup each; vl2_keys.hpp), for the untagged frames of
+  // the port's network; the loop looks up the rest one at a time.
+  uint64_t pre_src[kBurst], pre_srcw[kBurst], pre_dst[kBurst];
+  const tables::vl2::PeerKey* pre_key[kBurst];
+  const NetworkView* pre_net = n <= kBurst ? network_of(port.nwid) : nullptr;
+  if (pre_net) {
+    for (uint16_t i = 0; i < n; ++i) {
+      pre_src[i] = pre_dst[i] = 0;
+      const rte_mbuf* m = pkts[i];
+      if (m->data_len < sizeof(rte_ether_hdr) || m->nb_segs != 1) continue;
+      const uint8_t* e = rte_pktmbuf_mtod(m, const uint8_t*);
+      if (uint16_t(e[12] << 8 | e[13]) == RTE_ETHER_TYPE_VLAN) continue;
+      pre_src[i] = v2::read_mac(e + 6);
+      const uint64_t dst = v2::read_mac(e);
+      if (v2::mac_is_member(dst, pre_net->s.nwid)) pre_dst[i] = v2::address_from_mac(dst, pre_net->s.nwid);
+    }
+    t.mac_burst(pre_net->slot, pre_src, n, pre_srcw);
+    vl2_keys_burst(t, pre_dst, n, pre_key);
+  }
+
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     if (m->data_len < sizeof(rte_ether_hdr) || m->nb_segs != 1) {
@@ -180,6 +202,8 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
       e = rte_pktmbuf_mtod(m, const uint8_t*);
     }
     const NetworkView* net = network_of(frame_nwid);
+    // The pre-pass's words hold for this frame: untagged, the port's network.
+    const bool pre = pre_net && net == pre_net && pre_src[i] != 0;
     if (!net) {
       fail.fail(m, Drop::vl2_unknown_network);
       continue;
@@ -199,7 +223,7 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
     }
     // Learn the source (the writer decides; we only tell it when it matters).
     if (src != our_mac) {
-      const uint64_t sw = t.mac(net->slot, src);
+      const uint64_t sw = pre ? pre_srcw[i] : t.mac(net->slot, src);
       if (MacWord::kind(sw) != MacWord::kLan || MacWord::age_s(sw, now_s) >= tables::vl2::kMacRefreshS) {
         LearnEvent ev;
         ev.kind = LearnEvent::kLanMac;
@@ -292,7 +316,7 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
     }
     // One VL1 packet per destination: copies for all but the last.
     for (unsigned k = 0; k < nt; ++k) {
-      const tables::vl2::PeerKey* key = key_of(to[k]);
+      const tables::vl2::PeerKey* key = pre && pre_dst[i] == to[k] ? pre_key[i] : key_of(to[k]);
       if (!key) {
         w.c->count_drop(Drop::vl2_no_key);
         continue;

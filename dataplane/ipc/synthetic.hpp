@@ -32,6 +32,16 @@ inline SyntheticPeer synthetic_peer(uint64_t seed, uint32_t i) {
   return {a, 0x0a800000u + i + 1, uint16_t(20000 + i % 40000)};
 }
 
+// The 48-byte key a gateway shares with synthetic peer `address` of seed
+// (the gateway benchmark: flatnet-tableload installs it, flatnet-pktgen
+// armors with it; docs/bench-gateway.md). Not a key for anything real.
+inline void synthetic_key(uint64_t seed, uint64_t address, uint8_t out[48]) {
+  for (unsigned i = 0; i < 48; i += 8) {
+    const uint64_t x = synthetic_mix(seed * 0x9e3779b97f4a7c15ull ^ (address << 8) ^ i);
+    for (unsigned b = 0; b < 8; ++b) out[i + b] = uint8_t(x >> (8 * b));
+  }
+}
+
 inline flatnet_ipc_phys_addr synthetic_path(const SyntheticPeer& p, uint16_t port_id = 0) {
   return phys_v4(p.ip, p.port, port_id);
 }

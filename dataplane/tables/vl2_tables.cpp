@@ -346,7 +346,11 @@ flatnet_ipc_status Vl2Tables::member_set(uint64_t nwid, uint64_t addr, uint64_t 
   }
   if (rc < 0) return FLATNET_IPC_E_BUSY;
   if (!exists) ++n_members_;
-  if (!exists || ((reinterpret_cast<uint64_t>(old) ^ word) & MemberWord::kBridge)) return rebuild_bridges(unsigned(slot));
+  // Only a change of the bridge bit changes the bridge list: rebuilding it
+  // for every new member made installing n members O(n^2) (10,000 members
+  // took seconds of the writer's time).
+  const uint64_t was = exists ? reinterpret_cast<uint64_t>(old) : 0;
+  if ((was ^ word) & MemberWord::kBridge) return rebuild_bridges(unsigned(slot));
   return FLATNET_IPC_OK;
 }
 
@@ -354,13 +358,15 @@ flatnet_ipc_status Vl2Tables::member_remove(uint64_t nwid, uint64_t addr) {
   int slot = slot_of(nwid);
   if (slot < 0) return FLATNET_IPC_E_NOT_FOUND;
   uint64_t key = member_key(unsigned(slot), addr);
-  if (rte_hash_lookup_with_hash(members_, &key, sig8(key)) < 0) return FLATNET_IPC_E_NOT_FOUND;
+  void* old = nullptr;
+  if (rte_hash_lookup_with_hash_data(members_, &key, sig8(key), &old) < 0) return FLATNET_IPC_E_NOT_FOUND;
   if (!can_retire(2)) return FLATNET_IPC_E_BUSY;
   int32_t pos = rte_hash_del_key_with_hash(members_, &key, sig8(key));
   if (pos < 0) return FLATNET_IPC_E_NOT_FOUND;
   --n_members_;
   retire(nullptr, kRetSlot, kHashMembers, pos);
-  return rebuild_bridges(unsigned(slot));
+  if (reinterpret_cast<uint64_t>(old) & MemberWord::kBridge) return rebuild_bridges(unsigned(slot));
+  return FLATNET_IPC_OK;
 }
 
 // ---- keys -------------------------------------------------------------------
@@ -370,6 +376,38 @@ const PeerKey* Vl2Tables::key(uint64_t addr) const {
   void* data = nullptr;
   if (rte_hash_lookup_with_hash_data(keys_, &k, sig8(k), &data) < 0) return nullptr;
   return static_cast<const PeerKey*>(data);
+}
+
+void Vl2Tables::key_burst(const uint64_t* addrs, unsigned n, const PeerKey** out) const {
+  uint64_t keys[RTE_HASH_LOOKUP_BULK_MAX];
+  const void* kp[RTE_HASH_LOOKUP_BULK_MAX];
+  hash_sig_t sig[RTE_HASH_LOOKUP_BULK_MAX];
+  void* data[RTE_HASH_LOOKUP_BULK_MAX];
+  n = std::min<unsigned>(n, RTE_HASH_LOOKUP_BULK_MAX);
+  for (unsigned i = 0; i < n; ++i) {
+    keys[i] = addrs[i] & kAddr40;
+    kp[i] = &keys[i];
+    sig[i] = sig8(keys[i]);
+  }
+  uint64_t hits = 0;
+  if (n == 0 || rte_hash_lookup_with_hash_bulk_data(keys_, kp, sig, n, &hits, data) < 0) hits = 0;
+  for (unsigned i = 0; i < n; ++i) out[i] = (hits >> i) & 1 ? static_cast<const PeerKey*>(data[i]) : nullptr;
+}
+
+void Vl2Tables::member_burst(const uint8_t* slots, const uint64_t* addrs, unsigned n, uint64_t* words) const {
+  uint64_t keys[RTE_HASH_LOOKUP_BULK_MAX];
+  const void* kp[RTE_HASH_LOOKUP_BULK_MAX];
+  hash_sig_t sig[RTE_HASH_LOOKUP_BULK_MAX];
+  void* data[RTE_HASH_LOOKUP_BULK_MAX];
+  n = std::min<unsigned>(n, RTE_HASH_LOOKUP_BULK_MAX);
+  for (unsigned i = 0; i < n; ++i) {
+    keys[i] = member_key(slots[i], addrs[i]);
+    kp[i] = &keys[i];
+    sig[i] = sig8(keys[i]);
+  }
+  uint64_t hits = 0;
+  if (n == 0 || rte_hash_lookup_with_hash_bulk_data(members_, kp, sig, n, &hits, data) < 0) hits = 0;
+  for (unsigned i = 0; i < n; ++i) words[i] = (hits >> i) & 1 ? reinterpret_cast<uint64_t>(data[i]) : 0;
 }
 
 flatnet_ipc_status Vl2Tables::key_set(uint64_t addr, const crypto::SharedKey& key48, crypto::Suite suite) {

@@ -190,6 +190,13 @@ class Vl2Tables {
   void mac_burst(unsigned slot, const uint64_t* macs, unsigned n, uint64_t* words) const;
   // The peer's key set or nullptr. Valid until quiescent().
   const PeerKey* key(uint64_t addr) const;
+  // Up to 64 at once (one bulk lookup: rte_hash fetches the buckets of all
+  // together, so a burst from many peers waits for memory once, not per
+  // peer); out[i] = nullptr when none. Valid until quiescent().
+  void key_burst(const uint64_t* addrs, unsigned n, const PeerKey** out) const;
+  // Up to 64 member words at once, the i-th of addrs[i] in slots[i]; 0 when
+  // not a member.
+  void member_burst(const uint8_t* slots, const uint64_t* addrs, unsigned n, uint64_t* words) const;
   // Subscribers of (mac, adi) or nullptr. Valid until quiescent().
   const SubscriberList* subscribers(unsigned slot, uint64_t mac48, uint32_t adi) const;
   // A member's tags and capabilities (vl2_creds.cpp), or nullptr when

@@ -17,6 +17,7 @@
 
 #include "dataplane/wire/vl1.hpp"
 #include "tools/pktgen/gen.hpp"
+#include "tools/pktgen/gw_main.hpp"
 #include "tools/pktgen/plan.hpp"
 
 namespace {
@@ -93,6 +94,21 @@ int main(int argc, char** argv) {
                  "then runs at these fractions of the no-drop rate (latency)")->delimiter(',');
   app.add_option("--lat-runs", plan.lat_runs, "runs per latency fraction")
       ->check(CLI::Range(1u, 100u))->capture_default_str();
+  GwOptions gw;
+  std::string gw_nwid, gw_addr;
+  app.add_option("--gateway", gw.mode,
+                 "gateway traffic (docs/bench-gateway.md): decap = armored EXT_FRAMEs into --port, LAN "
+                 "frames back on --lan-port; encap = LAN frames into --lan-port, datagrams back on --port")
+      ->check(CLI::IsMember({"decap", "encap", "both"}));
+  app.add_option("--lan-port", gw.lan_port, "gateway mode: DPDK port on the gateway's LAN")->capture_default_str();
+  app.add_option("--suite", gw.suite, "gateway mode: cipher suite the keys are installed with")
+      ->check(CLI::IsMember({1u, 3u}))->capture_default_str();
+  app.add_option("--frame-size", gw.frame_sizes, "gateway mode: LAN frame bytes, a list (0 = IMIX)")
+      ->delimiter(',')->check(CLI::Range(0u, 1514u));
+  app.add_option("--nwid", gw_nwid, "gateway mode: the bridged network (16 hex digits)");
+  app.add_option("--gw-address", gw_addr, "gateway mode: the gateway's VL1 address (10 hex digits)");
+  app.add_flag("--io", gw.io, "gateway mode: the far end forwards our packets unchanged (testpmd io)");
+  app.add_option("--label", gw.label, "gateway mode: target name in the JSON lines");
   unsigned list_peers = 0;
   app.add_option("--list-peers", list_peers,
                  "print the first N synthetic peers (address ip port) of --seed and exit");
@@ -109,6 +125,10 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (!gw_nwid.empty()) gw.nwid = std::stoull(gw_nwid, nullptr, 16);
+  if (!gw_addr.empty()) gw.gateway = std::stoull(gw_addr, nullptr, 16);
+  for (unsigned fs : gw.frame_sizes)
+    if (fs && fs < 22) return fail("--frame-size: at least 22 bytes (or 0 for IMIX)");
   if (!parse_mac(dst_mac.c_str(), o.frame.dst_mac)) return fail("--dst-mac: bad MAC " + dst_mac);
   if (!parse_ipv4(dst_ip.c_str(), o.frame.dst_ip)) return fail("--dst-ip: bad IPv4 " + dst_ip);
   if (o.pool_size < 2 * o.ring_size + 2 * o.burst + 512)
@@ -126,6 +146,11 @@ int main(int argc, char** argv) {
   // that disconnects under traffic can crash the other end (22.11).
   std::signal(SIGPIPE, on_signal);
 
+  if (!gw.mode.empty()) {
+    const int grc = run_gateway(o, plan.repeat, gw);
+    rte_eal_cleanup();
+    return grc;
+  }
   int rc = 0;
   Port port;
   std::string err = port_open(o.port, o.ring_size, o.pool_size, o.link_wait, port);

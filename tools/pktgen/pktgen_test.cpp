@@ -17,6 +17,8 @@
 #include "tools/pktgen/peers.hpp"
 #include "tools/pktgen/plan.hpp"
 #include "tools/pktgen/rng.hpp"
+#include "tools/pktgen/vl2_traffic.hpp"
+#include "dataplane/wire/vl2_frame.hpp"
 
 namespace fp = flatnet::pktgen;
 namespace w = flatnet::wire;
@@ -307,4 +309,45 @@ TEST(PktgenPlan, NdrFailsWhenTheGeneratorCannotReachTheRate) {
   s.rx_ours = 4'999'000;  // 0.02% lost
   EXPECT_FALSE(fp::ndr_pass(s, 5.0, 0.01));
   EXPECT_TRUE(fp::ndr_pass(s, 5.0, 0.05));
+}
+
+// Gateway traffic (vl2_traffic.hpp); its packets through the real stages are
+// tested in tests/packet/vl2_pktgen_test.cpp.
+TEST(PktgenVl2, KeysAreDerivedPerSeedAndPeer) {
+  namespace pv = flatnet::pktgen::vl2;
+  auto same = [](const flatnet::crypto::SharedKey& x, const flatnet::crypto::SharedKey& y) {
+    return std::memcmp(x.data(), y.data(), x.size()) == 0;
+  };
+  const auto a = pv::synthetic_key(1, 0x1122334455);
+  EXPECT_TRUE(same(a, pv::synthetic_key(1, 0x1122334455)));
+  EXPECT_FALSE(same(a, pv::synthetic_key(2, 0x1122334455)));
+  EXPECT_FALSE(same(a, pv::synthetic_key(1, 0x1122334456)));
+}
+
+TEST(PktgenVl2, LanFramesAreCheckedByStampAddressesAndLength) {
+  namespace pv = flatnet::pktgen::vl2;
+  namespace v2 = flatnet::wire::vl2;
+  pv::Params p;
+  p.peers = 3;
+  p.nwid = 0x8056c2e21c000001ull;
+  p.gateway = 0x1111111111;
+  p.frame_size = 0;  // IMIX
+  unsigned n64 = 0;
+  for (unsigned i = 0; i < 12; ++i) n64 += pv::imix_size(i) == 64;
+  EXPECT_EQ(n64, 7u);
+  for (unsigned h = 0; h < 4; ++h) EXPECT_FALSE(v2::mac_is_member(pv::lan_host_mac(p, h), p.nwid));
+  const auto enc = pv::encap_pool(p, 12);
+  for (unsigned i = 0; i < 12; ++i) {
+    const auto f = pv::expected_lan_frame(p, i);
+    EXPECT_EQ(f.size(), pv::imix_size(i));
+    EXPECT_EQ(pv::check_lan_frame(p, f.data(), f.size(), 12), long(i));
+    EXPECT_EQ(pv::check_lan_frame(p, f.data(), f.size() - 1, 12), -1);
+    EXPECT_EQ(pv::check_lan_frame(p, f.data(), f.size(), i), -1) << "index beyond the pool";
+    EXPECT_TRUE(v2::mac_is_member(v2::read_mac(enc[i].data()), p.nwid));
+    EXPECT_EQ(v2::address_from_mac(v2::read_mac(enc[i].data()), p.nwid),
+              flatnet::pktgen::synthetic_peer(p.seed, i % 3).address);
+  }
+  const pv::PeerIndex idx(p.seed, 3);
+  for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(idx.find(idx.at(i).address), long(i));
+  EXPECT_EQ(idx.find(0x42), -1);
 }

@@ -18,7 +18,7 @@ std::string port_open(uint16_t port_id, unsigned ring_size, unsigned pool_size,
     return "port " + std::to_string(port_id) + " does not exist (" +
            std::to_string(rte_eth_dev_count_avail()) + " ports; give one with --vdev after --)";
   out.id = port_id;
-  out.pool = rte_pktmbuf_pool_create("pktgen_pool", pool_size, 256, 0,
+  out.pool = rte_pktmbuf_pool_create(("pktgen_pool" + std::to_string(port_id)).c_str(), pool_size, 256, 0,
                                      RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
   if (!out.pool) return std::string("mbuf pool: ") + rte_strerror(rte_errno);
 

@@ -20,6 +20,8 @@
 #include <thread>
 
 #include "dataplane/ipc/client.hpp"
+#include "dataplane/ipc/synthetic.hpp"
+#include "dataplane/ipc/vl2_commands.hpp"
 #include "dataplane/ipc/clock.hpp"
 #include "dataplane/ipc/phys_addr.hpp"
 #include "tools/tableload/peers_file.hpp"
@@ -204,6 +206,16 @@ int main(int argc, char** argv) {
   stats->add_flag("--json", stats_json, "the counters block as one JSON object");
   std::string relay_state;
   auto* relay = app.add_subcommand("relay", "turn relaying of known peers on or off");
+  // A gateway benchmark's VL2 state (docs/bench-gateway.md): the bridged
+  // network (private), the synthetic peers as members with a valid COM, and
+  // their keys derived from (seed, address) as flatnet-pktgen derives them.
+  std::string vl2_nwid = "8056c2e21c000001";
+  unsigned vl2_suite = 1;
+  auto* vl2 = app.add_subcommand("vl2", "install a bridged network, --count synthetic members and their keys");
+  vl2->add_option("--network", vl2_nwid, "network ID (16 hex digits)")->capture_default_str();
+  vl2->add_option("-n,--count", count, "synthetic peers")->required();
+  vl2->add_option("--seed", seed, "synthetic peer seed");
+  vl2->add_option("--suite", vl2_suite, "cipher suite toward the peers")->check(CLI::IsMember({1u, 3u}));
   relay->add_option("state", relay_state, "on|off")->required()->check(CLI::IsMember({"on", "off"}));
   CLI11_PARSE(app, argc, argv);
 
@@ -282,11 +294,28 @@ int main(int argc, char** argv) {
     cl.type = FLATNET_IPC_CMD_PEER_CLEAR;
     cmds.push_back(cl);
     what = "clear";
+  } else if (vl2->parsed()) {
+    ipc::vl2::NetworkSettings ns;
+    ns.nwid = std::stoull(vl2_nwid, nullptr, 16);
+    ns.is_private = true;
+    uint32_t seq = 0;
+    cmds.push_back(ipc::vl2::network_set(ns, seq++));
+    for (uint32_t i = 0; i < count; ++i) {
+      const ipc::SyntheticPeer p = ipc::synthetic_peer(seed, i);
+      cmds.push_back(ipc::vl2::member_set(ns.nwid, p.address,
+                                          FLATNET_IPC_VL2_MEMBER_PRESENT | FLATNET_IPC_VL2_MEMBER_COM_VALID, seq++));
+      uint8_t key[FLATNET_IPC_VL2_KEY_SIZE];
+      ipc::synthetic_key(seed, p.address, key);
+      cmds.push_back(ipc::vl2::peer_key_set(p.address, key, vl2_suite, seq++));
+    }
+    what = "vl2";
   } else if (relay->parsed()) {
     cmds.push_back(ipc::make_config(FLATNET_IPC_CFG_RELAY, relay_state == "on", 1, 0));
     what = "relay";
   }
-  if (!s.send_all(cmds) || !s.finish()) {
+  const bool sent = s.send_all(cmds) && s.finish();
+  for (auto& cmd : cmds) ipc::vl2::wipe_command(cmd);  // the keys
+  if (!sent) {
     fprintf(stderr, "flatnet-tableload: %s did not complete (timeout or data plane gone)\n", what);
     return 1;
   }

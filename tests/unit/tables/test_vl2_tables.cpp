@@ -75,6 +75,39 @@ TEST_F(Fixture, NetworksAndMembers) {
   EXPECT_EQ(t->members(), 2u);
 }
 
+// The burst readers the fast path uses give what the one-at-a-time ones do;
+// a member that is not a bridge leaves the bridge list alone.
+TEST_F(Fixture, BurstLookupsMatchSingleLookups) {
+  ASSERT_EQ(t->member_set(kNw, 0x42, MemberWord::kPresent | MemberWord::kBridge), FLATNET_IPC_OK);
+  const NetworkView* before = t->network(kNw);
+  for (uint64_t a = 0x100; a < 0x140; a += 2) {
+    ASSERT_EQ(t->member_set(kNw, a, MemberWord::kPresent | MemberWord::kComValid), FLATNET_IPC_OK);
+    ASSERT_EQ(t->key_set(a, key_of(uint8_t(a))), FLATNET_IPC_OK);
+  }
+  EXPECT_EQ(t->network(kNw), before);  // no new view published for non-bridges
+  ASSERT_EQ(t->member_remove(kNw, 0x102), FLATNET_IPC_OK);
+  EXPECT_EQ(t->network(kNw), before);
+  uint64_t addrs[64];
+  uint8_t slots[64];
+  for (unsigned i = 0; i < 64; ++i) {
+    addrs[i] = 0x100 + i;  // every other one present
+    slots[i] = uint8_t(slot());
+  }
+  slots[5] = uint8_t(slot() + 1);  // another network: not a member there
+  const PeerKey* keys[64];
+  uint64_t words[64];
+  t->key_burst(addrs, 64, keys);
+  t->member_burst(slots, addrs, 64, words);
+  for (unsigned i = 0; i < 64; ++i) {
+    EXPECT_EQ(keys[i], t->key(addrs[i])) << i;
+    EXPECT_EQ(words[i], i == 5 ? 0u : t->member(slot(), addrs[i])) << i;
+  }
+  EXPECT_NE(keys[0], nullptr);
+  EXPECT_EQ(keys[1], nullptr);
+  EXPECT_EQ(words[2], 0u);  // removed
+  t->key_burst(addrs, 0, keys);  // nothing asked, nothing read
+}
+
 TEST_F(Fixture, KeysReplacedAndWipedAfterGracePeriod) {
   rte_rcu_qsbr_thread_register(qs, 0);
   rte_rcu_qsbr_thread_online(qs, 0);
