@@ -29,7 +29,8 @@ struct UdpOptions {
   unsigned batch = 32;  // messages per recvmmsg/sendmmsg call (1 = one per call), <= kMaxBatch
   bool gso = true;      // UDP_SEGMENT: a run of equal-size datagrams to one destination in one message
   bool gro = true;      // UDP_GRO: receive coalesced runs, cut them by their segment size
-  unsigned socket_buffer = 4u << 20;  // SO_RCVBUF/SO_SNDBUF asked for (0 = the kernel's default)
+  unsigned socket_buffer = 16u << 20;  // SO_RCVBUF/SO_SNDBUF asked for (0 = the kernel's default);
+                                       // 4 MiB overflowed under 8 GRO-fed streams (docs/bench-member.md §5)
 };
 
 inline constexpr unsigned kMaxBatch = 64;

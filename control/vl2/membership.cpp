@@ -95,7 +95,11 @@ AddResult Membership::revoke(const wire::Revocation& rev) {
 bool Membership::admits(const wire::NetworkConfig& ours, const crypto::Identity& identity) const {
   if (!com_ || !ours.com) return false;
   if (com_->timestamp() <= com_revoked_below_) return false;
-  return wire::com_agrees_with(*ours.com, *com_, identity);
+  return wire::com_agrees_with(*ours.com, *com_, [&] {
+    if (!identity_words_ || identity_words_->key != identity.public_key())
+      identity_words_ = IdentityWords{identity.public_key(), wire::com_identity_words(identity)};
+    return identity_words_->words;
+  });
 }
 
 namespace {

@@ -58,6 +58,15 @@ class Membership {
 
  private:
   std::optional<wire::CertificateOfMembership> com_;
+  // The peer's identity hash words (a SHA-384) for the gate, computed on
+  // the first frame that needs them: the gate runs on every frame, and a
+  // membership belongs to one peer. Keyed by the identity's public key so a
+  // different identity recomputes them.
+  struct IdentityWords {
+    crypto::PublicKey key{};
+    std::array<uint64_t, 4> words{};
+  };
+  mutable std::optional<IdentityWords> identity_words_;
   uint64_t com_revoked_below_ = 0;  // COMs with timestamp <= this are revoked
   std::map<uint32_t, wire::Capability> caps_;
   std::map<uint32_t, wire::Tag> tags_;

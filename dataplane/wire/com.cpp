@@ -1,7 +1,6 @@
 // Certificate of Membership codec, signature and agreement (see com.hpp).
 #include "dataplane/wire/com.hpp"
 
-#include <map>
 
 namespace flatnet::wire {
 
@@ -120,26 +119,37 @@ VerifyResult com_verify(const CertificateOfMembership& c, const IdentityLookup& 
                                                         : VerifyResult::kBadSignature;
 }
 
+std::array<uint64_t, 4> com_identity_words(const crypto::Identity& id) { return hash_words(id); }
+
 bool com_agrees_with(const CertificateOfMembership& ours, const CertificateOfMembership& theirs,
                      const crypto::Identity& their_identity) {
+  return com_agrees_with(ours, theirs, [&] { return hash_words(their_identity); });
+}
+
+bool com_agrees_with(const CertificateOfMembership& ours, const CertificateOfMembership& theirs,
+                     const std::function<std::array<uint64_t, 4>()>& their_identity_words) {
   if (ours.qualifiers.empty() || theirs.qualifiers.empty()) return false;
   // Stock builds a map of the other side's qualifiers, so with a repeated
-  // id the last one counts.
-  std::map<uint64_t, uint64_t> other;
-  for (const auto& q : theirs.qualifiers) other[q.id] = q.value;
+  // id the last one counts; a COM has a handful, so a backward scan finds
+  // the same one without building anything (this runs on every frame).
+  const auto other = [&](uint64_t id) -> const ComQualifier* {
+    for (auto it = theirs.qualifiers.rbegin(); it != theirs.qualifiers.rend(); ++it)
+      if (it->id == id) return &*it;
+    return nullptr;
+  };
   bool full_identity = false;
   for (const auto& q : ours.qualifiers) {
     if (q.id >= kComIdHashFirst && q.id <= kComIdHashLast) full_identity = true;
-    const auto it = other.find(q.id);
-    if (it == other.end()) return false;
-    const uint64_t a = q.value, b = it->second;
+    const ComQualifier* o = other(q.id);
+    if (!o) return false;
+    const uint64_t a = q.value, b = o->value;
     if ((a >= b ? a - b : b - a) > q.max_delta) return false;
   }
   if (full_identity) {
-    const auto w = hash_words(their_identity);
+    const auto w = their_identity_words();
     for (uint64_t i = 0; i < 4; ++i) {
-      const auto it = other.find(kComIdHashFirst + i);
-      if (it == other.end() || it->second != w[i]) return false;
+      const ComQualifier* o = other(kComIdHashFirst + i);
+      if (!o || o->value != w[i]) return false;
     }
   }
   return true;

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -76,5 +77,11 @@ VerifyResult com_verify(const CertificateOfMembership& c, const IdentityLookup& 
 // whose identity is `their_identity` (spec §10.5).
 bool com_agrees_with(const CertificateOfMembership& ours, const CertificateOfMembership& theirs,
                      const crypto::Identity& their_identity);
+// The same with the identity's hash words (com_identity_words) supplied on
+// demand, so a caller checking every frame can compute the SHA-384 once.
+bool com_agrees_with(const CertificateOfMembership& ours, const CertificateOfMembership& theirs,
+                     const std::function<std::array<uint64_t, 4>()>& their_identity_words);
+// The four words of the identity's public key hash, as a COM carries them (ids 3..6).
+std::array<uint64_t, 4> com_identity_words(const crypto::Identity& id);
 
 }  // namespace flatnet::wire
