@@ -67,6 +67,16 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
     if (it != asked_.end() && now - it->second < kSolicitMs) return;
     ask.push_back(a);
   });
+  // The network's other active bridges too, met or not: a LAN frame for
+  // another site goes to them, and the fast path drops it while there is no
+  // key (vl2_no_key), so no frame would ever make the core meet them. The
+  // request does: the core asks the root for the bridge's identity, says
+  // HELLO, and the bridge answers with its credentials (and asks for ours).
+  for (uint64_t a : n->bridges) {
+    if (a == self || member.admits(nwid, a) || std::find(ask.begin(), ask.end(), a) != ask.end()) continue;
+    auto it = asked_.find(a);
+    if (it == asked_.end() || now - it->second >= kSolicitMs) ask.push_back(a);
+  }
   for (uint64_t a : ask) {
     if (asked_.size() >= kMaxSolicited && !asked_.count(a)) asked_.clear();  // bounded; worst case asks again
     asked_[a] = now;

@@ -52,7 +52,9 @@ class GatewayHost {
   // predecessor learned, and the fast path drops frames to and from peers
   // it has not been told about -- so no frame would reach the member to
   // trigger the request, and a member only re-pushes every 500 s. Peers
-  // outside the network ignore the request (not a member of it).
+  // outside the network ignore the request (not a member of it). The
+  // config's other active bridges are asked too, before the core has met
+  // them (site to site: two gateways have no other reason to meet).
   void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
 
   static constexpr uint64_t kSolicitMs = 30'000;
