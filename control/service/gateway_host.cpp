@@ -82,6 +82,15 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
     asked_[a] = now;
     member.request_credentials(nwid, a, now, out);
   }
+  // And ours to every member we admit (rate-limited per member by the
+  // member's re-push interval): the frames they get from us come from the
+  // fast path, which cannot attach credentials, and a member LIKEs its
+  // groups only to peers it admits -- without them, a LAN host's ARP for a
+  // member that never sent to the LAN has no subscriber to go to.
+  for (const auto& [a, rec] : n->members) {
+    (void)rec;
+    if (a != self && member.admits(nwid, a)) member.present_credentials(nwid, a, now, out);
+  }
 }
 
 }  // namespace flatnet::control::service

@@ -54,7 +54,9 @@ class GatewayHost {
   // trigger the request, and a member only re-pushes every 500 s. Peers
   // outside the network ignore the request (not a member of it). The
   // config's other active bridges are asked too, before the core has met
-  // them (site to site: two gateways have no other reason to meet).
+  // them (site to site: two gateways have no other reason to meet). And
+  // it shows our credentials to every admitted member (Member::
+  // present_credentials), which the fast path's frames cannot carry.
   void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
 
   static constexpr uint64_t kSolicitMs = 30'000;
