@@ -233,13 +233,15 @@ if [ -z "${FLATNET_DEMO_NETWORK:-}" ]; then
   ctl set "$nwid" "$(addr gw)" activeBridge=true >/dev/null && echo "  $(addr gw): authorized, activeBridge=true"
 
   # The root's data plane polls on CPU 0; the gateway's on CPU 1 when there is one.
+  # af_packet rings of 4096 frames (DPDK's default 512 overflows while the
+  # lcore sleeps or is descheduled on a busy machine: TCP retransmits).
   gw_lcores=0@0
   [ "$(nproc)" -ge 2 ] && gw_lcores=0@1
   step "gateway: flatnet-dataplane (underlay gu0, lan gl0 bridged into $nwid, lcore $gw_lcores) + flatnetd --dataplane"
   cat >"$work/gw.json" <<JSON
 {"instance": "${G}", "address": "$(addr gw)",
- "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-           {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": "$nwid"}],
+ "ports": [{"devargs": "net_af_packet0,iface=gu0,framecnt=4096"},
+           {"devargs": "net_af_packet1,iface=gl0,framecnt=4096", "role": "lan", "network": "$nwid"}],
  "ipv4": "172.31.88.30/24", "relay": false, "workers": 0, "memory_mb": 256, "table_capacity": 1024,
  "eal": ["--lcores=$gw_lcores"]}
 JSON

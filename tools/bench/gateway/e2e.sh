@@ -20,7 +20,12 @@
 # CPU seconds (utime+stime from /proc/<pid>/stat) over the run: G's data
 # plane, G's flatnetd, C's flatnetd; stock B, stock A. Then a short perf
 # profile of G's data plane and flatnetd under 8 streams (when perf works).
-# G's data plane polls on CPU 1 (--lcores 0@1); everything else is unpinned.
+# G's data plane polls on CPU 1 (--lcores 0@1), with its idle back-off
+# (GW_BUSY_POLL=true: busy polling); everything else is unpinned. Both its
+# af_packet ports get AFP_ARGS (default ",framecnt=4096": DPDK's default ring
+# of 512 frames overflows while the lcore sleeps or is descheduled on a
+# loaded machine, and TCP through the gateway then retransmits; docs/
+# bench-gateway.md "End to end"; AFP_ARGS= gives the default ring).
 # The stock binaries are built outside the tree (never committed); this
 # script only runs them. Results: stdout and $OUT (default
 # /tmp/fgs-e2e-results.txt). Everything it made is removed on exit.
@@ -35,6 +40,7 @@ REPS=${3:-3}
 testnet="$here/../shared/tools/stock-testnet.sh"
 VECTORS=${VECTORS:-$here/../shared/vectors/zerotier-1.14.1}
 OUT=${OUT:-/tmp/fgs-e2e-results.txt}
+AFP_ARGS=${AFP_ARGS-,framecnt=4096}
 if ip netns list | grep -qE '^(ztbr|ztA|ztB|ztroot)( |$)'; then
   echo "a stock testnet is already up (namespaces zt*): not starting a second one"; exit 1
 fi
@@ -60,7 +66,7 @@ trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
 log() { printf '%s\n' "$*" | tee -a "$OUT"; }
 : >"$OUT"
-log "# e2e $(date -u +%FT%TZ) $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+log "# e2e $(date -u +%FT%TZ) busy_poll=${GW_BUSY_POLL:-false} af_packet${AFP_ARGS} $(nproc) CPUs, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 step "stock testnet up (stock root, stock controller + member A, stock member B)"
 bash "$testnet" up 2>&1 | tail -n 2 | sed 's/^/  /'
@@ -111,10 +117,10 @@ lcores=0@0
 [ "$(nproc)" -ge 2 ] && lcores=0@1
 cat >"$work/g.json" <<JSON
 {"instance": "fgse2e", "address": "$GADDR",
- "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-           {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": "$NWID"}],
+ "ports": [{"devargs": "net_af_packet0,iface=gu0${AFP_ARGS}"},
+           {"devargs": "net_af_packet1,iface=gl0${AFP_ARGS}", "role": "lan", "network": "$NWID"}],
  "ipv4": "10.99.0.14/24", "relay": false, "workers": 0, "memory_mb": 256, "table_capacity": 1024,
- "eal": ["--lcores=$lcores", "--file-prefix=fgse2e"]}
+ "busy_poll": ${GW_BUSY_POLL:-false}, "eal": ["--lcores=$lcores", "--file-prefix=fgse2e"]}
 JSON
 ip netns exec "$G" "$bin/dataplane/runtime/flatnet-dataplane" -c "$work/g.json" -- --log-level='*:warning' \
   >"$work/g-dp.log" 2>&1 &
