@@ -14,6 +14,7 @@
 #                 controller's network with stock members (ping, iperf3 both ways)
 #
 #   bash tools/bench/gateway/e2e.sh <stock-bin-dir> [seconds per run (4)] [reps (3)]
+#   (docs/bench-gateway.md: 5 s, 3 reps; about 4 minutes)
 #
 # Per run (iperf3 from the LAN host to the far member, 1 and 8 streams, the
 # two paths interleaved, `reps` times): Gbit/s received, and each process's
@@ -22,11 +23,12 @@
 # profile of G's data plane and flatnetd under 8 streams (when perf works).
 # G's data plane polls with its idle back-off (GW_BUSY_POLL=true: busy
 # polling), its lcore free to run on any CPU (GW_LCORES to pin it); the other
-# processes are unpinned too. Both its
-# af_packet ports get AFP_ARGS (default ",framecnt=4096": DPDK's default ring
-# of 512 frames overflows while the lcore sleeps or is descheduled on a
-# loaded machine, and TCP through the gateway then retransmits; docs/
-# bench-gateway.md "End to end"; AFP_ARGS= gives the default ring).
+# processes are unpinned too. Both its af_packet ports get AFP_ARGS (default
+# ",framecnt=4096": DPDK's default ring of 512 frames overflows while the
+# lcore sleeps or is descheduled on a loaded machine, and TCP through the
+# gateway then retransmits; docs/bench-gateway.md "End to end"; AFP_ARGS=
+# gives the default ring). The stock testnet's namespaces have fixed names
+# (zt*): the script refuses to start while one is up.
 # The stock binaries are built outside the tree (never committed); this
 # script only runs them. Results: stdout and $OUT (default
 # /tmp/fgs-e2e-results.txt). Everything it made is removed on exit.
