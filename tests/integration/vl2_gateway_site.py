@@ -2,7 +2,7 @@
 """Integration: two flatnet gateways join two LANs into one network (site
 to site, issue 12) -- each a flatnet-dataplane with an af_packet underlay
 and an af_packet `lan` port, driven by its flatnetd --dataplane, both
-authorized as active bridges; no other member.
+authorized as active bridges, and one flatnet member M.
 
     ns <p>r root R ──────┐
     ns <p>c controller ──┼─ br0 (ns <p>br, 10.<n>.0.0/24)
