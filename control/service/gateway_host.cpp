@@ -104,10 +104,29 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
     if (it != asked_.end() && now - it->second < kSolicitMs) return;
     ask.push_back(a);
   });
+  // The network's other active bridges too, met or not: a LAN frame for
+  // another site goes to them, and the fast path drops it while there is no
+  // key (vl2_no_key), so no frame would ever make the core meet them. The
+  // request does: the core asks the root for the bridge's identity, says
+  // HELLO, and the bridge answers with its credentials (and asks for ours).
+  for (uint64_t a : n->bridges) {
+    if (a == self || member.admits(nwid, a) || std::find(ask.begin(), ask.end(), a) != ask.end()) continue;
+    auto it = asked_.find(a);
+    if (it == asked_.end() || now - it->second >= kSolicitMs) ask.push_back(a);
+  }
   for (uint64_t a : ask) {
     if (asked_.size() >= kMaxSolicited && !asked_.count(a)) asked_.clear();  // bounded; worst case asks again
     asked_[a] = now;
     member.request_credentials(nwid, a, now, out);
+  }
+  // And ours to every member we admit (rate-limited per member by the
+  // member's re-push interval): the frames they get from us come from the
+  // fast path, which cannot attach credentials, and a member LIKEs its
+  // groups only to peers it admits -- without them, a LAN host's ARP for a
+  // member that never sent to the LAN has no subscriber to go to.
+  for (const auto& [a, rec] : n->members) {
+    (void)rec;
+    if (a != self && member.admits(nwid, a)) member.present_credentials(nwid, a, now, out);
   }
 }
 

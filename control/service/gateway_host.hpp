@@ -54,7 +54,11 @@ class GatewayHost {
   // predecessor learned, and the fast path drops frames to and from peers
   // it has not been told about -- so no frame would reach the member to
   // trigger the request, and a member only re-pushes every 500 s. Peers
-  // outside the network ignore the request (not a member of it).
+  // outside the network ignore the request (not a member of it). The
+  // config's other active bridges are asked too, before the core has met
+  // them (site to site: two gateways have no other reason to meet). And
+  // it shows our credentials to every admitted member (Member::
+  // present_credentials), which the fast path's frames cannot carry.
   void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
 
   // The groups of the LAN (the data plane's VL2_GROUP events): a group a

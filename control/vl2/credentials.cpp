@@ -102,6 +102,14 @@ bool Member::request_credentials(uint64_t nwid, uint64_t peer, uint64_t now, Act
   return true;
 }
 
+bool Member::present_credentials(uint64_t nwid, uint64_t peer, uint64_t now, Actions& out) {
+  Network* n = find(nwid);
+  if (!n || !n->config || !n->config->com) return false;
+  Ctx c{now, out};
+  push_credentials_if_needed(*n, peer, c);
+  return true;
+}
+
 void Member::replay_held(uint64_t peer, Ctx& c) {
   const crypto::Identity* id = vl1_.identity_of(peer);
   for (auto& [nwid, n] : networks_) {

@@ -77,6 +77,13 @@ class Member final : public Vl2Handler {
   // send to, so its subscribers are known before they talked to us). The
   // caller limits how often; false if not joined, no config or multicast off.
   bool gather(uint64_t nwid, const MulticastGroup& g, uint64_t now, Actions& out);
+  // Shows `peer` our credentials on `nwid` unless they were pushed since
+  // the last config update and within the re-push interval (stock pushes
+  // them with the frames it sends). For a gateway's control: its fast path
+  // sends the frames, so without this a member never admits the gateway,
+  // never LIKEs it, and LAN multicast (ARP) finds no subscriber. False if
+  // not joined or there is nothing to show.
+  bool present_credentials(uint64_t nwid, uint64_t peer, uint64_t now, Actions& out);
   // A joined network's state, read-only (nullptr if not joined): a
   // gateway's control (control/service/gateway_host) installs its members,
   // bridge routes and subscribers in the data plane's VL2 tables.

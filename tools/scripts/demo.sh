@@ -29,6 +29,21 @@
 # the ad-hoc 10.0.0.0/8): a member whose root sat inside its own network's
 # prefix would route its underlay datagrams into the tap.
 #
+# Then the office LAN (issue 12): two plain Linux hosts H1 and H2 on a Linux
+# bridge (ns <tag>o) are bridged into the network by a flatnet gateway --
+# flatnet-dataplane with its underlay port on the internet (172.31.88.30,
+# net_af_packet on veth gu0) and its `lan` port on the office switch
+# (net_af_packet on veth gl0), driven by `flatnetd --dataplane`, which joins
+# the network as an active bridge (authorized so by the controller):
+#
+#   ns <tag>h1: H1 10.147.17.201 ─┐ br0 in ns <tag>o   ns <tag>g: gateway G
+#   ns <tag>h2: H2 10.147.17.202 ─┴─ (the office LAN) ── gl0 [DPDK] gu0 ── br0 (internet)
+#
+# The LAN hosts have no flatnet software: H1 pings B's virtual IP (its ARP
+# crosses the gateway as a MULTICAST_FRAME, B's answers come back through
+# the gateway's fast path) and runs iperf3 to B, H2 pings A; the gateway's
+# counters (its /metrics: the data plane's vl2_* and lan_*) are shown.
+#
 # Everything runs in namespaces created here and is removed on exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -47,22 +62,23 @@ flatnet="$bin/tools/cli/flatnet"
 dataplane="$bin/dataplane/runtime/flatnet-dataplane"
 tag="fnd$$"
 R="${tag}r" NA="${tag}na" NB="${tag}nb" A="${tag}a" B="${tag}b"
+G="${tag}g" O="${tag}o" H1="${tag}h1" H2="${tag}h2"  # the office LAN and its gateway
 work=$(mktemp -d /tmp/flatnet-demo.XXXXXX)
-dp_pid=""
+dp_pid="" gw_dp_pid=""
 pids=()
 
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "$dp_pid" ] && kill "$dp_pid" 2>/dev/null && wait "$dp_pid" 2>/dev/null || true
-  for ns in "$R" "$NA" "$NB" "$A" "$B"; do ip netns del "$ns" 2>/dev/null || true; done
+  for p in "$dp_pid" "$gw_dp_pid"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  for ns in "$R" "$NA" "$NB" "$A" "$B" "$G" "$O" "$H1" "$H2"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "identities (flatnet idtool generate) and a planet listing the root (idtool initmoon/genmoon)"
-for n in root a b; do
+for n in root a b gw; do
   mkdir -p "$work/$n"
   "$flatnet" idtool generate "$work/$n/identity.secret" "$work/$n/identity.public" >/dev/null
   printf '  %-4s %s\n' "$n" "$(cut -d: -f1 "$work/$n/identity.public")"
@@ -73,7 +89,7 @@ import json, sys
 j = json.load(sys.stdin); j["worldType"] = "planet"; j["roots"][0]["stableEndpoints"] = ["172.31.88.1/9993"]
 json.dump(j, sys.stdout)' >"$work/planet.json"
 planet=$(cd "$work" && "$flatnet" idtool genmoon planet.json | sed -n 's/.*wrote \([^ ]*\).*/\1/p')
-for n in root a b; do cp "$work/$planet" "$work/$n/planet"; done
+for n in root a b gw; do cp "$work/$planet" "$work/$n/planet"; done
 echo "  planet $planet: one root, $(addr root) at 172.31.88.1/9993"
 
 step "namespaces: root in $R, NAT routers in $NA and $NB, nodes in $A and $B"
@@ -186,6 +202,63 @@ if [ -z "$nwid" ]; then
   echo "  network $nwid (private, pool 10.147.17.10-200, route 10.147.17.0/24)"
   for n in a b; do ctl authorize "$nwid" "$(addr $n)" >/dev/null && echo "  authorized $(addr $n)"; done
 fi
+office=""
+if [ -z "${FLATNET_DEMO_NETWORK:-}" ]; then
+  office=1
+  step "office LAN: hosts H1 and H2 on a Linux bridge (ns $O), gateway G in $G (172.31.88.30 on the internet)"
+  for ns in "$G" "$O" "$H1" "$H2"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
+  ip -n "$O" link add br0 type bridge && ip -n "$O" link set br0 up
+  # G's two ports: gu0 on the internet's br0, gl0 on the office switch; the
+  # data plane owns both (no kernel address, ARP off).
+  ip -n "$R" link add "${G}u" type veth peer name gu0 netns "$G"
+  ip -n "$R" link set "${G}u" master br0 up
+  ip -n "$O" link add gw type veth peer name gl0 netns "$G"
+  ip -n "$O" link set gw master br0 up
+  for d in gu0 gl0; do
+    ip netns exec "$G" sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1" || true
+    ip -n "$G" link set "$d" arp off up
+  done
+  i=1
+  for h in "$H1" "$H2"; do
+    ip -n "$O" link add "h$i" type veth peer name eth0 netns "$h"
+    ip -n "$O" link set "h$i" master br0 up
+    ip -n "$h" addr add "10.147.17.20$i/24" dev eth0 && ip -n "$h" link set eth0 up
+    ip netns exec "$h" ethtool -K eth0 tx off >/dev/null 2>&1 || true
+    i=$((i + 1))
+  done
+  echo "  H1 10.147.17.201 ($(ip -n "$H1" -br link show dev eth0 | awk '{print $3}')), H2 10.147.17.202: plain Linux, no flatnet"
+
+  step "controller: authorize the gateway $(addr gw) and mark it an active bridge"
+  ctl authorize "$nwid" "$(addr gw)" >/dev/null
+  ctl set "$nwid" "$(addr gw)" activeBridge=true >/dev/null && echo "  $(addr gw): authorized, activeBridge=true"
+
+  # The root's data plane polls on CPU 0; the gateway's on CPU 1 when there is one.
+  # af_packet rings of 4096 frames (DPDK's default 512 overflows while the
+  # lcore sleeps or is descheduled on a busy machine: TCP retransmits).
+  gw_lcores=0@0
+  [ "$(nproc)" -ge 2 ] && gw_lcores=0@1
+  step "gateway: flatnet-dataplane (underlay gu0, lan gl0 bridged into $nwid, lcore $gw_lcores) + flatnetd --dataplane"
+  cat >"$work/gw.json" <<JSON
+{"instance": "${G}", "address": "$(addr gw)",
+ "ports": [{"devargs": "net_af_packet0,iface=gu0,framecnt=4096"},
+           {"devargs": "net_af_packet1,iface=gl0,framecnt=4096", "role": "lan", "network": "$nwid"}],
+ "ipv4": "172.31.88.30/24", "relay": false, "workers": 0, "memory_mb": 256, "table_capacity": 1024,
+ "eal": ["--lcores=$gw_lcores"]}
+JSON
+  ip netns exec "$G" "$dataplane" -c "$work/gw.json" -- --log-level='*:warning' >"$work/gw-dataplane.log" 2>&1 &
+  gw_dp_pid=$!
+  for _ in $(seq 1 300); do
+    grep -q "flatnet-dataplane: ready" "$work/gw-dataplane.log" && break
+    kill -0 "$gw_dp_pid" 2>/dev/null || { cat "$work/gw-dataplane.log"; echo "demo: gateway data plane exited"; exit 1; }
+    sleep 0.1
+  done
+  grep "lan port" "$work/gw-dataplane.log" | sed 's/^/  /'
+  ip netns exec "$G" "$bin/control/flatnetd" -H "$work/gw" --dataplane "$G" </dev/null >"$work/gw.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do cli "$G" "$work/gw" info >/dev/null 2>&1 && break; sleep 0.2; done
+  grep -m1 "lan port bridges" "$work/gw.log" | sed 's/^/  /' || true
+fi
+
 step "members A and B: flatnet join $nwid"
 for n in a b; do
   ns=$([ $n = a ] && echo "$A" || echo "$B")
@@ -273,6 +346,48 @@ for n in a b; do
 done
 step "root: flatnet listpeers"
 cli "$R" "$work/root" listpeers | sed 's/^/  /'
+
+if [ -n "$office" ]; then
+  # The gateway's /metrics: its VL2 tables (flatnet_gateway_*) and the data
+  # plane's counters (flatnet_dataplane_*), non-zero only.
+  gw_metrics() {
+    ip netns exec "$G" curl -sS --max-time 5 -H "X-ZT1-Auth: $(cat "$work/gw/authtoken.secret")" \
+      http://127.0.0.1:9993/metrics | grep -E "^flatnet_(gateway_(members|peer_keys|mac_routes|subscribers)|dataplane_(vl2|lan|drop_vl2)[a-z_0-9]*) " |
+      awk '$2 != 0 { printf "  %-52s %s\n", $1, $2 }'
+  }
+  step "gateway G: flatnet listnetworks (an active bridge, no tap: the data plane's lan port is the LAN)"
+  for _ in $(seq 1 50); do [ "$(cli "$G" "$work/gw" get "$nwid" status 2>/dev/null)" = OK ] && break; sleep 0.2; done
+  cli "$G" "$work/gw" listnetworks | sed 's/^/  /'
+  # H1's ARP for B's virtual IP crosses the gateway to B (B LIKEd its ARP
+  # group to the gateway once they met); wait until the gateway's tables
+  # hold both members and their subscriptions (bounded).
+  for _ in $(seq 1 75); do
+    m=$(gw_metrics)
+    [ "$(awk '/gateway_members/ {print $2}' <<<"$m")" = 2 ] && [ -n "$(awk '/gateway_subscribers/ {print $2}' <<<"$m")" ] && break
+    sleep 0.2
+  done
+  step "office LAN: H1 (10.147.17.201, plain Linux) pings member B's virtual IP $VB through the gateway"
+  ip netns exec "$H1" ping -c 4 -i 0.5 -W 2 "$VB" | sed 's/^/  /' || true
+  echo "  H1's neighbour entry for B: $(ip -n "$H1" neigh show "$VB" | tr -s ' ') (B's member MAC: ARP crossed the bridge)"
+  echo "  B's neighbour entry for H1: $(ip -n "$B" neigh show 10.147.17.201 | tr -s ' ')"
+  step "office LAN: H2 (10.147.17.202) pings member A's virtual IP $VA"
+  ip netns exec "$H2" ping -c 3 -i 0.5 -W 2 "$VA" | tail -n 2 | sed 's/^/  /' || true
+  step "office LAN: iperf3 H1 -> B ($VB) and B -> H1, 3 s each"
+  if command -v iperf3 >/dev/null; then
+    ip netns exec "$B" iperf3 -s -1 -B "$VB" >/dev/null 2>&1 &
+    srv=$!; sleep 0.5
+    ip netns exec "$H1" timeout 20 iperf3 -c "$VB" -t 3 -f m 2>&1 | grep -E 'sender|receiver' | sed 's/^/  H1->B /' || true
+    kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
+    ip netns exec "$H1" iperf3 -s -1 -B 10.147.17.201 >/dev/null 2>&1 &
+    srv=$!; sleep 0.5
+    ip netns exec "$B" timeout 20 iperf3 -c 10.147.17.201 -t 3 -f m 2>&1 | grep -E 'sender|receiver' | sed 's/^/  B->H1 /' || true
+    kill "$srv" 2>/dev/null || true; wait "$srv" 2>/dev/null || true
+  else
+    echo "  (iperf3 not installed)"
+  fi
+  step "gateway G's counters (its /metrics: VL2 tables, and the data plane's vl2_* / lan_*; non-zero only)"
+  gw_metrics
+fi
 
 step "root's data-plane counters (DPDK telemetry /flatnet/stats, non-zero only)"
 python3 - "$tag" <<'PY' || true

@@ -97,6 +97,25 @@ TEST(Vl2MemberFrames, NeedMembershipCertificateExchangeDeliversTheHeldFrame) {
   EXPECT_EQ(t.mb->counters().dropped(Vl2Drop::not_member), 0u);
 }
 
+// A gateway's control shows its credentials to a member without sending it a
+// frame (its fast path sends the frames): once, then not again until the
+// re-push interval; nothing for a network it did not join.
+TEST(Vl2MemberFrames, PresentCredentialsWithoutAFrame) {
+  Joined t;
+  EXPECT_FALSE(t.mb->admits(t.nwid, t.a.address()));
+  Actions out;
+  EXPECT_TRUE(t.ma->present_credentials(t.nwid, t.b.address(), t.now, out));
+  t.net.pump("a", out, t.now);
+  EXPECT_TRUE(t.mb->admits(t.nwid, t.a.address()));
+  EXPECT_EQ(t.ma->counters().counted(Vl2Count::credentials_pushed), 1u);
+  Actions again;
+  EXPECT_TRUE(t.ma->present_credentials(t.nwid, t.b.address(), t.now + 1000, again));
+  t.net.pump("a", again, t.now + 1000);
+  EXPECT_EQ(t.ma->counters().counted(Vl2Count::credentials_pushed), 1u);
+  Actions none;
+  EXPECT_FALSE(t.ma->present_credentials(0x1234, t.b.address(), t.now, none));
+}
+
 TEST(Vl2MemberFrames, PublicNetworkAcceptsWithoutCom) {
   MemberNet t;
   t.ctl.nets[t.nwid].is_public = true;
