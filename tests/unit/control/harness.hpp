@@ -244,17 +244,26 @@ class FakeNet {
   };
   template <typename Queue>
   bool relay(const Node& via, const std::vector<uint8_t>& bytes, Queue& q) {
-    if (wire::classify(bytes.data(), bytes.size()) != wire::DatagramKind::kPacket) return false;
-    const uint64_t dest = wire::packet_dest(bytes.data());
-    if (dest == via.core->address() || wire::packet_hops(bytes.data()) >= wire::kRelayMaxHops)
-      return false;
+    // Heads and fragments alike, as a root's data plane relays them: a
+    // packet over one datagram is lost otherwise.
+    const auto kind = wire::classify(bytes.data(), bytes.size());
+    if (kind != wire::DatagramKind::kPacket && kind != wire::DatagramKind::kFragment) return false;
+    const bool fragment = kind == wire::DatagramKind::kFragment;
+    const uint64_t dest =
+        fragment ? wire::fragment_dest(bytes.data()) : wire::packet_dest(bytes.data());
+    const unsigned hops =
+        fragment ? wire::fragment_hops(bytes.data()) : wire::packet_hops(bytes.data());
+    if (dest == via.core->address() || hops >= wire::kRelayMaxHops) return false;
     wire::InetAddress to;
     for (auto& [name, n] : nodes_)
       if (n.core->address() == dest) to = n.at;
     if (auto e = externals.find(dest); to.is_null() && e != externals.end()) to = e->second;
     if (to.is_null()) return false;
     std::vector<uint8_t> fwd = bytes;
-    wire::packet_increment_hops(fwd.data());
+    if (fragment)
+      wire::fragment_increment_hops(fwd.data());
+    else
+      wire::packet_increment_hops(fwd.data());
     q.push_back({via.at, SendDatagram{PhysicalPath{0, to}, std::move(fwd), 0}});
     return true;
   }

@@ -252,3 +252,27 @@ TEST(Vl2MemberConfig, PushedConfigIsAcknowledgedAndFastPropagated) {
 
 }  // namespace
 }  // namespace flatnet::control::vl2::test
+
+namespace flatnet::control::vl2::test {
+namespace {
+// A config over one datagram (two tags and a capability: a 1.5 KB chunk)
+// reaches the member through the root as head + fragment.
+TEST(Vl2MemberConfig, AConfigInTwoDatagramsThroughTheRoot) {
+  MemberNet t;
+  using T = wire::RuleType;
+  wire::Rule tag_eq;
+  tag_eq.t = uint8_t(T::kMatchTagsEqual);
+  tag_eq.tag_id = 5;
+  tag_eq.tag_value = 42;
+  auto& net = t.ctl.nets[t.nwid];
+  net.capabilities[1] = {tag_eq, wire::Rule::action(T::kActionAccept)};
+  net.tags[5] = 42;
+  net.tags[6] = 7;
+  ASSERT_GT(t.ctl.chunks_for(t.nwid, t.a, t.now).at(0).size(), size_t(1400));
+  t.join("a");
+  EXPECT_EQ(t.status("a"), NetworkStatus::kOk);
+  ASSERT_TRUE(t.ma->network_state(t.nwid) && t.ma->network_state(t.nwid)->config);
+  EXPECT_EQ(t.ma->network_state(t.nwid)->config->tags.size(), 2u);
+}
+}  // namespace
+}  // namespace flatnet::control::vl2::test
