@@ -259,7 +259,10 @@ struct flatnet_ipc_header {
   uint64_t lan_network;       /* a gateway: the network its lan port is bridged into; 0 = none */
   uint16_t lan_port_id;       /* that port's DPDK port id */
   uint16_t reserved_line43b[3];
-  uint64_t reserved_line43[4];
+  char host_iface[16];        /* a gateway's host port (net_tap): its kernel interface,
+                                 NUL-terminated; "" = none. Control gives it our member MAC,
+                                 brings it up and puts the network's managed addresses on it */
+  uint64_t reserved_line43[2];
   /* lines 44..46: a gateway's 802.1Q-mapped networks (config "vlans"):
    * lan_vlan_networks[i] is bridged as VLAN ID lan_vlan_ids[i]; 0 = unused */
   uint64_t lan_vlan_networks[FLATNET_IPC_MAX_LAN_VLANS];
