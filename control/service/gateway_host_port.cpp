@@ -41,12 +41,10 @@ void GatewayHostPort::tick(const std::string& iface, uint64_t nwid, const vl2::M
   }
   const bool up = info->status == vl2::NetworkStatus::kOk;
   const port::Mac mac = port::member_mac(self, nwid);
-  const unsigned mtu = info->config ? std::clamp(info->config->mtu, wire::kMinMtu, wire::kMaxMtu) : wire::kDefaultMtu;
   port::LinkChange c;
   if (link.mac != mac) c.mac = mac;
-  if (link.mtu != mtu) c.mtu = mtu;
   if (link.up != up) c.up = up;
-  if (c.mac || c.mtu || c.up) {
+  if (c.mac || c.up) {
     if (int rc = nl_->link_set(index, c); rc < 0) {
       ++errors_;
       log_(LogLevel::kWarn, "gateway host port " + iface + ": link change: " + std::strerror(-rc));

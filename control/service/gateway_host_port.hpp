@@ -3,9 +3,11 @@
 // interface (named in the IPC header's host_iface) is the gateway machine's
 // own membership, and this unit makes that interface look like a member's
 // tap: our member MAC (§5.2; the fast path sends what comes from it as our
-// own FRAMEs), the network's MTU, up while the network is OK, and the
+// own FRAMEs), up while the network is OK, and the
 // network's managed addresses and routes (control/port's managed + sync, as
-// MemberHost does for taps). Checked every kCheckMs; netlink only.
+// MemberHost does for taps). Its MTU stays the data plane's (the host
+// port's "mtu": larger frames would not fit the data plane's mbufs).
+// Checked every kCheckMs; netlink only.
 #pragma once
 
 #include <cstdint>
