@@ -469,6 +469,7 @@ FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_ready) == 2432, "
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_trust) == 2496, "trust");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, controls_dropped) == 2752, "dropped");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, accepted_epoch) == 2760, "accepted_epoch");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, host_iface) == 2784, "host_iface");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, lan_vlan_networks) == 2816, "lan_vlan_networks");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_ring_state) == FLATNET_IPC_RING_STATE_SIZE, "ring state");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_ring_state, cons) == 64, "ring cons line");
