@@ -73,12 +73,28 @@ void vl2_host_from_decap(Worker& w, Vl2Port& port) {
 uint16_t vl2_host_from_lan(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
   const uint64_t ours = host_member_mac(w, port);
   if (!port.has_host || ours == 0) return n;
+  const tables::vl2::NetworkView* net = port.tables->network(port.nwid);
+  const uint32_t now_s = tables::vl2::Vl2Tables::now_s();
   uint16_t keep = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     if (untagged(m)) {
-      const uint64_t dst = v2::read_mac(rte_pktmbuf_mtod(m, const uint8_t*));
+      const uint8_t* e = rte_pktmbuf_mtod(m, const uint8_t*);
+      const uint64_t dst = v2::read_mac(e);
       if (dst == ours) {
+        // vl2_encap does not see it: the sender is learned here, so the
+        // host's answers are switched to the LAN rather than flooded.
+        const uint64_t src = v2::read_mac(e + 6);
+        if (net && src != 0 && src != ours && !v2::mac_is_multicast(src)) {
+          const uint64_t sw = port.tables->mac(net->slot, src);
+          if (MacWord::kind(sw) != MacWord::kLan || MacWord::age_s(sw, now_s) >= tables::vl2::kMacRefreshS) {
+            tables::vl2::LearnEvent ev;
+            ev.kind = tables::vl2::LearnEvent::kLanMac;
+            ev.slot = net->slot;
+            ev.mac = src;
+            w.c->vl2_learn_posted += port.tables->post(ev);
+          }
+        }
         push(w, port.host_tx, m);
         continue;
       }

@@ -163,6 +163,15 @@ TEST_F(GatewayHost, SwitchedBetweenLanAndHost) {
   EXPECT_EQ(out[0], eth(ours, kLanHost, ip));
   EXPECT_EQ(h.drops(Drop::vl2_lan_local), 0u);
   EXPECT_EQ(h.counters.host_rx_packets, 1u);
+
+  // A LAN host heard only through unicast to us is learned all the same.
+  const uint64_t other = 0x06aabbccdd03ull;
+  send(lan.peer, eth(ours, other, ip));
+  run();
+  EXPECT_EQ(receive(host.peer).size(), 1u);
+  runtime::gateway_round(gw, 2);
+  EXPECT_EQ(tables::vl2::MacWord::kind(gw.tables->mac(gw.tables->network(kNw)->slot, other)),
+            tables::vl2::MacWord::kLan);
 }
 
 TEST_F(GatewayHost, HostFrameToMemberIsOurFrame) {
