@@ -76,7 +76,7 @@ nlohmann::json node_json(const NodeStatus& n, const std::string& home_dir) {
       {"surfaceAddresses", n.surface_addresses},
       {"tertiaryPort", 0},
   };
-  return {
+  nlohmann::json out = {
       {"address", hex_address(n.address)},
       {"clock", n.clock_ms},
       {"config", {{"settings", settings}}},
@@ -91,6 +91,19 @@ nlohmann::json node_json(const NodeStatus& n, const std::string& home_dir) {
       {"versionMinor", v.minor},
       {"versionRev", v.rev},
   };
+  if (!n.gateway_ports.empty()) {
+    nlohmann::json ports = nlohmann::json::array();
+    for (const auto& gp : n.gateway_ports) {
+      nlohmann::json j = {{"role", gp.role}, {"nwid", gp.network ? wire::hex_id(gp.network) : ""}};
+      if (gp.role == "host") {
+        j["interface"] = gp.interface;
+        j["up"] = gp.up;
+      }
+      ports.push_back(j);
+    }
+    out["gatewayPorts"] = ports;
+  }
+  return out;
 }
 
 nlohmann::json peer_json(const PeerStatus& p) {

@@ -87,6 +87,8 @@ class Backend {
   // A gateway data plane (one with a `lan` port, docs/gateway.md): the
   // network its LAN port bridges, 0 = none (or not attached).
   virtual uint64_t lan_network() const { return 0; }
+  // Its host port's kernel interface (net_tap, on lan_network()), "" = none.
+  virtual std::string host_interface() const { return {}; }
   // What its VL2 tables should hold (control/boundary/vl2_reconciler);
   // ignored without a gateway data plane.
   virtual void vl2_desired(boundary::Vl2Desired d) { (void)d; }

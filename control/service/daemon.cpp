@@ -155,7 +155,9 @@ void Daemon::join_bridged_network(Actions& a) {
     log(LogLevel::kInfo, "gateway: the data plane's lan port bridges network " + wire::hex_id(lan));
     if (member_->view(lan)) continue;  // joined before (networks.d): its settings stand
     NetworkSettingsChange change;
-    change.allow_managed = false;
+    // The bridge itself needs no addresses; with a host port the untagged
+    // network is also the gateway machine's own (a member's default).
+    change.allow_managed = lan == backend_->lan_network() && !backend_->host_interface().empty();
     std::string err;
     if (!member_->join(lan, change, mono_ms(), a, &err))
       log(LogLevel::kWarn, "gateway: cannot join " + wire::hex_id(lan) + ": " + err);
@@ -175,6 +177,12 @@ std::vector<std::pair<uint64_t, GatewayHost*>> Daemon::gateways() {
 void Daemon::gateway_turn(uint64_t now, Actions& a) {
   const auto nets = gateways();
   if (nets.empty()) return;
+  if (const std::string iface = backend_->host_interface(); !iface.empty()) {
+    if (!host_port_)
+      host_port_ = std::make_unique<GatewayHostPort>([this](LogLevel l, const std::string& t) { log(l, t); });
+    host_port_->tick(iface, backend_->lan_network(), member_->member(), core_->address(), root_online(*core_, now),
+                     now);
+  }
   for (const auto& [nwid, g] : nets) {
     g->solicit(nwid, member_->member(), *core_, now, a);
     g->lan_tick(nwid, member_->member(), now, a);
@@ -493,6 +501,9 @@ NodeStatus Daemon::node() {
     s.listening_on.push_back(a.to_string());
   for (const wire::InetAddress& a : core_->surface_addresses())
     s.surface_addresses.push_back(a.to_string());
+  if (!gateways().empty()) s.gateway_ports.push_back({"lan", backend_->lan_network(), "", false});
+  if (const std::string iface = backend_->host_interface(); !iface.empty())
+    s.gateway_ports.push_back({"host", backend_->lan_network(), iface, host_port_ && host_port_->up()});
   return s;
 }
 

@@ -151,6 +151,11 @@ class DataplaneBackend final : public Backend {
   std::optional<boundary::ReconcilerStats> table_state() const override { return table_.stats(); }
 
   uint64_t lan_network() const override { return client_ ? client_->header().lan_network : 0; }
+  std::string host_interface() const override {
+    if (!client_) return {};
+    const flatnet_ipc_header& h = client_->header();
+    return std::string(h.host_iface, strnlen(h.host_iface, sizeof h.host_iface));
+  }
   void vl2_desired(boundary::Vl2Desired d) override { vl2_.set_desired(std::move(d)); }
   std::optional<boundary::Vl2ReconcilerStats> vl2_state() const override {
     if (!client_ || (client_->header().lan_network == 0 && lan_vlan_networks().empty())) return std::nullopt;

@@ -40,6 +40,15 @@ struct NodeStatus {
   int64_t clock_ms = 0;            // wall clock, ms since the epoch
   std::vector<std::string> listening_on;       // "ip/port" of the bound socket(s)
   std::vector<std::string> surface_addresses;  // where our roots see us, "ip/port"
+  // A gateway data plane's ports other than the underlay ("lan", "host"),
+  // shown as /status "gatewayPorts" (flatnet's own key; absent otherwise).
+  struct GatewayPort {
+    std::string role;       // "lan" or "host"
+    uint64_t network = 0;   // the (untagged) network it is on; 0 = only VLAN-mapped ones
+    std::string interface;  // host: the kernel interface
+    bool up = false;        // host: the interface is up (the network is OK)
+  };
+  std::vector<GatewayPort> gateway_ports;
 };
 
 enum class Role : uint8_t { kLeaf = 0, kPlanet, kMoon };

@@ -79,6 +79,7 @@ namespace flatnet::fastpath {
   X(vl2_reasm_bad, "VL2: fragment with an impossible number or total, or a joined packet over 10,024 bytes") \
   X(vl2_reasm_dup, "VL2: a piece of a packet being joined arrived twice") \
   X(vl2_reasm_timeout, "VL2: piece of a packet not completed within 1 s, or pushed out by a newer one (32 per worker)") \
+  X(vl2_host_source, "VL2: host port frame tagged, runt, or not from the gateway's own member MAC") \
   X(no_mbuf, "mbuf pool empty when building a reply")
 
 enum class Drop : uint8_t {
@@ -117,7 +118,8 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(vl2_encap_fragments) X(vl2_learn_posted)                     \
   X(vl2_reasm_held) X(vl2_reasm_done)                             \
   X(vl2_group_events) X(vl2_group_limited)                        \
-  X(vl2_rules_copies) X(vl2_rules_redirects)
+  X(vl2_rules_copies) X(vl2_rules_redirects)                      \
+  X(host_rx_packets) X(host_rx_bytes) X(host_tx_packets) X(host_tx_bytes)
 
 struct alignas(64) CoreCounters {
 #define FLATNET_X(name) uint64_t name = 0;

@@ -88,6 +88,9 @@ struct Vl2Port {
     return 0;
   }
   uint16_t lan_port = 0;       // DPDK port of the LAN
+  bool has_host = false;       // a host port (vl2_host.cpp) on the untagged network
+  uint16_t host_port = 0;      // its DPDK port (net_tap)
+  TxBuffer host_tx;            // frames for the host port
   uint64_t packet_id = 0;      // next VL1 packet id (suite 1) / IV seed (suite 3)
   uint64_t rnd = 0x9e3779b97f4a7c15ull;  // the rules' RANDOM draws (never 0)
   TxBuffer lan_tx;             // frames for the LAN port
@@ -124,6 +127,22 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
 // packets in outer headers go to w.tx (or wait for a next hop); failures
 // are counted and freed here.
 void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n);
+
+// The host port (vl2_host.cpp; all no-ops without one). Our member MAC
+// on the untagged network, 0 while the address or network is unknown.
+uint64_t host_member_mac(Worker& w, const Vl2Port& port);
+// After vl2_decap: frames in port.lan_tx for our member MAC move to
+// port.host_tx, broadcast / multicast are copied there.
+void vl2_host_from_decap(Worker& w, Vl2Port& port);
+// Before vl2_encap, on LAN frames: those for our member MAC go to
+// port.host_tx, broadcast / multicast are copied there; returns how many
+// stay in pkts (compacted) for vl2_encap.
+uint16_t vl2_host_from_lan(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n);
+// Frames from the host port: a frame for a LAN host goes to port.lan_tx,
+// broadcast, multicast and unknown unicast are copied there; the rest stay
+// in pkts (compacted) for vl2_encap. Frames not from our member MAC, or
+// tagged, are dropped (vl2_host_source).
+uint16_t vl2_host_input(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n);
 
 // The groups an IGMP (v1/v2/v3) or MLD (v1/v2) report joins, as group MACs
 // (01:00:5e + the low 23 bits; 33:33 + the low 32 bits), at most `max`;

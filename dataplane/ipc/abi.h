@@ -259,7 +259,10 @@ struct flatnet_ipc_header {
   uint64_t lan_network;       /* a gateway: the network its lan port is bridged into; 0 = none */
   uint16_t lan_port_id;       /* that port's DPDK port id */
   uint16_t reserved_line43b[3];
-  uint64_t reserved_line43[4];
+  char host_iface[16];        /* a gateway's host port (net_tap): its kernel interface,
+                                 NUL-terminated; "" = none. Control gives it our member MAC,
+                                 brings it up and puts the network's managed addresses on it */
+  uint64_t reserved_line43[2];
   /* lines 44..46: a gateway's 802.1Q-mapped networks (config "vlans"):
    * lan_vlan_networks[i] is bridged as VLAN ID lan_vlan_ids[i]; 0 = unused */
   uint64_t lan_vlan_networks[FLATNET_IPC_MAX_LAN_VLANS];
@@ -474,6 +477,7 @@ FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_ready) == 2432, "
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, channel_trust) == 2496, "trust");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, controls_dropped) == 2752, "dropped");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, accepted_epoch) == 2760, "accepted_epoch");
+FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, host_iface) == 2784, "host_iface");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_header, lan_vlan_networks) == 2816, "lan_vlan_networks");
 FLATNET_IPC_ASSERT(sizeof(struct flatnet_ipc_ring_state) == FLATNET_IPC_RING_STATE_SIZE, "ring state");
 FLATNET_IPC_ASSERT(offsetof(struct flatnet_ipc_ring_state, cons) == 64, "ring cons line");

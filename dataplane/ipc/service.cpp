@@ -232,6 +232,7 @@ std::unique_ptr<Service> Service::create(const ServiceParams& p, std::string* er
     h.lan_vlan_ids[i] = p.lan_vlans[i].first;
     h.lan_vlan_networks[i] = p.lan_vlans[i].second;
   }
+  memcpy(h.host_iface, p.host_iface.data(), std::min(p.host_iface.size(), sizeof h.host_iface - 1));
   memcpy(h.instance, p.instance.data(), p.instance.size());
   im.layout = h;
   s->hdr_ = im.view.at<flatnet_ipc_header>(0);

@@ -44,7 +44,8 @@ struct ServiceParams {
   uint16_t secondary_port = 0;       // 0 = none
   uint64_t lan_network = 0;          // a gateway's bridged network (header, for /status); 0 = none
   uint16_t lan_port_id = 0;
-  std::vector<std::pair<uint16_t, uint64_t>> lan_vlans;  // VLAN ID -> network (header; at most 16)
+  std::vector<std::pair<uint16_t, uint64_t>> lan_vlans;
+  std::string host_iface;            // a gateway's host port interface (header; at most 15 characters)  // VLAN ID -> network (header; at most 16)
   // Tests: the segment in a heap buffer instead of a file (no path, no
   // lock), so AddressSanitizer watches every access the data plane makes;
   // a control reaches it with Client::attach_memory().

@@ -183,10 +183,15 @@ Config parse(const json& j) {
       fail(k, "must be a devargs string or an object");
     }
     if (pc.devargs.empty()) fail(k + ".devargs", "must not be empty");
-    if (pc.role == "host")
-      fail(k + ".role", "'host' is not implemented yet (only 'underlay' and 'lan')");
-    if (pc.role != "underlay" && pc.role != "lan")
-      fail(k + ".role", "must be 'underlay' or 'lan'");
+    if (pc.role != "underlay" && pc.role != "lan" && pc.role != "host")
+      fail(k + ".role", "must be 'underlay', 'lan' or 'host'");
+    if (pc.role == "host") {  // net_tap: the kernel interface is named by iface=
+      const size_t at = pc.devargs.find("iface=");
+      if (pc.devargs.rfind("net_tap", 0) != 0 || at == std::string::npos)
+        fail(k + ".devargs", "a host port is a net_tap device with iface=<name> (\"net_tap0,iface=fngw0\")");
+      pc.iface = pc.devargs.substr(at + 6, pc.devargs.find(',', at) - at - 6);
+      if (pc.iface.empty() || pc.iface.size() > 15) fail(k + ".devargs", "iface= must name 1..15 characters");
+    }
     if (pc.role == "lan" && pc.network == 0 && pc.vlans.empty())
       fail(k + ".network", "missing: a lan port is bridged into a network (or networks per VLAN: vlans)");
     if (pc.role != "lan" && (pc.network != 0 || !pc.vlans.empty()))
@@ -195,6 +200,8 @@ Config parse(const json& j) {
     c.ports.push_back(pc);
   }
   if (!c.port("underlay")) fail("ports", "missing: one port with role 'underlay' is needed");
+  if (c.port("host") && (!c.port("lan") || c.port("lan")->network == 0))
+    fail("ports", "a 'host' port needs a 'lan' port with an untagged network (it joins that network)");
   if (j.contains("ipv4")) get_cidr(j["ipv4"], "ipv4", fastpath::Family::kV4, &c.ip4, &c.prefix4);
   if (j.contains("ipv6")) get_cidr(j["ipv6"], "ipv6", fastpath::Family::kV6, &c.ip6, &c.prefix6);
   if (!c.ip4.valid() && !c.ip6.valid()) fail("ipv4", "missing: set ipv4 and/or ipv6");

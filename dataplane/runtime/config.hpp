@@ -20,11 +20,14 @@ using fastpath::Mac;
 
 struct PortConfig {
   std::string devargs;         // "net_af_packet0,iface=veth0" or a PCI address
-  std::string role = "underlay";  // "underlay" (VL1) or "lan" (bridged into `network`)
+  // "underlay" (VL1), "lan" (bridged into `network`) or "host" (net_tap: the
+  // gateway machine's own interface on the lan port's untagged network)
+  std::string role = "underlay";
   uint16_t mtu = 1500;         // IP MTU
   uint64_t network = 0;        // role "lan": the network untagged LAN frames are bridged into
   // role "lan": 802.1Q VLAN ID -> network, for tagged LAN frames
   std::vector<std::pair<uint16_t, uint64_t>> vlans;
+  std::string iface;           // role "host": the kernel interface (devargs' iface=)
 };
 
 struct StaticNeighbor {
@@ -34,7 +37,7 @@ struct StaticNeighbor {
 
 struct Config {
   std::string instance = "default";   // names the IPC segment and EAL file prefix
-  std::vector<PortConfig> ports;       // exactly one underlay, at most one lan
+  std::vector<PortConfig> ports;       // exactly one underlay, at most one lan and one host
   IpAddr ip4, gw4, ip6, gw6;
   unsigned prefix4 = 32, prefix6 = 128;
   uint16_t udp_port = 9993;            // primary: every packet we send leaves from it

@@ -24,6 +24,14 @@ bool gateway_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsig
   return true;
 }
 
+bool gateway_host_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsigned tx_desc,
+                       rte_mempool* pool, Gateway* g, std::string* err) {
+  if (!setup_port(port_name(pc.devargs), queues, rx_desc, tx_desc, pc.mtu, pool, &g->host, err)) return false;
+  g->has_host = true;
+  g->host_iface = pc.iface;
+  return true;
+}
+
 bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gateway* g, std::string* err) {
   tables::vl2::Vl2Params p;
   p.name = "fn_" + c.instance;
@@ -63,6 +71,8 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     v->nwid = g->nwid;
     for (const auto& [vid, id] : g->vlans) v->vlans[v->n_vlans++] = {vid, id};
     v->lan_port = g->lan.port_id;
+    v->has_host = g->has_host;
+    v->host_port = g->host.port_id;
     v->reasm.big = g->big_pool;
     v->reasm.timeout = rte_get_tsc_hz();  // 1 s, stock's ZT_FRAGMENTED_PACKET_RECEIVE_TIMEOUT
     if (c.vl2_lan_multicast_pps) {  // a token bucket in TSC cycles, a burst of 64 frames

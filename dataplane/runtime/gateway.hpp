@@ -19,6 +19,9 @@ namespace flatnet::runtime {
 
 struct Gateway {
   PortInfo lan;
+  bool has_host = false;
+  PortInfo host;                                     // the host port (net_tap), if any
+  std::string host_iface;                            // its kernel interface
   uint64_t nwid = 0;                                 // untagged frames' network; 0 = none
   std::vector<std::pair<uint16_t, uint64_t>> vlans;  // VLAN ID -> network
   std::unique_ptr<tables::vl2::Vl2Tables> tables;
@@ -31,6 +34,10 @@ struct Gateway {
 // pairs. false + *err on failure.
 bool gateway_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsigned tx_desc, rte_mempool* pool,
                   Gateway* g, std::string* err);
+// Starts the host port (net_tap, kernel interface pc.iface) with up to
+// `queues` queue pairs. false + *err on failure.
+bool gateway_host_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsigned tx_desc,
+                       rte_mempool* pool, Gateway* g, std::string* err);
 // Creates the tables and the pollers' Vl2Ports; the bridged network is
 // installed with default settings until control sets its own.
 bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gateway* g, std::string* err);

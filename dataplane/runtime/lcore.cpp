@@ -36,26 +36,33 @@ void flush_tx(Poller& p) {
   tx.n = 0;
 }
 
-// Sends the frames vl2_decap left for the LAN port (same queue number as
-// the underlay: one queue pair per poller on each port).
-void flush_lan(Poller& p) {
-  fastpath::Vl2Port& v = *p.w.vl2;
-  fastpath::TxBuffer& tx = v.lan_tx;
+// Sends a gateway port's frames (same queue number as the underlay: one
+// queue pair per poller on each port); counts into *packets / *bytes.
+void flush_port(Poller& p, uint16_t port, fastpath::TxBuffer& tx, uint64_t* packets, uint64_t* out_bytes) {
   if (tx.n == 0) return;
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < tx.n; ++i) bytes += tx.pkts[i]->pkt_len;
   uint16_t sent = 0;
   for (int attempt = 0; attempt < 3 && sent < tx.n; ++attempt)
-    sent = uint16_t(sent + rte_eth_tx_burst(v.lan_port, p.queue, tx.pkts + sent, uint16_t(tx.n - sent)));
+    sent = uint16_t(sent + rte_eth_tx_burst(port, p.queue, tx.pkts + sent, uint16_t(tx.n - sent)));
   fastpath::CoreCounters& c = *p.w.c;
   if (sent < tx.n) {
     c.drop[size_t(fastpath::Drop::tx_full)] += tx.n - sent;
     for (uint16_t i = sent; i < tx.n; ++i) bytes -= tx.pkts[i]->pkt_len;
     rte_pktmbuf_free_bulk(tx.pkts + sent, tx.n - sent);
   }
-  c.lan_tx_packets += sent;
-  c.lan_tx_bytes += bytes;
+  *packets += sent;
+  *out_bytes += bytes;
   tx.n = 0;
+}
+
+// The frames vl2_decap and the host port left for the LAN port, and those
+// for the host port (vl2_host.cpp).
+void flush_lan(Poller& p) {
+  fastpath::Vl2Port& v = *p.w.vl2;
+  fastpath::CoreCounters& c = *p.w.c;
+  flush_port(p, v.lan_port, v.lan_tx, &c.lan_tx_packets, &c.lan_tx_bytes);
+  if (v.has_host) flush_port(p, v.host_port, v.host_tx, &c.host_tx_packets, &c.host_tx_bytes);
 }
 
 // The LAN port's frames: encapsulated toward the network's members.
@@ -67,7 +74,24 @@ unsigned poll_lan(Poller& p) {
   c.lan_rx_packets += n;
   for (uint16_t i = 0; i < n; ++i) c.lan_rx_bytes += pkts[i]->pkt_len;
   p.w.now = rte_get_tsc_cycles();
-  fastpath::vl2_encap(p.w, *p.w.vl2, pkts, n);
+  const uint16_t rest = fastpath::vl2_host_from_lan(p.w, *p.w.vl2, pkts, n);
+  if (rest) fastpath::vl2_encap(p.w, *p.w.vl2, pkts, rest);
+  return n;
+}
+
+// The host port's frames (the gateway machine's own, from our member MAC):
+// to the LAN and / or encapsulated toward the members (vl2_host.cpp).
+unsigned poll_host(Poller& p) {
+  fastpath::Vl2Port& v = *p.w.vl2;
+  rte_mbuf* pkts[fastpath::kBurst];
+  uint16_t n = rte_eth_rx_burst(v.host_port, p.queue, pkts, fastpath::kBurst);
+  if (n == 0) return 0;
+  fastpath::CoreCounters& c = *p.w.c;
+  c.host_rx_packets += n;
+  for (uint16_t i = 0; i < n; ++i) c.host_rx_bytes += pkts[i]->pkt_len;
+  p.w.now = rte_get_tsc_cycles();
+  const uint16_t rest = fastpath::vl2_host_input(p.w, v, pkts, n);
+  if (rest) fastpath::vl2_encap(p.w, v, pkts, rest);
   return n;
 }
 
@@ -76,6 +100,7 @@ unsigned poll_once(Poller& p) {
   uint16_t n = rte_eth_rx_burst(p.port, p.queue, pkts, fastpath::kBurst);
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0_write(pkts[i]);  // for the next round
   if (p.n_held) fastpath::process_burst(p.w, p.held, p.n_held);
+  if (p.w.vl2 && p.w.vl2->has_host) fastpath::vl2_host_from_decap(p.w, *p.w.vl2);
   std::memcpy(p.held, pkts, n * sizeof(rte_mbuf*));
   p.n_held = n;
   if (p.w.neigh->pending()) fastpath::housekeeping(p.w);
@@ -86,7 +111,8 @@ unsigned poll_once(Poller& p) {
                                           room, nullptr);
     p.w.tx.n = uint16_t(p.w.tx.n + from_main);
   }
-  const unsigned lan = p.w.vl2 ? poll_lan(p) : 0;
+  unsigned lan = p.w.vl2 ? poll_lan(p) : 0;
+  if (p.w.vl2 && p.w.vl2->has_host) lan += poll_host(p);
   if (p.w.vl2 && p.w.vl2->reasm.busy) {  // partial packets time out even when nothing comes
     p.w.now = rte_get_tsc_cycles();
     fastpath::reasm_expire(p.w, p.w.vl2->reasm);
@@ -122,6 +148,7 @@ void drain(Poller& p) {
   if (p.n_held == 0) return;
   fastpath::process_burst(p.w, p.held, p.n_held);
   p.n_held = 0;
+  if (p.w.vl2 && p.w.vl2->has_host) fastpath::vl2_host_from_decap(p.w, *p.w.vl2);
   flush_tx(p);
   if (p.w.vl2) flush_lan(p);
 }

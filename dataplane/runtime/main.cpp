@@ -142,6 +142,17 @@ int main(int argc, char** argv) {
       if (want_workers) want_workers = pollers;
     }
   }
+  // Its host port (net_tap), likewise.
+  const PortConfig* host_pc = cfg->port("host");
+  if (host_pc) {
+    if (!gateway_host_port(*host_pc, pollers, cfg->rx_desc, cfg->tx_desc, pool, &gw, &err)) return die(err);
+    if (gw.host.queues < pollers) {
+      std::fprintf(stderr, "flatnet-dataplane: host port has %u queue pairs; running %u workers\n",
+                   unsigned(gw.host.queues), unsigned(gw.host.queues));
+      pollers = gw.host.queues;
+      if (want_workers) want_workers = pollers;
+    }
+  }
 
   fastpath::Underlay u;
   u.port_id = port.port_id;
@@ -191,6 +202,7 @@ int main(int argc, char** argv) {
     sp.lan_network = gw.nwid;
     sp.lan_port_id = gw.lan.port_id;
     sp.lan_vlans = gw.vlans;
+    sp.host_iface = gw.host_iface;
   }
   auto service = ipc::Service::create(sp, &err);
   if (!service) return die("IPC segment: " + err);
@@ -278,6 +290,10 @@ int main(int argc, char** argv) {
     std::printf("flatnet-dataplane: lan port %s (%s) mac %s queues %u bridged into %s\n",
                 port_name(lan_pc->devargs).c_str(), gw.lan.driver.c_str(), fastpath::to_string(gw.lan.mac).c_str(),
                 unsigned(gw.lan.queues), nets.c_str());
+    if (gw.has_host)
+      std::printf("flatnet-dataplane: host port %s (%s) interface %s queues %u on network %s\n",
+                  port_name(host_pc->devargs).c_str(), gw.host.driver.c_str(), gw.host_iface.c_str(),
+                  unsigned(gw.host.queues), ipc_hex(gw.nwid).c_str());
   }
   std::printf("flatnet-dataplane: ready\n");
   std::fflush(stdout);
@@ -353,6 +369,7 @@ int main(int argc, char** argv) {
   publish_stats(mono_ns());  // final counts, for a reader still mapping the segment
   stop_port(port.port_id);
   if (lan_pc) stop_port(gw.lan.port_id);
+  if (gw.has_host) stop_port(gw.host.port_id);
   service.reset();
   gw.tables.reset();  // before the peer table: its QSBR variable is the tables'
   table.reset();

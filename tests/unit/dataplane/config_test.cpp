@@ -67,6 +67,19 @@ TEST(Config, LanPortBridgesOneNetwork) {
   EXPECT_EQ(c->port("lan")->vlans[0], (std::pair<uint16_t, uint64_t>{10, 0x8056c2e21c000002ull}));
 }
 
+TEST(Config, HostPortOnTheLanPortsNetwork) {
+  json j = good();
+  j["ports"] = json::array({json{{"devargs", "net_af_packet0,iface=u"}},
+                            json{{"devargs", "net_tap0,iface=fngw0,mac=fixed"}, {"role", "host"}},
+                            json{{"devargs", "net_af_packet1,iface=l"}, {"role", "lan"}, {"network", "8056c2e21c000001"}}});
+  std::string err;
+  auto c = parse_config(j, &err);
+  ASSERT_TRUE(c) << err;
+  ASSERT_NE(c->port("host"), nullptr);
+  EXPECT_EQ(c->port("host")->iface, "fngw0");
+  EXPECT_EQ(c->port("host")->network, 0u);
+}
+
 struct BadCase {
   const char* key;
   json value;  // null = remove the key
@@ -77,7 +90,10 @@ TEST(Config, EachBadValueNamesItsKey) {
   const BadCase cases[] = {
       {"ports", nullptr, "'ports'"},
       {"ports", json::array(), "'ports'"},
-      {"ports", json::array({json{{"devargs", "x"}, {"role", "host"}}}), "'ports[0].role'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"role", "bridge"}}}), "'ports[0].role'"},
+      {"ports", json::array({json{{"devargs", "x"}, {"role", "host"}}}), "'ports[0].devargs'"},
+      {"ports", json::array({json{{"devargs", "x"}}, json{{"devargs", "net_tap0,iface=h"}, {"role", "host"}}}),
+       "'ports'"},
       {"ports", json::array({json{{"devargs", "x"}, {"role", "lan"}}}), "'ports[0].network'"},
       {"ports", json::array({json{{"devargs", "x"}, {"role", "lan"}, {"network", "8056c2e21c000001"}}}), "'ports'"},
       {"ports", json::array({json{{"devargs", "x"}}, json{{"devargs", "y"}, {"role", "lan"}, {"network", "8056c2e2"}}}),
