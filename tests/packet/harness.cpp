@@ -17,9 +17,12 @@ rte_mempool* g_pool = nullptr;
 void EalEnv::SetUp() {
   std::string prefix = "--file-prefix=flatnet-pkt-" + std::to_string(getpid());
   // --no-huge already keeps everything in process memory (DPDK 22.11 refuses
-  // it together with --in-memory); the unique prefix keeps runs apart.
+  // it together with --in-memory); the unique prefix keeps runs apart. All
+  // fixtures share one EAL, and DPDK's heap does not give memory back to a
+  // fresh segment list, so 64 MB ran out once the gateway's tables,
+  // reassembly pools and pktgen pools came in.
   std::vector<std::string> args = {"packet-tests", "--no-huge", "--no-pci",
-                                   "-m", "64", "-l", "0", "--log-level=*:error", prefix,
+                                   "-m", "256", "-l", "0", "--log-level=*:error", prefix,
                                    "--vdev=net_null0"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
