@@ -209,10 +209,13 @@ void Member::from_tap(uint64_t nwid, std::span<const uint8_t> frame, uint64_t no
 void Member::unicast_from_tap(Network& n, const fv::FrameView& f, uint64_t dest_mac,
                               uint64_t src_mac, Ctx& c) {
   std::vector<uint64_t> to;
-  if (port::is_member_mac(dest_mac, n.nwid)) {
-    to.push_back(port::mac_to_address(dest_mac, n.nwid));
-  } else if (auto r = n.bridge_routes.find(dest_mac); r != n.bridge_routes.end()) {
+  // A host learned behind a bridge first: a LAN host's locally administered
+  // MAC can share the network's first octet (1 in 64 at random), and read as
+  // a member's it names an address nobody has.
+  if (auto r = n.bridge_routes.find(dest_mac); r != n.bridge_routes.end()) {
     to.push_back(r->second);
+  } else if (port::is_member_mac(dest_mac, n.nwid)) {
+    to.push_back(port::mac_to_address(dest_mac, n.nwid));
   } else {
     // Unknown host behind some bridge: every active bridge gets a copy, as
     // stock does (bounded by ZT_MAX_BRIDGE_SPAM).

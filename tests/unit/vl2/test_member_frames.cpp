@@ -231,6 +231,28 @@ TEST(Vl2MemberFrames, ExtFrameBehindABridge) {
   EXPECT_EQ(t.mb->counters().dropped(Vl2Drop::not_bridge), 1u);
 }
 
+// A LAN host's locally administered MAC may start with the network's first
+// octet, so it reads as a member's MAC; the route learned behind the bridge
+// wins, else A's answer goes to an address nobody has.
+TEST(Vl2MemberFrames, LanHostWithTheMembersFirstOctetGoesToItsBridge) {
+  MemberNet t;
+  t.ctl.nets[t.nwid].specialists = {wire::kSpecialistActiveBridge | t.b.address()};
+  t.join("a");
+  t.join("b");
+  t.drain("a");
+  t.drain("b");
+  const uint64_t lan_host = (t.mac(t.a) & 0xff0000000000ULL) | 0x00deadbeef01ULL;
+  ASSERT_TRUE(port::is_member_mac(lan_host, t.nwid));
+  t.tap("b", ether(t.mac(t.a), lan_host, 0x0800, ping_payload()));
+  ASSERT_EQ(t.drain("a").size(), 1u);
+  ASSERT_EQ(t.ma->bridge_for(t.nwid, lan_host), t.b.address());
+  const auto to_lan = ether(lan_host, t.mac(t.a), 0x0800, ping_payload());
+  t.tap("a", to_lan);
+  const auto got = t.drain("b");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].frame, to_lan);
+}
+
 TEST(Vl2MemberFrames, ForgedComIsRefused) {
   Joined t;
   // C presents a COM for itself signed by B, not by the controller.
