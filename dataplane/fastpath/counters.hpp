@@ -116,7 +116,7 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(vl2_decap_frames) X(vl2_decap_punted)                         \
   X(vl2_encap_unicast) X(vl2_encap_flooded) X(vl2_encap_multicast) \
   X(vl2_encap_fragments) X(vl2_learn_posted)                     \
-  X(vl2_reasm_held) X(vl2_reasm_done)                             \
+  X(vl2_reasm_held) X(vl2_reasm_done) X(vl2_reasm_in_place)       \
   X(vl2_group_events) X(vl2_group_limited)                        \
   X(vl2_rules_copies) X(vl2_rules_redirects)                      \
   X(host_rx_packets) X(host_rx_bytes) X(host_tx_packets) X(host_tx_bytes)

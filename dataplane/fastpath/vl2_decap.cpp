@@ -146,10 +146,12 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   int8_t origin[kBurst];  // reassembler slot of a joined packet, -1 for a whole one
   uint16_t nm = 0;
   uint64_t src_of[kBurst];
-  // A joined packet that is not ours to open: its pieces go to control.
+  // A joined packet that is not ours to open (its bytes as received): its
+  // pieces go to control, a head joined in place trimmed back first.
   auto punt_joined = [&](rte_mbuf* a, int slot) {
+    if (reasm_unjoin(ra, slot, a)) to_punt[(*n_punt)++] = a;
+    else rte_pktmbuf_free(a);
     reasm_release(ra, slot, to_punt, n_punt);
-    rte_pktmbuf_free(a);
   };
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -232,6 +234,9 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
   Vl2Out fwd[kVl2MaxOut];
   unsigned n_fwd = 0;
   const uint32_t now_s = tables::vl2::Vl2Tables::now_s();
+  rte_mbuf* unjoin[kBurst];  // punted heads joined in place, trimmed once re-armored
+  uint16_t unjoin_end[kBurst];
+  uint16_t n_unjoin = 0;
   for (uint16_t k = 0; k < nm; ++k) {
     rte_mbuf* m = mine[k];
     PktMeta* pm = meta(m);
@@ -356,10 +361,16 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
       }
     }
     ++w.c->vl2_decap_punted;
-    if (origin[k] >= 0) {  // the pieces as received, not the joined copy
+    if (origin[k] >= 0 && !ra.slot[origin[k]].head_end) {  // the pieces as received, not the joined copy
       settle(to_punt, n_punt);
       rte_pktmbuf_free(m);
       continue;
+    }
+    // A head joined in place is re-armored whole below, then trimmed back to
+    // its received bytes (reasm_unjoin); its fragments follow it unchanged.
+    if (origin[k] >= 0) {
+      unjoin_end[n_unjoin] = ra.slot[origin[k]].head_end;  // the slot is released below
+      unjoin[n_unjoin++] = m;
     }
     // Back to the bytes we received: suite 3 needs its sender IV in bytes 0..7.
     if (wire::packet_cipher(d) == wire::Cipher::kAesGmacSiv) {
@@ -369,9 +380,11 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
       rearm1[n1++] = mp[k];
     }
     to_punt[(*n_punt)++] = m;
+    if (origin[k] >= 0) settle(to_punt, n_punt);
   }
   if (n1) crypto::mb::armor_burst({rearm1, n1}, crypto::Suite::kSalsa2012Poly1305);
   if (n3) crypto::mb::armor_burst({rearm3, n3}, crypto::Suite::kAesGmacSiv);
+  for (uint16_t u = 0; u < n_unjoin; ++u) reasm_trim(unjoin[u], unjoin_end[u]);
   drop_tail(w, fail.bad, fail.n_bad);
   vl2_send(w, fwd, n_fwd);  // the rules' copies and redirects
 }

@@ -62,6 +62,32 @@ rte_mbuf* assemble(Worker& w, Reasm& r, Reasm::Slot& s) {
   return a;
 }
 
+// A head that came first and its one fragment (the fragment just arrived):
+// the fragment's payload appended to the head's mbuf, where the head's VL1
+// bytes are the last in a direct, unshared, one-segment mbuf with the room
+// (nullptr otherwise: assemble copies). The fragment stays in the slot as
+// received, for a punt.
+rte_mbuf* join_in_place(Worker& w, Reasm::Slot& s) {
+  rte_mbuf* h = s.piece[0];
+  rte_mbuf* f = s.piece[1];
+  PktMeta* hm = meta(h);
+  const PktMeta* fm = meta(f);
+  const uint32_t end = uint32_t(hm->data_off) + hm->data_len;
+  const uint32_t n = fm->data_len - uint32_t(wire::kFragmentHeaderLength);
+  if (h->nb_segs != 1 || !RTE_MBUF_DIRECT(h) || rte_mbuf_refcnt_read(h) != 1 || h->data_len != end ||
+      rte_pktmbuf_tailroom(h) < n || hm->data_len + n > wire::kMaxPacketLength)
+    return nullptr;
+  auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(h, uint16_t(n)));
+  if (!d) return nullptr;
+  std::memcpy(d, rte_pktmbuf_mtod_offset(f, const uint8_t*, fm->data_off + wire::kFragmentHeaderLength), n);
+  s.head_end = uint16_t(end);
+  s.piece[0] = nullptr;  // the joined packet is the head: decap owns it
+  hm->data_len = uint16_t(hm->data_len + n);
+  hm->is_fragment = 0;
+  ++w.c->vl2_reasm_in_place;
+  return h;
+}
+
 }  // namespace
 
 rte_mbuf* reasm_add(Worker& w, Reasm& r, rte_mbuf* m, int* slot_out) {
@@ -124,7 +150,10 @@ rte_mbuf* reasm_add(Worker& w, Reasm& r, rte_mbuf* m, int* slot_out) {
   s->have = uint8_t(s->have | 1u << no);
   ++w.c->vl2_reasm_held;
   if (!s->total || s->have != (1u << s->total) - 1) return nullptr;
-  rte_mbuf* a = assemble(w, r, *s);
+  // In place only for head then fragment: the common order, and the one in
+  // which the head (the mbuf that grows) is not the piece just added.
+  rte_mbuf* a = s->total == 2 && no == 1 ? join_in_place(w, *s) : nullptr;
+  if (!a) a = assemble(w, r, *s);
   if (!a) {
     drop_slot(w, r, *s, Drop::vl2_reasm_bad);
     return nullptr;
@@ -144,6 +173,20 @@ void reasm_release(Reasm& r, int slot, rte_mbuf** out, uint16_t* n) {
   }
   s = Reasm::Slot{};
   --r.busy;
+}
+
+void reasm_trim(rte_mbuf* a, uint16_t head_end) {
+  PktMeta* am = meta(a);
+  const uint16_t extra = uint16_t(a->data_len - head_end);
+  rte_pktmbuf_trim(a, extra);
+  am->data_len = uint16_t(am->data_len - extra);
+}
+
+bool reasm_unjoin(Reasm& r, int slot, rte_mbuf* a) {
+  const uint16_t end = r.slot[slot].head_end;
+  if (!end) return false;
+  reasm_trim(a, end);
+  return true;
 }
 
 void reasm_expire(Worker& w, Reasm& r) {

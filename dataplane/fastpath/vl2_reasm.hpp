@@ -1,9 +1,14 @@
 // Fragments of VL1 packets addressed to a gateway, joined on the fast path
 // (spec §2.6-2.7): a worker's small table of partial packets keyed by packet
-// id and physical source, as stock's (32 slots, 1 s). A completed packet is
-// copied into one mbuf of the large pool for vl2_decap, and its pieces are
-// kept, unchanged, until decap has decided: a frame verb frees them, any
-// other verb punts them to control exactly as they arrived.
+// id and physical source, as stock's (32 slots, 1 s). A head followed by its
+// one fragment (a member's 1,396..~1,500-byte frame) is joined in place: the
+// fragment's payload appended to the head's mbuf when it has the tailroom
+// (a 2 KB mbuf does for any frame of a 1,500-byte LAN). Anything else (more
+// pieces, the fragment first, a head without room) is copied into one mbuf
+// of the large pool. Either way the pieces not in the joined mbuf are kept,
+// unchanged, until decap has decided: a frame verb frees them, any other
+// verb punts them to control exactly as they arrived (a head joined in
+// place is first given back its received bytes: reasm_unjoin).
 #pragma once
 
 #include <rte_mbuf.h>
@@ -26,6 +31,7 @@ struct Reasm {
     uint8_t have = 0;     // bit i: piece i is here
     bool busy = false;
     bool held = false;    // complete; pieces kept until decap decides
+    uint16_t head_end = 0;  // joined in place: the head's received bytes end here (piece[0] empty: the head is the joined mbuf); 0 = copied
   };
   Slot slot[kSlots];
   unsigned busy = 0;          // slots in use
@@ -40,6 +46,14 @@ rte_mbuf* reasm_add(Worker& w, Reasm& r, rte_mbuf* m, int* slot);
 // After decap decided on an assembled packet: its pieces are freed, or
 // (punt) appended to out[*n] (room for Reasm::kMaxPieces needed).
 void reasm_release(Reasm& r, int slot, rte_mbuf** out, uint16_t* n);
+// A joined packet of `slot` that decap punts: when it was joined in place,
+// trims it back to the head's bytes as received (the caller has restored
+// them if it dearmored them) and returns true; the head is then the caller's
+// to punt, and reasm_release gives only the fragments. False: a copy.
+bool reasm_unjoin(Reasm& r, int slot, rte_mbuf* a);
+// The trim of reasm_unjoin, for a head decap re-armors after its slot was
+// released (head_end read from the slot before).
+void reasm_trim(rte_mbuf* a, uint16_t head_end);
 // Drops partial packets older than the timeout (each piece counted).
 void reasm_expire(Worker& w, Reasm& r);
 

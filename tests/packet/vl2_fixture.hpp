@@ -122,26 +122,28 @@ struct Vl2Fixture : testing::Test {
     return b;
   }
 
-  // Feeds datagrams (as vl1_classify would leave them) to vl2_decap.
+  // Feeds datagrams (as vl1_classify would leave them) to vl2_decap, each
+  // after `lead` bytes of 0xee in its mbuf (as outer headers would be).
   struct DecapOut {
     std::vector<Bytes> lan, punted;
   };
   uint64_t now = 1;  // the worker's TSC for the next decap
-  DecapOut decap(const std::vector<Bytes>& dgrams) {
+  DecapOut decap(const std::vector<Bytes>& dgrams, uint16_t lead = 0) {
     rte_mbuf* pkts[kBurst];
     uint16_t n = 0;
     for (const Bytes& d : dgrams) {
       rte_mbuf* m = rte_pktmbuf_alloc(EalEnv::pool());
-      char* at = rte_pktmbuf_append(m, uint16_t(d.size()));
+      char* at = rte_pktmbuf_append(m, uint16_t(lead + d.size()));
       EXPECT_NE(at, nullptr) << "datagram larger than an mbuf";
       if (!at) {
         rte_pktmbuf_free(m);
         continue;
       }
-      std::memcpy(at, d.data(), d.size());
+      std::memset(at, 0xee, lead);
+      std::memcpy(at + lead, d.data(), d.size());
       PktMeta* pm = meta(m);
       *pm = PktMeta{};
-      pm->data_off = 0;
+      pm->data_off = lead;
       pm->data_len = uint16_t(d.size());
       pm->is_fragment = wire::classify(d.data(), d.size()) == wire::DatagramKind::kFragment;
       pm->vl1_dst = pm->is_fragment ? wire::fragment_dest(d.data()) : wire::packet_dest(d.data());
