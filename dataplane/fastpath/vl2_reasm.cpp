@@ -77,8 +77,13 @@ rte_mbuf* join_in_place(Worker& w, Reasm::Slot& s) {
   if (h->nb_segs != 1 || !RTE_MBUF_DIRECT(h) || rte_mbuf_refcnt_read(h) != 1 || h->data_len != end ||
       rte_pktmbuf_tailroom(h) < n || hm->data_len + n > wire::kMaxPacketLength)
     return nullptr;
-  auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(h, uint16_t(n)));
-  if (!d) return nullptr;
+  // One segment with the room, checked above: the lengths are set here, not
+  // by rte_pktmbuf_append, whose walk to the last segment reads the mbuf's
+  // second cache line (m->next), a miss on a line the receiving core never
+  // touched otherwise (perf: a fifth of reasm_add's samples).
+  uint8_t* d = rte_pktmbuf_mtod_offset(h, uint8_t*, h->data_len);
+  h->data_len = uint16_t(h->data_len + n);
+  h->pkt_len += n;
   std::memcpy(d, rte_pktmbuf_mtod_offset(f, const uint8_t*, fm->data_off + wire::kFragmentHeaderLength), n);
   s.head_end = uint16_t(end);
   s.piece[0] = nullptr;  // the joined packet is the head: decap owns it
