@@ -16,10 +16,7 @@ namespace {
 TEST(GatewayCredentials, OursAndTheMembersVerifiedOnes) {
   MemberNet t;
   using T = wire::RuleType;
-  wire::Rule tag_eq;
-  tag_eq.t = uint8_t(T::kMatchTagsEqual);
-  tag_eq.tag_id = 5;
-  tag_eq.tag_value = 42;
+  const wire::Rule tag_eq = tags_equal(5, 42);
   auto& net = t.ctl.nets[t.nwid];
   net.capabilities[1] = {tag_eq, wire::Rule::action(T::kActionAccept)};
   net.tags[5] = 42;

@@ -191,6 +191,15 @@ struct MemberNet : Testnet {
   uint64_t mac(const crypto::Identity& who) const { return port::member_mac(who.address(), nwid); }
 };
 
+// A MATCH_TAGS_EQUAL rule: tag `id` equal to `value` on both sides.
+inline wire::Rule tags_equal(uint32_t id, uint32_t value) {
+  wire::Rule r;
+  r.t = uint8_t(wire::RuleType::kMatchTagsEqual);
+  r.tag_id = id;
+  r.tag_value = value;
+  return r;
+}
+
 inline std::vector<uint8_t> ether(uint64_t dst, uint64_t src, uint16_t type,
                                   const std::vector<uint8_t>& payload) {
   std::vector<uint8_t> f;

@@ -250,22 +250,12 @@ TEST(Vl2MemberConfig, PushedConfigIsAcknowledgedAndFastPropagated) {
     }
 }
 
-}  // namespace
-}  // namespace flatnet::control::vl2::test
-
-namespace flatnet::control::vl2::test {
-namespace {
 // A config over one datagram (two tags and a capability: a 1.5 KB chunk)
 // reaches the member through the root as head + fragment.
 TEST(Vl2MemberConfig, AConfigInTwoDatagramsThroughTheRoot) {
   MemberNet t;
-  using T = wire::RuleType;
-  wire::Rule tag_eq;
-  tag_eq.t = uint8_t(T::kMatchTagsEqual);
-  tag_eq.tag_id = 5;
-  tag_eq.tag_value = 42;
   auto& net = t.ctl.nets[t.nwid];
-  net.capabilities[1] = {tag_eq, wire::Rule::action(T::kActionAccept)};
+  net.capabilities[1] = {tags_equal(5, 42), wire::Rule::action(wire::RuleType::kActionAccept)};
   net.tags[5] = 42;
   net.tags[6] = 7;
   ASSERT_GT(t.ctl.chunks_for(t.nwid, t.a, t.now).at(0).size(), size_t(1400));
