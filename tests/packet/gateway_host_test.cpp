@@ -6,127 +6,22 @@
 // our member MAC reaches the host port; the host's frame to a member leaves
 // the underlay as a FRAME (our own member MAC is the source); a host frame
 // from another MAC is dropped (vl2_host_source).
-#include <rte_ethdev.h>
-
-#include "crypto/armor.hpp"
-#include "dataplane/runtime/gateway.hpp"
-#include "dataplane/runtime/lcore.hpp"
-#include "dataplane/tables/peer_table.hpp"
-#include "dataplane/wire/vl1.hpp"
-#include "dataplane/wire/vl2_frame.hpp"
-#include "tests/packet/harness.hpp"
-#include "tests/packet/ring_pair.hpp"
+#include "tests/packet/gateway_fixture.hpp"
 
 namespace flatnet::test {
 namespace {
 
-namespace v2 = flatnet::wire::vl2;
-constexpr uint64_t kNw = 0x8056c2e21c000002ull;
 constexpr uint64_t kLanHost = 0x06aabbccdd02ull;
 
-crypto::SharedKey key_for(uint64_t addr) {
-  crypto::SharedKey k;
-  for (size_t i = 0; i < k.size(); ++i) k.data()[i] = uint8_t(addr * 5 + i);
-  return k;
-}
-
-class GatewayHost : public ::testing::Test {
+class GatewayHost : public GatewayFixture {
  protected:
-  void SetUp() override {
-    static int n = 0;
-    std::string tag = std::to_string(n++);
-    std::string err;
-    ASSERT_TRUE(make_ring_pair("hu" + tag, 512, EalEnv::pool(), &under, &err)) << err;
-    ASSERT_TRUE(make_ring_pair("hl" + tag, 512, EalEnv::pool(), &lan, &err)) << err;
-    ASSERT_TRUE(make_ring_pair("hh" + tag, 512, EalEnv::pool(), &host, &err)) << err;
-    tables::TableParams tp;
-    tp.name = "gwh" + tag;
-    tp.capacity = 64;
-    tp.max_readers = 1;
-    peers = tables::PeerTable::create(tp, &err);
-    ASSERT_TRUE(peers) << err;
-    peers->reader_register(0);
-    runtime::Config c;
-    c.instance = "gwh" + tag;
-    gw.nwid = kNw;
-    gw.lan.port_id = lan.dp;
-    gw.has_host = true;
-    gw.host.port_id = host.dp;
-    ASSERT_TRUE(runtime::gateway_tables(c, 1, peers->qsbr(), &gw, &err)) << err;
-    auto& t = *gw.tables;
-    ASSERT_EQ(t.member_set(kNw, kA, tables::vl2::MemberWord::kPresent | tables::vl2::MemberWord::kComValid),
-              FLATNET_IPC_OK);
-    ASSERT_EQ(t.key_set(kA, key_for(kA)), FLATNET_IPC_OK);
-    h.add_neighbor4(kIpA, kMacA);
-    h.add_path4(kA, kIpA, 9993);
-    p.w = h.w;
-    p.w.vl2 = gw.ports[0].get();
-    p.port = under.dp;
-    p.idle.busy = true;
-  }
-  void TearDown() override {
-    for (uint16_t port : {under.peer, lan.peer, host.peer}) {
-      rte_mbuf* m[64];
-      uint16_t k;
-      while ((k = rte_eth_rx_burst(port, 0, m, 64)) > 0) rte_pktmbuf_free_bulk(m, k);
-    }
-    peers->reader_unregister(0);
-    gw.tables.reset();
-  }
-  void send(uint16_t port, const Bytes& f) {
-    rte_mbuf* m = rte_pktmbuf_alloc(EalEnv::pool());
-    ASSERT_NE(m, nullptr);
-    std::memcpy(rte_pktmbuf_append(m, uint16_t(f.size())), f.data(), f.size());
-    ASSERT_EQ(rte_eth_tx_burst(port, 0, &m, 1), 1);
-  }
-  std::vector<Bytes> receive(uint16_t port) {
-    std::vector<Bytes> out;
-    rte_mbuf* m[64];
-    uint16_t k;
-    while ((k = rte_eth_rx_burst(port, 0, m, 64)) > 0) {
-      for (uint16_t i = 0; i < k; ++i) {
-        auto* d = rte_pktmbuf_mtod(m[i], uint8_t*);
-        out.emplace_back(d, d + m[i]->data_len);
-      }
-      rte_pktmbuf_free_bulk(m, k);
-    }
-    return out;
-  }
-  static Bytes eth(uint64_t dst, uint64_t src, const Bytes& payload) {
-    Bytes f(12);
-    v2::write_mac(f.data(), dst);
-    v2::write_mac(f.data() + 6, src);
-    put16(f, 0x0800);
-    f.insert(f.end(), payload.begin(), payload.end());
-    return f;
-  }
-  void run() {
-    for (int i = 0; i < 3; ++i) runtime::poll_once(p);
-  }
+  GatewayHost() : GatewayFixture("gwh", true) {}
 
-  Harness h;
-  RingPair under, lan, host;
-  std::unique_ptr<tables::PeerTable> peers;
-  runtime::Gateway gw;
-  runtime::Poller p;
-  const uint64_t ours = v2::mac_from_address(Harness::kSelf, kNw);
   const Bytes ip = Bytes(48, 0x5b);
 };
 
 TEST_F(GatewayHost, MemberFrameToUsReachesTheHostPort) {
-  Bytes vl1(28, 0);
-  wire::write_be64(vl1.data(), 0x1122334455667799ull);
-  wire::write_addr40(vl1.data() + wire::kIdxDest, Harness::kSelf);
-  wire::write_addr40(vl1.data() + wire::kIdxSource, kA);
-  vl1[wire::kIdxVerb] = 0x06;  // FRAME: to our member MAC
-  Bytes pl(8);
-  wire::write_be64(pl.data(), kNw);
-  put16(pl, 0x0800);
-  pl.insert(pl.end(), ip.begin(), ip.end());
-  vl1.insert(vl1.end(), pl.begin(), pl.end());
-  crypto::PeerKeys k(key_for(kA));
-  crypto::armor(vl1, k, crypto::Suite::kSalsa2012Poly1305);
-  send(under.peer, udp4_frame(h.dp_mac, kMacA, kIpA, h.dp_ip4, 9993, 9993, vl1));
+  send(under.peer, member_frame(0x1122334455667799ull, ip));  // to our member MAC
   run();
   EXPECT_TRUE(receive(lan.peer).empty());
   auto out = receive(host.peer);
