@@ -15,14 +15,12 @@ no flatnet). The controller marks B an active bridge. Checks, bounded:
 Exit 77 (meson: skipped) when not root or `ip` is missing.
 """
 import os
-import re
-import shutil
 import sys
 import tempfile
 
 from flatnet_procs import wait_for
 from netns_topology import in_ns, run
-from vl2_net import Nodes, planet_for, run_test, underlay
+from vl2_net import Nodes, lan_host, planet_for, run_test, underlay
 
 H_IP = "10.147.17.250"
 
@@ -48,12 +46,7 @@ class Test(Nodes):
         in_ns(b, "ip", "link", "set", "brlan", "up")
         in_ns(b, "ip", "link", "add", "lanb", "type", "veth", "peer", "name", "eth0", "netns", h)
         in_ns(b, "ip", "link", "set", "lanb", "master", "brlan", "up")
-        in_ns(h, "ip", "addr", "add", H_IP + "/24", "dev", "eth0")
-        in_ns(h, "ip", "link", "set", "eth0", "up")
-        if shutil.which("ethtool"):
-            in_ns(h, "ethtool", "-K", "eth0", "tx", "off", check=False)
-        link = in_ns(h, "ip", "-o", "link", "show", "dev", "eth0").stdout
-        return re.search(r"link/ether (\S+)", link).group(1)
+        return lan_host(h, H_IP)
 
     def main(self):
         names = ["r", "c", "a", "b"]

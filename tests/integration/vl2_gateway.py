@@ -29,85 +29,18 @@ Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
 processes and files are removed whatever happens.
 """
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-from flatnet_procs import read, wait_for
-from netns_topology import in_ns, run
-from vl2_net import Nodes, planet_for, run_test, underlay
-
-NET = 94
-H_IP = "10.147.18.250"
-G_IP = "10.%d.0.20" % NET
+from flatnet_procs import wait_for
+from netns_topology import in_ns
+from vl2_gateway_fixture import GatewayTest, H_IP, run_gateway_test
 
 
-class Test(Nodes):
-    def __init__(self, flatnetd, cli, ctl, idtool, dataplane, tableload):
-        super().__init__(tempfile.mkdtemp(prefix="fgw."), "fgw%d" % (os.getpid() % 1000), flatnetd, cli)
-        self.ctl, self.idtool, self.dp, self.tableload = ctl, idtool, dataplane, tableload
-        self.created = []
-
-    def controller(self, *args):
-        return run("ip", "netns", "exec", self.ns("c"), self.ctl, "-D" + self.home("c"), *args)
-
-    def gateway_ns(self):
-        """ns <p>g with gu0 (a port of br0, no address: the data plane owns
-        10.<n>.0.20) and gl0, a veth to H's eth0 in ns <p>l."""
-        g, l, br = self.ns("g"), self.ns("l"), self.ns("br")
-        for ns in (g, l):
-            run("ip", "netns", "add", ns)
-            self.created.append(ns)
-            in_ns(ns, "ip", "link", "set", "lo", "up")
-        in_ns(br, "ip", "link", "add", g + "p", "type", "veth", "peer", "name", "gu0", "netns", g)
-        in_ns(br, "ip", "link", "set", g + "p", "master", "br0", "up")
-        in_ns(g, "ip", "link", "add", "gl0", "type", "veth", "peer", "name", "eth0", "netns", l)
-        for dev in ("gu0", "gl0"):
-            in_ns(g, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % dev, check=False)
-            in_ns(g, "ip", "link", "set", dev, "arp", "off", "up")
-        in_ns(l, "ip", "addr", "add", H_IP + "/24", "dev", "eth0")
-        in_ns(l, "ip", "link", "set", "eth0", "up")
-        if shutil.which("ethtool"):
-            in_ns(l, "ethtool", "-K", "eth0", "tx", "off", check=False)
-        link = in_ns(l, "ip", "-o", "link", "show", "dev", "eth0").stdout
-        return re.search(r"link/ether (\S+)", link).group(1)
-
-    def start_gateway(self, nwid):
-        self.instance = self.prefix + "i"
-        cfg = {
-            "instance": self.instance,
-            "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-                      {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": nwid}],
-            "ipv4": G_IP + "/24", "address": self.addr["g"], "relay": False,
-            "workers": 0, "memory_mb": 256, "table_capacity": 1024,
-        }
-        path = os.path.join(self.work, "dp.json")
-        with open(path, "w") as f:
-            json.dump(cfg, f)
-        self.dp_cfg = path
-        self.start_dataplane()
-        self.start_control()
-
-    def start_dataplane(self):
-        self.start("dpg", ["ip", "netns", "exec", self.ns("g"), self.dp, "-c", self.dp_cfg, "--",
-                           "--log-level=*:warning"], mode="w")
-        wait_for("flatnet-dataplane ready", lambda: self.alive("dpg") and
-                 "flatnet-dataplane: ready" in self.logtext("dpg"), 30)
-
-    def start_control(self):
-        self.start("g", ["ip", "netns", "exec", self.ns("g"), self.flatnetd, "-H", self.home("g"),
-                         "--dataplane", self.instance, "--log-level", "debug"])
-        wait_for("g's API", lambda: self.alive("g") and self.cli("g", "info", check=False).returncode == 0, 20)
-
-    def installed(self, members=1):
-        """True once G's VL2 tables hold `members` members, confirmed."""
-        m = self.metrics("g")
-        return m.get("flatnet_gateway_members", -1) == members and m.get("flatnet_gateway_pending", 1) == 0 \
-            and m.get("flatnet_gateway_in_flight", 1) == 0 and m.get("flatnet_gateway_barriers_confirmed_total", 0) > 0
+class Test(GatewayTest):
+    TAG, NET = "fgw", 94
 
     def background_ping(self, ip, count):
         """ping from H every 0.1 s, `count` times; returns the process."""
@@ -129,54 +62,19 @@ class Test(Nodes):
                 return time.time() - t0
         return None
 
-    def metrics(self, name):
-        token = read(self.home(name) + "/authtoken.secret").strip()
-        q = ("import urllib.request,sys; r=urllib.request.Request('http://127.0.0.1:9993/metrics',"
-             "headers={'X-ZT1-Auth':sys.argv[1]}); print(urllib.request.urlopen(r,timeout=5).read().decode())")
-        try:
-            r = run("ip", "netns", "exec", self.ns(name), sys.executable, "-c", q, token, check=False)
-        except subprocess.TimeoutExpired:  # a loaded machine: the caller's wait asks again
-            print("note: %s /metrics timed out" % name)
-            return {}
-        out = {}
-        for line in r.stdout.splitlines() if r.returncode == 0 else []:
-            m = re.match(r"^([a-z_0-9]+) (\S+)$", line)
-            if m:
-                out[m.group(1)] = float(m.group(2))
-        return out
-
-    def dp_counters(self):
-        r = run(self.tableload, "--instance", self.instance, "stats", "--json", check=False)
-        if r.returncode != 0:
-            return {}
-        return {k: v[0] for k, v in json.loads(r.stdout.strip().splitlines()[-1])["counters"].items()}
-
     def main(self):
         names = ["r", "c", "a"]
-        self.ips = underlay(self.prefix, NET, names, self.created)
-        self.addr = planet_for(self.idtool, self.work, names + ["g"], "r", self.ips["r"])
-        h_mac = self.gateway_ns()
-        for n in names:
-            self.start_node(n)
-        nwid = self.controller(
-            "create", "name=fgw-office", "private=true", "v4AssignMode={\"zt\":true}",
-            'ipAssignmentPools=[{"ipRangeStart":"10.147.18.10","ipRangeEnd":"10.147.18.200"}]',
-            'routes=[{"target":"10.147.18.0/24","via":null}]').stdout.strip()
+        h_mac = self.topology(names)[""]
+        nwid = self.create_network("fgw-office", "10.147.18")
         self.controller("authorize", nwid, self.addr["a"])
-        self.controller("authorize", nwid, self.addr["g"])
-        self.controller("set", nwid, self.addr["g"], "activeBridge=true")
+        self.authorize_bridge(nwid)
         self.cli("a", "join", nwid)
         net_a = self.wait_ok("a", nwid)
         a_ip = self.ipv4(net_a)
 
         # 1. the gateway joins by itself, no tap, and installs the network
         self.start_gateway(nwid)
-
-        def g_ok():
-            n = self.network("g", nwid)
-            return n if n and n["status"] == "OK" and n["bridge"] else None
-        net_g = wait_for("G OK as an active bridge", g_ok, 30)
-        assert not net_g.get("portDeviceName"), net_g
+        net_g = self.wait_bridge(nwid)
         assert net_g["allowManaged"] is False, net_g
         wait_for("the network in G's VL2 tables",
                  lambda: self.metrics("g").get("flatnet_gateway_barriers_confirmed_total", 0) > 0, 20)
@@ -247,13 +145,9 @@ class Test(Nodes):
         assert r.returncode != 0, "H still reaches A after deauthorization:\n" + r.stdout
         print("ok: H can no longer reach A")
 
-    def cleanup(self):
-        self.teardown(self.created)
-
 
 def main():
-    return run_test(Test, sys.argv, 6, "vl2_gateway.py <flatnetd> <flatnet-cli> <flatnet-controller> <flatnet-idtool> <flatnet-dataplane> <flatnet-tableload>",
-                    ("c", "a", "g", "dpg"))
+    return run_gateway_test(Test, sys.argv, ("c", "a", "g", "dpg"))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Integration: a gateway's `host` port (issue 12 "Ports and roles",
 docs/gateway.md "The host port"): the gateway machine itself is a member
-through a DPDK net_tap port, in the topology of vl2_gateway.py (its Test
-class; namespaces prefixed fgh):
+through a DPDK net_tap port, in the topology of vl2_gateway.py (the
+gateway fixture, vl2_gateway_fixture.py; namespaces prefixed fgh):
 
     ns <p>r root R, ns <p>c controller, ns <p>a member A (tap)
     ns <p>g flatnet-dataplane (af_packet underlay gu0, lan gl0, host port
@@ -22,48 +22,18 @@ Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
 processes and files are removed whatever happens.
 """
 import json
-import os
 import re
 import sys
-import tempfile
 
-from flatnet_procs import read, wait_for
-from netns_topology import in_ns, run
-from vl2_gateway import H_IP, NET, Test as GatewayTest
-from vl2_net import Nodes, planet_for, run_test, underlay
+from flatnet_procs import wait_for
+from netns_topology import in_ns
+from vl2_gateway_fixture import GatewayTest, run_gateway_test
 
 HOST_IF = "fghhost0"
 
 
 class Test(GatewayTest):
-    def __init__(self, flatnetd, cli, ctl, idtool, dataplane, tableload):
-        Nodes.__init__(self, tempfile.mkdtemp(prefix="fgh."), "fgh%d" % (os.getpid() % 1000), flatnetd, cli)
-        self.ctl, self.idtool, self.dp, self.tableload = ctl, idtool, dataplane, tableload
-        self.created = []
-
-    def start_gateway(self, nwid):
-        """As vl2_gateway's, with a host port on the lan port's network."""
-        self.instance = self.prefix + "i"  # also the EAL file prefix
-        cfg = {
-            "instance": self.instance,
-            "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-                      {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": nwid},
-                      {"devargs": "net_tap0,iface=" + HOST_IF, "role": "host"}],
-            "ipv4": "10.%d.0.20/24" % NET, "address": self.addr["g"], "relay": False,
-            "workers": 0, "memory_mb": 256, "table_capacity": 1024,
-        }
-        self.dp_cfg = os.path.join(self.work, "dp.json")
-        with open(self.dp_cfg, "w") as f:
-            json.dump(cfg, f)
-        self.start_dataplane()
-        self.start_control()
-
-    def status(self, name):
-        token = read(self.home(name) + "/authtoken.secret").strip()
-        q = ("import urllib.request,sys; r=urllib.request.Request('http://127.0.0.1:9993/status',"
-             "headers={'X-ZT1-Auth':sys.argv[1]}); print(urllib.request.urlopen(r,timeout=5).read().decode())")
-        r = run("ip", "netns", "exec", self.ns(name), sys.executable, "-c", q, token, check=False)
-        return json.loads(r.stdout) if r.returncode == 0 else {}
+    TAG, NET = "fgh", 94
 
     def host_ready(self, want_ip):
         link = in_ns(self.ns("g"), "ip", "-o", "link", "show", "dev", HOST_IF, check=False).stdout
@@ -75,21 +45,14 @@ class Test(GatewayTest):
 
     def main(self):
         names = ["r", "c", "a"]
-        self.ips = underlay(self.prefix, NET, names, self.created)
-        self.addr = planet_for(self.idtool, self.work, names + ["g"], "r", self.ips["r"])
-        self.gateway_ns()
-        for n in names:
-            self.start_node(n)
-        nwid = self.controller(
-            "create", "name=fgh-office", "private=true", "v4AssignMode={\"zt\":true}",
-            'ipAssignmentPools=[{"ipRangeStart":"10.147.18.10","ipRangeEnd":"10.147.18.200"}]',
-            'routes=[{"target":"10.147.18.0/24","via":null}]').stdout.strip()
-        for n in ("a", "g"):
-            self.controller("authorize", nwid, self.addr[n])
-        self.controller("set", nwid, self.addr["g"], "activeBridge=true")
+        self.topology(names)
+        nwid = self.create_network("fgh-office", "10.147.18")
+        self.controller("authorize", nwid, self.addr["a"])
+        self.authorize_bridge(nwid)
         self.cli("a", "join", nwid)
         a_ip = self.ipv4(self.wait_ok("a", nwid))
-        self.start_gateway(nwid)
+        # The gateway with a host port (net_tap) on the lan port's network.
+        self.start_gateway(nwid, ports=[{"devargs": "net_tap0,iface=" + HOST_IF, "role": "host"}])
         assert "host port" in self.logtext("dpg") and HOST_IF in self.logtext("dpg"), self.logtext("dpg")
         g_net = wait_for("G OK with an address",
                          lambda: (lambda n: n if n and n.get("status") == "OK" and n.get("assignedAddresses")
@@ -123,8 +86,7 @@ class Test(GatewayTest):
 
 
 def main():
-    return run_test(Test, sys.argv, 6, "vl2_gateway_host.py <flatnetd> <flatnet-cli> <flatnet-controller> "
-                    "<flatnet-idtool> <flatnet-dataplane> <flatnet-tableload>", ("c", "a", "g", "dpg"))
+    return run_gateway_test(Test, sys.argv, ("c", "a", "g", "dpg"))
 
 
 if __name__ == "__main__":

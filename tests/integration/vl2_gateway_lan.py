@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration: multicast across a flatnet gateway (issue 12, docs/gateway.md
-"Multicast groups of the LAN"), in the topology of vl2_gateway.py (its Test
-class; namespaces prefixed fgl):
+"Multicast groups of the LAN"), in the topology of vl2_gateway.py (the
+gateway fixture, vl2_gateway_fixture.py; namespaces prefixed fgl):
 
     ns <p>r root R, ns <p>c controller, ns <p>a member A (tap), ns <p>b member
     B (tap, IPv6 off: it sends no multicast, so it never talks to the gateway)
@@ -24,16 +24,12 @@ Checks, bounded:
 Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
 processes and files are removed whatever happens.
 """
-import os
 import subprocess
 import sys
-import tempfile
 import time
 
 from flatnet_procs import wait_for
-from netns_topology import in_ns
-from vl2_gateway import H_IP, NET, Test as GatewayTest
-from vl2_net import Nodes, planet_for, run_test, underlay
+from vl2_gateway_fixture import GatewayTest, H_IP, run_gateway_test
 
 PORT = 5007
 
@@ -69,10 +65,7 @@ for i in range(count):
 
 
 class Test(GatewayTest):
-    def __init__(self, flatnetd, cli, ctl, idtool, dataplane, tableload):
-        Nodes.__init__(self, tempfile.mkdtemp(prefix="fgl."), "fgl%d" % (os.getpid() % 1000), flatnetd, cli)
-        self.ctl, self.idtool, self.dp, self.tableload = ctl, idtool, dataplane, tableload
-        self.created = []
+    TAG, NET = "fgl", 94
 
     def receiver(self, name, group, ip, timeout=30):
         p = subprocess.Popen(["ip", "netns", "exec", self.ns(name), sys.executable, "-c", RECEIVER, group, ip,
@@ -98,20 +91,11 @@ class Test(GatewayTest):
 
     def main(self):
         names = ["r", "c", "a", "b"]
-        self.ips = underlay(self.prefix, NET, names, self.created)
-        in_ns(self.ns("b"), "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-        in_ns(self.ns("b"), "sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
-        self.addr = planet_for(self.idtool, self.work, names + ["g"], "r", self.ips["r"])
-        self.gateway_ns()
-        for n in names:
-            self.start_node(n)
-        nwid = self.controller(
-            "create", "name=fgl-office", "private=true", "v4AssignMode={\"zt\":true}",
-            'ipAssignmentPools=[{"ipRangeStart":"10.147.18.10","ipRangeEnd":"10.147.18.200"}]',
-            'routes=[{"target":"10.147.18.0/24","via":null}]').stdout.strip()
-        for n in ("a", "b", "g"):
+        self.topology(names, ipv6_off=["b"])
+        nwid = self.create_network("fgl-office", "10.147.18")
+        for n in ("a", "b"):
             self.controller("authorize", nwid, self.addr[n])
-        self.controller("set", nwid, self.addr["g"], "activeBridge=true")
+        self.authorize_bridge(nwid)
         self.cli("b", "join", nwid)
         b_ip = self.ipv4(self.wait_ok("b", nwid))
         self.start_gateway(nwid)
@@ -176,8 +160,7 @@ class Test(GatewayTest):
 
 
 def main():
-    return run_test(Test, sys.argv, 6, "vl2_gateway_lan.py <flatnetd> <flatnet-cli> <flatnet-controller> "
-                    "<flatnet-idtool> <flatnet-dataplane> <flatnet-tableload>", ("c", "a", "g", "dpg"))
+    return run_gateway_test(Test, sys.argv, ("c", "a", "g", "dpg"))
 
 
 if __name__ == "__main__":

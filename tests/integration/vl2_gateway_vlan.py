@@ -2,7 +2,8 @@
 """Integration: a gateway bridging two networks on one LAN port (issue 12,
 docs/gateway.md "VLAN-mapped networks"): untagged frames into network N1,
 802.1Q VLAN 10 into network N2 (the data plane's "vlans"). The topology of
-vl2_gateway.py (its Test class; namespaces prefixed fgl):
+vl2_gateway.py (the gateway fixture, vl2_gateway_fixture.py; namespaces
+prefixed fgv):
 
     ns <p>r root R, ns <p>c controller, ns <p>a member C (tap, in N2 only)
     ns <p>g flatnet-dataplane (af_packet underlay gu0, lan gl0) + flatnetd --dataplane
@@ -21,16 +22,12 @@ Checks, bounded:
 Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
 processes and files are removed whatever happens.
 """
-import json
-import os
 import re
 import sys
-import tempfile
 
 from flatnet_procs import wait_for
 from netns_topology import in_ns
-from vl2_gateway import G_IP, NET, Test as GatewayTest
-from vl2_net import Nodes, planet_for, run_test, underlay
+from vl2_gateway_fixture import GatewayTest, run_gateway_test
 
 VID = 10
 H_VLAN_IP = "10.147.19.250"
@@ -80,46 +77,15 @@ sys.exit(1)
 
 
 class Test(GatewayTest):
-    def __init__(self, flatnetd, cli, ctl, idtool, dataplane, tableload):
-        Nodes.__init__(self, tempfile.mkdtemp(prefix="fgl."), "fgl%d" % (os.getpid() % 1000 + 1000), flatnetd, cli)
-        self.ctl, self.idtool, self.dp, self.tableload = ctl, idtool, dataplane, tableload
-        self.created = []
-
-    def start_gateway_vlans(self, untagged, vlans):
-        self.instance = self.prefix + "i"
-        cfg = {
-            "instance": self.instance,
-            "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-                      {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": untagged,
-                       "vlans": vlans}],
-            "ipv4": G_IP + "/24", "address": self.addr["g"], "relay": False,
-            "workers": 0, "memory_mb": 256, "table_capacity": 1024,
-        }
-        path = os.path.join(self.work, "dp.json")
-        with open(path, "w") as f:
-            json.dump(cfg, f)
-        self.dp_cfg = path
-        self.start_dataplane()
-        self.start_control()
-
-    def create(self, name, subnet):
-        return self.controller(
-            "create", "name=" + name, "private=true", "v4AssignMode={\"zt\":true}",
-            'ipAssignmentPools=[{"ipRangeStart":"%s.10","ipRangeEnd":"%s.200"}]' % (subnet, subnet),
-            'routes=[{"target":"%s.0/24","via":null}]' % subnet).stdout.strip()
+    TAG, NET = "fgv", 94
 
     def main(self):
         names = ["r", "c", "a"]
-        self.ips = underlay(self.prefix, NET, names, self.created)
-        self.addr = planet_for(self.idtool, self.work, names + ["g"], "r", self.ips["r"])
-        self.gateway_ns()
-        for n in names:
-            self.start_node(n)
-        n1 = self.create("fgl-untagged", "10.147.18")
-        n2 = self.create("fgl-vlan10", "10.147.19")
+        self.topology(names)
+        n1 = self.create_network("fgv-untagged", "10.147.18")
+        n2 = self.create_network("fgv-vlan10", "10.147.19")
         for nw in (n1, n2):
-            self.controller("authorize", nw, self.addr["g"])
-            self.controller("set", nw, self.addr["g"], "activeBridge=true")
+            self.authorize_bridge(nw)
         self.controller("authorize", n2, self.addr["a"])
         self.cli("a", "join", n2)
         net_c = self.wait_ok("a", n2)
@@ -127,13 +93,9 @@ class Test(GatewayTest):
         c_mac = net_c["mac"].lower()
 
         # 1. both networks joined, no taps, tables installed
-        self.start_gateway_vlans(n1, {str(VID): n2})
+        self.start_gateway(n1, lan={"vlans": {str(VID): n2}})
         for nw in (n1, n2):
-            def ok(nw=nw):
-                n = self.network("g", nw)
-                return n if n and n["status"] == "OK" and n["bridge"] else None
-            n = wait_for("G OK in %s as an active bridge" % nw, ok, 30)
-            assert not n.get("portDeviceName"), n
+            self.wait_bridge(nw)
         wait_for("the networks in G's VL2 tables",
                  lambda: self.metrics("g").get("flatnet_gateway_barriers_confirmed_total", 0) > 0, 20)
         print("ok: G joined %s (untagged) and %s (VLAN %d) as an active bridge, no taps; tables installed"
@@ -155,8 +117,7 @@ class Test(GatewayTest):
 
 
 def main():
-    return run_test(Test, sys.argv, 6, "vl2_gateway_vlan.py <flatnetd> <flatnet-cli> <flatnet-controller> "
-                    "<flatnet-idtool> <flatnet-dataplane> <flatnet-tableload>", ("c", "a", "g", "dpg"))
+    return run_gateway_test(Test, sys.argv, ("c", "a", "g", "dpg"))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,18 @@ def underlay(prefix, net, names, created):
     return ips
 
 
+def lan_host(ns, ip):
+    """A LAN host's end of its veth, already moved into ns as eth0: ip/24,
+    up, and its checksums finished by the kernel (tx offload off: no NIC
+    finishes them on the way); returns its MAC."""
+    in_ns(ns, "ip", "addr", "add", ip + "/24", "dev", "eth0")
+    in_ns(ns, "ip", "link", "set", "eth0", "up")
+    if shutil.which("ethtool"):
+        in_ns(ns, "ethtool", "-K", "eth0", "tx", "off", check=False)
+    link = in_ns(ns, "ip", "-o", "link", "show", "dev", "eth0").stdout
+    return re.search(r"link/ether (\S+)", link).group(1)
+
+
 class Nodes(Procs):
     """flatnetd nodes by name: ns <prefix><name>, home <work>/<name>,
     `flatnetd --udp <ip>:9993` with its API on 127.0.0.1:9993 of its ns."""
