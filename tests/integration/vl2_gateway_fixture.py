@@ -44,6 +44,7 @@ class GatewayTest(Nodes):
         self.ctl, self.idtool, self.dp, self.tableload = ctl, idtool, dataplane, tableload
         self.created = []
         self.dp_cfgs = {}
+        self.instance = self.instance_of("g")  # the only gateway's, in a test with one
 
     # -- topology and the controller --
 
@@ -100,30 +101,31 @@ class GatewayTest(Nodes):
 
     # -- the gateway's two processes --
 
-    def start_gateway(self, nwid, s="", ip=None, lan=None, ports=(), eal=()):
+    def start_gateway(self, nwid, s="", ip=None, lan=None, ports=(), devargs="", config=None):
         """Gateway g<s>: its data plane's config <work>/dpg<s>.json (instance
         <p>i<s>; port 0 the underlay gu0 owning `ip`, default 10.<NET>.0.20;
         port 1 the lan port gl0 bridging nwid, with the keys of `lan` added,
-        e.g. "vlans"; then `ports`; `eal` arguments if any), then the data
-        plane and its flatnetd --dataplane."""
+        e.g. "vlans"; then `ports`; `devargs` appended to both af_packet
+        ports' devargs, e.g. ",qpairs=2"; the keys of `config` added at the
+        top, e.g. "workers" or "eal"), then the data plane and its flatnetd
+        --dataplane."""
         g = "g" + s
         cfg = {
-            "instance": self.instance(g),
-            "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-                      dict({"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": nwid}, **(lan or {}))]
-            + list(ports),
+            "instance": self.instance_of(g),
+            "ports": [{"devargs": "net_af_packet0,iface=gu0" + devargs},
+                      dict({"devargs": "net_af_packet1,iface=gl0" + devargs, "role": "lan", "network": nwid},
+                           **(lan or {}))] + list(ports),
             "ipv4": (ip or "10.%d.0.20" % self.NET) + "/24", "address": self.addr[g], "relay": False,
             "workers": 0, "memory_mb": 256, "table_capacity": 1024,
         }
-        if eal:
-            cfg["eal"] = list(eal)
+        cfg.update(config or {})
         self.dp_cfgs[g] = os.path.join(self.work, "dp%s.json" % g)
         with open(self.dp_cfgs[g], "w") as f:
             json.dump(cfg, f)
         self.start_dataplane(g)
         self.start_control(g)
 
-    def instance(self, g="g"):
+    def instance_of(self, g):
         """The data plane's instance name (also its EAL file prefix unless
         the config says otherwise): <p>i<s>."""
         return self.prefix + "i" + g[1:]
@@ -140,7 +142,7 @@ class GatewayTest(Nodes):
     def start_control(self, g="g"):
         """Gateway g's flatnetd --dataplane; returns once its API answers."""
         self.start(g, ["ip", "netns", "exec", self.ns(g), self.flatnetd, "-H", self.home(g),
-                       "--dataplane", self.instance(g), "--log-level", "debug"])
+                       "--dataplane", self.instance_of(g), "--log-level", "debug"])
         wait_for("%s's API" % g, lambda: self.alive(g) and self.cli(g, "info", check=False).returncode == 0, 20)
 
     # -- what the gateway says --
@@ -191,7 +193,7 @@ class GatewayTest(Nodes):
     def dp_counters(self, g="g"):
         """Gateway g's data-plane counters (totals) through the telemetry
         (flatnet-tableload stats), {} when it did not answer."""
-        r = run(self.tableload, "--instance", self.instance(g), "stats", "--json", check=False)
+        r = run(self.tableload, "--instance", self.instance_of(g), "stats", "--json", check=False)
         if r.returncode != 0:
             return {}
         return {k: v[0] for k, v in json.loads(r.stdout.strip().splitlines()[-1])["counters"].items()}

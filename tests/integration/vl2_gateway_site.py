@@ -102,7 +102,7 @@ class Test(GatewayTest):
         cpus = os.cpu_count() or 1
         for i, s in enumerate(("a", "b")):
             eal = ["--file-prefix=%se%s" % (self.prefix, s)] + (["--lcores=0@%d" % i] if cpus >= 2 else [])
-            self.start_gateway(nwid, s, ip=GW_IPS[s], eal=eal)
+            self.start_gateway(nwid, s, ip=GW_IPS[s], config={"eal": eal})
         print("data planes: %s" % ("GA on CPU 0, GB on CPU 1" if cpus >= 2 else "one CPU, shared"))
 
         # 1. both join as active bridges, each installs the other
