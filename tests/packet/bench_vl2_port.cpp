@@ -116,7 +116,40 @@ int crypto_only(void* arg) {
 struct Rate {
   double mpps = 0, gbps = 0;
   uint64_t bad = 0, opened = 0;
+  double cpf = 0;  // gw: the worker's busy TSC cycles per LAN frame (MeteredWorker)
 };
+
+// The gateway's poll loop (runtime::poll_once, as worker_main runs it)
+// with its working rounds timed: the TSC cycles of every round that had
+// packets to take or to finish (the previous round's held burst) are
+// summed, rounds with nothing to do are not. That is the worker's cost per
+// frame independent of how fast the generator fed it and of how loaded the
+// machine is; a round over kPreempted cycles (a lost time slice on this
+// shared machine) is left out and counted.
+struct MeteredWorker {
+  runtime::Poller* p = nullptr;
+  uint64_t busy = 0, rounds = 0, preempted = 0;
+  static constexpr uint64_t kPreempted = 3000000;  // ~1 ms
+};
+int metered_worker(void* arg) {
+  auto* m = static_cast<MeteredWorker*>(arg);
+  runtime::Poller& p = *m->p;
+  while (!runtime::g_stop.load(std::memory_order_relaxed)) {
+    const bool held = p.n_held != 0;
+    const uint64_t t0 = rte_rdtsc();
+    const unsigned n = runtime::poll_once(p);
+    const uint64_t dt = rte_rdtsc() - t0;
+    if (!held && n == 0) continue;
+    if (dt > MeteredWorker::kPreempted) {
+      ++m->preempted;
+      continue;
+    }
+    m->busy += dt;
+    ++m->rounds;
+  }
+  runtime::drain(p);
+  return 0;
+}
 
 std::vector<unsigned> parse_list(const std::string& s) {
   std::vector<unsigned> v;
@@ -176,9 +209,9 @@ struct Bench {
 void print_run(const char* target, const char* dir, unsigned suite, unsigned peers, unsigned size, int rep,
                const Rate& r) {
   std::printf("{\"kind\":\"run\",\"target\":\"%s\",\"dir\":\"%s\",\"suite\":%u,\"peers\":%u,\"size\":\"%s\",\"rep\":%d,"
-              "\"mpps\":%.3f,\"gbps\":%.3f,\"bad\":%lu,\"opened\":%lu}\n",
+              "\"mpps\":%.3f,\"gbps\":%.3f,\"bad\":%lu,\"opened\":%lu,\"cpf\":%.0f}\n",
               target, dir, suite, peers, size ? std::to_string(size).c_str() : "imix", rep, r.mpps, r.gbps,
-              (unsigned long)r.bad, (unsigned long)r.opened);
+              (unsigned long)r.bad, (unsigned long)r.opened, r.cpf);
   std::fflush(stdout);
 }
 
@@ -344,10 +377,17 @@ int main(int argc, char** argv) {
             x.poller.port = x.under.dp;
             x.poller.idle.busy = true;
             const CoreCounters before = c;
-            rte_eal_remote_launch(runtime::worker_main, &x.poller, x.lcore);
+            MeteredWorker mw;
+            mw.p = &x.poller;
+            rte_eal_remote_launch(metered_worker, &mw, x.lcore);
             Rate r = x.generate(p, decap, false, dgs, frames, peers, seconds);
             runtime::g_stop = true;
             rte_eal_wait_lcore(x.lcore);
+            {
+              const uint64_t nf = decap ? c.vl2_decap_frames - before.vl2_decap_frames
+                                        : c.lan_rx_packets - before.lan_rx_packets;
+              r.cpf = nf ? double(mw.busy) / double(nf) : 0;
+            }
             x.flush_ports();
             if (port.lan_tx.n) rte_pktmbuf_free_bulk(port.lan_tx.pkts, port.lan_tx.n);
             port.lan_tx.n = 0;
@@ -383,6 +423,7 @@ int main(int argc, char** argv) {
             Rate cr;
             cr.mpps = double(ca.frames) / s / 1e6;
             cr.gbps = double(ca.bytes) * 8 / s / 1e9;
+            cr.cpf = ca.frames ? double(ca.cycles) / double(ca.frames) : 0;  // wall TSC, preemptions included
             cr_r.push_back(cr);
             print_run("crypto", dname, suite, np, size, rep, cr);
           }
@@ -391,7 +432,8 @@ int main(int argc, char** argv) {
             return std::vector<double>{v[v.size() / 2].*f, v.front().*f, v.back().*f};
           };
           auto g = med(gw_r, &Rate::gbps), gm = med(gw_r, &Rate::mpps), io = med(io_r, &Rate::gbps),
-               iom = med(io_r, &Rate::mpps), cg = med(cr_r, &Rate::gbps), cm = med(cr_r, &Rate::mpps);
+               iom = med(io_r, &Rate::mpps), cg = med(cr_r, &Rate::gbps), cm = med(cr_r, &Rate::mpps),
+               gc = med(gw_r, &Rate::cpf), cc = med(cr_r, &Rate::cpf);
           uint64_t bad = 0, opened = 0;
           for (const Rate& r : gw_r) {
             bad += r.bad;
@@ -401,10 +443,12 @@ int main(int argc, char** argv) {
                       "\"gw_gbps\":[%.2f,%.2f,%.2f],\"gw_mpps\":[%.3f,%.3f,%.3f],"
                       "\"io_gbps\":[%.2f,%.2f,%.2f],\"io_mpps\":[%.3f,%.3f,%.3f],"
                       "\"crypto_gbps\":[%.2f,%.2f,%.2f],\"crypto_mpps\":[%.3f,%.3f,%.3f],"
-                      "\"gw_vs_crypto\":%.2f,\"gw_vs_io\":%.2f,\"bad\":%lu,\"opened\":%lu}\n",
+                      "\"gw_vs_crypto\":%.2f,\"gw_vs_io\":%.2f,\"bad\":%lu,\"opened\":%lu,"
+                      "\"gw_cpf\":[%.0f,%.0f,%.0f],\"crypto_cpf\":[%.0f,%.0f,%.0f]}\n",
                       dname, suite, np, size ? std::to_string(size).c_str() : "imix", reps, g[0], g[1], g[2], gm[0],
                       gm[1], gm[2], io[0], io[1], io[2], iom[0], iom[1], iom[2], cg[0], cg[1], cg[2], cm[0], cm[1],
-                      cm[2], g[0] / cg[0], g[0] / io[0], (unsigned long)bad, (unsigned long)opened);
+                      cm[2], g[0] / cg[0], g[0] / io[0], (unsigned long)bad, (unsigned long)opened, gc[0], gc[1], gc[2],
+                      cc[0], cc[1], cc[2]);
           std::fflush(stdout);
         }
       }
