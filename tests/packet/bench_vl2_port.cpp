@@ -126,13 +126,20 @@ struct Rate {
 // so the figure kept is the TSC cycles of the rounds that processed a full
 // burst of 32 (underlay datagrams for decap, held from the round before;
 // LAN frames for encap), per packet -- the worker's own cost, the same
-// however fast it was fed. A round over kPreempted cycles (a lost time
-// slice on this shared machine) is left out and counted.
+// however fast it was fed. Of those rounds the median is kept: a round
+// another process interrupted or whose lines it evicted (this machine is
+// shared) is an upper outlier, and the mean moved 2x with the load.
 struct MeteredWorker {
   runtime::Poller* p = nullptr;
   uint64_t busy = 0, rounds = 0, preempted = 0;
   uint64_t full_cycles = 0, full_rounds = 0;
+  std::vector<uint32_t> full;  // each full round's cycles (reserved: no allocation in the loop)
   static constexpr uint64_t kPreempted = 3000000;  // ~1 ms
+  double median_full() {
+    if (full.empty()) return 0;
+    std::nth_element(full.begin(), full.begin() + full.size() / 2, full.end());
+    return full[full.size() / 2];
+  }
 };
 int metered_worker(void* arg) {
   auto* m = static_cast<MeteredWorker*>(arg);
@@ -154,6 +161,7 @@ int metered_worker(void* arg) {
     if (held + (n - p.n_held) == kBurst) {
       m->full_cycles += dt;
       ++m->full_rounds;
+      if (m->full.size() < m->full.capacity()) m->full.push_back(uint32_t(dt));
     }
   }
   runtime::drain(p);
@@ -388,6 +396,7 @@ int main(int argc, char** argv) {
             const CoreCounters before = c;
             MeteredWorker mw;
             mw.p = &x.poller;
+            mw.full.reserve(1u << 20);
             rte_eal_remote_launch(metered_worker, &mw, x.lcore);
             Rate r = x.generate(p, decap, false, dgs, frames, peers, seconds);
             runtime::g_stop = true;
@@ -398,7 +407,7 @@ int main(int argc, char** argv) {
               // Per LAN frame: a decap burst of 32 datagrams carries fewer
               // frames when they take two datagrams (the pool's ratio).
               const double per_pkt = decap ? double(nf_pool) / double(dgs.size()) : 1.0;
-              r.cpf = mw.full_rounds ? double(mw.full_cycles) / (double(mw.full_rounds) * kBurst * per_pkt)
+              r.cpf = mw.full_rounds ? mw.median_full() / (kBurst * per_pkt)
                       : nf           ? double(mw.busy) / double(nf)
                                      : 0;
             }
