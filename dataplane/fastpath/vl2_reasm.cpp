@@ -2,6 +2,7 @@
 #include "dataplane/fastpath/vl2_reasm.hpp"
 
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include <cstring>
 
@@ -165,6 +166,11 @@ rte_mbuf* reasm_add(Worker& w, Reasm& r, rte_mbuf* m, int* slot_out) {
   }
   s->piece[no] = m;
   s->have = uint8_t(s->have | 1u << no);
+  // A fragment is freed once decap has decided on its packet, later in this
+  // burst; rte_pktmbuf_free reads m->next in the mbuf's second line, which
+  // nothing on this core read before (perf: the free was a third of the
+  // reassembly's cost for 1,500-byte frames). Fetched now, it is there then.
+  if (no != 0) rte_prefetch0(reinterpret_cast<const uint8_t*>(m) + RTE_CACHE_LINE_SIZE);
   ++w.c->vl2_reasm_held;
   if (!s->total || s->have != (1u << s->total) - 1) return nullptr;
   // In place only for head then fragment: the common order, and the one in
