@@ -2,6 +2,7 @@
 #include "dataplane/fastpath/vl2_reasm.hpp"
 
 #include <rte_hash_crc.h>
+#include <rte_prefetch.h>
 
 #include <cstring>
 
@@ -15,12 +16,24 @@ namespace wire = flatnet::wire;
 namespace {
 
 uint64_t path_of(const PktMeta* pm) {
-  // rte_hash_crc reads 8 bytes at a time; the address sits unaligned in the
-  // packet's metadata, so it is hashed from an aligned copy.
-  alignas(8) uint8_t ip[sizeof pm->src_ip.b];
-  std::memcpy(ip, pm->src_ip.b, sizeof ip);
-  uint32_t h = rte_hash_crc(ip, sizeof ip, pm->src_port);
-  return uint64_t(h) << 8 | uint8_t(pm->src_ip.family);
+  // Two 8-byte loads of the (unaligned) address into the CRC. The family
+  // goes into the seed, not beside the hash: built byte by byte next to the
+  // packet id, the compiler paired the two in a vector assembled through the
+  // stack, and that load waited for every older store to drain (perf: two
+  // thirds of reasm_add's samples).
+  uint64_t a, b;
+  std::memcpy(&a, pm->src_ip.b, 8);
+  std::memcpy(&b, pm->src_ip.b + 8, 8);
+  const uint32_t seed = uint32_t(pm->src_port) << 8 | uint8_t(pm->src_ip.family);
+  return uint64_t(rte_hash_crc_8byte(b, rte_hash_crc_8byte(a, seed))) << 8 | uint8_t(pm->src_ip.family);
+}
+
+// The packet id as one load: it is only compared, never shown, so it is
+// kept in the machine's byte order.
+uint64_t id_of(const uint8_t* d) {
+  uint64_t id;
+  std::memcpy(&id, d + wire::kIdxPacketId, 8);
+  return id;
 }
 
 void drop_slot(Worker& w, Reasm& r, Reasm::Slot& s, Drop why) {
@@ -98,7 +111,7 @@ rte_mbuf* join_in_place(Worker& w, Reasm::Slot& s) {
 rte_mbuf* reasm_add(Worker& w, Reasm& r, rte_mbuf* m, int* slot_out) {
   PktMeta* pm = meta(m);
   const uint8_t* d = rte_pktmbuf_mtod_offset(m, const uint8_t*, pm->data_off);
-  const uint64_t id = wire::read_be64(d);
+  const uint64_t id = id_of(d);  // a fragment's id is at the same offset (spec §2.5)
   const uint64_t path = path_of(pm);
   unsigned no = 0, total = 0;
   if (pm->is_fragment) {
@@ -153,6 +166,11 @@ rte_mbuf* reasm_add(Worker& w, Reasm& r, rte_mbuf* m, int* slot_out) {
   }
   s->piece[no] = m;
   s->have = uint8_t(s->have | 1u << no);
+  // A fragment is freed once decap has decided on its packet, later in this
+  // burst; rte_pktmbuf_free reads m->next in the mbuf's second line, which
+  // nothing on this core read before (perf: the free was a third of the
+  // reassembly's cost for 1,500-byte frames). Fetched now, it is there then.
+  if (no != 0) rte_prefetch0(reinterpret_cast<const uint8_t*>(m) + RTE_CACHE_LINE_SIZE);
   ++w.c->vl2_reasm_held;
   if (!s->total || s->have != (1u << s->total) - 1) return nullptr;
   // In place only for head then fragment: the common order, and the one in

@@ -29,14 +29,19 @@ def load(path):
 
 
 def summary(pts, out):
+    # gw cyc/frame: the worker's median full-burst round per LAN frame
+    # (bench_vl2_port's gw_cpf, steady under load); crypto cyc/frame: crypto
+    # only's TSC per frame. "-" for a port.jsonl from before the field.
     rows = ["| dir | suite | peers | LAN frame B | gateway Gbit/s (min..max) | gateway Mpps | crypto-only Gbit/s | "
-            "io fwd Gbit/s | gw / crypto | gw / io | checked bad | dearmored |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "io fwd Gbit/s | gw / crypto | gw / io | gw cyc/frame | crypto cyc/frame | checked bad | dearmored |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in pts:
         g, m, c, i = r["gw_gbps"], r["gw_mpps"], r["crypto_gbps"], r["io_gbps"]
+        gc, cc = r.get("gw_cpf"), r.get("crypto_cpf")
         rows.append(f"| {r['dir']} | {r['suite']} | {r['peers']} | {r['size']} | {g[0]:.2f} ({g[1]:.2f}..{g[2]:.2f}) | "
                     f"{m[0]:.2f} | {c[0]:.2f} ({c[1]:.2f}..{c[2]:.2f}) | {i[0]:.1f} | {100 * r['gw_vs_crypto']:.0f}% | "
-                    f"{100 * r['gw_vs_io']:.0f}% | {r['bad']} | {r['opened']} |")
+                    f"{100 * r['gw_vs_io']:.0f}% | {f'{gc[0]:.0f}' if gc else '-'} | {f'{cc[0]:.0f}' if cc else '-'} | "
+                    f"{r['bad']} | {r['opened']} |")
     open(f"{out}/summary.md", "w").write("\n".join(rows) + "\n")
 
 
