@@ -269,32 +269,37 @@ int main(int argc, char** argv) {
         rte_eal_remote_launch(runtime::worker_main, &ps[k++], lc);
       }
       pv::FlowOrder order(nf, np);
+      // Per queue: frames in flight (a worker sends a frame on its own LAN
+      // queue, so queue q's frames come back on LAN queue q), at most
+      // kWindow / workers each, so every worker is fed alike.
       std::vector<size_t> at(nw, 0);
-      uint64_t sent = 0, got = 0, bad = 0, segs = 0, bytes = 0, last_rx = rte_rdtsc();
+      std::vector<uint64_t> sent(nw, 0), got(nw, 0), last_rx(nw, rte_rdtsc());
+      const uint64_t window = kWindow / nw;
+      uint64_t frames = 0, bad = 0, segs = 0, bytes = 0;
       const uint64_t t_warm = rte_rdtsc() + hz / 5;
-      uint64_t t0 = 0, until = ~0ull, got0 = 0, bytes0 = 0;
+      uint64_t t0 = 0, until = ~0ull, frames0 = 0, bytes0 = 0;
       for (unsigned round = 0;; ++round) {
         const uint64_t now = rte_rdtsc();
         if (!t0 && now >= t_warm) {
           t0 = now;
           until = now + uint64_t(seconds * double(hz));
-          got0 = got;
+          frames0 = frames;
           bytes0 = bytes;
         }
         if (now >= until) break;
-        for (unsigned q = 0; q < nw && sent - got < kWindow; ++q) {
+        for (unsigned q = 0; q < nw; ++q) {
+          if (sent[q] - got[q] >= window) continue;
           rte_mbuf* b[32];
           if (rte_pktmbuf_alloc_bulk(pool, b, 32) != 0) break;
           for (unsigned i = 0; i < 32; ++i) {
             const pv::Datagram& d = *per_q[q][at[q]];
             at[q] = at[q] + 1 == per_q[q].size() ? 0 : at[q] + 1;
-            sent += d.last;
+            sent[q] += d.last;
             std::memcpy(rte_pktmbuf_append(b[i], uint16_t(d.bytes.size())), d.bytes.data(), d.bytes.size());
           }
           const uint16_t s = rte_eth_tx_burst(under.peer, uint16_t(q), b, 32);
           if (s < 32) rte_pktmbuf_free_bulk(b + s, 32 - s);  // lost: written off below
         }
-        const uint64_t got_before = got;
         for (unsigned q = 0; q < nw; ++q) {
           rte_mbuf* b[32];
           const uint16_t n = rte_eth_rx_burst(lan.peer, uint16_t(q), b, 32);
@@ -306,16 +311,17 @@ int main(int argc, char** argv) {
               continue;
             }
             order.saw(unsigned(idx));
-            ++got;
+            ++frames;
             bytes += b[i]->data_len;
           }
-          if (n) rte_pktmbuf_free_bulk(b, n);
-        }
-        if (got != got_before) {
-          last_rx = now;
-        } else if (sent > got && now - last_rx > hz / 20) {
-          got = sent;  // dropped somewhere (counted by the gateway): written off
-          last_rx = now;
+          if (n) {
+            rte_pktmbuf_free_bulk(b, n);
+            got[q] += n;
+            last_rx[q] = now;
+          } else if (sent[q] > got[q] && now - last_rx[q] > hz / 20) {
+            got[q] = sent[q];  // dropped somewhere (counted by the gateway): written off
+            last_rx[q] = now;
+          }
         }
         if (round % 64 == 0) {
           gw.tables->drain_learn(256);
@@ -340,7 +346,7 @@ int main(int argc, char** argv) {
       std::printf("{\"kind\":\"workers\",\"workers\":%u,\"peers\":%u,\"size\":%u,\"mpps\":%.3f,\"gbps\":%.3f,"
                   "\"bad\":%llu,\"bad_chained\":%llu,\"out_of_order\":%llu,\"order_seen\":%llu,\"flow_moves\":%llu,\"drops\":%llu,"
                   "\"lan_tx_per_worker\":[%s]}\n",
-                  nw, np, size, double(got - got0) / s / 1e6, double(bytes - bytes0) * 8 / s / 1e9,
+                  nw, np, size, double(frames - frames0) / s / 1e6, double(bytes - bytes0) * 8 / s / 1e9,
                   (unsigned long long)bad, (unsigned long long)segs, (unsigned long long)order.out_of_order(),
                   (unsigned long long)order.seen(), (unsigned long long)moves, (unsigned long long)drops,
                   per_s.c_str());
