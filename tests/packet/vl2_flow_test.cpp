@@ -127,9 +127,25 @@ TEST(Vl2Flow, UnderlayFlowIsThePeersPath) {
 // 0, standing in for a port whose placement changed): a LAN flow and an
 // underlay path each handed from poller 0 to poller 1 count one move each,
 // on poller 1.
+// Closes the ring ports a test made (a process has 32 port ids, and the
+// other fixtures keep theirs).
+struct ClosePorts {
+  RingPair* pairs[2];
+  ~ClosePorts() {
+    for (RingPair* r : pairs)
+      for (uint16_t port : {r->peer, r->dp})
+        if (rte_eth_dev_is_valid_port(port)) {
+          rte_eth_dev_stop(port);
+          rte_eth_dev_close(port);
+        }
+  }
+};
+
 TEST(Vl2Flow, TwoPollersCountAFlowThatChangedWorker) {
   std::string err;
   RingPair under, lan;
+  under.peer = under.dp = lan.peer = lan.dp = RTE_MAX_ETHPORTS;  // none yet
+  ClosePorts closer{{&under, &lan}};
   ASSERT_TRUE(make_ring_pair("fu", 512, EalEnv::pool(), &under, &err)) << err;
   ASSERT_TRUE(make_ring_pair("fl", 512, EalEnv::pool(), &lan, &err)) << err;
   tables::TableParams tp;
