@@ -96,6 +96,7 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     v->group_events.credit = v->group_events.cap;
     v->group_events.last = rte_get_tsc_cycles();
     v->packet_id = packet_id_start(i, uint64_t(rd()) << 32 | rd());
+    v->rnd = (uint64_t(rd()) << 32 | rd()) | 1;  // the rules' RANDOM: its own draws per poller, never 0
     g->ports.push_back(std::move(v));
   }
   return true;
