@@ -161,6 +161,11 @@ TEST(Vl2Flow, TwoPollersCountAFlowThatChangedWorker) {
   gw.lan.port_id = lan.dp;
   ASSERT_TRUE(runtime::gateway_tables(c, 2, peers->qsbr(), &gw, &err)) << err;
   ASSERT_TRUE(gw.under_flows && gw.lan_flows);
+  // Each poller its own packet id range and its own RANDOM draws.
+  EXPECT_EQ(gw.ports[0]->packet_id >> 56, 0u);
+  EXPECT_EQ(gw.ports[1]->packet_id >> 56, 1u);
+  EXPECT_NE(gw.ports[0]->rnd, gw.ports[1]->rnd);
+  EXPECT_NE(gw.ports[0]->rnd, 0u);
   Harness h0, h1;
   runtime::Poller p[2];
   Harness* hs[2] = {&h0, &h1};
