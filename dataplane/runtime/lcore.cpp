@@ -94,6 +94,8 @@ unsigned poll_host(Poller& p) {
   c.host_rx_packets += n;
   for (uint16_t i = 0; i < n; ++i) c.host_rx_bytes += pkts[i]->pkt_len;
   p.w.now = rte_get_tsc_cycles();
+  if (p.lan_flows)  // the gateway machine's own flows, in the LAN's table (other addresses)
+    if (unsigned m = fastpath::lan_flow_moves(*p.lan_flows, pkts, n, p.w.id, p.w.now)) c.vl2_flow_moves_encap += m;
   const uint16_t rest = fastpath::vl2_host_input(p.w, v, pkts, n);
   if (rest) fastpath::vl2_encap(p.w, v, pkts, rest);
   return n;
