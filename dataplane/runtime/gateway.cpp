@@ -12,7 +12,8 @@ namespace flatnet::runtime {
 
 bool gateway_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsigned tx_desc, rte_mempool* pool,
                   Gateway* g, std::string* err) {
-  if (!setup_port(port_name(pc.devargs), queues, rx_desc, tx_desc, pc.mtu, pool, &g->lan, err)) return false;
+  if (!setup_port(port_name(pc.devargs), queues, rx_desc, tx_desc, pc.mtu, pool, &g->lan, err, kRssLan))
+    return false;
   // A bridge takes every frame on the LAN, whatever its destination MAC.
   const int rc = rte_eth_promiscuous_enable(g->lan.port_id);
   if (rc != 0 && rc != -ENOTSUP) {
@@ -26,7 +27,8 @@ bool gateway_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsig
 
 bool gateway_host_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, unsigned tx_desc,
                        rte_mempool* pool, Gateway* g, std::string* err) {
-  if (!setup_port(port_name(pc.devargs), queues, rx_desc, tx_desc, pc.mtu, pool, &g->host, err)) return false;
+  if (!setup_port(port_name(pc.devargs), queues, rx_desc, tx_desc, pc.mtu, pool, &g->host, err, kRssLan))
+    return false;
   g->has_host = true;
   g->host_iface = pc.iface;
   return true;
@@ -62,8 +64,13 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     *err = "vl2: cannot allocate the reassembly pool";
     return false;
   }
-  // Packet ids (suite 1 nonces) must never repeat under one key: a random
-  // start per poller, each poller in its own 2^56 range.
+  // Several pollers: who carried each flow last, counted when it moves
+  // (vl2_flow.hpp). A frame can wait in a queue while its worker sleeps
+  // (idle_sleep_max_us) or shares its core: a 10 ms window covers both.
+  if (pollers > 1) {
+    g->under_flows = std::make_unique<fastpath::FlowOwners>(rte_get_tsc_hz() / 100);
+    g->lan_flows = std::make_unique<fastpath::FlowOwners>(rte_get_tsc_hz() / 100);
+  }
   std::random_device rd;
   for (unsigned i = 0; i < pollers; ++i) {
     auto v = std::make_unique<fastpath::Vl2Port>();
@@ -88,10 +95,15 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
     v->group_events.cap = v->group_events.cost * 32;
     v->group_events.credit = v->group_events.cap;
     v->group_events.last = rte_get_tsc_cycles();
-    v->packet_id = (uint64_t(i) << 56) | ((uint64_t(rd()) << 32 | rd()) & ((1ull << 56) - 1));
+    v->packet_id = packet_id_start(i, uint64_t(rd()) << 32 | rd());
+    v->rnd = (uint64_t(rd()) << 32 | rd()) | 1;  // the rules' RANDOM: its own draws per poller, never 0
     g->ports.push_back(std::move(v));
   }
   return true;
+}
+
+uint64_t packet_id_start(unsigned poller, uint64_t rnd) {
+  return (uint64_t(poller & 0xff) << 56) | (rnd & ((1ull << 55) - 1));
 }
 
 unsigned gateway_round(Gateway& g, uint64_t now_ns) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/fastpath/vl2_flow.hpp"
 #include "dataplane/runtime/config.hpp"
 #include "dataplane/runtime/port.hpp"
 
@@ -28,6 +29,9 @@ struct Gateway {
   std::vector<std::unique_ptr<fastpath::Vl2Port>> ports;  // one per poller
   uint64_t next_age_ns = 0;
   rte_mempool* big_pool = nullptr;  // joined packets (vl2_reasm.hpp)
+  // With several pollers: who carried each flow last (vl2_flow.hpp), one
+  // table for underlay datagrams and one for LAN frames, shared by all.
+  std::unique_ptr<fastpath::FlowOwners> under_flows, lan_flows;
 };
 
 // Starts the LAN port (promiscuous: it bridges) with up to `queues` queue
@@ -41,6 +45,12 @@ bool gateway_host_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, 
 // Creates the tables and the pollers' Vl2Ports; the bridged network is
 // installed with default settings until control sets its own.
 bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gateway* g, std::string* err);
+// A poller's first VL1 packet id (suite 1 nonce, suite 3 IV seed). Ids
+// must never repeat under one key, and pollers send to the same peers: each
+// poller counts up in its own 2^56 range (the top byte is the poller), from
+// a random start in the range's lower half, so 2^55 packets never carry
+// into the next poller's range.
+uint64_t packet_id_start(unsigned poller, uint64_t rnd);
 // One round of the tables' writer on the main lcore; returns the work done.
 unsigned gateway_round(Gateway& g, uint64_t now_ns);
 

@@ -1,5 +1,6 @@
 #include "dataplane/runtime/lcore.hpp"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_prefetch.h>
 
@@ -74,6 +75,9 @@ unsigned poll_lan(Poller& p) {
   c.lan_rx_packets += n;
   for (uint16_t i = 0; i < n; ++i) c.lan_rx_bytes += pkts[i]->pkt_len;
   p.w.now = rte_get_tsc_cycles();
+  // The move counters' line is touched only when something moved.
+  if (p.lan_flows)
+    if (unsigned m = fastpath::lan_flow_moves(*p.lan_flows, pkts, n, p.w.id, p.w.now)) c.vl2_flow_moves_encap += m;
   const uint16_t rest = fastpath::vl2_host_from_lan(p.w, *p.w.vl2, pkts, n);
   if (rest) fastpath::vl2_encap(p.w, *p.w.vl2, pkts, rest);
   return n;
@@ -90,6 +94,8 @@ unsigned poll_host(Poller& p) {
   c.host_rx_packets += n;
   for (uint16_t i = 0; i < n; ++i) c.host_rx_bytes += pkts[i]->pkt_len;
   p.w.now = rte_get_tsc_cycles();
+  if (p.lan_flows)  // the gateway machine's own flows, in the LAN's table (other addresses)
+    if (unsigned m = fastpath::lan_flow_moves(*p.lan_flows, pkts, n, p.w.id, p.w.now)) c.vl2_flow_moves_encap += m;
   const uint16_t rest = fastpath::vl2_host_input(p.w, v, pkts, n);
   if (rest) fastpath::vl2_encap(p.w, v, pkts, rest);
   return n;
@@ -99,7 +105,12 @@ unsigned poll_once(Poller& p) {
   rte_mbuf* pkts[fastpath::kBurst];
   uint16_t n = rte_eth_rx_burst(p.port, p.queue, pkts, fastpath::kBurst);
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0_write(pkts[i]);  // for the next round
-  if (p.n_held) fastpath::process_burst(p.w, p.held, p.n_held);
+  if (p.n_held) {
+    if (p.under_flows)  // before the stages: they free or reuse the mbufs
+      if (unsigned m = fastpath::underlay_flow_moves(*p.under_flows, p.held, p.n_held, p.w.id, rte_get_tsc_cycles()))
+        p.w.c->vl2_flow_moves_decap += m;
+    fastpath::process_burst(p.w, p.held, p.n_held);
+  }
   if (p.w.vl2 && p.w.vl2->has_host) fastpath::vl2_host_from_decap(p.w, *p.w.vl2);
   std::memcpy(p.held, pkts, n * sizeof(rte_mbuf*));
   p.n_held = n;

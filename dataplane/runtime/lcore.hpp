@@ -7,6 +7,7 @@
 
 #include <atomic>
 
+#include "dataplane/fastpath/vl2_flow.hpp"
 #include "dataplane/fastpath/worker.hpp"
 #include "dataplane/runtime/idle.hpp"
 
@@ -28,6 +29,11 @@ struct Poller {
   // no latency.
   rte_mbuf* held[fastpath::kBurst];
   uint16_t n_held = 0;
+  // A gateway with several workers: the flow owner stamps shared by all
+  // pollers (vl2_flow.hpp), underlay datagrams and LAN frames; nullptr with
+  // one poller (nothing can move).
+  fastpath::FlowOwners* under_flows = nullptr;
+  fastpath::FlowOwners* lan_flows = nullptr;
 };
 
 extern std::atomic<bool> g_stop;

@@ -113,46 +113,41 @@ int main(int argc, char** argv) {
                  want_workers, lcores_avail, lcores_avail);
     want_workers = lcores_avail;
   }
-  unsigned pollers = want_workers ? want_workers : 1;
+  // Every port's queue pairs first: all ports get one pair per poller, so
+  // no port has a queue nobody polls (port.hpp, plan_pollers).
+  const PortConfig& pc = *cfg->port("underlay");
+  const PortConfig* lan_pc = cfg->port("lan");
+  const PortConfig* host_pc = cfg->port("host");
+  std::vector<PortQueues> offered;
+  for (const PortConfig* c : {&pc, lan_pc, host_pc}) {
+    if (!c) continue;
+    offered.emplace_back();
+    if (!port_queues(port_name(c->devargs), &offered.back(), &err)) return die(err);
+  }
+  unsigned pollers = 1;
+  if (!plan_pollers(offered, want_workers, &pollers, &err)) return die(err);
+  if (want_workers > pollers) {
+    std::fprintf(stderr, "flatnet-dataplane: %u workers asked, the ports have %u queue pairs; running %u\n",
+                 want_workers, pollers, pollers);
+    want_workers = pollers;
+  }
   unsigned pool_n = cfg->pool_size ? cfg->pool_size
                                    : pollers * (cfg->rx_desc + cfg->tx_desc + 2 * fastpath::TxBuffer::kCap) +
                                          cfg->neighbor_pending + 2048;
   rte_mempool* pool = fastpath::make_pool("flatnet_pkts", pool_n, int(rte_socket_id()));
   if (!pool) return die(std::string("mbuf pool of ") + std::to_string(pool_n) + ": " + rte_strerror(rte_errno));
 
-  const PortConfig& pc = *cfg->port("underlay");
   PortInfo port;
-  if (!setup_port(port_name(pc.devargs), pollers, cfg->rx_desc, cfg->tx_desc, pc.mtu, pool, &port, &err))
+  if (!setup_port(port_name(pc.devargs), pollers, cfg->rx_desc, cfg->tx_desc, pc.mtu, pool, &port, &err,
+                  kRssUnderlay))
     return die(err);
-  if (port.queues < pollers) {
-    std::fprintf(stderr, "flatnet-dataplane: port has %u queue pairs; running %u workers\n", port.queues,
-                 unsigned(port.queues));
-    pollers = port.queues;
-    if (want_workers) want_workers = pollers;
-  }
-  // A gateway: the LAN port, one queue pair per poller like the underlay's.
+  // A gateway: the LAN port and its host port, one queue pair per poller like the underlay's.
   Gateway gw;
-  const PortConfig* lan_pc = cfg->port("lan");
-  if (lan_pc) {
-    if (!gateway_port(*lan_pc, pollers, cfg->rx_desc, cfg->tx_desc, pool, &gw, &err)) return die(err);
-    if (gw.lan.queues < pollers) {
-      std::fprintf(stderr, "flatnet-dataplane: lan port has %u queue pairs; running %u workers\n",
-                   unsigned(gw.lan.queues), unsigned(gw.lan.queues));
-      pollers = gw.lan.queues;
-      if (want_workers) want_workers = pollers;
-    }
-  }
-  // Its host port (net_tap), likewise.
-  const PortConfig* host_pc = cfg->port("host");
-  if (host_pc) {
-    if (!gateway_host_port(*host_pc, pollers, cfg->rx_desc, cfg->tx_desc, pool, &gw, &err)) return die(err);
-    if (gw.host.queues < pollers) {
-      std::fprintf(stderr, "flatnet-dataplane: host port has %u queue pairs; running %u workers\n",
-                   unsigned(gw.host.queues), unsigned(gw.host.queues));
-      pollers = gw.host.queues;
-      if (want_workers) want_workers = pollers;
-    }
-  }
+  if (lan_pc && !gateway_port(*lan_pc, pollers, cfg->rx_desc, cfg->tx_desc, pool, &gw, &err)) return die(err);
+  if (host_pc && !gateway_host_port(*host_pc, pollers, cfg->rx_desc, cfg->tx_desc, pool, &gw, &err))
+    return die(err);
+  if (port.queues != pollers || (lan_pc && gw.lan.queues != pollers) || (host_pc && gw.host.queues != pollers))
+    return die("a port took fewer queue pairs than it offered");
 
   fastpath::Underlay u;
   u.port_id = port.port_id;
@@ -243,7 +238,11 @@ int main(int argc, char** argv) {
     p->idle.pause_after = cfg->idle_pause_after;
     p->idle.sleep_after = cfg->idle_sleep_after;
     p->idle.sleep_max_us = cfg->idle_sleep_max_us;
-    if (lan_pc) p->w.vl2 = gw.ports[i].get();
+    if (lan_pc) {
+      p->w.vl2 = gw.ports[i].get();
+      p->under_flows = gw.under_flows.get();
+      p->lan_flows = gw.lan_flows.get();
+    }
     table->reader_register(i);
     table->reader_online(i);
     ps.push_back(std::move(p));

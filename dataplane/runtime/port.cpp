@@ -16,7 +16,7 @@ bool failed(std::string* err, const std::string& what, int rc) {
 
 bool setup_port(const std::string& name, unsigned want_queues, unsigned rx_desc,
                 unsigned tx_desc, uint16_t mtu, rte_mempool* pool, PortInfo* out,
-                std::string* err) {
+                std::string* err, uint64_t want_rss_hf) {
   uint16_t pid;
   if (rte_eth_dev_get_port_by_name(name.c_str(), &pid) != 0) {
     *err = "port '" + name + "' not found (is its driver loaded and the devargs right?)";
@@ -28,8 +28,7 @@ bool setup_port(const std::string& name, unsigned want_queues, unsigned rx_desc,
   unsigned q = std::max(1u, std::min({want_queues, unsigned(info.max_rx_queues),
                                       unsigned(info.max_tx_queues)}));
   rte_eth_conf conf{};
-  uint64_t rss_hf = info.flow_type_rss_offloads &
-                    (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+  uint64_t rss_hf = info.flow_type_rss_offloads & want_rss_hf;
   bool rss = q > 1 && rss_hf != 0;
   if (rss) {
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -62,6 +61,35 @@ bool setup_port(const std::string& name, unsigned want_queues, unsigned rx_desc,
   out->rss = rss;
   std::memcpy(out->mac.b, mac.addr_bytes, 6);
   out->driver = info.driver_name ? info.driver_name : "?";
+  return true;
+}
+
+bool port_queues(const std::string& name, PortQueues* out, std::string* err) {
+  uint16_t pid;
+  if (rte_eth_dev_get_port_by_name(name.c_str(), &pid) != 0) {
+    *err = "port '" + name + "' not found (is its driver loaded and the devargs right?)";
+    return false;
+  }
+  rte_eth_dev_info info;
+  const int rc = rte_eth_dev_info_get(pid, &info);
+  if (rc != 0) return failed(err, "port '" + name + "': device info", rc);
+  out->name = name;
+  out->driver = info.driver_name ? info.driver_name : "?";
+  out->max_queues = std::max(1u, std::min(unsigned(info.max_rx_queues), unsigned(info.max_tx_queues)));
+  return true;
+}
+
+bool plan_pollers(const std::vector<PortQueues>& ports, unsigned want, unsigned* pollers, std::string* err) {
+  unsigned n = std::max(1u, want);
+  for (const PortQueues& p : ports) n = std::min(n, p.max_queues);
+  for (const PortQueues& p : ports)
+    if (p.driver == "net_af_packet" && p.max_queues > n) {
+      *err = "port '" + p.name + "': af_packet qpairs=" + std::to_string(p.max_queues) + " but " +
+             std::to_string(n) + " poller(s): the kernel would hash flows to queues nobody polls; set qpairs=" +
+             std::to_string(n) + " or run as many workers";
+      return false;
+    }
+  *pollers = n;
   return true;
 }
 

@@ -40,6 +40,7 @@ GwResult gw_run(const GwRun& g, const Params& p, const std::vector<Datagram>& dg
   bool counting = false;
   uint64_t t0 = 0, until = 0;
   unsigned drain = 0;
+  FlowOrder order(nf, p.peers);
   for (;;) {
     const uint64_t now = rte_rdtsc();
     if (!counting && now >= until_warm) {
@@ -91,10 +92,12 @@ GwResult gw_run(const GwRun& g, const Params& p, const std::vector<Datagram>& dg
         continue;
       }
       if (decap) {
-        if (check_lan_frame(p, f, len, nf) < 0) {
+        const long idx = check_lan_frame(p, f, len, nf);
+        if (idx < 0) {
           ++bad;
           continue;
         }
+        order.saw(unsigned(idx));
         ++back;
         bytes += len;
       } else {
@@ -111,8 +114,13 @@ GwResult gw_run(const GwRun& g, const Params& p, const std::vector<Datagram>& dg
         ++back;
         bytes += zl - kVl2Overhead;
         if (!r.head_fragmented && ++seen % kDearmorEvery == 0) {
-          if (dearmor_check(p, f, len, nf) < 0) ++bad;
-          else ++opened;
+          const long idx = dearmor_check(p, f, len, nf);
+          if (idx < 0) {
+            ++bad;
+          } else {
+            ++opened;
+            order.saw(unsigned(idx));
+          }
         }
       }
     }
@@ -144,6 +152,9 @@ GwResult gw_run(const GwRun& g, const Params& p, const std::vector<Datagram>& dg
   r.gbps = double(bytes) * 8 / s / 1e9;
   r.bad = bad;
   r.opened = opened;
+  r.order_checked = order.checked();
+  r.order_seen = order.seen();
+  r.out_of_order = order.out_of_order();
   return r;
 }
 

@@ -50,9 +50,12 @@ int run_gateway(const Options& o, unsigned repeat, const GwOptions& g) {
       for (unsigned r = 0; r < repeat && !g_stop; ++r) {
         const vl2::GwResult x = vl2::gw_run(run, p, dgs, frames, peers);
         std::printf("{\"kind\":\"gw-run\",\"target\":\"%s\",\"dir\":\"%s\",\"suite\":%u,\"peers\":%u,"
-                    "\"size\":\"%s\",\"run\":%u,\"mpps\":%.3f,\"gbps\":%.3f,\"bad\":%llu,\"opened\":%llu}\n",
+                    "\"size\":\"%s\",\"run\":%u,\"mpps\":%.3f,\"gbps\":%.3f,\"bad\":%llu,\"opened\":%llu,"
+                    "\"order_checked\":%llu,\"out_of_order\":%s}\n",
                     g.label.c_str(), dir, g.suite, o.peers, size ? std::to_string(size).c_str() : "imix", r, x.mpps,
-                    x.gbps, (unsigned long long)x.bad, (unsigned long long)x.opened);
+                    x.gbps, (unsigned long long)x.bad, (unsigned long long)x.opened,
+                    (unsigned long long)x.order_seen,
+                    x.order_checked ? std::to_string(x.out_of_order).c_str() : "null");
         std::fflush(stdout);
         if (x.bad) rc = 1;
       }

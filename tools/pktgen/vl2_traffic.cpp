@@ -236,4 +236,23 @@ long dearmor_check(const Params& p, const uint8_t* f, size_t len, unsigned frame
   return std::memcmp(frame.data() + 12, d, n) == 0 ? long(i) : -1;
 }
 
+FlowOrder::FlowOrder(unsigned frames, unsigned peers)
+    : peers_(peers ? peers : 1), positions_(frames / (peers ? peers : 1)) {
+  if (checked()) last_.assign(peers_, 0);
+}
+
+void FlowOrder::saw(unsigned i) {
+  if (!checked() || i / peers_ >= positions_) return;  // a tail shorter than a full round of flows
+  const unsigned flow = i % peers_, pos = i / peers_;
+  ++seen_;
+  if (last_[flow] != 0) {
+    const unsigned ahead = (pos + positions_ - (last_[flow] - 1)) % positions_;
+    if (ahead == 0 || ahead > positions_ / 2) {  // a repeat or behind: out of order
+      ++out_of_order_;
+      return;  // the flow's newest stays the reference
+    }
+  }
+  last_[flow] = pos + 1;
+}
+
 }  // namespace flatnet::pktgen::vl2

@@ -117,4 +117,29 @@ UnderlayInfo check_underlay(const Params& p, const PeerIndex& peers, const Mac& 
 // Returns the pool frame index or -1. `f` is not modified.
 long dearmor_check(const Params& p, const uint8_t* f, size_t len, unsigned frames);
 
+// Per-flow order of what comes back (issue 12: a flow's frames are never
+// reordered). A flow is a peer: pool frame i belongs to flow i % peers (decap:
+// the peer that sends it; encap: the peer it goes to), and its sequence
+// number is its position i / peers among that flow's frames, which the pool
+// sends in order, over and over. A return whose position is behind its
+// flow's last one by less than half the flow's frames is out of order; ahead
+// is in order (frames in between lost or written off), so the pool must hold
+// at least kMinPositions frames per flow for the count to mean anything
+// (checked() false otherwise, and nothing is counted).
+class FlowOrder {
+ public:
+  static constexpr unsigned kMinPositions = 8;
+  FlowOrder(unsigned frames, unsigned peers);
+  // A return of pool frame i (as check_lan_frame / dearmor_check name it).
+  void saw(unsigned i);
+  bool checked() const { return positions_ >= kMinPositions; }
+  uint64_t out_of_order() const { return out_of_order_; }
+  uint64_t seen() const { return seen_; }
+
+ private:
+  unsigned peers_, positions_;
+  std::vector<uint32_t> last_;  // per flow: last position + 1, 0 = none yet
+  uint64_t out_of_order_ = 0, seen_ = 0;
+};
+
 }  // namespace flatnet::pktgen::vl2
