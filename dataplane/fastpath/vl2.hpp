@@ -29,8 +29,9 @@ struct RuleFrame {
   uint16_t ethertype = 0;
   const uint8_t* payload = nullptr;  // after the Ethernet header
   uint32_t payload_len = 0;
-  // Our tags and capabilities (the network view's; nullptr: none) and the
-  // peer's (nullptr: no membership known, e.g. outbound multicast;
+  // Our tags, capabilities, owned addresses and NDP-emulated prefixes (the
+  // network view's; nullptr: none) and the peer's tags, capabilities and
+  // owned addresses (nullptr: no membership known, e.g. outbound multicast;
   // &tables::vl2::kNoCreds: a member that presented none).
   const tables::vl2::CompiledCreds* local = nullptr;
   const tables::vl2::CompiledCreds* remote = nullptr;
