@@ -58,10 +58,12 @@ RuleResult rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFra
 // The peer's credentials for RuleFrame::remote: its installed ones, none
 // (kNoCreds) for a member that presented none, nullptr for no member (or
 // peer 0). No lookup at all when nothing could tell them apart (no tag
-// match in the rules, no member with credentials). member: the caller
-// knows the peer is one (decap's gate), else it is looked up.
+// match in the rules and, inbound, no member with credentials; outbound
+// the recipient's capabilities and owned addresses are never asked).
+// inbound: decap's sender, which its gate admitted (a member); outbound
+// the recipient is looked up.
 const tables::vl2::CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
-                                               uint64_t peer, bool member = false);
+                                               uint64_t peer, bool inbound = false);
 
 // One LAN port bridged into a network (untagged frames) and optionally one
 // network per 802.1Q VLAN ID.

@@ -374,14 +374,18 @@ TableOut eval_table(const RuleFrame& f, const CompiledRule* rules, uint32_t n, b
 }  // namespace
 
 const CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
-                                  uint64_t peer, bool member) {
+                                  uint64_t peer, bool inbound) {
   if (peer == 0) return nullptr;
   const bool tags = (net.rules && net.rules->uses_tags) || (net.own && net.own->uses_tags);
   const bool any = t.creds_in(net.slot) != 0;
-  // Nothing reads a peer's tags or capabilities: none and no member are alike.
-  if (!net.rules || (!tags && !any)) return &tables::vl2::kNoCreds;
-  if (!any) return member || t.member(net.slot, peer) ? &tables::vl2::kNoCreds : nullptr;
-  if (!member && !t.member(net.slot, peer)) return nullptr;
+  // Nothing reads a peer's tags, capabilities or owned addresses: none and
+  // no member are alike. Outbound only the tag matches read the recipient's
+  // (the capabilities and certificates of ownership asked are ours) -- most
+  // members hold a COO of their addresses, so `any` is nearly always true.
+  if (!net.rules || (!tags && (!any || !inbound))) return &tables::vl2::kNoCreds;
+  // Inbound the sender is a member (decap's gate admitted it).
+  if (!any) return inbound || t.member(net.slot, peer) ? &tables::vl2::kNoCreds : nullptr;
+  if (!inbound && !t.member(net.slot, peer)) return nullptr;
   const CompiledCreds* c = t.creds(net.slot, peer);
   return c ? c : &tables::vl2::kNoCreds;
 }
