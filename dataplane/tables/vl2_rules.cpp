@@ -71,17 +71,13 @@ bool is_tag_match(const CompiledRule& c) {
   return t >= uint8_t(wire::RuleType::kMatchTagsDifference) && t <= uint8_t(wire::RuleType::kMatchTagReceiver);
 }
 
-uint32_t be(const uint8_t* p, unsigned n) {
-  uint32_t v = 0;
-  for (unsigned i = 0; i < n; ++i) v = v << 8 | p[i];
-  return v;
-}
-
 uint64_t be64(const uint8_t* p, unsigned n) {
   uint64_t v = 0;
   for (unsigned i = 0; i < n; ++i) v = v << 8 | p[i];
   return v;
 }
+
+uint32_t be(const uint8_t* p, unsigned n) { return uint32_t(be64(p, n)); }
 
 // One owned list: u16 n, then n values of `width` bytes, ascending and
 // unique, into a fresh array of exactly n (none when n is 0).
