@@ -77,6 +77,9 @@ struct Vl2ReconcilerStats {
   uint64_t pending = 0;                    // 1 while the installed state differs
   uint64_t in_flight = 0;                  // commands sent, not yet confirmed
   uint64_t commands_sent = 0, ring_full = 0, failures = 0, reinstalls = 0, barriers_confirmed = 0;
+  // Members' credentials over the data plane's bounds (tags, capabilities,
+  // owned addresses): not installed, so the member has none there.
+  uint64_t creds_refused = 0;
 };
 
 class Vl2Reconciler {

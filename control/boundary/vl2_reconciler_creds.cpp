@@ -1,10 +1,13 @@
-// The caps/tags part of the VL2 reconciler: the credentials the gateway's
-// fast path evaluates the rules with (its own, key 0, and each admitted
-// member's verified tags and capabilities) sent as CREDS_CHUNK commands when
-// new or changed, CREDS_DELETE when no longer wanted. A reset (attach, a
+// The credentials part of the VL2 reconciler: what the gateway's fast path
+// evaluates the rules with (its own, key 0, and each admitted member's
+// verified tags, capabilities and certificates of ownership) sent as
+// CREDS_CHUNK commands when new or changed, CREDS_DELETE when no longer
+// wanted. A reset (attach, a
 // refused network) forgets them with everything else, so they are sent
 // again with the network: nothing stale survives a restart of either side.
 #include "control/boundary/vl2_reconciler.hpp"
+
+#include <string>
 
 #include "dataplane/wire/hex.hpp"
 
@@ -31,10 +34,15 @@ bool Vl2Reconciler::pump_creds_sets(const Put& put) {
     if (h != have_.creds.end() && h->second == c) continue;
     const std::vector<flatnet_ipc_command> cmds = vl2::creds(nwid, addr, c);
     if (cmds.empty()) {
-      // Over the data plane's bounds (64 tags, 32 capabilities): whatever
-      // was installed goes, so the fast path never uses stale ones; the
-      // member then has no tags or capabilities there (said in the log).
-      log("credentials of " + wire::hex_address(addr) + " over the data plane's bounds: not installed");
+      // Over the data plane's bounds (64 tags, 32 capabilities, 64 of each
+      // owned kind): whatever was installed goes, so the fast path never
+      // uses stale ones; the member then has no tags, capabilities or
+      // owned addresses there (said in the log, counted).
+      ++st_.creds_refused;
+      log("credentials of " + wire::hex_address(addr) + " over the data plane's bounds (" +
+          std::to_string(c.tags.size()) + " tags, " + std::to_string(c.caps.size()) + " capabilities, " +
+          std::to_string(c.ips4.size()) + "/" + std::to_string(c.ips6.size()) + "/" + std::to_string(c.macs.size()) +
+          " owned IPv4/IPv6/MACs): not installed");
       if (!put(vl2::creds_delete(nwid, addr), {Kind::kQuietDelete, addr})) return false;
       have_.creds[addr] = c;
       continue;

@@ -165,6 +165,7 @@ class DataplaneBackend final : public Backend {
       t.members += v.members, t.keys += v.keys, t.macs += v.macs, t.subscribers += v.subscribers;
       t.pending |= v.pending, t.in_flight += v.in_flight, t.commands_sent += v.commands_sent;
       t.ring_full += v.ring_full, t.failures += v.failures, t.reinstalls += v.reinstalls;
+      t.creds_refused += v.creds_refused;
       t.barriers_confirmed = std::min(t.barriers_confirmed, v.barriers_confirmed);
     }
     return t;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "control/port/addressing.hpp"
+#include "control/vl2/ndp_emulation.hpp"
 #include "dataplane/wire/bytes.hpp"
 #include "dataplane/wire/rules.hpp"
 
@@ -30,6 +31,20 @@ ipc::vl2::Credentials credentials_of(std::span<const ::flatnet::vl2::TagValue> t
   return c;
 }
 
+// What certificates of ownership say a member owns, as the data plane's
+// SENDER_IP/MAC_AUTHENTICATED check takes it (sorted, unique lists).
+void add_owned(std::span<const wire::CertificateOfOwnership> coos, ipc::vl2::Credentials& c) {
+  for (const auto& coo : coos)
+    for (const auto& t : coo.things) {
+      if (t.type == wire::CooThing::kIpv4) c.ips4.push_back({t.value[0], t.value[1], t.value[2], t.value[3]});
+      else if (t.type == wire::CooThing::kIpv6) std::copy_n(t.value.begin(), 16, c.ips6.emplace_back().begin());
+      else if (t.type == wire::CooThing::kMac) c.macs.push_back(port::mac_from_bytes(t.value.data()));
+    }
+  c.sort_owned();
+}
+
+bool worth_sending(const ipc::vl2::Credentials& c) { return !c.tags.empty() || !c.caps.empty() || c.owns_any(); }
+
 }  // namespace
 
 boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& member, const Core& core) {
@@ -48,10 +63,18 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
     if (!w.ok()) d.rules.clear();  // too long for the data plane: none (accept all)
   }
   d.unsupported_match = (cfg.flags & wire::kConfigFlagUnsupportedMatchIsMatch) != 0;
-  // Our own tags and capabilities (config order); a member's below. Empty
-  // ones are not sent: the fast path reads none as none.
-  if (auto c = credentials_of(n->local_tags, n->local_capabilities); !c.tags.empty() || !c.caps.empty())
-    d.creds[0] = std::move(c);
+  // Our own tags and capabilities (config order), what our config's
+  // certificates of ownership name (outbound frames) and the NDP-emulated
+  // prefixes (inbound); a member's below. Empty ones are not sent: the fast
+  // path reads none as none.
+  {
+    auto c = credentials_of(n->local_tags, n->local_capabilities);
+    add_owned(cfg.coos, c);
+    const vl2::NdpPrefixes ndp = vl2::ndp_prefixes(cfg);
+    c.ndp_6plane = ndp.sixplane;
+    c.ndp_rfc4193 = ndp.rfc4193;
+    if (worth_sending(c)) d.creds[0] = std::move(c);
+  }
 
   const uint64_t self = core.self().address();
   auto is_bridge = [&](uint64_t a) { return std::find(n->bridges.begin(), n->bridges.end(), a) != n->bridges.end(); };
@@ -69,9 +92,11 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
     std::memcpy(k.key.data(), p->keys->key48().data(), k.key.size());
     k.suite = unsigned(p->suite());
     d.macs[port::member_mac(addr, nwid)] = addr;
-    // Its verified tags and capabilities (in id order, as stock asks them inbound).
-    if (auto c = credentials_of(rec.tags(cfg), rec.capability_rules(cfg)); !c.tags.empty() || !c.caps.empty())
-      d.creds[addr] = std::move(c);
+    // Its verified tags and capabilities (in id order, as stock asks them
+    // inbound) and certificates of ownership (within the time window).
+    auto c = credentials_of(rec.tags(cfg), rec.capability_rules(cfg));
+    add_owned(rec.coos(cfg), c);
+    if (worth_sending(c)) d.creds[addr] = std::move(c);
   }
   for (const auto& [mac, bridge] : n->bridge_routes)
     if (d.members.count(bridge)) d.macs[mac] = bridge;

@@ -82,9 +82,12 @@ fv::FilterResult Member::filter(Network& n, fv::Direction dir, uint64_t peer,
     in.ownership = &own;
     return fv::evaluate(in, k.rules, n.local_capabilities);
   }
-  // Without a record of the sender stock judges no ownership at all.
+  // Without a record of the sender it owns no COO, but the NDP-emulated
+  // prefixes still count: stock's filter makes an empty record for every
+  // inbound sender (Network::_membership). (pass_gate makes one here too, so
+  // this is for a record pruned in between.)
   const auto coos = m ? m->coos(k) : std::vector<wire::CertificateOfOwnership>{};
-  CooOwnership own(coos, m ? &k : nullptr);
+  CooOwnership own(coos, &k);
   in.ownership = &own;
   const auto caps = m ? m->capability_rules(k) : std::vector<std::span<const wire::Rule>>{};
   return fv::evaluate(in, k.rules, caps);

@@ -99,8 +99,9 @@ std::optional<std::vector<uint8_t>> ndp_answer(const wire::NetworkConfig& cfg, u
   return frame;
 }
 
-bool ndp_emulated_owner(const wire::NetworkConfig& cfg, std::span<const uint8_t> ip) {
-  if (ip.size() != 16 || !cfg.ndp_emulation()) return false;
+NdpPrefixes ndp_prefixes(const wire::NetworkConfig& cfg) {
+  NdpPrefixes out;
+  if (!cfg.ndp_emulation()) return out;
   auto assigned = [&](const wire::InetAddress& mine) {
     return std::any_of(cfg.static_ips.begin(), cfg.static_ips.end(), [&](const auto& a) {
       return a.family == wire::InetAddress::Family::kV6 && a.ip == mine.ip;
@@ -109,10 +110,23 @@ bool ndp_emulated_owner(const wire::NetworkConfig& cfg, std::span<const uint8_t>
   // 6PLANE: fc + the folded network ID, 5 bytes; RFC4193: fd + network ID
   // + 99:93, 11 bytes.
   const wire::InetAddress sixplane = port::sixplane_address(cfg.network_id, cfg.issued_to);
-  if (assigned(sixplane) && std::equal(ip.begin(), ip.begin() + 5, sixplane.ip.begin()))
-    return true;
+  if (assigned(sixplane)) {
+    out.sixplane.emplace();
+    std::copy(sixplane.ip.begin(), sixplane.ip.begin() + 5, out.sixplane->begin());
+  }
   const wire::InetAddress rfc4193 = port::rfc4193_address(cfg.network_id, cfg.issued_to);
-  return assigned(rfc4193) && std::equal(ip.begin(), ip.begin() + 11, rfc4193.ip.begin());
+  if (assigned(rfc4193)) {
+    out.rfc4193.emplace();
+    std::copy(rfc4193.ip.begin(), rfc4193.ip.begin() + 11, out.rfc4193->begin());
+  }
+  return out;
+}
+
+bool ndp_emulated_owner(const wire::NetworkConfig& cfg, std::span<const uint8_t> ip) {
+  if (ip.size() != 16 || !cfg.ndp_emulation()) return false;
+  const NdpPrefixes p = ndp_prefixes(cfg);
+  return (p.sixplane && std::equal(p.sixplane->begin(), p.sixplane->end(), ip.begin())) ||
+         (p.rfc4193 && std::equal(p.rfc4193->begin(), p.rfc4193->end(), ip.begin()));
 }
 
 }  // namespace flatnet::control::vl2

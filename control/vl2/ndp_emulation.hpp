@@ -6,6 +6,7 @@
 // must be ICMPv6 type 135 right after the IPv6 header.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -31,5 +32,14 @@ std::optional<std::vector<uint8_t>> ndp_answer(const wire::NetworkConfig& cfg, u
 // the sender, as in stock: the prefix says the network assigns these
 // addresses from member addresses, and the gate already admitted the peer.
 bool ndp_emulated_owner(const wire::NetworkConfig& cfg, std::span<const uint8_t> ip);
+
+// The prefixes ndp_emulated_owner accepts, for the gateway's data plane:
+// the 6PLANE /40 (5 bytes) and the RFC4193 /88 (11 bytes) when the network
+// emulates NDP and our own address of that kind is assigned.
+struct NdpPrefixes {
+  std::optional<std::array<uint8_t, 5>> sixplane;
+  std::optional<std::array<uint8_t, 11>> rfc4193;
+};
+NdpPrefixes ndp_prefixes(const wire::NetworkConfig& cfg);
 
 }  // namespace flatnet::control::vl2

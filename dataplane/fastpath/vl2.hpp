@@ -29,8 +29,9 @@ struct RuleFrame {
   uint16_t ethertype = 0;
   const uint8_t* payload = nullptr;  // after the Ethernet header
   uint32_t payload_len = 0;
-  // Our tags and capabilities (the network view's; nullptr: none) and the
-  // peer's (nullptr: no membership known, e.g. outbound multicast;
+  // Our tags, capabilities, owned addresses and NDP-emulated prefixes (the
+  // network view's; nullptr: none) and the peer's tags, capabilities and
+  // owned addresses (nullptr: no membership known, e.g. outbound multicast;
   // &tables::vl2::kNoCreds: a member that presented none).
   const tables::vl2::CompiledCreds* local = nullptr;
   const tables::vl2::CompiledCreds* remote = nullptr;
@@ -57,10 +58,12 @@ RuleResult rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFra
 // The peer's credentials for RuleFrame::remote: its installed ones, none
 // (kNoCreds) for a member that presented none, nullptr for no member (or
 // peer 0). No lookup at all when nothing could tell them apart (no tag
-// match in the rules, no member with credentials). member: the caller
-// knows the peer is one (decap's gate), else it is looked up.
+// match in the rules and, inbound, no member with credentials; outbound
+// the recipient's capabilities and owned addresses are never asked).
+// inbound: decap's sender, which its gate admitted (a member); outbound
+// the recipient is looked up.
 const tables::vl2::CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
-                                               uint64_t peer, bool member = false);
+                                               uint64_t peer, bool inbound = false);
 
 // One LAN port bridged into a network (untagged frames) and optionally one
 // network per 802.1Q VLAN ID.

@@ -8,9 +8,12 @@
 // Nothing here allocates or locks: the tables and credentials are the
 // writer's immutable objects, the frame is the worker's mbuf.
 //
-// What differs from the member's evaluator: the SENDER_IP/MAC_AUTHENTICATED
-// characteristics are never set (the gateway holds no certificates of
-// ownership), as the member's evaluator without an Ownership.
+// SENDER_IP/MAC_AUTHENTICATED come from what control compiled into the
+// credentials (tables/vl2_rules.hpp): inbound the sender's certificates of
+// ownership plus the network's NDP-emulated prefixes (ours), outbound our
+// own certificates, as stock's _doZtFilter and the member's CooOwnership.
+// The mask is worked out at most once per frame, and only when a
+// MATCH_CHARACTERISTICS rule asks for one of the two bits.
 #include <algorithm>
 #include <cstring>
 
@@ -29,6 +32,8 @@ constexpr uint64_t kAddr40 = 0xffffffffffull;
 constexpr uint64_t kCharInbound = 0x8000000000000000ull;
 constexpr uint64_t kCharMulticast = 0x4000000000000000ull;
 constexpr uint64_t kCharBroadcast = 0x2000000000000000ull;
+constexpr uint64_t kCharSenderIp = 0x1000000000000000ull;
+constexpr uint64_t kCharSenderMac = 0x0800000000000000ull;
 
 inline uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 
@@ -143,6 +148,58 @@ bool match_integer_range(const CompiledRule& r, const RuleFrame& f) {
   return v >= r.value && v <= r.value + uint64_t(r.u32);
 }
 
+// SENDER_IP/MAC_AUTHENTICATED, from the sender address stock picks: IPv4
+// source, ARP sender protocol address, IPv6 source -- but a neighbor
+// solicitation counts as authenticated (its source is unreliable) and a
+// neighbor advertisement is judged by its target. Who owns: the sender's
+// credentials inbound (and the NDP-emulated prefixes), ours outbound.
+uint64_t ownership_bits(const RuleFrame& f) {
+  const CompiledCreds* who = f.inbound ? f.remote : f.local;
+  const uint8_t* p = f.payload;
+  const uint32_t n = f.payload_len;
+  uint64_t bits = 0;
+  const uint8_t* src = nullptr;
+  bool v6 = false;
+  if (f.ethertype == 0x0800 && n >= 20) {
+    src = p + 12;
+  } else if (f.ethertype == 0x86dd && n >= 40) {
+    v6 = true;
+    if (n >= 40 + 8 + 16 && p[6] == 0x3a && (p[40] == 0x87 || p[40] == 0x88)) {
+      if (p[40] == 0x87) bits |= kCharSenderIp;
+      else src = p + 48;
+    } else {
+      src = p + 8;
+    }
+  } else if (f.ethertype == 0x0806 && n >= 28) {
+    src = p + 14;
+  }
+  if (src) {
+    bool owned;
+    if (v6) {
+      owned = (who && who->owns_ip6(src)) || (f.inbound && f.local && f.local->ndp_emulated(src));
+    } else {
+      const uint32_t a = uint32_t(src[0]) << 24 | uint32_t(src[1]) << 16 | uint32_t(src[2]) << 8 | src[3];
+      owned = who && who->owns_ip4(a);
+    }
+    if (owned) bits |= kCharSenderIp;
+  }
+  if (who && who->owns_mac(f.mac_source)) bits |= kCharSenderMac;
+  return bits;
+}
+
+// The ownership mask of one frame, shared by all its tables.
+struct Owned {
+  bool have = false;
+  uint64_t bits = 0;
+  uint64_t get(const RuleFrame& f) {
+    if (!have) {
+      bits = ownership_bits(f);
+      have = true;
+    }
+    return bits;
+  }
+};
+
 enum class Table : uint8_t { kNoMatch, kDrop, kRedirect, kAccept, kSuperAccept };
 
 struct TableOut {
@@ -153,7 +210,7 @@ struct TableOut {
 
 // One table (stock's _doZtFilter). dest: the peer outbound, us inbound.
 TableOut eval_table(const RuleFrame& f, const CompiledRule* rules, uint32_t n, bool unsupported, uint64_t dest,
-                    uint64_t* rnd) {
+                    uint64_t* rnd, Owned* owned) {
   const bool inbound = f.inbound;
   const uint64_t self = f.self & kAddr40;
   const uint64_t source = (inbound ? f.peer : f.self) & kAddr40;
@@ -251,6 +308,8 @@ TableOut eval_table(const RuleFrame& f, const CompiledRule* rules, uint32_t n, b
         if ((f.mac_dest >> 40) & 1) c |= kCharMulticast;
         if (f.mac_dest == 0xffffffffffffull) c |= kCharBroadcast;
         c |= tcp_flag_bits(f, up());
+        // Ownership only changes the outcome when the rule asks for it.
+        if (r.value & (kCharSenderIp | kCharSenderMac)) c |= owned->get(f);
         m = (c & r.value) != 0;
         break;
       }
@@ -315,14 +374,18 @@ TableOut eval_table(const RuleFrame& f, const CompiledRule* rules, uint32_t n, b
 }  // namespace
 
 const CompiledCreds* rules_remote(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
-                                  uint64_t peer, bool member) {
+                                  uint64_t peer, bool inbound) {
   if (peer == 0) return nullptr;
   const bool tags = (net.rules && net.rules->uses_tags) || (net.own && net.own->uses_tags);
   const bool any = t.creds_in(net.slot) != 0;
-  // Nothing reads a peer's tags or capabilities: none and no member are alike.
-  if (!net.rules || (!tags && !any)) return &tables::vl2::kNoCreds;
-  if (!any) return member || t.member(net.slot, peer) ? &tables::vl2::kNoCreds : nullptr;
-  if (!member && !t.member(net.slot, peer)) return nullptr;
+  // Nothing reads a peer's tags, capabilities or owned addresses: none and
+  // no member are alike. Outbound only the tag matches read the recipient's
+  // (the capabilities and certificates of ownership asked are ours) -- most
+  // members hold a COO of their addresses, so `any` is nearly always true.
+  if (!net.rules || (!tags && (!any || !inbound))) return &tables::vl2::kNoCreds;
+  // Inbound the sender is a member (decap's gate admitted it).
+  if (!any) return inbound || t.member(net.slot, peer) ? &tables::vl2::kNoCreds : nullptr;
+  if (!inbound && !t.member(net.slot, peer)) return nullptr;
   const CompiledCreds* c = t.creds(net.slot, peer);
   return c ? c : &tables::vl2::kNoCreds;
 }
@@ -334,7 +397,8 @@ RuleResult rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFra
     return res;
   }
   const uint64_t dest = (f.inbound ? f.self : f.peer) & kAddr40;
-  const TableOut b = eval_table(f, rules->r, rules->n, rules->unsupported_match, dest, rnd);
+  Owned owned;
+  const TableOut b = eval_table(f, rules->r, rules->n, rules->unsupported_match, dest, rnd, &owned);
   TableOut accepted;
   switch (b.result) {
     case Table::kDrop: return res;
@@ -345,7 +409,7 @@ RuleResult rules_evaluate(const tables::vl2::CompiledRules* rules, const RuleFra
       const uint32_t nc = holder ? holder->n_caps : 0;
       for (uint32_t i = 0; i < nc; ++i) {
         const tables::vl2::CompiledCap& cap = holder->caps[i];
-        const TableOut c = eval_table(f, cap.r, cap.n, rules->unsupported_match, dest, rnd);
+        const TableOut c = eval_table(f, cap.r, cap.n, rules->unsupported_match, dest, rnd, &owned);
         if (c.result == Table::kNoMatch || c.result == Table::kDrop) continue;
         res.capability = int(i);
         res.cap_copy = c.copy;

@@ -320,8 +320,14 @@ enum flatnet_ipc_command_type {
 #define FLATNET_IPC_VL2_RULES_UNSUPPORTED 0x1u /* u.r.flags: RULES_RESULT_OF_UNSUPPORTED_MATCH */
 /* CREDS_CHUNK carries, in u.r like RULES_CHUNK (flags 0), the blob of
  * dataplane/tables/vl2_rules.hpp decode_creds: u16 n_tags, n_tags x (u32 id,
- * u32 value) ascending; u16 n_caps, n_caps x (u32 id, u16 bytes, §10.9 rules). */
+ * u32 value) ascending; u16 n_caps, n_caps x (u32 id, u16 bytes, §10.9 rules);
+ * then, only when there is any, what the member owns (certificates of
+ * ownership, for the SENDER_IP/MAC_AUTHENTICATED characteristics): u16 n,
+ * n x IPv4 (4 bytes); u16 n, n x IPv6 (16 bytes); u16 n, n x MAC (6 bytes),
+ * each list ascending and unique; u8 ndp (bit 0: a 5-byte 6PLANE prefix
+ * follows, bit 1: an 11-byte RFC4193 prefix follows; addr 0 only). */
 #define FLATNET_IPC_VL2_CREDS_MAX 65536u       /* bytes of one member's credentials */
+#define FLATNET_IPC_VL2_CREDS_MAX_OWNED 64u    /* IPv4s, IPv6s, MACs each, per member */
 
 #define FLATNET_IPC_CMD_F_ACK 0x0001u /* send a RESULT event even on success */
 

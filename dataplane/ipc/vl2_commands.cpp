@@ -134,12 +134,34 @@ std::vector<uint8_t> creds_blob(const Credentials& c) {
     put(k.rules.size(), 2);
     b.insert(b.end(), k.rules.begin(), k.rules.end());
   }
+  if (!c.owns_any()) return b;  // the section is optional: a blob without it owns nothing
+  put(c.ips4.size(), 2);
+  for (const auto& a : c.ips4) b.insert(b.end(), a.begin(), a.end());
+  put(c.ips6.size(), 2);
+  for (const auto& a : c.ips6) b.insert(b.end(), a.begin(), a.end());
+  put(c.macs.size(), 2);
+  for (uint64_t m : c.macs) put(m, 6);
+  b.push_back(uint8_t((c.ndp_6plane ? 1 : 0) | (c.ndp_rfc4193 ? 2 : 0)));
+  if (c.ndp_6plane) b.insert(b.end(), c.ndp_6plane->begin(), c.ndp_6plane->end());
+  if (c.ndp_rfc4193) b.insert(b.end(), c.ndp_rfc4193->begin(), c.ndp_rfc4193->end());
   return b;
+}
+
+void Credentials::sort_owned() {
+  auto tidy = [](auto& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  };
+  tidy(ips4);
+  tidy(ips6);
+  tidy(macs);
 }
 
 std::vector<flatnet_ipc_command> creds(uint64_t nwid, uint64_t addr, const Credentials& c, uint32_t seq) {
   std::vector<flatnet_ipc_command> out;
   if (c.tags.size() > 64 || c.caps.size() > 32) return out;
+  const size_t owned_max = FLATNET_IPC_VL2_CREDS_MAX_OWNED;
+  if (c.ips4.size() > owned_max || c.ips6.size() > owned_max || c.macs.size() > owned_max) return out;
   for (const Capability& k : c.caps)
     if (k.rules.size() > 0xffff) return out;
   const std::vector<uint8_t> blob = creds_blob(c);

@@ -4,7 +4,9 @@
 // A PEER_KEY_SET command holds the key: send it, then wipe_command() it.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -43,7 +45,8 @@ std::vector<flatnet_ipc_command> rules(uint64_t nwid, std::span<const uint8_t> r
                                        uint32_t seq = 0);
 // A member's tags and capabilities as the rules use them (addr 0 = the
 // gateway's own): the CREDS_CHUNK commands that install them, in order;
-// empty if over the bounds (64 tags, 32 capabilities, FLATNET_IPC_VL2_CREDS_MAX).
+// empty if over the bounds (64 tags, 32 capabilities, FLATNET_IPC_VL2_CREDS_MAX_OWNED
+// of each owned kind, FLATNET_IPC_VL2_CREDS_MAX bytes).
 struct Tag {
   uint32_t id = 0, value = 0;
   bool operator==(const Tag&) const = default;
@@ -57,7 +60,22 @@ struct Capability {
 struct Credentials {
   std::vector<Tag> tags;          // sorted by id, unique ids
   std::vector<Capability> caps;   // in the order the filter asks them
+  // What the member owns (its verified certificates of ownership; ours: the
+  // config's), each ascending and unique, at most
+  // FLATNET_IPC_VL2_CREDS_MAX_OWNED of each. MAC as the low 48 bits.
+  std::vector<std::array<uint8_t, 4>> ips4;
+  std::vector<std::array<uint8_t, 16>> ips6;
+  std::vector<uint64_t> macs;
+  // Ours only (addr 0): the network's NDP-emulated prefixes, whose IPv6
+  // senders count as owning their address inbound (stock's _isV6NDPEmulated).
+  std::optional<std::array<uint8_t, 5>> ndp_6plane;
+  std::optional<std::array<uint8_t, 11>> ndp_rfc4193;
   bool operator==(const Credentials&) const = default;
+  bool owns_any() const {
+    return !ips4.empty() || !ips6.empty() || !macs.empty() || ndp_6plane || ndp_rfc4193;
+  }
+  // Sorts and de-duplicates the owned lists (what the data plane wants).
+  void sort_owned();
 };
 std::vector<uint8_t> creds_blob(const Credentials& c);
 std::vector<flatnet_ipc_command> creds(uint64_t nwid, uint64_t addr, const Credentials& c, uint32_t seq = 0);

@@ -71,10 +71,58 @@ bool is_tag_match(const CompiledRule& c) {
   return t >= uint8_t(wire::RuleType::kMatchTagsDifference) && t <= uint8_t(wire::RuleType::kMatchTagReceiver);
 }
 
-uint32_t be(const uint8_t* p, unsigned n) {
-  uint32_t v = 0;
+uint64_t be64(const uint8_t* p, unsigned n) {
+  uint64_t v = 0;
   for (unsigned i = 0; i < n; ++i) v = v << 8 | p[i];
   return v;
+}
+
+uint32_t be(const uint8_t* p, unsigned n) { return uint32_t(be64(p, n)); }
+
+// One owned list: u16 n, then n values of `width` bytes, ascending and
+// unique, into a fresh array of exactly n (none when n is 0).
+template <class T, class Read>
+bool decode_list(std::span<const uint8_t> b, size_t& off, unsigned width, std::unique_ptr<T[]>* arr, uint32_t* n,
+                 Read read) {
+  if (b.size() - off < 2) return false;
+  const uint32_t count = be(b.data() + off, 2);
+  off += 2;
+  if (count > CompiledCreds::kMaxOwned || b.size() - off < size_t(count) * width) return false;
+  arr->reset(count ? new T[count] : nullptr);
+  for (uint32_t i = 0; i < count; ++i, off += width) {
+    (*arr)[i] = read(b.data() + off);
+    if (i > 0 && !((*arr)[i - 1] < (*arr)[i])) return false;  // sorted, unique
+  }
+  *n = count;
+  return true;
+}
+
+// The optional ownership section after the capabilities; nothing left
+// means the member owns nothing.
+bool decode_owned(std::span<const uint8_t> b, size_t off, CompiledCreds* out) {
+  out->n_ips4 = out->n_ips6 = out->n_macs = 0;
+  out->ips4.reset();
+  out->ips6.reset();
+  out->macs.reset();
+  out->ndp = 0;
+  if (off == b.size()) return true;
+  const bool ok =
+      decode_list(b, off, 4, &out->ips4, &out->n_ips4, [](const uint8_t* p) { return be(p, 4); }) &&
+      decode_list(b, off, 16, &out->ips6, &out->n_ips6,
+                  [](const uint8_t* p) { return CompiledIp6{be64(p, 8), be64(p + 8, 8)}; }) &&
+      decode_list(b, off, 6, &out->macs, &out->n_macs, [](const uint8_t* p) { return be64(p, 6); });
+  if (!ok || b.size() - off < 1) return false;
+  const uint8_t ndp = b[off++];
+  if (ndp & ~(CompiledCreds::kNdp6plane | CompiledCreds::kNdpRfc4193)) return false;
+  const size_t need = ((ndp & CompiledCreds::kNdp6plane) ? 5 : 0) + ((ndp & CompiledCreds::kNdpRfc4193) ? 11 : 0);
+  if (b.size() - off != need) return false;  // and nothing after it
+  if (ndp & CompiledCreds::kNdp6plane) {
+    std::memcpy(out->ndp_6plane, b.data() + off, 5);
+    off += 5;
+  }
+  if (ndp & CompiledCreds::kNdpRfc4193) std::memcpy(out->ndp_rfc4193, b.data() + off, 11);
+  out->ndp = ndp;
+  return true;
 }
 
 }  // namespace
@@ -131,7 +179,7 @@ bool decode_creds(std::span<const uint8_t> b, CompiledCreds* out) {
     }
     out->n_caps = i + 1;
   }
-  return off == b.size();
+  return decode_owned(b, off, out);
 }
 
 }  // namespace flatnet::tables::vl2

@@ -70,18 +70,59 @@ struct CompiledCap {
   CompiledRule r[wire::kCapabilityMaxRules];
 };
 
+// One IPv6 address as two big-endian halves, so that the order of the
+// pairs is the order of the bytes.
+struct CompiledIp6 {
+  uint64_t hi = 0, lo = 0;
+  auto operator<=>(const CompiledIp6&) const = default;
+};
+
 // A member's credentials as the rules use them: its valid tags, sorted by
-// id, and its valid capabilities in the order the filter asks them (ours:
-// the config's order; a peer's: by id, as stock's membership iterates).
+// id, its valid capabilities in the order the filter asks them (ours: the
+// config's order; a peer's: by id, as stock's membership iterates), and
+// what its valid certificates of ownership say it owns (ours: the
+// config's), for the SENDER_IP/MAC_AUTHENTICATED characteristics -- sorted
+// arrays sized once by the writer, searched by halves on the fast path.
 // Immutable once published.
 struct CompiledCreds {
   static constexpr uint32_t kMaxTags = 64;  // stock allows 128 per config; a gateway bound
   static constexpr uint32_t kMaxCaps = 32;
+  // Stock bounds a member only by its COOs (16 things each); a gateway
+  // bound, per kind (FLATNET_IPC_VL2_CREDS_MAX_OWNED).
+  static constexpr uint32_t kMaxOwned = 64;
+  static constexpr uint8_t kNdp6plane = 1, kNdpRfc4193 = 2;
   uint32_t n_tags = 0;
   uint32_t n_caps = 0;
   bool uses_tags = false;  // a capability has a TAGS_* / TAG_* match
   CompiledTag tags[kMaxTags];
   std::unique_ptr<CompiledCap[]> caps;  // n_caps entries
+  uint32_t n_ips4 = 0, n_ips6 = 0, n_macs = 0;
+  std::unique_ptr<uint32_t[]> ips4;     // host order, ascending
+  std::unique_ptr<CompiledIp6[]> ips6;  // ascending
+  std::unique_ptr<uint64_t[]> macs;     // low 48 bits, ascending
+  // Ours only: the network's NDP-emulated prefixes (kNdp* bits say which).
+  uint8_t ndp = 0;
+  uint8_t ndp_6plane[5] = {};
+  uint8_t ndp_rfc4193[11] = {};
+
+  bool owns_ip4(uint32_t a) const { return sorted_has(ips4.get(), n_ips4, a); }
+  bool owns_ip6(const uint8_t* a) const {
+    CompiledIp6 v;
+    for (int i = 0; i < 8; ++i) v.hi = v.hi << 8 | a[i];
+    for (int i = 8; i < 16; ++i) v.lo = v.lo << 8 | a[i];
+    return sorted_has(ips6.get(), n_ips6, v);
+  }
+  bool owns_mac(uint64_t mac) const { return sorted_has(macs.get(), n_macs, mac); }
+  // Whether an IPv6 sender address is in a prefix the network emulates
+  // NDP for (any member's: stock does not compare the embedded address).
+  bool ndp_emulated(const uint8_t* a) const {
+    auto prefixed = [a](const uint8_t* p, unsigned n) {
+      for (unsigned i = 0; i < n; ++i)
+        if (a[i] != p[i]) return false;
+      return true;
+    };
+    return ((ndp & kNdp6plane) && prefixed(ndp_6plane, 5)) || ((ndp & kNdpRfc4193) && prefixed(ndp_rfc4193, 11));
+  }
   // The value of tag `id`, or nullptr.
   const uint32_t* tag(uint32_t id) const {
     uint32_t lo = 0, hi = n_tags;
@@ -92,6 +133,18 @@ struct CompiledCreds {
     }
     return lo < n_tags && tags[lo].id == id ? &tags[lo].value : nullptr;
   }
+
+ private:
+  template <class T>
+  static bool sorted_has(const T* v, uint32_t n, const T& x) {
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi) / 2;
+      if (v[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < n && v[lo] == x;
+  }
 };
 
 // What a member without tags or capabilities holds: a known member, as
@@ -101,6 +154,12 @@ extern const CompiledCreds kNoCreds;
 // The credentials blob of CREDS_CHUNK (big-endian):
 //   u16 n_tags, n_tags x (u32 id, u32 value)   ids ascending, unique
 //   u16 n_caps, n_caps x (u32 id, u16 bytes, rules in the §10.9 form)
+//   and, optionally (absent: owns nothing):
+//   u16 n, n x IPv4 (4 bytes)    each list ascending, unique, <= kMaxOwned
+//   u16 n, n x IPv6 (16 bytes)
+//   u16 n, n x MAC (6 bytes)
+//   u8 ndp (kNdp* bits; others 0), then the 5-byte 6PLANE prefix and the
+//   11-byte RFC4193 prefix whose bits are set
 // Decoded and compiled into *out; false if malformed or over the bounds.
 bool decode_creds(std::span<const uint8_t> blob, CompiledCreds* out);
 

@@ -8,8 +8,9 @@
 // (bytes 0.. as received, joined with earlier heads of the same id). Otherwise the rest is the VL1 packet from byte 27
 // (verb and payload) that the target armors as the sender would, so the
 // frame parsers behind the MAC check are reached. The rules TEE every frame,
-// and credentials with capabilities that WATCH and REDIRECT are installed,
-// so the rules' outputs are reached too. Invariant: every packet goes to the
+// and credentials with capabilities that WATCH and REDIRECT and owned
+// addresses (SENDER_*_AUTHENTICATED) are installed, so the rules' outputs
+// and the ownership check are reached too. Invariant: every packet goes to the
 // LAN, is punted, redirected, or is counted as a drop.
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -134,7 +135,12 @@ World* world() {
       match(RuleType::kMatchIcmp, [](Rule& m) { m.t |= wire::kRuleOr; m.icmp_type = 13; m.icmp_flags = 1; m.icmp_code = 0; });
       r.push_back(Rule::action(RuleType::kActionDrop));
       match(RuleType::kMatchIpv6Source, [](Rule& m) { m.ip[0] = 0xfd; m.ip_mask = 8; });
+      // SYN, or a sender whose certificates of ownership do not cover its source.
       match(RuleType::kMatchCharacteristics, [](Rule& m) { m.characteristics = 0x2; });
+      match(RuleType::kMatchCharacteristics, [](Rule& m) {
+        m.t |= wire::kRuleOr | wire::kRuleNot;
+        m.characteristics = 0x1800000000000000ull;
+      });
       match(RuleType::kMatchIpTos, [](Rule& m) { m.t |= wire::kRuleNot; m.tos_mask = 0xfc; m.tos_range = {0, 0}; });
       r.push_back(Rule::action(RuleType::kActionDrop));
       match(RuleType::kMatchFrameSizeRange, [](Rule& m) { m.range = {1000, 1010}; });
@@ -166,9 +172,16 @@ World* world() {
       c.caps.push_back({1, {}});
       wire::Writer cw(c.caps[0].rules);
       wire::write_rules(cw, r);
-      for (uint64_t a : {uint64_t(0), kPeers[0]})
+      // Owned addresses (10.9.0.1, fd00::1, a MAC) and, ours, an emulated /88.
+      c.ips4 = {{10, 9, 0, 1}};
+      c.ips6 = {{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
+      c.macs = {0x020000000001ull};
+      for (uint64_t a : {uint64_t(0), kPeers[0]}) {
+        if (a == 0) c.ndp_rfc4193 = std::array<uint8_t, 11>{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0x99, 0x93};
+        else c.ndp_rfc4193.reset();
         for (const auto& cmd : flatnet::ipc::vl2::creds(kNw, a, c))
           if (x->t->apply(cmd) != FLATNET_IPC_OK) std::abort();
+      }
     }
     for (int i = 0; i < 4; ++i) x->keys[i] = std::make_unique<flatnet::crypto::PeerKeys>(key_for(kPeers[i]));
     x->port.tables = x->t.get();

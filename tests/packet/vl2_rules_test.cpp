@@ -1,6 +1,6 @@
-// Fixtures for the network's rules on the gateway's VL2 stages: tags and
-// capabilities (installed through CREDS_CHUNK commands, as control sends
-// them), and the TEE / WATCH / REDIRECT outputs -- frames in, the LAN's
+// Fixtures for the network's rules on the gateway's VL2 stages: tags,
+// capabilities and certificates of ownership (installed through CREDS_CHUNK
+// commands, as control sends them), and the TEE / WATCH / REDIRECT outputs -- frames in, the LAN's
 // frames and the datagrams to members out (opened and checked byte for
 // byte, EXT_FRAME flags as stock sets them), or one counted drop.
 #include <map>
@@ -228,6 +228,92 @@ TEST_F(Vl2Rules, SuperAcceptPassesTheBridgingCheck) {
   o = decap({vl1(kA, 0x07, ext, crypto::Suite::kSalsa2012Poly1305)});
   ASSERT_EQ(o.lan.size(), 1u) << h.drop_reason();
   EXPECT_EQ(o.lan[0], eth_frame(our_mac, 0x06aabbccdd77ull, 0x0800, kIpData));
+}
+
+}  // namespace
+}  // namespace flatnet::test
+
+namespace flatnet::test {
+namespace {
+
+// SENDER_IP/MAC_AUTHENTICATED (what certificates of ownership say, carried
+// in the CREDS_CHUNK blob): rules that let through only frames whose
+// sender owns its source.
+struct Vl2Owned : Vl2Rules {
+  static Rule authenticated(uint64_t bits) {
+    Rule r = match(RuleType::kMatchCharacteristics);
+    r.characteristics = bits;
+    return r;
+  }
+  static constexpr uint64_t kIp = 0x1000000000000000ull, kMac = 0x0800000000000000ull;
+  void set_owned(uint64_t addr, const ipc::vl2::Credentials& c) {
+    const auto cmds = ipc::vl2::creds(kNw, addr, c);
+    ASSERT_FALSE(cmds.empty());
+    for (const auto& cmd : cmds) ASSERT_EQ(t->apply(cmd), FLATNET_IPC_OK);
+  }
+  // An IPv4 header (and 20 bytes of UDP-ish payload) from `src`.
+  static Bytes ip4(uint8_t last) {
+    Bytes b(40, 0);
+    b[0] = 0x45;
+    b[9] = 17;
+    const uint8_t src[4] = {10, 0, 0, last}, dst[4] = {10, 0, 0, 99};
+    std::copy(src, src + 4, b.begin() + 12);
+    std::copy(dst, dst + 4, b.begin() + 16);
+    return b;
+  }
+};
+
+// Inbound, the sender's certificates decide: A owns 10.0.0.1, so its frame
+// from there reaches the LAN and one from 10.0.0.2 is dropped; B owns
+// nothing, so its frame from 10.0.0.1 is dropped too. An IPv6 source in the
+// network's RFC4193 /88 counts as owned by anyone (NDP emulation, our
+// prefix), one outside it does not.
+TEST_F(Vl2Owned, SenderIpAuthenticatedInbound) {
+  set_rules({authenticated(kIp), accept()});
+  ipc::vl2::Credentials a;
+  a.ips4 = {{10, 0, 0, 1}};
+  set_owned(kA, a);
+  ipc::vl2::Credentials ours;
+  ours.ndp_rfc4193 = std::array<uint8_t, 11>{0xfd, 1, 2, 3, 4, 5, 6, 7, 8, 0x99, 0x93};
+  set_owned(0, ours);
+  Bytes v6(48, 0);
+  v6[0] = 0x60;
+  v6[6] = 17;
+  std::copy(ours.ndp_rfc4193->begin(), ours.ndp_rfc4193->end(), v6.begin() + 8);
+  v6[23] = 0x42;  // ...:9993:xxxx:xxxx:42, some member's address
+  Bytes v6_foreign = v6;
+  v6_foreign[9] ^= 1;  // another network's /88
+  auto o = decap({from_a(ip4(1)), from_a(ip4(2)),
+                  vl1(kB, 0x06, frame_payload(ip4(1)), crypto::Suite::kAesGmacSiv),
+                  vl1(kB, 0x06, frame_payload(v6, 0x86dd), crypto::Suite::kAesGmacSiv),
+                  vl1(kB, 0x06, frame_payload(v6_foreign, 0x86dd), crypto::Suite::kAesGmacSiv)});
+  ASSERT_EQ(o.lan.size(), 2u) << h.drop_reason();
+  EXPECT_EQ(o.lan[0], eth_frame(our_mac, mac_a, 0x0800, ip4(1)));
+  EXPECT_EQ(o.lan[1], eth_frame(our_mac, v2::mac_from_address(kB, kNw), 0x86dd, v6));
+  EXPECT_EQ(h.drops(Drop::vl2_rules), 3u);  // A from .2, B from .1, B from another /88
+  // A's certificate revoked (control deletes its credentials): its own address is no longer proven.
+  ASSERT_EQ(t->apply(ipc::vl2::creds_delete(kNw, kA)), FLATNET_IPC_OK);
+  h.counters = CoreCounters{};
+  o = decap({from_a(ip4(1))});
+  EXPECT_EQ(o.lan.size(), 0u);
+  EXPECT_EQ(h.drop_reason(), "vl2_rules");
+}
+
+// Outbound, our own certificates decide (as stock's): a LAN host whose MAC
+// our certificate names is let out, another is dropped; a rule that asks
+// for neither bit never looks.
+TEST_F(Vl2Owned, SenderMacAuthenticatedOutbound) {
+  set_rules({authenticated(kMac), accept()});
+  ipc::vl2::Credentials ours;
+  ours.macs = {lan_host};
+  set_owned(0, ours);
+  auto out = encap({eth_frame(mac_a, lan_host, 0x0800, ip4(7)), eth_frame(mac_a, lan_host + 1, 0x0800, ip4(7))});
+  ASSERT_EQ(out.size(), 1u) << h.drop_reason();
+  uint64_t to = 0;
+  Bytes p = open(out[0], &to);
+  EXPECT_EQ(to, kA);
+  EXPECT_EQ(ext_data(p), ip4(7));
+  EXPECT_EQ(h.drops(Drop::vl2_rules), 1u);
 }
 
 }  // namespace

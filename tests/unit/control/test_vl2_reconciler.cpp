@@ -7,6 +7,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "control/boundary/vl2_reconciler.hpp"
@@ -306,6 +307,32 @@ TEST(Vl2ReconcilerCreds, RefusedIsRetried) {
   pump(r, m, 1 + Vl2Reconciler::kRetryMs);
   EXPECT_EQ(std::count(m.types.begin(), m.types.end(), FLATNET_IPC_CMD_VL2_CREDS_CHUNK), 1);
   EXPECT_EQ(r.stats().pending, 0u);
+}
+
+// A member owning more than the data plane holds (65 IPv4 addresses) is not
+// installed: counted once, its old credentials deleted, said in the log;
+// within the bound again, it is sent.
+TEST(Vl2ReconcilerCreds, OverTheBoundsRefusedAndCounted) {
+  std::vector<std::string> lines;
+  Vl2Reconciler r([&](const std::string& l) { lines.push_back(l); });
+  Model m;
+  Vl2Desired d = two_members();
+  for (unsigned i = 0; i <= FLATNET_IPC_VL2_CREDS_MAX_OWNED; ++i) d.creds[kA].ips4.push_back({10, 0, 0, uint8_t(i)});
+  r.set_desired(d);
+  r.attached();
+  pump(r, m, 1);
+  EXPECT_EQ(r.stats().creds_refused, 1u);
+  EXPECT_EQ(std::count(m.types.begin(), m.types.end(), FLATNET_IPC_CMD_VL2_CREDS_CHUNK), 0);
+  EXPECT_EQ(std::count(m.types.begin(), m.types.end(), FLATNET_IPC_CMD_VL2_CREDS_DELETE), 1);
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.find("65/0/0 owned") != std::string::npos; }));
+  pump(r, m, 2);
+  EXPECT_EQ(r.stats().creds_refused, 1u);  // once per change, not per pump
+  d.creds[kA].ips4.pop_back();
+  r.set_desired(d);
+  pump(r, m, 3);
+  EXPECT_GE(std::count(m.types.begin(), m.types.end(), FLATNET_IPC_CMD_VL2_CREDS_CHUNK), 1);
+  EXPECT_EQ(r.stats().creds_refused, 1u);
 }
 
 }  // namespace

@@ -43,6 +43,10 @@ struct TestController : Vl2Handler {
     std::map<uint32_t, std::vector<wire::Rule>> capabilities;
     // Tags every member gets: id -> value.
     std::map<uint32_t, uint32_t> tags;
+    // Certificates of ownership: member address -> what one COO names.
+    std::map<uint64_t, std::vector<wire::CooEntry>> owned;
+    // Static IPs: member address -> addresses its config assigns.
+    std::map<uint64_t, std::vector<wire::InetAddress>> static_ips;
   };
   Vl1Link* vl1 = nullptr;
   std::map<uint64_t, Net> nets;
@@ -87,6 +91,17 @@ struct TestController : Vl2Handler {
       tag.issued_to = member.address();
       EXPECT_TRUE(wire::tag_sign(tag, controller_identity()));
       c.tags.push_back(tag);
+    }
+    if (auto it = n.static_ips.find(member.address()); it != n.static_ips.end()) c.static_ips = it->second;
+    if (auto it = n.owned.find(member.address()); it != n.owned.end()) {
+      wire::CertificateOfOwnership coo;
+      coo.network_id = nwid;
+      coo.timestamp = now;
+      coo.id = 1;
+      coo.issued_to = member.address();
+      coo.things = it->second;
+      EXPECT_TRUE(wire::coo_sign(coo, controller_identity()));
+      c.coos.push_back(coo);
     }
     wire::CertificateOfMembership com = wire::CertificateOfMembership::issue(
         now, c.credential_time_max_delta, nwid, member);
