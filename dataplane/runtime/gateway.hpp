@@ -43,5 +43,8 @@ bool gateway_host_port(const PortConfig& pc, unsigned queues, unsigned rx_desc, 
 bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gateway* g, std::string* err);
 // One round of the tables' writer on the main lcore; returns the work done.
 unsigned gateway_round(Gateway& g, uint64_t now_ns);
+// The tables' writer-side counts (swept by a control's SWEEP, keys wiped)
+// into the main lcore's counters, for telemetry and the counters block.
+void gateway_counters(const Gateway& g, fastpath::CoreCounters& c);
 
 }  // namespace flatnet::runtime
