@@ -1,9 +1,10 @@
 // The caps/tags part of the VL2 reconciler: the credentials the gateway's
 // fast path evaluates the rules with (its own, key 0, and each admitted
 // member's verified tags and capabilities) sent as CREDS_CHUNK commands when
-// new or changed, CREDS_DELETE when no longer wanted. A reset (attach, a
-// refused network) forgets them with everything else, so they are sent
-// again with the network: nothing stale survives a restart of either side.
+// new or changed, CREDS_DELETE when no longer wanted. An attach (a new
+// epoch) forgets them with everything else, so they are sent again with
+// the network, and the epoch's sweep deletes those nobody set again:
+// nothing stale survives a restart of either side.
 #include "control/boundary/vl2_reconciler.hpp"
 
 #include "dataplane/wire/hex.hpp"
