@@ -109,6 +109,7 @@ TEST_F(Sweep, LeavesExactlyWhatTheNewEpochSet) {
   // Nothing deleted yet: B still bridges until the sweep.
   EXPECT_NE(t->member(slot, kB), 0u);
   EXPECT_NE(t->key(kB), nullptr);
+  EXPECT_EQ(t->epoch(), 2u);
   EXPECT_EQ(apply(cmd::sweep(1)), FLATNET_IPC_E_BAD_ARGUMENT);  // not the current epoch
   sweep(2);
 
