@@ -141,7 +141,11 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
     ++n;
     return true;
   };
-  if (!attach_at_known_) {
+  if (!attach_at_known_ && want_.settings.nwid != 0) {
+    // The grace period counts from the first desired state with the
+    // network after the attach: a control that just started gathers its
+    // members' credentials first (GatewayHost::kSettleMs), then they are
+    // given kSweepGraceMs more before the sweep.
     attach_at_known_ = true;
     attach_at_ = now;
   }
@@ -241,7 +245,7 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
   }
   // The sweep: once per epoch, when all we want is confirmed (the others'
   // too) and the grace period is over. F_ACK: its RESULT says it finished.
-  if (owner_ && !swept_ && want_.settings.nwid != 0 && now >= attach_at_ + kSweepGraceMs &&
+  if (owner_ && !swept_ && attach_at_known_ && now >= attach_at_ + kSweepGraceMs &&
       ((synced() && others_synced_) || now >= attach_at_ + kSweepDeadlineMs)) {
     if (!put(vl2::sweep(epoch_, 0, FLATNET_IPC_CMD_F_ACK), {Kind::kEpoch})) return n;
     swept_ = true;

@@ -20,14 +20,15 @@
 // plane) this unit begins a new epoch (VL2_EPOCH_BEGIN, a random nonzero
 // number), sends everything it wants again -- what did not change is
 // overwritten with itself, so bridging has no gap -- and, once all of it
-// is confirmed and kSweepGraceMs have passed since the attach (members of
-// a restarted control present their credentials again meanwhile), a
+// is confirmed and kSweepGraceMs have passed since the first desired state
+// (members of a restarted control present their credentials again
+// meanwhile), a
 // VL2_SWEEP: the data plane deletes every entry not set again under the new
 // epoch, keys included (wiped). A gateway bridging several networks runs
 // one reconciler per network; one of them (the epoch owner, the one that
 // holds the keys) begins and sweeps for all, and sweeps only once the
-// others are synced too (set_others_synced), or kSweepDeadlineMs after the
-// attach whatever they are.
+// others are synced too (set_others_synced), or kSweepDeadlineMs after
+// that whatever they are.
 //
 // Our commands use seqs with kSeqBit set, so the backend can route their
 // RESULTs here and the peer table's to table_reconciler (its seqs count up
@@ -98,10 +99,11 @@ class Vl2Reconciler {
   static constexpr uint32_t kSeqBit = 0x80000000u;
   static constexpr uint64_t kRetryMs = 1000;
   static constexpr uint64_t kBarrierTimeoutMs = 5000;
-  // A sweep waits this long after an attach (a restarted control's members
-  // present their credentials again meanwhile, so they are not swept out)
-  // and until everything is confirmed; after kSweepDeadlineMs it waits no
-  // more for other networks' reconcilers.
+  // A sweep waits this long after the first desired state with the
+  // network since the attach (a restarted control's members present their
+  // credentials again meanwhile, so they are not swept out) and until
+  // everything is confirmed; after kSweepDeadlineMs it waits no more for
+  // other networks' reconcilers.
   static constexpr uint64_t kSweepGraceMs = 4000;
   static constexpr uint64_t kSweepDeadlineMs = 60000;
 
@@ -171,7 +173,7 @@ class Vl2Reconciler {
   bool new_epoch_ = false;    // a refused EPOCH_BEGIN / SWEEP: begin another
   bool others_synced_ = true;
   bool attach_at_known_ = false;
-  uint64_t attach_at_ = 0;    // the first pump after attached()
+  uint64_t attach_at_ = 0;    // the first pump after attached() with a desired network
   uint64_t epoch_seed_ = 0;
   std::unordered_map<uint32_t, Sent> in_flight_;
   uint32_t barrier_seq_ = 0;

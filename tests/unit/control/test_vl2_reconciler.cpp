@@ -214,8 +214,11 @@ TEST(Vl2Reconciler, SweepWaitsForTheNetworkAndTheGracePeriod) {
   EXPECT_EQ(pump(r, m, 10 * Vl2Reconciler::kSweepGraceMs), 0u);  // no network known: no sweep
   EXPECT_EQ(m.members.count(0x3333333333ull), 1u);
   r.set_desired(two_members());
-  pump(r, m, 10 * Vl2Reconciler::kSweepGraceMs);  // installed; not yet confirmed when the sweep is due
-  pump(r, m, 10 * Vl2Reconciler::kSweepGraceMs + 1);
+  constexpr uint64_t kKnown = 10 * Vl2Reconciler::kSweepGraceMs;
+  pump(r, m, kKnown);  // installed; the grace period starts now
+  pump(r, m, kKnown + Vl2Reconciler::kSweepGraceMs - 1);
+  EXPECT_EQ(m.members.count(0x3333333333ull), 1u);
+  pump(r, m, kKnown + Vl2Reconciler::kSweepGraceMs);
   EXPECT_EQ(m.deletes, 0u);
   EXPECT_EQ(m.members.count(0x3333333333ull), 0u);  // swept
   EXPECT_EQ(m.members.size(), 2u);
