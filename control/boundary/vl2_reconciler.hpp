@@ -103,8 +103,12 @@ class Vl2Reconciler {
   // network since the attach (a restarted control's members present their
   // credentials again meanwhile, so they are not swept out) and until
   // everything is confirmed; after kSweepDeadlineMs it waits no more for
-  // other networks' reconcilers.
-  static constexpr uint64_t kSweepGraceMs = 4000;
+  // other networks' reconcilers. 10 s: a restarted control re-meets its
+  // members only as they answer its requests (the fast path carries their
+  // traffic, control never sees it), a few seconds on a loaded machine;
+  // a member not admitted again by then is swept (and installed again
+  // when it is), one deauthorized while control was away bridges that long.
+  static constexpr uint64_t kSweepGraceMs = 10000;
   static constexpr uint64_t kSweepDeadlineMs = 60000;
 
   explicit Vl2Reconciler(Logger log = {}) : log_(std::move(log)) {}

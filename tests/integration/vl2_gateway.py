@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -235,12 +236,14 @@ class Test(Nodes):
         # installs them. The new control begins a new epoch, installs what it
         # wants again (nothing deleted: bridging continues) and sweeps the rest.
         before = self.dp_counters()
-        bg = self.background_ping(a_ip, 100)
+        bg = self.background_ping(a_ip, 600)  # stopped once swept: the loss spans restart and sweep
         time.sleep(1)
         self.stop("g")
         self.install_stale(nwid, STALE)
         self.start_control()
-        wait_for("the new control's tables installed and swept", lambda: self.swept(), 30)
+        wait_for("the new control's tables installed and swept", lambda: self.swept(), 40)
+        time.sleep(1)
+        bg.send_signal(signal.SIGINT)
         sent, got = self.loss(bg)
         # The counters block is published about every second: the leftovers
         # are gone from the data plane's tables once its counts say so.
@@ -249,7 +252,8 @@ class Test(Nodes):
         swept = after.get("vl2_swept", 0) - before.get("vl2_swept", 0)
         keys_swept = after.get("vl2_keys_swept", 0) - before.get("vl2_keys_swept", 0)
         print("ok: G's control restarted under traffic: tables installed again under a new epoch (%d commands) "
-              "and swept: %d entries, %d keys (wiped: %d); %d of %d pings (0.1 s apart) answered, %d lost" % (
+              "and swept: %d entries, %d keys (wiped: %d); %d of %d pings (0.1 s apart, through restart and sweep) "
+              "answered, %d lost" % (
                   m.get("flatnet_gateway_commands_sent_total", 0), swept, keys_swept,
                   after.get("vl2_keys_wiped", 0), got, sent, sent - got))
         took = self.reachable_within(a_ip, 10)
