@@ -1,5 +1,7 @@
 #include "control/boundary/vl2_reconciler.hpp"
 
+#include <random>
+
 #include "dataplane/wire/hex.hpp"
 
 namespace flatnet::control::boundary {
@@ -20,10 +22,35 @@ void Vl2Reconciler::set_desired(Vl2Desired d) { want_ = std::move(d); }
 
 void Vl2Reconciler::attached() {
   attached_ = true;
-  reset_ = true;  // the data plane may hold anything: delete and install again
   in_flight_.clear();
   barrier_seq_ = 0;
   retry_at_ = 0;
+  begin_epoch();
+  attach_at_known_ = false;
+}
+
+void Vl2Reconciler::begin_epoch() {
+  // The data plane may hold anything (a previous control's state, or ours
+  // before a lost session): nothing is deleted now; what we want is sent
+  // again under a new epoch and the rest swept once that is confirmed.
+  have_ = {};
+  have_network_ = false;
+  new_epoch_ = false;
+  swept_ = false;
+  begun_ = !owner_;
+  if (owner_) {
+    // Random per process (a new control must not reuse its predecessor's
+    // epoch: their entries would then look current), then counting.
+    if (epoch_seed_ == 0) epoch_seed_ = (uint64_t(std::random_device{}()) << 32) | std::random_device{}();
+    epoch_ = uint32_t(epoch_seed_ + st_.reinstalls);
+    if (epoch_ == 0) epoch_ = 1;
+  }
+  ++st_.reinstalls;
+}
+
+bool Vl2Reconciler::synced() const {
+  return attached_ && begun_ && want_.settings.nwid != 0 && in_flight_.empty() && barrier_seq_ == 0 &&
+         !stats().pending;
 }
 
 void Vl2Reconciler::log(const std::string& line) {
@@ -64,6 +91,20 @@ void Vl2Reconciler::on_result(const flatnet_ipc_event& e, uint64_t now) {
   if (it == in_flight_.end()) return;
   const Sent s = it->second;
   in_flight_.erase(it);
+  if (s.kind == Kind::kEpoch) {
+    if (e.status == FLATNET_IPC_OK) {
+      if (e.count == FLATNET_IPC_CMD_VL2_SWEEP) ++st_.sweeps;
+      return;
+    }
+    // Our epoch is not the data plane's (another control began one since):
+    // a new one, everything sent again, swept again.
+    ++st_.failures;
+    log("epoch command type " + std::to_string(e.count) + " refused with status " + std::to_string(e.status) +
+        ": beginning another epoch");
+    new_epoch_ = true;
+    retry_at_ = now + kRetryMs;
+    return;
+  }
   if (e.status == FLATNET_IPC_OK) return;
   if (s.kind == Kind::kQuietDelete) return;  // a reset's delete: NOT_FOUND is expected
   ++st_.failures;
@@ -80,7 +121,8 @@ void Vl2Reconciler::on_result(const flatnet_ipc_event& e, uint64_t now) {
     case Kind::kMac: have_.macs.erase(s.a); break;
     case Kind::kSub: have_.subscribers.erase(s.g); break;
     case Kind::kCreds: have_.creds.erase(s.a); break;
-    case Kind::kQuietDelete: break;
+    case Kind::kQuietDelete:
+    case Kind::kEpoch: break;
   }
   retry_at_ = now + kRetryMs;
 }
@@ -99,6 +141,28 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
     ++n;
     return true;
   };
+  if (!attach_at_known_ && want_.settings.nwid != 0) {
+    // The grace period counts from the first desired state with the
+    // network after the attach: a control that just started gathers its
+    // members' credentials first (GatewayHost::kSettleMs), then they are
+    // given kSweepGraceMs more before the sweep.
+    attach_at_known_ = true;
+    attach_at_ = now;
+  }
+  // Our view may be wrong (a lost barrier or RESULT, a refused network):
+  // the owner installs everything again under a new epoch and sweeps, with
+  // no gap; another network's reconciler deletes its network and installs
+  // it again (below).
+  if (reset_ && owner_) {
+    reset_ = false;
+    new_epoch_ = true;
+  }
+  if (new_epoch_ && owner_) begin_epoch();
+  if (!begun_) {
+    // Before anything of this epoch: what follows on the ring is stamped with it.
+    if (!put(vl2::epoch_begin(epoch_), {Kind::kEpoch})) return n;
+    begun_ = true;
+  }
   const Put put_fn = [&](flatnet_ipc_command c, const Sent& s) { return put(c, s); };
   const uint64_t nwid = want_.settings.nwid;
   // A reset waits until the network to delete is known (a control that
@@ -178,6 +242,13 @@ unsigned Vl2Reconciler::pump(uint64_t now, const Sink& sink) {
       if (!put(vl2::subscribe(nwid, mac, adi, member), {Kind::kSub, member, g})) return n;
       have_.subscribers.insert(g);
     }
+  }
+  // The sweep: once per epoch, when all we want is confirmed (the others'
+  // too) and the grace period is over. F_ACK: its RESULT says it finished.
+  if (owner_ && !swept_ && attach_at_known_ && now >= attach_at_ + kSweepGraceMs &&
+      ((synced() && others_synced_) || now >= attach_at_ + kSweepDeadlineMs)) {
+    if (!put(vl2::sweep(epoch_, 0, FLATNET_IPC_CMD_F_ACK), {Kind::kEpoch})) return n;
+    swept_ = true;
   }
   if (!in_flight_.empty() && barrier_seq_ == 0) {
     flatnet_ipc_command b{};

@@ -14,10 +14,21 @@
 //              barrier (everything before it is confirmed)
 //
 // The VL2 tables are not part of the data plane's RESYNC dump (docs/ipc-abi.md
-// "VL2 commands"): they are control's state. So on every attach (a data plane
-// restart, or this control starting next to a running data plane) the
-// network is deleted and installed again wholesale -- nothing stale survives,
-// at the cost of a short gap in bridging while the commands go out.
+// "VL2 commands"): they are control's state, kept by mark and sweep
+// (docs/ipc-abi.md "Epochs: restart without a gap"). On every attach (a
+// data plane restart, or this control starting next to a running data
+// plane) this unit begins a new epoch (VL2_EPOCH_BEGIN, a random nonzero
+// number), sends everything it wants again -- what did not change is
+// overwritten with itself, so bridging has no gap -- and, once all of it
+// is confirmed and kSweepGraceMs have passed since the first desired state
+// (members of a restarted control present their credentials again
+// meanwhile), a
+// VL2_SWEEP: the data plane deletes every entry not set again under the new
+// epoch, keys included (wiped). A gateway bridging several networks runs
+// one reconciler per network; one of them (the epoch owner, the one that
+// holds the keys) begins and sweeps for all, and sweeps only once the
+// others are synced too (set_others_synced), or kSweepDeadlineMs after
+// that whatever they are.
 //
 // Our commands use seqs with kSeqBit set, so the backend can route their
 // RESULTs here and the peer table's to table_reconciler (its seqs count up
@@ -73,6 +84,7 @@ struct Vl2Desired {
 };
 
 struct Vl2ReconcilerStats {
+  uint64_t sweeps = 0;                     // SWEEPs the data plane finished (one per attach normally)
   uint64_t members = 0, keys = 0, macs = 0, subscribers = 0;  // desired (gauges)
   uint64_t pending = 0;                    // 1 while the installed state differs
   uint64_t in_flight = 0;                  // commands sent, not yet confirmed
@@ -90,15 +102,37 @@ class Vl2Reconciler {
   static constexpr uint32_t kSeqBit = 0x80000000u;
   static constexpr uint64_t kRetryMs = 1000;
   static constexpr uint64_t kBarrierTimeoutMs = 5000;
+  // A sweep waits this long after the first desired state with the
+  // network since the attach (a restarted control's members present their
+  // credentials again meanwhile, so they are not swept out) and until
+  // everything is confirmed; after kSweepDeadlineMs it waits no more for
+  // other networks' reconcilers. 10 s: a restarted control re-meets its
+  // members only as they answer its requests (the fast path carries their
+  // traffic, control never sees it), a few seconds on a loaded machine;
+  // a member not admitted again by then is swept (and installed again
+  // when it is), one deauthorized while control was away bridges that long.
+  static constexpr uint64_t kSweepGraceMs = 10000;
+  static constexpr uint64_t kSweepDeadlineMs = 60000;
 
   explicit Vl2Reconciler(Logger log = {}) : log_(std::move(log)) {}
 
   void set_desired(Vl2Desired d);
   const Vl2Desired& desired() const { return want_; }
 
-  // A (new) data plane: everything is installed again from scratch.
+  // A (new) data plane, or a new session with it: a new epoch, everything
+  // sent again under it, then the sweep (nothing deleted before it).
   void attached();
   void detached() { attached_ = false; }
+  // false: another reconciler of this control begins and sweeps the epochs
+  // (a gateway's second and further networks); call before attached().
+  void set_epoch_owner(bool owner) { owner_ = owner; }
+  // The owner's EPOCH_BEGIN is on the ring: the others may send.
+  bool epoch_begun() const { return begun_; }
+  uint32_t epoch() const { return epoch_; }
+  // The desired network is known and everything sent for it confirmed.
+  bool synced() const;
+  // The owner: whether the other networks' reconcilers are synced.
+  void set_others_synced(bool yes) { others_synced_ = yes; }
   static bool owns(uint32_t seq) { return (seq & kSeqBit) != 0; }
   // A gateway bridging several networks (802.1Q-mapped, docs/gateway.md)
   // runs one reconciler per network, each in its own seq space (bits
@@ -112,7 +146,7 @@ class Vl2Reconciler {
   Vl2ReconcilerStats stats() const;
 
  private:
-  enum class Kind : uint8_t { kNetwork, kKey, kMember, kMac, kSub, kQuietDelete, kCreds };
+  enum class Kind : uint8_t { kNetwork, kKey, kMember, kMac, kSub, kQuietDelete, kCreds, kEpoch };
   struct Sent {
     Kind kind;
     uint64_t a = 0;   // address or MAC
@@ -121,6 +155,7 @@ class Vl2Reconciler {
   uint32_t next_seq() { seq_ = (seq_ + 1) & 0x00ffffffu; return seq_ | kSeqBit | space_; }
   bool send(flatnet_ipc_command c, const Sent& s, const Sink& sink);
   void log(const std::string& line);
+  void begin_epoch();
   // Credentials (vl2_reconciler_creds.cpp): those no longer wanted deleted,
   // then those new or changed sent; false when the ring filled (pump stops).
   using Put = std::function<bool(flatnet_ipc_command, const Sent&)>;
@@ -137,6 +172,16 @@ class Vl2Reconciler {
   uint64_t retry_at_ = 0;
   uint32_t seq_ = 0;
   uint32_t space_ = 0;        // set_seq_space
+  // Epochs (mark and sweep).
+  bool owner_ = true;
+  uint32_t epoch_ = 0;
+  bool begun_ = false;        // EPOCH_BEGIN queued (always true for a non-owner)
+  bool swept_ = false;        // SWEEP queued for this epoch
+  bool new_epoch_ = false;    // a refused EPOCH_BEGIN / SWEEP: begin another
+  bool others_synced_ = true;
+  bool attach_at_known_ = false;
+  uint64_t attach_at_ = 0;    // the first pump after attached() with a desired network
+  uint64_t epoch_seed_ = 0;
   std::unordered_map<uint32_t, Sent> in_flight_;
   uint32_t barrier_seq_ = 0;
   uint64_t barrier_at_ = 0;

@@ -2,9 +2,9 @@
 // evaluates the rules with (its own, key 0, and each admitted member's
 // verified tags, capabilities and certificates of ownership) sent as
 // CREDS_CHUNK commands when new or changed, CREDS_DELETE when no longer
-// wanted. A reset (attach, a
-// refused network) forgets them with everything else, so they are sent
-// again with the network: nothing stale survives a restart of either side.
+// wanted. An attach (a new epoch) forgets them with everything else, so they
+// are sent again with the network, and the epoch's sweep deletes those nobody
+// set again: nothing stale survives a restart of either side.
 #include "control/boundary/vl2_reconciler.hpp"
 
 #include <string>

@@ -49,7 +49,8 @@ void gateway_metrics(const boundary::Vl2ReconcilerStats& t, std::vector<MetricSa
   counter("commands_sent", t.commands_sent, "VL2 commands queued on the command ring");
   counter("ring_full", t.ring_full, "times the command ring had no room for a VL2 command");
   counter("failures", t.failures, "VL2 commands refused by the data plane (retried)");
-  counter("reinstalls", t.reinstalls, "VL2 tables installed again from scratch (attach, lost barrier)");
+  counter("reinstalls", t.reinstalls, "VL2 tables installed again (an attach: a new epoch; a lost barrier)");
+  counter("sweeps", t.sweeps, "VL2 sweeps the data plane finished (entries of older epochs deleted)");
   counter("creds_refused", t.creds_refused, "members' credentials over the data plane's bounds, not installed");
   counter("barriers_confirmed", t.barriers_confirmed, "VL2 command batches confirmed");
 }

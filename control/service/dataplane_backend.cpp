@@ -52,7 +52,7 @@ class DataplaneBackend final : public Backend {
     if (!client_) return false;
     attached_ms_ = mono_ms();
     table_.attached(attached_ms_);  // asks for a dump on the next poll
-    vl2_.attached();                // a gateway's VL2 tables: installed again
+    vl2_.attached();                // a gateway's VL2 tables: a new epoch, installed again, swept
     vlan_vl2_.clear();              // made again for this data plane's networks
     return true;
   }
@@ -100,9 +100,20 @@ class DataplaneBackend final : public Backend {
         },
         budget);
     n += table_.pump(now, [&](const flatnet_ipc_command& c) { return client_->send_command(c); });
-    if (lan_network() != 0 || !lan_vlan_networks().empty())
+    if (lan_network() != 0 || !lan_vlan_networks().empty()) {
+      // vl2_ begins and sweeps the epochs for all bridged networks (it holds
+      // the keys): the others send only after its EPOCH_BEGIN, and it sweeps
+      // once they are synced too.
+      bool others = true;
+      for (uint64_t nwid : lan_vlan_networks()) {
+        auto it = vlan_vl2_.find(nwid);
+        if (nwid != first_network() && (it == vlan_vl2_.end() || !it->second->synced())) others = false;
+      }
+      vl2_.set_others_synced(others);
       n += vl2_.pump(now, [&](flatnet_ipc_command& c) { return client_->send_command(c); });
-    for (auto& [nwid, r] : vlan_vl2_) n += r->pump(now, [&](flatnet_ipc_command& c) { return client_->send_command(c); });
+    }
+    if (vl2_.epoch_begun())
+      for (auto& [nwid, r] : vlan_vl2_) n += r->pump(now, [&](flatnet_ipc_command& c) { return client_->send_command(c); });
     if (table_.take_dump_done()) ev.restarted();
     for (const std::string& line : logs_) ev.log(LogLevel::kWarn, line);
     logs_.clear();
@@ -182,16 +193,19 @@ class DataplaneBackend final : public Backend {
   }
   // The first bridged network's tables go to vl2_ (seq space 0), each other
   // one to a reconciler of its own, made on first use (seq space 1..).
+  uint64_t first_network() const {
+    return lan_network() ? lan_network() : (lan_vlan_networks().empty() ? 0 : lan_vlan_networks()[0]);
+  }
   void vl2_desired_for(uint64_t nwid, boundary::Vl2Desired d) override {
     if (!client_) return;
-    const uint64_t first = lan_network() ? lan_network() : (lan_vlan_networks().empty() ? 0 : lan_vlan_networks()[0]);
-    if (nwid == first) return vl2_desired(std::move(d));
+    if (nwid == first_network()) return vl2_desired(std::move(d));
     auto it = vlan_vl2_.find(nwid);
     if (it == vlan_vl2_.end()) {
       const auto nets = lan_vlan_networks();
       if (std::find(nets.begin(), nets.end(), nwid) == nets.end()) return;  // not bridged here
       auto r = std::make_unique<boundary::Vl2Reconciler>([this](const std::string& line) { logs_.push_back(line); });
       r->set_seq_space(unsigned(vlan_vl2_.size() + 1));
+      r->set_epoch_owner(false);  // vl2_'s epoch
       r->attached();
       it = vlan_vl2_.emplace(nwid, std::move(r)).first;
     }

@@ -38,7 +38,7 @@ class GatewayHost {
   // True when it is time to rebuild (every kRefreshMs), from kSettleMs
   // after the first solicit() on: a restarted control first gives the
   // members it asked a moment to present their credentials, so the
-  // re-install (delete + add) does not cut them off in between.
+  // sweep after the re-install (vl2_reconciler) does not cut them off.
   bool due(uint64_t now) {
     if (now < next_ || settle_at_ == 0 || now < settle_at_) return false;
     next_ = now + kRefreshMs;

@@ -37,7 +37,7 @@ extern "C" {
 
 /* "FLNETIPC" read as a little-endian uint64. */
 #define FLATNET_IPC_MAGIC 0x43504954454e4c46ULL
-#define FLATNET_IPC_ABI_VERSION 5u
+#define FLATNET_IPC_ABI_VERSION 6u
 #define FLATNET_IPC_MAX_LAN_VLANS 16
 
 /* Channel = one producer of punts and events: worker 0..n-1, and the main
@@ -312,9 +312,15 @@ enum flatnet_ipc_command_type {
    * member's tags and capabilities, addr 0 = the gateway's own. */
   FLATNET_IPC_CMD_VL2_CREDS_CHUNK = 27,    /* nwid, addr, a piece of its credentials blob (u.r) */
   FLATNET_IPC_CMD_VL2_CREDS_DELETE = 28,   /* nwid, addr */
+  /* Mark and sweep (ABI 6; docs/ipc-abi.md "Epochs: restart without a gap"):
+   * every entry a VL2 command sets is stamped with the current epoch;
+   * SWEEP deletes, a bounded number per round, every entry stamped with
+   * another epoch (keys wiped) and answers once none is left. */
+  FLATNET_IPC_CMD_VL2_EPOCH_BEGIN = 29,    /* u.e.epoch (nonzero): stamp what follows with it */
+  FLATNET_IPC_CMD_VL2_SWEEP = 30,          /* u.e.epoch (= the current one): delete the rest */
 };
 #define FLATNET_IPC_CMD_VL2_FIRST 16u
-#define FLATNET_IPC_CMD_VL2_LAST 28u
+#define FLATNET_IPC_CMD_VL2_LAST 30u
 #define FLATNET_IPC_VL2_RULES_CHUNK 28u        /* rule bytes per RULES_CHUNK */
 #define FLATNET_IPC_VL2_RULES_MAX 65536u       /* bytes of one network's rules */
 #define FLATNET_IPC_VL2_RULES_UNSUPPORTED 0x1u /* u.r.flags: RULES_RESULT_OF_UNSUPPORTED_MATCH */
@@ -391,6 +397,10 @@ struct flatnet_ipc_vl2_command {
       uint8_t reserved[2];
       uint8_t data[FLATNET_IPC_VL2_RULES_CHUNK];
     } r;
+    struct {                  /* EPOCH_BEGIN, SWEEP */
+      uint32_t epoch;
+      uint32_t reserved;
+    } e;
     /* PEER_KEY_SET: the 48-byte shared key. The data plane wipes the ring
      * entry and every copy of it once applied; it never logs or echoes it. */
     uint8_t key[FLATNET_IPC_VL2_KEY_SIZE];

@@ -184,6 +184,18 @@ flatnet_ipc_command creds_delete(uint64_t nwid, uint64_t addr, uint32_t seq, uin
   return as_command(v);
 }
 
+flatnet_ipc_command epoch_begin(uint32_t epoch, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_EPOCH_BEGIN, 0, seq, flags);
+  v.u.e.epoch = epoch;
+  return as_command(v);
+}
+
+flatnet_ipc_command sweep(uint32_t epoch, uint32_t seq, uint16_t flags) {
+  auto v = head(FLATNET_IPC_CMD_VL2_SWEEP, 0, seq, flags);
+  v.u.e.epoch = epoch;
+  return as_command(v);
+}
+
 void wipe_command(flatnet_ipc_command& c) { explicit_bzero(&c, sizeof c); }
 
 }  // namespace flatnet::ipc::vl2

@@ -80,6 +80,11 @@ struct Credentials {
 std::vector<uint8_t> creds_blob(const Credentials& c);
 std::vector<flatnet_ipc_command> creds(uint64_t nwid, uint64_t addr, const Credentials& c, uint32_t seq = 0);
 flatnet_ipc_command creds_delete(uint64_t nwid, uint64_t addr, uint32_t seq = 0, uint16_t flags = 0);
+// Mark and sweep (docs/ipc-abi.md "Epochs"): what the commands after
+// epoch_begin(e) set is stamped e; sweep(e) deletes every entry stamped
+// otherwise. epoch != 0.
+flatnet_ipc_command epoch_begin(uint32_t epoch, uint32_t seq = 0, uint16_t flags = 0);
+flatnet_ipc_command sweep(uint32_t epoch, uint32_t seq = 0, uint16_t flags = 0);
 // Zeroes a command (a PEER_KEY_SET's key) so the compiler cannot skip it.
 void wipe_command(flatnet_ipc_command& c);
 

@@ -116,4 +116,11 @@ unsigned gateway_round(Gateway& g, uint64_t now_ns) {
   return work;
 }
 
+void gateway_counters(const Gateway& g, fastpath::CoreCounters& c) {
+  const tables::vl2::Vl2TableCounters& t = g.tables->counters();
+  c.vl2_swept = t.swept;
+  c.vl2_keys_swept = t.keys_swept;
+  c.vl2_keys_wiped = t.keys_wiped;
+}
+
 }  // namespace flatnet::runtime

@@ -53,5 +53,8 @@ bool gateway_tables(const Config& c, unsigned pollers, rte_rcu_qsbr* qsbr, Gatew
 uint64_t packet_id_start(unsigned poller, uint64_t rnd);
 // One round of the tables' writer on the main lcore; returns the work done.
 unsigned gateway_round(Gateway& g, uint64_t now_ns);
+// The tables' writer-side counts (swept by a control's SWEEP, keys wiped)
+// into the main lcore's counters, for telemetry and the counters block.
+void gateway_counters(const Gateway& g, fastpath::CoreCounters& c);
 
 }  // namespace flatnet::runtime

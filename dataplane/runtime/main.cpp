@@ -340,6 +340,7 @@ int main(int argc, char** argv) {
     sw.relay.store(table->relay_enabled(), std::memory_order_relaxed);
     unsigned work = r.commands + r.injects + r.events;
     if (lan_pc) work += gateway_round(gw, now);
+    if (lan_pc) gateway_counters(gw, *main_w.c);
     if (want_workers) {
       if (main_w.neigh->pending()) fastpath::housekeeping(main_w);
       if (main_w.tx.n) {

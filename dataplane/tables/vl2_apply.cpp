@@ -1,6 +1,7 @@
 // The VL2 commands of the IPC ABI (abi.h FLATNET_IPC_CMD_VL2_*) applied to
 // the tables on the main lcore. The key of PEER_KEY_SET goes straight into a
-// PeerKeyset; the service wipes every copy of the command.
+// PeerKeyset; the service wipes every copy of the command. What a command
+// set is stamped with the current epoch (vl2_epoch.cpp).
 #include <sodium.h>
 
 #include <cstring>
@@ -77,6 +78,7 @@ flatnet_ipc_status Vl2Tables::apply(const flatnet_ipc_command& cmd) {
           buf.resize(r.offset);
           break;
         }
+        if (st == FLATNET_IPC_OK) stamp({kStRules, r.nwid});
         rules_staging_.erase(r.nwid);
       }
       break;
@@ -109,13 +111,19 @@ flatnet_ipc_status Vl2Tables::apply(const flatnet_ipc_command& cmd) {
           buf.resize(r.offset);
           break;
         }
+        if (st == FLATNET_IPC_OK) stamp({kStCreds, r.nwid, c.addr & 0xffffffffffull});
         creds_staging_.erase(id);
       }
       break;
     }
     case FLATNET_IPC_CMD_VL2_CREDS_DELETE: st = creds_remove(t.nwid, c.addr); break;
+    case FLATNET_IPC_CMD_VL2_EPOCH_BEGIN: st = epoch_begin(c.u.e.epoch); break;
+    case FLATNET_IPC_CMD_VL2_SWEEP: st = sweep_step(c.u.e.epoch, kSweepPerRound); break;
     default: break;
   }
+  // The epoch stamps (vl2_epoch.cpp): what was set carries the current
+  // epoch; what was deleted (or was not there) carries none.
+  if (st == FLATNET_IPC_OK || st == FLATNET_IPC_E_NOT_FOUND) stamp_applied(c, st == FLATNET_IPC_OK);
   sodium_memzero(&c, sizeof c);  // our copy of a key, if it was one
   return st;
 }

@@ -155,6 +155,9 @@ struct Vl2TableCounters {
   uint64_t learn_stale = 0;       // for a network that is gone, or from a non-bridge
   uint64_t learn_ring_full = 0;   // posts refused (counted by workers through post())
   uint64_t keys_wiped = 0;        // key sets destroyed after their grace period
+  uint64_t swept = 0;             // entries a SWEEP deleted (vl2_epoch.cpp), keys included
+  uint64_t keys_swept = 0;        // of which peer keys
+  uint64_t sweep_rounds = 0;      // SWEEP steps (a big table takes several)
 };
 
 struct Vl2Params {
@@ -237,6 +240,20 @@ class Vl2Tables {
   // Applies one VL2 command of the IPC ABI (FLATNET_IPC_CMD_VL2_*);
   // vl2_apply.cpp. The caller wipes its copies of a PEER_KEY_SET.
   flatnet_ipc_status apply(const flatnet_ipc_command& c);
+  // ---- epochs (vl2_epoch.cpp; docs/ipc-abi.md "Epochs") --------------
+  // What control sets through apply() is stamped with the current epoch
+  // (0 until the first EPOCH_BEGIN); entries the data plane made itself
+  // (learned MACs, the configured network's defaults) carry no stamp and
+  // are never swept.
+  flatnet_ipc_status epoch_begin(uint32_t epoch);
+  // One bounded step of the sweep of epoch (which must be the current one):
+  // visits up to max stamps, deleting those of another epoch (keys wiped
+  // after their grace period). OK when none is left, BUSY while some are
+  // (the service applies the command again next round).
+  flatnet_ipc_status sweep_step(uint32_t epoch, unsigned max);
+  uint32_t epoch() const { return epoch_; }
+  size_t stamped() const { return stamps_.size(); }
+  static constexpr unsigned kSweepPerRound = 256;
   // Applies up to max queued learn events; returns how many.
   unsigned drain_learn(unsigned max);
   // Deletes up to max learned MACs not seen for mac_age_s (oldest first,
@@ -254,6 +271,21 @@ class Vl2Tables {
 
  private:
   struct MacLru;
+  // An entry control set, in the order a sweep deletes them (what hangs
+  // off a member before it, the network last). a, b, c: see vl2_epoch.cpp.
+  enum StampKind : uint8_t { kStSub = 0, kStMac, kStCreds, kStMember, kStRules, kStKey, kStNet };
+  struct Stamp {
+    uint8_t kind = 0;
+    uint64_t nwid = 0, a = 0, b = 0, c = 0;
+    auto operator<=>(const Stamp&) const = default;
+  };
+  void stamp(const Stamp& s) { stamps_[s] = epoch_; }
+  void unstamp(const Stamp& s) { stamps_.erase(s); }
+  void unstamp_network(uint64_t nwid);
+  // Stamps (or unstamps) what an applied command set (or deleted).
+  void stamp_applied(const flatnet_ipc_vl2_command& c, bool set);
+  flatnet_ipc_status sweep_one(const Stamp& s);
+  flatnet_ipc_status rules_clear(uint64_t nwid);
   Vl2Tables() = default;
   int slot_of(uint64_t nwid) const;
   flatnet_ipc_status publish_network(unsigned slot, const NetworkView& next);
@@ -299,6 +331,12 @@ class Vl2Tables {
   // CREDS_CHUNK commands being gathered, per (network, member).
   std::map<std::pair<uint64_t, uint64_t>, std::vector<uint8_t>> creds_staging_;
   std::string name_;
+  // Writer only: the epoch of what control last set, per entry (one map,
+  // ordered, so a sweep resumes from where it stopped whatever changed).
+  uint32_t epoch_ = 0;
+  std::map<Stamp, uint32_t> stamps_;
+  Stamp sweep_at_{};
+  uint32_t sweep_epoch_ = 0;  // the sweep in progress (sweep_at_ valid), 0 none
 };
 
 }  // namespace flatnet::tables::vl2

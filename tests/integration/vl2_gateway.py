@@ -19,10 +19,14 @@ Checks, bounded:
  3. H pings A (its neighbour table flushed first: H's ARP request
     crosses the gateway as a MULTICAST_FRAME to A's subscription, which A
     LIKEd to the gateway) and sends A a TCP stream;
- 4. G's control restarted under a 10 pps ping H -> A: the new control
-    installs the tables again (loss printed); H reaches A;
+ 4. G's control restarted under a 10 pps ping H -> A, with members and
+    keys a previous control left (installed while it is down): the new
+    control installs its tables again under a new epoch and sweeps -- the
+    leftovers are deleted (the data plane's vl2_swept / vl2_keys_swept),
+    A's entries are not (loss printed); H reaches A;
  5. G's data plane restarted: control re-attaches, installs the peer table
-    and the VL2 tables again; H reaches A within 10 s;
+    and the VL2 tables again; H reaches A within 10 s; its sweep finds
+    nothing stale;
  6. A deauthorized: the gateway removes A from its VL2 tables within 2 s
     (flatnet_gateway_members 0, nothing pending) and H can no longer reach A.
 Exit 77 (meson: skipped) when not root or `ip` is missing. Namespaces,
@@ -30,13 +34,16 @@ processes and files are removed whatever happens.
 """
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
 
 from flatnet_procs import wait_for
-from netns_topology import in_ns
+from netns_topology import in_ns, run
 from vl2_gateway_fixture import GatewayTest, H_IP, run_gateway_test
+
+STALE = 3  # step 4: members (and keys) a previous control left, unwanted by the new one
 
 
 class Test(GatewayTest):
@@ -61,6 +68,25 @@ class Test(GatewayTest):
             if in_ns(self.ns("l"), "ping", "-c", "1", "-W", "1", ip, check=False, timeout=5).returncode == 0:
                 return time.time() - t0
         return None
+
+    def install_stale(self, nwid, count):
+        """As a previous control would have: `count` synthetic members of
+        the network and their keys (flatnet-tableload vl2), while G's
+        control is away."""
+        run(self.tableload, "--instance", self.instance, "vl2", "--network", nwid, "--count", str(count),
+            "--seed", "57005")
+
+    def swept(self):
+        """True once G's new control installed its tables and its sweep
+        finished (flatnet_gateway_sweeps_total counts since it started)."""
+        return self.installed() and self.metrics("g").get("flatnet_gateway_sweeps_total", 0) >= 1
+
+    def swept_since(self, before):
+        """The data plane's counters once its sweep deleted at least the
+        STALE members and their keys since `before` (else None)."""
+        c = self.dp_counters()
+        keys = c.get("vl2_keys_swept", 0) - before.get("vl2_keys_swept", 0)
+        return c if keys >= STALE and c.get("vl2_swept", 0) - before.get("vl2_swept", 0) >= 2 * STALE else None
 
     def main(self):
         names = ["r", "c", "a"]
@@ -103,22 +129,38 @@ class Test(GatewayTest):
         c = self.dp_counters()
         print("gateway counters: " + json.dumps({k: v for k, v in c.items() if v and ("vl2" in k or "lan" in k)}))
 
-        # 4. the gateway's control restarted under traffic: the new control
-        # installs the tables again (delete + re-add: nothing stale survives)
-        bg = self.background_ping(a_ip, 100)
+        # 4. the gateway's control restarted under traffic. While it is down,
+        # leftovers of a "previous control" that the new one will not want:
+        # STALE synthetic members and their keys, installed the way a control
+        # installs them. The new control begins a new epoch, installs what it
+        # wants again (nothing deleted: bridging continues) and sweeps the rest.
+        before = self.dp_counters()
+        bg = self.background_ping(a_ip, 600)  # stopped once swept: the loss spans restart and sweep
         time.sleep(1)
         self.stop("g")
+        self.install_stale(nwid, STALE)
         self.start_control()
-        wait_for("G's tables installed again by the new control", self.installed, 20)
+        wait_for("the new control's tables installed and swept", lambda: self.swept(), 40)
+        time.sleep(1)
+        bg.send_signal(signal.SIGINT)
         sent, got = self.loss(bg)
+        # The counters block is published about every second: the leftovers
+        # are gone from the data plane's tables once its counts say so.
+        after = wait_for("the leftovers swept from the data plane's tables", lambda: self.swept_since(before), 10)
         m = self.metrics("g")
-        assert m.get("flatnet_gateway_reinstalls_total", 0) >= 1, m  # deleted and installed again
-        print("ok: G's control restarted under traffic: tables re-installed (%d commands); %d of %d pings "
-              "(0.1 s apart) answered" % (m.get("flatnet_gateway_commands_sent_total", 0), got, sent))
+        swept = after.get("vl2_swept", 0) - before.get("vl2_swept", 0)
+        keys_swept = after.get("vl2_keys_swept", 0) - before.get("vl2_keys_swept", 0)
+        print("ok: G's control restarted under traffic: tables installed again under a new epoch (%d commands) "
+              "and swept: %d entries, %d keys (wiped: %d); %d of %d pings (0.1 s apart, through restart and sweep) "
+              "answered, %d lost" % (
+                  m.get("flatnet_gateway_commands_sent_total", 0), swept, keys_swept,
+                  after.get("vl2_keys_wiped", 0), got, sent, sent - got))
         took = self.reachable_within(a_ip, 10)
         assert took is not None, "H cannot reach A after G's control restarted"
 
-        # 5. the data plane restarted: control re-attaches and installs again
+        # 5. the data plane restarted: control re-attaches and installs again;
+        # the fresh tables hold nothing stale, so its sweep deletes nothing
+        sweeps = self.metrics("g").get("flatnet_gateway_sweeps_total", 0)
         self.stop("dpg")
         t0 = time.time()
         self.start_dataplane()
@@ -127,6 +169,11 @@ class Test(GatewayTest):
         took = time.time() - t0
         print("ok: G's data plane restarted: H reaches A again %.2f s after the restart began" % took)
         assert took <= 10.0, "bridging resumed after %.2f s (> 10 s)" % took
+        wait_for("the tables swept after the data plane's restart",
+                 lambda: self.metrics("g").get("flatnet_gateway_sweeps_total", 0) > sweeps, 30)
+        c = wait_for("the restarted data plane's counters", self.dp_counters, 10)
+        assert c.get("vl2_swept", -1) == 0, c
+        print("ok: the restarted data plane's sweep deleted nothing (all of it installed by this control)")
 
         # 6. deauthorize A: out of the gateway's tables within 2 s
         before = self.metrics("g")

@@ -1,6 +1,7 @@
 // control/boundary/vl2_reconciler against a model of the data plane's VL2
 // tables: what it sends for a desired state, its diffs, re-installs on
-// attach, back-pressure from a full ring, and retries after a refusal.
+// attach (a new epoch, then the sweep), back-pressure from a full ring, and
+// retries after a refusal.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,12 +20,19 @@ constexpr uint64_t kNwid = 0x8056c2e21c000001ull;
 constexpr uint64_t kA = 0x1111111111ull, kB = 0x2222222222ull;
 
 // The data plane's tables as the commands leave them; every barrier answered.
+// Epochs as the writer keeps them (dataplane/tables/vl2_epoch.cpp): what a
+// command sets carries the current epoch; a SWEEP of the current epoch
+// deletes (at once here) everything stamped otherwise, a key "wiped".
 struct Model {
   std::set<uint64_t> networks;
   std::map<uint64_t, uint32_t> members;
   std::map<uint64_t, unsigned> keys;
   std::map<uint64_t, uint64_t> macs;
   std::set<Vl2Group> subs;
+  uint32_t epoch = 0;
+  std::map<std::pair<int, uint64_t>, uint32_t> stamps;  // (what, id) -> epoch; subs by member
+  std::vector<uint64_t> wiped;                          // keys the sweep deleted
+  size_t deletes = 0;                                   // entries deleted by a *_DELETE command
   std::vector<uint16_t> types;          // every command seen, in order
   std::vector<flatnet_ipc_event> results;
   size_t room = SIZE_MAX;               // commands the ring takes before it is full
@@ -51,22 +59,53 @@ struct Model {
     }
     switch (v.type) {
       case FLATNET_IPC_CMD_NOP: result(FLATNET_IPC_OK, 0); break;
-      case FLATNET_IPC_CMD_VL2_NETWORK_SET: networks.insert(v.u.t.nwid); break;
+      case FLATNET_IPC_CMD_VL2_NETWORK_SET: networks.insert(v.u.t.nwid), stamps[{0, v.u.t.nwid}] = epoch; break;
       case FLATNET_IPC_CMD_VL2_NETWORK_DELETE:
         if (!networks.erase(v.u.t.nwid)) result(FLATNET_IPC_E_NOT_FOUND, v.type);
+        deletes += members.size() + macs.size() + subs.size();
         members.clear(), macs.clear(), subs.clear();
         break;
-      case FLATNET_IPC_CMD_VL2_MEMBER_SET: members[v.addr] = v.u.t.member_flags; break;
-      case FLATNET_IPC_CMD_VL2_MEMBER_DELETE: members.erase(v.addr); break;
-      case FLATNET_IPC_CMD_VL2_PEER_KEY_SET: keys[v.addr] = v.flags >> FLATNET_IPC_VL2_SUITE_SHIFT; break;
-      case FLATNET_IPC_CMD_VL2_PEER_KEY_DELETE: keys.erase(v.addr); break;
-      case FLATNET_IPC_CMD_VL2_MAC_SET: macs[v.u.t.mac] = v.addr; break;
-      case FLATNET_IPC_CMD_VL2_MAC_DELETE: macs.erase(v.u.t.mac); break;
-      case FLATNET_IPC_CMD_VL2_SUBSCRIBE: subs.insert({v.u.t.mac, v.u.t.adi, v.addr}); break;
-      case FLATNET_IPC_CMD_VL2_UNSUBSCRIBE: subs.erase({v.u.t.mac, v.u.t.adi, v.addr}); break;
+      case FLATNET_IPC_CMD_VL2_MEMBER_SET: members[v.addr] = v.u.t.member_flags, stamps[{1, v.addr}] = epoch; break;
+      case FLATNET_IPC_CMD_VL2_MEMBER_DELETE: deletes += members.erase(v.addr); break;
+      case FLATNET_IPC_CMD_VL2_PEER_KEY_SET:
+        keys[v.addr] = v.flags >> FLATNET_IPC_VL2_SUITE_SHIFT, stamps[{2, v.addr}] = epoch;
+        break;
+      case FLATNET_IPC_CMD_VL2_PEER_KEY_DELETE: deletes += keys.erase(v.addr); break;
+      case FLATNET_IPC_CMD_VL2_MAC_SET: macs[v.u.t.mac] = v.addr, stamps[{3, v.u.t.mac}] = epoch; break;
+      case FLATNET_IPC_CMD_VL2_MAC_DELETE: deletes += macs.erase(v.u.t.mac); break;
+      case FLATNET_IPC_CMD_VL2_SUBSCRIBE: subs.insert({v.u.t.mac, v.u.t.adi, v.addr}), stamps[{4, v.addr}] = epoch; break;
+      case FLATNET_IPC_CMD_VL2_UNSUBSCRIBE: deletes += subs.erase({v.u.t.mac, v.u.t.adi, v.addr}); break;
+      case FLATNET_IPC_CMD_VL2_EPOCH_BEGIN: epoch = v.u.e.epoch; break;
+      case FLATNET_IPC_CMD_VL2_SWEEP:
+        if (v.u.e.epoch != epoch) {
+          result(FLATNET_IPC_E_BAD_ARGUMENT, v.type);
+          break;
+        }
+        sweep();
+        if (v.flags & FLATNET_IPC_CMD_F_ACK) result(FLATNET_IPC_OK, v.type);
+        break;
       default: break;
     }
     return true;
+  }
+  bool current(int what, uint64_t id) const {
+    auto it = stamps.find({what, id});
+    return it != stamps.end() && it->second == epoch;
+  }
+  void sweep() {
+    for (auto it = networks.begin(); it != networks.end();) it = current(0, *it) ? std::next(it) : networks.erase(it);
+    for (auto it = members.begin(); it != members.end();) it = current(1, it->first) ? std::next(it) : members.erase(it);
+    for (auto it = keys.begin(); it != keys.end();) {
+      if (current(2, it->first)) {
+        ++it;
+        continue;
+      }
+      wiped.push_back(it->first);
+      it = keys.erase(it);
+    }
+    for (auto it = macs.begin(); it != macs.end();) it = current(3, it->first) ? std::next(it) : macs.erase(it);
+    for (auto it = subs.begin(); it != subs.end();)
+      it = current(4, std::get<2>(*it)) ? std::next(it) : subs.erase(it);
   }
 };
 
@@ -100,7 +139,9 @@ TEST(Vl2Reconciler, InstallsWhatIsWantedThenNothingMore) {
   EXPECT_EQ(pump(r, m, 0), 0u);  // not attached: nothing
   r.attached();
   EXPECT_GT(pump(r, m, 1), 0u);
-  EXPECT_EQ(m.types.front(), FLATNET_IPC_CMD_VL2_NETWORK_DELETE);  // nothing stale survives an attach
+  EXPECT_EQ(m.types.front(), FLATNET_IPC_CMD_VL2_EPOCH_BEGIN);  // what follows carries the new epoch
+  EXPECT_EQ(m.epoch, r.epoch());
+  EXPECT_EQ(m.deletes, 0u);  // nothing deleted on attach
   EXPECT_TRUE(m.networks.count(kNwid));
   EXPECT_EQ(m.members.size(), 2u);
   EXPECT_EQ(m.keys.size(), 2u);
@@ -111,7 +152,12 @@ TEST(Vl2Reconciler, InstallsWhatIsWantedThenNothingMore) {
   EXPECT_EQ(s.in_flight, 0u);
   EXPECT_EQ(s.pending, 0u);
   EXPECT_EQ(s.barriers_confirmed, 1u);
-  EXPECT_EQ(pump(r, m, 2), 0u);  // settled
+  EXPECT_EQ(pump(r, m, 2), 0u);  // not yet swept: the grace period
+  EXPECT_EQ(pump(r, m, 1 + Vl2Reconciler::kSweepGraceMs), 2u);  // SWEEP + barrier
+  EXPECT_EQ(m.types[m.types.size() - 2], FLATNET_IPC_CMD_VL2_SWEEP);
+  EXPECT_EQ(r.stats().sweeps, 1u);
+  EXPECT_EQ(pump(r, m, 2 + Vl2Reconciler::kSweepGraceMs), 0u);  // settled: one sweep per epoch
+  EXPECT_EQ(m.members.size(), 2u);
 }
 
 TEST(Vl2Reconciler, RemovesWhatIsNoLongerWanted) {
@@ -154,20 +200,144 @@ TEST(Vl2Reconciler, ReattachInstallsEverythingAgain) {
   EXPECT_EQ(r.stats().failures, 0u);  // NOT_FOUND of the reset's delete is expected
 }
 
-TEST(Vl2Reconciler, ResetWaitsForTheNetworkToDelete) {
-  // A control that just started has no config yet: it must not install an
-  // empty state and then add to the old one, but delete it once known.
+TEST(Vl2Reconciler, SweepWaitsForTheNetworkAndTheGracePeriod) {
+  // A control that just started has no config yet: it begins its epoch but
+  // sweeps nothing until it has installed what it wants -- the previous
+  // control's state keeps bridging meanwhile -- and then only what it did
+  // not set again goes.
   Vl2Reconciler r;
   Model m;
-  m.networks.insert(kNwid);
-  m.members[0x3333333333ull] = FLATNET_IPC_VL2_MEMBER_PRESENT;  // left by a previous control
+  m.epoch = 7;  // a previous control's
+  m.networks.insert(kNwid), m.stamps[{0, kNwid}] = 7;
+  m.members[0x3333333333ull] = FLATNET_IPC_VL2_MEMBER_PRESENT, m.stamps[{1, 0x3333333333ull}] = 7;
   r.attached();
-  EXPECT_EQ(pump(r, m, 1), 0u);
+  EXPECT_EQ(pump(r, m, 1), 2u);  // EPOCH_BEGIN and its barrier only
+  EXPECT_EQ(pump(r, m, 10 * Vl2Reconciler::kSweepGraceMs), 0u);  // no network known: no sweep
+  EXPECT_EQ(m.members.count(0x3333333333ull), 1u);
   r.set_desired(two_members());
-  pump(r, m, 2);
-  EXPECT_EQ(m.types.front(), FLATNET_IPC_CMD_VL2_NETWORK_DELETE);
-  EXPECT_EQ(m.members.count(0x3333333333ull), 0u);
+  constexpr uint64_t kKnown = 10 * Vl2Reconciler::kSweepGraceMs;
+  pump(r, m, kKnown);  // installed; the grace period starts now
+  pump(r, m, kKnown + Vl2Reconciler::kSweepGraceMs - 1);
+  EXPECT_EQ(m.members.count(0x3333333333ull), 1u);
+  pump(r, m, kKnown + Vl2Reconciler::kSweepGraceMs);
+  EXPECT_EQ(m.deletes, 0u);
+  EXPECT_EQ(m.members.count(0x3333333333ull), 0u);  // swept
   EXPECT_EQ(m.members.size(), 2u);
+  EXPECT_TRUE(m.networks.count(kNwid));
+  EXPECT_EQ(r.stats().sweeps, 1u);
+}
+
+// Restarted control, different desired set: the new control installs what
+// it wants without deleting anything first (no gap for what did not
+// change), and after its sweep the data plane holds exactly the new set --
+// the key of a member dropped while control was away included (deleted by
+// the sweep; the data plane wipes it, tests/unit/tables).
+TEST(Vl2Reconciler, RestartWithAnotherDesiredSetLeavesExactlyTheNewSet) {
+  constexpr uint64_t kC = 0x3333333333ull;
+  Model m;
+  {
+    Vl2Reconciler old;
+    old.set_desired(two_members());
+    old.attached();
+    pump(old, m, 1);
+    pump(old, m, 1 + Vl2Reconciler::kSweepGraceMs);
+    ASSERT_EQ(old.stats().sweeps, 1u);
+  }  // control stops; B is deauthorized and C joins while it is away
+  Vl2Desired d = two_members();
+  d.members.erase(kB);
+  d.keys.erase(kB);
+  d.macs.erase(0x320000000000ull | kB);
+  d.members[kC] = FLATNET_IPC_VL2_MEMBER_PRESENT | FLATNET_IPC_VL2_MEMBER_COM_VALID;
+  d.keys[kC].key.fill(0xcc);
+  Vl2Reconciler r;
+  r.set_desired(d);
+  r.attached();
+  m.types.clear();
+  pump(r, m, 100);
+  // Installed again, nothing deleted: A (and, until the sweep, B) bridge on.
+  EXPECT_EQ(m.deletes, 0u);
+  EXPECT_EQ(m.keys.count(kA) + m.keys.count(kB) + m.keys.count(kC), 3u);
+  EXPECT_TRUE(m.wiped.empty());
+  EXPECT_EQ(std::count(m.types.begin(), m.types.end(), FLATNET_IPC_CMD_VL2_SWEEP), 0);
+  pump(r, m, 100 + Vl2Reconciler::kSweepGraceMs);
+  EXPECT_EQ(r.stats().sweeps, 1u);
+  EXPECT_EQ(m.members, d.members);
+  std::set<uint64_t> keys;
+  for (const auto& [a, k] : m.keys) keys.insert(a);
+  EXPECT_EQ(keys, (std::set<uint64_t>{kA, kC}));
+  EXPECT_EQ(m.wiped, std::vector<uint64_t>{kB});
+  EXPECT_EQ(m.macs, d.macs);
+  EXPECT_EQ(m.subs, d.subscribers);
+  EXPECT_TRUE(m.networks.count(kNwid));
+}
+
+// A sweep the data plane refuses (another control began an epoch since):
+// a new epoch, everything sent again under it, swept again.
+TEST(Vl2Reconciler, RefusedSweepBeginsAnotherEpoch) {
+  Vl2Reconciler r;
+  Model m;
+  r.set_desired(two_members());
+  r.attached();
+  pump(r, m, 1);
+  const uint32_t first = r.epoch();
+  m.epoch = first + 100;  // someone else's EPOCH_BEGIN
+  pump(r, m, 1 + Vl2Reconciler::kSweepGraceMs);
+  EXPECT_EQ(r.stats().sweeps, 0u);
+  EXPECT_EQ(r.stats().failures, 1u);
+  const uint64_t t = 2 + Vl2Reconciler::kSweepGraceMs + Vl2Reconciler::kRetryMs;
+  pump(r, m, t);
+  EXPECT_NE(r.epoch(), first);
+  EXPECT_EQ(m.epoch, r.epoch());
+  pump(r, m, t + 1);
+  EXPECT_EQ(r.stats().sweeps, 1u);
+  EXPECT_EQ(m.members.size(), 2u);
+  EXPECT_EQ(m.keys.size(), 2u);
+}
+
+// A gateway's other networks: their reconcilers send no epoch command; the
+// owner sweeps only once they are synced (or at the deadline).
+TEST(Vl2Reconciler, OwnerSweepsForTheOthers) {
+  Vl2Reconciler r0, r1;
+  r1.set_seq_space(1);
+  r1.set_epoch_owner(false);
+  Model m;
+  r0.set_desired(two_members());
+  r0.attached();
+  r1.attached();
+  EXPECT_TRUE(r1.epoch_begun());
+  auto turn = [&](uint64_t now) {
+    auto sink = [&](flatnet_ipc_command& c) { return m.take(c); };
+    r0.set_others_synced(r1.synced());
+    r0.pump(now, sink);
+    r1.pump(now, sink);
+    auto results = std::move(m.results);
+    m.results.clear();
+    for (const auto& e : results) (Vl2Reconciler::seq_space(e.seq) == 1 ? r1 : r0).on_result(e, now);
+  };
+  turn(1);
+  turn(1 + Vl2Reconciler::kSweepGraceMs);
+  EXPECT_EQ(std::count(m.types.begin(), m.types.end(), FLATNET_IPC_CMD_VL2_EPOCH_BEGIN), 1);
+  EXPECT_EQ(r0.stats().sweeps, 0u);  // r1 has no network yet
+  Vl2Desired d1 = two_members();
+  d1.settings.nwid = kNwid + 1;
+  d1.keys.clear();
+  r1.set_desired(d1);
+  turn(2 + Vl2Reconciler::kSweepGraceMs);
+  turn(3 + Vl2Reconciler::kSweepGraceMs);
+  EXPECT_EQ(r0.stats().sweeps, 1u);
+  EXPECT_TRUE(m.networks.count(kNwid) && m.networks.count(kNwid + 1));
+  EXPECT_EQ(m.keys.size(), 2u);
+  // Without r1 ever synced, the owner would still have swept at the deadline.
+  Vl2Reconciler lone;
+  Model m2;
+  lone.set_desired(two_members());
+  lone.set_others_synced(false);
+  lone.attached();
+  pump(lone, m2, 1);
+  pump(lone, m2, 1 + Vl2Reconciler::kSweepGraceMs);
+  EXPECT_EQ(lone.stats().sweeps, 0u);
+  pump(lone, m2, 1 + Vl2Reconciler::kSweepDeadlineMs);
+  EXPECT_EQ(lone.stats().sweeps, 1u);
 }
 
 TEST(Vl2Reconciler, FullRingResumesWhereItStopped) {

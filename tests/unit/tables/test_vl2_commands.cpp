@@ -138,6 +138,34 @@ TEST_F(Gateway, CommandsReachTheTables) {
   EXPECT_EQ(vl2->keys(), 0u);
 }
 
+// A SWEEP bigger than one round (vl2_epoch.cpp) through the ring: the
+// service applies it again each round while the tables answer BUSY, the
+// commands behind it wait, and its RESULT (F_ACK) comes once it finished.
+TEST_F(Gateway, SweepRunsOverSeveralRoundsThenAnswers) {
+  send(ipc::vl2::epoch_begin(5));
+  ipc::vl2::NetworkSettings s;
+  s.nwid = kNw;
+  send(ipc::vl2::network_set(s));
+  constexpr unsigned kN = 600;
+  for (unsigned i = 1; i <= kN; ++i) send(ipc::vl2::member_set(kNw, i, FLATNET_IPC_VL2_MEMBER_COM_VALID));
+  ASSERT_EQ(vl2->members(), kN);
+  send(ipc::vl2::epoch_begin(6));
+  send(ipc::vl2::network_set(s));
+  send(ipc::vl2::sweep(6, 77, FLATNET_IPC_CMD_F_ACK));
+  EXPECT_GT(vl2->members(), 0u);  // one round: not done yet
+  EXPECT_TRUE(results.empty());
+  send(ipc::vl2::member_set(kNw, 0x0c0c0c0c0c, FLATNET_IPC_VL2_MEMBER_COM_VALID));  // queued behind it
+  for (int i = 0; i < 100 && results.empty(); ++i) poll();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].seq, 77u);
+  EXPECT_EQ(results[0].status, uint32_t(FLATNET_IPC_OK));
+  EXPECT_GT(vl2->counters().sweep_rounds, 1u);
+  poll();
+  EXPECT_EQ(vl2->members(), 1u);  // the one set after the sweep
+  EXPECT_NE(vl2->network(kNw), nullptr);
+  EXPECT_EQ(vl2->counters().swept, kN);
+}
+
 TEST_F(Gateway, RefusedWithoutALanPort) {
   with_hook = false;
   ipc::vl2::NetworkSettings s;
