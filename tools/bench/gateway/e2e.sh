@@ -5,7 +5,7 @@
 # ../shared/tools/stock-testnet.sh:
 #
 #   flatnet path: HF 10.99.100.60 ─ veth ─ G: flatnet-dataplane (lan gl0, underlay gu0
-#                 10.99.0.14, af_packet) + flatnetd --dataplane ─ underlay ─ C: flatnetd
+#                 10.99.0.14, af_xdp or af_packet) + flatnetd --dataplane ─ underlay ─ C: flatnetd
 #                 --udp 10.99.0.15, a flatnet member (tap, 10.99.100.15)
 #   stock path:   HS 10.99.100.70 ─ veth ─ Linux bridge fne-br in ztB ─ stock B's tap
 #                 (zerotier-one, activeBridge, allowManaged=0) ─ underlay ─ stock A
