@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Integration: flatnet-dataplane as a gateway -- an underlay port and a lan
-port, both net_af_packet on veths, in its own namespace.
+port, both net_af_packet on veths (or, with `--pmd af_xdp`, both net_af_xdp:
+native XDP on the veths, copy mode), in its own namespace.
 
     ns <p>u: u0 10.78.0.2 ── gu0 ┐
                                  ├ ns <p>g: flatnet-dataplane (underlay gu0, lan gl0
@@ -14,7 +15,8 @@ MAC is posted to the tables' writer and the broadcast, with no bridge or
 subscriber in the network, is counted drop_vl2_no_recipient -- read from the
 counters block of the IPC segment (`flatnet-tableload stats --json`); a VL1
 packet to the gateway's address from an unknown peer still reaches the punt
-(drop_punt_full: no control); no multicast copy is sent. Exit 77 when not root or `ip` is missing; every wait is bounded;
+(drop_punt_full: no control); no multicast copy is sent; the underlay host's
+ping of the gateway's address is answered (the port's transmit side). Exit 77 when not root or `ip` is missing; every wait is bounded;
 the data plane is stopped and the namespaces deleted whatever happens.
 """
 import json
@@ -44,10 +46,12 @@ def total(stats, name):
 
 
 def main():
-    if len(sys.argv) < 3:
-        print("usage: dataplane_gateway.py <flatnet-dataplane> <flatnet-tableload>")
+    if len(sys.argv) not in (3, 5) or (len(sys.argv) == 5 and (sys.argv[3] != "--pmd" or
+                                                               sys.argv[4] not in ("af_packet", "af_xdp"))):
+        print("usage: dataplane_gateway.py <flatnet-dataplane> <flatnet-tableload> [--pmd af_packet|af_xdp]")
         return 2
     dp_exe, tableload = sys.argv[1], sys.argv[2]
+    pmd = sys.argv[4] if len(sys.argv) == 5 else "af_packet"
     if os.geteuid() != 0 or not shutil.which("ip"):
         skip("needs root and iproute2")
     tag = "fg%d" % (os.getpid() % 100000)
@@ -72,8 +76,8 @@ def main():
                 in_ns(ns, "ethtool", "-K", far, "tx", "off", check=False)
         cfg = {
             "instance": instance,
-            "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-                      {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": NWID}],
+            "ports": [{"devargs": "net_%s0,iface=gu0" % pmd},
+                      {"devargs": "net_%s1,iface=gl0" % pmd, "role": "lan", "network": NWID}],
             "ipv4": GW_IP + "/24", "address": "%010x" % SELF, "relay": False,
             "workers": 0, "memory_mb": 256, "table_capacity": 1024,
         }
@@ -94,9 +98,15 @@ def main():
             time.sleep(0.1)
         else:
             raise RuntimeError("flatnet-dataplane not ready within 30 s")
-        if ("lan port gl0" not in text and "lan port net_af_packet1" not in text) or \
+        if ("lan port gl0" not in text and ("lan port net_%s1" % pmd) not in text) or \
                 ("bridged into network " + NWID) not in text:
             failures.append("start-up line does not name the lan port and network:\n" + text)
+
+        # The gateway answers its own address on the underlay: frames out of the port.
+        r = in_ns(ns_u, "ping", "-c", "3", "-i", "0.3", "-W", "2", GW_IP, check=False, timeout=15)
+        if r.returncode != 0:
+            failures.append("the gateway's address did not answer ping on the underlay (%s):\n%s" %
+                            (pmd, r.stdout))
 
         before = shm_stats(tableload, instance)
         # A LAN host looks for a neighbour: ARP broadcasts on the LAN.

@@ -32,8 +32,8 @@
 # Then the office LAN (issue 12): two plain Linux hosts H1 and H2 on a Linux
 # bridge (ns <tag>o) are bridged into the network by a flatnet gateway --
 # flatnet-dataplane with its underlay port on the internet (172.31.88.30,
-# net_af_packet on veth gu0) and its `lan` port on the office switch
-# (net_af_packet on veth gl0), driven by `flatnetd --dataplane`, which joins
+# net_af_xdp on veth gu0) and its `lan` port on the office switch
+# (net_af_xdp on veth gl0), driven by `flatnetd --dataplane`, which joins
 # the network as an active bridge (authorized so by the controller):
 #
 #   ns <tag>h1: H1 10.147.17.201 ─┐ br0 in ns <tag>o   ns <tag>g: gateway G
@@ -233,16 +233,22 @@ if [ -z "${FLATNET_DEMO_NETWORK:-}" ]; then
   ctl set "$nwid" "$(addr gw)" activeBridge=true >/dev/null && echo "  $(addr gw): authorized, activeBridge=true"
 
   # The root's data plane polls on CPU 0; the gateway's on CPU 1 when there is one.
-  # af_packet rings of 4096 frames (DPDK's default 512 overflows while the
-  # lcore sleeps or is descheduled on a busy machine: TCP retransmits).
+  # Its ports are net_af_xdp (native XDP on the veths, copy mode): less kernel
+  # work per frame than net_af_packet (docs/bench-gateway.md "End to end").
+  # rx rings of 4096 (the xsk ring is the port's rx_desc): a short ring
+  # overflows while the lcore sleeps or is descheduled on a busy machine, and
+  # TCP retransmits. DEMO_GW_PMD=af_packet gives af_packet ports (4096 frames).
   gw_lcores=0@0
   [ "$(nproc)" -ge 2 ] && gw_lcores=0@1
   step "gateway: flatnet-dataplane (underlay gu0, lan gl0 bridged into $nwid, lcore $gw_lcores) + flatnetd --dataplane"
+  gw_pmd=${DEMO_GW_PMD:-af_xdp} gw_ring=""
+  [ "$gw_pmd" = af_packet ] && gw_ring=",framecnt=4096"
   cat >"$work/gw.json" <<JSON
 {"instance": "${G}", "address": "$(addr gw)",
- "ports": [{"devargs": "net_af_packet0,iface=gu0,framecnt=4096"},
-           {"devargs": "net_af_packet1,iface=gl0,framecnt=4096", "role": "lan", "network": "$nwid"}],
+ "ports": [{"devargs": "net_${gw_pmd}0,iface=gu0${gw_ring}"},
+           {"devargs": "net_${gw_pmd}1,iface=gl0${gw_ring}", "role": "lan", "network": "$nwid"}],
  "ipv4": "172.31.88.30/24", "relay": false, "workers": 0, "memory_mb": 256, "table_capacity": 1024,
+ "rx_desc": 4096,
  "eal": ["--lcores=$gw_lcores"]}
 JSON
   ip netns exec "$G" "$dataplane" -c "$work/gw.json" -- --log-level='*:warning' >"$work/gw-dataplane.log" 2>&1 &
