@@ -133,7 +133,10 @@ def main():
                                                if total(after, k) != total(before, k)}))
         if delta["lan_rx_packets"] < 1:
             failures.append("no frame counted on the lan port")
-        if delta["vl2_learn_posted"] < 1:
+        # Since start, not in the window: the LAN host's own IPv6 start-up
+        # frames may have been learned first (then no new post within the
+        # MAC refresh interval).
+        if total(after, "vl2_learn_posted") < 1:
             failures.append("the LAN host's MAC was not posted to the tables' writer")
         if delta["drop_vl2_no_recipient"] < 1:
             failures.append("a broadcast with no recipient was not counted drop_vl2_no_recipient")
