@@ -1,0 +1,44 @@
+// The LAN bridged twice (issue 12): two gateways, or a gateway and a stock
+// bridge member, bridge the same LAN into the same network. Every LAN
+// broadcast then reaches the network twice, and each bridge hands the other
+// bridge's copy back to the LAN, where both see it again: a storm that only
+// the per-port multicast rate limit would bound.
+//
+// The signature on the receiving side: a frame from the network (a bridge's
+// EXT_FRAME / MULTICAST_FRAME) whose source MAC we learned on our own LAN
+// port within tables::vl2::kLanLoopWindowS. vl2_decap drops it as
+// vl2_lan_loop (before the rules, so no TEE copy of it either), and the
+// writer refuses the bridge route it would teach (vl2_macs.cpp), so the
+// host stays on our LAN in our table. A member's own MAC (spec §5.2) is
+// never checked: only the member itself sends it. Control hears of it
+// (ControlHooks::lan_loop) at most once per second per network and port;
+// the policy -- logging, the network's loop_guard setting -- is control's.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/fastpath/vl2.hpp"
+#include "dataplane/wire/vl2_frame.hpp"
+
+namespace flatnet::fastpath {
+
+// Tells control that `mac`, on our LAN in `net`, came back from `bridge`;
+// at most once per second per network slot of the port (port.loop_next).
+void vl2_lan_loop_report(Worker& w, Vl2Port& port, const tables::vl2::NetworkView& net, uint64_t mac,
+                         uint64_t bridge);
+
+// For vl2_decap, per frame from `sender` that passed the member gate: true
+// when it is a copy of our own LAN's frame (drop it as vl2_lan_loop).
+// Costs one MAC lookup for bridged sources only.
+inline bool vl2_lan_loop(Worker& w, Vl2Port& port, const tables::vl2::NetworkView& net, uint64_t sender,
+                         uint64_t src, uint32_t now_s) {
+  using tables::vl2::MacWord;
+  if (!net.s.loop_guard || src == wire::vl2::mac_from_address(sender, net.s.nwid)) return false;
+  const uint64_t word = port.tables->mac(net.slot, src);
+  if (MacWord::kind(word) != MacWord::kLan || MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS)
+    return false;
+  vl2_lan_loop_report(w, port, net, src, sender);
+  return true;
+}
+
+}  // namespace flatnet::fastpath
