@@ -81,7 +81,7 @@ namespace flatnet::fastpath {
   X(vl2_reasm_timeout, "VL2: piece of a packet not completed within 1 s, or pushed out by a newer one (32 per worker)") \
   X(vl2_host_source, "VL2: host port frame tagged, runt, or not from the gateway's own member MAC") \
   X(no_mbuf, "mbuf pool empty when building a reply")                           \
-  X(vl2_lan_loop, "VL2: frame from the network whose source MAC is on our LAN (seen there within 4 s): the LAN is bridged twice")
+  X(vl2_lan_loop, "VL2: the LAN is bridged twice: a frame from the network whose source MAC is on our LAN (seen there within 4 s), or a LAN frame whose source is a member's MAC or was heard from the network within 4 s")
 
 enum class Drop : uint8_t {
 #define FLATNET_X(name, desc) name,

@@ -4,15 +4,29 @@
 // bridge's copy back to the LAN, where both see it again: a storm that only
 // the per-port multicast rate limit would bound.
 //
-// The signature on the receiving side: a frame from the network (a bridge's
-// EXT_FRAME / MULTICAST_FRAME) whose source MAC we learned on our own LAN
-// port within tables::vl2::kLanLoopWindowS. vl2_decap drops it as
-// vl2_lan_loop (before the rules, so no TEE copy of it either), and the
-// writer refuses the bridge route it would teach (vl2_macs.cpp), so the
-// host stays on our LAN in our table. A member's own MAC (spec §5.2) is
-// never checked: only the member itself sends it. Control hears of it
-// (ControlHooks::lan_loop) at most once per second per network and port;
-// the policy -- logging, the network's loop_guard setting -- is control's.
+// Two signatures, one per direction, both dropped as vl2_lan_loop:
+//
+// - network -> LAN (vl2_lan_loop, in vl2_decap): a frame from the network
+//   (a bridge's EXT_FRAME / MULTICAST_FRAME) whose source MAC we learned on
+//   our own LAN port within tables::vl2::kLanLoopWindowS: a LAN host's
+//   frame that came back through the other bridge. Dropped before the
+//   rules (so no TEE copy either); the writer also refuses the bridge route
+//   it would teach (vl2_macs.cpp), so the host stays on our LAN in our
+//   table. A member's own MAC (spec §5.2) is not checked here: only that
+//   member sends it.
+// - LAN -> network (vl2_lan_echo, in vl2_encap): a LAN frame whose source
+//   MAC is a member's own MAC, or is behind a member or bridge we heard
+//   from within the window: a frame from the network that the other bridge
+//   put on our LAN. Without this, such a frame would circle between the
+//   other bridge's decap, the LAN and our encap for ever (the first check
+//   never sees it: a gateway does not receive its own LAN transmissions),
+//   and the member's MAC would move onto our LAN, cutting it off.
+//
+// A host that really moved is cut off for at most the window (+1 s of
+// stamp rounding) after its last frame on the side it left. Control hears
+// of a loop (ControlHooks::lan_loop) at most once per second per network
+// and port; the policy -- logging, the network's loop_guard setting -- is
+// control's.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +52,22 @@ inline bool vl2_lan_loop(Worker& w, Vl2Port& port, const tables::vl2::NetworkVie
   if (MacWord::kind(word) != MacWord::kLan || MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS)
     return false;
   vl2_lan_loop_report(w, port, net, src, sender);
+  return true;
+}
+
+// For vl2_encap, per LAN frame with source MAC `src` whose MAC-table word
+// (looked up already, for learning) is `word`: true when it is a frame from
+// the network that another bridge of this LAN put on it (drop it as
+// vl2_lan_loop and learn nothing from it).
+inline bool vl2_lan_echo(Worker& w, Vl2Port& port, const tables::vl2::NetworkView& net, uint64_t src,
+                         uint64_t word, uint32_t now_s) {
+  using tables::vl2::MacWord;
+  if (!net.s.loop_guard || MacWord::kind(word) != MacWord::kRemote) return false;
+  const uint64_t behind = MacWord::addr(word);
+  if (src != wire::vl2::mac_from_address(behind, net.s.nwid) &&
+      MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS)
+    return false;
+  vl2_lan_loop_report(w, port, net, src, behind);
   return true;
 }
 

@@ -128,6 +128,43 @@ TEST_F(Vl2Loop, GuardOffPassesAsBefore) {
   EXPECT_EQ(t->counters().mac_moves, 1u);
 }
 
+// The other direction: a frame from the network that the other bridge put
+// on our LAN must not go back into the network.
+TEST_F(Vl2Loop, LanFrameFromAMembersMacDropped) {
+  const uint64_t a_mac = v2::mac_from_address(kA, kNw);
+  ASSERT_EQ(t->mac_set(kNw, a_mac, kA), FLATNET_IPC_OK);  // control's route for the member's MAC
+  auto out = encap({eth_frame(0xffffffffffffull, a_mac, 0x0800, kIpData)});
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(h.counters.drop[size_t(Drop::vl2_lan_loop)], 1u);
+  EXPECT_EQ(h.drops_total(), 1u);
+  ASSERT_EQ(h.loop_events.size(), 1u);
+  EXPECT_EQ(h.loop_events[0].mac, a_mac);
+  EXPECT_EQ(h.loop_events[0].bridge, kA);
+  t->drain_learn(100);  // nothing learned: the member's MAC stays behind it
+  EXPECT_EQ(MacWord::kind(t->mac(slot(), a_mac)), MacWord::kRemote);
+}
+
+TEST_F(Vl2Loop, LanFrameFromAMacFreshlyHeardFromABridgeDroppedUntilStale) {
+  // kOther is behind the bridge (its EXT_FRAME just now).
+  auto o = decap({vl1(kBridge, 0x07, ext_payload(kLanHost, kOther, kIpData), crypto::Suite::kSalsa2012Poly1305)});
+  ASSERT_EQ(o.lan.size(), 1u) << h.drop_reason();
+  t->drain_learn(100);
+  ASSERT_EQ(MacWord::kind(t->mac(slot(), kOther)), MacWord::kRemote);
+  auto out = encap({eth_frame(0xffffffffffffull, kOther, 0x0800, kIpData)});
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(h.drop_reason(), "vl2_lan_loop");
+  ASSERT_EQ(h.loop_events.size(), 1u);
+  EXPECT_EQ(h.loop_events[0].bridge, kBridge);
+  // Not heard from the network for longer than the window: it moved here.
+  Vl2Tables::advance_clock(tables::vl2::kLanLoopWindowS + 1);
+  h.counters = CoreCounters{};
+  out = encap({eth_frame(0xffffffffffffull, kOther, 0x0800, kIpData)});
+  EXPECT_FALSE(out.empty());
+  EXPECT_EQ(h.drops_total(), 0u) << h.drop_reason();
+  t->drain_learn(100);
+  EXPECT_EQ(MacWord::kind(t->mac(slot(), kOther)), MacWord::kLan);
+}
+
 TEST_F(Vl2Loop, NetworkSetCommandCarriesTheGuard) {
   ipc::vl2::NetworkSettings s;
   s.nwid = kNw;
