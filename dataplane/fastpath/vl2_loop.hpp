@@ -12,11 +12,13 @@
 //   frame that came back through the other bridge. Dropped before the
 //   rules (so no TEE copy either); the writer also refuses the bridge route
 //   it would teach (vl2_macs.cpp), so the host stays on our LAN in our
-//   table. A member's own MAC (spec §5.2) is not checked here: only that
-//   member sends it.
+//   table. So is a frame from a bridge whose source is another member's own
+//   MAC (spec §5.2): only that member sends it, so a bridge that forwards
+//   it got it from its LAN, where the other bridge had put it. A member's
+//   own frames (its own MAC, from it) are never checked.
 // - LAN -> network (vl2_lan_echo, in vl2_encap): a LAN frame whose source
-//   MAC is a member's own MAC, or is behind a member or bridge we heard
-//   from within the window: a frame from the network that the other bridge
+//   MAC is a member's own MAC (whatever the MAC table says of it), or is
+//   behind a member or bridge we heard from within the window: a frame from the network that the other bridge
 //   put on our LAN. Without this, such a frame would circle between the
 //   other bridge's decap, the LAN and our encap for ever (the first check
 //   never sees it: a gateway does not receive its own LAN transmissions),
@@ -36,6 +38,15 @@
 
 namespace flatnet::fastpath {
 
+// The member whose own MAC (spec §5.2) `mac` is, or 0: a MAC with the
+// network's member prefix whose address is a member of `net` now.
+inline uint64_t vl2_member_of_mac(const tables::vl2::Vl2Tables& t, const tables::vl2::NetworkView& net,
+                                  uint64_t mac) {
+  if (!wire::vl2::mac_is_member(mac, net.s.nwid)) return 0;
+  const uint64_t a = wire::vl2::address_from_mac(mac, net.s.nwid);
+  return t.member(net.slot, a) ? a : 0;
+}
+
 // Tells control that `mac`, on our LAN in `net`, came back from `bridge`;
 // at most once per second per network slot of the port (port.loop_next).
 void vl2_lan_loop_report(Worker& w, Vl2Port& port, const tables::vl2::NetworkView& net, uint64_t mac,
@@ -49,7 +60,8 @@ inline bool vl2_lan_loop(Worker& w, Vl2Port& port, const tables::vl2::NetworkVie
   using tables::vl2::MacWord;
   if (!net.s.loop_guard || src == wire::vl2::mac_from_address(sender, net.s.nwid)) return false;
   const uint64_t word = port.tables->mac(net.slot, src);
-  if (MacWord::kind(word) != MacWord::kLan || MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS)
+  if ((MacWord::kind(word) != MacWord::kLan || MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS) &&
+      !vl2_member_of_mac(*port.tables, net, src))
     return false;
   vl2_lan_loop_report(w, port, net, src, sender);
   return true;
@@ -62,11 +74,13 @@ inline bool vl2_lan_loop(Worker& w, Vl2Port& port, const tables::vl2::NetworkVie
 inline bool vl2_lan_echo(Worker& w, Vl2Port& port, const tables::vl2::NetworkView& net, uint64_t src,
                          uint64_t word, uint32_t now_s) {
   using tables::vl2::MacWord;
-  if (!net.s.loop_guard || MacWord::kind(word) != MacWord::kRemote) return false;
-  const uint64_t behind = MacWord::addr(word);
-  if (src != wire::vl2::mac_from_address(behind, net.s.nwid) &&
-      MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS)
-    return false;
+  if (!net.s.loop_guard) return false;
+  uint64_t behind = vl2_member_of_mac(*port.tables, net, src);
+  if (!behind) {
+    if (MacWord::kind(word) != MacWord::kRemote || MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS)
+      return false;
+    behind = MacWord::addr(word);
+  }
   vl2_lan_loop_report(w, port, net, src, behind);
   return true;
 }

@@ -218,7 +218,22 @@ class Test(Nodes):
             print("H %s, M %s, GA %s, GB %s" % (self.host_mac, self.addr["m"], self.addr["ga"], self.addr["gb"]))
         # 3. a burst of broadcasts does not build up into a storm
         before = {s: self.counters(s) for s in ("a", "b")}
+        cap = None
+        if os.environ.get("FNL_DEBUG"):
+            import subprocess
+            cap = subprocess.Popen(["ip", "netns", "exec", self.ns("lan"), "timeout", "6", "tcpdump", "-e", "-n",
+                                    "-l", "-i", "lbr", "-c", "3000"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+            time.sleep(0.5)
         r = in_ns(self.ns("h"), sys.executable, "-c", STORM, str(NFRAMES), timeout=30)
+        if cap:
+            lines = cap.communicate(timeout=20)[0].splitlines()
+            import collections
+            print("LAN during the burst: %d frames; by source > dest, type:" % len(lines))
+            c = collections.Counter(" ".join(ln.split()[1:4] + ln.split()[5:7]) for ln in lines)
+            for k, v in c.most_common(15):
+                print("  %5d %s" % (v, k))
+            print("  first: " + "\n  ".join(lines[:12]))
         back = int(r.stdout.strip())
         after = {s: self.counters(s) for s in ("a", "b")}
         d = {s: {k: after[s].get(k, 0) - before[s].get(k, 0)
