@@ -31,8 +31,8 @@ std::string LanLoops::report(uint64_t nwid, uint64_t mac, uint64_t bridge, uint6
   if (e.next_log != 0 && now < e.next_log) return "";
   e.next_log = now + kLogEveryMs;
   std::string line = "gateway: network " + wire::hex_id(nwid) + ": its LAN is bridged twice: frames of " +
-                     mac_text(mac) + ", a host on our LAN, came back from bridge " + wire::hex_address(bridge) +
-                     " (" + std::to_string(e.since_log) +
+                     mac_text(mac) + " looped through " + wire::hex_address(bridge) + " (" +
+                     std::to_string(e.since_log) +
                      (e.since_log == 1 ? " report" : " reports") +
                      "); the data plane drops them (drop_vl2_lan_loop). Remove one of the two bridges of this "
                      "LAN, or keep them apart (one LAN each).";

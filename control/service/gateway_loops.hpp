@@ -24,8 +24,8 @@ class LanLoops {
 
   struct Loop {
     uint64_t nwid = 0;
-    uint64_t mac = 0;      // the LAN host whose frames came back (the latest report's)
-    uint64_t bridge = 0;   // the VL1 address they came back from
+    uint64_t mac = 0;      // the MAC whose frames looped (the latest report's)
+    uint64_t bridge = 0;   // the bridge or member they looped through (VL1 address)
     uint64_t last_ms = 0;  // control's clock (mono ms) of the latest report
     uint64_t reports = 0;  // since control started
   };

@@ -417,12 +417,12 @@ struct flatnet_ipc_vl2_command {
  *                 addr2 = group MAC, status = ADI, count = 1 a LAN host joined
  *                 it (an IGMP / MLD report seen on the lan port), 2 a LAN host
  *                 sent to it; per worker rate-limited and de-duplicated
- *   VL2_LOOP      a gateway's LAN is bridged twice: a frame from the network
- *                 carried a source MAC on our LAN (dropped, drop_vl2_lan_loop):
- *                 addr = network, addr2 = that MAC, status = the top 8 bits
- *                 and count = the low 32 bits of the VL1 address of the
- *                 bridge it came from; at most once per second per network
- *                 and worker */
+ *   VL2_LOOP      a gateway's LAN is bridged twice: a frame looped between
+ *                 the LAN and the network (dropped, drop_vl2_lan_loop):
+ *                 addr = network, addr2 = its source MAC, status = the top 8
+ *                 bits and count = the low 32 bits of the VL1 address of the
+ *                 bridge or member it looped through; at most once per
+ *                 second per network and worker */
 enum flatnet_ipc_event_type {
   FLATNET_IPC_EV_RESULT = 1,
   FLATNET_IPC_EV_RELAY_PAIR = 2,
