@@ -14,12 +14,13 @@
 //   it would teach (vl2_macs.cpp), so the host stays on our LAN in our
 //   table. So is a frame from a bridge whose source is another member's own
 //   MAC (spec §5.2): only that member sends it, so a bridge that forwards
-//   it got it from its LAN, where the other bridge had put it. A member's
-//   own frames (its own MAC, from it) are never checked.
+//   it got it from its LAN, where the other bridge had put it. (Not from a
+//   non-bridge: that is a TEE / REDIRECT copy the rules may super-accept.)
+//   A member's own frames (its own MAC, from it) are never checked.
 // - LAN -> network (vl2_lan_echo, in vl2_encap): a LAN frame whose source
 //   MAC is a member's own MAC (whatever the MAC table says of it), or is
-//   behind a member or bridge we heard from within the window: a frame from the network that the other bridge
-//   put on our LAN. Without this, such a frame would circle between the
+//   behind a member or bridge we heard from within the window: a frame
+//   from the network that the other bridge put on our LAN. Without this, such a frame would circle between the
 //   other bridge's decap, the LAN and our encap for ever (the first check
 //   never sees it: a gateway does not receive its own LAN transmissions),
 //   and the member's MAC would move onto our LAN, cutting it off.
@@ -47,21 +48,24 @@ inline uint64_t vl2_member_of_mac(const tables::vl2::Vl2Tables& t, const tables:
   return t.member(net.slot, a) ? a : 0;
 }
 
-// Tells control that `mac`, on our LAN in `net`, came back from `bridge`;
+// Tells control that frames of `mac` looped through `bridge` (a bridge or
+// member) in `net`;
 // at most once per second per network slot of the port (port.loop_next).
 void vl2_lan_loop_report(Worker& w, Vl2Port& port, const tables::vl2::NetworkView& net, uint64_t mac,
                          uint64_t bridge);
 
 // For vl2_decap, per frame from `sender` that passed the member gate: true
-// when it is a copy of our own LAN's frame (drop it as vl2_lan_loop).
-// Costs one MAC lookup for bridged sources only.
+// when it is a copy of our own LAN's frame, or a member's frame forwarded
+// by a bridge (drop it as vl2_lan_loop). Costs one MAC lookup for bridged
+// sources only (and a member lookup for a source with the member prefix).
 inline bool vl2_lan_loop(Worker& w, Vl2Port& port, const tables::vl2::NetworkView& net, uint64_t sender,
                          uint64_t src, uint32_t now_s) {
   using tables::vl2::MacWord;
   if (!net.s.loop_guard || src == wire::vl2::mac_from_address(sender, net.s.nwid)) return false;
   const uint64_t word = port.tables->mac(net.slot, src);
   if ((MacWord::kind(word) != MacWord::kLan || MacWord::age_s(word, now_s) >= tables::vl2::kLanLoopWindowS) &&
-      !vl2_member_of_mac(*port.tables, net, src))
+      (!vl2_member_of_mac(*port.tables, net, src) ||
+       !(port.tables->member(net.slot, sender) & tables::vl2::MemberWord::kBridge)))
     return false;
   vl2_lan_loop_report(w, port, net, src, sender);
   return true;
