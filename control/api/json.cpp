@@ -103,6 +103,13 @@ nlohmann::json node_json(const NodeStatus& n, const std::string& home_dir) {
     }
     out["gatewayPorts"] = ports;
   }
+  if (!n.gateway_loops.empty()) {
+    nlohmann::json loops = nlohmann::json::array();
+    for (const auto& l : n.gateway_loops)
+      loops.push_back({{"nwid", wire::hex_id(l.network)}, {"mac", l.mac}, {"bridge", wire::hex_address(l.bridge)},
+                       {"lastReport", l.last_ms}, {"reports", l.reports}});
+    out["gatewayLoops"] = loops;
+  }
   return out;
 }
 

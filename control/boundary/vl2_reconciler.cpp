@@ -12,7 +12,7 @@ namespace {
 
 bool same_settings(const vl2::NetworkSettings& a, const vl2::NetworkSettings& b) {
   return a.nwid == b.nwid && a.multicast_limit == b.multicast_limit && a.mtu == b.mtu &&
-         a.enable_broadcast == b.enable_broadcast && a.is_private == b.is_private &&
+         a.enable_broadcast == b.enable_broadcast && a.is_private == b.is_private && a.loop_guard == b.loop_guard &&
          a.mac_capacity == b.mac_capacity;
 }
 

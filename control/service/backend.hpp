@@ -36,6 +36,9 @@ struct BackendEvents {
   // A gateway's LAN and a multicast group (the data plane's VL2_GROUP
   // event): kind FLATNET_IPC_VL2_GROUP_JOINED or _SENT. May be unset.
   std::function<void(uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind)> lan_group;
+  // A gateway's LAN bridged twice (the data plane's VL2_LOOP event): frames
+  // of `mac` looped through `bridge` (a bridge or member). May be unset.
+  std::function<void(uint64_t nwid, uint64_t mac, uint64_t bridge)> lan_loop;
   // A line for the log from the backend (table refusals, incomplete dumps).
   std::function<void(LogLevel, const std::string&)> log;
 };

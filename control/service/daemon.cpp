@@ -251,6 +251,9 @@ unsigned Daemon::turn(uint64_t now) {
     auto it = vlan_gateways_.find(nwid);
     (it == vlan_gateways_.end() ? gateway_ : it->second).lan_group(nwid, MulticastGroup{mac, adi}, kind, now);
   };
+  ev.lan_loop = [&](uint64_t nwid, uint64_t mac, uint64_t bridge) {
+    if (std::string line = lan_loops_.report(nwid, mac, bridge, now); !line.empty()) log(LogLevel::kWarn, line);
+  };
   ev.log = [&](LogLevel level, const std::string& text) { log(level, text); };
   unsigned handled = backend_->poll(ev, kInputsPerTurn);
   handled += restore_cached_peers(now);
@@ -506,6 +509,9 @@ NodeStatus Daemon::node() {
   if (!gateways().empty()) s.gateway_ports.push_back({"lan", backend_->lan_network(), "", false});
   if (const std::string iface = backend_->host_interface(); !iface.empty())
     s.gateway_ports.push_back({"host", backend_->lan_network(), iface, host_port_ && host_port_->up()});
+  for (const LanLoops::Loop& l : lan_loops_.current(mono_ms()))
+    s.gateway_loops.push_back({l.nwid, LanLoops::mac_text(l.mac), l.bridge, wall_ms() - int64_t(mono_ms() - l.last_ms),
+                               l.reports});
   return s;
 }
 
@@ -596,6 +602,12 @@ std::vector<MetricSample> Daemon::metrics() {
     out.push_back(MetricSample{"flatnet_gateway_lan_group_events_total", {}, double(lan_events),
                                "VL2_GROUP events from the data plane (groups joined or sent to on the LAN)",
                                MetricType::kCounter});
+    out.push_back(MetricSample{"flatnet_gateway_lan_loops_total", {}, double(lan_loops_.reports()),
+                               "VL2_LOOP reports: our LAN's frames came back from another bridge (docs/gateway.md Loops)",
+                               MetricType::kCounter});
+    out.push_back(MetricSample{"flatnet_gateway_lan_loops", {}, double(lan_loops_.current(mono_ms()).size()),
+                               "bridged networks whose LAN is bridged twice now (a report within 60 s)",
+                               MetricType::kGauge});
   }
   if (controller_)
     for (MetricSample& m : controller_->metrics()) out.push_back(std::move(m));

@@ -21,6 +21,7 @@
 #include "control/service/clock.hpp"
 #include "control/service/gateway_host.hpp"
 #include "control/service/gateway_host_port.hpp"
+#include "control/service/gateway_loops.hpp"
 #include "control/service/member_host.hpp"
 #include "control/service/network_status.hpp"
 #include "control/service/controller_host.hpp"
@@ -105,6 +106,7 @@ class Daemon final : public StatusSource, public NetworkSource {
   std::unique_ptr<Core> core_;
   std::unique_ptr<MemberHost> member_;  // VL2 member: networks, taps (member_host.hpp)
   GatewayHost gateway_;                 // a gateway data plane's VL2 tables (gateway_host.hpp)
+  LanLoops lan_loops_;                  // a LAN bridged twice, as the data plane reports it
   std::map<uint64_t, GatewayHost> vlan_gateways_;  // its other bridged (802.1Q-mapped) networks
   std::unique_ptr<GatewayHostPort> host_port_;     // its host port's interface (gateway_host_port.hpp)
   // The bridged networks, the first one's host (gateway_) first.

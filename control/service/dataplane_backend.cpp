@@ -94,6 +94,10 @@ class DataplaneBackend final : public Backend {
           else if (e.type == FLATNET_IPC_EV_VL2_GROUP) {
             if (ev.lan_group) ev.lan_group(e.addr, e.addr2 & 0xffffffffffffull, e.status, e.count);
           }
+          else if (e.type == FLATNET_IPC_EV_VL2_LOOP) {
+            if (ev.lan_loop)
+              ev.lan_loop(e.addr, e.addr2 & 0xffffffffffffull, uint64_t(e.status & 0xff) << 32 | e.count);
+          }
           else if (e.type == FLATNET_IPC_EV_RESULT && boundary::Vl2Reconciler::owns(e.seq))
             vl2_for_seq(e.seq).on_result(e, now);
           else table_.on_event(e, now);

@@ -57,6 +57,7 @@ boundary::Vl2Desired GatewayHost::desired(uint64_t nwid, const vl2::Member& memb
   d.settings.multicast_limit = uint32_t(std::min<uint64_t>(cfg.multicast_limit, UINT32_MAX));
   d.settings.enable_broadcast = cfg.broadcast_enabled();
   d.settings.is_private = !cfg.is_public();
+  d.settings.loop_guard = n->settings.loop_guard;  // <nwid>.local.conf loopGuard=0 turns it off
   if (!cfg.rules.empty()) {
     wire::Writer w(d.rules, FLATNET_IPC_VL2_RULES_MAX);
     wire::write_rules(w, cfg.rules);

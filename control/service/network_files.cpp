@@ -93,6 +93,8 @@ NetworkLocalConf parse_network_local_conf(std::string_view text) {
       out.settings.allow_default = truthy(v);
     } else if (k == "allowDNS") {
       out.settings.allow_dns = truthy(v);
+    } else if (k == "loopGuard") {
+      out.settings.loop_guard = truthy(v);
     }
   }
   return out;
@@ -101,7 +103,8 @@ NetworkLocalConf parse_network_local_conf(std::string_view text) {
 std::string format_network_local_conf(const vl2::LocalSettings& s) {
   return std::string("allowManaged=") + (s.allow_managed ? "1" : "0") + "\nallowGlobal=" +
          (s.allow_global ? "1" : "0") + "\nallowDefault=" + (s.allow_default ? "1" : "0") +
-         "\nallowDNS=" + (s.allow_dns ? "1" : "0") + "\n";
+         "\nallowDNS=" + (s.allow_dns ? "1" : "0") + "\n" +
+         (s.loop_guard ? "" : "loopGuard=0\n");  // flatnet's own key, only when off (stock ignores it)
 }
 
 NetworkLocalConf read_network_local_conf(const std::string& home, uint64_t nwid) {

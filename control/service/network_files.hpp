@@ -5,6 +5,7 @@
 //                                        (a joined network with no config)
 //   networks.d/<16-hex nwid>.local.conf  allowManaged=1 allowGlobal=0
 //                                        allowDefault=0 allowDNS=0, one per line
+//                                        (+ loopGuard=0, flatnet's own, when off)
 // A network is joined at start when its .conf exists. Writes go through
 // write_file_atomic (files.hpp).
 #pragma once

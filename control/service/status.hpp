@@ -49,6 +49,16 @@ struct NodeStatus {
     bool up = false;        // host: the interface is up (the network is OK)
   };
   std::vector<GatewayPort> gateway_ports;
+  // A gateway's LAN bridged twice (gateway_loops.hpp), per network with a
+  // report in the last minute: /status "gatewayLoops" (absent otherwise).
+  struct GatewayLoop {
+    uint64_t network = 0;
+    std::string mac;          // the LAN host whose frames came back
+    uint64_t bridge = 0;      // the bridge they came back from
+    int64_t last_ms = 0;      // wall clock of the latest report
+    uint64_t reports = 0;
+  };
+  std::vector<GatewayLoop> gateway_loops;
 };
 
 enum class Role : uint8_t { kLeaf = 0, kPlanet, kMoon };

@@ -26,6 +26,10 @@ const char* to_string(NetworkStatus);
 // The <nwid>.local.conf keys, with stock's defaults.
 struct LocalSettings {
   bool allow_managed = true, allow_global = false, allow_default = false, allow_dns = false;
+  // flatnet's own, for a gateway bridging this network (docs/gateway.md
+  // "Loops"): drop frames that loop through a second bridge of the LAN.
+  // Only "loopGuard=0" in <nwid>.local.conf turns it off.
+  bool loop_guard = true;
   bool operator==(const LocalSettings&) const = default;
 };
 

@@ -80,7 +80,8 @@ namespace flatnet::fastpath {
   X(vl2_reasm_dup, "VL2: a piece of a packet being joined arrived twice") \
   X(vl2_reasm_timeout, "VL2: piece of a packet not completed within 1 s, or pushed out by a newer one (32 per worker)") \
   X(vl2_host_source, "VL2: host port frame tagged, runt, or not from the gateway's own member MAC") \
-  X(no_mbuf, "mbuf pool empty when building a reply")
+  X(no_mbuf, "mbuf pool empty when building a reply")                           \
+  X(vl2_lan_loop, "VL2: the LAN is bridged twice: a frame from the network whose source MAC is on our LAN (seen there within 4 s), or a LAN frame whose source is a member's MAC or was heard from the network within 4 s")
 
 enum class Drop : uint8_t {
 #define FLATNET_X(name, desc) name,
@@ -121,7 +122,8 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(vl2_rules_copies) X(vl2_rules_redirects)                      \
   X(host_rx_packets) X(host_rx_bytes) X(host_tx_packets) X(host_tx_bytes) \
   X(vl2_flow_moves_decap) X(vl2_flow_moves_encap)                 \
-  X(vl2_swept) X(vl2_keys_swept) X(vl2_keys_wiped)
+  X(vl2_swept) X(vl2_keys_swept) X(vl2_keys_wiped)                \
+  X(vl2_loop_events)
 
 struct alignas(64) CoreCounters {
 #define FLATNET_X(name) uint64_t name = 0;

@@ -114,6 +114,9 @@ struct Vl2Port {
   GroupSlot group_seen[kGroupSlots] = {};
   uint64_t group_repeat = 0;  // TSC cycles; set by the runtime (10 s)
   EventBucket group_events;
+  // The LAN bridged twice (vl2_loop.hpp): per network slot, the TSC before
+  // which this port tells control of no further loop (once per second).
+  uint64_t loop_next[tables::vl2::kMaxNetworks] = {};
 };
 
 // Room vl2_decap's to_punt needs: every piece of a completed packet may go back.

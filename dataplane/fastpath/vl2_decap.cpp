@@ -15,6 +15,7 @@
 #include "dataplane/fastpath/prefetch_w.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/fastpath/vl2_keys.hpp"
+#include "dataplane/fastpath/vl2_loop.hpp"
 #include "dataplane/fastpath/vl2_reasm.hpp"
 #include "dataplane/fastpath/vl2_send.hpp"
 #include "dataplane/wire/vl1.hpp"
@@ -298,6 +299,11 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
         if (pm->data_len - f.data_off > net->s.mtu) {
           settle(nullptr, nullptr);
           fail.fail(m, Drop::vl2_oversize);
+          continue;
+        }
+        if (vl2_lan_loop(w, port, *net, pm->vl1_src, f.src, now_s)) {  // vl2_loop.hpp
+          settle(nullptr, nullptr);
+          fail.fail(m, Drop::vl2_lan_loop);
           continue;
         }
         RuleFrame rf;

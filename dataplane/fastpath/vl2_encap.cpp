@@ -24,6 +24,7 @@
 #include "dataplane/fastpath/encap.hpp"
 #include "dataplane/fastpath/nexthop.hpp"
 #include "dataplane/fastpath/prefetch_w.hpp"
+#include "dataplane/fastpath/vl2_loop.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/fastpath/vl2_send.hpp"
 #include "dataplane/fastpath/vl2_keys.hpp"
@@ -283,6 +284,10 @@ void vl2_encap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n) {
     // Learn the source (the writer decides; we only tell it when it matters).
     if (src != our_mac) {
       const uint64_t sw = pre ? pre_srcw[i] : t.mac(net->slot, src);
+      if (vl2_lan_echo(w, port, *net, src, sw, now_s)) {  // vl2_loop.hpp
+        fail.fail(m, Drop::vl2_lan_loop);
+        continue;
+      }
       if (MacWord::kind(sw) != MacWord::kLan || MacWord::age_s(sw, now_s) >= tables::vl2::kMacRefreshS) {
         LearnEvent ev;
         ev.kind = LearnEvent::kLanMac;

@@ -108,6 +108,11 @@ struct ControlHooks {
   // FLATNET_IPC_VL2_GROUP_JOINED or _SENT; false when the event ring was full.
   bool (*lan_group)(void* ctx, unsigned worker, uint64_t nwid, uint64_t mac, uint32_t adi,
                     uint32_t kind) = nullptr;
+  // A gateway's LAN bridged twice (vl2_loop.hpp): a frame with source MAC
+  // `mac` looped between the LAN and the network through `bridge` (a
+  // bridge or member); at most once per second per network and LAN port.
+  // false when the ring was full.
+  bool (*lan_loop)(void* ctx, unsigned worker, uint64_t nwid, uint64_t mac, uint64_t bridge) = nullptr;
   // Called once per poll, between bursts: the worker holds no table pointer.
   void (*quiescent)(void* ctx, unsigned worker) = nullptr;
   // Around idle sleeps: the worker reads no table while asleep.

@@ -363,6 +363,8 @@ struct flatnet_ipc_command {
 #define FLATNET_IPC_VL2_MEMBER_BRIDGE 0x4u    /* an active bridge */
 #define FLATNET_IPC_VL2_NET_BROADCAST 0x1u    /* ff:ff:ff:ff:ff:ff allowed */
 #define FLATNET_IPC_VL2_NET_PRIVATE 0x2u      /* members need a valid COM */
+#define FLATNET_IPC_VL2_NET_NO_LOOP_GUARD 0x4u /* do not drop frames whose source is on our LAN
+                                                 (docs/gateway.md "Loops"); 0 = the guard is on */
 #define FLATNET_IPC_VL2_SUITE_SHIFT 8         /* PEER_KEY_SET: flags bits 8..15 = 1 or 3 */
 #define FLATNET_IPC_VL2_KEY_SIZE 48u
 
@@ -430,7 +432,13 @@ struct flatnet_ipc_vl2_command {
  *   VL2_GROUP     a gateway's LAN and a multicast group: addr = network,
  *                 addr2 = group MAC, status = ADI, count = 1 a LAN host joined
  *                 it (an IGMP / MLD report seen on the lan port), 2 a LAN host
- *                 sent to it; per worker rate-limited and de-duplicated */
+ *                 sent to it; per worker rate-limited and de-duplicated
+ *   VL2_LOOP      a gateway's LAN is bridged twice: a frame looped between
+ *                 the LAN and the network (dropped, drop_vl2_lan_loop):
+ *                 addr = network, addr2 = its source MAC, status = the top 8
+ *                 bits and count = the low 32 bits of the VL1 address of the
+ *                 bridge or member it looped through; at most once per
+ *                 second per network and worker */
 enum flatnet_ipc_event_type {
   FLATNET_IPC_EV_RESULT = 1,
   FLATNET_IPC_EV_RELAY_PAIR = 2,
@@ -441,6 +449,7 @@ enum flatnet_ipc_event_type {
   FLATNET_IPC_EV_RESYNC_END = 7,
   FLATNET_IPC_EV_PATH_EXPIRED = 8,
   FLATNET_IPC_EV_VL2_GROUP = 9,
+  FLATNET_IPC_EV_VL2_LOOP = 10,
 };
 
 enum flatnet_ipc_vl2_group_kind {

@@ -32,7 +32,8 @@ flatnet_ipc_command network_set(const NetworkSettings& s, uint32_t seq, uint16_t
   v.u.t.multicast_limit = s.multicast_limit;
   v.u.t.mtu = s.mtu;
   v.u.t.net_flags = uint8_t((s.enable_broadcast ? FLATNET_IPC_VL2_NET_BROADCAST : 0) |
-                            (s.is_private ? FLATNET_IPC_VL2_NET_PRIVATE : 0));
+                            (s.is_private ? FLATNET_IPC_VL2_NET_PRIVATE : 0) |
+                            (s.loop_guard ? 0 : FLATNET_IPC_VL2_NET_NO_LOOP_GUARD));
   v.u.t.mac_capacity = s.mac_capacity;
   return as_command(v);
 }

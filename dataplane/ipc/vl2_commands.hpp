@@ -20,6 +20,7 @@ struct NetworkSettings {
   uint16_t mtu = 2800;
   bool enable_broadcast = true;
   bool is_private = true;
+  bool loop_guard = true;     // docs/gateway.md "Loops"
   uint32_t mac_capacity = 0;  // 0 = the data plane's configured bound
 };
 

@@ -113,6 +113,17 @@ flatnet_ipc_event vl2_group_event(uint64_t nwid, uint64_t mac, uint32_t adi, uin
   return ev;
 }
 
+flatnet_ipc_event vl2_loop_event(uint64_t nwid, uint64_t mac, uint64_t bridge, uint64_t now_ns) {
+  flatnet_ipc_event ev{};
+  ev.type = FLATNET_IPC_EV_VL2_LOOP;
+  ev.time_ns = now_ns;
+  ev.addr = nwid;
+  ev.addr2 = mac;
+  ev.status = uint32_t(bridge >> 32) & 0xff;
+  ev.count = uint32_t(bridge);
+  return ev;
+}
+
 namespace {
 
 bool unknown_dest(void* ctx, unsigned worker, uint64_t dst, uint64_t src,
@@ -129,6 +140,11 @@ bool relaying_pair(void* ctx, unsigned worker, uint64_t src, uint64_t dst, uint3
 bool lan_group(void* ctx, unsigned worker, uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind) {
   auto* b = static_cast<ControlBridge*>(ctx);
   return b->service->event(worker, vl2_group_event(nwid, mac, adi, kind, mono_ns()));
+}
+
+bool lan_loop(void* ctx, unsigned worker, uint64_t nwid, uint64_t mac, uint64_t bridge) {
+  auto* b = static_cast<ControlBridge*>(ctx);
+  return b->service->event(worker, vl2_loop_event(nwid, mac, bridge, mono_ns()));
 }
 
 void quiescent(void* ctx, unsigned worker) {
@@ -179,6 +195,7 @@ void bind_hooks(ControlBridge& b, fastpath::ControlHooks* h) {
   h->unknown_dest = unknown_dest;
   h->relaying_pair = relaying_pair;
   h->lan_group = lan_group;
+  h->lan_loop = lan_loop;
   h->quiescent = quiescent;
   h->sleeping = sleeping;
 }

@@ -24,6 +24,8 @@ flatnet_ipc_event unknown_dest_event(uint64_t dst, uint64_t src, const fastpath:
                                      uint64_t now_ns);
 flatnet_ipc_event relay_pair_event(uint64_t src, uint64_t dst, uint32_t count, uint64_t now_ns);
 flatnet_ipc_event vl2_group_event(uint64_t nwid, uint64_t mac, uint32_t adi, uint32_t kind, uint64_t now_ns);
+// The LAN bridged twice (abi.h VL2_LOOP): `mac` on our LAN came back from `bridge`.
+flatnet_ipc_event vl2_loop_event(uint64_t nwid, uint64_t mac, uint64_t bridge, uint64_t now_ns);
 
 // The fast path's compact addresses (fastpath/addr.hpp: IpAddr + port,
 // PathView) <-> the ABI's flatnet_ipc_phys_addr: the only copy of these

@@ -24,6 +24,7 @@ flatnet_ipc_status Vl2Tables::apply(const flatnet_ipc_command& cmd) {
       s.mtu = t.mtu;
       s.enable_broadcast = t.net_flags & FLATNET_IPC_VL2_NET_BROADCAST;
       s.is_private = t.net_flags & FLATNET_IPC_VL2_NET_PRIVATE;
+      s.loop_guard = !(t.net_flags & FLATNET_IPC_VL2_NET_NO_LOOP_GUARD);
       if (t.mac_capacity) s.mac_capacity = t.mac_capacity;
       st = network_set(s);
       break;

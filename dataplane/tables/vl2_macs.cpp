@@ -141,6 +141,19 @@ void Vl2Tables::learn_one(const LearnEvent& e) {
       // control may have changed it since.
       if ((e.mac & ~kMac48) || (e.mac >> 40) & 1 || e.mac == 0) break;
       if (!(member(e.slot, e.addr) & MemberWord::kBridge)) break;
+      // A MAC seen on our LAN within the loop window is not behind another
+      // bridge: its frame came back through a second bridge of the same LAN.
+      // The worker drops such frames; this catches the first one, which it
+      // may have read before the LAN entry was stored here (the LAN event
+      // is ahead of this one on the ring), so the LAN entry is not
+      // overwritten and every later copy is dropped.
+      if (v->s.loop_guard) {
+        const uint64_t cur = mac(e.slot, e.mac);
+        if (MacWord::kind(cur) == MacWord::kLan && MacWord::age_s(cur, now) < kLanLoopWindowS) {
+          ++ctr_.loop_routes;
+          return;
+        }
+      }
       mac_put(e.slot, e.mac, MacWord::make(MacWord::kRemote, e.addr, now), false, true);
       return;
     }

@@ -22,11 +22,18 @@ namespace flatnet::tables::vl2 {
 
 using namespace detail;
 
+namespace {
+// Relaxed: only tests store it, before the stages they drive run.
+std::atomic<uint32_t> g_clock_skew_s{0};
+}  // namespace
+
 uint32_t Vl2Tables::now_s() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint32_t(ts.tv_sec);
+  return uint32_t(ts.tv_sec) + g_clock_skew_s.load(std::memory_order_relaxed);
 }
+
+void Vl2Tables::advance_clock(uint32_t s) { g_clock_skew_s.fetch_add(s, std::memory_order_relaxed); }
 
 std::unique_ptr<Vl2Tables> Vl2Tables::create(const Vl2Params& p, rte_rcu_qsbr* qsbr, std::string* err) {
   auto fail = [&](const std::string& m) {

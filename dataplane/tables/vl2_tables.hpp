@@ -59,6 +59,7 @@ struct NetworkSettings {
   uint16_t mtu = 2800;             // the network's MTU (largest LAN frame payload)
   bool enable_broadcast = true;    // ff:ff:ff:ff:ff:ff allowed
   bool is_private = true;          // members must hold a valid COM
+  bool loop_guard = true;          // drop frames whose source is on our LAN (kLanLoopWindowS)
   uint32_t mac_capacity = 4096;    // MAC table entries of this network
 };
 
@@ -114,6 +115,15 @@ struct MacWord {
 // so the writer's last-seen time (ageing, LRU) stays within this of the truth
 // while a busy MAC costs one event per this many seconds, not one per frame.
 inline constexpr uint32_t kMacRefreshS = 2;
+// A LAN bridged twice (fastpath/vl2_loop.hpp): a frame from the network
+// whose source MAC has a LAN entry younger than this (whole seconds of the
+// word's stamp) is a copy of a LAN frame that came back through another
+// bridge, and is dropped; a bridge route for such a MAC is not learned.
+// Twice kMacRefreshS, so a host that keeps talking on the LAN is always
+// inside it; a host that really moved from our LAN to another bridge's is
+// cut off for at most this (+1 s of stamp rounding) after its last frame
+// on our LAN.
+inline constexpr uint32_t kLanLoopWindowS = 2 * kMacRefreshS;
 
 // ---- multicast -------------------------------------------------------------
 
@@ -153,6 +163,7 @@ struct Vl2TableCounters {
   uint64_t mac_aged = 0;          // idle past the ageing time
   uint64_t learn_events = 0;      // drained from the ring
   uint64_t learn_stale = 0;       // for a network that is gone, or from a non-bridge
+  uint64_t loop_routes = 0;       // bridge routes refused: the MAC is on our LAN (kLanLoopWindowS)
   uint64_t learn_ring_full = 0;   // posts refused (counted by workers through post())
   uint64_t keys_wiped = 0;        // key sets destroyed after their grace period
   uint64_t swept = 0;             // entries a SWEEP deleted (vl2_epoch.cpp), keys included
@@ -212,8 +223,10 @@ class Vl2Tables {
   }
   // Posts a learn event; false when the ring is full (counted).
   bool post(const LearnEvent& e);
-  // Seconds on the clock the words use (CLOCK_MONOTONIC).
+  // Seconds on the clock the words use (CLOCK_MONOTONIC, plus what
+  // advance_clock added: packet fixtures age entries without waiting).
   static uint32_t now_s();
+  static void advance_clock(uint32_t s);
 
   // ---- writer (main lcore only) -------------------------------------------
   flatnet_ipc_status network_set(const NetworkSettings& s);

@@ -101,6 +101,11 @@ static bool group_cb(void* ctx, unsigned, uint64_t nwid, uint64_t mac, uint32_t 
   return true;
 }
 
+static bool loop_cb(void* ctx, unsigned, uint64_t nwid, uint64_t mac, uint64_t bridge) {
+  static_cast<Harness*>(ctx)->loop_events.push_back({nwid, mac, bridge});
+  return true;
+}
+
 Harness::Harness() {
   std::memcpy(u.mac.b, dp_mac.b, 6);
   u.ip4 = IpAddr::v4(dp_ip4.b);
@@ -122,6 +127,7 @@ Harness::Harness() {
   hooks.unknown_dest = unknown_cb;
   hooks.relaying_pair = pair_cb;
   hooks.lan_group = group_cb;
+  hooks.lan_loop = loop_cb;
   NeighborTable::Limits lim;
   lim.capacity = 64;
   lim.pending_max = 8;

@@ -98,6 +98,10 @@ class Harness {
     uint32_t adi, kind;
   };
   std::vector<GroupEvent> group_events;  // lan_group hook calls
+  struct LoopEvent {
+    uint64_t nwid, mac, bridge;
+  };
+  std::vector<LoopEvent> loop_events;  // lan_loop hook calls
   unsigned quiescent_calls = 0;
 };
 

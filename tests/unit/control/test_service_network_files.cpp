@@ -38,6 +38,13 @@ TEST(NetworkFiles, LocalConfStockReading) {
   EXPECT_TRUE(c.settings.allow_dns);
   ASSERT_EQ(c.allow_managed_whitelist.size(), 2u);
   EXPECT_EQ(c.allow_managed_whitelist[0].to_string(), "10.1.0.0/16");
+  // flatnet's own key (a gateway's loop guard, docs/gateway.md "Loops"):
+  // on unless "loopGuard=0", written only when off.
+  EXPECT_TRUE(c.settings.loop_guard);
+  c = parse_network_local_conf("allowManaged=1\nloopGuard=0\n");
+  EXPECT_FALSE(c.settings.loop_guard);
+  EXPECT_EQ(format_network_local_conf(c.settings),
+            "allowManaged=1\nallowGlobal=0\nallowDefault=0\nallowDNS=0\nloopGuard=0\n");
   c = parse_network_local_conf(std::string("\0\0=\n=1\nnoequals\n", 16));
   EXPECT_TRUE(c.settings.allow_managed);
 }
