@@ -241,6 +241,23 @@ TEST_F(Vl2Fixture, EncapFragmentsToThePathMtu) {
   EXPECT_EQ(Bytes(whole.begin() + 28, whole.end()), ext_payload(dst, 0x06aabbccdd01ull, over));
 }
 
+// A burst of frames over one datagram, half to a member with a path and
+// half to one without: vl2_send takes the fragments' mbufs from the pool at
+// once (FragMbufs); every mbuf comes back -- those sent, those dropped for
+// want of a path, and those taken but not used.
+TEST_F(Vl2Fixture, EncapFragmentBurstGivesEveryMbufBack) {
+  const unsigned before = rte_mempool_in_use_count(EalEnv::pool());
+  std::vector<Bytes> frames;
+  for (int i = 0; i < 8; ++i)
+    frames.push_back(eth_frame(v2::mac_from_address(i % 2 ? kStranger : kA, kNw), 0x06aabbccdd01ull, 0x0800,
+                               Bytes(2000 - 14, uint8_t(i))));
+  const auto out = encap(frames);
+  EXPECT_EQ(out.size(), 8u);  // 4 to A: a head and a fragment each
+  EXPECT_EQ(h.counters.vl2_encap_fragments, 8u);
+  EXPECT_EQ(h.counters.drop[size_t(Drop::vl2_no_path)], 8u);
+  EXPECT_EQ(rte_mempool_in_use_count(EalEnv::pool()), before);
+}
+
 TEST_F(Vl2Fixture, EncapDropsEachWithItsReason) {
   struct Case {
     const char* name;
