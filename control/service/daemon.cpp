@@ -186,8 +186,11 @@ void Daemon::gateway_turn(uint64_t now, Actions& a) {
                      now);
   }
   // The peers the data plane still serves: met again before the sweep.
-  if (std::vector<uint64_t> dumped = backend_->take_dumped_peers(); !dumped.empty())
-    for (const auto& [nwid, g] : nets) g->remeet(dumped, now);
+  if (std::optional<std::vector<uint64_t>> dumped = backend_->take_dumped_peers()) {
+    log(LogLevel::kInfo, "gateway: asking the " + std::to_string(dumped->size()) +
+                             " peers of the data plane's table for their credentials (before the VL2 sweep)");
+    for (const auto& [nwid, g] : nets) g->remeet(*dumped, now);
+  }
   for (const auto& [nwid, g] : nets) {
     g->solicit(nwid, member_->member(), *core_, now, a);
     g->lan_tick(nwid, member_->member(), now, a);

@@ -174,7 +174,7 @@ class DataplaneBackend final : public Backend {
     return std::string(h.host_iface, strnlen(h.host_iface, sizeof h.host_iface));
   }
   void vl2_desired(boundary::Vl2Desired d) override { vl2_.set_desired(std::move(d)); }
-  std::vector<uint64_t> take_dumped_peers() override { return std::exchange(dumped_peers_, {}); }
+  std::optional<std::vector<uint64_t>> take_dumped_peers() override { return std::exchange(dumped_peers_, std::nullopt); }
   std::optional<boundary::Vl2ReconcilerStats> vl2_state() const override {
     if (!client_ || (client_->header().lan_network == 0 && lan_vlan_networks().empty())) return std::nullopt;
     boundary::Vl2ReconcilerStats t = vl2_.stats();
@@ -248,7 +248,7 @@ class DataplaneBackend final : public Backend {
   std::string instance_;
   std::unique_ptr<ipc::Client> client_;
   boundary::TableReconciler table_;
-  std::vector<uint64_t> dumped_peers_;  // the last dump's, for a gateway (take_dumped_peers)
+  std::optional<std::vector<uint64_t>> dumped_peers_;  // the last dump's, for a gateway (take_dumped_peers)
   boundary::Vl2Reconciler vl2_;  // a gateway's VL2 tables (lan_network() != 0)
   std::map<uint64_t, std::unique_ptr<boundary::Vl2Reconciler>> vlan_vl2_;  // its other bridged networks
   boundary::Vl2Reconciler& vl2_for_seq(uint32_t seq) {

@@ -157,6 +157,9 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
     ++remeets;
   }
   for (uint64_t a : ask) {
+    // No root reached yet (a restarted control, its network config and
+    // peers restored from disk): asked at a later scan, not marked asked.
+    if (!core.can_send_to(a, now)) continue;
     if (asked_.size() >= kMaxSolicited && !asked_.count(a)) asked_.clear();  // bounded; worst case asks again
     asked_[a] = now;
     member.request_credentials(nwid, a, now, out);
@@ -174,6 +177,11 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
 
 void GatewayHost::remeet(const std::vector<uint64_t>& peers, uint64_t now) {
   remeet_until_ = now + kRemeetMs;
+  // What was asked before the data plane took our packets (a control
+  // starts with its network config and peers from disk and solicits at
+  // once; the session is up only now) is lost: ask again, at once.
+  asked_.clear();
+  next_scan_ = 0;
   for (uint64_t a : peers) remeet_.push_back(a & wire::kAddressMask);
   std::sort(remeet_.begin(), remeet_.end());
   remeet_.erase(std::unique(remeet_.begin(), remeet_.end()), remeet_.end());

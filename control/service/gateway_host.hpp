@@ -76,7 +76,12 @@ class GatewayHost {
   // meanwhile has no valid COM to show and is still swept. Bounded: at most
   // kMaxRemeetPerScan of them asked per scan (the core's outbox holds 64
   // packets awaiting a WHOIS), each at most once per kSolicitMs, and at
-  // most kMaxSolicited remembered.
+  // most kMaxSolicited remembered. Called once per attach, when the dump is
+  // read: whatever solicit() asked before (a control starts with its
+  // network config and peers from disk and asks at once, while the data
+  // plane does not take its packets yet) is asked again at the next call.
+  // A peer the core cannot send to yet (no path, no root reached) is left
+  // for a later scan rather than counted as asked.
   void remeet(const std::vector<uint64_t>& peers, uint64_t now);
   static constexpr uint64_t kRemeetMs = 120'000;
   static constexpr size_t kMaxRemeetPerScan = 32;
