@@ -391,8 +391,12 @@ void TableReconciler::dump_end(bool complete) {
     ++it;
   }
   // Dumped peers control does not want.
-  for (const auto& [addr, path] : dump_)
+  dumped_.clear();
+  dumped_.reserve(dump_.size());
+  for (const auto& [addr, path] : dump_) {
+    dumped_.push_back(addr);
     if (!table_.count(addr)) orphans_.push_back(addr);
+  }
   dump_.clear();
   dump_.rehash(0);
 }

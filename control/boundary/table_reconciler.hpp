@@ -145,6 +145,10 @@ class TableReconciler {
     dump_done_ = false;
     return d;
   }
+  // The addresses the last dump showed (the sibling aside), once: a
+  // restarted gateway control re-meets the peers its data plane still
+  // serves with them (GatewayHost::remeet). Empty until a dump ended.
+  std::vector<uint64_t> take_dumped() { return std::exchange(dumped_, {}); }
   // A punted packet from VL1 address `addr` arrived over physical `path`.
   // If that peer aged out of the data plane (PATH_EXPIRED) and `path` is
   // the one control wants for it, it is sent again (rate-limited per
@@ -227,6 +231,7 @@ class TableReconciler {
   std::optional<flatnet_ipc_phys_addr> dump_sibling_;
   bool dump_sibling_seen_ = false;
   bool dump_done_ = false;
+  std::vector<uint64_t> dumped_;  // the last dump's addresses, until taken
 
   // Dumped peers nobody wants yet, deleted once the desired table is complete.
   std::vector<uint64_t> orphans_;

@@ -121,6 +121,11 @@ class Core final : public Vl1Link {
   bool direct_path_to(uint64_t to, uint64_t now) const override;
   std::optional<uint32_t> direct_latency(uint64_t to, uint64_t now) const override;
   const crypto::Identity& self() const override { return cfg_.identity; }
+  // True if a packet to `to` would leave now: a path to it or a root to
+  // relay it (and, for a peer we do not know, to look it up). False right
+  // after a start, before a root answered our HELLO, when a send to a peer
+  // restored from the peers cache ends in Drop::outbox_no_route.
+  bool can_send_to(uint64_t to, uint64_t now) const;
 
   // ---- upkeep ----
   // HELLO every upstream on every stable endpoint of its world (spec §7.8:

@@ -132,6 +132,13 @@ bool Core::direct_path_to(uint64_t to, uint64_t now) const {
   return p && peers_.live_path(*p, now) != nullptr;
 }
 
+bool Core::can_send_to(uint64_t to, uint64_t now) const {
+  const Peer* p = peers_.find(to & wire::kAddressMask);
+  if (p) return peers_.route(*p, now) != nullptr;
+  const Peer* up = peers_.freshest_upstream(0);
+  return up && peers_.path_to(*up, now) != nullptr;
+}
+
 std::optional<uint32_t> Core::direct_latency(uint64_t to, uint64_t now) const {
   const Peer* p = peers_.find(to);
   if (!p || now >= p->last_receive + cfg_.limits.peer_timeout_ms) return std::nullopt;

@@ -103,6 +103,11 @@ class Backend {
   virtual std::vector<uint64_t> lan_vlan_networks() const { return {}; }
   virtual void vl2_desired_for(uint64_t nwid, boundary::Vl2Desired d) { (void)nwid; (void)d; }
   virtual std::optional<boundary::Vl2ReconcilerStats> vl2_state() const { return std::nullopt; }
+  // A gateway's: once after each (re)attach, when the data plane's table
+  // dump is read (so packets reach it now), the peers that table held --
+  // the members it may still be bridging, which a restarted control must
+  // meet again before its VL2 sweep (GatewayHost::remeet). nullopt between.
+  virtual std::optional<std::vector<uint64_t>> take_dumped_peers() { return std::nullopt; }
 };
 
 // "ip:port" (IPv4 or [IPv6]:port); nullptr + *err on failure. Datagrams

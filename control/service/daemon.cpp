@@ -185,6 +185,12 @@ void Daemon::gateway_turn(uint64_t now, Actions& a) {
     host_port_->tick(iface, backend_->lan_network(), member_->member(), core_->address(), root_online(*core_, now),
                      now);
   }
+  // The peers the data plane still serves: met again before the sweep.
+  if (std::optional<std::vector<uint64_t>> dumped = backend_->take_dumped_peers()) {
+    log(LogLevel::kInfo, "gateway: asking the " + std::to_string(dumped->size()) +
+                             " peers of the data plane's table for their credentials (before the VL2 sweep)");
+    for (const auto& [nwid, g] : nets) g->remeet(*dumped, now);
+  }
   for (const auto& [nwid, g] : nets) {
     g->solicit(nwid, member_->member(), *core_, now, a);
     g->lan_tick(nwid, member_->member(), now, a);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <utility>
 
 #include "control/service/backend.hpp"
 #include "control/service/clock.hpp"
@@ -118,7 +119,12 @@ class DataplaneBackend final : public Backend {
     }
     if (vl2_.epoch_begun())
       for (auto& [nwid, r] : vlan_vl2_) n += r->pump(now, [&](flatnet_ipc_command& c) { return client_->send_command(c); });
-    if (table_.take_dump_done()) ev.restarted();
+    if (table_.take_dump_done()) {
+      // Kept for the gateway's control only (a root's dump can hold 100,000s).
+      std::vector<uint64_t> dumped = table_.take_dumped();
+      if (lan_network() != 0 || !lan_vlan_networks().empty()) dumped_peers_ = std::move(dumped);
+      ev.restarted();
+    }
     for (const std::string& line : logs_) ev.log(LogLevel::kWarn, line);
     logs_.clear();
     n += client_->poll_punts(
@@ -172,6 +178,7 @@ class DataplaneBackend final : public Backend {
     return std::string(h.host_iface, strnlen(h.host_iface, sizeof h.host_iface));
   }
   void vl2_desired(boundary::Vl2Desired d) override { vl2_.set_desired(std::move(d)); }
+  std::optional<std::vector<uint64_t>> take_dumped_peers() override { return std::exchange(dumped_peers_, std::nullopt); }
   std::optional<boundary::Vl2ReconcilerStats> vl2_state() const override {
     if (!client_ || (client_->header().lan_network == 0 && lan_vlan_networks().empty())) return std::nullopt;
     boundary::Vl2ReconcilerStats t = vl2_.stats();
@@ -245,6 +252,7 @@ class DataplaneBackend final : public Backend {
   std::string instance_;
   std::unique_ptr<ipc::Client> client_;
   boundary::TableReconciler table_;
+  std::optional<std::vector<uint64_t>> dumped_peers_;  // the last dump's, for a gateway (take_dumped_peers)
   boundary::Vl2Reconciler vl2_;  // a gateway's VL2 tables (lan_network() != 0)
   std::map<uint64_t, std::unique_ptr<boundary::Vl2Reconciler>> vlan_vl2_;  // its other bridged networks
   boundary::Vl2Reconciler& vl2_for_seq(uint32_t seq) {

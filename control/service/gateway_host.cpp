@@ -140,7 +140,27 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
     auto it = asked_.find(a);
     if (it == asked_.end() || now - it->second >= kSolicitMs) ask.push_back(a);
   }
+  // The peers the data plane still served when we attached (remeet()):
+  // those admitted meanwhile are done, the others asked a bounded number
+  // per scan; the core WHOISes the ones it does not know.
+  if (!remeet_.empty() && now >= remeet_until_) remeet_.clear();
+  std::erase_if(remeet_, [&](uint64_t a) {
+    const Peer* p = core.peers().find(a);
+    return a == self || (p && p->is_upstream()) || member.admits(nwid, a);
+  });
+  size_t remeets = 0;
+  for (uint64_t a : remeet_) {
+    if (remeets >= kMaxRemeetPerScan) break;
+    auto it = asked_.find(a);
+    if (it != asked_.end() && now - it->second < kSolicitMs) continue;
+    if (std::find(ask.begin(), ask.end(), a) != ask.end()) continue;
+    ask.push_back(a);
+    ++remeets;
+  }
   for (uint64_t a : ask) {
+    // No root reached yet (a restarted control, its network config and
+    // peers restored from disk): asked at a later scan, not marked asked.
+    if (!core.can_send_to(a, now)) continue;
     if (asked_.size() >= kMaxSolicited && !asked_.count(a)) asked_.clear();  // bounded; worst case asks again
     asked_[a] = now;
     member.request_credentials(nwid, a, now, out);
@@ -154,6 +174,19 @@ void GatewayHost::solicit(uint64_t nwid, vl2::Member& member, const Core& core, 
     (void)rec;
     if (a != self && member.admits(nwid, a)) member.present_credentials(nwid, a, now, out);
   }
+}
+
+void GatewayHost::remeet(const std::vector<uint64_t>& peers, uint64_t now) {
+  remeet_until_ = now + kRemeetMs;
+  // What was asked before the data plane took our packets (a control
+  // starts with its network config and peers from disk and solicits at
+  // once; the session is up only now) is lost: ask again, at once.
+  asked_.clear();
+  next_scan_ = 0;
+  for (uint64_t a : peers) remeet_.push_back(a & wire::kAddressMask);
+  std::sort(remeet_.begin(), remeet_.end());
+  remeet_.erase(std::unique(remeet_.begin(), remeet_.end()), remeet_.end());
+  if (remeet_.size() > kMaxSolicited) remeet_.resize(kMaxSolicited);
 }
 
 void GatewayHost::lan_group(uint64_t nwid, const MulticastGroup& g, uint32_t kind, uint64_t now) {

@@ -23,6 +23,7 @@
 #include <map>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "control/boundary/vl2_reconciler.hpp"
 #include "control/core/core.hpp"
@@ -61,6 +62,31 @@ class GatewayHost {
   // present_credentials), which the fast path's frames cannot carry.
   void solicit(uint64_t nwid, vl2::Member& member, const Core& core, uint64_t now, Actions& out);
 
+  // The peers the data plane's table held when this control attached (its
+  // RESYNC dump; addresses only, keys never leave the data plane). A
+  // restarted control's core knows none of them, and the fast path carries
+  // an installed member's frames itself, so no punted packet would make us
+  // meet it before the VL2 sweep deletes its entry and key. So for
+  // kRemeetMs solicit() asks each one not yet admitted for its credentials
+  // too: the core looks its identity up (WHOIS to a root, the request held
+  // meanwhile) and sends through the root when it has no direct path; a
+  // member answers with its credentials at once and is installed again
+  // under the new epoch before the sweep. Peers outside the network (roots,
+  // the controller, others) ignore the request; a member deauthorized
+  // meanwhile has no valid COM to show and is still swept. Bounded: at most
+  // kMaxRemeetPerScan of them asked per scan (the core's outbox holds 64
+  // packets awaiting a WHOIS), each at most once per kSolicitMs, and at
+  // most kMaxSolicited remembered. Called once per attach, when the dump is
+  // read: whatever solicit() asked before (a control starts with its
+  // network config and peers from disk and asks at once, while the data
+  // plane does not take its packets yet) is asked again at the next call.
+  // A peer the core cannot send to yet (no path, no root reached) is left
+  // for a later scan rather than counted as asked.
+  void remeet(const std::vector<uint64_t>& peers, uint64_t now);
+  static constexpr uint64_t kRemeetMs = 120'000;
+  static constexpr size_t kMaxRemeetPerScan = 32;
+  size_t remeeting() const { return remeet_.size(); }
+
   // The groups of the LAN (the data plane's VL2_GROUP events): a group a
   // LAN host joined (its IGMP / MLD report) becomes one of the network's
   // subscriptions, which the member LIKEs to the roots, the controller and
@@ -98,6 +124,8 @@ class GatewayHost {
   uint64_t next_scan_ = 0;
   uint64_t settle_at_ = 0;  // 0 = solicit() not run yet
   std::unordered_map<uint64_t, uint64_t> asked_;  // peer -> when last asked
+  std::vector<uint64_t> remeet_;  // remeet()'s peers not admitted yet
+  uint64_t remeet_until_ = 0;
   std::map<std::pair<uint64_t, uint32_t>, uint64_t> joined_;  // (group MAC, ADI) -> last report
   bool joined_changed_ = false;
   std::map<std::pair<uint64_t, uint32_t>, uint64_t> gathered_;  // group -> last gather (0 = due)

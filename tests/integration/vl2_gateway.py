@@ -23,7 +23,8 @@ Checks, bounded:
     keys a previous control left (installed while it is down): the new
     control installs its tables again under a new epoch and sweeps -- the
     leftovers are deleted (the data plane's vl2_swept / vl2_keys_swept),
-    A's entries are not (loss printed); H reaches A;
+    A's entries are not (it is asked for its credentials before the sweep:
+    its key is not swept, at most MAX_RESTART_LOSS pings lost); H reaches A;
  5. G's data plane restarted: control re-attaches, installs the peer table
     and the VL2 tables again; H reaches A within 10 s; its sweep finds
     nothing stale;
@@ -44,6 +45,7 @@ from netns_topology import in_ns, run
 from vl2_gateway_fixture import GatewayTest, H_IP, run_gateway_test
 
 STALE = 3  # step 4: members (and keys) a previous control left, unwanted by the new one
+MAX_RESTART_LOSS = 5  # step 4: pings (0.1 s apart) H -> A lost across G's control restart
 
 
 class Test(GatewayTest):
@@ -155,6 +157,12 @@ class Test(GatewayTest):
               "answered, %d lost" % (
                   m.get("flatnet_gateway_commands_sent_total", 0), swept, keys_swept,
                   after.get("vl2_keys_wiped", 0), got, sent, sent - got))
+        # A stays bridged: the new control asked the peers of the data plane's
+        # table for their credentials before its sweep (GatewayHost::remeet), so
+        # A's entries were set again under the new epoch and its key is not
+        # among those swept; a ping or two may be lost to a loaded machine.
+        assert keys_swept == STALE, "A's key swept too (%d keys swept, %d stale)" % (keys_swept, STALE)
+        assert sent - got <= MAX_RESTART_LOSS, "%d pings lost across the control restart" % (sent - got)
         took = self.reachable_within(a_ip, 10)
         assert took is not None, "H cannot reach A after G's control restarted"
 

@@ -3,6 +3,7 @@
 // F_ACK, a RESYNC dump, ageing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -230,6 +231,11 @@ TEST(TableReconciler, ControlRestartSendsOnlyWhatDiffersAndDeletesStaleAfterGrac
   EXPECT_EQ(upserts, 1u);
   EXPECT_TRUE(ipc::same_phys_addr(g.dp.table.at(10), path(777)));
   EXPECT_EQ(g.r.stats().confirmed, 1000u);
+  // The dump's addresses, once (a gateway's control re-meets them).
+  std::vector<uint64_t> dumped = g.r.take_dumped();
+  EXPECT_EQ(dumped.size(), 1001u);
+  EXPECT_NE(std::find(dumped.begin(), dumped.end(), 5000u), dumped.end());
+  EXPECT_TRUE(g.r.take_dumped().empty());
   // Not complete yet: the stale peer stays.
   EXPECT_TRUE(g.dp.table.count(5000));
   g.r.desired_complete(g.now);
