@@ -67,21 +67,33 @@ class GatewayTest(Nodes):
         return macs
 
     def lan_site(self, s, host_ip):
+        """ns <p>g<s> (gateway_ns) with gl0 a veth to the LAN host's eth0
+        (host_ip/24) in ns <p>l<s>. Returns the host's MAC. A test with
+        another LAN (e.g. one bridge for two gateways) overrides this."""
+        l = self.ns("l" + s)
+        self.add_netns(l)
+        self.gateway_ns(s, "eth0", l)
+        return lan_host(l, host_ip)
+
+    def add_netns(self, ns):
+        """Namespace ns with lo up, in self.created at once (cleanup deletes it)."""
+        run("ip", "netns", "add", ns)
+        self.created.append(ns)
+        in_ns(ns, "ip", "link", "set", "lo", "up")
+
+    def gateway_ns(self, s, peer, peer_ns):
         """ns <p>g<s> with gu0 (a port of br0, no address: the data plane
-        owns the gateway's underlay address) and gl0, a veth to the LAN
-        host's eth0 (host_ip/24) in ns <p>l<s>. Returns the host's MAC."""
-        g, l, br = self.ns("g" + s), self.ns("l" + s), self.ns("br")
-        for ns in (g, l):
-            run("ip", "netns", "add", ns)
-            self.created.append(ns)
-            in_ns(ns, "ip", "link", "set", "lo", "up")
+        owns the gateway's underlay address) and gl0, a veth whose other
+        end is `peer` in ns `peer_ns` (the LAN side); both up, ARP and
+        IPv6 off."""
+        g, br = self.ns("g" + s), self.ns("br")
+        self.add_netns(g)
         in_ns(br, "ip", "link", "add", g + "p", "type", "veth", "peer", "name", "gu0", "netns", g)
         in_ns(br, "ip", "link", "set", g + "p", "master", "br0", "up")
-        in_ns(g, "ip", "link", "add", "gl0", "type", "veth", "peer", "name", "eth0", "netns", l)
+        in_ns(g, "ip", "link", "add", "gl0", "type", "veth", "peer", "name", peer, "netns", peer_ns)
         for dev in ("gu0", "gl0"):
             in_ns(g, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % dev, check=False)
             in_ns(g, "ip", "link", "set", dev, "arp", "off", "up")
-        return lan_host(l, host_ip)
 
     def controller(self, *args):
         return run("ip", "netns", "exec", self.ns("c"), self.ctl, "-D" + self.home("c"), *args)

@@ -36,14 +36,13 @@ Namespaces, processes and files are removed whatever happens.
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
-from flatnet_procs import read, wait_for
-from netns_topology import in_ns, run
-from vl2_net import Nodes, planet_for, run_test, underlay
+from flatnet_procs import wait_for
+from netns_topology import in_ns
+from vl2_gateway_fixture import GatewayTest, run_gateway_test
+from vl2_net import lan_host
 
 NET = 96
 HOST = "10.147.19.11"
@@ -79,139 +78,63 @@ print(back)
 """
 
 
-class Test(Nodes):
-    def __init__(self, flatnetd, cli, ctl, idtool, dataplane, tableload):
-        super().__init__(tempfile.mkdtemp(prefix="fnl."), "fnl%d" % (os.getpid() % 1000), flatnetd, cli)
-        self.ctl, self.idtool, self.dp, self.tableload = ctl, idtool, dataplane, tableload
-        self.created = []
+class Test(GatewayTest):
+    TAG = "fnl"
+    NET = NET
 
-    def controller(self, *args):
-        return run("ip", "netns", "exec", self.ns("c"), self.ctl, "-D" + self.home("c"), *args)
-
-    def lan(self):
-        """ns <p>lan with the Linux bridge lbr, ns <p>h with host H's eth0
-        on it, and ns <p>ga / <p>gb each with gu0 (a port of the underlay's
-        br0, no address: the data plane owns it) and gl0 (a port of lbr)."""
-        lan, h, br = self.ns("lan"), self.ns("h"), self.ns("br")
-        for ns in (lan, h, self.ns("ga"), self.ns("gb")):
-            run("ip", "netns", "add", ns)
-            self.created.append(ns)
-            in_ns(ns, "ip", "link", "set", "lo", "up")
-        # The LAN's switch originates nothing: no IPv6 on the bridge or its
-        # ports. (A port's own frames reach only the gateway at its other
-        # end, which sees them as a LAN host's while the other gateway sees
-        # them from the network: a loop neither signature catches, left to
-        # the multicast rate limit; docs/gateway.md "Loops".)
-        for key in ("all", "default"):
-            in_ns(lan, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % key, check=False)
-        in_ns(lan, "ip", "link", "add", "lbr", "type", "bridge")
-        in_ns(lan, "ip", "link", "set", "lbr", "up")
-        in_ns(lan, "ip", "link", "add", "ph", "type", "veth", "peer", "name", "eth0", "netns", h)
-        in_ns(lan, "ip", "link", "set", "ph", "master", "lbr", "up")
-        in_ns(h, "ip", "addr", "add", HOST + "/24", "dev", "eth0")
-        in_ns(h, "ip", "link", "set", "eth0", "up")
-        if shutil.which("ethtool"):
-            in_ns(h, "ethtool", "-K", "eth0", "tx", "off", check=False)
-        link = in_ns(h, "ip", "-o", "link", "show", "dev", "eth0").stdout
-        self.host_mac = re.search(r"link/ether (\S+)", link).group(1)
-        for s in ("a", "b"):
-            g = self.ns("g" + s)
-            in_ns(br, "ip", "link", "add", g + "p", "type", "veth", "peer", "name", "gu0", "netns", g)
-            in_ns(br, "ip", "link", "set", g + "p", "master", "br0", "up")
-            in_ns(lan, "ip", "link", "add", "p" + s, "type", "veth", "peer", "name", "gl0", "netns", g)
-            in_ns(lan, "ip", "link", "set", "p" + s, "master", "lbr", "up")
-            for dev in ("gu0", "gl0"):
-                in_ns(g, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % dev, check=False)
-                in_ns(g, "ip", "link", "set", dev, "arp", "off", "up")
-
-    def start_gateway(self, s, nwid, cpu):
-        """flatnet-dataplane of gateway s (instance <p>i<s>, EAL file prefix
-        <p>e<s>, its lcore on `cpu` when given) and its flatnetd --dataplane."""
-        inst = self.prefix + "i" + s
-        eal = ["--file-prefix=%se%s" % (self.prefix, s)]
-        if cpu is not None:
-            eal.append("--lcores=0@%d" % cpu)
-        cfg = {
-            "instance": inst,
-            "ports": [{"devargs": "net_af_packet0,iface=gu0"},
-                      {"devargs": "net_af_packet1,iface=gl0", "role": "lan", "network": nwid}],
-            "ipv4": GW_IPS[s] + "/24", "address": self.addr["g" + s], "relay": False,
-            "workers": 0, "memory_mb": 256, "table_capacity": 1024, "eal": eal,
-        }
-        path = os.path.join(self.work, "dp%s.json" % s)
-        with open(path, "w") as f:
-            json.dump(cfg, f)
-        name = "dp" + s
-        self.start(name, ["ip", "netns", "exec", self.ns("g" + s), self.dp, "-c", path, "--",
-                          "--log-level=*:warning"], mode="w")
-        wait_for("flatnet-dataplane %s ready" % name, lambda: self.alive(name) and
-                 "flatnet-dataplane: ready" in self.logtext(name), 30)
-        g = "g" + s
-        self.start(g, ["ip", "netns", "exec", self.ns(g), self.flatnetd, "-H", self.home(g),
-                       "--dataplane", inst, "--log-level", "debug"])
-        wait_for("%s's API" % g, lambda: self.alive(g) and self.cli(g, "info", check=False).returncode == 0, 20)
-
-    def api(self, name, path):
-        token = read(self.home(name) + "/authtoken.secret").strip()
-        q = ("import urllib.request,sys; r=urllib.request.Request('http://127.0.0.1:9993'+sys.argv[2],"
-             "headers={'X-ZT1-Auth':sys.argv[1]}); print(urllib.request.urlopen(r,timeout=5).read().decode())")
-        r = run("ip", "netns", "exec", self.ns(name), sys.executable, "-c", q, token, path, check=False)
-        return r.stdout if r.returncode == 0 else ""
-
-    def metrics(self, name):
-        out = {}
-        for line in self.api(name, "/metrics").splitlines():
-            m = re.match(r"^([a-z_0-9]+) (\S+)$", line)
-            if m:
-                out[m.group(1)] = float(m.group(2))
-        return out
-
-    def installed(self, g):
-        """True once gateway g's VL2 tables hold the other gateway and M, confirmed."""
-        m = self.metrics(g)
-        return m.get("flatnet_gateway_members", -1) == 2 and m.get("flatnet_gateway_pending", 1) == 0 \
-            and m.get("flatnet_gateway_in_flight", 1) == 0 and m.get("flatnet_gateway_barriers_confirmed_total", 0) > 0
+    def lan_site(self, s, host_ip):
+        """The fixture's per-gateway LAN, replaced by ONE LAN for both: on
+        the first call ns <p>lan with the Linux bridge lbr and ns <p>h with
+        host H's eth0 (host_ip) on it; on each call ns <p>g<s> (gu0 a port of
+        the underlay's br0, gl0 a port of lbr). Returns H's MAC."""
+        lan, h = self.ns("lan"), self.ns("h")
+        if lan not in self.created:
+            for ns in (lan, h):
+                self.add_netns(ns)
+            # The LAN's switch originates nothing: no IPv6 on the bridge or its
+            # ports. (A port's own frames reach only the gateway at its other
+            # end, which sees them as a LAN host's while the other gateway sees
+            # them from the network: a loop neither signature catches, left to
+            # the multicast rate limit; docs/gateway.md "Loops".)
+            for key in ("all", "default"):
+                in_ns(lan, "sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % key, check=False)
+            in_ns(lan, "ip", "link", "add", "lbr", "type", "bridge")
+            in_ns(lan, "ip", "link", "set", "lbr", "up")
+            in_ns(lan, "ip", "link", "add", "ph", "type", "veth", "peer", "name", "eth0", "netns", h)
+            in_ns(lan, "ip", "link", "set", "ph", "master", "lbr", "up")
+            self.host_mac = lan_host(h, host_ip)
+        self.gateway_ns(s, "p" + s, lan)
+        in_ns(lan, "ip", "link", "set", "p" + s, "master", "lbr", "up")
+        return self.host_mac
 
     def counters(self, s):
         """Data plane s's counters (totals), published every 100 ms: read
         after a 0.3 s pause so the last frames are in."""
         time.sleep(0.3)
-        r = run(self.tableload, "--instance", self.prefix + "i" + s, "stats", "--json", check=False)
-        if r.returncode != 0:
-            return {}
-        return {k: v[0] for k, v in json.loads(r.stdout.strip().splitlines()[-1])["counters"].items()}
+        return self.dp_counters("g" + s)
 
     def main(self):
         t_start = time.time()
         names = ["r", "c", "m"]
-        self.ips = underlay(self.prefix, NET, names, self.created)
-        self.addr = planet_for(self.idtool, self.work, names + ["ga", "gb"], "r", self.ips["r"])
-        self.lan()
-        for n in names:
-            self.start_node(n)
-        nwid = self.controller(
-            "create", "name=fnl-loop", "private=true", "v4AssignMode={\"zt\":true}",
-            'ipAssignmentPools=[{"ipRangeStart":"10.147.19.100","ipRangeEnd":"10.147.19.200"}]',
-            'routes=[{"target":"10.147.19.0/24","via":null}]').stdout.strip()
+        self.topology(names, {"a": HOST, "b": HOST})  # one LAN, one host H: lan_site above
+        nwid = self.create_network("fnl-loop", "10.147.19", first=100)
         self.controller("authorize", nwid, self.addr["m"])
         for g in ("ga", "gb"):
-            self.controller("authorize", nwid, self.addr[g])
-            self.controller("set", nwid, self.addr[g], "activeBridge=true")
+            self.authorize_bridge(nwid, g)
+        # Each data plane on its own CPU when there are two; its own EAL file prefix.
         cpus = os.cpu_count() or 1
         for i, s in enumerate(("a", "b")):
-            self.start_gateway(s, nwid, i if cpus >= 2 else None)
+            eal = ["--file-prefix=%se%s" % (self.prefix, s)] + (["--lcores=0@%d" % i] if cpus >= 2 else [])
+            self.start_gateway(nwid, s, ip=GW_IPS[s], config={"eal": eal})
         print("data planes: %s" % ("GA on CPU 0, GB on CPU 1" if cpus >= 2 else "one CPU, shared"))
 
         # 1. both join as active bridges, each installs the other and M
         for g in ("ga", "gb"):
-            def ok(g=g):
-                n = self.network(g, nwid)
-                return n if n and n["status"] == "OK" and n["bridge"] else None
-            wait_for("%s OK as an active bridge" % g, ok, 30)
+            self.wait_bridge(nwid, g)
         self.cli("m", "join", nwid)
         m_ip = self.ipv4(self.wait_ok("m", nwid))
         for g in ("ga", "gb"):
-            wait_for("the other gateway and M in %s's VL2 tables" % g, lambda g=g: self.installed(g), 30)
+            wait_for("the other gateway and M in %s's VL2 tables" % g, lambda g=g: self.installed(2, g), 30)
         print("ok: GA and GB bridge the same LAN into %s; each holds the other and M (%s)" % (nwid, m_ip))
 
         # 2. H reaches M across the doubly bridged LAN
@@ -269,7 +192,7 @@ class Test(Nodes):
             assert any(self.addr[n] in line for n in ("ga", "gb", "m")), line
             wait_for("G%s's /metrics counts it" % s.upper(),
                      lambda g=g: self.metrics(g).get("flatnet_gateway_lan_loops_total", 0) > 0, 10)
-            status = json.loads(self.api(g, "/status") or "{}")
+            status = self.status(g)
             loops = [lp for lp in status.get("gatewayLoops", []) if lp.get("nwid") == nwid]
             assert loops and loops[0].get("reports", 0) > 0, status
             print("ok: G%s: %s; /status gatewayLoops %s" % (s.upper(), line.strip()[:230], json.dumps(loops)))
@@ -279,14 +202,9 @@ class Test(Nodes):
         print("ok: ping H -> M after the burst: %s" % out.strip().splitlines()[-1])
         print("test time %.1f s" % (time.time() - t_start))
 
-    def cleanup(self):
-        self.teardown(self.created)
-
 
 def main():
-    return run_test(Test, sys.argv, 6, "vl2_gateway_loop.py <flatnetd> <flatnet-cli> <flatnet-controller> "
-                    "<flatnet-idtool> <flatnet-dataplane> <flatnet-tableload>",
-                    ("c", "m", "ga", "gb", "dpa", "dpb"))
+    return run_gateway_test(Test, sys.argv, ("c", "m", "ga", "gb", "dpga", "dpgb"))
 
 
 if __name__ == "__main__":
