@@ -169,6 +169,24 @@ class GatewayTest(Nodes):
         assert not net.get("portDeviceName"), net
         return net
 
+    def two_gateways(self, nwid, ips, member="m"):
+        """Gateways GA and GB (`ips`: "a"/"b" -> underlay address; each data
+        plane on its own CPU when there are two, its own EAL file prefix)
+        join `nwid` as active bridges, `member` joins it, and each gateway
+        installs the other and the member. Returns the member's IPv4."""
+        cpus = os.cpu_count() or 1
+        for i, s in enumerate(("a", "b")):
+            eal = ["--file-prefix=%se%s" % (self.prefix, s)] + (["--lcores=0@%d" % i] if cpus >= 2 else [])
+            self.start_gateway(nwid, s, ip=ips[s], config={"eal": eal})
+        print("data planes: %s" % ("GA on CPU 0, GB on CPU 1" if cpus >= 2 else "one CPU, shared"))
+        for g in ("ga", "gb"):
+            self.wait_bridge(nwid, g)
+        self.cli(member, "join", nwid)
+        m_ip = self.ipv4(self.wait_ok(member, nwid))
+        for g in ("ga", "gb"):
+            wait_for("the other gateway and %s in %s's VL2 tables" % (member, g), lambda g=g: self.installed(2, g), 30)
+        return m_ip
+
     def api(self, name, path):
         """GET <path> of node `name`'s local API (with its auth token): the
         body, or None when it did not answer (a loaded machine: the

@@ -35,7 +35,6 @@ machine has two. Exit 77 (meson: skipped) when not root or `ip` is missing.
 Namespaces, processes and files are removed whatever happens.
 """
 import json
-import os
 import sys
 import time
 
@@ -98,20 +97,8 @@ class Test(GatewayTest):
         self.controller("authorize", nwid, self.addr["m"])
         for g in ("ga", "gb"):
             self.authorize_bridge(nwid, g)
-        # Each data plane on its own CPU when there are two; its own EAL file prefix.
-        cpus = os.cpu_count() or 1
-        for i, s in enumerate(("a", "b")):
-            eal = ["--file-prefix=%se%s" % (self.prefix, s)] + (["--lcores=0@%d" % i] if cpus >= 2 else [])
-            self.start_gateway(nwid, s, ip=GW_IPS[s], config={"eal": eal})
-        print("data planes: %s" % ("GA on CPU 0, GB on CPU 1" if cpus >= 2 else "one CPU, shared"))
-
         # 1. both join as active bridges, each installs the other
-        for g in ("ga", "gb"):
-            self.wait_bridge(nwid, g)
-        self.cli("m", "join", nwid)
-        m_ip = self.ipv4(self.wait_ok("m", nwid))
-        for g in ("ga", "gb"):
-            wait_for("the other gateway in %s's VL2 tables" % g, lambda g=g: self.installed(2, g), 30)
+        m_ip = self.two_gateways(nwid, GW_IPS)
         print("ok: GA and GB joined %s as active bridges; each holds the other and M (%s) in its VL2 tables"
               % (nwid, m_ip))
 
