@@ -121,7 +121,7 @@ inline constexpr const char* kDropDescriptions[kDropCount] = {
   X(vl2_group_events) X(vl2_group_limited)                        \
   X(vl2_rules_copies) X(vl2_rules_redirects)                      \
   X(host_rx_packets) X(host_rx_bytes) X(host_tx_packets) X(host_tx_bytes) \
-  X(vl2_flow_moves_decap) X(vl2_flow_moves_encap)                 \
+  X(vl2_flow_moves_decap) X(vl2_flow_moves_encap) X(vl2_duplicates) \
   X(vl2_swept) X(vl2_keys_swept) X(vl2_keys_wiped)                \
   X(vl2_loop_events)
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "dataplane/fastpath/stage.hpp"
+#include "dataplane/fastpath/vl2_dup.hpp"
 #include "dataplane/fastpath/vl2_reasm.hpp"
 #include "dataplane/tables/vl2_tables.hpp"
 
@@ -117,6 +118,8 @@ struct Vl2Port {
   // The LAN bridged twice (vl2_loop.hpp): per network slot, the TSC before
   // which this port tells control of no further loop (once per second).
   uint64_t loop_next[tables::vl2::kMaxNetworks] = {};
+  // Frame packets this worker carried, to count a repeat (vl2_dup.hpp).
+  DupFilter dups;
 };
 
 // Room vl2_decap's to_punt needs: every piece of a completed packet may go back.

@@ -268,6 +268,8 @@ void vl2_decap(Worker& w, Vl2Port& port, rte_mbuf** pkts, uint16_t n, rte_mbuf**
     const bool frame_verb = verb == uint8_t(wire::Verb::kFrame) || verb == uint8_t(wire::Verb::kExtFrame) ||
                             verb == uint8_t(wire::Verb::kMulticastFrame);
     bool punt = !frame_verb || (vb & wire::kVerbFlagCompressed);
+    // Counted, delivered as stock does (vl2_dup.hpp).
+    if (frame_verb && port.dups.repeat(pm->vl1_src, wire::packet_id(d))) ++w.c->vl2_duplicates;
     Drop why = Drop::vl2_malformed;
     Parsed f;
     if (!punt) {

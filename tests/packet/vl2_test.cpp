@@ -19,6 +19,22 @@ TEST_F(Vl2Fixture, DecapFrameBothSuitesToLan) {
   EXPECT_EQ(h.drops_total(), 0u);
 }
 
+// ZeroTier 1.x has no replay protection: a copy of an authentic packet is
+// delivered again, as stock does, and counted (vl2_dup.hpp); a new packet
+// with the same frame is not a copy.
+TEST_F(Vl2Fixture, DecapDuplicateDeliveredAndCounted) {
+  const auto p = vl1(kA, 0x06, frame_payload(kIpData), crypto::Suite::kSalsa2012Poly1305);
+  const auto q = vl1(kB, 0x06, frame_payload(kIpData), crypto::Suite::kAesGmacSiv);
+  auto o = decap({p, q, p});
+  ASSERT_EQ(o.lan.size(), 3u) << h.drop_reason();
+  EXPECT_EQ(o.lan[2], o.lan[0]);
+  EXPECT_EQ(h.counters.vl2_duplicates, 1u);
+  o = decap({q, vl1(kA, 0x06, frame_payload(kIpData), crypto::Suite::kSalsa2012Poly1305, 0x0102030405060709ull)});
+  ASSERT_EQ(o.lan.size(), 2u) << h.drop_reason();
+  EXPECT_EQ(h.counters.vl2_duplicates, 2u);
+  EXPECT_EQ(h.drops_total(), 0u);
+}
+
 TEST_F(Vl2Fixture, DecapExtFrameFromBridgeLearnsRoute) {
   const uint64_t lan_host = 0x06aabbccdd01ull, remote_host = 0x06aabbccdd02ull;
   auto o = decap({vl1(kBridge, 0x07, ext_payload(lan_host, remote_host, kIpData), crypto::Suite::kSalsa2012Poly1305)});
