@@ -228,6 +228,18 @@ class GatewayTest(Nodes):
             return {}
         return {k: v[0] for k, v in json.loads(r.stdout.strip().splitlines()[-1])["counters"].items()}
 
+    def on_failure(self):
+        """What a failed run prints before its processes stop (run_test):
+        each gateway's non-zero drops and VL2 counters, for the reason a
+        frame did not cross."""
+        for g in sorted(self.dp_cfgs):
+            try:
+                c = self.dp_counters(g)
+            except Exception as e:  # noqa: BLE001 -- a diagnosis must not hide the failure
+                c = {"error": str(e)}
+            print("---- %s data-plane counters ----\n%s" % (g, json.dumps(
+                {k: v for k, v in c.items() if v and ("drop" in k or "vl2" in k or "lan" in k)}, sort_keys=True)))
+
     def cleanup(self):
         self.teardown(self.created)
 

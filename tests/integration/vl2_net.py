@@ -196,6 +196,8 @@ def run_test(make, argv, args, usage, tails, needs="network namespaces, taps"):
         return 0
     except Exception as e:  # noqa: BLE001 -- reported, then cleaned up
         print("FAIL: %s" % e)
+        if hasattr(t, "on_failure"):
+            t.on_failure()
         t.stop_all()
         t.print_tails(tails, lines=40)
         return 1
