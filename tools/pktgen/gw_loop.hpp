@@ -31,8 +31,8 @@ struct GwRun {
 struct GwResult {
   double mpps = 0, gbps = 0;  // LAN frames back per second, and their LAN-frame bytes
   uint64_t bad = 0, opened = 0;
-  // Per-flow order (FlowOrder): decap checks every LAN frame back, encap
-  // the dearmored sample; order_checked false when the pool is too short.
+  // Per-flow order (FlowOrder): decap checks every LAN frame back; encap
+  // is not checked (order_seen 0); order_checked false when the pool is too short.
   bool order_checked = false;
   uint64_t order_seen = 0, out_of_order = 0;
 };

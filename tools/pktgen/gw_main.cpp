@@ -51,11 +51,11 @@ int run_gateway(const Options& o, unsigned repeat, const GwOptions& g) {
         const vl2::GwResult x = vl2::gw_run(run, p, dgs, frames, peers);
         std::printf("{\"kind\":\"gw-run\",\"target\":\"%s\",\"dir\":\"%s\",\"suite\":%u,\"peers\":%u,"
                     "\"size\":\"%s\",\"run\":%u,\"mpps\":%.3f,\"gbps\":%.3f,\"bad\":%llu,\"opened\":%llu,"
-                    "\"order_checked\":%llu,\"out_of_order\":%s}\n",
+                    "\"order_seen\":%llu,\"out_of_order\":%s}\n",
                     g.label.c_str(), dir, g.suite, o.peers, size ? std::to_string(size).c_str() : "imix", r, x.mpps,
                     x.gbps, (unsigned long long)x.bad, (unsigned long long)x.opened,
                     (unsigned long long)x.order_seen,
-                    x.order_checked ? std::to_string(x.out_of_order).c_str() : "null");
+                    x.order_checked && x.order_seen ? std::to_string(x.out_of_order).c_str() : "null");
         std::fflush(stdout);
         if (x.bad) rc = 1;
       }
