@@ -147,7 +147,7 @@ ip netns exec "$R" "$dataplane" --instance "$tag" --port net_af_packet0,iface=d0
   -- --log-level='*:warning' >"$work/dataplane.log" 2>&1 &
 dp_pid=$!
 for _ in $(seq 1 300); do
-  grep -q "flatnet-dataplane: ready" "$work/dataplane.log" && break
+  grep -qs "flatnet-dataplane: ready" "$work/dataplane.log" && break
   kill -0 "$dp_pid" 2>/dev/null || { cat "$work/dataplane.log"; echo "demo: data plane exited"; exit 1; }
   sleep 0.1
 done
@@ -254,7 +254,7 @@ JSON
   ip netns exec "$G" "$dataplane" -c "$work/gw.json" -- --log-level='*:warning' >"$work/gw-dataplane.log" 2>&1 &
   gw_dp_pid=$!
   for _ in $(seq 1 300); do
-    grep -q "flatnet-dataplane: ready" "$work/gw-dataplane.log" && break
+    grep -qs "flatnet-dataplane: ready" "$work/gw-dataplane.log" && break
     kill -0 "$gw_dp_pid" 2>/dev/null || { cat "$work/gw-dataplane.log"; echo "demo: gateway data plane exited"; exit 1; }
     sleep 0.1
   done
