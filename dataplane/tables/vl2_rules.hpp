@@ -17,6 +17,7 @@
 #include <memory>
 #include <span>
 
+#include "dataplane/ipc/abi.h"
 #include "dataplane/wire/rules.hpp"
 
 namespace flatnet::tables::vl2 {
@@ -89,7 +90,7 @@ struct CompiledCreds {
   static constexpr uint32_t kMaxCaps = 32;
   // Stock bounds a member only by its COOs (16 things each); a gateway
   // bound, per kind (FLATNET_IPC_VL2_CREDS_MAX_OWNED).
-  static constexpr uint32_t kMaxOwned = 64;
+  static constexpr uint32_t kMaxOwned = FLATNET_IPC_VL2_CREDS_MAX_OWNED;  // the ABI's bound
   static constexpr uint8_t kNdp6plane = 1, kNdpRfc4193 = 2;
   uint32_t n_tags = 0;
   uint32_t n_caps = 0;
