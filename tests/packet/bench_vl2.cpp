@@ -29,6 +29,7 @@
 
 #include "crypto/armor.hpp"
 #include "crypto/mb/burst.hpp"
+#include "tests/packet/bench_args.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/wire/fragment.hpp"
 #include "dataplane/wire/vl1.hpp"
@@ -36,6 +37,7 @@
 
 using namespace flatnet;
 using namespace flatnet::fastpath;
+using flatnet::test::parse_list;
 namespace tv = flatnet::tables::vl2;
 
 namespace {
@@ -53,19 +55,6 @@ crypto::SharedKey key_for(uint64_t addr) {
   return k;
 }
 uint64_t peer_addr(unsigned i) { return 0x0a00000000ull + i + 1; }
-
-std::vector<unsigned> parse_list(const std::string& s) {
-  std::vector<unsigned> v;
-  size_t at = 0;
-  while (at < s.size()) {
-    size_t e = s.find(',', at);
-    if (e == std::string::npos) e = s.size();
-    std::string t = s.substr(at, e - at);
-    v.push_back(t == "imix" ? 0u : unsigned(std::stoul(t)));
-    at = e + 1;
-  }
-  return v;
-}
 
 // IMIX (7:4:1 of 64, 576, 1500 bytes), or one size.
 unsigned frame_size(unsigned size, unsigned i) {

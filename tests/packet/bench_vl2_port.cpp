@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "crypto/mb/burst.hpp"
+#include "tests/packet/bench_args.hpp"
 #include "dataplane/fastpath/stage.hpp"
 #include "dataplane/fastpath/vl2.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
@@ -50,6 +51,7 @@
 
 using namespace flatnet;
 using namespace flatnet::fastpath;
+using flatnet::test::parse_list;
 namespace pv = flatnet::pktgen::vl2;
 namespace tv = flatnet::tables::vl2;
 
@@ -166,19 +168,6 @@ int metered_worker(void* arg) {
   }
   runtime::drain(p);
   return 0;
-}
-
-std::vector<unsigned> parse_list(const std::string& s) {
-  std::vector<unsigned> v;
-  size_t at = 0;
-  while (at < s.size()) {
-    size_t e = s.find(',', at);
-    if (e == std::string::npos) e = s.size();
-    std::string t = s.substr(at, e - at);
-    v.push_back(t == "imix" ? 0u : t == "decap" ? 1u : t == "encap" ? 2u : unsigned(std::stoul(t)));
-    at = e + 1;
-  }
-  return v;
 }
 
 struct Bench {

@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/packet/bench_args.hpp"
 #include "dataplane/fastpath/vl2_flow.hpp"
 #include "dataplane/runtime/control_bridge.hpp"
 #include "dataplane/runtime/gateway.hpp"
@@ -45,6 +46,7 @@
 
 using namespace flatnet;
 using namespace flatnet::fastpath;
+using flatnet::test::parse_list;
 namespace pv = flatnet::pktgen::vl2;
 namespace tv = flatnet::tables::vl2;
 
@@ -54,17 +56,6 @@ constexpr uint64_t kNw = 0x8056c2e21c000001ull;
 constexpr uint64_t kSelf = 0x1111111111;
 constexpr unsigned kMaxQ = 8;
 constexpr uint64_t kWindow = 1024;  // frames in flight, all queues
-
-std::vector<unsigned> parse_list(const std::string& s) {
-  std::vector<unsigned> v;
-  for (size_t at = 0; at < s.size();) {
-    size_t e = s.find(',', at);
-    if (e == std::string::npos) e = s.size();
-    v.push_back(unsigned(std::stoul(s.substr(at, e - at))));
-    at = e + 1;
-  }
-  return v;
-}
 
 // Two net_ring ports back to back with q queue pairs each.
 struct MultiRing {
